@@ -1,1 +1,26 @@
-export {}
+// @actas/contracts: schemas, types and error codes. Browser-safe (zod only at runtime).
+export * from './errors.js'
+export * from './schemas/common.js'
+export * from './schemas/users.js'
+export * from './schemas/impersonation.js'
+export * from './schemas/me.js'
+export { IMPERSONATE_PERMISSION } from './ports.js'
+export type {
+  ActAsContext,
+  DirectoryPort,
+  ImpersonationPort,
+  Principal,
+  PrincipalActor,
+  RateLimiterPort,
+  RateLimitResult,
+  RequestInfo,
+  StaffPrincipal,
+} from './ports.js'
+export type {
+  AppRouter,
+  RouterInputs,
+  RouterOutputs,
+  ProcedureAuth,
+  ActAsMeta,
+  ActAsErrorData,
+} from './router/types.js'

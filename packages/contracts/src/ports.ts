@@ -1,0 +1,81 @@
+// The ports the router delegates to. `apps/api` implements them (Clerk, Postgres, policy);
+// anything else that hosts the router (a test, another service) brings its own. Types only.
+import type {
+  ImpersonationListOutput,
+  ImpersonationListParams,
+  ImpersonationRecord,
+  ImpersonationStartOutput,
+  ImpersonationStartParams,
+} from './schemas/impersonation.js'
+import type { QuotaOutput } from './schemas/me.js'
+import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
+
+/** The permission (in the active organization) that makes a session staff. */
+export const IMPERSONATE_PERMISSION = 'org:admin:impersonate'
+
+/** The `act` claim of an impersonated session. */
+export interface PrincipalActor {
+  sub: string
+  impersonationId: string | null
+  reason: string | null
+}
+
+/** Who is calling, from a verified session token. `null` in the context when signed out. */
+export interface Principal {
+  userId: string
+  sessionId: string | null
+  orgId: string | null
+  orgSlug: string | null
+  orgRole: string | null
+  /** Permissions in the active organization (`org:…`). */
+  permissions: readonly string[]
+  /** Set when this session is itself an impersonated one. */
+  actor: PrincipalActor | null
+}
+
+/** A staff principal: signed in, with the impersonate permission in an active organization. */
+export interface StaffPrincipal extends Principal {
+  orgId: string
+}
+
+export interface RequestInfo {
+  id: string
+  ip: string | null
+  userAgent: string | null
+}
+
+export type RateLimitResult = { allowed: true } | { allowed: false; retryAfterSeconds: number }
+
+export interface RateLimiterPort {
+  /** Counts one call of `procedure` by `actorId`; procedures without a configured limit are always allowed. */
+  consume(procedure: string, actorId: string): RateLimitResult | Promise<RateLimitResult>
+}
+
+export interface DirectoryPort {
+  /** Users matching the search, each with the policy's verdict for `principal`. */
+  search(principal: StaffPrincipal, params: UsersSearchParams): Promise<UsersSearchOutput>
+}
+
+export interface ImpersonationPort {
+  start(
+    principal: StaffPrincipal,
+    params: ImpersonationStartParams,
+    request: RequestInfo,
+  ): Promise<ImpersonationStartOutput>
+  revoke(
+    principal: StaffPrincipal,
+    impersonationId: string,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord>
+  list(principal: StaffPrincipal, params: ImpersonationListParams): Promise<ImpersonationListOutput>
+  quota(principal: StaffPrincipal): Promise<QuotaOutput>
+}
+
+/** What every procedure sees. Built per request by the host (apps/api's tRPC plugin). */
+export interface ActAsContext {
+  principal: Principal | null
+  request: RequestInfo
+  rateLimiter: RateLimiterPort
+  directory: DirectoryPort
+  impersonation: ImpersonationPort
+}

@@ -1,0 +1,80 @@
+// The procedures: validate, authorize (meta + middleware), delegate to the context's ports.
+import { z } from 'zod'
+import {
+  ImpersonationListInputSchema,
+  ImpersonationListOutputSchema,
+  ImpersonationRevokeInputSchema,
+  ImpersonationRevokeOutputSchema,
+  ImpersonationStartInputSchema,
+  ImpersonationStartOutputSchema,
+} from '../schemas/impersonation.js'
+import { MeOutputSchema, QuotaOutputSchema } from '../schemas/me.js'
+import type { MeOutput } from '../schemas/me.js'
+import { UsersSearchInputSchema, UsersSearchOutputSchema } from '../schemas/users.js'
+import type { Principal } from '../ports.js'
+import { createActAsTRPC, isStaff } from './trpc.js'
+import type { ActAsRouterOptions } from './trpc.js'
+
+/** Procedures without input still refuse junk input instead of ignoring it. */
+const NoInputSchema = z.undefined()
+
+export function describeMe(principal: Principal): MeOutput {
+  return {
+    userId: principal.userId,
+    sessionId: principal.sessionId,
+    organization: principal.orgId
+      ? { id: principal.orgId, slug: principal.orgSlug, role: principal.orgRole }
+      : null,
+    permissions: [...principal.permissions],
+    canImpersonate: isStaff(principal),
+    actor: principal.actor
+      ? {
+          userId: principal.actor.sub,
+          impersonationId: principal.actor.impersonationId,
+          reason: principal.actor.reason,
+        }
+      : null,
+  }
+}
+
+export function createAppRouter(options: ActAsRouterOptions) {
+  const { router, signedInProcedure, staffProcedure } = createActAsTRPC(options)
+
+  return router({
+    me: signedInProcedure
+      .input(NoInputSchema)
+      .output(MeOutputSchema)
+      .query(({ ctx }) => describeMe(ctx.principal)),
+
+    quota: staffProcedure
+      .input(NoInputSchema)
+      .output(QuotaOutputSchema)
+      .query(({ ctx }) => ctx.impersonation.quota(ctx.principal)),
+
+    users: router({
+      search: staffProcedure
+        .input(UsersSearchInputSchema)
+        .output(UsersSearchOutputSchema)
+        .query(({ ctx, input }) => ctx.directory.search(ctx.principal, input)),
+    }),
+
+    impersonation: router({
+      start: staffProcedure
+        .input(ImpersonationStartInputSchema)
+        .output(ImpersonationStartOutputSchema)
+        .mutation(({ ctx, input }) => ctx.impersonation.start(ctx.principal, input, ctx.request)),
+
+      revoke: staffProcedure
+        .input(ImpersonationRevokeInputSchema)
+        .output(ImpersonationRevokeOutputSchema)
+        .mutation(({ ctx, input }) =>
+          ctx.impersonation.revoke(ctx.principal, input.impersonationId, ctx.request),
+        ),
+
+      list: staffProcedure
+        .input(ImpersonationListInputSchema)
+        .output(ImpersonationListOutputSchema)
+        .query(({ ctx, input }) => ctx.impersonation.list(ctx.principal, input)),
+    }),
+  })
+}

@@ -1,0 +1,155 @@
+// tRPC initialisation: context, meta (each procedure's authorization rule), the error
+// formatter and the procedure builders. Imports @trpc/server: reachable only from `./server`.
+import { initTRPC, TRPCError } from '@trpc/server'
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server'
+import { z, ZodError } from 'zod'
+import { ACTAS_ERROR_TRPC_CODE, ActAsError } from '../errors.js'
+import type { ActAsErrorCode, PolicyRule } from '../errors.js'
+import { IMPERSONATE_PERMISSION } from '../ports.js'
+import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
+
+/** `staff`: signed in with `org:admin:impersonate` in the active organization. `signed-in`: any valid session. */
+export type ProcedureAuth = 'staff' | 'signed-in'
+
+export interface ActAsMeta {
+  /** Required on every procedure: a procedure without a rule is refused (deny by default). */
+  auth?: ProcedureAuth
+}
+
+export interface ActAsRouterOptions {
+  /** Include stack traces and internal messages in error responses. Only in development. */
+  isDev: boolean
+}
+
+/** The `data` every error response carries, beside tRPC's own `code`/`httpStatus`/`path`. */
+export interface ActAsErrorData {
+  code: TRPC_ERROR_CODE_KEY
+  httpStatus: number
+  path?: string
+  actasCode: ActAsErrorCode
+  retryAfter: number | null
+  rule: PolicyRule | null
+  zodError: { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> } | null
+  stack?: string
+}
+
+const TRPC_TO_ACTAS: Partial<Record<TRPC_ERROR_CODE_KEY, ActAsErrorCode>> = {
+  UNAUTHORIZED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  TOO_MANY_REQUESTS: 'RATE_LIMITED',
+  PAYMENT_REQUIRED: 'QUOTA_EXCEEDED',
+  PARSE_ERROR: 'INVALID_INPUT',
+  BAD_REQUEST: 'INVALID_INPUT',
+  NOT_FOUND: 'INVALID_INPUT',
+  METHOD_NOT_SUPPORTED: 'INVALID_INPUT',
+  UNSUPPORTED_MEDIA_TYPE: 'INVALID_INPUT',
+  PAYLOAD_TOO_LARGE: 'INVALID_INPUT',
+  UNPROCESSABLE_CONTENT: 'INVALID_INPUT',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  TIMEOUT: 'SERVICE_UNAVAILABLE',
+  GATEWAY_TIMEOUT: 'SERVICE_UNAVAILABLE',
+  BAD_GATEWAY: 'SERVICE_UNAVAILABLE',
+}
+
+export function isStaff(principal: Principal): principal is StaffPrincipal {
+  return principal.orgId !== null && principal.permissions.includes(IMPERSONATE_PERMISSION)
+}
+
+export function createActAsTRPC(options: ActAsRouterOptions) {
+  const t = initTRPC
+    .context<ActAsContext>()
+    .meta<ActAsMeta>()
+    .create({
+      isDev: options.isDev,
+      errorFormatter({ shape, error }) {
+        const cause = error.cause
+        const actas = cause instanceof ActAsError ? cause : undefined
+        const isInputError = error.code === 'BAD_REQUEST' && cause instanceof ZodError
+        const hide = !options.isDev && shape.data.httpStatus >= 500 && !actas
+        const data: ActAsErrorData = {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          ...(shape.data.path === undefined ? {} : { path: shape.data.path }),
+          actasCode: actas?.code ?? TRPC_TO_ACTAS[error.code] ?? 'INTERNAL',
+          retryAfter: actas?.retryAfterSeconds ?? null,
+          rule: actas?.rule ?? null,
+          zodError: isInputError ? z.flattenError(cause) : null,
+          ...(options.isDev && shape.data.stack ? { stack: shape.data.stack } : {}),
+        }
+        return {
+          code: shape.code,
+          message: hide ? 'Internal server error' : isInputError ? 'Invalid input' : shape.message,
+          data,
+        }
+      },
+    })
+
+  /** Turns an `ActAsError` thrown anywhere below into a TRPCError with the matching HTTP status. */
+  const mapErrors = t.middleware(async ({ next }) => {
+    const result = await next()
+    if (
+      !result.ok &&
+      result.error.cause instanceof ActAsError &&
+      result.error.code === 'INTERNAL_SERVER_ERROR'
+    ) {
+      const cause = result.error.cause
+      throw new TRPCError({
+        code: ACTAS_ERROR_TRPC_CODE[cause.code],
+        message: cause.message,
+        cause,
+      })
+    }
+    return result
+  })
+
+  /** Deny by default: the procedure's `meta.auth` decides; no rule, no access. Then the per-actor rate limit. */
+  const authorize = t.middleware(async ({ ctx, meta, path, next }) => {
+    const rule = meta?.auth
+    if (rule !== 'staff' && rule !== 'signed-in') {
+      throw new ActAsError(
+        'FORBIDDEN',
+        `The procedure ${path} declares no authorization rule, so nobody may call it.`,
+      )
+    }
+    const principal = ctx.principal
+    if (!principal)
+      throw new ActAsError('UNAUTHENTICATED', 'Sign in first: no valid session token was sent.')
+    if (rule === 'staff' && !isStaff(principal)) {
+      throw new ActAsError(
+        'FORBIDDEN',
+        `Your session needs the ${IMPERSONATE_PERMISSION} permission in its active organization.`,
+      )
+    }
+    const limit = await ctx.rateLimiter.consume(path, principal.userId)
+    if (!limit.allowed) {
+      throw new ActAsError(
+        'RATE_LIMITED',
+        `Too many requests; retry in ${limit.retryAfterSeconds} s.`,
+        {
+          retryAfterSeconds: limit.retryAfterSeconds,
+        },
+      )
+    }
+    return next({ ctx: { principal } })
+  })
+
+  /** Every procedure starts here; it must still declare `meta({ auth })`. */
+  const procedure = t.procedure.use(mapErrors).use(authorize)
+
+  const signedInProcedure = procedure.meta({ auth: 'signed-in' })
+
+  const staffProcedure = procedure.meta({ auth: 'staff' }).use(({ ctx, next }) => {
+    // Already enforced by `authorize`; re-checked here only to narrow the type.
+    if (!isStaff(ctx.principal)) throw new ActAsError('FORBIDDEN', 'Staff only.')
+    return next({ ctx: { principal: ctx.principal } })
+  })
+
+  return {
+    t,
+    router: t.router,
+    procedure,
+    signedInProcedure,
+    staffProcedure,
+    createCallerFactory: t.createCallerFactory,
+  }
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod'
+import { POLICY_RULES } from '../errors.js'
+import { CursorSchema, InstantSchema, UserIdSchema } from './common.js'
+
+export const USER_ORDER_BY = [
+  '-created_at',
+  '+created_at',
+  '-last_sign_in_at',
+  '+last_sign_in_at',
+  '-last_active_at',
+  '+last_active_at',
+] as const
+
+export const UserOrderBySchema = z.enum(USER_ORDER_BY)
+export type UserOrderBy = z.infer<typeof UserOrderBySchema>
+
+export const UsersSearchInputSchema = z
+  .strictObject({
+    /** Matches email, name, username, id; empty or absent lists every user newest first. */
+    query: z.string().trim().max(200).optional(),
+    limit: z.number().int().min(1).max(100).default(20),
+    /** Either `offset` or `cursor` (the `next` of a previous page), not both. */
+    offset: z.number().int().min(0).max(1_000_000).optional(),
+    cursor: CursorSchema.optional(),
+    orderBy: UserOrderBySchema.default('-created_at'),
+  })
+  .refine((v) => v.offset === undefined || v.cursor === undefined, {
+    message: 'give offset or cursor, not both',
+    path: ['cursor'],
+  })
+export type UsersSearchInput = z.input<typeof UsersSearchInputSchema>
+export type UsersSearchParams = z.output<typeof UsersSearchInputSchema>
+
+export const UserOrganizationSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  slug: z.string().nullable(),
+  role: z.string(),
+})
+export type UserOrganization = z.infer<typeof UserOrganizationSchema>
+
+/** Whether the current actor may impersonate this user, and if not, why (for the console). */
+export const ImpersonationVerdictSchema = z.object({
+  allowed: z.boolean(),
+  reason: z.string().optional(),
+  rule: z.enum(POLICY_RULES).optional(),
+})
+export type ImpersonationVerdict = z.infer<typeof ImpersonationVerdictSchema>
+
+export const UserSummarySchema = z.object({
+  id: UserIdSchema,
+  primaryEmail: z.string().nullable(),
+  fullName: z.string().nullable(),
+  imageUrl: z.string().nullable(),
+  createdAt: InstantSchema,
+  lastSignInAt: InstantSchema.nullable(),
+  lastActiveAt: InstantSchema.nullable(),
+  banned: z.boolean(),
+  locked: z.boolean(),
+  organizations: z.array(UserOrganizationSchema),
+  impersonation: ImpersonationVerdictSchema,
+})
+export type UserSummary = z.infer<typeof UserSummarySchema>
+
+export const UsersSearchOutputSchema = z.object({
+  items: z.array(UserSummarySchema),
+  total: z.number().int().min(0),
+  /** Cursor of the next page, null on the last one. */
+  next: CursorSchema.nullable(),
+})
+export type UsersSearchOutput = z.infer<typeof UsersSearchOutputSchema>
