@@ -23,7 +23,8 @@ export interface OrganizationClaims {
  * does: `fea` lists the features (`o:<feature>`, org-scoped), `per` the distinct permission
  * names, and `fpm` one decimal bitmask per feature, bit i (LSB first) set when the feature
  * grants `per[i]`. jwtPayloadParser rebuilds exactly `org:<feature>:<permission>` from these.
- * Keys not of that form (no `org:` prefix, empty parts) cannot be expressed and are skipped.
+ * Keys not of that form (no `org:` prefix, empty parts) cannot be expressed and are skipped, and
+ * so are system permissions (`org:sys_*`): Clerk leaves them out of session tokens.
  */
 export function encodeOrgPermissions(permissionKeys: readonly string[]): { features: string[]; per: string[]; fpm: string[] } {
   const features: string[] = []
@@ -33,6 +34,7 @@ export function encodeOrgPermissions(permissionKeys: readonly string[]): { featu
     const match = /^org:([^:,]+):([^,]+)$/.exec(key)
     if (!match) continue
     const [, feature, permission] = match as unknown as [string, string, string]
+    if (feature.startsWith('sys_')) continue
     let f = features.indexOf(feature)
     if (f < 0) f = features.push(feature) - 1
     let p = per.indexOf(permission)

@@ -1,6 +1,6 @@
 import { createSigningKey } from '../../src/jwt.js'
 import { createFapiRouter } from '../../src/fapi/index.js'
-import { Router } from '../../src/http.js'
+import { Router, json } from '../../src/http.js'
 import type { LocalUser, SeededAccount } from '../../src/model.js'
 import { listen } from '../../src/server.js'
 import { ClerkState, newId, passwordDigest } from '../../src/state.js'
@@ -10,6 +10,8 @@ import { ClerkState, newId, passwordDigest } from '../../src/state.js'
 
 export interface TestServer {
   url: string
+  publishableKey: string
+  secretKey: string
   frontendApiUrl: string
   issuer: string
   jwtPublicKeyPem: string
@@ -86,11 +88,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     host: '127.0.0.1',
     port: 0,
     fapiPath: '/fapi',
-    bapi: new Router(),
+    // Interim: BAPI's JWKS endpoint, until the BAPI router lands.
+    bapi: new Router().add('GET', '/v1/jwks', () => json({ keys: [signingKey.jwk] })),
     fapi: createFapiRouter({ state, signingKey, issuer }),
   })
   return {
     url: server.url,
+    publishableKey: `pk_test_${Buffer.from('actas-local.clerk.accounts.dev$').toString('base64')}`,
+    secretKey: 'sk_test_local',
     frontendApiUrl: `${server.url}/fapi`,
     issuer,
     jwtPublicKeyPem: signingKey.publicKeyPem,
