@@ -1,0 +1,175 @@
+import { createClerkClient } from '@clerk/backend'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startPageServer, type PageServer } from './support/page-server.js'
+import { startTestServer, type TestServer } from './support/local-server.js'
+
+// The real clerk-js (the browser build from node_modules) in headless Chromium against the local
+// server: load, password sign-in, setActive, getToken (verified by the real @clerk/backend),
+// ticket sign-in with an actor token, signOut. No request may leave loopback.
+
+process.env.CLERK_TELEMETRY_DISABLED = '1'
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+let server: TestServer
+let pages: PageServer
+let browser: Browser
+let page: Page
+const requests: string[] = []
+const fapiCalls: string[] = []
+
+beforeAll(async () => {
+  server = await startTestServer()
+  pages = await startPageServer({ frontendApiUrl: server.frontendApiUrl, publishableKey: server.publishableKey })
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  page = await browser.newPage()
+  page.on('request', (req) => {
+    requests.push(req.url())
+    const url = new URL(req.url())
+    if (url.pathname.startsWith('/__clerk/')) fapiCalls.push(`${req.method()} ${url.pathname.slice('/__clerk'.length)}${url.searchParams.get('_method') ? `?_method=${url.searchParams.get('_method')}` : ''}`)
+  })
+  await page.goto(pages.url)
+  await page.evaluate(() => (window as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({ telemetry: false }))
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await pages?.close()
+  await server?.stop()
+})
+
+async function verify(token: string) {
+  const clerk = createClerkClient({ secretKey: server.secretKey, publishableKey: server.publishableKey, apiUrl: server.url, jwtKey: server.jwtPublicKeyPem })
+  const state = await clerk.authenticateRequest(new Request('http://localhost:3000/trpc', { headers: { authorization: `Bearer ${token}` } }), {
+    jwtKey: server.jwtPublicKeyPem,
+    authorizedParties: [pages.url],
+  })
+  expect(state.status, state.reason ?? '').toBe('signed-in')
+  return state.toAuth()!
+}
+
+interface PageResult {
+  userId: string | null
+  sessionId: string | null
+  actor: Record<string, unknown> | null
+  orgId: string | null
+  token: string
+  freshToken: string
+  errors: string[]
+}
+
+describe('clerk-js 6.40 in Chromium', () => {
+  it('loads against the local FAPI in dev-browser mode', async () => {
+    const loaded = await page.evaluate(() => {
+      const w = window as unknown as { Clerk: { loaded: boolean; user: unknown; version: string } }
+      return { loaded: w.Clerk.loaded, user: w.Clerk.user ?? null, version: w.Clerk.version, cookies: document.cookie }
+    })
+    expect(loaded).toMatchObject({ loaded: true, user: null, version: '6.40.0' })
+    expect(loaded.cookies).toMatch(/__clerk_db_jwt=dvb_/)
+    expect(fapiCalls).toContain('POST /v1/dev_browser')
+    expect(fapiCalls).toContain('GET /v1/client')
+  })
+
+  it('signs in with a password, sets the session active and mints a token the server accepts', async () => {
+    const admin = server.account('admin')
+    const result = await page.evaluate(
+      async ({ identifier, password }) => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const Clerk = (window as any).Clerk
+        const signIn = await Clerk.client.signIn.create({ strategy: 'password', identifier, password })
+        await Clerk.setActive({ session: signIn.createdSessionId })
+        return {
+          userId: Clerk.user?.id ?? null,
+          sessionId: Clerk.session?.id ?? null,
+          actor: Clerk.session?.actor ?? null,
+          orgId: Clerk.organization?.id ?? null,
+          token: await Clerk.session.getToken(),
+          freshToken: await Clerk.session.getToken({ skipCache: true }),
+          errors: (window as unknown as { __errors: string[] }).__errors,
+        }
+      },
+      { identifier: admin.identifier, password: admin.password },
+    ) as PageResult
+    expect(result.userId).toBe(admin.userId)
+    expect(result.orgId).toBe(server.supportOrgId)
+    expect(result.actor).toBeNull()
+    for (const token of [result.token, result.freshToken]) {
+      const auth = await verify(token)
+      expect(auth.userId).toBe(admin.userId)
+      expect(auth.sessionId).toBe(result.sessionId)
+      expect(auth.has({ permission: 'org:admin:impersonate' })).toBe(true)
+    }
+    expect(fapiCalls).toContain('POST /v1/client/sign_ins')
+    expect(fapiCalls).toContain(`POST /v1/client/sessions/${result.sessionId}/touch`)
+    expect(fapiCalls).toContain(`POST /v1/client/sessions/${result.sessionId}/tokens`)
+    expect(result.errors).toEqual([])
+  })
+
+  it('signs in with an actor-token ticket; the token carries act', async () => {
+    const admin = server.account('admin')
+    const agent = server.account('agent')
+    const ticket = server.state.newActorToken(agent.userId, { sub: admin.userId }, 600, 1800).token
+    const result = await page.evaluate(async (t) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const Clerk = (window as any).Clerk
+      const signIn = await Clerk.client.signIn.create({ strategy: 'ticket', ticket: t })
+      await Clerk.setActive({ session: signIn.createdSessionId })
+      return {
+        userId: Clerk.user?.id ?? null,
+        sessionId: Clerk.session?.id ?? null,
+        actor: Clerk.session?.actor ?? null,
+        orgId: Clerk.organization?.id ?? null,
+        token: await Clerk.session.getToken(),
+        freshToken: await Clerk.session.getToken({ skipCache: true }),
+        errors: (window as unknown as { __errors: string[] }).__errors,
+        sessions: Clerk.client.sessions.map((s: { id: string }) => s.id),
+      }
+    }, ticket) as PageResult & { sessions: string[] }
+    expect(result.userId).toBe(agent.userId)
+    expect(result.actor).toEqual({ sub: admin.userId })
+    expect(result.sessions).toEqual([result.sessionId])
+    for (const token of [result.token, result.freshToken]) {
+      const auth = await verify(token)
+      expect(auth.userId).toBe(agent.userId)
+      expect(auth.actor).toEqual({ sub: admin.userId })
+      expect(auth.has({ permission: 'org:admin:impersonate' })).toBe(false)
+    }
+    expect(result.errors).toEqual([])
+  })
+
+  it('signs out', async () => {
+    const navigated = page.waitForURL(`${pages.url}/done`)
+    await page.evaluate(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      await (window as any).Clerk.signOut({ redirectUrl: '/done' })
+    })
+    await navigated
+    await page.evaluate(() => (window as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({ telemetry: false }))
+    const after = await page.evaluate(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const Clerk = (window as any).Clerk
+      return { user: Clerk.user ?? null, sessions: Clerk.client?.sessions?.length ?? 0, errors: (window as unknown as { __errors: string[] }).__errors }
+    })
+    expect(after).toEqual({ user: null, sessions: 0, errors: [] })
+    expect(fapiCalls).toContain('POST /v1/client/sessions?_method=DELETE')
+  })
+
+  it('made no request outside loopback', () => {
+    expect(requests.length).toBeGreaterThan(5)
+    // blob: URLs (clerk-js's token-poller worker) are in-page objects of the page's own origin.
+    const host = (u: string) => (u.startsWith('blob:') ? new URL(u.slice('blob:'.length)).hostname : new URL(u).hostname)
+    const foreign = requests.filter((u) => !['127.0.0.1', 'localhost'].includes(host(u)))
+    expect(foreign).toEqual([])
+    if (process.env.CLERK_LOCAL_TRACE) console.log(fapiCalls.join('\n'))
+  })
+})
