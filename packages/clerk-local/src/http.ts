@@ -20,6 +20,8 @@ export interface LocalResponse {
   status: number
   body?: unknown
   headers?: Record<string, string | string[]>
+  /** Sent as is instead of JSON (set `Content-Type` in `headers`), e.g. an SVG avatar. */
+  raw?: string | Buffer
 }
 
 export type Handler = (req: LocalRequest) => LocalResponse | Promise<LocalResponse>

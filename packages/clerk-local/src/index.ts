@@ -1,1 +1,129 @@
-export {}
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createBapiRouter } from './bapi/index.js'
+import { isPublicControlRoute } from './bapi/control.js'
+import { unauthenticated } from './bapi/errors.js'
+import { createFapiRouter } from './fapi/index.js'
+import { FaultController, type FaultRule } from './faults.js'
+import { createSigningKey, type JsonWebKey } from './jwt.js'
+import type { SeededAccount } from './model.js'
+import { seedState } from './seed.js'
+import { listen } from './server.js'
+import { ClerkState } from './state.js'
+
+export type * from './model.js'
+export { ClerkState, newId, passwordDigest, verifyPassword } from './state.js'
+export { FaultController, faultRuleProblem, type FaultRule, type QuotaSettings } from './faults.js'
+export { seedState, SEEDED_PASSWORDS, IMPERSONATE_PERMISSION, SUPPORT_ORG_SLUG, type SeedOptions, type SeedResult } from './seed.js'
+export { userJson, type UserJson } from './bapi/serialize.js'
+export { createSigningKey, signJwt, type JsonWebKey, type SigningKey } from './jwt.js'
+// The FAPI engineer adds `export ... from './testing.js'` here.
+
+/** Secret keys of local servers start with this; production code should refuse them. */
+export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
+/** The Frontend API host in local publishable keys (a `.clerk.accounts.dev` host: clerk-js dev-browser mode). */
+export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
+export const LOCAL_PUBLISHABLE_KEY = `pk_test_${Buffer.from(`${LOCAL_FRONTEND_API_HOST}$`).toString('base64')}`
+export const LOCAL_ISSUER = `https://${LOCAL_FRONTEND_API_HOST}`
+
+export interface ClerkLocalOptions {
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string
+  /** Port (default 0: any free port). */
+  port?: number
+  /** Seeded customers (default 5,000). */
+  users?: number
+  /** Seed of the demo data (default 1): same seed, same users. */
+  seed?: number
+  /** Clock in epoch milliseconds (default Date.now); tests move it to expire tickets and sessions. */
+  now?: () => number
+  /** Mount point of the Frontend API (default '/fapi'). */
+  fapiPath?: string
+  /** Free-plan quota: 402 after 5 actor tokens per calendar month (default false). */
+  quota?: boolean
+  /** Faults injected from the start. */
+  faults?: FaultRule[]
+}
+
+export interface ClerkLocal {
+  /** BAPI base (the SDK's `apiUrl`), e.g. http://127.0.0.1:PORT */
+  url: string
+  /** FAPI base = url + fapiPath */
+  frontendApiUrl: string
+  fapiPath: string
+  publishableKey: string
+  secretKey: string
+  /** `iss` of session tokens. */
+  issuer: string
+  /** RSA-2048 SPKI PEM: the `jwtKey` / CLERK_JWT_KEY for offline verification. */
+  jwtPublicKeyPem: string
+  jwks: { keys: JsonWebKey[] }
+  /** admin, agent, banned, locked: identifier, password and user id. */
+  accounts: SeededAccount[]
+  state: ClerkState
+  faults: FaultController
+  stop(): Promise<void>
+}
+
+function bearerMatches(header: string | string[] | undefined, secretKey: string): boolean {
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false
+  const given = Buffer.from(header.slice('Bearer '.length).trim())
+  const expected = Buffer.from(secretKey)
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+/** Starts a seeded local Clerk-compatible server (BAPI at `/v1`, FAPI at `fapiPath`). */
+export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<ClerkLocal> {
+  const fapiPath = `/${(options.fapiPath ?? '/fapi').replace(/^\/+|\/+$/g, '')}`
+  if (fapiPath === '/' || fapiPath === '/v1' || fapiPath.startsWith('/v1/') || fapiPath.startsWith('/__local')) {
+    throw new Error(`fapiPath ${JSON.stringify(options.fapiPath)} would hide the Backend API`)
+  }
+  const state = new ClerkState(options.now ?? Date.now)
+  const faults = new FaultController(options.faults ?? [], options.quota ?? false)
+  const signingKey = createSigningKey()
+  const secretKey = `${LOCAL_SECRET_KEY_PREFIX}${randomBytes(24).toString('base64url')}`
+  const issuer = LOCAL_ISSUER
+  let frontendApiUrl = ''
+
+  const bapi = createBapiRouter({ state, signingKey, faults, frontendApiUrl: () => frontendApiUrl })
+  const fapi = createFapiRouter({ state, signingKey, issuer })
+
+  const server = await listen({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    fapiPath,
+    bapi,
+    fapi,
+    before: async (api, routeName, req) => {
+      if (api === 'bapi') {
+        if (isPublicControlRoute(routeName)) return undefined
+        if (!bearerMatches(req.headers.authorization, secretKey)) return unauthenticated()
+        if (routeName.startsWith('POST /__local') || routeName.startsWith('GET /__local')) return undefined
+      }
+      return faults.apply(api, routeName)
+    },
+  })
+  frontendApiUrl = `${server.url}${fapiPath}`
+
+  try {
+    seedState(state, { users: options.users ?? 5000, seed: options.seed ?? 1, baseUrl: server.url })
+  } catch (error) {
+    await server.close()
+    throw error
+  }
+
+  let stopped: Promise<void> | undefined
+  return {
+    url: server.url,
+    frontendApiUrl,
+    fapiPath,
+    publishableKey: LOCAL_PUBLISHABLE_KEY,
+    secretKey,
+    issuer,
+    jwtPublicKeyPem: signingKey.publicKeyPem,
+    jwks: { keys: [signingKey.jwk] },
+    accounts: state.accounts.slice(),
+    state,
+    faults,
+    stop: () => (stopped ??= server.close()),
+  }
+}

@@ -67,7 +67,7 @@ function parseBody(raw: Buffer, contentType: string | undefined): Record<string,
 }
 
 function send(res: ServerResponse, response: LocalResponse, extraHeaders: Record<string, string> = {}): void {
-  const body = response.body === undefined ? '' : JSON.stringify(response.body)
+  const body = response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body))
   // Exactly `application/json`: @clerk/backend parses JSON only for this exact value.
   res.writeHead(response.status, {
     'Content-Type': 'application/json',

@@ -9,6 +9,7 @@ import type {
   SeededAccount,
   Session,
 } from './model.js'
+import { UserIndex } from './search.js'
 
 /** Clerk-style ids: a prefix and 27 base62-ish characters. */
 export function newId(prefix: string): string {
@@ -40,8 +41,44 @@ export class ClerkState {
   readonly sessions = new Map<string, Session>()
   readonly clients = new Map<string, Client>()
   readonly accounts: SeededAccount[] = []
+  /** Search index over `users` (see search.ts). Add users with `addUser`, not `users.set`. */
+  readonly userIndex = new UserIndex()
 
   constructor(readonly now: () => number = Date.now) {}
+
+  /** Adds a user to the directory and its search index. */
+  addUser(user: LocalUser): LocalUser {
+    if (this.users.has(user.id)) throw new Error(`duplicate user id ${user.id}`)
+    this.users.set(user.id, user)
+    this.userIndex.add(user)
+    return user
+  }
+
+  /**
+   * Call after changing a user's names, username, emails, phones or external id in place, so
+   * `query` and the exact filters see the change. (Timestamps such as `lastActiveAt` may be
+   * changed in place without this: the index re-checks them.)
+   */
+  userChanged(user: LocalUser): void {
+    this.userIndex.reindex(user)
+  }
+
+  addOrganization(org: Organization): Organization {
+    this.organizations.set(org.id, org)
+    return org
+  }
+
+  addMembership(membership: OrganizationMembership): OrganizationMembership {
+    this.memberships.set(membership.id, membership)
+    return membership
+  }
+
+  /** User ids of an organization's members. */
+  membersOf(organizationId: string): string[] {
+    const out: string[] = []
+    for (const m of this.memberships.values()) if (m.organizationId === organizationId) out.push(m.userId)
+    return out
+  }
 
   membershipsOfUser(userId: string): OrganizationMembership[] {
     const out: OrganizationMembership[] = []

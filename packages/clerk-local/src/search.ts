@@ -1,0 +1,440 @@
+import type { LocalUser } from './model.js'
+
+// The user directory's search index, built at insert time so `GET /v1/users` stays fast at
+// 100,000 users:
+// - one lowercase haystack per user (ids, names, username, emails, phones) that verifies matches;
+// - trigram postings over the haystacks: a query of 3+ characters reads the rarest posting
+//   lists and verifies only those candidates;
+// - shorter queries scan the haystacks once and cache the answer (there are few such queries);
+// - one presorted array of user slots per `order_by` key, so the empty query with limit/offset
+//   costs O(offset + limit), and a candidate set is ordered by rank, not by comparing users.
+// Users are addressed by a dense slot number (insertion order).
+
+export const ORDER_KEYS = [
+  'created_at',
+  'updated_at',
+  'last_sign_in_at',
+  'last_active_at',
+  'first_name',
+  'last_name',
+  'email_address',
+  'phone_number',
+  'username',
+  'web3wallet',
+] as const
+export type OrderKey = (typeof ORDER_KEYS)[number]
+export interface OrderBy {
+  key: OrderKey
+  desc: boolean
+}
+
+/** Timestamps that other code (FAPI sign-in, touch) may change in place; checked before use. */
+const MUTABLE_KEYS = new Set<OrderKey>(['updated_at', 'last_sign_in_at', 'last_active_at'])
+
+const SEP = '\u0001'
+
+export function orderValue(user: LocalUser, key: OrderKey): number | string | null {
+  switch (key) {
+    case 'created_at':
+      return user.createdAt
+    case 'updated_at':
+      return user.updatedAt
+    case 'last_sign_in_at':
+      return user.lastSignInAt
+    case 'last_active_at':
+      return user.lastActiveAt
+    case 'first_name':
+      return user.firstName?.toLowerCase() ?? null
+    case 'last_name':
+      return user.lastName?.toLowerCase() ?? null
+    case 'username':
+      return user.username?.toLowerCase() ?? null
+    case 'email_address': {
+      const primary = user.emailAddresses.find((e) => e.id === user.primaryEmailAddressId) ?? user.emailAddresses[0]
+      return primary?.emailAddress.toLowerCase() ?? null
+    }
+    case 'web3wallet':
+      return null // nobody has a web3 wallet here
+    case 'phone_number': {
+      const primary = user.phoneNumbers.find((p) => p.id === user.primaryPhoneNumberId) ?? user.phoneNumbers[0]
+      return primary?.phoneNumber ?? null
+    }
+  }
+}
+
+/**
+ * The order of `GET /v1/users`: by value, nulls last in both directions, ties by insertion
+ * order (reversed when descending). Exported so tests can check the index against it.
+ */
+export function compareForOrder(
+  a: { value: number | string | null; slot: number },
+  b: { value: number | string | null; slot: number },
+  desc: boolean,
+): number {
+  if (a.value === null || b.value === null) {
+    if (a.value === null && b.value === null) return a.slot - b.slot
+    return a.value === null ? 1 : -1
+  }
+  const sign = desc ? -1 : 1
+  if (a.value < b.value) return -sign
+  if (a.value > b.value) return sign
+  return sign * (a.slot - b.slot)
+}
+
+/** Lowercase text searched by `query`: user id, external id, username, names, emails, phones. */
+export function searchText(user: LocalUser): string {
+  const parts: string[] = [user.id]
+  if (user.externalId) parts.push(user.externalId)
+  if (user.username) parts.push(user.username)
+  if (user.firstName) parts.push(user.firstName)
+  if (user.lastName) parts.push(user.lastName)
+  if (user.firstName && user.lastName) parts.push(`${user.firstName} ${user.lastName}`)
+  for (const e of user.emailAddresses) parts.push(e.emailAddress)
+  for (const p of user.phoneNumbers) parts.push(p.phoneNumber)
+  return parts.join(SEP).toLowerCase()
+}
+
+// Characters fold into 6-bit classes, so a trigram is an 18-bit number and the postings are a
+// flat array. Folding can only add candidates (which verification drops), never lose one.
+const CHAR_CLASS = new Uint8Array(65536)
+{
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789@.+_- '
+  for (let c = 0; c < 65536; c++) CHAR_CLASS[c] = 43 + (c % 21)
+  for (let i = 0; i < alphabet.length; i++) CHAR_CLASS[alphabet.charCodeAt(i)] = i + 1
+  CHAR_CLASS[SEP.charCodeAt(0)] = 0
+}
+const TRIGRAM_SPACE = 1 << 18
+
+function trigramAt(text: string, i: number): number {
+  return (CHAR_CLASS[text.charCodeAt(i)]! << 12) | (CHAR_CLASS[text.charCodeAt(i + 1)]! << 6) | CHAR_CLASS[text.charCodeAt(i + 2)]!
+}
+
+interface SortedOrder {
+  /** Slots in ascending/descending order. */
+  asc: Int32Array
+  desc: Int32Array
+  /** Position of each slot in `asc` / `desc`. */
+  ascRank: Int32Array
+  descRank: Int32Array
+  /** For mutable keys: the values the arrays were sorted by. */
+  snapshot: Array<number | null> | null
+  size: number
+}
+
+export interface UserMatch {
+  /** Slots matching, in the requested order, after offset and limit. */
+  page: LocalUser[]
+  totalCount: number
+}
+
+export interface UserSelection {
+  /** Include-sets, each already resolved to slots; a user must be in all of them. */
+  includeSets: Array<Set<number> | number[]>
+  /** Extra conditions checked on each remaining user (exclusions, field queries, dates). */
+  predicates: Array<(user: LocalUser, slot: number) => boolean>
+  query: string
+}
+
+const SHORT_CACHE_LIMIT = 512
+
+export class UserIndex {
+  readonly users: LocalUser[] = []
+  readonly slotById = new Map<string, number>()
+  readonly #hay: string[] = []
+  readonly #postings: Array<number[] | undefined> = new Array<number[] | undefined>(TRIGRAM_SPACE)
+  readonly #byEmail = new Map<string, number[]>()
+  readonly #byPhone = new Map<string, number[]>()
+  readonly #byUsername = new Map<string, number[]>()
+  readonly #byExternalId = new Map<string, number[]>()
+  readonly #orders = new Map<OrderKey, SortedOrder>()
+  readonly #shortCache = new Map<string, Int32Array>()
+  /** Scratch marks for intersecting slot lists: `#stamp[slot] === #epoch` means "marked". */
+  #stamp = new Uint32Array(0)
+  #epoch = 0
+
+  get size(): number {
+    return this.users.length
+  }
+
+  add(user: LocalUser): number {
+    if (this.slotById.has(user.id)) throw new Error(`duplicate user id ${user.id}`)
+    const slot = this.users.length
+    this.users.push(user)
+    this.slotById.set(user.id, slot)
+    this.#hay.push('')
+    this.#indexText(user, slot)
+    this.#indexExact(user, slot)
+    this.#orders.clear()
+    return slot
+  }
+
+  /** Re-reads a user's names, emails, phones and ids after they changed. */
+  reindex(user: LocalUser): void {
+    const slot = this.slotById.get(user.id)
+    if (slot === undefined) return
+    for (const map of [this.#byEmail, this.#byPhone, this.#byUsername, this.#byExternalId]) {
+      for (const [key, slots] of map) {
+        const i = slots.indexOf(slot)
+        if (i >= 0) {
+          slots.splice(i, 1)
+          if (slots.length === 0) map.delete(key)
+        }
+      }
+    }
+    this.#indexText(user, slot)
+    this.#indexExact(user, slot)
+    this.#orders.clear()
+  }
+
+  hayOf(slot: number): string {
+    return this.#hay[slot]!
+  }
+
+  #indexText(user: LocalUser, slot: number): void {
+    const text = searchText(user)
+    this.#hay[slot] = text
+    this.#shortCache.clear()
+    for (let i = 0; i + 2 < text.length; i++) {
+      const t = trigramAt(text, i)
+      let list = this.#postings[t]
+      if (list === undefined) {
+        list = []
+        this.#postings[t] = list
+      }
+      // Postings are appended in slot order; a re-indexed user may appear twice (deduped when read).
+      if (list[list.length - 1] !== slot) list.push(slot)
+    }
+  }
+
+  #indexExact(user: LocalUser, slot: number): void {
+    const push = (map: Map<string, number[]>, key: string) => {
+      const list = map.get(key)
+      if (list) list.push(slot)
+      else map.set(key, [slot])
+    }
+    for (const e of user.emailAddresses) push(this.#byEmail, e.emailAddress.toLowerCase())
+    for (const p of user.phoneNumbers) push(this.#byPhone, p.phoneNumber)
+    if (user.username) push(this.#byUsername, user.username.toLowerCase())
+    if (user.externalId) push(this.#byExternalId, user.externalId)
+  }
+
+  slotsByEmail(email: string): number[] {
+    return this.#byEmail.get(email.toLowerCase()) ?? []
+  }
+  slotsByPhone(phone: string): number[] {
+    return this.#byPhone.get(phone) ?? []
+  }
+  slotsByUsername(username: string): number[] {
+    return this.#byUsername.get(username.toLowerCase()) ?? []
+  }
+  slotsByExternalId(externalId: string): number[] {
+    return this.#byExternalId.get(externalId) ?? []
+  }
+
+  #nextEpoch(): number {
+    if (this.#stamp.length < this.users.length) this.#stamp = new Uint32Array(Math.max(1024, this.users.length * 2))
+    this.#epoch += 1
+    if (this.#epoch === 0xffffffff) {
+      this.#stamp.fill(0)
+      this.#epoch = 1
+    }
+    return this.#epoch
+  }
+
+  /**
+   * Candidate slots for a lowercase query (a superset of the matches, without duplicates), or
+   * undefined when every user is a candidate (empty query).
+   */
+  #queryCandidates(q: string): number[] | Int32Array | undefined {
+    if (q.length === 0) return undefined
+    if (q.length < 3) return this.#shortMatches(q)
+    const lists: number[][] = []
+    const seen = new Set<number>()
+    for (let i = 0; i + 2 < q.length; i++) {
+      const t = trigramAt(q, i)
+      if (seen.has(t)) continue
+      seen.add(t)
+      const list = this.#postings[t]
+      if (list === undefined) return []
+      lists.push(list)
+    }
+    lists.sort((a, b) => a.length - b.length)
+    const smallest = lists[0]!
+    // Intersect with up to two more lists when the rarest one is still long.
+    const others = smallest.length > 256 ? lists.slice(1, 3) : []
+    const out: number[] = []
+    if (others.length === 0) {
+      const epoch = this.#nextEpoch()
+      const stamp = this.#stamp
+      for (const slot of smallest) {
+        if (stamp[slot] === epoch) continue
+        stamp[slot] = epoch
+        out.push(slot)
+      }
+      return out
+    }
+    // Count marks: a slot must appear in every list considered. Each list is deduped by epoch per list.
+    const counts = new Uint8Array(this.users.length)
+    const total = 1 + others.length
+    for (const list of [smallest, ...others]) {
+      const epoch = this.#nextEpoch()
+      const stamp = this.#stamp
+      for (const slot of list) {
+        if (stamp[slot] === epoch) continue
+        stamp[slot] = epoch
+        counts[slot]! += 1
+        if (counts[slot] === total) out.push(slot)
+      }
+    }
+    return out
+  }
+
+  /** 1–2 character queries: one scan of the haystacks, cached until the users change. */
+  #shortMatches(q: string): Int32Array {
+    const cached = this.#shortCache.get(q)
+    if (cached) {
+      // LRU: move to the back.
+      this.#shortCache.delete(q)
+      this.#shortCache.set(q, cached)
+      return cached
+    }
+    const hay = this.#hay
+    const out: number[] = []
+    for (let slot = 0; slot < hay.length; slot++) if (hay[slot]!.includes(q)) out.push(slot)
+    const result = Int32Array.from(out)
+    if (this.#shortCache.size >= SHORT_CACHE_LIMIT) {
+      const oldest = this.#shortCache.keys().next().value
+      if (oldest !== undefined) this.#shortCache.delete(oldest)
+    }
+    this.#shortCache.set(q, result)
+    return result
+  }
+
+  #order(key: OrderKey): SortedOrder {
+    let order = this.#orders.get(key)
+    if (order && order.size === this.users.length && !(order.snapshot && this.#stale(key, order.snapshot))) return order
+    order = this.#buildOrder(key)
+    this.#orders.set(key, order)
+    return order
+  }
+
+  #stale(key: OrderKey, snapshot: Array<number | null>): boolean {
+    const users = this.users
+    for (let slot = 0; slot < users.length; slot++) if (orderValue(users[slot]!, key) !== snapshot[slot]) return true
+    return false
+  }
+
+  #buildOrder(key: OrderKey): SortedOrder {
+    const n = this.users.length
+    const values = this.users.map((u) => orderValue(u, key))
+    const slots = Array.from({ length: n }, (_, i) => i)
+    const sortBy = (desc: boolean) => {
+      const sorted = slots.slice()
+      sorted.sort((a, b) => compareForOrder({ value: values[a]!, slot: a }, { value: values[b]!, slot: b }, desc))
+      const arr = Int32Array.from(sorted)
+      const rank = new Int32Array(n)
+      for (let i = 0; i < n; i++) rank[arr[i]!] = i
+      return { arr, rank }
+    }
+    const asc = sortBy(false)
+    const desc = sortBy(true)
+    return {
+      asc: asc.arr,
+      desc: desc.arr,
+      ascRank: asc.rank,
+      descRank: desc.rank,
+      snapshot: MUTABLE_KEYS.has(key) ? (values as Array<number | null>) : null,
+      size: n,
+    }
+  }
+
+  /** Users matching `selection`, ordered, with offset and limit applied, and the total count. */
+  search(selection: UserSelection, orderBy: OrderBy, offset: number, limit: number): UserMatch {
+    const slots = this.matchSlots(selection)
+    return this.#page(slots, orderBy, offset, limit)
+  }
+
+  count(selection: UserSelection): number {
+    const slots = this.matchSlots(selection)
+    return slots === 'all' ? this.users.length : slots.length
+  }
+
+  /** Every matching slot (unordered), or 'all' when nothing narrows the directory. */
+  matchSlots(selection: UserSelection): number[] | Int32Array | 'all' {
+    const q = selection.query.toLowerCase()
+    let candidates: number[] | Int32Array | undefined = this.#queryCandidates(q)
+    for (const set of selection.includeSets) {
+      const list = Array.isArray(set) ? set : [...set]
+      if (candidates === undefined) {
+        candidates = dedupe(list)
+      } else {
+        const epoch = this.#nextEpoch()
+        const stamp = this.#stamp
+        for (const slot of list) stamp[slot] = epoch
+        candidates = candidates.filter((slot) => stamp[slot] === epoch)
+      }
+    }
+    const verifyQuery = q.length >= 3
+    const predicates = selection.predicates
+    if (candidates === undefined) {
+      if (predicates.length === 0) return 'all'
+      const out: number[] = []
+      for (let slot = 0; slot < this.users.length; slot++) if (this.#passes(slot, predicates)) out.push(slot)
+      return out
+    }
+    if (!verifyQuery && predicates.length === 0) return candidates
+    const hay = this.#hay
+    const out: number[] = []
+    for (const slot of candidates) {
+      if (verifyQuery && !hay[slot]!.includes(q)) continue
+      if (predicates.length > 0 && !this.#passes(slot, predicates)) continue
+      out.push(slot)
+    }
+    return out
+  }
+
+  #passes(slot: number, predicates: UserSelection['predicates']): boolean {
+    const user = this.users[slot]!
+    for (const p of predicates) if (!p(user, slot)) return false
+    return true
+  }
+
+  #page(slots: number[] | Int32Array | 'all', orderBy: OrderBy, offset: number, limit: number): UserMatch {
+    const order = this.#order(orderBy.key)
+    const sorted = orderBy.desc ? order.desc : order.asc
+    if (slots === 'all') {
+      const page: LocalUser[] = []
+      for (let i = offset; i < Math.min(sorted.length, offset + limit); i++) page.push(this.users[sorted[i]!]!)
+      return { page, totalCount: sorted.length }
+    }
+    const total = slots.length
+    const page: LocalUser[] = []
+    if (offset >= total) return { page, totalCount: total }
+    const want = Math.min(total, offset + limit)
+    if (total * 16 > sorted.length) {
+      // A large share of the directory: walk the presorted array and keep the marked slots.
+      const epoch = this.#nextEpoch()
+      const stamp = this.#stamp
+      for (const slot of slots) stamp[slot] = epoch
+      let seen = 0
+      for (let i = 0; i < sorted.length && seen < want; i++) {
+        const slot = sorted[i]!
+        if (stamp[slot] !== epoch) continue
+        if (seen >= offset) page.push(this.users[slot]!)
+        seen++
+      }
+      return { page, totalCount: total }
+    }
+    // A small share: sort the candidates' ranks (a typed-array numeric sort).
+    const rank = orderBy.desc ? order.descRank : order.ascRank
+    const ranks = new Int32Array(total)
+    for (let i = 0; i < total; i++) ranks[i] = rank[slots[i]!]!
+    ranks.sort()
+    for (let i = offset; i < want; i++) page.push(this.users[sorted[ranks[i]!]!]!)
+    return { page, totalCount: total }
+  }
+}
+
+function dedupe(list: number[]): number[] {
+  return list.length < 2 ? list.slice() : [...new Set(list)]
+}
