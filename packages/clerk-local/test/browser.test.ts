@@ -39,7 +39,7 @@ beforeAll(async () => {
     if (url.pathname.startsWith('/__clerk/')) fapiCalls.push(`${req.method()} ${url.pathname.slice('/__clerk'.length)}${url.searchParams.get('_method') ? `?_method=${url.searchParams.get('_method')}` : ''}`)
   })
   await page.goto(pages.url)
-  await page.evaluate(() => (window as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({ telemetry: false }))
+  await page.evaluate(() => (globalThis as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({ telemetry: false }))
 }, 60_000)
 
 afterAll(async () => {
@@ -71,8 +71,9 @@ interface PageResult {
 describe('clerk-js 6.40 in Chromium', () => {
   it('loads against the local FAPI in dev-browser mode', async () => {
     const loaded = await page.evaluate(() => {
-      const w = window as unknown as { Clerk: { loaded: boolean; user: unknown; version: string } }
-      return { loaded: w.Clerk.loaded, user: w.Clerk.user ?? null, version: w.Clerk.version, cookies: document.cookie }
+      // The callbacks run in the page (this package's tsconfig has no DOM lib, hence globalThis).
+      const w = globalThis as unknown as { Clerk: { loaded: boolean; user: unknown; version: string }; document: { cookie: string } }
+      return { loaded: w.Clerk.loaded, user: w.Clerk.user ?? null, version: w.Clerk.version, cookies: w.document.cookie }
     })
     expect(loaded).toMatchObject({ loaded: true, user: null, version: '6.40.0' })
     expect(loaded.cookies).toMatch(/__clerk_db_jwt=dvb_/)
@@ -85,7 +86,7 @@ describe('clerk-js 6.40 in Chromium', () => {
     const result = await page.evaluate(
       async ({ identifier, password }) => {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const Clerk = (window as any).Clerk
+        const Clerk = (globalThis as any).Clerk
         const signIn = await Clerk.client.signIn.create({ strategy: 'password', identifier, password })
         await Clerk.setActive({ session: signIn.createdSessionId })
         return {
@@ -95,7 +96,7 @@ describe('clerk-js 6.40 in Chromium', () => {
           orgId: Clerk.organization?.id ?? null,
           token: await Clerk.session.getToken(),
           freshToken: await Clerk.session.getToken({ skipCache: true }),
-          errors: (window as unknown as { __errors: string[] }).__errors,
+          errors: (globalThis as unknown as { __errors: string[] }).__errors,
         }
       },
       { identifier: admin.identifier, password: admin.password },
@@ -121,7 +122,7 @@ describe('clerk-js 6.40 in Chromium', () => {
     const ticket = server.state.newActorToken(agent.userId, { sub: admin.userId }, 600, 1800).token
     const result = await page.evaluate(async (t) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const Clerk = (window as any).Clerk
+      const Clerk = (globalThis as any).Clerk
       const signIn = await Clerk.client.signIn.create({ strategy: 'ticket', ticket: t })
       await Clerk.setActive({ session: signIn.createdSessionId })
       return {
@@ -131,7 +132,7 @@ describe('clerk-js 6.40 in Chromium', () => {
         orgId: Clerk.organization?.id ?? null,
         token: await Clerk.session.getToken(),
         freshToken: await Clerk.session.getToken({ skipCache: true }),
-        errors: (window as unknown as { __errors: string[] }).__errors,
+        errors: (globalThis as unknown as { __errors: string[] }).__errors,
         sessions: Clerk.client.sessions.map((s: { id: string }) => s.id),
       }
     }, ticket) as PageResult & { sessions: string[] }
@@ -151,14 +152,14 @@ describe('clerk-js 6.40 in Chromium', () => {
     const navigated = page.waitForURL(`${pages.url}/done`)
     await page.evaluate(async () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      await (window as any).Clerk.signOut({ redirectUrl: '/done' })
+      await (globalThis as any).Clerk.signOut({ redirectUrl: '/done' })
     })
     await navigated
-    await page.evaluate(() => (window as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({ telemetry: false }))
+    await page.evaluate(() => (globalThis as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({ telemetry: false }))
     const after = await page.evaluate(() => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const Clerk = (window as any).Clerk
-      return { user: Clerk.user ?? null, sessions: Clerk.client?.sessions?.length ?? 0, errors: (window as unknown as { __errors: string[] }).__errors }
+      const Clerk = (globalThis as any).Clerk
+      return { user: Clerk.user ?? null, sessions: Clerk.client?.sessions?.length ?? 0, errors: (globalThis as unknown as { __errors: string[] }).__errors }
     })
     expect(after).toEqual({ user: null, sessions: 0, errors: [] })
     expect(fapiCalls).toContain('POST /v1/client/sessions?_method=DELETE')
