@@ -1,0 +1,44 @@
+// buildApp(deps): the Fastify app, not listening. Plugins are registered explicitly.
+import { randomUUID } from 'node:crypto'
+import Fastify from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { AppDeps } from './deps.js'
+import { registerHealth } from './plugins/health.js'
+import { registerTrpc } from './plugins/trpc.js'
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'requestId',
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    // tRPC batches put every procedure name in one path segment: 20 × the longest name fits.
+    routerOptions: { maxParamLength: 5000 },
+    bodyLimit: 64 * 1024,
+  })
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id)
+  })
+
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, req, reply) => {
+    const status =
+      typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500
+    if (status >= 500) req.log.error({ err: error }, 'request failed')
+    return reply.code(status).send({
+      error:
+        status >= 500 && !deps.config.isDev ? 'Internal server error' : (error.message ?? 'Error'),
+      statusCode: status,
+      requestId: req.id,
+    })
+  })
+
+  registerHealth(app, deps)
+  await registerTrpc(app, deps)
+  return app
+}

@@ -1,0 +1,70 @@
+// Opens the audit database: embedded PGlite by default (a directory, or memory for tests), a
+// Postgres server when DATABASE_URL is set. Applies the committed migrations either way.
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import * as schema from './schema.js'
+
+export type AuditDatabase = PgDatabase<PgQueryResultHKT, typeof schema>
+
+export interface OpenedDatabase {
+  db: AuditDatabase
+  kind: 'pglite' | 'postgres'
+  /** Cheap round trip for /readyz. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export type DatabaseConfig =
+  { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | undefined }
+
+const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
+
+export async function openDatabase(config: DatabaseConfig): Promise<OpenedDatabase> {
+  if (config.kind === 'postgres') {
+    const { default: pg } = await import('pg')
+    const { drizzle } = await import('drizzle-orm/node-postgres')
+    const { migrate } = await import('drizzle-orm/node-postgres/migrator')
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: 10,
+      connectionTimeoutMillis: 5000,
+    })
+    const db = drizzle({ client: pool, schema })
+    try {
+      await migrate(db, { migrationsFolder })
+    } catch (error) {
+      await pool.end()
+      throw error
+    }
+    return {
+      db: db as unknown as AuditDatabase,
+      kind: 'postgres',
+      ping: async () => {
+        await pool.query('select 1')
+      },
+      close: () => pool.end(),
+    }
+  }
+
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { drizzle } = await import('drizzle-orm/pglite')
+  const { migrate } = await import('drizzle-orm/pglite/migrator')
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true })
+  const client = config.dataDir ? await PGlite.create(config.dataDir) : await PGlite.create()
+  const db = drizzle({ client, schema })
+  try {
+    await migrate(db, { migrationsFolder })
+  } catch (error) {
+    await client.close()
+    throw error
+  }
+  return {
+    db: db as unknown as AuditDatabase,
+    kind: 'pglite',
+    ping: async () => {
+      await client.query('select 1')
+    },
+    close: () => client.close(),
+  }
+}

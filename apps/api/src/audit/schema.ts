@@ -1,0 +1,43 @@
+import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { IMPERSONATION_STATUSES } from '@actas/contracts'
+
+/**
+ * One row per `impersonation.start` attempt that passed authorization, written before Clerk is
+ * asked (status `pending`) and updated with the outcome. Never holds the ticket.
+ */
+export const impersonations = pgTable(
+  'impersonations',
+  {
+    id: uuid('id').primaryKey(),
+    actorId: text('actor_id').notNull(),
+    actorEmail: text('actor_email'),
+    actorSessionId: text('actor_session_id'),
+    actorOrganizationId: text('actor_organization_id'),
+    userId: text('user_id').notNull(),
+    userEmail: text('user_email'),
+    reason: text('reason').notNull(),
+    ticketUrl: text('ticket_url'),
+    sessionMinutes: integer('session_minutes').notNull(),
+    status: text('status', { enum: IMPERSONATION_STATUSES }).notNull(),
+    outcomeCode: text('outcome_code'),
+    outcomeMessage: text('outcome_message'),
+    clerkActorTokenId: text('clerk_actor_token_id'),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    sessionExpiresAt: timestamp('session_expires_at', { withTimezone: true, mode: 'date' }),
+    revokedBy: text('revoked_by'),
+    requestId: text('request_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    index('impersonations_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    index('impersonations_actor_idx').on(t.actorId, t.createdAt.desc()),
+    index('impersonations_user_idx').on(t.userId, t.createdAt.desc()),
+    index('impersonations_status_idx').on(t.status, t.createdAt.desc()),
+  ],
+)
+
+export type ImpersonationRow = typeof impersonations.$inferSelect
+export type NewImpersonationRow = typeof impersonations.$inferInsert

@@ -1,0 +1,104 @@
+import {
+  LOCAL_FRONTEND_API_HOST as CLERK_LOCAL_HOST,
+  LOCAL_PUBLISHABLE_KEY,
+  LOCAL_SECRET_KEY_PREFIX as CLERK_LOCAL_PREFIX,
+} from '@actas/clerk-local'
+import { describe, expect, it } from 'vitest'
+import {
+  ConfigError,
+  LOCAL_FRONTEND_API_HOST,
+  LOCAL_SECRET_KEY_PREFIX,
+  loadConfig,
+  publishableKeyHost,
+} from './config.js'
+
+const livePk = `pk_live_${Buffer.from('clerk.example.com$').toString('base64')}`
+const production = {
+  NODE_ENV: 'production',
+  CLERK_SECRET_KEY: 'sk_live_abc123',
+  CLERK_PUBLISHABLE_KEY: livePk,
+  AUTHORIZED_PARTIES: 'https://support.example.com',
+  DATABASE_URL: 'postgres://actas@db.example.com/actas',
+}
+
+function problems(env: Record<string, string>): string {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return (error as Error).message
+  }
+  throw new Error('expected loadConfig to refuse')
+}
+
+describe('loadConfig', () => {
+  it('keeps the local server constants in step with @actas/clerk-local', () => {
+    expect(LOCAL_SECRET_KEY_PREFIX).toBe(CLERK_LOCAL_PREFIX)
+    expect(LOCAL_FRONTEND_API_HOST).toBe(CLERK_LOCAL_HOST)
+    expect(publishableKeyHost(LOCAL_PUBLISHABLE_KEY)).toBe(LOCAL_FRONTEND_API_HOST)
+  })
+
+  it('accepts a production environment and applies the defaults', () => {
+    const config = loadConfig(production)
+    expect(config).toMatchObject({
+      env: 'production',
+      isDev: false,
+      port: 4000,
+      impersonationQuota: 5,
+      appHomePath: '/',
+      database: { kind: 'postgres' },
+      clerk: {
+        apiUrl: 'https://api.clerk.com',
+        authorizedParties: ['https://support.example.com'],
+        actorTokenTtlSeconds: 300,
+      },
+      rateLimits: { 'impersonation.start': { perMinute: 5 }, 'users.search': { perMinute: 120 } },
+    })
+  })
+
+  it('uses embedded PGlite in .data/pglite without DATABASE_URL, or memory on request', () => {
+    const { DATABASE_URL: _, ...rest } = production
+    expect(loadConfig(rest).database).toEqual({ kind: 'pglite', dataDir: '.data/pglite' })
+    expect(loadConfig({ ...rest, ACTAS_DATA_DIR: 'memory://' }).database).toEqual({
+      kind: 'pglite',
+      dataDir: undefined,
+    })
+  })
+
+  it('names every missing or malformed variable at once', () => {
+    const message = problems({ PORT: 'eighty', CLERK_PUBLISHABLE_KEY: 'nope' })
+    expect(message).toContain('CLERK_SECRET_KEY')
+    expect(message).toContain('CLERK_PUBLISHABLE_KEY')
+    expect(message).toContain('PORT')
+  })
+
+  it.each([
+    ['CLERK_SECRET_KEY', { CLERK_SECRET_KEY: `${LOCAL_SECRET_KEY_PREFIX}xyz` }],
+    ['CLERK_PUBLISHABLE_KEY', { CLERK_PUBLISHABLE_KEY: LOCAL_PUBLISHABLE_KEY }],
+    ['CLERK_API_URL', { CLERK_API_URL: 'http://127.0.0.1:4100' }],
+    ['CLERK_API_URL', { CLERK_API_URL: 'http://localhost:4100' }],
+    ['CLERK_API_URL', { CLERK_API_URL: 'http://[::1]:4100' }],
+    ['AUTHORIZED_PARTIES', { AUTHORIZED_PARTIES: '' }],
+  ])('refuses in production: %s', (name, override) => {
+    expect(problems({ ...production, ...override })).toContain(name)
+  })
+
+  it('lets development use the local server', () => {
+    const config = loadConfig({
+      ...production,
+      NODE_ENV: 'development',
+      CLERK_SECRET_KEY: `${LOCAL_SECRET_KEY_PREFIX}xyz`,
+      CLERK_PUBLISHABLE_KEY: LOCAL_PUBLISHABLE_KEY,
+      CLERK_API_URL: 'http://127.0.0.1:4100',
+      AUTHORIZED_PARTIES: '',
+    })
+    expect(config.isDev).toBe(true)
+    expect(config.clerk.authorizedParties).toEqual([])
+  })
+
+  it('caps the actor token lifetime at 600 s', () => {
+    expect(problems({ ...production, ACTOR_TOKEN_TTL_SECONDS: '601' })).toContain(
+      'ACTOR_TOKEN_TTL_SECONDS',
+    )
+  })
+})

@@ -1,0 +1,217 @@
+// One zod schema over the environment: the only reader of process.env (via server.ts).
+import { isIP } from 'node:net'
+import { z } from 'zod'
+
+// Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
+// they still equal its exports. Production refuses keys and hosts of the local server.
+export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
+export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
+
+/** `ACTAS_DATA_DIR` value that keeps the embedded database in memory (tests). */
+export const IN_MEMORY_DATA_DIR = 'memory://'
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback)
+const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
+const optionalString = z.preprocess(emptyAsUndefined, z.string().trim().min(1).optional())
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+    PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(4000)),
+    LOG_LEVEL: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+
+    CLERK_SECRET_KEY: z
+      .string({ error: 'CLERK_SECRET_KEY is required (sk_test_… or sk_live_…)' })
+      .trim()
+      .min(1, 'CLERK_SECRET_KEY is required'),
+    CLERK_PUBLISHABLE_KEY: z
+      .string({ error: 'CLERK_PUBLISHABLE_KEY is required (pk_test_… or pk_live_…)' })
+      .trim()
+      .regex(
+        /^pk_(test|live)_[A-Za-z0-9+/=_-]+$/,
+        'CLERK_PUBLISHABLE_KEY must look like pk_test_… or pk_live_…',
+      ),
+    CLERK_API_URL: z.preprocess(
+      emptyAsUndefined,
+      z.url({ protocol: /^https?$/ }).default('https://api.clerk.com'),
+    ),
+    /** PEM public key for offline verification; without it the JWKS at CLERK_API_URL is used. */
+    CLERK_JWT_KEY: optionalString,
+    AUTHORIZED_PARTIES: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .optional()
+        .transform((v) =>
+          v
+            ? v
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean)
+            : [],
+        )
+        .pipe(
+          z.array(z.url({ error: 'AUTHORIZED_PARTIES must be a comma-separated list of origins' })),
+        ),
+    ),
+    /** Extra organizations whose members may never be impersonated (the acting staff org always counts). */
+    STAFF_ORGANIZATION_IDS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .optional()
+        .transform((v) =>
+          v
+            ? v
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean)
+            : [],
+        ),
+    ),
+
+    DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    ACTAS_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/pglite')),
+
+    IMPERSONATION_QUOTA: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(5)),
+    APP_HOME_PATH: z.preprocess(
+      emptyAsUndefined,
+      z.string().startsWith('/', 'APP_HOME_PATH must start with /').default('/'),
+    ),
+    ACTOR_TOKEN_TTL_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(30).max(600).default(300),
+    ),
+    CLERK_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(3000).pipe(z.number().max(30_000)),
+    ),
+
+    RATE_LIMIT_START_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(5)),
+    RATE_LIMIT_SEARCH_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(120)),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return
+    if (env.CLERK_SECRET_KEY.startsWith(LOCAL_SECRET_KEY_PREFIX)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CLERK_SECRET_KEY'],
+        message:
+          "is the local Clerk server's key; production needs your Clerk instance's secret key",
+      })
+    }
+    if (publishableKeyHost(env.CLERK_PUBLISHABLE_KEY) === LOCAL_FRONTEND_API_HOST) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CLERK_PUBLISHABLE_KEY'],
+        message:
+          "is the local Clerk server's key; production needs your Clerk instance's publishable key",
+      })
+    }
+    if (isLoopback(new URL(env.CLERK_API_URL).hostname)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CLERK_API_URL'],
+        message: 'points at this machine (loopback); production must talk to Clerk',
+      })
+    }
+    if (env.AUTHORIZED_PARTIES.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTHORIZED_PARTIES'],
+        message: "is required in production (the console's origins, comma-separated)",
+      })
+    }
+  })
+
+export type Env = z.output<typeof EnvSchema>
+
+export interface Config {
+  env: Env['NODE_ENV']
+  isDev: boolean
+  host: string
+  port: number
+  logLevel: Env['LOG_LEVEL']
+  clerk: {
+    secretKey: string
+    publishableKey: string
+    apiUrl: string
+    jwtKey: string | undefined
+    authorizedParties: string[]
+    timeoutMs: number
+    actorTokenTtlSeconds: number
+  }
+  staffOrganizationIds: string[]
+  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | undefined }
+  impersonationQuota: number
+  appHomePath: string
+  rateLimits: Record<string, { perMinute: number }>
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/** The host encoded in a publishable key (`pk_test_` + base64("<host>$")), or null. */
+export function publishableKeyHost(key: string): string | null {
+  const encoded = key.replace(/^pk_(test|live)_/, '')
+  try {
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8')
+    return decoded.endsWith('$') ? decoded.slice(0, -1) : null
+  } catch {
+    return null
+  }
+}
+
+function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  if (h === 'localhost' || h.endsWith('.localhost')) return true
+  if (isIP(h) === 4) return h.startsWith('127.')
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1'
+  return false
+}
+
+/** Validates the environment; throws a ConfigError listing every problem, one per line. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  - ${i.path.join('.') || 'environment'}: ${i.message}`,
+    )
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  return {
+    env: e.NODE_ENV,
+    isDev: e.NODE_ENV === 'development',
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    clerk: {
+      secretKey: e.CLERK_SECRET_KEY,
+      publishableKey: e.CLERK_PUBLISHABLE_KEY,
+      apiUrl: e.CLERK_API_URL,
+      jwtKey: e.CLERK_JWT_KEY?.replace(/\\n/g, '\n'),
+      authorizedParties: e.AUTHORIZED_PARTIES,
+      timeoutMs: e.CLERK_TIMEOUT_MS,
+      actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
+    },
+    staffOrganizationIds: e.STAFF_ORGANIZATION_IDS,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL }
+      : {
+          kind: 'pglite',
+          dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
+        },
+    impersonationQuota: e.IMPERSONATION_QUOTA,
+    appHomePath: e.APP_HOME_PATH,
+    rateLimits: {
+      'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
+      'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
+    },
+  }
+}

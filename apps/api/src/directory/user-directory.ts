@@ -1,0 +1,56 @@
+// The user-directory port apps/api's use cases depend on. Domain-shaped: no Clerk types.
+
+export interface DirectoryUser {
+  id: string
+  primaryEmail: string | null
+  fullName: string | null
+  imageUrl: string | null
+  createdAt: number
+  lastSignInAt: number | null
+  lastActiveAt: number | null
+  banned: boolean
+  locked: boolean
+}
+
+export interface DirectoryMembership {
+  organizationId: string
+  organizationName: string
+  organizationSlug: string | null
+  /** e.g. `org:admin` */
+  role: string
+  permissions: string[]
+}
+
+export interface UserPage {
+  users: DirectoryUser[]
+  total: number
+}
+
+export interface IssuedActorToken {
+  id: string
+  /** The one-time ticket; handed to the caller once, never logged or stored. */
+  token: string
+}
+
+export interface UserDirectory {
+  searchUsers(params: {
+    query?: string | undefined
+    limit: number
+    offset: number
+    orderBy: string
+  }): Promise<UserPage>
+  /** A fresh read (no cache): null when the user does not exist. */
+  getUser(userId: string): Promise<DirectoryUser | null>
+  /** The user's organization memberships; `fresh` bypasses the short cache used for display. */
+  getMemberships(userId: string, options?: { fresh?: boolean }): Promise<DirectoryMembership[]>
+  /** Never retried: a duplicate would be a second billable token. */
+  createActorToken(params: {
+    userId: string
+    actor: { sub: string; reason: string; impersonation_id: string }
+    expiresInSeconds: number
+    sessionMaxDurationInSeconds: number
+  }): Promise<IssuedActorToken>
+  revokeActorToken(actorTokenId: string): Promise<void>
+  /** Throws when Clerk cannot be reached (for /readyz). */
+  ping(): Promise<void>
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify'
+import type { AppDeps } from '../deps.js'
+
+export function registerHealth(app: FastifyInstance, deps: AppDeps): void {
+  /** The process is up. */
+  app.get('/healthz', { logLevel: 'warn' }, () => ({ status: 'ok' }))
+
+  /** The database answers and Clerk is reachable. */
+  app.get('/readyz', { logLevel: 'warn' }, async (req, reply) => {
+    const check = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn()
+        return 'ok' as const
+      } catch (err) {
+        req.log.warn({ err, dependency: name }, 'readiness check failed')
+        return 'unavailable' as const
+      }
+    }
+    const [database, clerk] = await Promise.all([
+      check('database', () => deps.database.ping()),
+      check('clerk', () => deps.directory.ping()),
+    ])
+    const ready = database === 'ok' && clerk === 'ok'
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'unavailable', database, clerk })
+  })
+}

@@ -1,0 +1,53 @@
+// Mounts the contracts' router at /trpc with the ports this API implements.
+import { ActAsError } from '@actas/contracts'
+import type { ActAsContext } from '@actas/contracts'
+import { createAppRouter } from '@actas/contracts/server'
+import type { AppRouter } from '@actas/contracts/server'
+import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify'
+import type { FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
+import type { FastifyInstance } from 'fastify'
+import type { AppDeps } from '../deps.js'
+import { principalFromRequest, registerClerk } from './auth.js'
+
+/** The most calls one batch may carry; `routerOptions.maxParamLength` is sized for it. */
+export const MAX_BATCH_SIZE = 20
+
+export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  const router = createAppRouter({ isDev: deps.config.isDev })
+
+  await app.register(async (scope) => {
+    await registerClerk(scope, deps.config)
+    await scope.register(fastifyTRPCPlugin, {
+      prefix: '/trpc',
+      trpcOptions: {
+        router,
+        maxBatchSize: MAX_BATCH_SIZE,
+        createContext: ({ req }): ActAsContext => ({
+          principal: principalFromRequest(req),
+          request: { id: req.id, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null },
+          rateLimiter: deps.rateLimiter,
+          directory: deps.service,
+          impersonation: deps.service,
+        }),
+        responseMeta({ errors }) {
+          const retryAfter = Math.max(
+            0,
+            ...errors.map((e) =>
+              e.cause instanceof ActAsError ? (e.cause.retryAfterSeconds ?? 0) : 0,
+            ),
+          )
+          return retryAfter > 0 ? { headers: { 'retry-after': String(retryAfter) } } : {}
+        },
+        onError({ error, path, req }) {
+          const status = error.code
+          if (status === 'INTERNAL_SERVER_ERROR') {
+            req.log.error({ err: error.cause ?? error, path }, 'procedure failed')
+          } else {
+            const cause = error.cause instanceof ActAsError ? error.cause.code : undefined
+            req.log.info({ path, code: status, actasCode: cause }, 'procedure refused')
+          }
+        },
+      } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+    })
+  })
+}
