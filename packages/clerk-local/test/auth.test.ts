@@ -32,10 +32,10 @@ beforeAll(async () => {
   adminSessionId = (await admin.signInWithPassword(a.identifier, a.password)).sessionId
   agent = fapiClient()
   await agent.signInWithPassword(g.identifier, g.password)
-  // The ticket comes from an actor token in the shared state (what BAPI's POST /v1/actor_tokens creates).
-  const token = server.state.newActorToken(g.userId, { sub: a.userId, reason: 'ticket 42' }, 600, 1800)
+  // The ticket comes from BAPI's POST /v1/actor_tokens, through @clerk/backend.
+  const { ticket } = await server.createActorToken(g.userId, { sub: a.userId, reason: 'ticket 42' })
   actor = fapiClient()
-  await actor.signInWithTicket(token.token)
+  await actor.signInWithTicket(ticket)
 })
 afterAll(async () => {
   await server?.stop()

@@ -119,7 +119,7 @@ describe('clerk-js 6.40 in Chromium', () => {
   it('signs in with an actor-token ticket; the token carries act', async () => {
     const admin = server.account('admin')
     const agent = server.account('agent')
-    const ticket = server.state.newActorToken(agent.userId, { sub: admin.userId }, 600, 1800).token
+    const { ticket } = await server.createActorToken(agent.userId, { sub: admin.userId })
     const result = await page.evaluate(async (t) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const Clerk = (globalThis as any).Clerk

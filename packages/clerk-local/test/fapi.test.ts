@@ -43,10 +43,13 @@ function claimsOf(jwt: string): Record<string, any> { // eslint-disable-line @ty
   return JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-function actorToken(role: 'admin' | 'agent' | 'banned' | 'locked', { expiresInSeconds = 600, sessionMaxDurationSeconds = 1800 } = {}) {
-  const impersonator = server.account('admin').userId
-  const subject = role === 'agent' ? server.account('agent').userId : role === 'admin' ? impersonator : server.account(role).userId
-  return server.state.newActorToken(subject, { sub: impersonator, reason: 'ticket 42' }, expiresInSeconds, sessionMaxDurationSeconds)
+/** An actor token for `role`'s user, impersonated by the admin, created through BAPI (@clerk/backend). */
+async function actorToken(role: 'agent' | 'banned' | 'locked', { expiresInSeconds = 600, sessionMaxDurationSeconds = 1800 } = {}) {
+  const { id, ticket } = await server.createActorToken(server.account(role).userId, { sub: server.account('admin').userId, reason: 'ticket 42' }, {
+    expiresInSeconds,
+    sessionMaxDurationInSeconds: sessionMaxDurationSeconds,
+  })
+  return { id, token: ticket }
 }
 
 async function expectFapiError(promise: Promise<unknown>, status: number, code: string) {
@@ -272,7 +275,7 @@ describe('sessions', () => {
 
 describe('ticket sign-in (actor tokens)', () => {
   it('signs in as the subject with act, marks the token accepted, and refuses a second use', async () => {
-    const token = actorToken('agent')
+    const token = await actorToken('agent')
     const body = await call('POST', '/v1/client/sign_ins', '/v1/client/sign_ins', 200, { strategy: 'ticket', ticket: token.token, locale: 'en-US' })
     expect(body.response).toMatchObject({ status: 'complete', first_factor_verification: { strategy: 'ticket', status: 'verified' } })
     const session = body.client.sessions[0]
@@ -289,24 +292,24 @@ describe('ticket sign-in (actor tokens)', () => {
   })
 
   it('refuses revoked, expired, unknown tickets and banned subjects', async () => {
-    const revoked = actorToken('agent')
-    revoked.status = 'revoked'
+    const revoked = await actorToken('agent')
+    await server.revokeActorToken(revoked.id)
     await expectFapiError(fapi.signInWithTicket(revoked.token), 400, 'actor_token_revoked_code')
 
-    const expiring = actorToken('agent', { expiresInSeconds: 60 })
+    const expiring = await actorToken('agent', { expiresInSeconds: 60 })
     advance(60_000)
     await expectFapiError(fapi.signInWithTicket(expiring.token), 400, 'ticket_expired_code')
-    expect(expiring.status).toBe('pending')
+    expect(server.state.actorTokens.get(expiring.id)!.status).toBe('pending')
 
     await expectFapiError(fapi.signInWithTicket('not-a-ticket'), 400, 'ticket_invalid_code')
-    await expectFapiError(fapi.signInWithTicket(actorToken('banned').token), 403, 'user_banned')
-    await expectFapiError(fapi.signInWithTicket(actorToken('locked').token), 403, 'user_locked')
+    await expectFapiError(fapi.signInWithTicket((await actorToken('banned')).token), 403, 'user_banned')
+    await expectFapiError(fapi.signInWithTicket((await actorToken('locked')).token), 403, 'user_locked')
   })
 
   it("ends the client's other sessions", async () => {
     const admin = server.account('admin')
     const adminSession = await fapi.signInWithPassword(admin.identifier, admin.password)
-    const actor = await fapi.signInWithTicket(actorToken('agent').token)
+    const actor = await fapi.signInWithTicket((await actorToken('agent')).token)
     expect(actor.actor).toMatchObject({ sub: admin.userId })
     expect(server.state.sessions.get(adminSession.sessionId)!.status).toBe('ended')
     const client = await call('GET', '/v1/client', '/v1/client', 200)
@@ -316,7 +319,7 @@ describe('ticket sign-in (actor tokens)', () => {
   })
 
   it('abandons an actor session after 10 idle minutes; activity pushes the deadline', async () => {
-    const { sessionId } = await fapi.signInWithTicket(actorToken('agent', { sessionMaxDurationSeconds: 3600 }).token)
+    const { sessionId } = await fapi.signInWithTicket((await actorToken('agent', { sessionMaxDurationSeconds: 3600 })).token)
     advance(9 * 60_000)
     await fapi.getToken(sessionId)
     advance(9 * 60_000)
@@ -332,7 +335,7 @@ describe('ticket sign-in (actor tokens)', () => {
   })
 
   it('expires an actor session at its max duration, however active', async () => {
-    const token = actorToken('agent', { sessionMaxDurationSeconds: 1800 })
+    const token = await actorToken('agent', { sessionMaxDurationSeconds: 1800 })
     const { sessionId } = await fapi.signInWithTicket(token.token)
     for (let i = 0; i < 5; i++) {
       advance(5 * 60_000)

@@ -1,108 +1,42 @@
-import { createSigningKey } from '../../src/jwt.js'
-import { createFapiRouter } from '../../src/fapi/index.js'
-import { Router, json } from '../../src/http.js'
-import type { LocalUser, SeededAccount } from '../../src/model.js'
-import { listen } from '../../src/server.js'
-import { ClerkState, newId, passwordDigest } from '../../src/state.js'
+import { createClerkClient } from '@clerk/backend'
+import { startClerkLocal, type ClerkLocal, type SeededAccount } from '../../src/index.js'
 
-// Interim harness: the FAPI router on a real HTTP server with a small seed, until
-// startClerkLocal (src/index.ts) lands; then this file delegates to it.
+// The local server as tests use it: startClerkLocal (seeded: Support org whose admin role holds
+// org:admin:impersonate, admin Ada, agent Sam, banned and locked users, a few customers), plus
+// actor tokens created and revoked through the real @clerk/backend SDK over BAPI.
 
-export interface TestServer {
-  url: string
-  publishableKey: string
-  secretKey: string
-  frontendApiUrl: string
-  issuer: string
-  jwtPublicKeyPem: string
-  state: ClerkState
-  accounts: SeededAccount[]
+export interface TestServer extends ClerkLocal {
   account(role: SeededAccount['role']): SeededAccount
   supportOrgId: string
-  stop(): Promise<void>
+  /** `clerkClient.actorTokens.create` against this server; returns the ticket. */
+  createActorToken(userId: string, actor: { sub: string; [claim: string]: unknown }, options?: { expiresInSeconds?: number; sessionMaxDurationInSeconds?: number }): Promise<{ id: string; ticket: string }>
+  revokeActorToken(id: string): Promise<void>
 }
 
 export interface TestServerOptions {
   now?: () => number
 }
 
-function user(state: ClerkState, email: string, password: string | null, extra: Partial<LocalUser> = {}): LocalUser {
-  const now = state.now()
-  const emailId = newId('idn')
-  const u: LocalUser = {
-    id: newId('user'),
-    externalId: null,
-    username: null,
-    firstName: null,
-    lastName: null,
-    imageUrl: '',
-    emailAddresses: [{ id: emailId, emailAddress: email }],
-    primaryEmailAddressId: emailId,
-    phoneNumbers: [],
-    primaryPhoneNumberId: null,
-    passwordDigest: password ? passwordDigest(password) : null,
-    banned: false,
-    locked: false,
-    publicMetadata: {},
-    privateMetadata: {},
-    unsafeMetadata: {},
-    createdAt: now,
-    updatedAt: now,
-    lastSignInAt: null,
-    lastActiveAt: null,
-    ...extra,
-  }
-  state.users.set(u.id, u)
-  return u
-}
-
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const state = new ClerkState(options.now)
-  const now = state.now()
-  const org = { id: newId('org'), name: 'Support', slug: 'support', roles: { admin: ['org:admin:impersonate', 'org:sys_memberships:read'], member: ['org:sys_memberships:read'] }, createdAt: now, updatedAt: now }
-  state.organizations.set(org.id, org)
-  const password = 'local-password-1'
-  const ada = user(state, 'ada@support.test', password, { firstName: 'Ada', username: 'ada' })
-  const sam = user(state, 'sam@support.test', password, { firstName: 'Sam' })
-  const banned = user(state, 'banned@support.test', password, { banned: true })
-  const locked = user(state, 'locked@support.test', password, { locked: true })
-  user(state, 'customer@example.test', null, { firstName: 'Cora' })
-  for (const [u, role] of [
-    [ada, 'admin'],
-    [sam, 'member'],
-  ] as const) {
-    const m = { id: newId('orgmem'), organizationId: org.id, userId: u.id, role, createdAt: now, updatedAt: now }
-    state.memberships.set(m.id, m)
-  }
-  const accounts: SeededAccount[] = [
-    { role: 'admin', identifier: 'ada@support.test', password, userId: ada.id },
-    { role: 'agent', identifier: 'sam@support.test', password, userId: sam.id },
-    { role: 'banned', identifier: 'banned@support.test', password, userId: banned.id },
-    { role: 'locked', identifier: 'locked@support.test', password, userId: locked.id },
-  ]
-  state.accounts.push(...accounts)
-
-  const signingKey = createSigningKey()
-  const issuer = 'https://actas-local.clerk.accounts.dev'
-  const server = await listen({
-    host: '127.0.0.1',
-    port: 0,
-    fapiPath: '/fapi',
-    // Interim: BAPI's JWKS endpoint, until the BAPI router lands.
-    bapi: new Router().add('GET', '/v1/jwks', () => json({ keys: [signingKey.jwk] })),
-    fapi: createFapiRouter({ state, signingKey, issuer }),
-  })
+  const local = await startClerkLocal({ users: 20, ...(options.now ? { now: options.now } : {}) })
+  const support = [...local.state.organizations.values()].find((o) => o.slug === 'support')
+  if (!support) throw new Error('seed has no support organization')
+  const bapi = createClerkClient({ secretKey: local.secretKey, publishableKey: local.publishableKey, apiUrl: local.url, jwtKey: local.jwtPublicKeyPem })
   return {
-    url: server.url,
-    publishableKey: `pk_test_${Buffer.from('actas-local.clerk.accounts.dev$').toString('base64')}`,
-    secretKey: 'sk_test_local',
-    frontendApiUrl: `${server.url}/fapi`,
-    issuer,
-    jwtPublicKeyPem: signingKey.publicKeyPem,
-    state,
-    accounts,
-    account: (role) => accounts.find((a) => a.role === role)!,
-    supportOrgId: org.id,
-    stop: server.close,
+    ...local,
+    account: (role) => {
+      const account = local.accounts.find((a) => a.role === role)
+      if (!account) throw new Error(`seed has no ${role} account`)
+      return account
+    },
+    supportOrgId: support.id,
+    async createActorToken(userId, actor, { expiresInSeconds = 600, sessionMaxDurationInSeconds = 1800 } = {}) {
+      const token = await bapi.actorTokens.create({ userId, actor, expiresInSeconds, sessionMaxDurationInSeconds })
+      if (!token.token) throw new Error('actor token without a ticket')
+      return { id: token.id, ticket: token.token }
+    },
+    async revokeActorToken(id) {
+      await bapi.actorTokens.revoke(id)
+    },
   }
 }
