@@ -1,0 +1,195 @@
+// The whole stack for integration tests: the local Clerk-compatible server (in-process, real
+// HTTP), the API built by buildApp with real @clerk/fastify + @clerk/backend, and PGlite in
+// memory. Session tokens come from real password/ticket sign-ins over the local FAPI.
+import { Writable } from 'node:stream'
+import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
+import type { ClerkLocal, ClerkLocalOptions, FapiClient, SeededAccount } from '@actas/clerk-local'
+import { createActAsClient } from '@actas/contracts/client'
+import type { ActAsClient } from '@actas/contracts/client'
+import type { FastifyInstance } from 'fastify'
+import {
+  buildApp,
+  createDeps,
+  createLogger,
+  IN_MEMORY_DATA_DIR,
+  loadConfig,
+} from '../../src/index.js'
+import type { AppDeps, OpenedDatabase } from '../../src/index.js'
+
+/** The console's origin: the `azp` of every token, and the API's authorized party. */
+export const ORIGIN = 'http://localhost:5173'
+
+export interface SignedIn {
+  fapi: FapiClient
+  userId: string
+  sessionId: string
+  /** A fresh session token (they live 60 s). */
+  token(): Promise<string>
+}
+
+export interface StackOptions {
+  env?: Record<string, string>
+  clerk?: ClerkLocalOptions
+  database?: OpenedDatabase
+}
+
+export interface Stack {
+  clerk: ClerkLocal
+  deps: AppDeps
+  app: FastifyInstance
+  /** Every log line the API wrote, raw. */
+  logs: string[]
+  supportOrgId: string
+  account(role: SeededAccount['role']): SeededAccount
+  signIn(
+    role: SeededAccount['role'],
+    options?: { origin?: string; organizationId?: string | null },
+  ): Promise<SignedIn>
+  signInWithTicket(ticket: string, options?: { origin?: string }): Promise<SignedIn>
+  client(getToken: () => Promise<string | null> | string | null): ActAsClient
+  close(): Promise<void>
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  process.env['CLERK_TELEMETRY_DISABLED'] = '1'
+  const clerk = await startClerkLocal({ port: 0, users: 200, seed: 1, ...options.clerk })
+  const logs: string[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(chunk.toString('utf8'))
+      done()
+    },
+  })
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    CLERK_SECRET_KEY: clerk.secretKey,
+    CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
+    CLERK_API_URL: clerk.url,
+    CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
+    AUTHORIZED_PARTIES: ORIGIN,
+    ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
+    ...options.env,
+  })
+  const deps = await createDeps(config, {
+    logger: createLogger('info', sink),
+    ...(options.database ? { database: options.database } : {}),
+  })
+  const app = await buildApp(deps)
+  await app.ready()
+
+  const support = [...clerk.state.organizations.values()].find((o) => o.slug === SUPPORT_ORG_SLUG)
+  if (!support) throw new Error('the local server seeded no support organization')
+
+  const account = (role: SeededAccount['role']) => {
+    const found = clerk.accounts.find((a) => a.role === role)
+    if (!found) throw new Error(`no seeded ${role} account`)
+    return found
+  }
+
+  const session = (fapi: FapiClient, sessionId: string, userId: string): SignedIn => ({
+    fapi,
+    userId,
+    sessionId,
+    token: () => fapi.getToken(sessionId),
+  })
+
+  const injectFetch: typeof fetch = async (input, init) => {
+    const url = new URL(
+      typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+    )
+    const res = await app.inject({
+      method: (init?.method ?? 'GET') as 'GET' | 'POST',
+      url: url.pathname + url.search,
+      headers: (init?.headers ?? {}) as Record<string, string>,
+      ...(typeof init?.body === 'string' ? { payload: init.body } : {}),
+    })
+    return new Response(res.body, {
+      status: res.statusCode,
+      headers: res.headers as Record<string, string>,
+    })
+  }
+
+  return {
+    clerk,
+    deps,
+    app,
+    logs,
+    supportOrgId: support.id,
+    account,
+    async signIn(role, opts = {}) {
+      const fapi = createFapiClient({
+        frontendApiUrl: clerk.frontendApiUrl,
+        origin: opts.origin ?? ORIGIN,
+      })
+      const a = account(role)
+      const signedIn = await fapi.signInWithPassword(a.identifier, a.password)
+      const organizationId = opts.organizationId === undefined ? support.id : opts.organizationId
+      const active = await fapi.touch(signedIn.sessionId, { activeOrganizationId: organizationId })
+      return session(fapi, active.sessionId, active.userId)
+    },
+    async signInWithTicket(ticket, opts = {}) {
+      const fapi = createFapiClient({
+        frontendApiUrl: clerk.frontendApiUrl,
+        origin: opts.origin ?? ORIGIN,
+      })
+      const signedIn = await fapi.signInWithTicket(ticket)
+      return session(fapi, signedIn.sessionId, signedIn.userId)
+    },
+    client: (getToken) =>
+      createActAsClient({ url: 'http://api.test/trpc', getToken, fetch: injectFetch }),
+    async close() {
+      await app.close()
+      await deps.close()
+      await clerk.stop()
+    },
+  }
+}
+
+export interface TrpcResponse {
+  status: number
+  body: unknown
+  headers: Record<string, string | string[] | number | undefined>
+  raw: string
+}
+
+/** One raw tRPC call through app.inject (no client), for status-code assertions. */
+export async function callRaw(
+  app: FastifyInstance,
+  path: string,
+  options: {
+    type: 'query' | 'mutation'
+    input?: unknown
+    token?: string | null
+    headers?: Record<string, string>
+  },
+): Promise<TrpcResponse> {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`
+  const res =
+    options.type === 'query'
+      ? await app.inject({
+          method: 'GET',
+          url: `/trpc/${path}${options.input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(options.input))}`}`,
+          headers,
+        })
+      : await app.inject({
+          method: 'POST',
+          url: `/trpc/${path}`,
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload: options.input === undefined ? '' : JSON.stringify(options.input),
+        })
+  let body: unknown = null
+  try {
+    body = JSON.parse(res.body)
+  } catch {
+    body = res.body
+  }
+  return { status: res.statusCode, body, headers: res.headers, raw: res.body }
+}
+
+/** `error.data.actasCode` of a tRPC error response. */
+export function actasCode(res: TrpcResponse): string | undefined {
+  const body = res.body as { error?: { data?: { actasCode?: string } } } | null
+  return body?.error?.data?.actasCode
+}
