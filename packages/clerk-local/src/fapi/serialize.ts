@@ -1,4 +1,5 @@
 import type { Client, LocalUser, Organization, OrganizationMembership, Session } from '../model.js'
+import { hasImage, userJson as bapiUserJson } from '../bapi/serialize.js'
 import type { ClerkState } from '../state.js'
 import type { FapiStore, SignInAttempt } from './store.js'
 
@@ -42,7 +43,10 @@ export function membershipJson(state: ClerkState, m: OrganizationMembership, org
   }
 }
 
-/** The FAPI user: the signed-in user's own view (no private_metadata), with org memberships. */
+/**
+ * The FAPI user: BAPI's user JSON (bapi/serialize.ts) without `private_metadata`, plus the
+ * organization memberships clerk-js resolves `clerk.organization` from.
+ */
 export function userJson(state: ClerkState, user: LocalUser) {
   const memberships = state
     .membershipsOfUser(user.id)
@@ -51,67 +55,10 @@ export function userJson(state: ClerkState, user: LocalUser) {
       const org = state.organizations.get(m.organizationId)
       return org ? [membershipJson(state, m, org)] : []
     })
-  return {
-    object: 'user',
-    id: user.id,
-    external_id: user.externalId,
-    username: user.username,
-    first_name: user.firstName,
-    last_name: user.lastName,
-    image_url: user.imageUrl,
-    has_image: false,
-    primary_email_address_id: user.primaryEmailAddressId,
-    primary_phone_number_id: user.primaryPhoneNumberId,
-    primary_web3_wallet_id: null,
-    password_enabled: user.passwordDigest !== null,
-    two_factor_enabled: false,
-    totp_enabled: false,
-    backup_code_enabled: false,
-    email_addresses: user.emailAddresses.map((e) => ({
-      object: 'email_address',
-      id: e.id,
-      email_address: e.emailAddress,
-      reserved: false,
-      verification: { object: 'verification_admin', status: 'verified', strategy: 'admin', attempts: null, expire_at: null },
-      linked_to: [],
-      created_at: user.createdAt,
-      updated_at: user.updatedAt,
-    })),
-    phone_numbers: user.phoneNumbers.map((p) => ({
-      object: 'phone_number',
-      id: p.id,
-      phone_number: p.phoneNumber,
-      reserved_for_second_factor: false,
-      default_second_factor: false,
-      reserved: false,
-      verification: { object: 'verification_admin', status: 'verified', strategy: 'admin', attempts: null, expire_at: null },
-      linked_to: [],
-      backup_codes: null,
-      created_at: user.createdAt,
-      updated_at: user.updatedAt,
-    })),
-    web3_wallets: [],
-    passkeys: [],
-    organization_memberships: memberships,
-    external_accounts: [],
-    saml_accounts: [],
-    enterprise_accounts: [],
-    public_metadata: user.publicMetadata,
-    unsafe_metadata: user.unsafeMetadata,
-    last_sign_in_at: user.lastSignInAt,
-    banned: user.banned,
-    locked: user.locked,
-    lockout_expires_in_seconds: null,
-    verification_attempts_remaining: null,
-    created_at: user.createdAt,
-    updated_at: user.updatedAt,
-    delete_self_enabled: false,
-    create_organization_enabled: false,
-    last_active_at: user.lastActiveAt,
-    mfa_enabled_at: null,
-    mfa_disabled_at: null,
-    legal_accepted_at: null,
-  }
+  // FAPI's User has no private metadata, and its create_organizations_limit is an integer (BAPI: null).
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { private_metadata, create_organizations_limit, ...base } = bapiUserJson(state, user)
+  return { ...base, organization_memberships: memberships }
 }
 
 export function publicUserDataJson(user: LocalUser) {
@@ -120,7 +67,7 @@ export function publicUserDataJson(user: LocalUser) {
     first_name: user.firstName,
     last_name: user.lastName,
     image_url: user.imageUrl,
-    has_image: false,
+    has_image: hasImage(user),
     identifier: primaryEmail?.emailAddress ?? user.username ?? user.id,
     user_id: user.id,
     username: user.username,
@@ -177,7 +124,7 @@ export function signInJson(store: FapiStore, signIn: SignInAttempt) {
     first_factor_verification: verification,
     second_factor_verification: null,
     identifier: signIn.identifier,
-    user_data: user ? { first_name: user.firstName, last_name: user.lastName, image_url: user.imageUrl, has_image: false } : null,
+    user_data: user ? { first_name: user.firstName, last_name: user.lastName, image_url: user.imageUrl, has_image: hasImage(user) } : null,
     created_session_id: signIn.createdSessionId,
     abandon_at: signIn.abandonAt,
   }
