@@ -116,6 +116,20 @@ describe('clerk-js 6.40 in Chromium', () => {
     expect(result.errors).toEqual([])
   })
 
+  it('after a reload, the token restored from GET /v1/client still carries the app origin (azp)', async () => {
+    await page.reload()
+    const result = await page.evaluate(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const Clerk = (globalThis as any).Clerk
+      await Clerk.load({ telemetry: false })
+      return { userId: Clerk.user?.id ?? null, token: await Clerk.session.getToken(), errors: (globalThis as unknown as { __errors: string[] }).__errors }
+    })
+    expect(result.userId).toBe(server.account('admin').userId)
+    const auth = await verify(result.token)
+    expect(auth.has({ permission: 'org:admin:impersonate' })).toBe(true)
+    expect(result.errors).toEqual([])
+  })
+
   it('signs in with an actor-token ticket; the token carries act', async () => {
     const admin = server.account('admin')
     const agent = server.account('agent')

@@ -215,13 +215,29 @@ describe('sessions', () => {
     expect(got.response.last_active_organization_id).toBe(server.supportOrgId)
   })
 
-  it('mints azp from Origin, and none without one', async () => {
+  it('mints azp from Origin, else Referer, else the origin the client last used, else none', async () => {
     const admin = server.account('admin')
     const { sessionId } = await fapi.signInWithPassword(admin.identifier, admin.password)
     expect(claimsOf(await fapi.getToken(sessionId)).azp).toBe(ORIGIN)
     const res = await fetch(`${server.frontendApiUrl}/v1/client/sessions/${sessionId}/tokens?__clerk_db_jwt=${fapi.devBrowserId}`, { method: 'POST' })
     expect(res.status).toBe(200)
-    expect(claimsOf(((await res.json()) as { jwt: string }).jwt).azp).toBeUndefined()
+    // No Origin, no Referer: the origin this client last called from.
+    expect(claimsOf(((await res.json()) as { jwt: string }).jwt).azp).toBe(ORIGIN)
+    const restored = await fetch(`${server.frontendApiUrl}/v1/client?__clerk_db_jwt=${fapi.devBrowserId}`)
+    const body = (await restored.json()) as { response: { sessions: Array<{ last_active_token: { jwt: string } }> } }
+    expect(claimsOf(body.response.sessions[0]!.last_active_token.jwt).azp).toBe(ORIGIN)
+    const viaReferer = await fetch(`${server.frontendApiUrl}/v1/client?__clerk_db_jwt=${fapi.devBrowserId}`, { headers: { referer: 'http://127.0.0.1:4321/app/page?x=1' } })
+    const refBody = (await viaReferer.json()) as typeof body
+    expect(claimsOf(refBody.response.sessions[0]!.last_active_token.jwt).azp).toBe('http://127.0.0.1:4321')
+
+    // A client that never showed an origin gets tokens without azp.
+    const admin2 = await fetch(`${server.frontendApiUrl}/v1/client/sign_ins`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ strategy: 'password', identifier: admin.identifier, password: admin.password }).toString(),
+    })
+    const signedIn = (await admin2.json()) as { client: { sessions: Array<{ last_active_token: { jwt: string } }> } }
+    expect(claimsOf(signedIn.client.sessions[0]!.last_active_token.jwt).azp).toBeUndefined()
   })
 
   it('ends and removes sessions; their tokens are refused with 401', async () => {

@@ -47,12 +47,30 @@ export function createFapiRouter(ctx: FapiContext): Router {
   const store = new FapiStore(state)
   const router = new Router()
 
-  const origin = (req: LocalRequest): string | undefined => {
-    const value = req.headers.origin
-    return typeof value === 'string' && value !== 'null' ? value : undefined
+  /**
+   * The browser origin for `azp`: the `Origin` header, else the origin of `Referer` (browsers send
+   * no `Origin` on same-origin GETs, e.g. clerk-js's `GET /v1/client` on page load through a
+   * `/__clerk` proxy), else the last origin this client was seen with. Without it, the token
+   * restored after a reload would lack `azp` and fail `authorizedParties`.
+   */
+  function azpFor(req: LocalRequest, s: ClientScope): string | undefined {
+    let found: string | undefined
+    const originHeader = req.headers.origin
+    if (typeof originHeader === 'string' && /^https?:\/\//.test(originHeader)) found = originHeader
+    else if (typeof req.headers.referer === 'string') {
+      try {
+        const url = new URL(req.headers.referer)
+        if (url.protocol === 'http:' || url.protocol === 'https:') found = url.origin
+      } catch {
+        // not a URL: ignore
+      }
+    }
+    if (!s.client) return found
+    if (found) store.clientOrigins.set(s.client.id, found)
+    return found ?? store.clientOrigins.get(s.client.id)
   }
-  const serializeOptions = (req: LocalRequest): SerializeOptions => ({
-    token: (session) => mintSessionToken(ctx, session, origin(req)),
+  const serializeOptions = (req: LocalRequest, s: ClientScope): SerializeOptions => ({
+    token: (session) => mintSessionToken(ctx, session, azpFor(req, s)),
   })
 
   /** Which client this request speaks for: the dev browser's (query) or the `__client` cookie's. */
@@ -81,7 +99,7 @@ export function createFapiRouter(ctx: FapiContext): Router {
   }
 
   const wrapped = (req: LocalRequest, s: ClientScope, response: unknown): LocalResponse =>
-    respond(s, { response, client: s.client ? clientJson(store, s.client, serializeOptions(req)) : null })
+    respond(s, { response, client: s.client ? clientJson(store, s.client, serializeOptions(req, s)) : null })
 
   function withScope(handler: (req: LocalRequest, s: ClientScope) => LocalResponse): (req: LocalRequest) => LocalResponse {
     return (req) => {
@@ -139,14 +157,14 @@ export function createFapiRouter(ctx: FapiContext): Router {
   router.add(
     'GET',
     '/v1/client',
-    withScope((req, s) => respond(s, { response: s.client ? clientJson(store, s.client, serializeOptions(req)) : null, client: null })),
+    withScope((req, s) => respond(s, { response: s.client ? clientJson(store, s.client, serializeOptions(req, s)) : null, client: null })),
   )
 
   const createClient = withScope((req, s) => {
     if (s.client) for (const session of store.activeSessionsOf(s.client)) store.endSession(session, 'ended')
     s.client = undefined
     const client = ensureClient(s)
-    const body = clientJson(store, client, serializeOptions(req))
+    const body = clientJson(store, client, serializeOptions(req, s))
     return respond(s, { response: body, client: body })
   })
   router.add('PUT', '/v1/client', createClient)
@@ -161,7 +179,7 @@ export function createFapiRouter(ctx: FapiContext): Router {
       for (const session of store.activeSessionsOf(client)) store.endSession(session, 'ended')
       client.signInId = null
       client.updatedAt = state.now()
-      const body = clientJson(store, client, serializeOptions(req))
+      const body = clientJson(store, client, serializeOptions(req, s))
       // The browser forgets the client: the next sign-in starts a new one.
       if (s.devBrowserId !== undefined) store.devBrowsers.set(s.devBrowserId, null)
       else s.setCookie = `${CLIENT_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`
@@ -288,7 +306,7 @@ export function createFapiRouter(ctx: FapiContext): Router {
     withScope((req, s) => {
       if (!s.client) return fapiErrors.clientNotFound()
       for (const session of store.activeSessionsOf(s.client)) store.endSession(session, 'ended')
-      const body = clientJson(store, s.client, serializeOptions(req))
+      const body = clientJson(store, s.client, serializeOptions(req, s))
       return respond(s, { response: body, client: body })
     }),
   )
@@ -299,7 +317,7 @@ export function createFapiRouter(ctx: FapiContext): Router {
     withScope((req, s) => {
       const session = req.params.sid ? state.sessions.get(req.params.sid) : undefined
       if (!s.client || !session || session.clientId !== s.client.id) return fapiErrors.notFound('Session')
-      return wrapped(req, s, sessionJson(store, session, serializeOptions(req)))
+      return wrapped(req, s, sessionJson(store, session, serializeOptions(req, s)))
     }),
   )
 
@@ -321,7 +339,7 @@ export function createFapiRouter(ctx: FapiContext): Router {
         client.lastActiveSessionId = session.id
         client.updatedAt = state.now()
       }
-      return wrapped(req, s, sessionJson(store, session, serializeOptions(req)))
+      return wrapped(req, s, sessionJson(store, session, serializeOptions(req, s)))
     }),
   )
 
@@ -342,7 +360,7 @@ export function createFapiRouter(ctx: FapiContext): Router {
       }
       store.recordActivity(session)
       // No envelope: `{"object":"token","jwt":"..."}`.
-      return respond(s, { object: 'token', jwt: mintSessionToken(ctx, session, origin(req), organizationId) })
+      return respond(s, { object: 'token', jwt: mintSessionToken(ctx, session, azpFor(req, s), organizationId) })
     }),
   )
 
@@ -354,7 +372,7 @@ export function createFapiRouter(ctx: FapiContext): Router {
         const session = req.params.sid ? state.sessions.get(req.params.sid) : undefined
         if (!s.client || !session || session.clientId !== s.client.id) return fapiErrors.notFound('Session')
         store.endSession(session, action === 'end' ? 'ended' : 'removed')
-        return wrapped(req, s, sessionJson(store, session, serializeOptions(req)))
+        return wrapped(req, s, sessionJson(store, session, serializeOptions(req, s)))
       }),
     )
   }

@@ -31,6 +31,8 @@ export class FapiStore {
   /** dev browser id (`__clerk_db_jwt`) → client id, or null before the first sign-in. */
   readonly devBrowsers = new Map<string, string | null>()
   readonly signIns = new Map<string, SignInAttempt>()
+  /** client id → the browser origin it last called from (the `azp` of its tokens). */
+  readonly clientOrigins = new Map<string, string>()
 
   constructor(readonly state: ClerkState) {}
 

@@ -49,7 +49,8 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
   async function proxy(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const target = `${fapi}${url.pathname.slice('/__clerk'.length)}${url.search}`
     const headers: Record<string, string> = {}
-    for (const name of ['content-type', 'cookie', 'origin', 'authorization']) {
+    // What a dev-server proxy (e.g. Vite's) passes on; `referer` included.
+    for (const name of ['content-type', 'cookie', 'origin', 'referer', 'authorization']) {
       const value = req.headers[name]
       if (typeof value === 'string') headers[name] = value
     }
