@@ -1,0 +1,147 @@
+// The authorization matrix: every procedure × every kind of caller, each cell asserted
+// through app.inject with tokens from real sign-ins on the local Clerk-compatible server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { actasCode, callRaw, startStack } from './support/stack.js'
+import type { SignedIn, Stack } from './support/stack.js'
+
+let stack: Stack
+let clockOffsetMs = 0
+const tokens: Record<string, () => Promise<string | null>> = {}
+let admin: SignedIn
+
+function customers() {
+  const staff = new Set(stack.clerk.accounts.map((a) => a.userId))
+  return [...stack.clerk.state.users.values()].filter(
+    (u) =>
+      !staff.has(u.id) &&
+      !u.banned &&
+      !u.locked &&
+      stack.clerk.state.membershipsOfUser(u.id).length === 0,
+  )
+}
+let nextCustomer = 0
+const customer = () => customers()[nextCustomer++]!.id
+
+async function startImpersonation(): Promise<{ impersonationId: string; ticket: string }> {
+  const res = await callRaw(stack.app, 'impersonation.start', {
+    type: 'mutation',
+    token: await admin.token(),
+    input: { userId: customer(), reason: 'Matrix set-up: a fresh ticket' },
+  })
+  expect(res.status).toBe(200)
+  return (res.body as { result: { data: { impersonationId: string; ticket: string } } }).result.data
+}
+
+function b64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url')
+}
+
+beforeAll(async () => {
+  stack = await startStack({
+    clerk: { now: () => Date.now() + clockOffsetMs },
+    env: { RATE_LIMIT_START_PER_MINUTE: '1000', RATE_LIMIT_SEARCH_PER_MINUTE: '1000' },
+  })
+  admin = await stack.signIn('admin')
+  const agent = await stack.signIn('agent')
+
+  // A token minted ten minutes ago (the local server's clock moved back), long expired now.
+  clockOffsetMs = -10 * 60_000
+  const old = await stack.signIn('admin')
+  const expired = await old.token()
+  clockOffsetMs = 0
+
+  const foreign = await stack.signIn('admin', { origin: 'https://evil.example.com' })
+  const valid = await admin.token()
+  const [, payload] = valid.split('.')
+  const algNone = `${b64url({ alg: 'none', typ: 'JWT' })}.${payload}.`
+
+  const { ticket } = await startImpersonation()
+  const impersonated = await stack.signInWithTicket(ticket)
+
+  tokens['no token'] = () => Promise.resolve(null)
+  tokens['expired'] = () => Promise.resolve(expired)
+  tokens['wrong azp'] = () => foreign.token()
+  tokens['alg none'] = () => Promise.resolve(algNone)
+  tokens['agent without the permission'] = () => agent.token()
+  tokens['admin'] = () => admin.token()
+  tokens["admin's impersonated session"] = () => impersonated.token()
+}, 60_000)
+
+afterAll(async () => {
+  await stack?.close()
+})
+
+type Caller =
+  | 'no token'
+  | 'expired'
+  | 'wrong azp'
+  | 'alg none'
+  | 'agent without the permission'
+  | 'admin'
+  | "admin's impersonated session"
+
+interface ProcedureCase {
+  path: string
+  type: 'query' | 'mutation'
+  input: () => Promise<unknown>
+}
+
+const procedures: ProcedureCase[] = [
+  { path: 'me', type: 'query', input: () => Promise.resolve(undefined) },
+  { path: 'quota', type: 'query', input: () => Promise.resolve(undefined) },
+  { path: 'users.search', type: 'query', input: () => Promise.resolve({ query: '' }) },
+  { path: 'impersonation.list', type: 'query', input: () => Promise.resolve({ limit: 5 }) },
+  {
+    path: 'impersonation.start',
+    type: 'mutation',
+    input: () =>
+      Promise.resolve({ userId: customer(), reason: 'Matrix cell: may this caller start?' }),
+  },
+  {
+    path: 'impersonation.revoke',
+    type: 'mutation',
+    input: async () => ({ impersonationId: (await startImpersonation()).impersonationId }),
+  },
+]
+
+const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED' }
+const FORBIDDEN = { status: 403, code: 'FORBIDDEN' }
+const OK = { status: 200, code: undefined }
+
+/** The expected answer of each cell. */
+const expected: Record<Caller, (path: string) => { status: number; code: string | undefined }> = {
+  'no token': () => UNAUTHENTICATED,
+  expired: () => UNAUTHENTICATED,
+  'wrong azp': () => UNAUTHENTICATED,
+  'alg none': () => UNAUTHENTICATED,
+  'agent without the permission': (path) => (path === 'me' ? OK : FORBIDDEN),
+  admin: () => OK,
+  "admin's impersonated session": (path) => (path === 'me' ? OK : FORBIDDEN),
+}
+
+const callers = Object.keys(expected) as Caller[]
+const cells = procedures.flatMap((p) => callers.map((caller) => [p.path, caller, p] as const))
+
+describe('authorization matrix', () => {
+  it('covers every procedure of the router', async () => {
+    const { createAppRouter } = await import('@actas/contracts/server')
+    const paths = Object.keys(createAppRouter({ isDev: false })._def.procedures).sort()
+    expect(procedures.map((p) => p.path).sort()).toEqual(paths)
+  })
+
+  it.each(cells)('%s × %s', async (path, caller, procedure) => {
+    const want = expected[caller](path)
+    const tokensBefore = stack.clerk.state.actorTokens.size
+    const input =
+      want.status === 200 ? await procedure.input() : await procedure.input().catch(() => undefined)
+    const token = await tokens[caller]!()
+    const before = stack.clerk.state.actorTokens.size
+    const res = await callRaw(stack.app, path, { type: procedure.type, input, token })
+    expect({ status: res.status, code: actasCode(res) }).toEqual(want)
+    if (want.status !== 200) {
+      // Refused before any side effect: no actor token asked for.
+      expect(stack.clerk.state.actorTokens.size).toBe(before)
+    }
+    expect(tokensBefore).toBeLessThanOrEqual(before)
+  })
+})
