@@ -141,7 +141,13 @@ export class UserIndex {
   readonly users: LocalUser[] = []
   readonly slotById = new Map<string, number>()
   readonly #hay: string[] = []
-  readonly #postings: Array<number[] | undefined> = new Array<number[] | undefined>(TRIGRAM_SPACE)
+  // Trigram postings in CSR form: the slots holding trigram t are
+  // #postingSlots[#postingStart[t] .. #postingStart[t + 1]), ascending, without duplicates.
+  // They cover slots below #indexedUpTo; later slots and #dirtySlots are candidates for every query.
+  #postingStart = new Int32Array(TRIGRAM_SPACE + 1)
+  #postingSlots = new Int32Array(0)
+  #indexedUpTo = 0
+  readonly #dirtySlots = new Set<number>()
   readonly #byEmail = new Map<string, number[]>()
   readonly #byPhone = new Map<string, number[]>()
   readonly #byUsername = new Map<string, number[]>()
@@ -161,10 +167,9 @@ export class UserIndex {
     const slot = this.users.length
     this.users.push(user)
     this.slotById.set(user.id, slot)
-    this.#hay.push('')
-    this.#indexText(user, slot)
+    this.#hay.push(searchText(user))
     this.#indexExact(user, slot)
-    this.#orders.clear()
+    this.#changed()
     return slot
   }
 
@@ -181,29 +186,69 @@ export class UserIndex {
         }
       }
     }
-    this.#indexText(user, slot)
+    this.#hay[slot] = searchText(user)
+    if (slot < this.#indexedUpTo) this.#dirtySlots.add(slot)
     this.#indexExact(user, slot)
-    this.#orders.clear()
+    this.#changed()
+  }
+
+  #changed(): void {
+    // (Map#clear allocates even when empty, and seeding calls this 100,000 times.)
+    if (this.#orders.size > 0) this.#orders.clear()
+    if (this.#shortCache.size > 0) this.#shortCache.clear()
+  }
+
+  /** Builds the postings and the default order now rather than on the first query. */
+  prepare(): void {
+    this.#buildPostings()
+    this.#order('created_at')
+  }
+
+  #buildPostings(): void {
+    const hay = this.#hay
+    const n = hay.length
+    const seen = new Int32Array(TRIGRAM_SPACE)
+    const start = new Int32Array(TRIGRAM_SPACE + 1)
+    // Pass 1: count the users holding each trigram (each user once).
+    for (let slot = 0; slot < n; slot++) {
+      const text = hay[slot]!
+      const mark = slot + 1
+      for (let i = 0; i + 2 < text.length; i++) {
+        const t = trigramAt(text, i)
+        if (seen[t] === mark) continue
+        seen[t] = mark
+        start[t + 1]! += 1
+      }
+    }
+    for (let t = 0; t < TRIGRAM_SPACE; t++) start[t + 1]! += start[t]!
+    // Pass 2: fill, in slot order.
+    const slots = new Int32Array(start[TRIGRAM_SPACE]!)
+    const cursor = start.slice(0, TRIGRAM_SPACE)
+    seen.fill(0)
+    for (let slot = 0; slot < n; slot++) {
+      const text = hay[slot]!
+      const mark = slot + 1
+      for (let i = 0; i + 2 < text.length; i++) {
+        const t = trigramAt(text, i)
+        if (seen[t] === mark) continue
+        seen[t] = mark
+        slots[cursor[t]!++] = slot
+      }
+    }
+    this.#postingStart = start
+    this.#postingSlots = slots
+    this.#indexedUpTo = n
+    this.#dirtySlots.clear()
+  }
+
+  /** Postings go stale as users are added; rebuild when the unindexed tail gets long. */
+  #ensurePostings(): void {
+    const unindexed = this.#hay.length - this.#indexedUpTo + this.#dirtySlots.size
+    if (unindexed > Math.max(2000, this.#hay.length / 20)) this.#buildPostings()
   }
 
   hayOf(slot: number): string {
     return this.#hay[slot]!
-  }
-
-  #indexText(user: LocalUser, slot: number): void {
-    const text = searchText(user)
-    this.#hay[slot] = text
-    this.#shortCache.clear()
-    for (let i = 0; i + 2 < text.length; i++) {
-      const t = trigramAt(text, i)
-      let list = this.#postings[t]
-      if (list === undefined) {
-        list = []
-        this.#postings[t] = list
-      }
-      // Postings are appended in slot order; a re-indexed user may appear twice (deduped when read).
-      if (list[list.length - 1] !== slot) list.push(slot)
-    }
   }
 
   #indexExact(user: LocalUser, slot: number): void {
@@ -248,44 +293,34 @@ export class UserIndex {
   #queryCandidates(q: string): number[] | Int32Array | undefined {
     if (q.length === 0) return undefined
     if (q.length < 3) return this.#shortMatches(q)
-    const lists: number[][] = []
-    const seen = new Set<number>()
+    this.#ensurePostings()
+    const lists: Int32Array[] = []
+    const seenTrigrams = new Set<number>()
     for (let i = 0; i + 2 < q.length; i++) {
       const t = trigramAt(q, i)
-      if (seen.has(t)) continue
-      seen.add(t)
-      const list = this.#postings[t]
-      if (list === undefined) return []
-      lists.push(list)
+      if (seenTrigrams.has(t)) continue
+      seenTrigrams.add(t)
+      lists.push(this.#postingSlots.subarray(this.#postingStart[t]!, this.#postingStart[t + 1]!))
     }
     lists.sort((a, b) => a.length - b.length)
-    const smallest = lists[0]!
-    // Intersect with up to two more lists when the rarest one is still long.
-    const others = smallest.length > 256 ? lists.slice(1, 3) : []
+    // Intersect the rarest list with up to two more when it is still long (each list is unique).
+    const used = lists[0]!.length > 256 ? lists.slice(0, 3) : lists.slice(0, 1)
     const out: number[] = []
-    if (others.length === 0) {
-      const epoch = this.#nextEpoch()
-      const stamp = this.#stamp
-      for (const slot of smallest) {
-        if (stamp[slot] === epoch) continue
-        stamp[slot] = epoch
-        out.push(slot)
-      }
-      return out
-    }
-    // Count marks: a slot must appear in every list considered. Each list is deduped by epoch per list.
-    const counts = new Uint8Array(this.users.length)
-    const total = 1 + others.length
-    for (const list of [smallest, ...others]) {
-      const epoch = this.#nextEpoch()
-      const stamp = this.#stamp
-      for (const slot of list) {
-        if (stamp[slot] === epoch) continue
-        stamp[slot] = epoch
-        counts[slot]! += 1
-        if (counts[slot] === total) out.push(slot)
+    if (used.length === 1) {
+      for (const slot of used[0]!) out.push(slot)
+    } else {
+      const counts = new Uint8Array(this.users.length)
+      const total = used.length
+      for (const list of used) {
+        for (const slot of list) {
+          counts[slot]! += 1
+          if (counts[slot] === total) out.push(slot)
+        }
       }
     }
+    // Users added or changed since the postings were built are always candidates.
+    for (let slot = this.#indexedUpTo; slot < this.#hay.length; slot++) out.push(slot)
+    for (const slot of this.#dirtySlots) if (!used.every((list) => binaryHas(list, slot))) out.push(slot)
     return out
   }
 
@@ -433,6 +468,19 @@ export class UserIndex {
     for (let i = offset; i < want; i++) page.push(this.users[sorted[ranks[i]!]!]!)
     return { page, totalCount: total }
   }
+}
+
+function binaryHas(sorted: Int32Array, value: number): boolean {
+  let lo = 0
+  let hi = sorted.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const v = sorted[mid]!
+    if (v === value) return true
+    if (v < value) lo = mid + 1
+    else hi = mid - 1
+  }
+  return false
 }
 
 function dedupe(list: number[]): number[] {

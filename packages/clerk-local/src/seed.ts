@@ -139,15 +139,21 @@ class Generator {
   chance(p: number): boolean {
     return this.#random() < p
   }
+  // Built from char codes in one go: `+=` in a loop leaves rope strings that cost ~10x the memory.
+  readonly #codes: number[] = []
   id(prefix: string): string {
-    let out = `${prefix}_`
-    for (let i = 0; i < 27; i++) out += BASE62[this.int(62)]
-    return out
+    const codes = this.#codes
+    codes.length = 0
+    for (let i = 0; i < prefix.length; i++) codes.push(prefix.charCodeAt(i))
+    codes.push(95) // '_'
+    for (let i = 0; i < 27; i++) codes.push(BASE62.charCodeAt(this.int(62)))
+    return String.fromCharCode(...codes)
   }
   digits(count: number): string {
-    let out = ''
-    for (let i = 0; i < count; i++) out += String(this.int(10))
-    return out
+    const codes = this.#codes
+    codes.length = 0
+    for (let i = 0; i < count; i++) codes.push(48 + this.int(10))
+    return String.fromCharCode(...codes)
   }
 }
 
@@ -380,5 +386,6 @@ export function seedState(state: ClerkState, options: SeedOptions = {}): SeedRes
     }
   }
 
+  state.userIndex.prepare()
   return { accounts: state.accounts.slice(), supportOrganization, customerOrganization }
 }
