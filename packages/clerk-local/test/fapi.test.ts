@@ -322,6 +322,26 @@ describe('ticket sign-in (actor tokens)', () => {
     await expectFapiError(fapi.signInWithTicket((await actorToken('locked')).token), 403, 'user_locked')
   })
 
+  it('forwards the actor token url (GET /v1/tickets/accept) to the sign-in page with __clerk_ticket', async () => {
+    const created = await server.createActorToken(server.account('agent').userId, { sub: server.account('admin').userId })
+    const token = { id: created.id, token: created.ticket }
+    expect(created.url).toBe(`${server.frontendApiUrl}/v1/tickets/accept?ticket=${encodeURIComponent(created.ticket)}`)
+    const accept = (query: string) => fetch(`${server.frontendApiUrl}/v1/tickets/accept?${query}`, { redirect: 'manual' })
+    const relative = await accept(`ticket=${encodeURIComponent(token.token)}`)
+    expect(relative.status).toBe(303)
+    expect(relative.headers.get('location')).toBe(`/sign-in?__clerk_ticket=${encodeURIComponent(token.token)}&__clerk_status=sign_in`)
+    const absolute = await accept(`ticket=${encodeURIComponent(token.token)}&redirect_url=${encodeURIComponent('http://localhost:5173/impersonate?x=1')}`)
+    expect(absolute.headers.get('location')).toBe(`http://localhost:5173/impersonate?x=1&__clerk_ticket=${encodeURIComponent(token.token)}&__clerk_status=sign_in`)
+    expect(server.state.actorTokens.get(token.id)!.status).toBe('pending')
+
+    expect((await accept('ticket=nope')).status).toBe(400)
+    expect((await accept(`ticket=${encodeURIComponent(token.token)}&redirect_url=javascript:alert(1)`)).status).toBe(422)
+    await fapi.signInWithTicket(token.token)
+    const used = await accept(`ticket=${encodeURIComponent(token.token)}`)
+    expect(used.status).toBe(400)
+    expect(((await used.json()) as { errors: Array<{ code: string }> }).errors[0]!.code).toBe('actor_token_already_used_code')
+  })
+
   it("ends the client's other sessions", async () => {
     const admin = server.account('admin')
     const adminSession = await fapi.signInWithPassword(admin.identifier, admin.password)

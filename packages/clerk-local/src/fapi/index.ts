@@ -17,6 +17,11 @@ export interface FapiContext {
   issuer: string
   /** `display_config.application_name`. */
   applicationName?: string
+  /**
+   * Where `GET /v1/tickets/accept` sends the browser when the link has no `redirect_url`
+   * (default: the relative `/sign-in`, i.e. the app's own page when FAPI sits behind its `/__clerk` proxy).
+   */
+  signInUrl?: string
 }
 
 /** The cookie that identifies the client when the browser does not use dev-browser mode. */
@@ -265,6 +270,26 @@ export function createFapiRouter(ctx: FapiContext): Router {
     completeSignIn(signIn, store.createSession(client, user, token))
     return wrapped(req, s, signInJson(store, signIn))
   }
+
+  // The `url` of a BAPI actor token points here. Like Clerk, it forwards the browser to the sign-in
+  // page with `__clerk_ticket` (and `__clerk_status=sign_in`); the page then calls
+  // `signIn.create({ strategy: 'ticket', ticket })`. The ticket is checked, not consumed.
+  router.add('GET', '/v1/tickets/accept', (req) => {
+    const ticket = req.query.get('ticket')
+    if (!ticket) return fapiErrors.paramMissing('ticket')
+    const token = state.actorTokenByTicket(ticket)
+    if (!token) return fapiErrors.ticketInvalid()
+    if (token.status === 'revoked') return fapiErrors.actorTokenRevoked()
+    if (token.status === 'accepted') return fapiErrors.actorTokenAlreadyUsed()
+    if (state.now() >= token.expiresAt) return fapiErrors.ticketExpired()
+    const requested = req.query.get('redirect_url')
+    if (requested !== null && !/^https?:\/\//.test(requested)) return fapiErrors.paramInvalid('redirect_url', 'redirect_url must be an absolute http(s) URL.')
+    const target = requested ?? ctx.signInUrl ?? '/sign-in'
+    const [base = '', hash] = target.split('#', 2)
+    const sep = base.includes('?') ? '&' : '?'
+    const location = `${base}${sep}__clerk_ticket=${encodeURIComponent(ticket)}&__clerk_status=sign_in${hash === undefined ? '' : `#${hash}`}`
+    return { status: 303, headers: { Location: location } }
+  })
 
   function clientSignIn(s: ClientScope, id: string | undefined): SignInAttempt | undefined {
     const signIn = id ? store.signIns.get(id) : undefined

@@ -9,7 +9,7 @@ export interface TestServer extends ClerkLocal {
   account(role: SeededAccount['role']): SeededAccount
   supportOrgId: string
   /** `clerkClient.actorTokens.create` against this server; returns the ticket. */
-  createActorToken(userId: string, actor: { sub: string; [claim: string]: unknown }, options?: { expiresInSeconds?: number; sessionMaxDurationInSeconds?: number }): Promise<{ id: string; ticket: string }>
+  createActorToken(userId: string, actor: { sub: string; [claim: string]: unknown }, options?: { expiresInSeconds?: number; sessionMaxDurationInSeconds?: number }): Promise<{ id: string; ticket: string; url: string | null }>
   revokeActorToken(id: string): Promise<void>
 }
 
@@ -33,7 +33,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async createActorToken(userId, actor, { expiresInSeconds = 600, sessionMaxDurationInSeconds = 1800 } = {}) {
       const token = await bapi.actorTokens.create({ userId, actor, expiresInSeconds, sessionMaxDurationInSeconds })
       if (!token.token) throw new Error('actor token without a ticket')
-      return { id: token.id, ticket: token.token }
+      return { id: token.id, ticket: token.token, url: token.url ?? null }
     },
     async revokeActorToken(id) {
       await bapi.actorTokens.revoke(id)
