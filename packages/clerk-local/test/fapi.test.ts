@@ -213,6 +213,15 @@ describe('sessions', () => {
 
     const got = await call('GET', `/v1/client/sessions/${sid}`, '/v1/client/sessions/{session_id}', 200)
     expect(got.response.last_active_organization_id).toBe(server.supportOrgId)
+
+    // The same through the test client, which (like clerk-js) sends its session's org with every token call.
+    const toPersonal = await fapi.touch(sid, { activeOrganizationId: null })
+    expect(toPersonal.activeOrganizationId).toBeNull()
+    expect(claimsOf(toPersonal.token).o).toBeUndefined()
+    expect(claimsOf(await fapi.getToken()).o).toBeUndefined()
+    const back = await fapi.touch(sid, { activeOrganizationId: server.supportOrgId })
+    expect(claimsOf(back.token).o.id).toBe(server.supportOrgId)
+    expect(claimsOf(await fapi.getToken()).o.id).toBe(server.supportOrgId)
   })
 
   it('mints azp from Origin, else Referer, else the origin the client last used, else none', async () => {
