@@ -1,7 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createFapiClient, FapiError, type FapiClient } from '../src/testing.js'
-import { validateFapiResponse } from './support/fapi-spec.js'
+import { assertFapi } from './openapi.js'
 import { startTestServer, type TestServer } from './support/local-server.js'
 
 // Every FAPI route over HTTP, as clerk-js calls it; every answer is checked against
@@ -32,7 +32,7 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'
 async function call(method: Method, path: string, template: string, status: number, body?: Record<string, string>, client = fapi) {
   const res = await client.request(method, path, body)
   expect(res.status, JSON.stringify(res.body)).toBe(status)
-  validateFapiResponse(method, template, status, res.body)
+  assertFapi(method, template, status, res.body)
   return res.body as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -65,10 +65,10 @@ async function expectFapiError(promise: Promise<unknown>, status: number, code: 
 describe('the contract check itself', () => {
   it('rejects answers that break fapi-2026-05-12.yml', () => {
     const client = { object: 'client', id: 'client_1', sessions: [], sign_in: null, sign_up: null, last_active_session_id: null, last_authentication_strategy: null, cookie_expires_at: null, captcha_bypass: false, created_at: 1, updated_at: 1 }
-    expect(() => validateFapiResponse('GET', '/v1/client', 200, { response: client, client: null })).not.toThrow()
-    expect(() => validateFapiResponse('GET', '/v1/client', 200, { response: { ...client, sessions: undefined }, client: null })).toThrow(/sessions/)
-    expect(() => validateFapiResponse('GET', '/v1/environment', 200, { object: 'environment' })).toThrow()
-    expect(() => validateFapiResponse('POST', '/v1/client/sessions/{session_id}/touch', 200, { response: { id: 'sess_1' }, client: null })).toThrow()
+    expect(() => assertFapi('GET', '/v1/client', 200, { response: client, client: null })).not.toThrow()
+    expect(() => assertFapi('GET', '/v1/client', 200, { response: { ...client, sessions: undefined }, client: null })).toThrow(/sessions/)
+    expect(() => assertFapi('GET', '/v1/environment', 200, { object: 'environment' })).toThrow()
+    expect(() => assertFapi('POST', '/v1/client/sessions/{session_id}/touch', 200, { response: { id: 'sess_1' }, client: null })).toThrow()
   })
 })
 
@@ -82,7 +82,7 @@ describe('dev browser, environment, client', () => {
     const bad = await fetch(`${server.frontendApiUrl}/v1/client?__clerk_db_jwt=dvb_unknown`)
     expect(bad.status).toBe(401)
     const body = await bad.json()
-    validateFapiResponse('GET', '/v1/client', 401, body)
+    assertFapi('GET', '/v1/client', 401, body)
     expect((body as { errors: Array<{ code: string }> }).errors[0]!.code).toBe('dev_browser_unauthenticated')
   })
 
@@ -128,7 +128,7 @@ describe('password sign-in', () => {
     const again = await fapi.request('POST', '/v1/client/sign_ins', { strategy: 'password', identifier: admin.identifier, password: admin.password })
     expect(again.status).toBe(400)
     expect((again.body as { errors: Array<{ code: string }> }).errors[0]!.code).toBe('session_exists')
-    validateFapiResponse('POST', '/v1/client/sign_ins', 400, again.body)
+    assertFapi('POST', '/v1/client/sign_ins', 400, again.body)
   })
 
   it('finishes a sign-in created with only an identifier through attempt_first_factor', async () => {
