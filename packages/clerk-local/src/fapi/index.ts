@@ -188,7 +188,7 @@ export function createFapiRouter(ctx: FapiContext): Router {
       // The browser forgets the client: the next sign-in starts a new one.
       if (s.devBrowserId !== undefined) store.devBrowsers.set(s.devBrowserId, null)
       else s.setCookie = `${CLIENT_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`
-      return respond(s, { response: { ...body, id: client.id }, client: null })
+      return respond(s, { response: body, client: null })
     }),
   )
 
