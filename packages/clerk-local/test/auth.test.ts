@@ -2,7 +2,7 @@ import { createClerkClient } from '@clerk/backend'
 import type { ClerkFastifyOptions } from '@clerk/fastify'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFapiClient, type FapiClient } from '../src/testing.js'
+import { createFapiClient, type FapiClient } from '../src/index.js'
 import { startTestServer, type TestServer } from './support/local-server.js'
 
 // The real @clerk/backend and @clerk/fastify verify the session JWTs the local server mints
