@@ -371,6 +371,7 @@ describe('ticket sign-in (actor tokens)', () => {
     await fapi.touch(sessionId)
     advance(9 * 60_000)
     expect(claimsOf(await fapi.getToken(sessionId)).sid).toBe(sessionId)
+    expect(server.state.users.get(server.account('agent').userId)!.lastActiveAt).toBe(clock)
     advance(10 * 60_000)
     await expectFapiError(fapi.getToken(sessionId), 401, 'authentication_invalid')
     const client = await call('GET', '/v1/client', '/v1/client', 200)
