@@ -15,7 +15,37 @@ export const MAX_BATCH_SIZE = 20
 export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const router = createAppRouter({ isDev: deps.config.isDev })
 
+  const known = new Set(Object.keys(router._def.procedures))
+
   await app.register(async (scope) => {
+    // Malformed batch paths are refused whole, before authentication and before any call runs:
+    // an unknown procedure anywhere in a batch, or more calls than the batch limit.
+    scope.addHook('onRequest', async (req, reply) => {
+      const path = (req.params as { path?: string } | undefined)?.path
+      if (path === undefined) return
+      const names = path.split(',')
+      const unknown = names.find((n) => !known.has(n))
+      if (unknown === undefined && names.length <= MAX_BATCH_SIZE) return
+      const tooMany = unknown === undefined
+      const httpStatus = tooMany ? 400 : 404
+      const message = tooMany
+        ? `A batch may hold at most ${MAX_BATCH_SIZE} calls.`
+        : `No such procedure: ${JSON.stringify(unknown.slice(0, 64))}.`
+      return reply.code(httpStatus).send({
+        error: {
+          message,
+          code: tooMany ? -32600 : -32004,
+          data: {
+            code: tooMany ? 'BAD_REQUEST' : 'NOT_FOUND',
+            httpStatus,
+            actasCode: 'INVALID_INPUT',
+            retryAfter: null,
+            rule: null,
+            zodError: null,
+          },
+        },
+      })
+    })
     await registerClerk(scope, deps.config)
     await scope.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
