@@ -3,10 +3,10 @@ import type { AppDeps } from '../deps.js'
 
 export function registerHealth(app: FastifyInstance, deps: AppDeps): void {
   /** The process is up. */
-  app.get('/healthz', { logLevel: 'warn' }, () => ({ status: 'ok' }))
+  app.get('/healthz', () => ({ status: 'ok' }))
 
   /** The database answers and Clerk is reachable. */
-  app.get('/readyz', { logLevel: 'warn' }, async (req, reply) => {
+  app.get('/readyz', async (req, reply) => {
     const check = async (name: string, fn: () => Promise<void>) => {
       try {
         await fn()

@@ -1,0 +1,79 @@
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch'
+import { describe, expect, it } from 'vitest'
+import { ActAsError, IMPERSONATE_PERMISSION } from '../src/index.js'
+import type { ActAsContext } from '../src/index.js'
+import { createAppRouter } from '../src/server.js'
+
+// The host's ports are not what is under test here: `search` fails on purpose.
+function context(failure: Error): ActAsContext {
+  const fail = () => Promise.reject(failure)
+  return {
+    principal: {
+      userId: 'user_staff',
+      sessionId: 'sess_1',
+      orgId: 'org_1',
+      orgSlug: 'support',
+      orgRole: 'org:admin',
+      permissions: [IMPERSONATE_PERMISSION],
+      actor: null,
+    },
+    request: { id: 'req-1', ip: null, userAgent: null },
+    rateLimiter: { consume: () => ({ allowed: true }) },
+    directory: { search: fail },
+    impersonation: { start: fail, revoke: fail, list: fail, quota: fail },
+  }
+}
+
+async function search(isDev: boolean, failure: Error, input: unknown = {}) {
+  const res = await fetchRequestHandler({
+    endpoint: '/trpc',
+    req: new Request(
+      `http://api.test/trpc/users.search?input=${encodeURIComponent(JSON.stringify(input))}`,
+    ),
+    router: createAppRouter({ isDev }),
+    createContext: () => context(failure),
+  })
+  return { status: res.status, headers: res.headers, text: await res.text() }
+}
+
+describe('error responses', () => {
+  it('hide an unexpected failure outside development: no message, no stack', async () => {
+    const res = await search(false, new Error('connect ECONNREFUSED /var/run/secret.sock'))
+    expect(res.status).toBe(500)
+    const body = JSON.parse(res.text) as {
+      error: { message: string; data: Record<string, unknown> }
+    }
+    expect(body.error.message).toBe('Internal server error')
+    expect(body.error.data['actasCode']).toBe('INTERNAL')
+    expect(res.text).not.toContain('secret.sock')
+    expect(res.text).not.toMatch(/"stack"|\n\s+at /)
+  })
+
+  it('show the stack in development', async () => {
+    const res = await search(true, new Error('boom'))
+    const body = JSON.parse(res.text) as { error: { data: Record<string, unknown> } }
+    expect(body.error.data['stack']).toEqual(expect.stringContaining('boom'))
+  })
+
+  it('carry the ActAs code, the status and Retry-After data of a typed error', async () => {
+    const res = await search(false, new ActAsError('QUOTA_EXCEEDED', 'Quota used up.'))
+    expect(res.status).toBe(402)
+    const body = JSON.parse(res.text) as {
+      error: { message: string; data: Record<string, unknown> }
+    }
+    expect(body.error).toMatchObject({
+      message: 'Quota used up.',
+      data: { actasCode: 'QUOTA_EXCEEDED', httpStatus: 402 },
+    })
+  })
+
+  it('name the invalid fields of a bad input', async () => {
+    const res = await search(false, new Error('not reached'), { limit: 0, orderBy: 'x' })
+    expect(res.status).toBe(400)
+    const body = JSON.parse(res.text) as {
+      error: { data: { actasCode: string; zodError: { fieldErrors: object } } }
+    }
+    expect(body.error.data.actasCode).toBe('INVALID_INPUT')
+    expect(Object.keys(body.error.data.zodError.fieldErrors).sort()).toEqual(['limit', 'orderBy'])
+  })
+})
