@@ -1,4 +1,19 @@
+// The composition root of the console: env → router → Clerk (auth adapter) → API client → Pinia.
+import { createPinia } from 'pinia'
 import { createApp } from 'vue'
 import App from './App.vue'
+import { installAuth } from './auth/install'
+import { env } from './env'
+import { ApiKey, createApi } from './lib/api'
+import { createAppRouter, installGuards } from './router'
+import './styles.css'
 
-createApp(App).mount('#app')
+const app = createApp(App)
+const router = createAppRouter(import.meta.env.BASE_URL)
+const auth = installAuth(app, env, router)
+app.provide(ApiKey, createApi({ url: env.apiUrl, getToken: () => auth.getToken() }))
+const pinia = createPinia()
+app.use(pinia)
+installGuards(router, auth, pinia)
+app.use(router)
+app.mount('#app')

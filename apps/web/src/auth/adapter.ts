@@ -1,0 +1,101 @@
+// The one place that touches @clerk/vue's composables. Call createClerkAuth() inside the app's
+// injection context (app.runWithContext) after installing the plugin (auth/install.ts).
+import { useAuth as useClerkAuth, useClerk, useSession, useSignIn, useUser } from '@clerk/vue'
+import { computed, watch } from 'vue'
+import { toAuthError } from './errors'
+import type { Auth, AuthActor, AuthSession, AuthUser } from './types'
+import { AuthError } from './types'
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+
+function toActor(act: unknown): AuthActor | null {
+  if (!act || typeof act !== 'object') return null
+  const a = act as Record<string, unknown>
+  const sub = str(a['sub'])
+  if (!sub) return null
+  return { sub, reason: str(a['reason']), impersonationId: str(a['impersonation_id']) }
+}
+
+export function createClerkAuth(loadError: Promise<never>): Auth {
+  const clerk = useClerk()
+  const { isLoaded } = useClerkAuth()
+  const { user: clerkUser } = useUser()
+  const { session: clerkSession } = useSession()
+  const { signIn, setActive } = useSignIn()
+
+  const user = computed<AuthUser | null>(() => {
+    const u = clerkUser.value
+    if (!u) return null
+    return {
+      id: u.id,
+      fullName: str(u.fullName) ?? (str([u.firstName, u.lastName].filter(Boolean).join(' ')) || null),
+      primaryEmail: u.primaryEmailAddress?.emailAddress ?? null,
+      username: u.username ?? null,
+      imageUrl: u.hasImage ? u.imageUrl : null,
+      createdAt: u.createdAt ?? null,
+      lastSignInAt: u.lastSignInAt ?? null,
+      organizations: (u.organizationMemberships ?? []).map((m) => m.organization.name),
+    }
+  })
+
+  const session = computed<AuthSession | null>(() => {
+    const s = clerkSession.value
+    if (!s) return null
+    return { id: s.id, expireAt: s.expireAt ?? null, actor: toActor(s.actor) }
+  })
+
+  const whenLoaded = () =>
+    isLoaded.value
+      ? Promise.resolve()
+      : Promise.race([
+          new Promise<void>((resolve) => {
+            const stop = watch(isLoaded, (loaded) => {
+              if (loaded) {
+                stop()
+                resolve()
+              }
+            })
+          }),
+          loadError,
+        ])
+
+  async function activate(createdSessionId: string | null) {
+    if (!createdSessionId) throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+    await setActive.value!({ session: createdSessionId })
+  }
+
+  return {
+    isLoaded,
+    user,
+    session,
+    whenLoaded,
+    async signInWithPassword(identifier, password) {
+      await whenLoaded()
+      try {
+        const attempt = await signIn.value!.create({ strategy: 'password', identifier, password })
+        if (attempt.status !== 'complete') throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+        await activate(attempt.createdSessionId)
+      } catch (error) {
+        throw toAuthError(error)
+      }
+    },
+    async signInWithTicket(ticket) {
+      await whenLoaded()
+      try {
+        const attempt = await signIn.value!.create({ strategy: 'ticket', ticket })
+        await activate(attempt.createdSessionId)
+      } catch (error) {
+        throw toAuthError(error)
+      }
+    },
+    async signOut(redirectTo) {
+      await whenLoaded()
+      await clerk.value!.signOut({ redirectUrl: redirectTo })
+    },
+    async getToken() {
+      await whenLoaded()
+      const s = clerk.value?.session
+      return s ? await s.getToken() : null
+    },
+  }
+}

@@ -1,0 +1,81 @@
+// The console's view of authentication: small, domain-shaped, and free of Clerk types.
+// auth/adapter.ts implements it with @clerk/vue; everything else depends on this file only.
+import type { ComputedRef, InjectionKey, Ref } from 'vue'
+import { inject } from 'vue'
+
+export interface AuthUser {
+  id: string
+  fullName: string | null
+  primaryEmail: string | null
+  username: string | null
+  imageUrl: string | null
+  createdAt: Date | null
+  lastSignInAt: Date | null
+  organizations: string[]
+}
+
+/** The `act` claim of an impersonated session, as ActAs sets it. */
+export interface AuthActor {
+  /** The staff user who is impersonating. */
+  sub: string
+  reason: string | null
+  impersonationId: string | null
+}
+
+export interface AuthSession {
+  id: string
+  expireAt: Date | null
+  actor: AuthActor | null
+}
+
+export type AuthErrorKind =
+  | 'identifier_not_found'
+  | 'password_incorrect'
+  | 'invalid_input'
+  | 'banned'
+  | 'locked'
+  | 'session_exists'
+  | 'ticket_expired'
+  | 'ticket_used'
+  | 'ticket_invalid'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'incomplete'
+  | 'unknown'
+
+/** A sign-in failure, in plain words (never contains a ticket or a password). */
+export class AuthError extends Error {
+  override readonly name = 'AuthError'
+  constructor(
+    readonly kind: AuthErrorKind,
+    message: string,
+    /** The form field the error belongs to, when there is one. */
+    readonly field: 'identifier' | 'password' | null = null,
+  ) {
+    super(message)
+  }
+}
+
+export interface Auth {
+  /** True once clerk-js has loaded (signed in or not). */
+  isLoaded: Readonly<Ref<boolean>>
+  user: ComputedRef<AuthUser | null>
+  session: ComputedRef<AuthSession | null>
+  /** Resolves when clerk-js has loaded; rejects if it cannot load. */
+  whenLoaded(): Promise<void>
+  signInWithPassword(identifier: string, password: string): Promise<void>
+  /** Signs in with a one-time ticket and makes that session the active one. */
+  signInWithTicket(ticket: string): Promise<void>
+  /** Ends the current session; `redirectTo` is an in-app path. */
+  signOut(redirectTo: string): Promise<void>
+  /** The current session token, or null when signed out. */
+  getToken(): Promise<string | null>
+}
+
+export const AuthKey: InjectionKey<Auth> = Symbol('actas.auth')
+
+export function useAuth(): Auth {
+  const auth = inject(AuthKey, null)
+  if (!auth) throw new Error('useAuth() needs the auth adapter: app.provide(AuthKey, …) in main.ts')
+  return auth
+}

@@ -1,0 +1,62 @@
+// The API: the typed client from @actas/contracts (`createActAsClient`) sending the Clerk
+// session token as `Authorization: Bearer`. The client and tRPC load with the first call
+// (lib/api-client.ts); callers see the same typed surface. Failures are rethrown as ApiError
+// carrying the contracts' reading of the error (code, retry-after, policy rule).
+import type { ActAsClient, ActAsClientErrorInfo } from '@actas/contracts/client'
+import type { InjectionKey } from 'vue'
+import { inject } from 'vue'
+
+export type { ActAsClient }
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError'
+  constructor(readonly info: ActAsClientErrorInfo) {
+    super(info.message)
+  }
+}
+
+export interface ApiOptions {
+  url: string
+  getToken: () => Promise<string | null>
+  fetch?: typeof fetch
+}
+
+type Callable = (...args: unknown[]) => unknown
+
+export function createApi(options: ApiOptions): ActAsClient {
+  let loading: Promise<{ client: ActAsClient; read: (e: unknown) => ActAsClientErrorInfo }> | null = null
+  const load = () =>
+    (loading ??= import('./api-client').then((m) => ({
+      client: m.createActAsClient({
+        url: options.url,
+        getToken: options.getToken,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+      read: m.getActAsError,
+    })))
+
+  const at = (path: string[]): unknown =>
+    new Proxy(() => undefined, {
+      get: (_target, key) => (typeof key === 'string' && key !== 'then' ? at([...path, key]) : undefined),
+      apply: async (_target, _this, args: unknown[]) => {
+        const { client, read } = await load()
+        let node: unknown = client
+        for (const key of path.slice(0, -1)) node = (node as Record<string, unknown>)[key]
+        const method = (node as Record<string, Callable>)[path[path.length - 1]!]!
+        try {
+          return await method(...args)
+        } catch (error) {
+          throw new ApiError(read(error))
+        }
+      },
+    })
+  return at([]) as ActAsClient
+}
+
+export const ApiKey: InjectionKey<ActAsClient> = Symbol('actas.api')
+
+export function useApi(): ActAsClient {
+  const api = inject(ApiKey, null)
+  if (!api) throw new Error('useApi() needs the API client: app.provide(ApiKey, …) in main.ts')
+  return api
+}

@@ -1,0 +1,85 @@
+// Routes and guards. Guards wait for clerk-js to load, then decide from the session store:
+// signed out → sign-in; staff pages need the API's word that this session may impersonate.
+import type { Pinia } from 'pinia'
+import { createRouter, createWebHistory } from 'vue-router'
+import type { Router } from 'vue-router'
+import type { Auth } from './auth/types'
+import { safeRedirectPath } from './lib/safe-redirect'
+import { useSessionStore } from './stores/session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable signed out. */
+    public?: boolean
+    /** Needs the impersonate permission. */
+    staff?: boolean
+    title?: string
+  }
+}
+
+export function createAppRouter(base: string): Router {
+  return createRouter({
+    history: createWebHistory(base),
+    routes: [
+      { path: '/', name: 'home', component: () => import('./views/HomeView.vue'), meta: { title: 'Home' } },
+      {
+        path: '/sign-in',
+        name: 'sign-in',
+        component: () => import('./views/SignInView.vue'),
+        meta: { public: true, title: 'Sign in' },
+      },
+      {
+        path: '/users',
+        name: 'users',
+        component: () => import('./views/UsersView.vue'),
+        meta: { staff: true, title: 'Users' },
+      },
+      {
+        path: '/audit',
+        name: 'audit',
+        component: () => import('./views/AuditView.vue'),
+        meta: { staff: true, title: 'Audit log' },
+      },
+      {
+        path: '/no-access',
+        name: 'no-access',
+        component: () => import('./views/NoAccessView.vue'),
+        meta: { title: 'No access' },
+      },
+      {
+        path: '/:pathMatch(.*)*',
+        name: 'not-found',
+        component: () => import('./views/NotFoundView.vue'),
+        meta: { public: true, title: 'Not found' },
+      },
+    ],
+  })
+}
+
+export function installGuards(router: Router, auth: Auth, pinia: Pinia): void {
+  router.beforeEach(async (to) => {
+    try {
+      await auth.whenLoaded()
+    } catch {
+      return to.name === 'sign-in' ? true : { name: 'sign-in' }
+    }
+    const session = useSessionStore(pinia)
+    if (to.name === 'sign-in' && session.signedIn) {
+      await session.loadMe()
+      const fallback = session.canImpersonate ? '/users' : '/'
+      return safeRedirectPath(to.query['redirect'], window.location.origin, fallback)
+    }
+    if (to.meta.public) return true
+    if (!session.signedIn) {
+      return { name: 'sign-in', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } }
+    }
+    if (to.meta.staff) {
+      await session.loadMe()
+      if (!session.canImpersonate) return { name: 'no-access', query: { from: to.fullPath } }
+    }
+    return true
+  })
+  router.afterEach((to) => {
+    document.title = to.meta.title ? `${to.meta.title} · ActAs` : 'ActAs'
+  })
+}

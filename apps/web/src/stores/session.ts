@@ -1,0 +1,108 @@
+// Who I am: the Clerk session (through the auth adapter), my permission and the actor (from
+// the API's `me`, the authority), and the staff identifier to pre-fill after Stop.
+import type { MeOutput } from '@actas/contracts/client'
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import { useAuth } from '../auth/types'
+import { useApi } from '../lib/api'
+import { describeError } from '../lib/errors'
+import type { PlainError } from '../lib/errors'
+import { clearHandoff, readHandoff } from '../lib/handoff'
+
+export const useSessionStore = defineStore('session', () => {
+  const auth = useAuth()
+  const api = useApi()
+
+  const me = shallowRef<MeOutput | null>(null)
+  const meError = ref<PlainError | null>(null)
+  /** The session `me` was loaded for; another session means loading it again. */
+  let meSessionId: string | null = null
+  let meRequest: Promise<MeOutput | null> | null = null
+  /** Filled in on the sign-in screen after Stop. */
+  const prefillIdentifier = ref('')
+
+  const isLoaded = auth.isLoaded
+  const user = auth.user
+  const signedIn = computed(() => auth.session.value !== null)
+  const sessionId = computed(() => auth.session.value?.id ?? null)
+  const actor = computed(() => auth.session.value?.actor ?? null)
+  const sessionExpiresAt = computed(() => auth.session.value?.expireAt ?? null)
+  const meIsCurrent = computed(() => me.value !== null && me.value.sessionId === sessionId.value)
+  /** Staff: the API says this session may impersonate (and it is not itself impersonated). */
+  const canImpersonate = computed(
+    () => meIsCurrent.value && me.value!.canImpersonate && me.value!.actor === null && actor.value === null,
+  )
+  const organizationSlug = computed(() => (meIsCurrent.value ? (me.value!.organization?.slug ?? null) : null))
+
+  /** Loads `me` for the current session (once per session; `force` reloads). */
+  async function loadMe(force = false): Promise<MeOutput | null> {
+    const current = sessionId.value
+    if (!current) {
+      me.value = null
+      return null
+    }
+    if (!force && meSessionId === current && me.value) return me.value
+    if (!force && meSessionId === current && meRequest) return meRequest
+    meSessionId = current
+    meError.value = null
+    const request = api.me
+      .query()
+      .then((result) => {
+        if (meSessionId === current) me.value = result
+        return result
+      })
+      .catch((error: unknown) => {
+        if (meSessionId === current) {
+          meError.value = describeError(error)
+          me.value = null
+        }
+        return null
+      })
+      .finally(() => {
+        if (meRequest === request) meRequest = null
+      })
+    meRequest = request
+    return request
+  }
+
+  async function signIn(identifier: string, password: string): Promise<void> {
+    await auth.signInWithPassword(identifier.trim(), password)
+    prefillIdentifier.value = ''
+    await loadMe(true)
+  }
+
+  /** Ends the impersonated session and returns to sign-in with the staff identifier filled in. */
+  async function stopImpersonating(): Promise<void> {
+    const handoff = readHandoff()
+    prefillIdentifier.value = handoff?.staffIdentifier ?? ''
+    clearHandoff()
+    me.value = null
+    meSessionId = null
+    await auth.signOut('/sign-in')
+  }
+
+  async function signOut(): Promise<void> {
+    prefillIdentifier.value = user.value?.primaryEmail ?? ''
+    me.value = null
+    meSessionId = null
+    await auth.signOut('/sign-in')
+  }
+
+  return {
+    isLoaded,
+    user,
+    signedIn,
+    sessionId,
+    actor,
+    sessionExpiresAt,
+    me,
+    meError,
+    canImpersonate,
+    organizationSlug,
+    prefillIdentifier,
+    loadMe,
+    signIn,
+    signOut,
+    stopImpersonating,
+  }
+})
