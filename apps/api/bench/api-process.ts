@@ -1,0 +1,20 @@
+// Bench helper process: the API exactly as server.ts builds it (config from the environment),
+// plus a bare Fastify app with one JSON route as the baseline. Prints both URLs as JSON.
+import Fastify from 'fastify'
+import { buildApp, createDeps, loadConfig } from '../src/index.js'
+
+const config = loadConfig(process.env)
+const deps = await createDeps(config)
+const app = await buildApp(deps)
+const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+
+const raw = Fastify({ logger: false })
+raw.get('/raw', () => ({ hello: 'world' }))
+const rawUrl = await raw.listen({ host: '127.0.0.1', port: 0 })
+
+process.stdout.write(`${JSON.stringify({ apiUrl, rawUrl })}\n`)
+process.once('SIGTERM', () => {
+  void Promise.all([app.close(), raw.close()])
+    .then(() => deps.close())
+    .then(() => process.exit(0))
+})

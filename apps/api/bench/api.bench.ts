@@ -1,0 +1,186 @@
+// Benchmark (prints figures; not a test). Three processes: the local Clerk server with 100k
+// users, the API, and this load generator. Same run, same machine:
+//   (a) a raw Fastify JSON route          (b) `me` through tRPC with auth
+//   (c) `users.search` through the stack   (d) the local server's GET /v1/users directly
+// Targets on a 2-core machine: (b) ≥ 0.06 × (a), (c) ≥ 0.5 × (d), zero errors.
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import http from 'node:http'
+import { fileURLToPath } from 'node:url'
+import { createFapiClient } from '@actas/clerk-local'
+
+const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 5000)
+const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 1500)
+const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16)
+const ORIGIN = 'http://localhost:5173'
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const tsx = fileURLToPath(import.meta.resolve('tsx/cli'))
+const children: ChildProcess[] = []
+
+function startProcess<T>(script: string, env: Record<string, string>): Promise<T> {
+  const child = spawn(process.execPath, [tsx, '--conditions=@actas/source', script], {
+    cwd: here,
+    env: { ...process.env, CLERK_TELEMETRY_DISABLED: '1', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  children.push(child)
+  return new Promise<T>((resolve, reject) => {
+    let buffer = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString()
+      const line = buffer.split('\n')[0]
+      if (buffer.includes('\n') && line) resolve(JSON.parse(line) as T)
+    })
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
+  })
+}
+
+interface Result {
+  name: string
+  requests: number
+  errors: number
+  rps: number
+  p50: number
+  p99: number
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY })
+
+function once(url: URL, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { agent, headers }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+async function load(
+  name: string,
+  url: string,
+  headers: () => Record<string, string>,
+): Promise<Result> {
+  const target = new URL(url)
+  const run = async (ms: number, record: boolean) => {
+    const latencies: number[] = []
+    let errors = 0
+    const end = performance.now() + ms
+    const h = headers()
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < end) {
+          const t0 = performance.now()
+          const status = await once(target, h).catch(() => 0)
+          if (record) latencies.push(performance.now() - t0)
+          if (status !== 200) errors++
+        }
+      }),
+    )
+    return { latencies, errors }
+  }
+  await run(WARMUP_MS, false)
+  const started = performance.now()
+  const { latencies, errors } = await run(DURATION_MS, true)
+  const elapsed = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN
+  return {
+    name,
+    requests: latencies.length,
+    errors,
+    rps: latencies.length / elapsed,
+    p50: pct(0.5),
+    p99: pct(0.99),
+  }
+}
+
+async function main(): Promise<void> {
+  const clerk = await startProcess<{
+    url: string
+    frontendApiUrl: string
+    publishableKey: string
+    secretKey: string
+    jwtPublicKeyPem: string
+    accounts: { role: string; identifier: string; password: string }[]
+    users: number
+  }>('clerk-process.ts', {})
+  const api = await startProcess<{ apiUrl: string; rawUrl: string }>('api-process.ts', {
+    // `test`: production config refuses the local server's keys and loopback URL, by design.
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    CLERK_SECRET_KEY: clerk.secretKey,
+    CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
+    CLERK_API_URL: clerk.url,
+    CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
+    AUTHORIZED_PARTIES: ORIGIN,
+    ACTAS_DATA_DIR: 'memory://',
+    RATE_LIMIT_SEARCH_PER_MINUTE: '100000000',
+  })
+
+  const admin = clerk.accounts.find((a) => a.role === 'admin')!
+  const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
+  const session = await fapi.signInWithPassword(admin.identifier, admin.password)
+  const orgs = await (
+    await fetch(`${clerk.url}/v1/users/${session.userId}/organization_memberships`, {
+      headers: { authorization: `Bearer ${clerk.secretKey}` },
+    })
+  ).json()
+  const supportOrg = (orgs as { data: { organization: { id: string; slug: string } }[] }).data.find(
+    (m) => m.organization.slug === 'support',
+  )!.organization.id
+  await fapi.touch(session.sessionId, { activeOrganizationId: supportOrg })
+  let token = await fapi.getToken(session.sessionId)
+  const bearer = () => ({ authorization: `Bearer ${token}` })
+  const refresh = async () => {
+    token = await fapi.getToken(session.sessionId)
+  }
+
+  const searchInput = encodeURIComponent(JSON.stringify({ limit: 20 }))
+  const results: Record<string, Result> = {}
+  results['a'] = await load('(a) raw Fastify JSON route', `${api.rawUrl}/raw`, () => ({}))
+  await refresh()
+  results['b'] = await load('(b) me through tRPC + auth', `${api.apiUrl}/trpc/me`, bearer)
+  await refresh()
+  results['c'] = await load(
+    '(c) users.search, whole stack',
+    `${api.apiUrl}/trpc/users.search?input=${searchInput}`,
+    bearer,
+  )
+  results['d'] = await load(
+    '(d) local GET /v1/users',
+    `${clerk.url}/v1/users?limit=20&order_by=-created_at`,
+    () => ({
+      authorization: `Bearer ${clerk.secretKey}`,
+    }),
+  )
+
+  console.log(
+    `\nActAs API benchmark: ${clerk.users} users, concurrency ${CONCURRENCY}, ${DURATION_MS / 1000}s per route`,
+  )
+  console.log('route                               req/s     p50 ms   p99 ms   errors')
+  for (const r of Object.values(results)) {
+    console.log(
+      `${r.name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(8)} ${String(r.errors).padStart(8)}`,
+    )
+  }
+  const b = results['b']!.rps / results['a']!.rps
+  const c = results['c']!.rps / results['d']!.rps
+  const errors = Object.values(results).reduce((n, r) => n + r.errors, 0)
+  console.log(`\n(b)/(a) = ${b.toFixed(3)}  (target ≥ 0.06) ${b >= 0.06 ? 'met' : 'NOT met'}`)
+  console.log(`(c)/(d) = ${c.toFixed(3)}  (target ≥ 0.5)  ${c >= 0.5 ? 'met' : 'NOT met'}`)
+  console.log(`errors  = ${errors}      (target 0)     ${errors === 0 ? 'met' : 'NOT met'}`)
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+  .finally(() => {
+    agent.destroy()
+    for (const child of children) child.kill('SIGTERM')
+  })
