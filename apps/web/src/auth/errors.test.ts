@@ -1,0 +1,32 @@
+import { ClerkAPIResponseError } from '@clerk/shared/error'
+import { describe, expect, it } from 'vitest'
+import { toAuthError } from './errors'
+
+const clerkError = (status: number, code: string, paramName?: string) =>
+  new ClerkAPIResponseError('failed', {
+    status,
+    data: [{ code, message: code, long_message: `long ${code}`, ...(paramName ? { meta: { param_name: paramName } } : {}) }],
+  })
+
+describe('toAuthError: Clerk sign-in errors in plain words', () => {
+  it.each([
+    [422, 'form_identifier_not_found', 'identifier_not_found', 'identifier'],
+    [422, 'form_password_incorrect', 'password_incorrect', 'password'],
+    [403, 'user_banned', 'banned', null],
+    [403, 'user_locked', 'locked', null],
+    [400, 'ticket_expired_code', 'ticket_expired', null],
+    [400, 'actor_token_already_used_code', 'ticket_used', null],
+    [400, 'actor_token_revoked_code', 'ticket_invalid', null],
+    [429, 'too_many_requests', 'rate_limited', null],
+    [503, 'service_unavailable', 'unavailable', null],
+  ])('%i %s → %s', (status, code, kind, field) => {
+    const error = toAuthError(clerkError(status, code))
+    expect(error.kind).toBe(kind)
+    expect(error.field).toBe(field)
+    expect(error.message).not.toMatch(/_code|form_/)
+  })
+
+  it('treats a network failure as Clerk being unavailable', () => {
+    expect(toAuthError(new TypeError('Failed to fetch')).kind).toBe('unavailable')
+  })
+})

@@ -1,0 +1,68 @@
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createApp } from 'vue'
+import { AuthKey } from '../auth/types'
+import { ApiKey, createApi } from '../lib/api'
+import { saveHandoff } from '../lib/handoff'
+import { fakeAuth, meStaff, stubNetwork, type FakeAuth, type StubNetwork } from '../testing/harness'
+import { useSessionStore } from './session'
+
+let auth: FakeAuth
+let network: StubNetwork
+
+function store() {
+  const app = createApp({ render: () => null })
+  app.provide(AuthKey, auth)
+  app.provide(ApiKey, createApi({ url: 'http://api.test/trpc', getToken: () => auth.getToken(), fetch: network.fetch }))
+  const pinia = createPinia()
+  app.use(pinia)
+  setActivePinia(pinia)
+  return useSessionStore()
+}
+
+beforeEach(() => {
+  sessionStorage.clear()
+  auth = fakeAuth()
+  network = stubNetwork({ me: () => ({ data: meStaff }) })
+})
+
+describe('session store', () => {
+  it('knows the permission from the API, once per session', async () => {
+    const session = store()
+    expect(session.canImpersonate).toBe(false)
+    await Promise.all([session.loadMe(), session.loadMe()])
+    expect(session.canImpersonate).toBe(true)
+    expect(network.calls.filter((c) => c.path === 'me')).toHaveLength(1)
+    expect(network.calls[0]!.authorization).toBe('Bearer token-1')
+  })
+
+  it('forgets the permission when the session changes', async () => {
+    const session = store()
+    await session.loadMe()
+    network.handle('me', () => ({ data: { ...meStaff, sessionId: 'sess_2', userId: 'user_jane', canImpersonate: false, actor: { userId: 'user_ada', impersonationId: null, reason: 'r' } } }))
+    auth.setUser({ ...auth.user.value!, id: 'user_jane' }, { id: 'sess_2', expireAt: null, actor: { sub: 'user_ada', reason: 'r', impersonationId: null } })
+    expect(session.canImpersonate).toBe(false)
+    await session.loadMe()
+    expect(session.me?.actor?.userId).toBe('user_ada')
+    expect(session.canImpersonate).toBe(false)
+  })
+
+  it('reports an API failure instead of granting access', async () => {
+    network.handle('me', () => ({ error: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, message: 'down' } }))
+    const session = store()
+    await session.loadMe()
+    expect(session.canImpersonate).toBe(false)
+    expect(session.meError?.title).toBe('Clerk unavailable')
+  })
+
+  it('Stop ends the impersonated session and pre-fills the staff identifier', async () => {
+    saveHandoff({ impersonationId: 'imp_1', staffIdentifier: 'ada@support.actas.test', staffName: 'Ada', userName: 'Jane', userEmail: null, reason: 'r' })
+    auth.setUser({ ...auth.user.value!, id: 'user_jane' }, { id: 'sess_2', expireAt: null, actor: { sub: 'user_ada', reason: 'r', impersonationId: 'imp_1' } })
+    const session = store()
+    await session.stopImpersonating()
+    expect(auth.calls).toContainEqual({ method: 'signOut', args: ['/sign-in'] })
+    expect(session.signedIn).toBe(false)
+    expect(session.prefillIdentifier).toBe('ada@support.actas.test')
+    expect(sessionStorage.length).toBe(0)
+  })
+})
