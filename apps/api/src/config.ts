@@ -75,6 +75,14 @@ const EnvSchema = z
     ),
 
     DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    /** Schema of the audit tables on a Postgres server (default public). */
+    DATABASE_SCHEMA: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'DATABASE_SCHEMA must be a lower-case SQL identifier')
+        .default('public'),
+    ),
     ACTAS_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/pglite')),
 
     IMPERSONATION_QUOTA: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(5)),
@@ -146,7 +154,9 @@ export interface Config {
     actorTokenTtlSeconds: number
   }
   staffOrganizationIds: string[]
-  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | undefined }
+  database:
+    | { kind: 'postgres'; url: string; schema: string }
+    | { kind: 'pglite'; dataDir: string | undefined }
   impersonationQuota: number
   appHomePath: string
   rateLimits: Record<string, { perMinute: number }>
@@ -202,7 +212,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     staffOrganizationIds: e.STAFF_ORGANIZATION_IDS,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL }
+      ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA }
       : {
           kind: 'pglite',
           dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,

@@ -46,6 +46,12 @@ afterAll(async () => {
   await stack?.close()
 })
 
+describe('audit database', () => {
+  it('is a Postgres server when DATABASE_URL is set, else embedded PGlite', () => {
+    expect(stack.deps.database.kind).toBe(process.env['DATABASE_URL'] ? 'postgres' : 'pglite')
+  })
+})
+
 describe('me', () => {
   it('describes the admin: active organization, permission, no actor', async () => {
     const me = await api.me.query()

@@ -16,7 +16,8 @@ export interface OpenedDatabase {
 }
 
 export type DatabaseConfig =
-  { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | undefined }
+  | { kind: 'postgres'; url: string; schema?: string }
+  | { kind: 'pglite'; dataDir: string | undefined }
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
 
@@ -25,14 +26,18 @@ export async function openDatabase(config: DatabaseConfig): Promise<OpenedDataba
     const { default: pg } = await import('pg')
     const { drizzle } = await import('drizzle-orm/node-postgres')
     const { migrate } = await import('drizzle-orm/node-postgres/migrator')
+    const schemaName = config.schema ?? 'public'
     const pool = new pg.Pool({
       connectionString: config.url,
       max: 10,
       connectionTimeoutMillis: 5000,
+      // Every connection resolves the (unqualified) audit tables in the configured schema.
+      options: `-c search_path=${schemaName}`,
     })
     const db = drizzle({ client: pool, schema })
     try {
-      await migrate(db, { migrationsFolder })
+      await pool.query(`create schema if not exists "${schemaName}"`)
+      await migrate(db, { migrationsFolder, migrationsSchema: schemaName })
     } catch (error) {
       await pool.end()
       throw error

@@ -1,6 +1,7 @@
 // The whole stack for integration tests: the local Clerk-compatible server (in-process, real
 // HTTP), the API built by buildApp with real @clerk/fastify + @clerk/backend, and PGlite in
 // memory. Session tokens come from real password/ticket sign-ins over the local FAPI.
+import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
 import type { ClerkLocal, ClerkLocalOptions, FapiClient, SeededAccount } from '@actas/clerk-local'
@@ -60,6 +61,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       done()
     },
   })
+  // With DATABASE_URL set, the audit log lives on that Postgres server, in a schema of its own
+  // per stack (dropped on close), so test files running in parallel never see each other's rows.
+  const postgres = process.env['DATABASE_URL']
+  const schema = postgres ? `actas_test_${randomBytes(6).toString('hex')}` : undefined
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
@@ -69,6 +74,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
     AUTHORIZED_PARTIES: ORIGIN,
     ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
+    ...(postgres && schema ? { DATABASE_URL: postgres, DATABASE_SCHEMA: schema } : {}),
     ...options.env,
   })
   const deps = await createDeps(config, {
@@ -142,6 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await app.close()
       await deps.close()
       await clerk.stop()
+      if (postgres && schema) await dropSchema(postgres, schema)
     },
   }
 }
@@ -192,4 +199,15 @@ export async function callRaw(
 export function actasCode(res: TrpcResponse): string | undefined {
   const body = res.body as { error?: { data?: { actasCode?: string } } } | null
   return body?.error?.data?.actasCode
+}
+
+async function dropSchema(url: string, schema: string): Promise<void> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`)
+  } finally {
+    await client.end()
+  }
 }
