@@ -6,6 +6,11 @@ import type { AppDeps } from './deps.js'
 import { registerHealth } from './plugins/health.js'
 import { registerTrpc } from './plugins/trpc.js'
 
+/** A hop count becomes "trust the first n hops" (Fastify's types take no number). */
+function trustProxy(setting: boolean | number | string[]) {
+  return typeof setting === 'number' ? (_address: string, hop: number) => hop < setting : setting
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -20,6 +25,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // tRPC batches put every procedure name in one path segment: 20 × the longest name fits.
     routerOptions: { maxParamLength: 5000 },
     bodyLimit: 64 * 1024,
+    trustProxy: trustProxy(deps.config.trustProxy),
   })
 
   app.addHook('onSend', async (req, reply) => {

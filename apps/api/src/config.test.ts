@@ -96,6 +96,16 @@ describe('loadConfig', () => {
     expect(config.clerk.authorizedParties).toEqual([])
   })
 
+  it('reads TRUST_PROXY as a flag, a hop count or a list of proxies', () => {
+    expect(loadConfig(production).trustProxy).toBe(false)
+    expect(loadConfig({ ...production, TRUST_PROXY: 'true' }).trustProxy).toBe(true)
+    expect(loadConfig({ ...production, TRUST_PROXY: '2' }).trustProxy).toBe(2)
+    expect(loadConfig({ ...production, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ])
+  })
+
   it('caps the actor token lifetime at 600 s', () => {
     expect(problems({ ...production, ACTOR_TOKEN_TTL_SECONDS: '601' })).toContain(
       'ACTOR_TOKEN_TTL_SECONDS',

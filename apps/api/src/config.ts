@@ -74,6 +74,22 @@ const EnvSchema = z
         ),
     ),
 
+    /** Behind a reverse proxy: `true`, a hop count, or comma-separated proxy addresses (for audit IPs). */
+    TRUST_PROXY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('false')
+        .transform((v): boolean | number | string[] =>
+          v === 'true'
+            ? true
+            : v === 'false'
+              ? false
+              : /^\d+$/.test(v)
+                ? Number(v)
+                : v.split(',').map((s) => s.trim()),
+        ),
+    ),
     DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     /** Schema of the audit tables on a Postgres server (default public). */
     DATABASE_SCHEMA: z.preprocess(
@@ -143,6 +159,7 @@ export interface Config {
   isDev: boolean
   host: string
   port: number
+  trustProxy: boolean | number | string[]
   logLevel: Env['LOG_LEVEL']
   clerk: {
     secretKey: string
@@ -200,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     isDev: e.NODE_ENV === 'development',
     host: e.HOST,
     port: e.PORT,
+    trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     clerk: {
       secretKey: e.CLERK_SECRET_KEY,

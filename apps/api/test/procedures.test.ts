@@ -81,6 +81,12 @@ describe('users.search', () => {
     expect(page.next).toEqual(expect.any(String))
   })
 
+  it('sorts oldest first on request', async () => {
+    const page = await api.users.search.query({ orderBy: '+created_at', limit: 10 })
+    const created = page.items.map((u) => Date.parse(u.createdAt))
+    expect(created).toEqual([...created].sort((a, b) => a - b))
+  })
+
   it('pages with the cursor without repeating anyone', async () => {
     const first = await api.users.search.query({ limit: 7 })
     const second = await api.users.search.query({ limit: 7, cursor: first.next ?? undefined })

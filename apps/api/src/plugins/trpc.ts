@@ -68,13 +68,19 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
           )
           return retryAfter > 0 ? { headers: { 'retry-after': String(retryAfter) } } : {}
         },
-        onError({ error, path, req }) {
-          const status = error.code
-          if (status === 'INTERNAL_SERVER_ERROR') {
-            req.log.error({ err: error.cause ?? error, path }, 'procedure failed')
+        onError({ error, path, ctx }) {
+          const actorId = ctx?.principal?.userId
+          if (error.code === 'INTERNAL_SERVER_ERROR') {
+            app.log.error(
+              { err: error.cause ?? error, path, actorId, requestId: ctx?.request.id },
+              'procedure failed',
+            )
           } else {
-            const cause = error.cause instanceof ActAsError ? error.cause.code : undefined
-            req.log.info({ path, code: status, actasCode: cause }, 'procedure refused')
+            const actasCode = error.cause instanceof ActAsError ? error.cause.code : undefined
+            app.log.info(
+              { path, code: error.code, actasCode, actorId, requestId: ctx?.request.id },
+              'procedure refused',
+            )
           }
         },
       } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
