@@ -1,0 +1,243 @@
+// @vitest-environment node
+// End to end in real Chromium over the whole local stack (clerk-local + API + built console).
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
+import type { Stack } from './stack.ts'
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/', import.meta.url))
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
+
+let stack: Stack
+let browser: Browser
+const contexts: BrowserContext[] = []
+/** Every URL any page requested during the run. */
+const requested: string[] = []
+/** Every console message and page error of every page. */
+const consoleLines: string[] = []
+/** Every ticket the API handed to the browser. */
+const tickets: string[] = []
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  contexts.push(context)
+  context.on('request', (req) => requested.push(req.url()))
+  const page = await context.newPage()
+  page.on('console', (m) => consoleLines.push(m.text()))
+  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`))
+  page.on('response', async (res) => {
+    if (!res.url().includes('/trpc/impersonation.start')) return
+    try {
+      const body = (await res.json()) as { result?: { data?: { ticket?: string } } }[]
+      for (const item of body) if (item.result?.data?.ticket) tickets.push(item.result.data.ticket)
+    } catch {
+      // not JSON
+    }
+  })
+  return page
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
+}
+
+async function signIn(page: Page, role: 'admin' | 'agent'): Promise<void> {
+  const account = stack.account(role)
+  await page.goto(`${stack.url}/sign-in`)
+  await page.getByLabel('Email or username').fill(account.identifier)
+  await page.getByLabel('Password').fill(account.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+async function openImpersonateFor(page: Page, query: string, reason: string): Promise<void> {
+  await page.goto(`${stack.url}/users?q=${encodeURIComponent(query)}`)
+  const row = page.locator('tbody tr', { hasText: query }).first()
+  await row.getByRole('button', { name: 'Impersonate' }).click()
+  await page.getByLabel(/Reason/).fill(reason)
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  stack = await startStack({ users: 1000 })
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+}, 120_000)
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined)
+  await browser?.close()
+  await stack?.stop()
+}, 60_000)
+
+describe('the console in Chromium over the local stack', { timeout: 90_000 }, () => {
+  it('admin: sign in → search part of an email → page 2 → impersonate → home as the user with the banner → Stop', async () => {
+    const page = await newPage()
+    await page.goto(`${stack.url}/`)
+    await page.waitForURL(/\/sign-in/)
+    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to ActAs' }).isVisible()).toBe(true)
+    await shot(page, '01-sign-in')
+
+    await signIn(page, 'admin')
+    await page.waitForURL(/\/users/)
+    await page.getByTestId('quota-meter').getByText('Impersonations this month').waitFor()
+
+    await page.getByLabel('Search users').fill('example.c')
+    await page.waitForURL(/q=example\.c/)
+    const count = page.getByTestId('result-count')
+    await expect.poll(() => count.textContent()).toMatch(/^1–20 of \d+ users$/)
+    await page.getByRole('button', { name: 'Next' }).click()
+    await page.waitForURL(/page=2/)
+    await expect.poll(() => count.textContent()).toMatch(/^21–40 of \d+ users$/)
+    const rows = page.locator('tbody tr')
+    expect(await rows.count()).toBe(20)
+    // (a match can be on any of a user's emails; the table shows the primary one)
+    await shot(page, '02-users-page-2')
+
+    // back button returns to page 1 of the same search
+    await page.goBack()
+    await expect.poll(() => count.textContent()).toMatch(/^1–20 of/)
+    await page.goForward()
+    await expect.poll(() => count.textContent()).toMatch(/^21–40 of/)
+
+    const row = rows.filter({ has: page.locator('button:has-text("Impersonate"):not([disabled])') }).first()
+    const name = (await row.locator('.user-cell__name').textContent())!.trim()
+    const email = (await row.locator('.user-cell__email').textContent())!.trim()
+    await row.getByRole('button', { name: 'Impersonate' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel(/Reason/).fill('Customer reports missing invoices (e2e)')
+    await shot(page, '03-impersonate-dialog')
+    await dialog.getByRole('button', { name: 'Confirm' }).click()
+
+    await page.waitForURL(`${stack.url}/`)
+    const banner = page.getByTestId('impersonation-banner')
+    await expect
+      .poll(() => banner.textContent())
+      .toMatch(
+        new RegExp(`You are acting as ${name} · started by ${stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`),
+      )
+    await expect.poll(() => page.getByTestId('home-name').textContent()).toBe(name)
+    await expect.poll(() => page.getByTestId('home-email').textContent()).toBe(email)
+    // the API sees the impersonated session, with the admin as actor
+    await expect.poll(() => page.getByTestId('home-api-actor').textContent()).toBe(`impersonated by ${stack.account('admin').userId}`)
+    await shot(page, '04-home-impersonating')
+
+    // the banner stays on every page
+    await page.goto(`${stack.url}/users`)
+    await page.waitForURL(/\/no-access/)
+    await banner.waitFor()
+
+    await banner.getByRole('button', { name: 'Stop' }).click()
+    await page.waitForURL(/\/sign-in/)
+    await expect.poll(() => page.getByLabel('Email or username').inputValue()).toBe(stack.account('admin').identifier)
+    expect(await banner.count()).toBe(0)
+    await shot(page, '05-sign-in-after-stop')
+
+    // the audit log shows it; the issued ticket was used, so it cannot be revoked
+    await page.getByLabel('Password').fill(stack.account('admin').password)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(/\/users/)
+    await page.getByRole('link', { name: 'Audit log' }).click()
+    const auditRow = page.locator('tbody tr', { hasText: 'Customer reports missing invoices (e2e)' })
+    await auditRow.waitFor()
+    expect(await auditRow.textContent()).toContain(email)
+    await shot(page, '06-audit')
+  })
+
+  it('agent without the permission sees "you don\'t have access", never the user list', async () => {
+    const page = await newPage()
+    await signIn(page, 'agent')
+    await page.waitForURL(/\/no-access/)
+    await page.getByRole('heading', { name: "You don't have access" }).waitFor()
+    await page.goto(`${stack.url}/users`)
+    await page.waitForURL(/\/no-access/)
+    expect(await page.locator('table').count()).toBe(0)
+    await shot(page, '07-no-access')
+  })
+
+  it('a banned user cannot be impersonated: the button is off with the reason, and the API refuses when forced', async () => {
+    const banned = stack.account('banned')
+    const page = await newPage()
+    await signIn(page, 'admin')
+    await page.waitForURL(/\/users/)
+    await page.getByLabel('Search users').fill(banned.identifier)
+    const row = page.locator('tbody tr', { hasText: banned.identifier })
+    await row.waitFor()
+    const button = row.getByRole('button', { name: 'Impersonate' })
+    expect(await button.isDisabled()).toBe(true)
+    expect(await button.getAttribute('title')).toMatch(/banned/i)
+    expect(await row.textContent()).toContain('Banned')
+
+    const api = await stack.apiAs('admin')
+    const forced = await api.impersonation.start
+      .mutate({ userId: banned.userId, reason: 'Forcing the API on purpose' })
+      .then(() => null, (error: unknown) => error as { data?: { actasCode?: string } })
+    expect(forced?.data?.actasCode).toBe('POLICY_DENIED')
+  })
+
+  it('says the monthly quota is used up when the Clerk plan refuses more actor tokens', async () => {
+    const page = await newPage()
+    await signIn(page, 'admin')
+    await page.waitForURL(/\/users/)
+    stack.clerk.faults.setQuota(true, 0)
+    try {
+      await openImpersonateFor(page, 'example.com', 'Checking the quota message (e2e)')
+      await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click()
+      const error = page.getByTestId('impersonate-error')
+      await expect.poll(() => error.textContent()).toContain('Monthly quota used up')
+      expect(page.url()).toContain('/users')
+      await shot(page, '08-quota-exhausted')
+    } finally {
+      stack.clerk.faults.setQuota(false)
+    }
+  })
+
+  it('says the ticket expired when it expires before Clerk accepts it', async () => {
+    const page = await newPage()
+    await signIn(page, 'admin')
+    await page.waitForURL(/\/users/)
+    // Expire every pending ticket on the local server just before the browser redeems it.
+    await page.route('**/__clerk/v1/client/sign_ins**', async (route) => {
+      const res = await fetch(`${stack.clerk.url}/__local/actor_tokens/expire`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.clerk.secretKey}`, 'content-type': 'application/json' },
+        body: '{}',
+      })
+      expect(res.ok).toBe(true)
+      await route.continue()
+    })
+    await openImpersonateFor(page, 'example.com', 'Checking the expired ticket message (e2e)')
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click()
+    const error = page.getByTestId('impersonate-error')
+    await expect.poll(() => error.textContent()).toContain('Ticket expired')
+    expect(page.url()).toContain('/users')
+    await shot(page, '09-ticket-expired')
+  })
+
+  it('kept every ticket out of URLs, storage and console output', async () => {
+    expect(tickets.length).toBeGreaterThanOrEqual(2)
+    for (const context of contexts) {
+      for (const page of context.pages()) {
+        // (runs in the page; this tsconfig has no DOM lib, hence globalThis)
+        const storage = await page.evaluate(() => {
+          const w = globalThis as unknown as { sessionStorage: object; localStorage: object; document: { cookie: string } }
+          return JSON.stringify({ ...w.sessionStorage }) + JSON.stringify({ ...w.localStorage }) + w.document.cookie
+        })
+        for (const ticket of tickets) expect(storage).not.toContain(ticket)
+      }
+    }
+    for (const ticket of tickets) {
+      expect(requested.filter((u) => u.includes(ticket))).toEqual([])
+      expect(consoleLines.filter((l) => l.includes(ticket))).toEqual([])
+      expect(stack.apiLogs.filter((l) => l.includes(ticket))).toEqual([])
+    }
+  })
+
+  it('made no request outside loopback', () => {
+    expect(requested.length).toBeGreaterThan(20)
+    const host = (u: string) => new URL(u.startsWith('blob:') ? u.slice(5) : u).hostname
+    const foreign = requested.filter((u) => !u.startsWith('data:') && !LOOPBACK.has(host(u)))
+    expect(foreign).toEqual([])
+  })
+})

@@ -1,0 +1,170 @@
+// The whole ActAs stack on loopback, in one process: the local Clerk-compatible server
+// (library), the API (buildApp over PGlite in memory, listening on a free port), and the
+// built console served by `vite preview` (spawned as node + vite.js, see toolchain.md) with
+// its /__clerk and /trpc proxies pointing at the other two. Used by the e2e tests and the bench.
+import { spawn, spawnSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { createFapiClient, startClerkLocal } from '@actas/clerk-local'
+import type { ClerkLocal, SeededAccount } from '@actas/clerk-local'
+import { buildApp, createDeps, createLogger, IN_MEMORY_DATA_DIR, loadConfig } from '@actas/api'
+import type { AppDeps } from '@actas/api'
+import { createActAsClient } from '@actas/contracts/client'
+import type { ActAsClient } from '@actas/contracts/client'
+
+const WEB_DIR = fileURLToPath(new URL('../..', import.meta.url))
+const VITE = `${WEB_DIR}node_modules/vite/bin/vite.js`
+
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+export interface StackOptions {
+  /** Seeded customers on the local Clerk server. */
+  users?: number
+}
+
+export interface Stack {
+  /** The console's origin, e.g. http://127.0.0.1:41234 */
+  url: string
+  apiUrl: string
+  clerk: ClerkLocal
+  deps: AppDeps
+  /** Every line the API logged. */
+  apiLogs: string[]
+  account(role: SeededAccount['role']): SeededAccount
+  /** The typed API client with a session of `role` signed in over the real FAPI (Node side). */
+  apiAs(role: SeededAccount['role']): Promise<ActAsClient>
+  stop(): Promise<void>
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitFor(url: string, timeoutMs: number, child: ChildProcess, output: string[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`vite preview exited (${child.exitCode}):\n${output.join('')}`)
+    try {
+      const res = await fetch(url)
+      if (res.ok) return
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`vite preview did not answer at ${url}:\n${output.join('')}`)
+}
+
+/** Builds the console when dist/ is missing (turbo's test task builds it first). */
+export function ensureBuilt(): void {
+  if (existsSync(`${WEB_DIR}dist/index.html`) && existsSync(`${WEB_DIR}dist/.vite/manifest.json`)) return
+  const result = spawnSync(process.execPath, [VITE, 'build'], { cwd: WEB_DIR, stdio: 'pipe', encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`)
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  process.env['CLERK_TELEMETRY_DISABLED'] = '1'
+  ensureBuilt()
+  const webPort = await freePort()
+  const url = `http://127.0.0.1:${webPort}`
+
+  const clerk = await startClerkLocal({ port: 0, users: options.users ?? 300, seed: 1 })
+  const apiLogs: string[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      apiLogs.push(chunk.toString('utf8'))
+      done()
+    },
+  })
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    CLERK_SECRET_KEY: clerk.secretKey,
+    CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
+    CLERK_API_URL: clerk.url,
+    CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
+    AUTHORIZED_PARTIES: url,
+    ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
+    // The e2e and the bench start many impersonations within a minute.
+    RATE_LIMIT_START_PER_MINUTE: '10000',
+    RATE_LIMIT_SEARCH_PER_MINUTE: '100000',
+  })
+  const deps = await createDeps(config, { logger: createLogger('info', sink) })
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined
+  let preview: ChildProcess | undefined
+  try {
+    app = await buildApp(deps)
+    const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+
+    const output: string[] = []
+    preview = spawn(process.execPath, [VITE, 'preview', '--host', '127.0.0.1', '--port', String(webPort), '--strictPort'], {
+      cwd: WEB_DIR,
+      env: { ...process.env, ACTAS_FAPI_TARGET: clerk.frontendApiUrl, ACTAS_API_TARGET: apiUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    preview.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
+    preview.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
+    await waitFor(url, 30_000, preview, output)
+
+    const account = (role: SeededAccount['role']) => {
+      const found = clerk.accounts.find((a) => a.role === role)
+      if (!found) throw new Error(`no seeded ${role} account`)
+      return found
+    }
+    const started = { app, preview }
+    return {
+      url,
+      apiUrl,
+      clerk,
+      deps,
+      apiLogs,
+      account,
+      async apiAs(role) {
+        const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: url })
+        const a = account(role)
+        const session = await fapi.signInWithPassword(a.identifier, a.password)
+        return createActAsClient({ url: `${apiUrl}/trpc`, getToken: () => fapi.getToken(session.sessionId) })
+      },
+      async stop() {
+        const child = started.preview
+        if (child.exitCode === null) {
+          const exited = new Promise((resolve) => child.once('exit', resolve))
+          child.kill('SIGTERM')
+          await exited
+        }
+        await started.app.close()
+        await deps.close()
+        await clerk.stop()
+      },
+    }
+  } catch (error) {
+    if (preview && preview.exitCode === null) preview.kill('SIGTERM')
+    await app?.close()
+    await deps.close()
+    await clerk.stop()
+    throw error
+  }
+}
