@@ -27,7 +27,10 @@ export const WebEnvSchema = z.object({
   ),
   VITE_API_URL: z.preprocess(
     blank,
-    z.string().regex(/^(\/|https?:\/\/)/, 'must be a path (/trpc) or an http(s) URL').optional(),
+    z
+      .string()
+      .regex(/^(\/|https?:\/\/)/, 'must be a path (/trpc) or an http(s) URL')
+      .optional(),
   ),
   VITE_LOCAL_ACCOUNTS: z.preprocess(
     blank,

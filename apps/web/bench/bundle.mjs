@@ -22,8 +22,13 @@ export function bundleReport(distDir) {
     const file = join(distDir, manifest[key].file)
     return { name: manifest[key].file, bytes: statSync(file).size, gzip: gz(file) }
   }
+  // The first route a visitor sees is the sign-in screen: its lazy chunk loads before it renders.
+  const firstRouteKey = Object.keys(manifest).find((k) => k.endsWith('views/SignInView.vue'))
+  if (firstRouteKey) walk(firstRouteKey)
   const initialChunks = [...initial].map(chunk)
-  const css = [...initial].flatMap((k) => manifest[k].css ?? []).map((f) => ({ name: f, gzip: gz(join(distDir, f)) }))
+  const css = [...initial]
+    .flatMap((k) => manifest[k].css ?? [])
+    .map((f) => ({ name: f, gzip: gz(join(distDir, f)) }))
   const lazyChunks = Object.keys(manifest)
     .filter((k) => !initial.has(k) && manifest[k].file.endsWith('.js'))
     .map(chunk)
@@ -35,20 +40,32 @@ export function bundleReport(distDir) {
     initialGzip: initialChunks.reduce((a, c) => a + c.gzip, 0),
     css,
     lazyChunks,
-    clerkJs: { name: `clerk-js/${version}/clerk.browser.js`, bytes: statSync(clerkMain).size, gzip: gz(clerkMain) },
+    clerkJs: {
+      name: `clerk-js/${version}/clerk.browser.js`,
+      bytes: statSync(clerkMain).size,
+      gzip: gz(clerkMain),
+    },
   }
 }
 
 export function printBundle(report) {
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`
   console.log('Bundle (gzip -9)')
-  console.log('  initial JS of the console (first route), without clerk-js:')
-  for (const c of report.initialChunks) console.log(`    ${c.name.padEnd(52)} ${kb(c.gzip).padStart(9)}  (${kb(c.bytes)} raw)`)
-  console.log(`    ${'TOTAL'.padEnd(52)} ${kb(report.initialGzip).padStart(9)}   target ≤ 60 KB: ${report.initialGzip <= 60 * 1024 ? 'met' : 'MISSED'}`)
+  console.log(
+    '  initial JS of the console (entry + static imports + the sign-in route), without clerk-js:',
+  )
+  for (const c of report.initialChunks)
+    console.log(`    ${c.name.padEnd(52)} ${kb(c.gzip).padStart(9)}  (${kb(c.bytes)} raw)`)
+  console.log(
+    `    ${'TOTAL'.padEnd(52)} ${kb(report.initialGzip).padStart(9)}   target ≤ 60 KB: ${report.initialGzip <= 60 * 1024 ? 'met' : 'MISSED'}`,
+  )
   for (const c of report.css) console.log(`    css ${c.name.padEnd(48)} ${kb(c.gzip).padStart(9)}`)
   console.log('  lazy chunks (loaded by later routes):')
-  for (const c of report.lazyChunks) console.log(`    ${c.name.padEnd(52)} ${kb(c.gzip).padStart(9)}`)
-  console.log(`  clerk-js, apart: ${report.clerkJs.name} ${kb(report.clerkJs.gzip)} gzip (${kb(report.clerkJs.bytes)} raw), loaded async by @clerk/vue`)
+  for (const c of report.lazyChunks)
+    console.log(`    ${c.name.padEnd(52)} ${kb(c.gzip).padStart(9)}`)
+  console.log(
+    `  clerk-js, apart: ${report.clerkJs.name} ${kb(report.clerkJs.gzip)} gzip (${kb(report.clerkJs.bytes)} raw), loaded async by @clerk/vue`,
+  )
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -38,7 +38,11 @@ const present = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : un
 function isLocalAccount(v: unknown): v is LocalAccount {
   if (!v || typeof v !== 'object') return false
   const a = v as Record<string, unknown>
-  return typeof a['role'] === 'string' && typeof a['identifier'] === 'string' && typeof a['password'] === 'string'
+  return (
+    typeof a['role'] === 'string' &&
+    typeof a['identifier'] === 'string' &&
+    typeof a['password'] === 'string'
+  )
 }
 
 function parseAccounts(raw: string | undefined): LocalAccount[] {

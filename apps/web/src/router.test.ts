@@ -14,7 +14,14 @@ let router: Router
 function boot() {
   const app = createApp({ render: () => null })
   app.provide(AuthKey, auth)
-  app.provide(ApiKey, createApi({ url: 'http://api.test/trpc', getToken: () => auth.getToken(), fetch: network.fetch }))
+  app.provide(
+    ApiKey,
+    createApi({
+      url: 'http://api.test/trpc',
+      getToken: () => auth.getToken(),
+      fetch: network.fetch,
+    }),
+  )
   const pinia = createPinia()
   app.use(pinia)
   setActivePinia(pinia)
@@ -44,7 +51,9 @@ describe('route guards', () => {
   })
 
   it('shows "no access" instead of the user list to a member without the permission', async () => {
-    network.handle('me', () => ({ data: { ...meStaff, userId: 'user_sam', permissions: [], canImpersonate: false } }))
+    network.handle('me', () => ({
+      data: { ...meStaff, userId: 'user_sam', permissions: [], canImpersonate: false },
+    }))
     boot()
     await router.push('/users')
     expect(router.currentRoute.value.name).toBe('no-access')
@@ -53,8 +62,22 @@ describe('route guards', () => {
   })
 
   it('keeps an impersonated session out of the console', async () => {
-    auth.setUser({ ...auth.user.value!, id: 'user_jane' }, { id: 'sess_2', expireAt: null, actor: { sub: 'user_ada', reason: 'x', impersonationId: null } })
-    network.handle('me', () => ({ data: { ...meStaff, sessionId: 'sess_2', canImpersonate: false, actor: { userId: 'user_ada', impersonationId: null, reason: 'x' } } }))
+    auth.setUser(
+      { ...auth.user.value!, id: 'user_jane' },
+      {
+        id: 'sess_2',
+        expireAt: null,
+        actor: { sub: 'user_ada', reason: 'x', impersonationId: null },
+      },
+    )
+    network.handle('me', () => ({
+      data: {
+        ...meStaff,
+        sessionId: 'sess_2',
+        canImpersonate: false,
+        actor: { userId: 'user_ada', impersonationId: null, reason: 'x' },
+      },
+    }))
     boot()
     await router.push('/users')
     expect(router.currentRoute.value.name).toBe('no-access')

@@ -21,7 +21,12 @@ export function createAppRouter(base: string): Router {
   return createRouter({
     history: createWebHistory(base),
     routes: [
-      { path: '/', name: 'home', component: () => import('./views/HomeView.vue'), meta: { title: 'Home' } },
+      {
+        path: '/',
+        name: 'home',
+        component: () => import('./views/HomeView.vue'),
+        meta: { title: 'Home' },
+      },
       {
         path: '/sign-in',
         name: 'sign-in',

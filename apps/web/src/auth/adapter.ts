@@ -28,7 +28,8 @@ export function createClerkAuth(loadError: Promise<never>): Auth {
     if (!u) return null
     return {
       id: u.id,
-      fullName: str(u.fullName) ?? (str([u.firstName, u.lastName].filter(Boolean).join(' ')) || null),
+      fullName:
+        str(u.fullName) ?? (str([u.firstName, u.lastName].filter(Boolean).join(' ')) || null),
       primaryEmail: u.primaryEmailAddress?.emailAddress ?? null,
       username: u.username ?? null,
       imageUrl: u.hasImage ? u.imageUrl : null,
@@ -60,7 +61,8 @@ export function createClerkAuth(loadError: Promise<never>): Auth {
         ])
 
   async function activate(createdSessionId: string | null) {
-    if (!createdSessionId) throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+    if (!createdSessionId)
+      throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
     await setActive.value!({ session: createdSessionId })
   }
 
@@ -73,7 +75,8 @@ export function createClerkAuth(loadError: Promise<never>): Auth {
       await whenLoaded()
       try {
         const attempt = await signIn.value!.create({ strategy: 'password', identifier, password })
-        if (attempt.status !== 'complete') throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+        if (attempt.status !== 'complete')
+          throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
         await activate(attempt.createdSessionId)
       } catch (error) {
         throw toAuthError(error)

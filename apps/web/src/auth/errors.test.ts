@@ -5,7 +5,14 @@ import { toAuthError } from './errors'
 const clerkError = (status: number, code: string, paramName?: string) =>
   new ClerkAPIResponseError('failed', {
     status,
-    data: [{ code, message: code, long_message: `long ${code}`, ...(paramName ? { meta: { param_name: paramName } } : {}) }],
+    data: [
+      {
+        code,
+        message: code,
+        long_message: `long ${code}`,
+        ...(paramName ? { meta: { param_name: paramName } } : {}),
+      },
+    ],
   })
 
 describe('toAuthError: Clerk sign-in errors in plain words', () => {

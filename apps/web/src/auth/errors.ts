@@ -9,33 +9,57 @@ export function toAuthError(error: unknown): AuthError {
     const code = first?.code ?? ''
     switch (code) {
       case 'form_identifier_not_found':
-        return new AuthError('identifier_not_found', 'No account uses that email or username.', 'identifier')
+        return new AuthError(
+          'identifier_not_found',
+          'No account uses that email or username.',
+          'identifier',
+        )
       case 'form_password_incorrect':
-        return new AuthError('password_incorrect', 'That password is not right. Try again.', 'password')
+        return new AuthError(
+          'password_incorrect',
+          'That password is not right. Try again.',
+          'password',
+        )
       case 'form_param_missing':
       case 'form_param_format_invalid':
         return new AuthError(
           'invalid_input',
-          first?.meta?.paramName === 'password' ? 'Enter your password.' : 'Enter your email or username.',
+          first?.meta?.paramName === 'password'
+            ? 'Enter your password.'
+            : 'Enter your email or username.',
           first?.meta?.paramName === 'password' ? 'password' : 'identifier',
         )
       case 'user_banned':
         return new AuthError('banned', 'This account is banned and cannot sign in.')
       case 'user_locked':
-        return new AuthError('locked', 'This account is locked after too many attempts. Try again later or ask an administrator.')
+        return new AuthError(
+          'locked',
+          'This account is locked after too many attempts. Try again later or ask an administrator.',
+        )
       case 'session_exists':
         return new AuthError('session_exists', 'You are already signed in.')
       case 'ticket_expired_code':
-        return new AuthError('ticket_expired', 'The impersonation ticket expired before it was used. Start again.')
+        return new AuthError(
+          'ticket_expired',
+          'The impersonation ticket expired before it was used. Start again.',
+        )
       case 'actor_token_already_used_code':
-        return new AuthError('ticket_used', 'This impersonation ticket was already used. Start again.')
+        return new AuthError(
+          'ticket_used',
+          'This impersonation ticket was already used. Start again.',
+        )
       case 'ticket_invalid_code':
       case 'actor_token_revoked_code':
       case 'actor_token_subject_not_found':
-        return new AuthError('ticket_invalid', 'The impersonation ticket is no longer valid (revoked or unknown). Start again.')
+        return new AuthError(
+          'ticket_invalid',
+          'The impersonation ticket is no longer valid (revoked or unknown). Start again.',
+        )
     }
-    if (error.status === 429) return new AuthError('rate_limited', 'Too many attempts. Wait a minute and try again.')
-    if (error.status >= 500) return new AuthError('unavailable', 'Clerk is unavailable right now. Try again in a moment.')
+    if (error.status === 429)
+      return new AuthError('rate_limited', 'Too many attempts. Wait a minute and try again.')
+    if (error.status >= 500)
+      return new AuthError('unavailable', 'Clerk is unavailable right now. Try again in a moment.')
     return new AuthError('unknown', first?.longMessage ?? first?.message ?? 'Sign-in failed.')
   }
   if (error instanceof TypeError) {

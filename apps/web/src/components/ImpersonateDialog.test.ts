@@ -10,7 +10,11 @@ import type { FakeAuth, StubNetwork } from '../testing/harness'
 import ImpersonateDialog from './ImpersonateDialog.vue'
 
 const TICKET = 'tkt_secret_ticket_value'
-const jane = userSummary({ id: 'user_jane', fullName: 'Jane Doe', primaryEmail: 'jane@example.com' }) as UserSummary
+const jane = userSummary({
+  id: 'user_jane',
+  fullName: 'Jane Doe',
+  primaryEmail: 'jane@example.com',
+}) as UserSummary
 
 let auth: FakeAuth
 let network: StubNetwork
@@ -40,7 +44,8 @@ async function open() {
   const selected = shallowRef<UserSummary | null>(jane)
   const wrapper = mount(
     defineComponent({
-      setup: () => () => h(ImpersonateDialog, { user: selected.value, onClose: () => (selected.value = null) }),
+      setup: () => () =>
+        h(ImpersonateDialog, { user: selected.value, onClose: () => (selected.value = null) }),
     }),
     { global: { plugins: [...harness(auth, network), router] }, attachTo: document.body },
   )
@@ -48,7 +53,11 @@ async function open() {
   return { wrapper, selected }
 }
 
-async function confirmWith(wrapper: Awaited<ReturnType<typeof open>>['wrapper'], reason: string, ticketUrl = '') {
+async function confirmWith(
+  wrapper: Awaited<ReturnType<typeof open>>['wrapper'],
+  reason: string,
+  ticketUrl = '',
+) {
   await wrapper.find('#impersonate-reason').setValue(reason)
   await wrapper.find('#impersonate-ticket').setValue(ticketUrl)
   await wrapper.find('form').trigger('submit')
@@ -58,7 +67,19 @@ async function confirmWith(wrapper: Awaited<ReturnType<typeof open>>['wrapper'],
 beforeEach(() => {
   sessionStorage.clear()
   auth = fakeAuth()
-  network = stubNetwork({ 'impersonation.start': () => started(), quota: () => ({ data: { used: 5, limit: 5, remaining: 0, nextIsBillable: true, periodStart: '2026-11-01T00:00:00.000Z', periodEnd: '2026-12-01T00:00:00.000Z' } }) })
+  network = stubNetwork({
+    'impersonation.start': () => started(),
+    quota: () => ({
+      data: {
+        used: 5,
+        limit: 5,
+        remaining: 0,
+        nextIsBillable: true,
+        periodStart: '2026-11-01T00:00:00.000Z',
+        periodEnd: '2026-12-01T00:00:00.000Z',
+      },
+    }),
+  })
 })
 afterEach(() => {
   document.body.innerHTML = ''
@@ -88,7 +109,11 @@ describe('ImpersonateDialog', () => {
   it('starts, signs in with the ticket and lands on the home path; the ticket is kept nowhere', async () => {
     const { wrapper } = await open()
     await wrapper.find('#impersonate-minutes').setValue('15')
-    await confirmWith(wrapper, '  Customer cannot see invoices  ', 'https://support.example.com/t/1')
+    await confirmWith(
+      wrapper,
+      '  Customer cannot see invoices  ',
+      'https://support.example.com/t/1',
+    )
     expect(network.calls.find((c) => c.path === 'impersonation.start')?.input).toEqual({
       userId: 'user_jane',
       reason: 'Customer cannot see invoices',
@@ -111,9 +136,18 @@ describe('ImpersonateDialog', () => {
   })
 
   it.each([
-    [{ code: 'QUOTA_EXCEEDED', httpStatus: 402, message: 'quota' }, "This month's impersonations on your Clerk plan are used up"],
-    [{ code: 'RATE_LIMITED', httpStatus: 429, message: 'slow', retryAfter: 30 }, 'Try again in 30 s.'],
-    [{ code: 'POLICY_DENIED', httpStatus: 403, message: 'Banned users cannot be impersonated.' }, 'Banned users cannot be impersonated.'],
+    [
+      { code: 'QUOTA_EXCEEDED', httpStatus: 402, message: 'quota' },
+      "This month's impersonations on your Clerk plan are used up",
+    ],
+    [
+      { code: 'RATE_LIMITED', httpStatus: 429, message: 'slow', retryAfter: 30 },
+      'Try again in 30 s.',
+    ],
+    [
+      { code: 'POLICY_DENIED', httpStatus: 403, message: 'Banned users cannot be impersonated.' },
+      'Banned users cannot be impersonated.',
+    ],
     [{ code: 'SERVICE_UNAVAILABLE', httpStatus: 503, message: 'x' }, 'Clerk unavailable'],
   ])('explains a refused start in plain words (%o)', async (error, text) => {
     network.handle('impersonation.start', () => ({ error }))
@@ -125,7 +159,12 @@ describe('ImpersonateDialog', () => {
   })
 
   it('says so when the ticket expired before Clerk accepted it', async () => {
-    auth.failNext(new AuthError('ticket_expired', 'The impersonation ticket expired before it was used. Start again.'))
+    auth.failNext(
+      new AuthError(
+        'ticket_expired',
+        'The impersonation ticket expired before it was used. Start again.',
+      ),
+    )
     const { wrapper } = await open()
     await confirmWith(wrapper, 'Customer cannot see invoices')
     expect(wrapper.find('[data-testid="impersonate-error"]').text()).toContain('Ticket expired')
@@ -134,7 +173,10 @@ describe('ImpersonateDialog', () => {
 
   it('closes on Cancel', async () => {
     const { wrapper, selected } = await open()
-    await wrapper.findAll('button').find((b) => b.text() === 'Cancel')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Cancel')!
+      .trigger('click')
     await settle()
     expect(selected.value).toBeNull()
     expect((wrapper.find('dialog').element as HTMLDialogElement).open).toBe(false)

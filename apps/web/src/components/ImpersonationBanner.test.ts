@@ -11,7 +11,16 @@ beforeEach(() => {
   sessionStorage.clear()
   auth = fakeAuth()
   auth.setUser(
-    { id: 'user_jane', fullName: 'Jane Doe', primaryEmail: 'jane@example.com', username: null, imageUrl: null, createdAt: null, lastSignInAt: null, organizations: [] },
+    {
+      id: 'user_jane',
+      fullName: 'Jane Doe',
+      primaryEmail: 'jane@example.com',
+      username: null,
+      imageUrl: null,
+      createdAt: null,
+      lastSignInAt: null,
+      organizations: [],
+    },
     {
       id: 'sess_2',
       expireAt: new Date(Date.now() + (24 * 60 + 13) * 1000 + 500),
@@ -22,20 +31,35 @@ beforeEach(() => {
 
 describe('ImpersonationBanner', () => {
   it('says who I act as, who started it, why, and when it ends', () => {
-    saveHandoff({ impersonationId: 'imp_1', staffIdentifier: 'ada@support', staffName: 'Ada', userName: 'Jane Doe', userEmail: null, reason: 'Invoices missing' })
-    const wrapper = mount(ImpersonationBanner, { global: { plugins: harness(auth, stubNetwork()) } })
-    expect(wrapper.text()).toMatch(/You are acting as Jane Doe · started by ada@support · Invoices missing · ends in 24:1[34]/)
+    saveHandoff({
+      impersonationId: 'imp_1',
+      staffIdentifier: 'ada@support',
+      staffName: 'Ada',
+      userName: 'Jane Doe',
+      userEmail: null,
+      reason: 'Invoices missing',
+    })
+    const wrapper = mount(ImpersonationBanner, {
+      global: { plugins: harness(auth, stubNetwork()) },
+    })
+    expect(wrapper.text()).toMatch(
+      /You are acting as Jane Doe · started by ada@support · Invoices missing · ends in 24:1[34]/,
+    )
     expect(wrapper.find('button').text()).toBe('Stop')
     expect(wrapper.text()).not.toMatch(/dismiss|close/i)
   })
 
   it('falls back to the actor id when this tab did not start the impersonation', () => {
-    const wrapper = mount(ImpersonationBanner, { global: { plugins: harness(auth, stubNetwork()) } })
+    const wrapper = mount(ImpersonationBanner, {
+      global: { plugins: harness(auth, stubNetwork()) },
+    })
     expect(wrapper.text()).toContain('started by user_ada')
   })
 
   it('Stop signs the impersonated session out to the sign-in page', async () => {
-    const wrapper = mount(ImpersonationBanner, { global: { plugins: harness(auth, stubNetwork()) } })
+    const wrapper = mount(ImpersonationBanner, {
+      global: { plugins: harness(auth, stubNetwork()) },
+    })
     await wrapper.find('button').trigger('click')
     await settle()
     expect(auth.calls).toContainEqual({ method: 'signOut', args: ['/sign-in'] })

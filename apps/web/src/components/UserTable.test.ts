@@ -10,9 +10,17 @@ const users = [
     id: 'user_b',
     fullName: 'Mallory Banks',
     banned: true,
-    impersonation: { allowed: false, reason: 'Banned users cannot be impersonated.', rule: 'banned' },
+    impersonation: {
+      allowed: false,
+      reason: 'Banned users cannot be impersonated.',
+      rule: 'banned',
+    },
   }),
-  userSummary({ id: 'user_c', fullName: 'Carl Cole', organizations: [{ id: 'org_1', name: 'Acme', slug: 'acme', role: 'org:member' }] }),
+  userSummary({
+    id: 'user_c',
+    fullName: 'Carl Cole',
+    organizations: [{ id: 'org_1', name: 'Acme', slug: 'acme', role: 'org:member' }],
+  }),
 ] as UserSummary[]
 
 describe('UserTable', () => {

@@ -24,7 +24,8 @@ export interface ApiOptions {
 type Callable = (...args: unknown[]) => unknown
 
 export function createApi(options: ApiOptions): ActAsClient {
-  let loading: Promise<{ client: ActAsClient; read: (e: unknown) => ActAsClientErrorInfo }> | null = null
+  let loading: Promise<{ client: ActAsClient; read: (e: unknown) => ActAsClientErrorInfo }> | null =
+    null
   const load = () =>
     (loading ??= import('./api-client').then((m) => ({
       client: m.createActAsClient({
@@ -37,7 +38,8 @@ export function createApi(options: ApiOptions): ActAsClient {
 
   const at = (path: string[]): unknown =>
     new Proxy(() => undefined, {
-      get: (_target, key) => (typeof key === 'string' && key !== 'then' ? at([...path, key]) : undefined),
+      get: (_target, key) =>
+        typeof key === 'string' && key !== 'then' ? at([...path, key]) : undefined,
       apply: async (_target, _this, args: unknown[]) => {
         const { client, read } = await load()
         let node: unknown = client

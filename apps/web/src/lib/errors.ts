@@ -27,24 +27,54 @@ export function describeError(error: unknown): PlainError {
   const e: ActAsClientErrorInfo =
     error instanceof ApiError
       ? error.info
-      : { code: 'INTERNAL', message: '', httpStatus: null, retryAfterSeconds: null, rule: null, fieldErrors: {} }
-  const wait = e.retryAfterSeconds ? ` Try again in ${e.retryAfterSeconds} s.` : ' Try again in a minute.'
+      : {
+          code: 'INTERNAL',
+          message: '',
+          httpStatus: null,
+          retryAfterSeconds: null,
+          rule: null,
+          fieldErrors: {},
+        }
+  const wait = e.retryAfterSeconds
+    ? ` Try again in ${e.retryAfterSeconds} s.`
+    : ' Try again in a minute.'
   switch (e.code) {
     case 'QUOTA_EXCEEDED':
       return {
         code: e.code,
         title: 'Monthly quota used up',
-        message: "This month's impersonations on your Clerk plan are used up. Ask an administrator to raise the plan limit.",
+        message:
+          "This month's impersonations on your Clerk plan are used up. Ask an administrator to raise the plan limit.",
         retryable: false,
       }
     case 'RATE_LIMITED':
-      return { code: e.code, title: 'Too many requests', message: `You are going too fast.${wait}`, retryable: true }
+      return {
+        code: e.code,
+        title: 'Too many requests',
+        message: `You are going too fast.${wait}`,
+        retryable: true,
+      }
     case 'POLICY_DENIED':
-      return { code: e.code, title: 'Not allowed', message: e.message || 'This user may not be impersonated.', retryable: false }
+      return {
+        code: e.code,
+        title: 'Not allowed',
+        message: e.message || 'This user may not be impersonated.',
+        retryable: false,
+      }
     case 'FORBIDDEN':
-      return { code: e.code, title: 'Not allowed', message: "You don't have permission to do this.", retryable: false }
+      return {
+        code: e.code,
+        title: 'Not allowed',
+        message: "You don't have permission to do this.",
+        retryable: false,
+      }
     case 'UNAUTHENTICATED':
-      return { code: e.code, title: 'Signed out', message: 'Your session ended. Sign in again.', retryable: false }
+      return {
+        code: e.code,
+        title: 'Signed out',
+        message: 'Your session ended. Sign in again.',
+        retryable: false,
+      }
     case 'SERVICE_UNAVAILABLE':
       return {
         code: e.code,
@@ -55,14 +85,34 @@ export function describeError(error: unknown): PlainError {
     case 'CLERK_REJECTED':
       return { code: e.code, title: 'Clerk refused', message: e.message, retryable: false }
     case 'TICKET_ALREADY_USED':
-      return { code: e.code, title: 'Ticket already used', message: 'That ticket was already used to sign in, so it cannot be revoked.', retryable: false }
+      return {
+        code: e.code,
+        title: 'Ticket already used',
+        message: 'That ticket was already used to sign in, so it cannot be revoked.',
+        retryable: false,
+      }
     case 'USER_NOT_FOUND':
-      return { code: e.code, title: 'User not found', message: 'This user no longer exists.', retryable: false }
+      return {
+        code: e.code,
+        title: 'User not found',
+        message: 'This user no longer exists.',
+        retryable: false,
+      }
     case 'IMPERSONATION_NOT_FOUND':
-      return { code: e.code, title: 'Not found', message: 'That impersonation is not in the log.', retryable: false }
+      return {
+        code: e.code,
+        title: 'Not found',
+        message: 'That impersonation is not in the log.',
+        retryable: false,
+      }
     case 'INVALID_INPUT':
       return { code: e.code, title: 'Check the form', message: e.message, retryable: false }
     default:
-      return { code: e.code, title: 'Something went wrong', message: 'The request failed. Try again.', retryable: true }
+      return {
+        code: e.code,
+        title: 'Something went wrong',
+        message: 'The request failed. Try again.',
+        retryable: true,
+      }
   }
 }

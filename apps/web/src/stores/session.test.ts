@@ -13,7 +13,14 @@ let network: StubNetwork
 function store() {
   const app = createApp({ render: () => null })
   app.provide(AuthKey, auth)
-  app.provide(ApiKey, createApi({ url: 'http://api.test/trpc', getToken: () => auth.getToken(), fetch: network.fetch }))
+  app.provide(
+    ApiKey,
+    createApi({
+      url: 'http://api.test/trpc',
+      getToken: () => auth.getToken(),
+      fetch: network.fetch,
+    }),
+  )
   const pinia = createPinia()
   app.use(pinia)
   setActivePinia(pinia)
@@ -39,8 +46,23 @@ describe('session store', () => {
   it('forgets the permission when the session changes', async () => {
     const session = store()
     await session.loadMe()
-    network.handle('me', () => ({ data: { ...meStaff, sessionId: 'sess_2', userId: 'user_jane', canImpersonate: false, actor: { userId: 'user_ada', impersonationId: null, reason: 'r' } } }))
-    auth.setUser({ ...auth.user.value!, id: 'user_jane' }, { id: 'sess_2', expireAt: null, actor: { sub: 'user_ada', reason: 'r', impersonationId: null } })
+    network.handle('me', () => ({
+      data: {
+        ...meStaff,
+        sessionId: 'sess_2',
+        userId: 'user_jane',
+        canImpersonate: false,
+        actor: { userId: 'user_ada', impersonationId: null, reason: 'r' },
+      },
+    }))
+    auth.setUser(
+      { ...auth.user.value!, id: 'user_jane' },
+      {
+        id: 'sess_2',
+        expireAt: null,
+        actor: { sub: 'user_ada', reason: 'r', impersonationId: null },
+      },
+    )
     expect(session.canImpersonate).toBe(false)
     await session.loadMe()
     expect(session.me?.actor?.userId).toBe('user_ada')
@@ -48,7 +70,9 @@ describe('session store', () => {
   })
 
   it('reports an API failure instead of granting access', async () => {
-    network.handle('me', () => ({ error: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, message: 'down' } }))
+    network.handle('me', () => ({
+      error: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, message: 'down' },
+    }))
     const session = store()
     await session.loadMe()
     expect(session.canImpersonate).toBe(false)
@@ -56,8 +80,22 @@ describe('session store', () => {
   })
 
   it('Stop ends the impersonated session and pre-fills the staff identifier', async () => {
-    saveHandoff({ impersonationId: 'imp_1', staffIdentifier: 'ada@support.actas.test', staffName: 'Ada', userName: 'Jane', userEmail: null, reason: 'r' })
-    auth.setUser({ ...auth.user.value!, id: 'user_jane' }, { id: 'sess_2', expireAt: null, actor: { sub: 'user_ada', reason: 'r', impersonationId: 'imp_1' } })
+    saveHandoff({
+      impersonationId: 'imp_1',
+      staffIdentifier: 'ada@support.actas.test',
+      staffName: 'Ada',
+      userName: 'Jane',
+      userEmail: null,
+      reason: 'r',
+    })
+    auth.setUser(
+      { ...auth.user.value!, id: 'user_jane' },
+      {
+        id: 'sess_2',
+        expireAt: null,
+        actor: { sub: 'user_ada', reason: 'r', impersonationId: 'imp_1' },
+      },
+    )
     const session = store()
     await session.stopImpersonating()
     expect(auth.calls).toContainEqual({ method: 'signOut', args: ['/sign-in'] })

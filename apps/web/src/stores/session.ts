@@ -30,9 +30,15 @@ export const useSessionStore = defineStore('session', () => {
   const meIsCurrent = computed(() => me.value !== null && me.value.sessionId === sessionId.value)
   /** Staff: the API says this session may impersonate (and it is not itself impersonated). */
   const canImpersonate = computed(
-    () => meIsCurrent.value && me.value!.canImpersonate && me.value!.actor === null && actor.value === null,
+    () =>
+      meIsCurrent.value &&
+      me.value!.canImpersonate &&
+      me.value!.actor === null &&
+      actor.value === null,
   )
-  const organizationSlug = computed(() => (meIsCurrent.value ? (me.value!.organization?.slug ?? null) : null))
+  const organizationSlug = computed(() =>
+    meIsCurrent.value ? (me.value!.organization?.slug ?? null) : null,
+  )
 
   /** Loads `me` for the current session (once per session; `force` reloads). */
   async function loadMe(force = false): Promise<MeOutput | null> {

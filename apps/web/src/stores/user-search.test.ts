@@ -13,7 +13,14 @@ function store() {
   const auth = fakeAuth()
   const app = createApp({ render: () => null })
   app.provide(AuthKey, auth)
-  app.provide(ApiKey, createApi({ url: 'http://api.test/trpc', getToken: () => auth.getToken(), fetch: network.fetch }))
+  app.provide(
+    ApiKey,
+    createApi({
+      url: 'http://api.test/trpc',
+      getToken: () => auth.getToken(),
+      fetch: network.fetch,
+    }),
+  )
   const pinia = createPinia()
   app.use(pinia)
   setActivePinia(pinia)

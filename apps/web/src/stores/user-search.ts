@@ -8,7 +8,7 @@ import type { PlainError } from '../lib/errors'
 
 export const PAGE_SIZE = 20
 /** Typing pauses this long before the search runs. */
-export const SEARCH_DEBOUNCE_MS = 150
+export const SEARCH_DEBOUNCE_MS = 120
 export const SORTS: { value: UserOrderBy; label: string }[] = [
   { value: '-created_at', label: 'Newest first' },
   { value: '+created_at', label: 'Oldest first' },
@@ -37,8 +37,12 @@ export const useUserSearchStore = defineStore('userSearch', () => {
   let controller: AbortController | null = null
 
   const pageCount = computed(() => Math.max(1, Math.ceil(total.value / PAGE_SIZE)))
-  const isEmpty = computed(() => loaded.value && !loading.value && !error.value && items.value.length === 0)
-  const rangeStart = computed(() => (total.value === 0 ? 0 : (params.value.page - 1) * PAGE_SIZE + 1))
+  const isEmpty = computed(
+    () => loaded.value && !loading.value && !error.value && items.value.length === 0,
+  )
+  const rangeStart = computed(() =>
+    total.value === 0 ? 0 : (params.value.page - 1) * PAGE_SIZE + 1,
+  )
   const rangeEnd = computed(() => Math.min(total.value, params.value.page * PAGE_SIZE))
 
   /** Runs the search for `next`; an older request still in flight is cancelled. */
@@ -76,5 +80,18 @@ export const useUserSearchStore = defineStore('userSearch', () => {
     return search(params.value)
   }
 
-  return { params, items, total, loading, loaded, error, pageCount, isEmpty, rangeStart, rangeEnd, search, retry }
+  return {
+    params,
+    items,
+    total,
+    loading,
+    loaded,
+    error,
+    pageCount,
+    isEmpty,
+    rangeStart,
+    rangeEnd,
+    search,
+    retry,
+  }
 })

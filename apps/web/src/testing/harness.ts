@@ -30,10 +30,16 @@ export const staffUser: AuthUser = {
   organizations: ['Support'],
 }
 
-export function fakeAuth(initial: { user?: AuthUser | null; session?: AuthSession | null } = {}): FakeAuth {
+export function fakeAuth(
+  initial: { user?: AuthUser | null; session?: AuthSession | null } = {},
+): FakeAuth {
   const user = ref<AuthUser | null>(initial.user === undefined ? staffUser : initial.user)
   const session = ref<AuthSession | null>(
-    initial.session === undefined ? (user.value ? { id: 'sess_1', expireAt: null, actor: null } : null) : initial.session,
+    initial.session === undefined
+      ? user.value
+        ? { id: 'sess_1', expireAt: null, actor: null }
+        : null
+      : initial.session,
   )
   const calls: FakeAuth['calls'] = []
   let failure: Error | null = null
@@ -63,7 +69,8 @@ export function fakeAuth(initial: { user?: AuthUser | null; session?: AuthSessio
     getToken: () => Promise.resolve(session.value ? 'token-1' : null),
     setUser(u, s) {
       user.value = u
-      session.value = s === undefined ? (u ? { id: 'sess_1', expireAt: null, actor: null } : null) : s
+      session.value =
+        s === undefined ? (u ? { id: 'sess_1', expireAt: null, actor: null } : null) : s
     },
     calls,
     failNext(error) {
@@ -72,10 +79,23 @@ export function fakeAuth(initial: { user?: AuthUser | null; session?: AuthSessio
   }
 }
 
-export type ProcedureResult = { data: unknown } | { error: { code: string; httpStatus: number; message: string; retryAfter?: number } }
+export type ProcedureResult =
+  | { data: unknown }
+  | { error: { code: string; httpStatus: number; message: string; retryAfter?: number } }
 export type Handler = (input: unknown) => ProcedureResult | Promise<ProcedureResult>
 
-const TRPC_CODES: Record<number, number> = { 400: -32600, 401: -32001, 402: -32002, 403: -32003, 404: -32004, 409: -32009, 422: -32022, 429: -32029, 500: -32603, 503: -32603 }
+const TRPC_CODES: Record<number, number> = {
+  400: -32600,
+  401: -32001,
+  402: -32002,
+  403: -32003,
+  404: -32004,
+  409: -32009,
+  422: -32022,
+  429: -32029,
+  500: -32603,
+  503: -32603,
+}
 
 export interface StubNetwork {
   fetch: typeof fetch
@@ -89,7 +109,9 @@ export function stubNetwork(handlers: Record<string, Handler> = {}): StubNetwork
   const table = new Map(Object.entries(handlers))
   const calls: StubNetwork['calls'] = []
   const stubFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url)
+    const url = new URL(
+      typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+    )
     const paths = decodeURIComponent(url.pathname.replace(/^.*\/trpc\//, '')).split(',')
     const rawInputs: Record<string, unknown> =
       init?.method === 'POST'
@@ -115,14 +137,21 @@ export function stubNetwork(handlers: Record<string, Handler> = {}): StubNetwork
       }),
     )
     const status = results.every((r) => 'result' in r) ? 200 : 207
-    return new Response(JSON.stringify(results), { status, headers: { 'content-type': 'application/json' } })
+    return new Response(JSON.stringify(results), {
+      status,
+      headers: { 'content-type': 'application/json' },
+    })
   }) as typeof fetch
   return { fetch: stubFetch, calls, handle: (path, handler) => table.set(path, handler) }
 }
 
 /** Global plugins for mount(): a testing Pinia (real actions) plus the auth and API injections. */
 export function harness(auth: FakeAuth, network: StubNetwork): Plugin[] {
-  const api = createApi({ url: 'http://api.test/trpc', getToken: () => auth.getToken(), fetch: network.fetch })
+  const api = createApi({
+    url: 'http://api.test/trpc',
+    getToken: () => auth.getToken(),
+    fetch: network.fetch,
+  })
   const provide: Plugin = {
     install(app) {
       app.provide(AuthKey, auth)

@@ -24,12 +24,19 @@ async function mountAt(url: string) {
     ],
   })
   await router.push(url)
-  const wrapper = mount(SignInView, { global: { plugins: [...harness(auth, network), router] }, attachTo: document.body })
+  const wrapper = mount(SignInView, {
+    global: { plugins: [...harness(auth, network), router] },
+    attachTo: document.body,
+  })
   await settle()
   return wrapper
 }
 
-async function signIn(wrapper: Awaited<ReturnType<typeof mountAt>>, identifier: string, password: string) {
+async function signIn(
+  wrapper: Awaited<ReturnType<typeof mountAt>>,
+  identifier: string,
+  password: string,
+) {
   await wrapper.find('#identifier').setValue(identifier)
   await wrapper.find('#password').setValue(password)
   await wrapper.find('form').trigger('submit')
@@ -49,16 +56,38 @@ describe('SignInView', () => {
     const wrapper = await mountAt('/sign-in')
     auth.signInWithPassword = async (identifier, password) => {
       auth.calls.push({ method: 'signInWithPassword', args: [identifier, password] })
-      auth.setUser({ id: 'user_ada', fullName: 'Ada', primaryEmail: identifier, username: null, imageUrl: null, createdAt: null, lastSignInAt: null, organizations: [] })
+      auth.setUser({
+        id: 'user_ada',
+        fullName: 'Ada',
+        primaryEmail: identifier,
+        username: null,
+        imageUrl: null,
+        createdAt: null,
+        lastSignInAt: null,
+        organizations: [],
+      })
     }
     await signIn(wrapper, ' ada@support.actas.test ', 'pw')
-    expect(auth.calls).toContainEqual({ method: 'signInWithPassword', args: ['ada@support.actas.test', 'pw'] })
+    expect(auth.calls).toContainEqual({
+      method: 'signInWithPassword',
+      args: ['ada@support.actas.test', 'pw'],
+    })
     expect(router.currentRoute.value.fullPath).toBe('/users')
   })
 
   it('goes back to where the visitor was headed, same origin only', async () => {
     const wrapper = await mountAt('/sign-in?redirect=/audit')
-    auth.signInWithPassword = async () => auth.setUser({ id: 'user_ada', fullName: 'Ada', primaryEmail: 'a@b', username: null, imageUrl: null, createdAt: null, lastSignInAt: null, organizations: [] })
+    auth.signInWithPassword = async () =>
+      auth.setUser({
+        id: 'user_ada',
+        fullName: 'Ada',
+        primaryEmail: 'a@b',
+        username: null,
+        imageUrl: null,
+        createdAt: null,
+        lastSignInAt: null,
+        organizations: [],
+      })
     await signIn(wrapper, 'ada', 'pw')
     expect(router.currentRoute.value.fullPath).toBe('/audit')
   })
@@ -73,7 +102,9 @@ describe('SignInView', () => {
 
   it('shows Clerk errors in plain words next to the right field', async () => {
     const wrapper = await mountAt('/sign-in')
-    auth.failNext(new AuthError('password_incorrect', 'That password is not right. Try again.', 'password'))
+    auth.failNext(
+      new AuthError('password_incorrect', 'That password is not right. Try again.', 'password'),
+    )
     await signIn(wrapper, 'ada@support.actas.test', 'wrong')
     expect(wrapper.find('[role="alert"]').text()).toBe('That password is not right. Try again.')
     expect(wrapper.find('#password').attributes('aria-invalid')).toBe('true')

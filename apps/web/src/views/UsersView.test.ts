@@ -8,7 +8,14 @@ import { fakeAuth, harness, settle, stubNetwork, userSummary } from '../testing/
 import type { StubNetwork } from '../testing/harness'
 import UsersView from './UsersView.vue'
 
-const quota = { used: 2, limit: 5, remaining: 3, nextIsBillable: false, periodStart: '2026-11-01T00:00:00.000Z', periodEnd: '2026-12-01T00:00:00.000Z' }
+const quota = {
+  used: 2,
+  limit: 5,
+  remaining: 3,
+  nextIsBillable: false,
+  periodStart: '2026-11-01T00:00:00.000Z',
+  periodEnd: '2026-12-01T00:00:00.000Z',
+}
 
 function page(total: number, ids: string[]) {
   return { data: { items: ids.map((id) => userSummary({ id })), total, next: null } }
@@ -84,7 +91,10 @@ describe('UsersView', () => {
 
   it('pages with Next and goes back with the browser history', async () => {
     const wrapper = await mountAt('/users?q=x')
-    await wrapper.findAll('button').find((b) => b.text() === 'Next')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Next')!
+      .trigger('click')
     await settle()
     expect(router.currentRoute.value.query).toEqual({ q: 'x', page: '2' })
     expect(wrapper.text()).toContain('21–40 of 45 users')
@@ -104,14 +114,19 @@ describe('UsersView', () => {
     let fail = true
     network.handle('users.search', () =>
       fail
-        ? { error: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, message: 'down', retryAfter: 5 } }
+        ? {
+            error: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, message: 'down', retryAfter: 5 },
+          }
         : page(1, ['user_back']),
     )
     const wrapper = await mountAt('/users')
     expect(wrapper.find('[role="alert"]').text()).toContain('Clerk unavailable')
     expect(wrapper.find('[role="alert"]').text()).toContain('Try again in 5 s.')
     fail = false
-    await wrapper.findAll('button').find((b) => b.text() === 'Try again')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Try again')!
+      .trigger('click')
     await settle()
     expect(wrapper.find('[role="alert"]').exists()).toBe(false)
     expect(wrapper.text()).toContain('user_back')

@@ -76,7 +76,9 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     const page = await newPage()
     await page.goto(`${stack.url}/`)
     await page.waitForURL(/\/sign-in/)
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to ActAs' }).isVisible()).toBe(true)
+    await expect
+      .poll(() => page.getByRole('heading', { name: 'Sign in to ActAs' }).isVisible())
+      .toBe(true)
     await shot(page, '01-sign-in')
 
     await signIn(page, 'admin')
@@ -101,7 +103,9 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await page.goForward()
     await expect.poll(() => count.textContent()).toMatch(/^21–40 of/)
 
-    const row = rows.filter({ has: page.locator('button:has-text("Impersonate"):not([disabled])') }).first()
+    const row = rows
+      .filter({ has: page.locator('button:has-text("Impersonate"):not([disabled])') })
+      .first()
     const name = (await row.locator('.user-cell__name').textContent())!.trim()
     const email = (await row.locator('.user-cell__email').textContent())!.trim()
     await row.getByRole('button', { name: 'Impersonate' }).click()
@@ -115,12 +119,16 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await expect
       .poll(() => banner.textContent())
       .toMatch(
-        new RegExp(`You are acting as ${name} · started by ${stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`),
+        new RegExp(
+          `You are acting as ${name} · started by ${stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
+        ),
       )
     await expect.poll(() => page.getByTestId('home-name').textContent()).toBe(name)
     await expect.poll(() => page.getByTestId('home-email').textContent()).toBe(email)
     // the API sees the impersonated session, with the admin as actor
-    await expect.poll(() => page.getByTestId('home-api-actor').textContent()).toBe(`impersonated by ${stack.account('admin').userId}`)
+    await expect
+      .poll(() => page.getByTestId('home-api-actor').textContent())
+      .toBe(`impersonated by ${stack.account('admin').userId}`)
     await shot(page, '04-home-impersonating')
 
     // the banner stays on every page
@@ -130,7 +138,9 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
 
     await banner.getByRole('button', { name: 'Stop' }).click()
     await page.waitForURL(/\/sign-in/)
-    await expect.poll(() => page.getByLabel('Email or username').inputValue()).toBe(stack.account('admin').identifier)
+    await expect
+      .poll(() => page.getByLabel('Email or username').inputValue())
+      .toBe(stack.account('admin').identifier)
     expect(await banner.count()).toBe(0)
     await shot(page, '05-sign-in-after-stop')
 
@@ -139,7 +149,9 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.waitForURL(/\/users/)
     await page.getByRole('link', { name: 'Audit log' }).click()
-    const auditRow = page.locator('tbody tr', { hasText: 'Customer reports missing invoices (e2e)' })
+    const auditRow = page.locator('tbody tr', {
+      hasText: 'Customer reports missing invoices (e2e)',
+    })
     await auditRow.waitFor()
     expect(await auditRow.textContent()).toContain(email)
     await shot(page, '06-audit')
@@ -172,7 +184,10 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     const api = await stack.apiAs('admin')
     const forced = await api.impersonation.start
       .mutate({ userId: banned.userId, reason: 'Forcing the API on purpose' })
-      .then(() => null, (error: unknown) => error as { data?: { actasCode?: string } })
+      .then(
+        () => null,
+        (error: unknown) => error as { data?: { actasCode?: string } },
+      )
     expect(forced?.data?.actasCode).toBe('POLICY_DENIED')
   })
 
@@ -201,7 +216,10 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await page.route('**/__clerk/v1/client/sign_ins**', async (route) => {
       const res = await fetch(`${stack.clerk.url}/__local/actor_tokens/expire`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${stack.clerk.secretKey}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${stack.clerk.secretKey}`,
+          'content-type': 'application/json',
+        },
         body: '{}',
       })
       expect(res.ok).toBe(true)
@@ -221,8 +239,16 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
       for (const page of context.pages()) {
         // (runs in the page; this tsconfig has no DOM lib, hence globalThis)
         const storage = await page.evaluate(() => {
-          const w = globalThis as unknown as { sessionStorage: object; localStorage: object; document: { cookie: string } }
-          return JSON.stringify({ ...w.sessionStorage }) + JSON.stringify({ ...w.localStorage }) + w.document.cookie
+          const w = globalThis as unknown as {
+            sessionStorage: object
+            localStorage: object
+            document: { cookie: string }
+          }
+          return (
+            JSON.stringify({ ...w.sessionStorage }) +
+            JSON.stringify({ ...w.localStorage }) +
+            w.document.cookie
+          )
         })
         for (const ticket of tickets) expect(storage).not.toContain(ticket)
       }

@@ -61,10 +61,16 @@ async function freePort(): Promise<number> {
   })
 }
 
-async function waitFor(url: string, timeoutMs: number, child: ChildProcess, output: string[]): Promise<void> {
+async function waitFor(
+  url: string,
+  timeoutMs: number,
+  child: ChildProcess,
+  output: string[],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`vite preview exited (${child.exitCode}):\n${output.join('')}`)
+    if (child.exitCode !== null)
+      throw new Error(`vite preview exited (${child.exitCode}):\n${output.join('')}`)
     try {
       const res = await fetch(url)
       if (res.ok) return
@@ -78,8 +84,13 @@ async function waitFor(url: string, timeoutMs: number, child: ChildProcess, outp
 
 /** Builds the console when dist/ is missing (turbo's test task builds it first). */
 export function ensureBuilt(): void {
-  if (existsSync(`${WEB_DIR}dist/index.html`) && existsSync(`${WEB_DIR}dist/.vite/manifest.json`)) return
-  const result = spawnSync(process.execPath, [VITE, 'build'], { cwd: WEB_DIR, stdio: 'pipe', encoding: 'utf8' })
+  if (existsSync(`${WEB_DIR}dist/index.html`) && existsSync(`${WEB_DIR}dist/.vite/manifest.json`))
+    return
+  const result = spawnSync(process.execPath, [VITE, 'build'], {
+    cwd: WEB_DIR,
+    stdio: 'pipe',
+    encoding: 'utf8',
+  })
   if (result.status !== 0) throw new Error(`vite build failed:\n${result.stdout}\n${result.stderr}`)
 }
 
@@ -120,11 +131,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 })
 
     const output: string[] = []
-    preview = spawn(process.execPath, [VITE, 'preview', '--host', '127.0.0.1', '--port', String(webPort), '--strictPort'], {
-      cwd: WEB_DIR,
-      env: { ...process.env, ACTAS_FAPI_TARGET: clerk.frontendApiUrl, ACTAS_API_TARGET: apiUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    preview = spawn(
+      process.execPath,
+      [VITE, 'preview', '--host', '127.0.0.1', '--port', String(webPort), '--strictPort'],
+      {
+        cwd: WEB_DIR,
+        env: { ...process.env, ACTAS_FAPI_TARGET: clerk.frontendApiUrl, ACTAS_API_TARGET: apiUrl },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     preview.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
     preview.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
     await waitFor(url, 30_000, preview, output)
@@ -146,7 +161,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: url })
         const a = account(role)
         const session = await fapi.signInWithPassword(a.identifier, a.password)
-        return createActAsClient({ url: `${apiUrl}/trpc`, getToken: () => fapi.getToken(session.sessionId) })
+        return createActAsClient({
+          url: `${apiUrl}/trpc`,
+          getToken: () => fapi.getToken(session.sessionId),
+        })
       },
       async stop() {
         const child = started.preview
