@@ -2,6 +2,7 @@
 // End to end in real Chromium over the whole local stack (clerk-local + API + built console).
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { createFapiClient } from '@actas/clerk-local'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -231,6 +232,34 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await expect.poll(() => error.textContent()).toContain('Ticket expired')
     expect(page.url()).toContain('/users')
     await shot(page, '09-ticket-expired')
+  })
+
+  it('audit: filters by status and revokes a ticket that was not used; Clerk then refuses it', async () => {
+    const api = await stack.apiAs('admin')
+    const customer = (await api.users.search.query({ query: 'example.com', limit: 1 })).items[0]!
+    const issued = await api.impersonation.start.mutate({
+      userId: customer.id,
+      reason: 'Ticket to revoke from the audit log (e2e)',
+    })
+    tickets.push(issued.ticket)
+
+    const page = await newPage()
+    await signIn(page, 'admin')
+    await page.waitForURL(/\/users/)
+    await page.getByRole('link', { name: 'Audit log' }).click()
+    await page.getByLabel('Status').selectOption('issued')
+    const row = page.locator('tbody tr', { hasText: 'Ticket to revoke from the audit log (e2e)' })
+    await row.waitFor()
+    await row.getByRole('button', { name: 'Revoke' }).click()
+    await expect.poll(() => row.locator('.badge').textContent()).toBe('revoked')
+    expect(await row.getByRole('button', { name: 'Revoke' }).count()).toBe(0)
+
+    const fapi = createFapiClient({ frontendApiUrl: stack.clerk.frontendApiUrl, origin: stack.url })
+    const redeemed = await fapi.signInWithTicket(issued.ticket).then(
+      () => null,
+      (error: unknown) => error as { code?: string },
+    )
+    expect(redeemed?.code).toBe('actor_token_revoked_code')
   })
 
   it('kept every ticket out of URLs, storage and console output', async () => {
