@@ -28,8 +28,63 @@ export interface OrderBy {
   desc: boolean
 }
 
-/** Timestamps that other code (FAPI sign-in, touch) may change in place; checked before use. */
-const MUTABLE_KEYS = new Set<OrderKey>(['updated_at', 'last_sign_in_at', 'last_active_at'])
+// Timestamps that other code (FAPI sign-in, touch) changes in place, without telling the index.
+// The index turns these three fields of every user it holds into accessors (own, enumerable:
+// spreading and JSON see plain values), so a change marks the user as moved for that order key;
+// the presorted arrays are then patched, not rebuilt. Users made by `createUser` get the
+// accessors at creation (V8 keeps such objects in fast mode); others are converted when added.
+const WATCHED_FIELDS = [
+  ['updatedAt', 'updated_at'],
+  ['lastSignInAt', 'last_sign_in_at'],
+  ['lastActiveAt', 'last_active_at'],
+] as const
+type WatchedField = (typeof WATCHED_FIELDS)[number][0]
+const TIMESTAMPS = Symbol('clerk-local.timestamps')
+interface TimestampStore {
+  values: Record<WatchedField, number | null>
+  index: UserIndex | null
+  slot: number
+}
+type WatchedUser = LocalUser & { [TIMESTAMPS]?: TimestampStore }
+const WATCHED_DESCRIPTORS: PropertyDescriptorMap = Object.fromEntries(
+  WATCHED_FIELDS.map(([field, key]) => [
+    field,
+    {
+      enumerable: true,
+      configurable: true,
+      get(this: WatchedUser) {
+        return this[TIMESTAMPS]!.values[field]
+      },
+      set(this: WatchedUser, value: number | null) {
+        const store = this[TIMESTAMPS]!
+        if (store.values[field] === value) return
+        store.values[field] = value
+        store.index?.noteMoved(key, store.slot)
+      },
+    },
+  ]),
+)
+
+function installWatch(user: WatchedUser, values: TimestampStore['values']): TimestampStore {
+  const store: TimestampStore = { values, index: null, slot: -1 }
+  Object.defineProperty(user, TIMESTAMPS, { value: store, enumerable: false })
+  Object.defineProperties(user, WATCHED_DESCRIPTORS)
+  return store
+}
+
+/**
+ * Completes a user with timestamps the index can watch cheaply (for bulk inserts): pass a fresh
+ * object literal without the three fields; it gets them as accessors and is returned.
+ */
+export function createUser(fields: Omit<LocalUser, WatchedField>, timestamps: Pick<LocalUser, WatchedField>): LocalUser {
+  const user = fields as WatchedUser
+  installWatch(user, { updatedAt: timestamps.updatedAt, lastSignInAt: timestamps.lastSignInAt, lastActiveAt: timestamps.lastActiveAt })
+  return user
+}
+
+/** Patch the presorted arrays for up to this many moved users; rebuild beyond. */
+const MAX_MOVES = 512
+const MATCH_CACHE_LIMIT = 128
 
 const SEP = '\u0001'
 
@@ -50,13 +105,16 @@ export function orderValue(user: LocalUser, key: OrderKey): number | string | nu
     case 'username':
       return user.username?.toLowerCase() ?? null
     case 'email_address': {
-      const primary = user.emailAddresses.find((e) => e.id === user.primaryEmailAddressId) ?? user.emailAddresses[0]
+      const primary =
+        user.emailAddresses.find((e) => e.id === user.primaryEmailAddressId) ??
+        user.emailAddresses[0]
       return primary?.emailAddress.toLowerCase() ?? null
     }
     case 'web3wallet':
       return null // nobody has a web3 wallet here
     case 'phone_number': {
-      const primary = user.phoneNumbers.find((p) => p.id === user.primaryPhoneNumberId) ?? user.phoneNumbers[0]
+      const primary =
+        user.phoneNumbers.find((p) => p.id === user.primaryPhoneNumberId) ?? user.phoneNumbers[0]
       return primary?.phoneNumber ?? null
     }
   }
@@ -106,7 +164,11 @@ const CHAR_CLASS = new Uint8Array(65536)
 const TRIGRAM_SPACE = 1 << 18
 
 function trigramAt(text: string, i: number): number {
-  return (CHAR_CLASS[text.charCodeAt(i)]! << 12) | (CHAR_CLASS[text.charCodeAt(i + 1)]! << 6) | CHAR_CLASS[text.charCodeAt(i + 2)]!
+  return (
+    (CHAR_CLASS[text.charCodeAt(i)]! << 12) |
+    (CHAR_CLASS[text.charCodeAt(i + 1)]! << 6) |
+    CHAR_CLASS[text.charCodeAt(i + 2)]!
+  )
 }
 
 interface SortedOrder {
@@ -116,8 +178,8 @@ interface SortedOrder {
   /** Position of each slot in `asc` / `desc`. */
   ascRank: Int32Array
   descRank: Int32Array
-  /** For mutable keys: the values the arrays were sorted by. */
-  snapshot: Array<number | null> | null
+  /** The values the arrays are sorted by, per slot. */
+  values: Array<number | string | null>
   size: number
 }
 
@@ -133,6 +195,12 @@ export interface UserSelection {
   /** Extra conditions checked on each remaining user (exclusions, field queries, dates). */
   predicates: Array<(user: LocalUser, slot: number) => boolean>
   query: string
+  /**
+   * Set when the match depends only on the users' ids, names, emails, phones and memberships
+   * (no dates, no banned flag, no cursor): the matched set is then cached under this key until
+   * the directory changes, so the `/users` + `/users/count` pair the SDK sends costs one search.
+   */
+  cacheKey?: string
 }
 
 const SHORT_CACHE_LIMIT = 512
@@ -157,6 +225,14 @@ export class UserIndex {
   /** Scratch marks for intersecting slot lists: `#stamp[slot] === #epoch` means "marked". */
   #stamp = new Uint32Array(0)
   #epoch = 0
+  /** Slots whose watched timestamp changed since the order for that key was built or patched. */
+  readonly #moved = new Map<OrderKey, Set<number>>()
+  /** Bumped whenever users are added or re-indexed. */
+  #version = 0
+  readonly #matchCache = new Map<
+    string,
+    { version: number; slots: number[] | Int32Array | 'all' }
+  >()
 
   get size(): number {
     return this.users.length
@@ -169,8 +245,33 @@ export class UserIndex {
     this.slotById.set(user.id, slot)
     this.#hay.push(searchText(user))
     this.#indexExact(user, slot)
+    this.#watch(user as WatchedUser, slot)
     this.#changed()
     return slot
+  }
+
+  #watch(user: WatchedUser, slot: number): void {
+    const store =
+      user[TIMESTAMPS] ??
+      installWatch(user, {
+        updatedAt: user.updatedAt,
+        lastSignInAt: user.lastSignInAt,
+        lastActiveAt: user.lastActiveAt,
+      })
+    if (store.index) throw new Error(`user ${user.id} is already held by another index; add a copy`)
+    store.index = this
+    store.slot = slot
+  }
+
+  /** Called by the timestamp accessors: `slot`'s value for `key` changed in place. */
+  noteMoved(key: OrderKey, slot: number): void {
+    if (!this.#orders.has(key)) return
+    let moved = this.#moved.get(key)
+    if (!moved) {
+      moved = new Set()
+      this.#moved.set(key, moved)
+    }
+    moved.add(slot)
   }
 
   /** Re-reads a user's names, emails, phones and ids after they changed. */
@@ -193,15 +294,18 @@ export class UserIndex {
   }
 
   #changed(): void {
+    this.#version++
     // (Map#clear allocates even when empty, and seeding calls this 100,000 times.)
     if (this.#orders.size > 0) this.#orders.clear()
+    if (this.#moved.size > 0) this.#moved.clear()
     if (this.#shortCache.size > 0) this.#shortCache.clear()
+    if (this.#matchCache.size > 0) this.#matchCache.clear()
   }
 
-  /** Builds the postings and the default order now rather than on the first query. */
+  /** Builds the postings and every order now rather than on the first query. */
   prepare(): void {
     this.#buildPostings()
-    this.#order('created_at')
+    for (const key of ORDER_KEYS) this.#order(key)
   }
 
   #buildPostings(): void {
@@ -277,7 +381,8 @@ export class UserIndex {
   }
 
   #nextEpoch(): number {
-    if (this.#stamp.length < this.users.length) this.#stamp = new Uint32Array(Math.max(1024, this.users.length * 2))
+    if (this.#stamp.length < this.users.length)
+      this.#stamp = new Uint32Array(Math.max(1024, this.users.length * 2))
     this.#epoch += 1
     if (this.#epoch === 0xffffffff) {
       this.#stamp.fill(0)
@@ -320,7 +425,8 @@ export class UserIndex {
     }
     // Users added or changed since the postings were built are always candidates.
     for (let slot = this.#indexedUpTo; slot < this.#hay.length; slot++) out.push(slot)
-    for (const slot of this.#dirtySlots) if (!used.every((list) => binaryHas(list, slot))) out.push(slot)
+    for (const slot of this.#dirtySlots)
+      if (!used.every((list) => binaryHas(list, slot))) out.push(slot)
     return out
   }
 
@@ -347,40 +453,80 @@ export class UserIndex {
 
   #order(key: OrderKey): SortedOrder {
     let order = this.#orders.get(key)
-    if (order && order.size === this.users.length && !(order.snapshot && this.#stale(key, order.snapshot))) return order
+    const moved = this.#moved.get(key)
+    if (order && order.size === this.users.length) {
+      if (moved === undefined || moved.size === 0) return order
+      if (moved.size <= MAX_MOVES) {
+        this.#applyMoves(order, key, moved)
+        moved.clear()
+        return order
+      }
+    }
+    moved?.clear()
     order = this.#buildOrder(key)
     this.#orders.set(key, order)
     return order
   }
 
-  #stale(key: OrderKey, snapshot: Array<number | null>): boolean {
-    const users = this.users
-    for (let slot = 0; slot < users.length; slot++) if (orderValue(users[slot]!, key) !== snapshot[slot]) return true
-    return false
+  /**
+   * Re-places users whose value changed, one at a time: take the user out, binary-search its new
+   * place, shift the slots in between and fix their ranks. `values` changes for one user at a
+   * time, so the array stays sorted by `values` for everyone else during each search.
+   */
+  #applyMoves(order: SortedOrder, key: OrderKey, moved: Set<number>): void {
+    const n = order.size
+    const values = order.values
+    for (const slot of moved) {
+      values[slot] = orderValue(this.users[slot]!, key)
+      for (const desc of [false, true]) {
+        const arr = desc ? order.desc : order.asc
+        const rank = desc ? order.descRank : order.ascRank
+        const from = rank[slot]!
+        arr.copyWithin(from, from + 1, n)
+        const item = { value: values[slot]!, slot }
+        let lo = 0
+        let hi = n - 1
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1
+          const other = arr[mid]!
+          if (compareForOrder({ value: values[other]!, slot: other }, item, desc) < 0) lo = mid + 1
+          else hi = mid
+        }
+        arr.copyWithin(lo + 1, lo, n - 1)
+        arr[lo] = slot
+        for (let i = Math.min(from, lo); i <= Math.max(from, lo); i++) rank[arr[i]!] = i
+      }
+    }
   }
 
   #buildOrder(key: OrderKey): SortedOrder {
     const n = this.users.length
     const values = this.users.map((u) => orderValue(u, key))
-    const slots = Array.from({ length: n }, (_, i) => i)
-    const sortBy = (desc: boolean) => {
-      const sorted = slots.slice()
-      sorted.sort((a, b) => compareForOrder({ value: values[a]!, slot: a }, { value: values[b]!, slot: b }, desc))
-      const arr = Int32Array.from(sorted)
-      const rank = new Int32Array(n)
-      for (let i = 0; i < n; i++) rank[arr[i]!] = i
-      return { arr, rank }
+    // Ascending, nulls last, ties by slot. Descending is the reverse of the non-null part
+    // (ties then by slot descending, as compareForOrder says), nulls still last in slot order.
+    const ascArr = new Int32Array(n)
+    for (let i = 0; i < n; i++) ascArr[i] = i
+    if (values.every((v) => v === null || typeof v === 'number')) {
+      const nums = new Float64Array(n)
+      for (let i = 0; i < n; i++) nums[i] = (values[i] as number | null) ?? Number.POSITIVE_INFINITY
+      ascArr.sort((a, b) => nums[a]! - nums[b]! || a - b)
+    } else {
+      ascArr.sort((a, b) =>
+        compareForOrder({ value: values[a]!, slot: a }, { value: values[b]!, slot: b }, false),
+      )
     }
-    const asc = sortBy(false)
-    const desc = sortBy(true)
-    return {
-      asc: asc.arr,
-      desc: desc.arr,
-      ascRank: asc.rank,
-      descRank: desc.rank,
-      snapshot: MUTABLE_KEYS.has(key) ? (values as Array<number | null>) : null,
-      size: n,
+    let nonNull = n
+    while (nonNull > 0 && values[ascArr[nonNull - 1]!] === null) nonNull--
+    const descArr = new Int32Array(n)
+    for (let i = 0; i < nonNull; i++) descArr[i] = ascArr[nonNull - 1 - i]!
+    descArr.set(ascArr.subarray(nonNull), nonNull)
+    const ascRank = new Int32Array(n)
+    const descRank = new Int32Array(n)
+    for (let i = 0; i < n; i++) {
+      ascRank[ascArr[i]!] = i
+      descRank[descArr[i]!] = i
     }
+    return { asc: ascArr, desc: descArr, ascRank, descRank, values, size: n }
   }
 
   /** Users matching `selection`, ordered, with offset and limit applied, and the total count. */
@@ -396,6 +542,24 @@ export class UserIndex {
 
   /** Every matching slot (unordered), or 'all' when nothing narrows the directory. */
   matchSlots(selection: UserSelection): number[] | Int32Array | 'all' {
+    const key = selection.cacheKey
+    if (key === undefined) return this.#matchSlots(selection)
+    const hit = this.#matchCache.get(key)
+    if (hit && hit.version === this.#version) {
+      this.#matchCache.delete(key)
+      this.#matchCache.set(key, hit)
+      return hit.slots
+    }
+    const slots = this.#matchSlots(selection)
+    if (this.#matchCache.size >= MATCH_CACHE_LIMIT) {
+      const oldest = this.#matchCache.keys().next().value
+      if (oldest !== undefined) this.#matchCache.delete(oldest)
+    }
+    this.#matchCache.set(key, { version: this.#version, slots })
+    return slots
+  }
+
+  #matchSlots(selection: UserSelection): number[] | Int32Array | 'all' {
     const q = selection.query.toLowerCase()
     let candidates: number[] | Int32Array | undefined = this.#queryCandidates(q)
     for (const set of selection.includeSets) {
@@ -414,7 +578,8 @@ export class UserIndex {
     if (candidates === undefined) {
       if (predicates.length === 0) return 'all'
       const out: number[] = []
-      for (let slot = 0; slot < this.users.length; slot++) if (this.#passes(slot, predicates)) out.push(slot)
+      for (let slot = 0; slot < this.users.length; slot++)
+        if (this.#passes(slot, predicates)) out.push(slot)
       return out
     }
     if (!verifyQuery && predicates.length === 0) return candidates
@@ -434,12 +599,18 @@ export class UserIndex {
     return true
   }
 
-  #page(slots: number[] | Int32Array | 'all', orderBy: OrderBy, offset: number, limit: number): UserMatch {
+  #page(
+    slots: number[] | Int32Array | 'all',
+    orderBy: OrderBy,
+    offset: number,
+    limit: number,
+  ): UserMatch {
     const order = this.#order(orderBy.key)
     const sorted = orderBy.desc ? order.desc : order.asc
     if (slots === 'all') {
       const page: LocalUser[] = []
-      for (let i = offset; i < Math.min(sorted.length, offset + limit); i++) page.push(this.users[sorted[i]!]!)
+      for (let i = offset; i < Math.min(sorted.length, offset + limit); i++)
+        page.push(this.users[sorted[i]!]!)
       return { page, totalCount: sorted.length }
     }
     const total = slots.length

@@ -135,6 +135,27 @@ describe('user search index', () => {
     expect(after.slice(1)).toEqual(before.slice(0, 2))
   })
 
+  it('keeps every timestamp order exact after many in-place changes (patched and rebuilt)', () => {
+    const rand = createRandom(7)
+    const all = [...state.users.values()]
+    for (const changes of [1, 3, 40, 700]) {
+      for (let i = 0; i < changes; i++) {
+        const u = all[Math.floor(rand() * all.length)]!
+        const value = rand() < 0.1 ? null : NOW - Math.floor(rand() * 1e10)
+        const field = (['lastActiveAt', 'lastSignInAt', 'updatedAt'] as const)[i % 3]!
+        if (field === 'updatedAt') u.updatedAt = value ?? NOW
+        else u[field] = value
+      }
+      for (const key of ['last_active_at', 'last_sign_in_at', 'updated_at'] as const) {
+        for (const desc of [false, true]) {
+          const expected = bruteSearch(state, '', { key, desc }, 0, all.length)
+          const actual = state.userIndex.search(selection(''), { key, desc }, 0, all.length)
+          expect(actual.page.map((u) => u.id), `${changes} changes, ${desc ? '-' : '+'}${key}`).toEqual(expected.ids)
+        }
+      }
+    }
+  })
+
   it('combines include sets and predicates with the query (AND)', () => {
     const someone = users.find((u) => u.externalId && u.phoneNumbers.length > 0)!
     const slot = state.userIndex.slotById.get(someone.id)!

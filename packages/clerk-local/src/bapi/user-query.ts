@@ -147,8 +147,35 @@ export function parseUserFilters(state: ClerkState, query: URLSearchParams): Use
   window('last_sign_in_at_before', (u) => u.lastSignInAt, true)
   window('last_sign_in_at_after', (u) => u.lastSignInAt, false)
 
-  return { includeSets, predicates, query: query.get('query') ?? '' }
+  // Cacheable when nothing depends on data that changes in place (dates of activity, banned).
+  const volatile = ['banned', 'last_active_at_before', 'last_active_at_after', 'last_active_at_since', 'last_sign_in_at_before', 'last_sign_in_at_after']
+  const selection: UserSelection = { includeSets, predicates, query: query.get('query') ?? '' }
+  if (!volatile.some((name) => query.has(name))) {
+    const parts = [...query.entries()].filter(([name]) => SELECTION_PARAMS.has(name)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    selection.cacheKey = `${state.memberships.size}|${JSON.stringify(parts)}`
+  }
+  return selection
 }
+
+/** Parameters that decide which users match (not their order or paging). */
+const SELECTION_PARAMS = new Set([
+  'query',
+  'email_address',
+  'phone_number',
+  'username',
+  'web3_wallet',
+  'user_id',
+  'external_id',
+  'organization_id',
+  'provider',
+  'provider_user_id',
+  'email_address_query',
+  'phone_number_query',
+  'username_query',
+  'name_query',
+  'created_at_before',
+  'created_at_after',
+])
 
 /** `starting_after=<user id>`: only users after that one in the (created_at) order. */
 export function applyCursor(state: ClerkState, query: URLSearchParams, selection: UserSelection, orderBy: OrderBy, offset: number): void {
@@ -161,6 +188,7 @@ export function applyCursor(state: ClerkState, query: URLSearchParams, selection
   const slot = state.userIndex.slotById.get(cursor)
   if (slot === undefined) throw invalidParam('starting_after', `No user was found with id ${cursor}.`)
   const after = { value: orderValue(state.userIndex.users[slot]!, orderBy.key), slot }
+  delete selection.cacheKey
   selection.predicates.push(
     (user, s) => compareForOrder({ value: orderValue(user, orderBy.key), slot: s }, after, orderBy.desc) > 0,
   )
