@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number)
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000)
 const WARMUP = 300
-const CONCURRENCY = 8
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8)
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
 

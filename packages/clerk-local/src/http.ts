@@ -33,6 +33,15 @@ interface Route {
   name: string
 }
 
+/** A malformed escape (`%E0%A4%A`) stays as sent: the id then matches nothing (404), never a 500. */
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
+}
+
 export class Router {
   readonly #routes: Route[] = []
 
@@ -52,7 +61,7 @@ export class Router {
       for (let i = 0; i < parts.length; i++) {
         const seg = route.segments[i]!
         const part = parts[i]!
-        if (seg.startsWith(':')) params[seg.slice(1)] = decodeURIComponent(part)
+        if (seg.startsWith(':')) params[seg.slice(1)] = safeDecode(part)
         else if (seg !== part) {
           ok = false
           break

@@ -206,6 +206,29 @@ describe('GET /v1/users', () => {
   })
 })
 
+describe('hostile input', () => {
+  it('never answers 500: malformed escapes, wrong JSON shapes, huge values', async () => {
+    const probes: Array<[string, string, string | undefined]> = [
+      ['GET', '/v1/users/%E0%A4%A', undefined],
+      ['POST', '/v1/actor_tokens/%ZZ/revoke', undefined],
+      ['GET', '/v1/users?query=%E0%A4%A', undefined],
+      ['GET', `/v1/users?query=${'a'.repeat(5000)}`, undefined],
+      ['GET', '/v1/users?limit=99999999999999999999', undefined],
+      ['GET', '/v1/users?user_id=%2B&email_address=&order_by=', undefined],
+      ['POST', '/v1/actor_tokens', '[1,2]'],
+      ['POST', '/v1/actor_tokens', 'null'],
+      ['POST', '/v1/actor_tokens', '{"user_id":{},"actor":{"sub":"x"}}'],
+      ['POST', '/v1/actor_tokens', '{"user_id":"x","actor":[]}'],
+    ]
+    for (const [method, path, raw] of probes) {
+      const reply = await call(method, path, raw === undefined ? {} : { raw })
+      expect(reply.status, `${method} ${path.slice(0, 60)}`).toBeLessThan(500)
+      expect(reply.status, `${method} ${path.slice(0, 60)}`).toBeGreaterThanOrEqual(200)
+    }
+    expect((await call('GET', '/v1/users/%E0%A4%A')).status).toBe(404)
+  })
+})
+
 describe('GET /v1/users/count', () => {
   it('counts with the same filters, ignoring paging', async () => {
     const reply = await bapi('GET', '/v1/users/count?limit=1', '/users/count')
