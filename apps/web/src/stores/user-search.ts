@@ -28,6 +28,8 @@ export const useUserSearchStore = defineStore('userSearch', () => {
   const api = useApi()
 
   const params = ref<SearchParams>({ query: '', page: 1, sort: DEFAULT_SORT })
+  /** The search the shown items answer (params moves ahead while a new one loads). */
+  const shown = ref<SearchParams>({ query: '', page: 1, sort: DEFAULT_SORT })
   const items = shallowRef<UserSummary[]>([])
   const total = ref(0)
   const loading = ref(false)
@@ -40,10 +42,11 @@ export const useUserSearchStore = defineStore('userSearch', () => {
   const isEmpty = computed(
     () => loaded.value && !loading.value && !error.value && items.value.length === 0,
   )
+  // The range describes the rows on screen, not the page still loading.
   const rangeStart = computed(() =>
-    total.value === 0 ? 0 : (params.value.page - 1) * PAGE_SIZE + 1,
+    items.value.length === 0 ? 0 : (shown.value.page - 1) * PAGE_SIZE + 1,
   )
-  const rangeEnd = computed(() => Math.min(total.value, params.value.page * PAGE_SIZE))
+  const rangeEnd = computed(() => (shown.value.page - 1) * PAGE_SIZE + items.value.length)
 
   /** Runs the search for `next`; an older request still in flight is cancelled. */
   async function search(next: SearchParams): Promise<void> {
@@ -66,6 +69,7 @@ export const useUserSearchStore = defineStore('userSearch', () => {
       if (mine !== seq) return
       items.value = result.items
       total.value = result.total
+      shown.value = next
       loaded.value = true
     } catch (e) {
       if (mine !== seq) return

@@ -50,7 +50,12 @@ beforeEach(() => {
     'users.search': (input) => {
       const i = input as { query?: string; offset?: number }
       if (i.query === 'nobody') return page(0, [])
-      return page(45, [`user_${i.query ?? 'all'}${i.offset ?? 0}`])
+      const offset = i.offset ?? 0
+      const count = Math.min(20, 45 - offset)
+      return page(
+        45,
+        Array.from({ length: count }, (_, n) => `user_${i.query ?? 'all'}${offset + n}`),
+      )
     },
   })
 })

@@ -103,6 +103,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await expect.poll(() => count.textContent()).toMatch(/^1–20 of/)
     await page.goForward()
     await expect.poll(() => count.textContent()).toMatch(/^21–40 of/)
+    await page.locator('#users-results[aria-busy="false"]').waitFor()
 
     const row = rows
       .filter({ has: page.locator('button:has-text("Impersonate"):not([disabled])') })

@@ -4,7 +4,7 @@
 // its /__clerk and /trpc proxies pointing at the other two. Used by the e2e tests and the bench.
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
@@ -82,10 +82,22 @@ async function waitFor(
   throw new Error(`vite preview did not answer at ${url}:\n${output.join('')}`)
 }
 
-/** Builds the console when dist/ is missing (turbo's test task builds it first). */
+function newestSourceMtime(): number {
+  let newest = 0
+  const visit = (path: string) => {
+    const stat = statSync(path)
+    if (stat.isDirectory()) for (const entry of readdirSync(path)) visit(`${path}/${entry}`)
+    else newest = Math.max(newest, stat.mtimeMs)
+  }
+  for (const entry of ['src', 'index.html', 'vite.config.ts', 'env.schema.ts'])
+    visit(`${WEB_DIR}${entry}`)
+  return newest
+}
+
+/** Builds the console when dist/ is missing or older than its sources (turbo builds it first). */
 export function ensureBuilt(): void {
-  if (existsSync(`${WEB_DIR}dist/index.html`) && existsSync(`${WEB_DIR}dist/.vite/manifest.json`))
-    return
+  const manifest = `${WEB_DIR}dist/.vite/manifest.json`
+  if (existsSync(manifest) && statSync(manifest).mtimeMs >= newestSourceMtime()) return
   const result = spawnSync(process.execPath, [VITE, 'build'], {
     cwd: WEB_DIR,
     stdio: 'pipe',
