@@ -1,7 +1,7 @@
 // The one place that touches @clerk/vue's composables. Call createClerkAuth() inside the app's
 // injection context (app.runWithContext) after installing the plugin (auth/install.ts).
 import { useAuth as useClerkAuth, useClerk, useSession, useSignIn, useUser } from '@clerk/vue'
-import { computed, watch } from 'vue'
+import { computed, ref, watch } from 'vue'
 import { toAuthError } from './errors'
 import type { Auth, AuthActor, AuthSession, AuthUser } from './types'
 import { AuthError } from './types'
@@ -16,7 +16,7 @@ function toActor(act: unknown): AuthActor | null {
   return { sub, reason: str(a['reason']), impersonationId: str(a['impersonation_id']) }
 }
 
-export function createClerkAuth(loadError: Promise<never>): Auth {
+export function createClerkAuth(loadTimeoutMs: number): Auth {
   const clerk = useClerk()
   const { isLoaded } = useClerkAuth()
   const { user: clerkUser } = useUser()
@@ -45,20 +45,29 @@ export function createClerkAuth(loadError: Promise<never>): Auth {
     return { id: s.id, expireAt: s.expireAt ?? null, actor: toActor(s.actor) }
   })
 
+  // @clerk/vue logs a failed load and leaves isLoaded false; give up after a while instead.
+  const loadFailed = ref(false)
+  setTimeout(() => {
+    if (!isLoaded.value) loadFailed.value = true
+  }, loadTimeoutMs)
+
   const whenLoaded = () =>
     isLoaded.value
       ? Promise.resolve()
-      : Promise.race([
-          new Promise<void>((resolve) => {
-            const stop = watch(isLoaded, (loaded) => {
-              if (loaded) {
-                stop()
-                resolve()
-              }
-            })
-          }),
-          loadError,
-        ])
+      : new Promise<void>((resolve, reject) => {
+          const stop = watch([isLoaded, loadFailed], ([loaded, failed]) => {
+            if (!loaded && !failed) return
+            stop()
+            if (loaded) resolve()
+            else
+              reject(
+                new AuthError(
+                  'unavailable',
+                  'Clerk could not be loaded. Reload the page to try again.',
+                ),
+              )
+          })
+        })
 
   async function activate(createdSessionId: string | null) {
     if (!createdSessionId)
@@ -68,6 +77,7 @@ export function createClerkAuth(loadError: Promise<never>): Auth {
 
   return {
     isLoaded,
+    loadFailed,
     user,
     session,
     whenLoaded,

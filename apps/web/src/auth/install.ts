@@ -24,12 +24,7 @@ export function installAuth(app: App, env: AppEnv, router: Router): Auth {
     routerReplace: (to: string) => void router.replace(to),
     signInUrl: '/sign-in',
   })
-  // @clerk/vue logs load failures and leaves isLoaded false: fail guards after a timeout instead.
-  const loadError = new Promise<never>((_resolve, reject) => {
-    setTimeout(() => reject(new Error('Clerk did not load')), LOAD_TIMEOUT_MS + 1000)
-  })
-  loadError.catch(() => undefined)
-  const auth = app.runWithContext(() => createClerkAuth(loadError))
+  const auth = app.runWithContext(() => createClerkAuth(LOAD_TIMEOUT_MS + 1000))
   app.provide(AuthKey, auth)
   return auth
 }

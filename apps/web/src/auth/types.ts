@@ -59,6 +59,8 @@ export class AuthError extends Error {
 export interface Auth {
   /** True once clerk-js has loaded (signed in or not). */
   isLoaded: Readonly<Ref<boolean>>
+  /** True when clerk-js could not be loaded (script or Frontend API unreachable). */
+  loadFailed: Readonly<Ref<boolean>>
   user: ComputedRef<AuthUser | null>
   session: ComputedRef<AuthSession | null>
   /** Resolves when clerk-js has loaded; rejects if it cannot load. */

@@ -22,6 +22,7 @@ export const useSessionStore = defineStore('session', () => {
   const prefillIdentifier = ref('')
 
   const isLoaded = auth.isLoaded
+  const loadFailed = auth.loadFailed
   const user = auth.user
   const signedIn = computed(() => auth.session.value !== null)
   const sessionId = computed(() => auth.session.value?.id ?? null)
@@ -96,6 +97,7 @@ export const useSessionStore = defineStore('session', () => {
 
   return {
     isLoaded,
+    loadFailed,
     user,
     signedIn,
     sessionId,

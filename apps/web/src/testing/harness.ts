@@ -50,6 +50,7 @@ export function fakeAuth(
   }
   return {
     isLoaded: ref(true),
+    loadFailed: ref(false),
     user: computed(() => user.value),
     session: computed(() => session.value),
     whenLoaded: () => Promise.resolve(),
