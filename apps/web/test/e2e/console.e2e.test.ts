@@ -290,6 +290,10 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     }
   })
 
+  it('raised no uncaught error or unhandled rejection in any page (Clerk UI stub included)', () => {
+    expect(consoleLines.filter((line) => line.startsWith('pageerror'))).toEqual([])
+  })
+
   it('made no request outside loopback', () => {
     expect(requested.length).toBeGreaterThan(20)
     const host = (u: string) => new URL(u.startsWith('blob:') ? u.slice(5) : u).hostname
