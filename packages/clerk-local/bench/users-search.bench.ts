@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -26,7 +27,7 @@ function startServer(users: number): Promise<Server> {
   const started = Date.now()
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of the server into dir.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--conditions=@actas/source', 'src/cli.ts', '--port', '0', '--users', String(users)], {
+  const child = spawn(process.execPath, [...profile, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', '--conditions=@actas/source', 'src/cli.ts', '--port', '0', '--users', String(users)], {
     cwd: packageDir,
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -145,6 +146,16 @@ async function load(server: Server, paths: string[]): Promise<number[]> {
   return latencies
 }
 
+/** CPU time (user + system, ms) the server process has used, from /proc (Linux); NaN elsewhere. */
+function serverCpuMs(server: Server): number {
+  try {
+    const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return Number.NaN
+  }
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
 async function benchSize(users: number) {
@@ -158,8 +169,10 @@ async function benchSize(users: number) {
     const paths = buildMix(sample, users)
     await load(server, paths.slice(0, WARMUP))
     const started = performance.now()
+    const cpuBefore = serverCpuMs(server)
     const latencies = await load(server, paths.slice(WARMUP))
     const seconds = (performance.now() - started) / 1000
+    const cpuPerRequest = (serverCpuMs(server) - cpuBefore) / latencies.length
     latencies.sort((a, b) => a - b)
     return {
       users,
@@ -168,6 +181,7 @@ async function benchSize(users: number) {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       max: latencies[latencies.length - 1]!,
+      cpuPerRequest,
     }
   } finally {
     await stopServer(server)
@@ -176,15 +190,18 @@ async function benchSize(users: number) {
 
 const results = []
 console.log(`GET /v1/users + /v1/users/count: ${REQUESTS} requests per size after ${WARMUP} warm-up, concurrency ${CONCURRENCY}, loopback, keep-alive`)
-console.log('users     start-up   req/s    p50 ms   p99 ms   max ms')
+console.log('users     start-up   req/s    p50 ms   p99 ms   max ms   server CPU ms/req')
 for (const size of SIZES) {
   const r = await benchSize(size)
   results.push(r)
   console.log(
-    `${String(r.users).padEnd(9)} ${`${(r.startupMs / 1000).toFixed(1)} s`.padEnd(10)} ${r.rps.toFixed(0).padEnd(8)} ${r.p50.toFixed(2).padEnd(8)} ${r.p99.toFixed(2).padEnd(8)} ${r.max.toFixed(2)}`,
+    `${String(r.users).padEnd(9)} ${`${(r.startupMs / 1000).toFixed(1)} s`.padEnd(10)} ${r.rps.toFixed(0).padEnd(8)} ${r.p50.toFixed(2).padEnd(8)} ${r.p99.toFixed(2).padEnd(8)} ${r.max.toFixed(2).padEnd(8)} ${r.cpuPerRequest.toFixed(3)}`,
   )
 }
 agent.destroy()
 const first = results[0]!
 const last = results[results.length - 1]!
-console.log(`growth ${last.users / 1000}k/${first.users / 1000}k: p50 x${(last.p50 / first.p50).toFixed(2)}, p99 x${(last.p99 / first.p99).toFixed(2)}, req/s x${(last.rps / first.rps).toFixed(2)}`)
+console.log(
+  `growth ${last.users / 1000}k/${first.users / 1000}k: p50 x${(last.p50 / first.p50).toFixed(2)}, p99 x${(last.p99 / first.p99).toFixed(2)}, req/s x${(last.rps / first.rps).toFixed(2)}, server CPU/req x${(last.cpuPerRequest / first.cpuPerRequest).toFixed(2)}`,
+)
+console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores)`)

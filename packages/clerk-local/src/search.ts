@@ -229,6 +229,8 @@ export class UserIndex {
   readonly #moved = new Map<OrderKey, Set<number>>()
   /** Bumped whenever users are added or re-indexed. */
   #version = 0
+  /** Membership bitmaps of large match sets, by the set (so cached sets keep theirs). */
+  readonly #members = new WeakMap<number[] | Int32Array, Uint8Array>()
   readonly #matchCache = new Map<
     string,
     { version: number; slots: number[] | Int32Array | 'all' }
@@ -410,18 +412,12 @@ export class UserIndex {
     lists.sort((a, b) => a.length - b.length)
     // Intersect the rarest list with up to two more when it is still long (each list is unique).
     const used = lists[0]!.length > 256 ? lists.slice(0, 3) : lists.slice(0, 1)
-    const out: number[] = []
-    if (used.length === 1) {
-      for (const slot of used[0]!) out.push(slot)
-    } else {
-      const counts = new Uint8Array(this.users.length)
-      const total = used.length
-      for (const list of used) {
-        for (const slot of list) {
-          counts[slot]! += 1
-          if (counts[slot] === total) out.push(slot)
-        }
-      }
+    let out: number[] = Array.from(used[0]!)
+    for (const list of used.slice(1)) {
+      const epoch = this.#nextEpoch()
+      const stamp = this.#stamp
+      for (const slot of list) stamp[slot] = epoch
+      out = out.filter((slot) => stamp[slot] === epoch)
     }
     // Users added or changed since the postings were built are always candidates.
     for (let slot = this.#indexedUpTo; slot < this.#hay.length; slot++) out.push(slot)
@@ -618,25 +614,46 @@ export class UserIndex {
     if (offset >= total) return { page, totalCount: total }
     const want = Math.min(total, offset + limit)
     if (total * 16 > sorted.length) {
-      // A large share of the directory: walk the presorted array and keep the marked slots.
-      const epoch = this.#nextEpoch()
-      const stamp = this.#stamp
-      for (const slot of slots) stamp[slot] = epoch
+      // A large share of the directory: walk the presorted array and keep the members. The
+      // membership bitmap is kept with the (possibly cached) match set.
+      let members = this.#members.get(slots)
+      if (!members || members.length !== sorted.length) {
+        members = new Uint8Array(sorted.length)
+        for (const slot of slots) members[slot] = 1
+        this.#members.set(slots, members)
+      }
       let seen = 0
       for (let i = 0; i < sorted.length && seen < want; i++) {
         const slot = sorted[i]!
-        if (stamp[slot] !== epoch) continue
+        if (members[slot] === 0) continue
         if (seen >= offset) page.push(this.users[slot]!)
         seen++
       }
       return { page, totalCount: total }
     }
-    // A small share: sort the candidates' ranks (a typed-array numeric sort).
+    // A small share: order the candidates by rank. For a first page keep only the `want` best
+    // ranks (insertion into a short sorted buffer); otherwise sort them all (typed-array sort).
     const rank = orderBy.desc ? order.descRank : order.ascRank
-    const ranks = new Int32Array(total)
-    for (let i = 0; i < total; i++) ranks[i] = rank[slots[i]!]!
-    ranks.sort()
-    for (let i = offset; i < want; i++) page.push(this.users[sorted[ranks[i]!]!]!)
+    let best: Int32Array
+    if (want <= 128) {
+      best = new Int32Array(want)
+      let size = 0
+      for (let i = 0; i < total; i++) {
+        const r = rank[slots[i]!]!
+        if (size === want && r >= best[size - 1]!) continue
+        let j = size < want ? size++ : size - 1
+        while (j > 0 && best[j - 1]! > r) {
+          best[j] = best[j - 1]!
+          j--
+        }
+        best[j] = r
+      }
+    } else {
+      best = new Int32Array(total)
+      for (let i = 0; i < total; i++) best[i] = rank[slots[i]!]!
+      best.sort()
+    }
+    for (let i = offset; i < want; i++) page.push(this.users[sorted[best[i]!]!]!)
     return { page, totalCount: total }
   }
 }
