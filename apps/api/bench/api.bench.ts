@@ -18,8 +18,21 @@ const here = fileURLToPath(new URL('.', import.meta.url))
 const tsx = fileURLToPath(import.meta.resolve('tsx/cli'))
 const children: ChildProcess[] = []
 
-function startProcess<T>(script: string, env: Record<string, string>): Promise<T> {
-  const child = spawn(process.execPath, [tsx, '--conditions=@actas/source', script], {
+// BENCH_PROFILE_DIR: the API process writes a V8 CPU profile there (node --cpu-prof) on exit.
+const PROFILE_DIR = process.env['BENCH_PROFILE_DIR']
+// BENCH_ROUTES: a subset of a,b,c,d to run (profiling one route at a time).
+const ROUTES = new Set((process.env['BENCH_ROUTES'] ?? 'a,b,c,d').split(','))
+
+function startProcess<T>(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs?: string[],
+): Promise<T> {
+  // With node flags (profiling), tsx runs in-process (`--import tsx`) so the flags reach the script.
+  const args = nodeArgs
+    ? [...nodeArgs, '--conditions=@actas/source', '--import', 'tsx', script]
+    : [tsx, '--conditions=@actas/source', script]
+  const child = spawn(process.execPath, args, {
     cwd: here,
     env: { ...process.env, CLERK_TELEMETRY_DISABLED: '1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -108,18 +121,22 @@ async function main(): Promise<void> {
     accounts: { role: string; identifier: string; password: string }[]
     users: number
   }>('clerk-process.ts', {})
-  const api = await startProcess<{ apiUrl: string; rawUrl: string }>('api-process.ts', {
-    // `test`: production config refuses the local server's keys and loopback URL, by design.
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    CLERK_SECRET_KEY: clerk.secretKey,
-    CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
-    CLERK_API_URL: clerk.url,
-    CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
-    AUTHORIZED_PARTIES: ORIGIN,
-    ACTAS_DATA_DIR: 'memory://',
-    RATE_LIMIT_SEARCH_PER_MINUTE: '100000000',
-  })
+  const api = await startProcess<{ apiUrl: string; rawUrl: string }>(
+    'api-process.ts',
+    {
+      // `test`: production config refuses the local server's keys and loopback URL, by design.
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      CLERK_SECRET_KEY: clerk.secretKey,
+      CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
+      CLERK_API_URL: clerk.url,
+      CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
+      AUTHORIZED_PARTIES: ORIGIN,
+      ACTAS_DATA_DIR: 'memory://',
+      RATE_LIMIT_SEARCH_PER_MINUTE: '100000000',
+    },
+    PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : undefined,
+  )
 
   const admin = clerk.accounts.find((a) => a.role === 'admin')!
   const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
@@ -141,22 +158,26 @@ async function main(): Promise<void> {
 
   const searchInput = encodeURIComponent(JSON.stringify({ limit: 20 }))
   const results: Record<string, Result> = {}
-  results['a'] = await load('(a) raw Fastify JSON route', `${api.rawUrl}/raw`, () => ({}))
+  if (ROUTES.has('a'))
+    results['a'] = await load('(a) raw Fastify JSON route', `${api.rawUrl}/raw`, () => ({}))
   await refresh()
-  results['b'] = await load('(b) me through tRPC + auth', `${api.apiUrl}/trpc/me`, bearer)
+  if (ROUTES.has('b'))
+    results['b'] = await load('(b) me through tRPC + auth', `${api.apiUrl}/trpc/me`, bearer)
   await refresh()
-  results['c'] = await load(
-    '(c) users.search, whole stack',
-    `${api.apiUrl}/trpc/users.search?input=${searchInput}`,
-    bearer,
-  )
-  results['d'] = await load(
-    '(d) local GET /v1/users',
-    `${clerk.url}/v1/users?limit=20&order_by=-created_at`,
-    () => ({
-      authorization: `Bearer ${clerk.secretKey}`,
-    }),
-  )
+  if (ROUTES.has('c'))
+    results['c'] = await load(
+      '(c) users.search, whole stack',
+      `${api.apiUrl}/trpc/users.search?input=${searchInput}`,
+      bearer,
+    )
+  if (ROUTES.has('d'))
+    results['d'] = await load(
+      '(d) local GET /v1/users',
+      `${clerk.url}/v1/users?limit=20&order_by=-created_at`,
+      () => ({
+        authorization: `Bearer ${clerk.secretKey}`,
+      }),
+    )
 
   console.log(
     `\nActAs API benchmark: ${clerk.users} users, concurrency ${CONCURRENCY}, ${DURATION_MS / 1000}s per route`,
@@ -167,6 +188,7 @@ async function main(): Promise<void> {
       `${r.name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(8)} ${String(r.errors).padStart(8)}`,
     )
   }
+  if (!['a', 'b', 'c', 'd'].every((k) => results[k])) return
   const b = results['b']!.rps / results['a']!.rps
   const c = results['c']!.rps / results['d']!.rps
   const errors = Object.values(results).reduce((n, r) => n + r.errors, 0)

@@ -145,3 +145,32 @@ describe('authorization matrix', () => {
     expect(tokensBefore).toBeLessThanOrEqual(before)
   })
 })
+
+describe('session cache (in front of clerkPlugin)', () => {
+  it('answers a cached token like Clerk, and never lets a look-alike through', async () => {
+    const token = await admin.token()
+    const me = (t: string, headers?: Record<string, string>) =>
+      callRaw(stack.app, 'me', { type: 'query', token: t, ...(headers ? { headers } : {}) })
+    const first = await me(token)
+    const second = await me(token)
+    expect(first.status).toBe(200)
+    expect(second.body).toEqual(first.body)
+    // Same header and payload, another signature: Clerk verifies it (a different key) and refuses.
+    const [header, payload, signature] = token.split('.')
+    const flipped = signature!.startsWith('A')
+      ? `B${signature!.slice(1)}`
+      : `A${signature!.slice(1)}`
+    for (let i = 0; i < 2; i++) {
+      const forged = await me(`${header}.${payload}.${flipped}`)
+      expect({ status: forged.status, code: actasCode(forged) }).toEqual(UNAUTHENTICATED)
+    }
+    // A cached token is a header-only verdict: cookies make no difference to it.
+    const withCookie = await me(token, { cookie: '__session=junk; __client_uat=0' })
+    expect(withCookie.body).toEqual(first.body)
+    // The wrong azp stays refused however often it is sent.
+    for (let i = 0; i < 2; i++) {
+      const res = await me((await tokens['wrong azp']!())!)
+      expect(res.status).toBe(401)
+    }
+  })
+})

@@ -249,6 +249,63 @@ describe('impersonation.start', () => {
     } = await api.impersonation.list.query({ userId: 'user_doesnotexist000000000000' })
     expect(row).toMatchObject({ status: 'failed', outcomeCode: 'USER_NOT_FOUND' })
   })
+
+  it("records an agent's refused attempt as one denied row, after the 403", async () => {
+    const agent = await stack.signIn('agent')
+    const asAgent = stack.client(() => agent.token())
+    const target = nextCustomer()
+    const tokensBefore = stack.clerk.state.actorTokens.size
+    const error = await failure(
+      asAgent.impersonation.start.mutate({
+        userId: target.id,
+        reason: '  An agent trying without the permission  ',
+        ticketUrl: 'https://tickets.example.com/42',
+        sessionMinutes: 10,
+      }),
+    )
+    expect(error).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403 })
+    expect(stack.clerk.state.actorTokens.size).toBe(tokensBefore)
+    const { items } = await api.impersonation.list.query({ actorId: agent.userId })
+    expect(items).toHaveLength(1)
+    expect(items[0]).toMatchObject({
+      status: 'denied',
+      actor: { id: agent.userId },
+      user: { id: target.id },
+      reason: 'An agent trying without the permission',
+      sessionMinutes: 10,
+      outcomeCode: 'FORBIDDEN',
+      clerkActorTokenId: null,
+      expiresAt: null,
+      ticketUrl: null,
+    })
+    expect(items[0]!.requestId).toBeTruthy()
+    expect(items[0]!.ip).toBeTruthy()
+    expect(items[0]!.userAgent).toBeTruthy()
+
+    // Invalid fields are left empty; the refusal is still the authorization one, not a 400.
+    const bad = await failure(
+      asAgent.impersonation.start.mutate({ userId: 'not-a-user', reason: 'short' }),
+    )
+    expect(bad).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403 })
+    const after = await api.impersonation.list.query({ actorId: agent.userId })
+    expect(after.items).toHaveLength(2)
+    expect(after.items[0]).toMatchObject({
+      status: 'denied',
+      user: { id: '' },
+      reason: '',
+      outcomeCode: 'FORBIDDEN',
+    })
+
+    // Other refusals leave no row: signed out (no actor), and the agent's other procedures.
+    await failure(
+      stack
+        .client(() => null)
+        .impersonation.start.mutate({ userId: target.id, reason: 'Nobody signed in here' }),
+    )
+    await failure(asAgent.quota.query())
+    expect((await api.impersonation.list.query({ actorId: agent.userId })).items).toHaveLength(2)
+    expect((await api.impersonation.list.query({ userId: target.id })).items).toHaveLength(1)
+  })
 })
 
 describe('impersonation.revoke', () => {

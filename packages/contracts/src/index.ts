@@ -8,6 +8,7 @@ export { IMPERSONATE_PERMISSION } from './ports.js'
 export type {
   ActAsContext,
   DirectoryPort,
+  DeniedAttempt,
   ImpersonationPort,
   Principal,
   PrincipalActor,

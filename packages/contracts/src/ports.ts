@@ -56,7 +56,25 @@ export interface DirectoryPort {
   search(principal: StaffPrincipal, params: UsersSearchParams): Promise<UsersSearchOutput>
 }
 
+/**
+ * A call that `authorize` refused to a signed-in caller (e.g. an agent without the permission
+ * calling `impersonation.start`), reported after the refusal for the audit log. The input is the
+ * raw one: each field is set only if it is valid on its own.
+ */
+export interface DeniedAttempt {
+  procedure: string
+  principal: Principal
+  userId: string | null
+  reason: string | null
+  sessionMinutes: number | null
+  /** Why it was refused (the ActAsError the caller received). */
+  code: string
+  message: string
+}
+
 export interface ImpersonationPort {
+  /** Records a refused attempt (optional: hosts without an audit log leave it out). */
+  recordDenied?(attempt: DeniedAttempt, request: RequestInfo): Promise<void>
   start(
     principal: StaffPrincipal,
     params: ImpersonationStartParams,

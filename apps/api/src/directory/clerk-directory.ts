@@ -23,7 +23,22 @@ export interface ClerkDirectoryOptions {
   membershipCacheMs?: number
   /** Backoff before each read retry. */
   retryDelaysMs?: readonly number[]
+  /**
+   * How long a search's total (Clerk's `GET /v1/users/count`) may be reused for the same query.
+   * The total shown beside a full page may be this stale; a short page never uses it (its total
+   * is exact: offset + length). 0 disables the cache.
+   */
+  countCacheMs?: number
+  /** Injectable clock (tests). */
+  now?: () => number
 }
+
+/** `users.request`: the list half of `getUserList`, without the count request it always adds. */
+type UsersRequest = (options: {
+  method: 'GET'
+  path: string
+  queryParams: Record<string, unknown>
+}) => Promise<User[]>
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -80,6 +95,9 @@ export class ClerkDirectory implements UserDirectory {
   private readonly membershipCache = new Map<string, { at: number; value: DirectoryMembership[] }>()
   private readonly membershipCacheMs: number
   private readonly retryDelaysMs: readonly number[]
+  private readonly countCache = new Map<string, { at: number; total: number }>()
+  private readonly countCacheMs: number
+  private readonly now: () => number
 
   constructor(private readonly options: ClerkDirectoryOptions) {
     this.clerk = createClerkClient({
@@ -90,6 +108,8 @@ export class ClerkDirectory implements UserDirectory {
     })
     this.membershipCacheMs = options.membershipCacheMs ?? 30_000
     this.retryDelaysMs = options.retryDelaysMs ?? [100, 400]
+    this.countCacheMs = options.countCacheMs ?? 5_000
+    this.now = options.now ?? Date.now
   }
 
   private async once<T>(operation: ClerkOperation, call: () => Promise<T>): Promise<T> {
@@ -113,21 +133,65 @@ export class ClerkDirectory implements UserDirectory {
     }
   }
 
+  /**
+   * One `GET /v1/users` per page, plus `GET /v1/users/count` only when the page does not tell the
+   * total itself and no count for this query is younger than `countCacheMs`:
+   * - a page shorter than `limit` (non-empty, or empty at offset 0) ends the list: the total is
+   *   offset + length, exact, no count request;
+   * - otherwise the cached count is used if it is fresh and not smaller than offset + length
+   *   (so `next` is never withheld from a full page because of a stale total);
+   * - otherwise the count is fetched (in parallel with the list when no fresh one is cached).
+   */
   async searchUsers(params: {
     query?: string | undefined
     limit: number
     offset: number
     orderBy: string
   }): Promise<UserPage> {
-    const { data, totalCount } = await this.read(() =>
-      this.clerk.users.getUserList({
-        ...(params.query ? { query: params.query } : {}),
-        limit: params.limit,
-        offset: params.offset,
-        orderBy: params.orderBy as never,
+    const filters = params.query ? { query: params.query } : {}
+    const key = params.query ?? ''
+    const cached = this.freshCount(key)
+    const counting = cached === undefined ? this.fetchCount(key, filters) : undefined
+    // Only awaited below when needed; never left to reject unhandled.
+    counting?.catch(() => undefined)
+    const request = (this.clerk.users as unknown as { request: UsersRequest }).request.bind(
+      this.clerk.users,
+    )
+    const data = await this.read(() =>
+      request({
+        method: 'GET',
+        path: '/users',
+        queryParams: {
+          ...filters,
+          limit: params.limit,
+          offset: params.offset,
+          orderBy: params.orderBy,
+        },
       }),
     )
-    return { users: data.map(toDirectoryUser), total: totalCount }
+    const users = data.map(toDirectoryUser)
+    const end = params.offset + users.length
+    if (users.length < params.limit && (users.length > 0 || params.offset === 0)) {
+      return { users, total: end }
+    }
+    if (cached !== undefined && cached >= end) return { users, total: cached }
+    const total = await (counting ?? this.fetchCount(key, filters))
+    return { users, total }
+  }
+
+  private freshCount(key: string): number | undefined {
+    const hit = this.countCache.get(key)
+    return hit && this.now() - hit.at < this.countCacheMs ? hit.total : undefined
+  }
+
+  private async fetchCount(key: string, filters: { query?: string }): Promise<number> {
+    const at = this.now()
+    const total = await this.read(() => this.clerk.users.getCount(filters))
+    if (this.countCacheMs > 0) {
+      if (this.countCache.size >= 1_000) this.countCache.clear()
+      this.countCache.set(key, { at, total })
+    }
+    return total
   }
 
   async getUser(userId: string): Promise<DirectoryUser | null> {
@@ -143,7 +207,7 @@ export class ClerkDirectory implements UserDirectory {
     userId: string,
     options: { fresh?: boolean } = {},
   ): Promise<DirectoryMembership[]> {
-    const now = Date.now()
+    const now = this.now()
     const cached = this.membershipCache.get(userId)
     if (!options.fresh && cached && now - cached.at < this.membershipCacheMs) return cached.value
     const { data } = await this.read(() =>

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { ActAsError } from '@actas/contracts'
 import type {
+  DeniedAttempt,
   DirectoryPort,
   ImpersonationListOutput,
   ImpersonationListParams,
@@ -240,6 +241,39 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
       expiresAt: expiresAt.toISOString(),
       sessionExpiresAt: sessionExpiresAt.toISOString(),
       redirectPath: this.o.appHomePath,
+    }
+  }
+
+  /**
+   * An attempt `authorize` refused (a signed-in caller without the permission): one `denied` row,
+   * written after the refusal. Fields the input did not carry validly are recorded empty (`''`
+   * for the user and reason, 0 minutes). A failed write is logged; the caller's answer is the
+   * refusal either way.
+   */
+  async recordDenied(attempt: DeniedAttempt, request: RequestInfo): Promise<void> {
+    const { principal } = attempt
+    try {
+      await this.o.audit.insert({
+        id: randomUUID(),
+        actorId: principal.userId,
+        actorSessionId: principal.sessionId,
+        actorOrganizationId: principal.orgId,
+        userId: attempt.userId ?? '',
+        reason: attempt.reason ?? '',
+        ticketUrl: null,
+        sessionMinutes: attempt.sessionMinutes ?? 0,
+        status: 'denied',
+        outcomeCode: attempt.code,
+        outcomeMessage: attempt.message,
+        requestId: request.id,
+        ip: request.ip,
+        userAgent: request.userAgent,
+      })
+    } catch (error) {
+      this.o.logger.error(
+        { err: error, actorId: principal.userId, procedure: attempt.procedure },
+        'audit write of a refused attempt failed',
+      )
     }
   }
 

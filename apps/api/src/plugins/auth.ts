@@ -4,9 +4,12 @@ import { clerkPlugin, getAuth } from '@clerk/fastify'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Principal } from '@actas/contracts'
 import type { Config } from '../config.js'
+import { registerWithSessionCache } from './session-cache.js'
 
 export async function registerClerk(scope: FastifyInstance, config: Config): Promise<void> {
-  await scope.register(clerkPlugin, {
+  // clerkPlugin's hook sits behind a cache of signed-in session-token verdicts (see
+  // session-cache.ts); it verifies every token the cache has not seen.
+  await registerWithSessionCache(scope, clerkPlugin, {
     secretKey: config.clerk.secretKey,
     publishableKey: config.clerk.publishableKey,
     // Must be passed: the plugin ignores CLERK_API_URL.

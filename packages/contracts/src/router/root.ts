@@ -38,7 +38,8 @@ export function describeMe(principal: Principal): MeOutput {
 }
 
 export function createAppRouter(options: ActAsRouterOptions) {
-  const { router, signedInProcedure, staffProcedure } = createActAsTRPC(options)
+  const { router, signedInProcedure, staffProcedure, auditedStaffProcedure } =
+    createActAsTRPC(options)
 
   return router({
     me: signedInProcedure
@@ -59,7 +60,8 @@ export function createAppRouter(options: ActAsRouterOptions) {
     }),
 
     impersonation: router({
-      start: staffProcedure
+      // Refusals by `authorize` are audited too (`denied` rows), after the refusal.
+      start: auditedStaffProcedure
         .input(ImpersonationStartInputSchema)
         .output(ImpersonationStartOutputSchema)
         .mutation(({ ctx, input }) => ctx.impersonation.start(ctx.principal, input, ctx.request)),

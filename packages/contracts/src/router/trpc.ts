@@ -6,6 +6,7 @@ import { z, ZodError } from 'zod'
 import { ACTAS_ERROR_TRPC_CODE, ActAsError } from '../errors.js'
 import type { ActAsErrorCode, PolicyRule } from '../errors.js'
 import { IMPERSONATE_PERMISSION } from '../ports.js'
+import { ImpersonationStartInputSchema } from '../schemas/impersonation.js'
 import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
 
 /** `staff`: signed in with `org:admin:impersonate` in the active organization. `signed-in`: any valid session. */
@@ -133,6 +134,47 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     return next({ ctx: { principal } })
   })
 
+  /**
+   * Wraps `authorize` (it runs first and decides alone): when it refused a signed-in caller who
+   * is not staff, the attempt is reported to `ctx.impersonation.recordDenied` with whatever of
+   * the raw input is valid. The caller's answer is the same refusal either way.
+   */
+  const reportRefusals = t.middleware(async ({ ctx, path, getRawInput, next }) => {
+    const result = await next()
+    const principal = ctx.principal
+    const cause = result.ok ? undefined : result.error.cause
+    if (
+      !result.ok &&
+      principal &&
+      !isStaff(principal) &&
+      cause instanceof ActAsError &&
+      cause.code === 'FORBIDDEN' &&
+      ctx.impersonation.recordDenied
+    ) {
+      const raw: unknown = await getRawInput().catch(() => undefined)
+      const field = (name: string): unknown =>
+        raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[name] : undefined
+      const shape = ImpersonationStartInputSchema.shape
+      const valid = <T>(schema: z.ZodType<T>, value: unknown): T | null => {
+        const parsed = schema.safeParse(value)
+        return parsed.success && parsed.data !== undefined ? parsed.data : null
+      }
+      await ctx.impersonation.recordDenied(
+        {
+          procedure: path,
+          principal,
+          userId: valid(shape.userId, field('userId')),
+          reason: valid(shape.reason, field('reason')),
+          sessionMinutes: valid(shape.sessionMinutes, field('sessionMinutes')),
+          code: cause.code,
+          message: cause.message,
+        },
+        ctx.request,
+      )
+    }
+    return result
+  })
+
   /** Every procedure starts here; it must still declare `meta({ auth })`. */
   const procedure = t.procedure.use(mapErrors).use(authorize)
 
@@ -144,12 +186,24 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     return next({ ctx: { principal: ctx.principal } })
   })
 
+  /** A staff procedure whose refusals of signed-in non-staff callers go to the audit log. */
+  const auditedStaffProcedure = t.procedure
+    .use(mapErrors)
+    .use(reportRefusals)
+    .use(authorize)
+    .meta({ auth: 'staff' })
+    .use(({ ctx, next }) => {
+      if (!isStaff(ctx.principal)) throw new ActAsError('FORBIDDEN', 'Staff only.')
+      return next({ ctx: { principal: ctx.principal } })
+    })
+
   return {
     t,
     router: t.router,
     procedure,
     signedInProcedure,
     staffProcedure,
+    auditedStaffProcedure,
     createCallerFactory: t.createCallerFactory,
   }
 }
