@@ -26,11 +26,28 @@ interface Server {
 function startServer(users: number): Promise<Server> {
   const started = Date.now()
   // BENCH_CPU_PROF=dir writes a V8 CPU profile of the server into dir.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
-  const child = spawn(process.execPath, [...profile, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', '--conditions=@actas/source', 'src/cli.ts', '--port', '0', '--users', String(users)], {
-    cwd: packageDir,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : []
+  const child = spawn(
+    process.execPath,
+    [
+      ...profile,
+      ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      '--conditions=@actas/source',
+      'src/cli.ts',
+      '--port',
+      '0',
+      '--users',
+      String(users),
+    ],
+    {
+      cwd: packageDir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -53,12 +70,18 @@ const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
 
 function get(server: Server, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${server.url}${path}`, { agent, headers: { Authorization: `Bearer ${server.secretKey}` } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
-      res.on('error', reject)
-    })
+    const req = request(
+      `${server.url}${path}`,
+      { agent, headers: { Authorization: `Bearer ${server.secretKey}` } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+        )
+        res.on('error', reject)
+      },
+    )
     req.on('error', reject)
     req.end()
   })
@@ -101,13 +124,17 @@ function buildMix(sample: SampleUser[], users: number): string[] {
         paths.push(`/v1/users/count?query=${q(email.slice(0, 4))}`)
         break
       case 4:
-        paths.push(`/v1/users?query=${q(`${u.first_name ?? ''} ${u.last_name ?? ''}`.trim())}&limit=20`)
+        paths.push(
+          `/v1/users?query=${q(`${u.first_name ?? ''} ${u.last_name ?? ''}`.trim())}&limit=20`,
+        )
         break
       case 5:
         paths.push(`/v1/users?query=${q(pick(['a', 'jo', 'li', 'e', 'ma', 'son']))}&limit=20`)
         break
       case 6:
-        paths.push(`/v1/users?query=${q(u.phone_numbers[0]?.phone_number.slice(2, 8) ?? '555')}&limit=20`)
+        paths.push(
+          `/v1/users?query=${q(u.phone_numbers[0]?.phone_number.slice(2, 8) ?? '555')}&limit=20`,
+        )
         break
       case 7:
         paths.push(`/v1/users?query=${q(u.last_name ?? 'smith')}&limit=20&order_by=-last_active_at`)
@@ -156,7 +183,8 @@ function serverCpuMs(server: Server): number {
   }
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
 async function benchSize(users: number) {
   const server = await startServer(users)
@@ -164,7 +192,11 @@ async function benchSize(users: number) {
     // A sample of real users to build queries from (not measured).
     const sample: SampleUser[] = []
     for (const offset of [0, Math.floor(users / 3), Math.floor((2 * users) / 3)]) {
-      sample.push(...(JSON.parse((await get(server, `/v1/users?limit=100&offset=${offset}`)).body) as SampleUser[]))
+      sample.push(
+        ...(JSON.parse(
+          (await get(server, `/v1/users?limit=100&offset=${offset}`)).body,
+        ) as SampleUser[]),
+      )
     }
     const paths = buildMix(sample, users)
     await load(server, paths.slice(0, WARMUP))
@@ -189,7 +221,9 @@ async function benchSize(users: number) {
 }
 
 const results = []
-console.log(`GET /v1/users + /v1/users/count: ${REQUESTS} requests per size after ${WARMUP} warm-up, concurrency ${CONCURRENCY}, loopback, keep-alive`)
+console.log(
+  `GET /v1/users + /v1/users/count: ${REQUESTS} requests per size after ${WARMUP} warm-up, concurrency ${CONCURRENCY}, loopback, keep-alive`,
+)
 console.log('users     start-up   req/s    p50 ms   p99 ms   max ms   server CPU ms/req')
 for (const size of SIZES) {
   const r = await benchSize(size)
@@ -204,4 +238,6 @@ const last = results[results.length - 1]!
 console.log(
   `growth ${last.users / 1000}k/${first.users / 1000}k: p50 x${(last.p50 / first.p50).toFixed(2)}, p99 x${(last.p99 / first.p99).toFixed(2)}, req/s x${(last.rps / first.rps).toFixed(2)}, server CPU/req x${(last.cpuPerRequest / first.cpuPerRequest).toFixed(2)}`,
 )
-console.log(`load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores)`)
+console.log(
+  `load average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (2 cores)`,
+)

@@ -25,16 +25,27 @@ through the control API (POST /__local/faults, /__local/quota; see the package R
 
 export class UsageError extends Error {}
 
-function integer(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+function integer(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (raw === undefined) return undefined
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`)
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw new UsageError(
+      `--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`,
+    )
   return Number(raw)
 }
 
 /** `ROUTE=VALUE`: split on the last `=` (routes contain spaces, never `=`). */
 function routeValue(flag: string, spec: string): [string, string] {
   const eq = spec.lastIndexOf('=')
-  if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--${flag} expects ROUTE=VALUE, e.g. 'POST /v1/actor_tokens=${flag === 'fault' ? '429:30' : '500'}' (got ${JSON.stringify(spec)})`)
+  if (eq <= 0 || eq === spec.length - 1)
+    throw new UsageError(
+      `--${flag} expects ROUTE=VALUE, e.g. 'POST /v1/actor_tokens=${flag === 'fault' ? '429:30' : '500'}' (got ${JSON.stringify(spec)})`,
+    )
   return [spec.slice(0, eq).trim(), spec.slice(eq + 1).trim()]
 }
 
@@ -67,14 +78,22 @@ export function parseCli(argv: string[]): CliOptions {
   for (const spec of values.fault ?? []) {
     const [route, value] = routeValue('fault', spec)
     const match = /^(429|500|503)(?::(\d+))?$/.exec(value)
-    if (!match) throw new UsageError(`--fault status must be 429, 500 or 503, optionally :RETRY_AFTER seconds (got ${JSON.stringify(value)})`)
-    faults.push({ route, status: Number(match[1]) as 429 | 500 | 503, ...(match[2] ? { retryAfterSeconds: Number(match[2]) } : {}) })
+    if (!match)
+      throw new UsageError(
+        `--fault status must be 429, 500 or 503, optionally :RETRY_AFTER seconds (got ${JSON.stringify(value)})`,
+      )
+    faults.push({
+      route,
+      status: Number(match[1]) as 429 | 500 | 503,
+      ...(match[2] ? { retryAfterSeconds: Number(match[2]) } : {}),
+    })
   }
   for (const spec of values.latency ?? []) {
     const [route, value] = routeValue('latency', spec)
     faults.push({ route, latencyMs: integer('latency', value, 0, 60_000)! })
   }
-  if (values.host !== undefined && values.host.trim() === '') throw new UsageError('--host must not be empty')
+  if (values.host !== undefined && values.host.trim() === '')
+    throw new UsageError('--host must not be empty')
   const seed = integer('seed', values.seed, 0, 2 ** 31 - 1)
   return {
     help: values.help ?? false,
@@ -115,13 +134,21 @@ export async function main(argv: string[]): Promise<void> {
     local = await startClerkLocal(startOptions)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EADDRINUSE') console.error(`clerk-local: port ${options.port} is in use; pass --port 0 for any free port, or another --port`)
+    if (code === 'EADDRINUSE')
+      console.error(
+        `clerk-local: port ${options.port} is in use; pass --port 0 for any free port, or another --port`,
+      )
     else if (code === 'EADDRNOTAVAIL') console.error(`clerk-local: cannot bind ${options.host}`)
     else console.error(`clerk-local: ${error instanceof Error ? error.message : String(error)}`)
     process.exit(1)
   }
 
-  const faultText = local.faults.rules().map((r) => `${r.route} → ${[r.status, r.latencyMs !== undefined ? `+${r.latencyMs}ms` : ''].filter(Boolean).join(' ')}`)
+  const faultText = local.faults
+    .rules()
+    .map(
+      (r) =>
+        `${r.route} → ${[r.status, r.latencyMs !== undefined ? `+${r.latencyMs}ms` : ''].filter(Boolean).join(' ')}`,
+    )
   const lines = [
     `clerk-local is running (seeded in ${Date.now() - started} ms)`,
     `  Backend API   ${local.url}   (apiUrl / CLERK_API_URL)`,
@@ -131,7 +158,10 @@ export async function main(argv: string[]): Promise<void> {
     `  Faults        ${faultText.length > 0 ? faultText.join(', ') : 'none'}`,
     '',
     'Staff and special accounts (local passwords):',
-    ...table([['role', 'identifier', 'password', 'user id'], ...local.accounts.map((a) => [a.role, a.identifier, a.password, a.userId])]),
+    ...table([
+      ['role', 'identifier', 'password', 'user id'],
+      ...local.accounts.map((a) => [a.role, a.identifier, a.password, a.userId]),
+    ]),
     '',
     'Ctrl-C stops the server. The next line is for tools (it holds the secret key).',
   ]
@@ -143,7 +173,11 @@ export async function main(argv: string[]): Promise<void> {
       publishableKey: local.publishableKey,
       secretKey: local.secretKey,
       jwtPublicKeyPem: local.jwtPublicKeyPem,
-      accounts: local.accounts.map(({ role, identifier, password }) => ({ role, identifier, password })),
+      accounts: local.accounts.map(({ role, identifier, password }) => ({
+        role,
+        identifier,
+        password,
+      })),
     }),
   )
 

@@ -26,19 +26,31 @@ interface ActiveRule extends FaultRule {
 
 /** Why a rule was refused, or undefined when it is valid. Used by the control API and the CLI. */
 export function faultRuleProblem(rule: unknown): string | undefined {
-  if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) return 'a fault rule must be an object'
+  if (rule === null || typeof rule !== 'object' || Array.isArray(rule))
+    return 'a fault rule must be an object'
   const r = rule as Record<string, unknown>
-  if (typeof r.route !== 'string' || r.route.trim() === '') return '`route` must be a route name like "POST /v1/actor_tokens" or "*"'
-  if (r.status !== undefined && !FAULT_STATUSES.has(r.status as number)) return '`status` must be 429, 500 or 503'
-  if (r.retryAfterSeconds !== undefined && !(Number.isInteger(r.retryAfterSeconds) && (r.retryAfterSeconds as number) >= 0))
+  if (typeof r.route !== 'string' || r.route.trim() === '')
+    return '`route` must be a route name like "POST /v1/actor_tokens" or "*"'
+  if (r.status !== undefined && !FAULT_STATUSES.has(r.status as number))
+    return '`status` must be 429, 500 or 503'
+  if (
+    r.retryAfterSeconds !== undefined &&
+    !(Number.isInteger(r.retryAfterSeconds) && (r.retryAfterSeconds as number) >= 0)
+  )
     return '`retryAfterSeconds` must be a non-negative integer'
   if (
     r.latencyMs !== undefined &&
-    !(Number.isInteger(r.latencyMs) && (r.latencyMs as number) >= 0 && (r.latencyMs as number) <= MAX_LATENCY_MS)
+    !(
+      Number.isInteger(r.latencyMs) &&
+      (r.latencyMs as number) >= 0 &&
+      (r.latencyMs as number) <= MAX_LATENCY_MS
+    )
   )
     return `\`latencyMs\` must be an integer from 0 to ${MAX_LATENCY_MS}`
-  if (r.times !== undefined && !(Number.isInteger(r.times) && (r.times as number) >= 1)) return '`times` must be a positive integer'
-  if (r.status === undefined && r.latencyMs === undefined) return 'a fault rule needs a `status`, a `latencyMs`, or both'
+  if (r.times !== undefined && !(Number.isInteger(r.times) && (r.times as number) >= 1))
+    return '`times` must be a positive integer'
+  if (r.status === undefined && r.latencyMs === undefined)
+    return 'a fault rule needs a `status`, a `latencyMs`, or both'
   return undefined
 }
 
@@ -80,7 +92,11 @@ export class FaultController {
   add(rule: FaultRule): void {
     const problem = faultRuleProblem(rule)
     if (problem) throw new TypeError(problem)
-    this.#rules.push({ ...rule, route: rule.route.trim(), remaining: rule.times ?? Number.POSITIVE_INFINITY })
+    this.#rules.push({
+      ...rule,
+      route: rule.route.trim(),
+      remaining: rule.times ?? Number.POSITIVE_INFINITY,
+    })
   }
 
   clear(): void {
@@ -88,7 +104,8 @@ export class FaultController {
   }
 
   setQuota(enabled: boolean, limit = 5): void {
-    if (!Number.isInteger(limit) || limit < 0) throw new TypeError('quota limit must be a non-negative integer')
+    if (!Number.isInteger(limit) || limit < 0)
+      throw new TypeError('quota limit must be a non-negative integer')
     this.#quota = { enabled, limit }
   }
 
@@ -106,7 +123,9 @@ export class FaultController {
    * `status` (or undefined for latency-only rules, and when nothing matches).
    */
   async apply(api: 'bapi' | 'fapi', routeName: string): Promise<LocalResponse | undefined> {
-    const index = this.#rules.findIndex((r) => r.route === routeName || (r.route === '*' && api === 'bapi'))
+    const index = this.#rules.findIndex(
+      (r) => r.route === routeName || (r.route === '*' && api === 'bapi'),
+    )
     if (index < 0) return undefined
     const rule = this.#rules[index]!
     rule.remaining -= 1

@@ -13,7 +13,14 @@ import { ClerkState } from './state.js'
 export type * from './model.js'
 export { ClerkState, newId, passwordDigest, verifyPassword } from './state.js'
 export { FaultController, faultRuleProblem, type FaultRule, type QuotaSettings } from './faults.js'
-export { seedState, SEEDED_PASSWORDS, IMPERSONATE_PERMISSION, SUPPORT_ORG_SLUG, type SeedOptions, type SeedResult } from './seed.js'
+export {
+  seedState,
+  SEEDED_PASSWORDS,
+  IMPERSONATE_PERMISSION,
+  SUPPORT_ORG_SLUG,
+  type SeedOptions,
+  type SeedResult,
+} from './seed.js'
 export { userJson, type UserJson } from './bapi/serialize.js'
 export { createSigningKey, signJwt, type JsonWebKey, type SigningKey } from './jwt.js'
 export * from './testing.js'
@@ -74,7 +81,12 @@ function bearerMatches(header: string | string[] | undefined, secretKey: string)
 /** Starts a seeded local Clerk-compatible server (BAPI at `/v1`, FAPI at `fapiPath`). */
 export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<ClerkLocal> {
   const fapiPath = `/${(options.fapiPath ?? '/fapi').replace(/^\/+|\/+$/g, '')}`
-  if (fapiPath === '/' || fapiPath === '/v1' || fapiPath.startsWith('/v1/') || fapiPath.startsWith('/__local')) {
+  if (
+    fapiPath === '/' ||
+    fapiPath === '/v1' ||
+    fapiPath.startsWith('/v1/') ||
+    fapiPath.startsWith('/__local')
+  ) {
     throw new Error(`fapiPath ${JSON.stringify(options.fapiPath)} would hide the Backend API`)
   }
   const state = new ClerkState(options.now ?? Date.now)
@@ -97,7 +109,8 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
       if (api === 'bapi') {
         if (isPublicControlRoute(routeName)) return undefined
         if (!bearerMatches(req.headers.authorization, secretKey)) return unauthenticated()
-        if (routeName.startsWith('POST /__local') || routeName.startsWith('GET /__local')) return undefined
+        if (routeName.startsWith('POST /__local') || routeName.startsWith('GET /__local'))
+          return undefined
       }
       return faults.apply(api, routeName)
     },

@@ -76,9 +76,16 @@ function installWatch(user: WatchedUser, values: TimestampStore['values']): Time
  * Completes a user with timestamps the index can watch cheaply (for bulk inserts): pass a fresh
  * object literal without the three fields; it gets them as accessors and is returned.
  */
-export function createUser(fields: Omit<LocalUser, WatchedField>, timestamps: Pick<LocalUser, WatchedField>): LocalUser {
+export function createUser(
+  fields: Omit<LocalUser, WatchedField>,
+  timestamps: Pick<LocalUser, WatchedField>,
+): LocalUser {
   const user = fields as WatchedUser
-  installWatch(user, { updatedAt: timestamps.updatedAt, lastSignInAt: timestamps.lastSignInAt, lastActiveAt: timestamps.lastActiveAt })
+  installWatch(user, {
+    updatedAt: timestamps.updatedAt,
+    lastSignInAt: timestamps.lastSignInAt,
+    lastActiveAt: timestamps.lastActiveAt,
+  })
   return user
 }
 

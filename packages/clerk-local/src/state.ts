@@ -76,7 +76,8 @@ export class ClerkState {
   /** User ids of an organization's members. */
   membersOf(organizationId: string): string[] {
     const out: string[] = []
-    for (const m of this.memberships.values()) if (m.organizationId === organizationId) out.push(m.userId)
+    for (const m of this.memberships.values())
+      if (m.organizationId === organizationId) out.push(m.userId)
     return out
   }
 
@@ -96,7 +97,12 @@ export class ClerkState {
     return []
   }
 
-  newActorToken(userId: string, actor: Actor, expiresInSeconds: number, sessionMaxDurationSeconds: number): ActorToken {
+  newActorToken(
+    userId: string,
+    actor: Actor,
+    expiresInSeconds: number,
+    sessionMaxDurationSeconds: number,
+  ): ActorToken {
     const now = this.now()
     const token: ActorToken = {
       id: newId('act'),

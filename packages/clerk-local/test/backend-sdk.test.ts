@@ -32,11 +32,14 @@ async function apiError(promise: Promise<unknown>) {
   throw new Error('expected a ClerkAPIResponseError')
 }
 
-const account = (role: 'admin' | 'agent' | 'banned' | 'locked') => local.accounts.find((a) => a.role === role)!
+const account = (role: 'admin' | 'agent' | 'banned' | 'locked') =>
+  local.accounts.find((a) => a.role === role)!
 
 describe('users', () => {
   it('getUserList finds a customer by part of an email, with totalCount and resolved User objects', async () => {
-    const target = [...local.state.users.values()].find((u) => u.passwordDigest === null && u.emailAddresses.length === 1)!
+    const target = [...local.state.users.values()].find(
+      (u) => u.passwordDigest === null && u.emailAddresses.length === 1,
+    )!
     const email = target.emailAddresses[0]!.emailAddress
     const fragment = email.slice(0, email.indexOf('@')).slice(-6).toUpperCase()
     const { data, totalCount } = await clerk.users.getUserList({ query: fragment, limit: 50 })
@@ -44,8 +47,16 @@ describe('users', () => {
     expect(totalCount).toBeGreaterThanOrEqual(1)
     expect(totalCount).toBe(
       [...local.state.users.values()].filter((u) =>
-        [u.id, u.externalId, u.username, u.firstName, u.lastName, `${u.firstName} ${u.lastName}`, ...u.emailAddresses.map((e) => e.emailAddress), ...u.phoneNumbers.map((p) => p.phoneNumber)]
-          .some((f) => f?.toLowerCase().includes(fragment.toLowerCase())),
+        [
+          u.id,
+          u.externalId,
+          u.username,
+          u.firstName,
+          u.lastName,
+          `${u.firstName} ${u.lastName}`,
+          ...u.emailAddresses.map((e) => e.emailAddress),
+          ...u.phoneNumbers.map((p) => p.phoneNumber),
+        ].some((f) => f?.toLowerCase().includes(fragment.toLowerCase())),
       ).length,
     )
     const user = data.find((u) => u.id === target.id)!
@@ -78,7 +89,10 @@ describe('users', () => {
     expect(data.find((u) => u.id === account('locked').userId)!.locked).toBe(true)
 
     const support = [...local.state.organizations.values()].find((o) => o.slug === 'support')!
-    const staff = await clerk.users.getUserList({ organizationId: [support.id], orderBy: 'first_name' })
+    const staff = await clerk.users.getUserList({
+      organizationId: [support.id],
+      orderBy: 'first_name',
+    })
     expect(staff.data.map((u) => u.firstName)).toEqual(['Ada', 'Sam'])
     expect(staff.totalCount).toBe(2)
   })
@@ -93,7 +107,9 @@ describe('users', () => {
   })
 
   it('getOrganizationMembershipList shows the admin role with org:admin:impersonate', async () => {
-    const { data } = await clerk.users.getOrganizationMembershipList({ userId: account('admin').userId })
+    const { data } = await clerk.users.getOrganizationMembershipList({
+      userId: account('admin').userId,
+    })
     expect(data).toHaveLength(1)
     expect(data[0]!.role).toBe('org:admin')
     expect(data[0]!.permissions).toEqual(['org:admin:impersonate'])
@@ -135,7 +151,9 @@ describe('actor tokens', () => {
   })
 
   it('an unknown user is a 422', async () => {
-    const error = await apiError(clerk.actorTokens.create({ userId: 'user_nobody', actor: { sub: account('admin').userId } }))
+    const error = await apiError(
+      clerk.actorTokens.create({ userId: 'user_nobody', actor: { sub: account('admin').userId } }),
+    )
     expect(error.status).toBe(422)
   })
 
@@ -155,8 +173,18 @@ describe('actor tokens', () => {
   })
 
   it('faults: 429 with Retry-After, and 503', async () => {
-    local.faults.add({ route: 'POST /v1/actor_tokens', status: 429, retryAfterSeconds: 30, times: 1 })
-    const limited = await apiError(clerk.actorTokens.create({ userId: account('agent').userId, actor: { sub: account('admin').userId } }))
+    local.faults.add({
+      route: 'POST /v1/actor_tokens',
+      status: 429,
+      retryAfterSeconds: 30,
+      times: 1,
+    })
+    const limited = await apiError(
+      clerk.actorTokens.create({
+        userId: account('agent').userId,
+        actor: { sub: account('admin').userId },
+      }),
+    )
     expect(limited.status).toBe(429)
     expect(limited.retryAfter).toBe(30)
 

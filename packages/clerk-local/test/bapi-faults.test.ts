@@ -18,17 +18,28 @@ beforeEach(() => {
   local.faults.setQuota(false)
 })
 
-async function call(method: string, path: string, body?: unknown, key: string | null = local.secretKey) {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = local.secretKey,
+) {
   const headers: Record<string, string> = {}
   if (key) headers.Authorization = `Bearer ${key}`
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   const started = performance.now()
-  const res = await fetch(`${local.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+  const res = await fetch(`${local.url}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  })
   const text = await res.text()
   return {
     status: res.status,
     headers: res.headers,
-    body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & { errors?: Array<{ code: string }> },
+    body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & {
+      errors?: Array<{ code: string }>
+    },
     ms: performance.now() - started,
   }
 }
@@ -38,11 +49,18 @@ const agent = () => local.accounts.find((a) => a.role === 'agent')!
 
 describe('faults', () => {
   it('applies rules given at start-up, `times` times', async () => {
-    const fresh = await startClerkLocal({ users: 0, faults: [{ route: 'GET /v1/jwks', status: 503, times: 1 }] })
+    const fresh = await startClerkLocal({
+      users: 0,
+      faults: [{ route: 'GET /v1/jwks', status: 503, times: 1 }],
+    })
     try {
-      const first = await fetch(`${fresh.url}/v1/jwks`, { headers: { Authorization: `Bearer ${fresh.secretKey}` } })
+      const first = await fetch(`${fresh.url}/v1/jwks`, {
+        headers: { Authorization: `Bearer ${fresh.secretKey}` },
+      })
       expect(first.status).toBe(503)
-      const second = await fetch(`${fresh.url}/v1/jwks`, { headers: { Authorization: `Bearer ${fresh.secretKey}` } })
+      const second = await fetch(`${fresh.url}/v1/jwks`, {
+        headers: { Authorization: `Bearer ${fresh.secretKey}` },
+      })
       expect(second.status).toBe(200)
     } finally {
       await fresh.stop()
@@ -51,7 +69,10 @@ describe('faults', () => {
 
   it('429 with Retry-After on the named route only; other routes untouched', async () => {
     local.faults.add({ route: 'POST /v1/actor_tokens', status: 429, retryAfterSeconds: 7 })
-    const limited = await call('POST', '/v1/actor_tokens', { user_id: agent().userId, actor: { sub: admin().userId } })
+    const limited = await call('POST', '/v1/actor_tokens', {
+      user_id: agent().userId,
+      actor: { sub: admin().userId },
+    })
     expect(limited.status).toBe(429)
     expect(limited.headers.get('retry-after')).toBe('7')
     expect(limited.body.errors?.[0]?.code).toBe('too_many_requests')
@@ -90,16 +111,27 @@ describe('faults', () => {
 
 describe('control API', () => {
   it('requires the secret key', async () => {
-    expect((await call('POST', '/__local/faults', { route: '*', status: 503 }, null)).status).toBe(401)
-    expect((await call('POST', '/__local/quota', { enabled: true }, 'sk_test_nope')).status).toBe(401)
+    expect((await call('POST', '/__local/faults', { route: '*', status: 503 }, null)).status).toBe(
+      401,
+    )
+    expect((await call('POST', '/__local/quota', { enabled: true }, 'sk_test_nope')).status).toBe(
+      401,
+    )
     expect((await call('POST', '/__local/actor_tokens/expire', undefined, null)).status).toBe(401)
     expect(local.faults.rules()).toEqual([])
   })
 
   it('POST /__local/faults adds a rule, {clear:true} removes all, bad rules are 422', async () => {
-    const added = await call('POST', '/__local/faults', { route: 'GET /v1/users/:user_id', status: 503, retryAfterSeconds: 2, times: 2 })
+    const added = await call('POST', '/__local/faults', {
+      route: 'GET /v1/users/:user_id',
+      status: 503,
+      retryAfterSeconds: 2,
+      times: 2,
+    })
     expect(added.status).toBe(200)
-    expect(added.body.rules).toEqual([{ route: 'GET /v1/users/:user_id', status: 503, retryAfterSeconds: 2, times: 2 }])
+    expect(added.body.rules).toEqual([
+      { route: 'GET /v1/users/:user_id', status: 503, retryAfterSeconds: 2, times: 2 },
+    ])
     const hit = await call('GET', `/v1/users/${admin().userId}`)
     expect(hit.status).toBe(503)
     expect(hit.headers.get('retry-after')).toBe('2')
@@ -116,7 +148,8 @@ describe('control API', () => {
   it('POST /__local/quota switches the free-plan quota (402 after `limit` tokens this month)', async () => {
     const on = await call('POST', '/__local/quota', { enabled: true, limit: 1 })
     expect(on.body.quota).toEqual({ enabled: true, limit: 1 })
-    const make = () => call('POST', '/v1/actor_tokens', { user_id: agent().userId, actor: { sub: admin().userId } })
+    const make = () =>
+      call('POST', '/v1/actor_tokens', { user_id: agent().userId, actor: { sub: admin().userId } })
     // Tokens created earlier this month (by other tests) count: at most `limit` in total.
     clock = Date.UTC(2026, 4, 2)
     expect((await make()).status).toBe(200)
@@ -129,7 +162,10 @@ describe('control API', () => {
   })
 
   it('POST /__local/actor_tokens/expire expires every pending ticket', async () => {
-    const created = await call('POST', '/v1/actor_tokens', { user_id: agent().userId, actor: { sub: admin().userId } })
+    const created = await call('POST', '/v1/actor_tokens', {
+      user_id: agent().userId,
+      actor: { sub: admin().userId },
+    })
     const id = created.body.id as string
     const token = local.state.actorTokens.get(id)!
     expect(token.expiresAt).toBeGreaterThan(clock)

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import type { LocalUser } from '../src/model.js'
-import { compareForOrder, ORDER_KEYS, orderValue, type OrderBy, type UserSelection } from '../src/search.js'
+import {
+  compareForOrder,
+  ORDER_KEYS,
+  orderValue,
+  type OrderBy,
+  type UserSelection,
+} from '../src/search.js'
 import { createRandom, seedState } from '../src/seed.js'
 import { ClerkState } from '../src/state.js'
 
@@ -26,7 +32,13 @@ function bruteMatches(user: LocalUser, query: string): boolean {
   return fields.some((f) => f !== null && f.toLowerCase().includes(q))
 }
 
-function bruteSearch(state: ClerkState, query: string, orderBy: OrderBy, offset: number, limit: number) {
+function bruteSearch(
+  state: ClerkState,
+  query: string,
+  orderBy: OrderBy,
+  offset: number,
+  limit: number,
+) {
   const slot = (u: LocalUser) => state.userIndex.slotById.get(u.id)!
   const matched = [...state.users.values()].filter((u) => bruteMatches(u, query))
   matched.sort((a, b) =>
@@ -47,7 +59,9 @@ function randomQuery(rand: () => number, users: LocalUser[]): string {
   if (kind === 0) {
     // Random letters: mostly no match, sometimes a few.
     const letters = 'abcdefghijklmnopqrstuvwxyz0123456789.@+_-é'
-    return Array.from({ length: 1 + Math.floor(rand() * 5) }, () => pick(letters.split(''))).join('')
+    return Array.from({ length: 1 + Math.floor(rand() * 5) }, () => pick(letters.split(''))).join(
+      '',
+    )
   }
   const u = pick(users)
   const sources = [
@@ -78,7 +92,10 @@ describe('user search index', () => {
     let nonEmpty = 0
     for (let i = 0; i < 1500; i++) {
       const query = randomQuery(rand, users)
-      const orderBy: OrderBy = { key: ORDER_KEYS[Math.floor(rand() * ORDER_KEYS.length)]!, desc: rand() < 0.5 }
+      const orderBy: OrderBy = {
+        key: ORDER_KEYS[Math.floor(rand() * ORDER_KEYS.length)]!,
+        desc: rand() < 0.5,
+      }
       const offset = rand() < 0.7 ? 0 : Math.floor(rand() * 40)
       const limit = 1 + Math.floor(rand() * 60)
       const expected = bruteSearch(state, query, orderBy, offset, limit)
@@ -101,7 +118,8 @@ describe('user search index', () => {
     seedState(extra, { users: 500, seed: 12 })
     // Move 40 users of another seed into this directory, after `prepare()` ran.
     const added = [...extra.users.values()].slice(10, 50)
-    for (const u of added) state.addUser({ ...u, emailAddresses: u.emailAddresses.map((e) => ({ ...e })) })
+    for (const u of added)
+      state.addUser({ ...u, emailAddresses: u.emailAddresses.map((e) => ({ ...e })) })
 
     const changed = users[123]!
     const oldEmail = changed.emailAddresses[0]!.emailAddress
@@ -110,18 +128,36 @@ describe('user search index', () => {
     state.userChanged(changed)
 
     for (const q of ['zqx-example', 'renamed.pers', 'XAVIERINE', 'avie']) {
-      expect(state.userIndex.search(selection(q), { key: 'created_at', desc: true }, 0, 10).page.map((u) => u.id)).toContain(changed.id)
+      expect(
+        state.userIndex
+          .search(selection(q), { key: 'created_at', desc: true }, 0, 10)
+          .page.map((u) => u.id),
+      ).toContain(changed.id)
     }
-    expect(state.userIndex.count(selection(oldEmail))).toBe(bruteSearch(state, oldEmail, { key: 'created_at', desc: true }, 0, 1).total)
-    expect(state.userIndex.search(selection(oldEmail), { key: 'created_at', desc: true }, 0, 500).page.map((u) => u.id)).not.toContain(changed.id)
+    expect(state.userIndex.count(selection(oldEmail))).toBe(
+      bruteSearch(state, oldEmail, { key: 'created_at', desc: true }, 0, 1).total,
+    )
+    expect(
+      state.userIndex
+        .search(selection(oldEmail), { key: 'created_at', desc: true }, 0, 500)
+        .page.map((u) => u.id),
+    ).not.toContain(changed.id)
 
     const all = [...state.users.values()]
     for (let i = 0; i < 400; i++) {
       const query = randomQuery(rand, all)
       const expected = bruteSearch(state, query, { key: 'last_name', desc: false }, 0, 20)
-      const actual = state.userIndex.search(selection(query), { key: 'last_name', desc: false }, 0, 20)
+      const actual = state.userIndex.search(
+        selection(query),
+        { key: 'last_name', desc: false },
+        0,
+        20,
+      )
       expect(actual.totalCount, query).toBe(expected.total)
-      expect(actual.page.map((u) => u.id), query).toEqual(expected.ids)
+      expect(
+        actual.page.map((u) => u.id),
+        query,
+      ).toEqual(expected.ids)
     }
   })
 
@@ -150,7 +186,10 @@ describe('user search index', () => {
         for (const desc of [false, true]) {
           const expected = bruteSearch(state, '', { key, desc }, 0, all.length)
           const actual = state.userIndex.search(selection(''), { key, desc }, 0, all.length)
-          expect(actual.page.map((u) => u.id), `${changes} changes, ${desc ? '-' : '+'}${key}`).toEqual(expected.ids)
+          expect(
+            actual.page.map((u) => u.id),
+            `${changes} changes, ${desc ? '-' : '+'}${key}`,
+          ).toEqual(expected.ids)
         }
       }
     }
@@ -167,7 +206,12 @@ describe('user search index', () => {
       10,
     )
     expect(hit.page.map((u) => u.id)).toEqual([someone.id])
-    const miss = state.userIndex.search({ includeSets: [[slot]], predicates: [], query: 'zzzzqqqq' }, { key: 'created_at', desc: true }, 0, 10)
+    const miss = state.userIndex.search(
+      { includeSets: [[slot]], predicates: [], query: 'zzzzqqqq' },
+      { key: 'created_at', desc: true },
+      0,
+      10,
+    )
     expect(miss.totalCount).toBe(0)
   })
 })

@@ -23,7 +23,11 @@ interface Reply {
   headers: Headers
 }
 
-async function call(method: string, path: string, options: { body?: unknown; key?: string | null; raw?: string } = {}): Promise<Reply> {
+async function call(
+  method: string,
+  path: string,
+  options: { body?: unknown; key?: string | null; raw?: string } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {}
   const key = options.key === undefined ? local.secretKey : options.key
   if (key !== null) headers.Authorization = `Bearer ${key}`
@@ -31,13 +35,26 @@ async function call(method: string, path: string, options: { body?: unknown; key
   if (options.raw !== undefined) body = options.raw
   else if (options.body !== undefined) body = JSON.stringify(options.body)
   if (body !== undefined) headers['Content-Type'] = 'application/json'
-  const res = await fetch(`${local.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) })
+  const res = await fetch(`${local.url}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  })
   const text = await res.text()
-  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, headers: res.headers }
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as unknown) : undefined,
+    headers: res.headers,
+  }
 }
 
 /** Calls a documented route and checks the answer against the spec. */
-async function bapi(method: string, path: string, template: string, options: Parameters<typeof call>[2] = {}): Promise<Reply> {
+async function bapi(
+  method: string,
+  path: string,
+  template: string,
+  options: Parameters<typeof call>[2] = {},
+): Promise<Reply> {
   const reply = await call(method, path, options)
   expect(reply.headers.get('content-type')).toBe('application/json')
   assertBapi(method, template, reply.status, reply.body)
@@ -45,7 +62,12 @@ async function bapi(method: string, path: string, template: string, options: Par
 }
 
 const users = (reply: Reply) => reply.body as Array<{ id: string; [k: string]: unknown }>
-const errorOf = (reply: Reply) => (reply.body as { errors: Array<{ code: string; long_message: string; meta?: { param_name?: string } }> }).errors[0]!
+const errorOf = (reply: Reply) =>
+  (
+    reply.body as {
+      errors: Array<{ code: string; long_message: string; meta?: { param_name?: string } }>
+    }
+  ).errors[0]!
 const allUsers = (): LocalUser[] => [...local.state.users.values()]
 const slotOf = (u: LocalUser) => local.state.userIndex.slotById.get(u.id)!
 const customer = (i = 0) => allUsers().filter((u) => u.passwordDigest === null)[i]!
@@ -57,7 +79,9 @@ describe('authentication', () => {
       expect(reply.status).toBe(401)
       expect(errorOf(reply).code).toBe('authentication_invalid')
     }
-    const basic = await fetch(`${local.url}/v1/users`, { headers: { Authorization: `Basic ${local.secretKey}` } })
+    const basic = await fetch(`${local.url}/v1/users`, {
+      headers: { Authorization: `Basic ${local.secretKey}` },
+    })
     expect(basic.status).toBe(401)
   })
 })
@@ -69,7 +93,13 @@ describe('GET /v1/users', () => {
     const list = users(reply)
     expect(list).toHaveLength(10)
     const expected = allUsers()
-      .sort((a, b) => compareForOrder({ value: a.createdAt, slot: slotOf(a) }, { value: b.createdAt, slot: slotOf(b) }, true))
+      .sort((a, b) =>
+        compareForOrder(
+          { value: a.createdAt, slot: slotOf(a) },
+          { value: b.createdAt, slot: slotOf(b) },
+          true,
+        ),
+      )
       .slice(0, 10)
       .map((u) => u.id)
     expect(list.map((u) => u.id)).toEqual(expected)
@@ -84,21 +114,33 @@ describe('GET /v1/users', () => {
         expect(e.linked_to).toEqual([])
         expect(e.verification).toMatchObject({ status: 'verified' })
       }
-      for (const p of u.phone_numbers as Array<Record<string, unknown>>) expect(p.linked_to).toEqual([])
+      for (const p of u.phone_numbers as Array<Record<string, unknown>>)
+        expect(p.linked_to).toEqual([])
     }
   })
 
   it('orders by every documented key, both directions, nulls last', async () => {
     for (const key of ORDER_KEYS) {
       for (const desc of [false, true]) {
-        const reply = await bapi('GET', `/v1/users?order_by=${desc ? '-' : '%2B'}${key}&limit=25&offset=5`, '/users')
+        const reply = await bapi(
+          'GET',
+          `/v1/users?order_by=${desc ? '-' : '%2B'}${key}&limit=25&offset=5`,
+          '/users',
+        )
         const expected = allUsers()
           .sort((a, b) =>
-            compareForOrder({ value: orderValue(a, key), slot: slotOf(a) }, { value: orderValue(b, key), slot: slotOf(b) }, desc),
+            compareForOrder(
+              { value: orderValue(a, key), slot: slotOf(a) },
+              { value: orderValue(b, key), slot: slotOf(b) },
+              desc,
+            ),
           )
           .slice(5, 30)
           .map((u) => u.id)
-        expect(users(reply).map((u) => u.id), `${desc ? '-' : '+'}${key}`).toEqual(expected)
+        expect(
+          users(reply).map((u) => u.id),
+          `${desc ? '-' : '+'}${key}`,
+        ).toEqual(expected)
       }
     }
   })
@@ -106,7 +148,9 @@ describe('GET /v1/users', () => {
   it('pages are disjoint and cover the directory', async () => {
     const seen = new Set<string>()
     for (let offset = 0; offset < local.state.users.size; offset += 150) {
-      const page = users(await bapi('GET', `/v1/users?limit=150&offset=${offset}&order_by=last_name`, '/users'))
+      const page = users(
+        await bapi('GET', `/v1/users?limit=150&offset=${offset}&order_by=last_name`, '/users'),
+      )
       for (const u of page) {
         expect(seen.has(u.id)).toBe(false)
         seen.add(u.id)
@@ -116,7 +160,9 @@ describe('GET /v1/users', () => {
   })
 
   it('query: case-insensitive partial match on email, phone, username, names, user id and external id', async () => {
-    const target = allUsers().find((u) => u.username && u.externalId && u.phoneNumbers.length > 0 && u.passwordDigest === null)!
+    const target = allUsers().find(
+      (u) => u.username && u.externalId && u.phoneNumbers.length > 0 && u.passwordDigest === null,
+    )!
     const email = target.emailAddresses[0]!.emailAddress
     const probes = [
       email.slice(1, 8).toUpperCase(),
@@ -127,9 +173,18 @@ describe('GET /v1/users', () => {
       target.externalId!,
     ]
     for (const q of probes) {
-      const found = users(await bapi('GET', `/v1/users?query=${encodeURIComponent(q)}&limit=500`, '/users'))
-      expect(found.map((u) => u.id), q).toContain(target.id)
-      const count = await bapi('GET', `/v1/users/count?query=${encodeURIComponent(q)}`, '/users/count')
+      const found = users(
+        await bapi('GET', `/v1/users?query=${encodeURIComponent(q)}&limit=500`, '/users'),
+      )
+      expect(
+        found.map((u) => u.id),
+        q,
+      ).toContain(target.id)
+      const count = await bapi(
+        'GET',
+        `/v1/users/count?query=${encodeURIComponent(q)}`,
+        '/users/count',
+      )
       expect((count.body as { total_count: number }).total_count).toBe(found.length)
     }
     const none = await bapi('GET', '/v1/users?query=zzqqxxnothing', '/users')
@@ -139,25 +194,45 @@ describe('GET /v1/users', () => {
   it('filters: email_address, phone_number, username, external_id, user_id (repeatable, +/-), organization_id', async () => {
     const [a, b, c] = [customer(1), customer(2), customer(3)]
     const byEmail = users(
-      await bapi('GET', `/v1/users?email_address=${encodeURIComponent(a.emailAddresses[0]!.emailAddress.toUpperCase())}&email_address=${encodeURIComponent(b.emailAddresses[0]!.emailAddress)}`, '/users'),
+      await bapi(
+        'GET',
+        `/v1/users?email_address=${encodeURIComponent(a.emailAddresses[0]!.emailAddress.toUpperCase())}&email_address=${encodeURIComponent(b.emailAddresses[0]!.emailAddress)}`,
+        '/users',
+      ),
     )
     expect(new Set(byEmail.map((u) => u.id))).toEqual(new Set([a.id, b.id]))
 
-    const byId = users(await bapi('GET', `/v1/users?user_id=${a.id}&user_id=${c.id}&user_id=user_missing`, '/users'))
+    const byId = users(
+      await bapi('GET', `/v1/users?user_id=${a.id}&user_id=${c.id}&user_id=user_missing`, '/users'),
+    )
     expect(new Set(byId.map((u) => u.id))).toEqual(new Set([a.id, c.id]))
 
     const excluded = await bapi('GET', `/v1/users/count?user_id=-${a.id}`, '/users/count')
     expect((excluded.body as { total_count: number }).total_count).toBe(local.state.users.size - 1)
 
     const withPhone = allUsers().find((u) => u.phoneNumbers.length > 0)!
-    const byPhone = users(await bapi('GET', `/v1/users?phone_number=${encodeURIComponent(withPhone.phoneNumbers[0]!.phoneNumber)}`, '/users'))
+    const byPhone = users(
+      await bapi(
+        'GET',
+        `/v1/users?phone_number=${encodeURIComponent(withPhone.phoneNumbers[0]!.phoneNumber)}`,
+        '/users',
+      ),
+    )
     expect(byPhone.map((u) => u.id)).toEqual([withPhone.id])
 
     const withUsername = allUsers().find((u) => u.username)!
-    expect(users(await bapi('GET', `/v1/users?username=${withUsername.username!}`, '/users')).map((u) => u.id)).toEqual([withUsername.id])
+    expect(
+      users(await bapi('GET', `/v1/users?username=${withUsername.username!}`, '/users')).map(
+        (u) => u.id,
+      ),
+    ).toEqual([withUsername.id])
 
     const withExternal = allUsers().find((u) => u.externalId)!
-    expect(users(await bapi('GET', `/v1/users?external_id=${withExternal.externalId!}`, '/users')).map((u) => u.id)).toEqual([withExternal.id])
+    expect(
+      users(await bapi('GET', `/v1/users?external_id=${withExternal.externalId!}`, '/users')).map(
+        (u) => u.id,
+      ),
+    ).toEqual([withExternal.id])
 
     const support = [...local.state.organizations.values()].find((o) => o.slug === 'support')!
     const staff = users(await bapi('GET', `/v1/users?organization_id=${support.id}`, '/users'))
@@ -166,15 +241,21 @@ describe('GET /v1/users', () => {
     expect(new Set(staff.map((u) => u.id))).toEqual(new Set([admin.userId, agent.userId]))
 
     // Different filters combine with AND.
-    const both = users(await bapi('GET', `/v1/users?organization_id=${support.id}&query=ada`, '/users'))
+    const both = users(
+      await bapi('GET', `/v1/users?organization_id=${support.id}&query=ada`, '/users'),
+    )
     expect(both.map((u) => u.id)).toEqual([admin.userId])
     const banned = users(await bapi('GET', '/v1/users?banned=true', '/users'))
-    expect(banned.map((u) => u.id)).toEqual([local.accounts.find((x) => x.role === 'banned')!.userId])
+    expect(banned.map((u) => u.id)).toEqual([
+      local.accounts.find((x) => x.role === 'banned')!.userId,
+    ])
   })
 
   it('starting_after continues the created_at order', async () => {
     const first = users(await bapi('GET', '/v1/users?limit=5', '/users'))
-    const next = users(await bapi('GET', `/v1/users?limit=5&starting_after=${first[4]!.id}`, '/users'))
+    const next = users(
+      await bapi('GET', `/v1/users?limit=5&starting_after=${first[4]!.id}`, '/users'),
+    )
     const both = users(await bapi('GET', '/v1/users?limit=10', '/users'))
     expect([...first, ...next].map((u) => u.id)).toEqual(both.map((u) => u.id))
   })
@@ -199,7 +280,10 @@ describe('GET /v1/users', () => {
     for (const [qs, param] of cases) {
       const reply = await bapi('GET', `/v1/users?${qs}`, '/users')
       expect(reply.status, qs).toBe(422)
-      expect(errorOf(reply)).toMatchObject({ code: 'form_param_value_invalid', meta: { param_name: param } })
+      expect(errorOf(reply)).toMatchObject({
+        code: 'form_param_value_invalid',
+        meta: { param_name: param },
+      })
     }
     const count = await bapi('GET', '/v1/users/count?banned=1', '/users/count')
     expect(count.status).toBe(422)
@@ -233,8 +317,13 @@ describe('GET /v1/users/count', () => {
   it('counts with the same filters, ignoring paging', async () => {
     const reply = await bapi('GET', '/v1/users/count?limit=1', '/users/count')
     expect(reply.body).toEqual({ object: 'total_count', total_count: local.state.users.size })
-    const gmail = allUsers().filter((u) => u.emailAddresses.some((e) => e.emailAddress.includes('gmail'))).length
-    expect((await bapi('GET', '/v1/users/count?query=GMAIL', '/users/count')).body).toEqual({ object: 'total_count', total_count: gmail })
+    const gmail = allUsers().filter((u) =>
+      u.emailAddresses.some((e) => e.emailAddress.includes('gmail')),
+    ).length
+    expect((await bapi('GET', '/v1/users/count?query=GMAIL', '/users/count')).body).toEqual({
+      object: 'total_count',
+      total_count: gmail,
+    })
   })
 })
 
@@ -242,7 +331,12 @@ describe('GET /v1/users/{user_id}', () => {
   it('returns the user, or 404 resource_not_found', async () => {
     const admin = local.accounts.find((a) => a.role === 'admin')!
     const reply = await bapi('GET', `/v1/users/${admin.userId}`, '/users/{user_id}')
-    expect(reply.body).toMatchObject({ object: 'user', id: admin.userId, first_name: 'Ada', password_enabled: true })
+    expect(reply.body).toMatchObject({
+      object: 'user',
+      id: admin.userId,
+      first_name: 'Ada',
+      password_enabled: true,
+    })
     const missing = await bapi('GET', '/v1/users/user_nope', '/users/{user_id}')
     expect(missing.status).toBe(404)
     expect(errorOf(missing).code).toBe('resource_not_found')
@@ -260,7 +354,11 @@ describe('GET /v1/users/{user_id}', () => {
 describe('GET /v1/users/{user_id}/organization_memberships', () => {
   it('lists memberships with organization, role, permissions and public user data', async () => {
     const admin = local.accounts.find((a) => a.role === 'admin')!
-    const reply = await bapi('GET', `/v1/users/${admin.userId}/organization_memberships`, '/users/{user_id}/organization_memberships')
+    const reply = await bapi(
+      'GET',
+      `/v1/users/${admin.userId}/organization_memberships`,
+      '/users/{user_id}/organization_memberships',
+    )
     const body = reply.body as { data: Array<Record<string, unknown>>; total_count: number }
     expect(body.total_count).toBe(1)
     expect(body.data[0]).toMatchObject({
@@ -271,9 +369,20 @@ describe('GET /v1/users/{user_id}/organization_memberships', () => {
       public_user_data: { user_id: admin.userId, identifier: 'ada@support.actas.test' },
     })
     const agent = local.accounts.find((a) => a.role === 'agent')!
-    const agentReply = await bapi('GET', `/v1/users/${agent.userId}/organization_memberships`, '/users/{user_id}/organization_memberships')
-    expect((agentReply.body as typeof body).data[0]).toMatchObject({ role: 'org:member', permissions: [] })
-    const nobody = await bapi('GET', `/v1/users/${customer(0).id}/organization_memberships?limit=5`, '/users/{user_id}/organization_memberships')
+    const agentReply = await bapi(
+      'GET',
+      `/v1/users/${agent.userId}/organization_memberships`,
+      '/users/{user_id}/organization_memberships',
+    )
+    expect((agentReply.body as typeof body).data[0]).toMatchObject({
+      role: 'org:member',
+      permissions: [],
+    })
+    const nobody = await bapi(
+      'GET',
+      `/v1/users/${customer(0).id}/organization_memberships?limit=5`,
+      '/users/{user_id}/organization_memberships',
+    )
     expect(nobody.body).toEqual({ data: [], total_count: 0 })
   })
 })
@@ -283,27 +392,58 @@ describe('actor tokens', () => {
 
   it('creates a pending token with a ticket and URL (defaults 3600 s / 1800 s) and revokes it once', async () => {
     const target = customer(5)
-    const reply = await bapi('POST', '/v1/actor_tokens', '/actor_tokens', { body: { user_id: target.id, actor: { sub: admin().userId } } })
+    const reply = await bapi('POST', '/v1/actor_tokens', '/actor_tokens', {
+      body: { user_id: target.id, actor: { sub: admin().userId } },
+    })
     expect(reply.status).toBe(200)
-    const token = reply.body as { id: string; status: string; token: string; url: string; user_id: string; actor: unknown }
-    expect(token).toMatchObject({ object: 'actor_token', status: 'pending', user_id: target.id, actor: { sub: admin().userId } })
+    const token = reply.body as {
+      id: string
+      status: string
+      token: string
+      url: string
+      user_id: string
+      actor: unknown
+    }
+    expect(token).toMatchObject({
+      object: 'actor_token',
+      status: 'pending',
+      user_id: target.id,
+      actor: { sub: admin().userId },
+    })
     expect(token.url).toBe(`${local.frontendApiUrl}/v1/tickets/accept?ticket=${token.token}`)
     const stored = local.state.actorTokens.get(token.id)!
     expect(stored.expiresAt - stored.createdAt).toBe(3600_000)
     expect(stored.sessionMaxDurationSeconds).toBe(1800)
 
-    const revoked = await bapi('POST', `/v1/actor_tokens/${token.id}/revoke`, '/actor_tokens/{actor_token_id}/revoke')
+    const revoked = await bapi(
+      'POST',
+      `/v1/actor_tokens/${token.id}/revoke`,
+      '/actor_tokens/{actor_token_id}/revoke',
+    )
     expect(revoked.body).toMatchObject({ id: token.id, status: 'revoked' })
     expect(revoked.body).not.toHaveProperty('token')
-    const again = await bapi('POST', `/v1/actor_tokens/${token.id}/revoke`, '/actor_tokens/{actor_token_id}/revoke')
+    const again = await bapi(
+      'POST',
+      `/v1/actor_tokens/${token.id}/revoke`,
+      '/actor_tokens/{actor_token_id}/revoke',
+    )
     expect(again.status).toBe(400)
-    const unknown = await bapi('POST', '/v1/actor_tokens/act_nope/revoke', '/actor_tokens/{actor_token_id}/revoke')
+    const unknown = await bapi(
+      'POST',
+      '/v1/actor_tokens/act_nope/revoke',
+      '/actor_tokens/{actor_token_id}/revoke',
+    )
     expect(unknown.status).toBe(404)
   })
 
   it('honours expires_in_seconds and session_max_duration_in_seconds', async () => {
     const reply = await bapi('POST', '/v1/actor_tokens', '/actor_tokens', {
-      body: { user_id: customer(6).id, actor: { sub: admin().userId, reason: 'ticket #42' }, expires_in_seconds: 600, session_max_duration_in_seconds: 900 },
+      body: {
+        user_id: customer(6).id,
+        actor: { sub: admin().userId, reason: 'ticket #42' },
+        expires_in_seconds: 600,
+        session_max_duration_in_seconds: 900,
+      },
     })
     const stored = local.state.actorTokens.get((reply.body as { id: string }).id)!
     expect(stored.expiresAt - stored.createdAt).toBe(600_000)
@@ -318,11 +458,31 @@ describe('actor tokens', () => {
       [{ user_id: customer(1).id, actor: {} }, 'form_param_missing', 'actor.sub'],
       [{ user_id: customer(1).id, actor: 'user_1' }, 'form_param_value_invalid', 'actor'],
       [{ user_id: 42, actor: { sub: 'user_1' } }, 'form_param_value_invalid', 'user_id'],
-      [{ user_id: 'user_unknown', actor: { sub: 'user_1' } }, 'form_param_value_invalid', 'user_id'],
-      [{ user_id: customer(1).id, actor: { sub: 'user_1' }, expires_in_seconds: 0 }, 'form_param_value_invalid', 'expires_in_seconds'],
-      [{ user_id: customer(1).id, actor: { sub: 'user_1' }, expires_in_seconds: '60' }, 'form_param_value_invalid', 'expires_in_seconds'],
-      [{ user_id: customer(1).id, actor: { sub: 'user_1' }, session_max_duration_in_seconds: 1.5 }, 'form_param_value_invalid', 'session_max_duration_in_seconds'],
-      [{ user_id: customer(1).id, actor: { sub: 'user_1' }, ticket: 'x' }, 'form_param_unknown', 'ticket'],
+      [
+        { user_id: 'user_unknown', actor: { sub: 'user_1' } },
+        'form_param_value_invalid',
+        'user_id',
+      ],
+      [
+        { user_id: customer(1).id, actor: { sub: 'user_1' }, expires_in_seconds: 0 },
+        'form_param_value_invalid',
+        'expires_in_seconds',
+      ],
+      [
+        { user_id: customer(1).id, actor: { sub: 'user_1' }, expires_in_seconds: '60' },
+        'form_param_value_invalid',
+        'expires_in_seconds',
+      ],
+      [
+        { user_id: customer(1).id, actor: { sub: 'user_1' }, session_max_duration_in_seconds: 1.5 },
+        'form_param_value_invalid',
+        'session_max_duration_in_seconds',
+      ],
+      [
+        { user_id: customer(1).id, actor: { sub: 'user_1' }, ticket: 'x' },
+        'form_param_unknown',
+        'ticket',
+      ],
     ]
     for (const [body, code, param] of cases) {
       const reply = await bapi('POST', '/v1/actor_tokens', '/actor_tokens', { body })
@@ -341,7 +501,10 @@ describe('actor tokens', () => {
       const create = async () => {
         const res = await fetch(`${fresh.url}/v1/actor_tokens`, {
           method: 'POST',
-          headers: { Authorization: `Bearer ${fresh.secretKey}`, 'Content-Type': 'application/json' },
+          headers: {
+            Authorization: `Bearer ${fresh.secretKey}`,
+            'Content-Type': 'application/json',
+          },
           body: JSON.stringify({ user_id: target, actor: { sub: adminId } }),
         })
         const body = (await res.json()) as unknown
@@ -351,7 +514,9 @@ describe('actor tokens', () => {
       for (let i = 0; i < 5; i++) expect((await create()).status).toBe(200)
       const refused = await create()
       expect(refused.status).toBe(402)
-      expect((refused.body as { errors: Array<{ code: string }> }).errors[0]!.code).toBe('quota_exceeded')
+      expect((refused.body as { errors: Array<{ code: string }> }).errors[0]!.code).toBe(
+        'quota_exceeded',
+      )
       const saved = clock
       clock = Date.UTC(2026, 11, 1, 0, 0, 1)
       try {
@@ -371,6 +536,9 @@ describe('GET /v1/jwks', () => {
   it('serves the RSA signing key', async () => {
     const reply = await bapi('GET', '/v1/jwks', '/jwks')
     expect(reply.body).toEqual(local.jwks)
-    expect((reply.body as { keys: Array<{ kty: string; alg: string }> }).keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256' })
+    expect((reply.body as { keys: Array<{ kty: string; alg: string }> }).keys[0]).toMatchObject({
+      kty: 'RSA',
+      alg: 'RS256',
+    })
   })
 })

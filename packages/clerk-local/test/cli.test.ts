@@ -10,11 +10,15 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url))
 const children: ChildProcess[] = []
 
 function run(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@actas/source', 'src/cli.ts', ...args], {
-    cwd: packageDir,
-    env: { ...process.env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@actas/source', 'src/cli.ts', ...args],
+    {
+      cwd: packageDir,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   children.push(child)
   const lines: string[] = []
   let stderr = ''
@@ -26,7 +30,9 @@ function run(args: string[]) {
       lines.push(line)
       if (line.startsWith('{')) resolve(line)
     })
-    void exited.then((code) => reject(new Error(`exited with ${code} before printing the JSON line: ${stderr}`)))
+    void exited.then((code) =>
+      reject(new Error(`exited with ${code} before printing the JSON line: ${stderr}`)),
+    )
   })
   jsonLine.catch(() => undefined) // awaited only by tests that expect a start-up
   return { child, lines, jsonLine, exited, stderr: () => stderr }
@@ -79,7 +85,13 @@ describe('clerk-local CLI', () => {
   })
 
   it('exits with 2 and a clear message on bad flags', async () => {
-    for (const args of [['--bogus'], ['--port', 'abc'], ['--users', '-5'], ['--fault', 'POST /v1/actor_tokens=418'], ['--latency', 'GET /v1/users']]) {
+    for (const args of [
+      ['--bogus'],
+      ['--port', 'abc'],
+      ['--users', '-5'],
+      ['--fault', 'POST /v1/actor_tokens=418'],
+      ['--latency', 'GET /v1/users'],
+    ]) {
       const cli = run(args)
       expect(await cli.exited, args.join(' ')).toBe(2)
       expect(cli.stderr()).toMatch(/^clerk-local: /)

@@ -10,18 +10,29 @@ import { validateBapi, validateFapi } from './openapi.js'
 const state = new ClerkState(() => Date.UTC(2026, 0, 10))
 seedState(state, { users: 5 })
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- deliberately mangled below
-const sample = () => JSON.parse(JSON.stringify(userJson(state, [...state.users.values()][4]!))) as Record<string, any>
+const sample = () =>
+  JSON.parse(JSON.stringify(userJson(state, [...state.users.values()][4]!))) as Record<string, any>
 
 describe('validateBapi', () => {
   it('accepts a serialized user, alone and in the list response', () => {
-    expect(validateBapi('GET', '/users/{user_id}', 200, sample())).toMatchObject({ ok: true, template: '/users/{user_id}' })
+    expect(validateBapi('GET', '/users/{user_id}', 200, sample())).toMatchObject({
+      ok: true,
+      template: '/users/{user_id}',
+    })
     expect(validateBapi('GET', '/v1/users', 200, [sample(), sample()]).ok).toBe(true)
   })
 
   it('maps router patterns and concrete paths to the spec’s templates', () => {
-    expect(validateBapi('GET', '/v1/users/:user_id', 200, sample()).template).toBe('/users/{user_id}')
-    expect(validateBapi('GET', '/v1/users/user_123', 200, sample()).template).toBe('/users/{user_id}')
-    expect(validateBapi('GET', '/v1/users/count', 200, { object: 'total_count', total_count: 1 }).template).toBe('/users/count')
+    expect(validateBapi('GET', '/v1/users/:user_id', 200, sample()).template).toBe(
+      '/users/{user_id}',
+    )
+    expect(validateBapi('GET', '/v1/users/user_123', 200, sample()).template).toBe(
+      '/users/{user_id}',
+    )
+    expect(
+      validateBapi('GET', '/v1/users/count', 200, { object: 'total_count', total_count: 1 })
+        .template,
+    ).toBe('/users/count')
   })
 
   it('rejects a missing required field, a wrong type, an extra field and a bad nested email', () => {
@@ -55,7 +66,16 @@ describe('validateBapi', () => {
   })
 
   it('checks error bodies and refuses undocumented statuses', () => {
-    const error = { errors: [{ code: 'resource_not_found', message: 'not found', long_message: 'User not found', meta: {} }] }
+    const error = {
+      errors: [
+        {
+          code: 'resource_not_found',
+          message: 'not found',
+          long_message: 'User not found',
+          meta: {},
+        },
+      ],
+    }
     expect(validateBapi('GET', '/users/{user_id}', 404, error).ok).toBe(true)
     expect(validateBapi('GET', '/users/{user_id}', 404, { errors: [{ code: 'x' }] }).ok).toBe(false)
     expect(() => validateBapi('GET', '/users/{user_id}', 418, error)).toThrow(/documents no 418/)

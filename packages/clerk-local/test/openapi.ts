@@ -30,7 +30,14 @@ function convert(node: Json): Json {
   const out: { [key: string]: Json } = {}
   for (const [k, v] of Object.entries(node)) {
     if (k === '$ref' && typeof v === 'string') out[k] = v
-    else if (k === 'example' || k === 'examples' || k === 'discriminator' || k === 'xml' || k.startsWith('x-')) continue
+    else if (
+      k === 'example' ||
+      k === 'examples' ||
+      k === 'discriminator' ||
+      k === 'xml' ||
+      k.startsWith('x-')
+    )
+      continue
     else if (k === 'properties' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
       // Property names are data, not keywords: convert each schema but keep every name.
       const props: { [key: string]: Json } = {}
@@ -47,7 +54,10 @@ export type Api = 'bapi' | 'fapi'
 
 interface LoadedSpec {
   api: Api
-  doc: { paths: Record<string, Record<string, Operation>>; components: { responses?: Record<string, ResponseObject> } }
+  doc: {
+    paths: Record<string, Record<string, Operation>>
+    components: { responses?: Record<string, ResponseObject> }
+  }
   ajv: Ajv
   /** Spec path templates split into segments; `{param}` segments match anything. */
   templates: Array<{ template: string; segments: string[] }>
@@ -60,15 +70,21 @@ function load(api: Api): LoadedSpec {
   const cached = specs.get(api)
   if (cached) return cached
   const file = new URL(`${api}-2026-05-12.yml`, SPEC_DIR)
-  const doc = parse(readFileSync(file, 'utf8')) as LoadedSpec['doc'] & { components: { schemas: Record<string, Json> } }
+  const doc = parse(readFileSync(file, 'utf8')) as LoadedSpec['doc'] & {
+    components: { schemas: Record<string, Json> }
+  }
   const schemas: Record<string, Json> = {}
-  for (const [name, schema] of Object.entries(doc.components.schemas)) schemas[name] = convert(schema)
+  for (const [name, schema] of Object.entries(doc.components.schemas))
+    schemas[name] = convert(schema)
   const ajv = new Ajv({ strict: false, allErrors: true })
   addFormats(ajv)
   // OpenAPI's integer formats are not JSON Schema formats; the type check is enough.
   ajv.addFormat('int32', true).addFormat('int64', true)
   ajv.addSchema({ $id: `${api}.json`, components: { schemas } } as object)
-  const templates = Object.keys(doc.paths).map((template) => ({ template, segments: template.split('/').filter(Boolean) }))
+  const templates = Object.keys(doc.paths).map((template) => ({
+    template,
+    segments: template.split('/').filter(Boolean),
+  }))
   const spec: LoadedSpec = { api, doc, ajv, templates, cache: new Map() }
   specs.set(api, spec)
   return spec
@@ -79,7 +95,8 @@ function findTemplate(spec: LoadedSpec, path: string): string {
   const clean = path.split('?')[0]!
   const direct = spec.doc.paths[clean]
   if (direct) return clean
-  const candidates = spec.api === 'bapi' && clean.startsWith('/v1/') ? [clean.slice(3), clean] : [clean]
+  const candidates =
+    spec.api === 'bapi' && clean.startsWith('/v1/') ? [clean.slice(3), clean] : [clean]
   for (const candidate of candidates) {
     if (spec.doc.paths[candidate]) return candidate
     const parts = candidate.split('/').filter(Boolean)
@@ -112,7 +129,8 @@ function responseSchema(spec: LoadedSpec, method: string, template: string, stat
   const op = spec.doc.paths[template]?.[method.toLowerCase()]
   if (!op) throw new Error(`${spec.api} spec has no ${method.toUpperCase()} ${template}`)
   const responses = op.responses ?? {}
-  let response = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default
+  let response =
+    responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default
   if (!response) {
     throw new Error(
       `${spec.api} spec documents no ${status} for ${method.toUpperCase()} ${template} (documented: ${Object.keys(responses).join(', ')})`,
@@ -134,19 +152,29 @@ export interface ValidationResult {
   errors: string[]
 }
 
-function validate(api: Api, method: string, path: string, status: number, body: unknown): ValidationResult {
+function validate(
+  api: Api,
+  method: string,
+  path: string,
+  status: number,
+  body: unknown,
+): ValidationResult {
   const spec = load(api)
   const template = findTemplate(spec, path)
   const key = `${method.toUpperCase()} ${template} ${status}`
   let fn = spec.cache.get(key)
   if (!fn) {
     const schema = convert(responseSchema(spec, method, template, status))
-    const rebased = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', `"${api}.json#/components/`)) as object
+    const rebased = JSON.parse(
+      JSON.stringify(schema).replaceAll('"#/components/', `"${api}.json#/components/`),
+    ) as object
     fn = spec.ajv.compile(rebased)
     spec.cache.set(key, fn)
   }
   if (fn(body)) return { ok: true, template, errors: [] }
-  const errors = (fn.errors ?? []).slice(0, 12).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)
+  const errors = (fn.errors ?? [])
+    .slice(0, 12)
+    .map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)
   return { ok: false, template, errors }
 }
 
@@ -156,23 +184,39 @@ function validate(api: Api, method: string, path: string, status: number, body: 
  * (`/v1/users/user_123`); a `/v1` prefix is optional. Throws when the spec has no such operation
  * or documents no such status.
  */
-export function validateBapi(method: string, path: string, status: number, body: unknown): ValidationResult {
+export function validateBapi(
+  method: string,
+  path: string,
+  status: number,
+  body: unknown,
+): ValidationResult {
   return validate('bapi', method, path, status, body)
 }
 
 /** Same as `validateBapi`, against fapi-2026-05-12.yml (paths as in that spec: `/v1/client/...`). */
-export function validateFapi(method: string, path: string, status: number, body: unknown): ValidationResult {
+export function validateFapi(
+  method: string,
+  path: string,
+  status: number,
+  body: unknown,
+): ValidationResult {
   return validate('fapi', method, path, status, body)
 }
 
 /** Throws a readable error unless the response matches the BAPI spec. */
 export function assertBapi(method: string, path: string, status: number, body: unknown): void {
   const result = validateBapi(method, path, status, body)
-  if (!result.ok) throw new Error(`${method.toUpperCase()} ${result.template} ${status} does not match bapi-2026-05-12.yml:\n${result.errors.join('\n')}`)
+  if (!result.ok)
+    throw new Error(
+      `${method.toUpperCase()} ${result.template} ${status} does not match bapi-2026-05-12.yml:\n${result.errors.join('\n')}`,
+    )
 }
 
 /** Throws a readable error unless the response matches the FAPI spec. */
 export function assertFapi(method: string, path: string, status: number, body: unknown): void {
   const result = validateFapi(method, path, status, body)
-  if (!result.ok) throw new Error(`${method.toUpperCase()} ${result.template} ${status} does not match fapi-2026-05-12.yml:\n${result.errors.join('\n')}`)
+  if (!result.ok)
+    throw new Error(
+      `${method.toUpperCase()} ${result.template} ${status} does not match fapi-2026-05-12.yml:\n${result.errors.join('\n')}`,
+    )
 }

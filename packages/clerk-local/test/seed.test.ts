@@ -27,7 +27,9 @@ describe('seed', () => {
     const a = seeded(300, 5)
     const b = seeded(300, 5)
     const c = seeded(300, 6)
-    expect([...a.state.users.values()].map(fingerprint)).toEqual([...b.state.users.values()].map(fingerprint))
+    expect([...a.state.users.values()].map(fingerprint)).toEqual(
+      [...b.state.users.values()].map(fingerprint),
+    )
     expect(a.state.accounts.map((x) => x.userId)).toEqual(b.state.accounts.map((x) => x.userId))
     const idsA = new Set(a.state.users.keys())
     expect([...c.state.users.keys()].filter((id) => idsA.has(id))).toEqual([])
@@ -36,7 +38,11 @@ describe('seed', () => {
   it('creates Support with an admin role holding org:admin:impersonate, Ada as admin, Sam as member', () => {
     const { state, result } = seeded(10, 1)
     const support = result.supportOrganization
-    expect(support).toMatchObject({ name: 'Support', slug: 'support', roles: { admin: [IMPERSONATE_PERMISSION], member: [] } })
+    expect(support).toMatchObject({
+      name: 'Support',
+      slug: 'support',
+      roles: { admin: [IMPERSONATE_PERMISSION], member: [] },
+    })
     const admin = state.accounts.find((a) => a.role === 'admin')!
     const agent = state.accounts.find((a) => a.role === 'agent')!
     expect(admin.identifier).toBe('ada@support.actas.test')
@@ -56,7 +62,9 @@ describe('seed', () => {
       expect(user.banned).toBe(account.role === 'banned')
       expect(user.locked).toBe(account.role === 'locked')
     }
-    const customers = [...state.users.values()].filter((u) => !state.accounts.some((a) => a.userId === u.id))
+    const customers = [...state.users.values()].filter(
+      (u) => !state.accounts.some((a) => a.userId === u.id),
+    )
     expect(customers).toHaveLength(50)
     expect(customers.every((u) => u.passwordDigest === null)).toBe(true)
   })

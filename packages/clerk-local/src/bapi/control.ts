@@ -28,7 +28,10 @@ export function controlRoutes(router: Router, ctx: BapiContext): void {
       return json(controlState(ctx))
     }
     const problem = faultRuleProblem(req.body)
-    if (problem) return clerkError(422, 'form_param_value_invalid', 'is invalid', problem, { param_name: 'rule' })
+    if (problem)
+      return clerkError(422, 'form_param_value_invalid', 'is invalid', problem, {
+        param_name: 'rule',
+      })
     ctx.faults.add(req.body as unknown as FaultRule)
     return json(controlState(ctx))
   })
@@ -36,10 +39,25 @@ export function controlRoutes(router: Router, ctx: BapiContext): void {
   router.add('POST', `${CONTROL_PREFIX}/quota`, (req) => {
     const { enabled, limit } = req.body
     if (typeof enabled !== 'boolean') {
-      return clerkError(422, 'form_param_value_invalid', 'is invalid', '`enabled` must be true or false.', { param_name: 'enabled' })
+      return clerkError(
+        422,
+        'form_param_value_invalid',
+        'is invalid',
+        '`enabled` must be true or false.',
+        { param_name: 'enabled' },
+      )
     }
-    if (limit !== undefined && !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 0)) {
-      return clerkError(422, 'form_param_value_invalid', 'is invalid', '`limit` must be a non-negative integer.', { param_name: 'limit' })
+    if (
+      limit !== undefined &&
+      !(typeof limit === 'number' && Number.isInteger(limit) && limit >= 0)
+    ) {
+      return clerkError(
+        422,
+        'form_param_value_invalid',
+        'is invalid',
+        '`limit` must be a non-negative integer.',
+        { param_name: 'limit' },
+      )
     }
     ctx.faults.setQuota(enabled, limit ?? 5)
     return json(controlState(ctx))
@@ -58,8 +76,12 @@ export function controlRoutes(router: Router, ctx: BapiContext): void {
     return json({ expired })
   })
 
-  router.add('GET', `${CONTROL_PREFIX}/avatars/:file`, (req) => avatar(ctx.state, req.params.file ?? '', true))
-  router.add('GET', `${CONTROL_PREFIX}/avatars/default/:file`, (req) => avatar(ctx.state, req.params.file ?? '', false))
+  router.add('GET', `${CONTROL_PREFIX}/avatars/:file`, (req) =>
+    avatar(ctx.state, req.params.file ?? '', true),
+  )
+  router.add('GET', `${CONTROL_PREFIX}/avatars/default/:file`, (req) =>
+    avatar(ctx.state, req.params.file ?? '', false),
+  )
 }
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)

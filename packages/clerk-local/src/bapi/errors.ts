@@ -10,13 +10,31 @@ export class BapiError extends Error {
 }
 
 export const invalidParam = (param: string, longMessage: string): BapiError =>
-  new BapiError(clerkError(422, 'form_param_value_invalid', 'is invalid', longMessage, { param_name: param }))
+  new BapiError(
+    clerkError(422, 'form_param_value_invalid', 'is invalid', longMessage, { param_name: param }),
+  )
 
 export const missingParam = (param: string): BapiError =>
-  new BapiError(clerkError(422, 'form_param_missing', 'missing required parameter', `${param} must be included.`, { param_name: param }))
+  new BapiError(
+    clerkError(
+      422,
+      'form_param_missing',
+      'missing required parameter',
+      `${param} must be included.`,
+      { param_name: param },
+    ),
+  )
 
 export const unknownParam = (param: string): BapiError =>
-  new BapiError(clerkError(422, 'form_param_unknown', 'is unknown', `${param} is not a valid parameter for this request.`, { param_name: param }))
+  new BapiError(
+    clerkError(
+      422,
+      'form_param_unknown',
+      'is unknown',
+      `${param} is not a valid parameter for this request.`,
+      { param_name: param },
+    ),
+  )
 
 export const notFound = (longMessage = 'Resource not found'): BapiError =>
   new BapiError(clerkError(404, 'resource_not_found', 'not found', longMessage))

@@ -1,4 +1,11 @@
-import { clerkError, json, Router, type Handler, type LocalRequest, type LocalResponse } from '../http.js'
+import {
+  clerkError,
+  json,
+  Router,
+  type Handler,
+  type LocalRequest,
+  type LocalResponse,
+} from '../http.js'
 import type { FaultController } from '../faults.js'
 import type { SigningKey } from '../jwt.js'
 import type { Actor } from '../model.js'
@@ -28,13 +35,27 @@ function handle(fn: Handler): Handler {
   }
 }
 
-const ACTOR_TOKEN_BODY_KEYS = new Set(['user_id', 'actor', 'expires_in_seconds', 'session_max_duration_in_seconds'])
+const ACTOR_TOKEN_BODY_KEYS = new Set([
+  'user_id',
+  'actor',
+  'expires_in_seconds',
+  'session_max_duration_in_seconds',
+])
 const MAX_TOKEN_SECONDS = 30 * 86_400
 
-function positiveIntegerBody(body: Record<string, unknown>, name: string, fallback: number): number {
+function positiveIntegerBody(
+  body: Record<string, unknown>,
+  name: string,
+  fallback: number,
+): number {
   const value = body[name]
   if (value === undefined || value === null) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TOKEN_SECONDS) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_TOKEN_SECONDS
+  ) {
     throw invalidParam(name, `${name} must be an integer from 1 to ${MAX_TOKEN_SECONDS}.`)
   }
   return value
@@ -93,7 +114,9 @@ export function createBapiRouter(ctx: BapiContext): Router {
         .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
       const data = memberships
         .slice(offset, offset + limit)
-        .map((m) => organizationMembershipJson(state, m, state.organizations.get(m.organizationId)!))
+        .map((m) =>
+          organizationMembershipJson(state, m, state.organizations.get(m.organizationId)!),
+        )
       return json({ data, total_count: memberships.length })
     }),
   )
@@ -141,14 +164,16 @@ function createActorToken(ctx: BapiContext, req: LocalRequest): LocalResponse {
   if (typeof userId !== 'string') throw invalidParam('user_id', 'user_id must be a string.')
   const actor = body.actor
   if (actor === undefined || actor === null) throw missingParam('actor')
-  if (typeof actor !== 'object' || Array.isArray(actor)) throw invalidParam('actor', 'actor must be an object.')
+  if (typeof actor !== 'object' || Array.isArray(actor))
+    throw invalidParam('actor', 'actor must be an object.')
   const sub = (actor as Record<string, unknown>).sub
   if (sub === undefined || sub === null || sub === '') throw missingParam('actor.sub')
   if (typeof sub !== 'string') throw invalidParam('actor.sub', 'actor.sub must be a string.')
   const expiresIn = positiveIntegerBody(body, 'expires_in_seconds', 3600)
   const sessionMax = positiveIntegerBody(body, 'session_max_duration_in_seconds', 1800)
 
-  if (!state.users.has(userId)) throw invalidParam('user_id', `No user was found with id ${userId}.`)
+  if (!state.users.has(userId))
+    throw invalidParam('user_id', `No user was found with id ${userId}.`)
 
   const quota = faults.quota
   if (quota.enabled) {

@@ -13,7 +13,13 @@ export function hasImage(user: LocalUser): boolean {
 }
 
 function adminVerification() {
-  return { object: 'verification_admin', status: 'verified', strategy: 'admin', attempts: null, expire_at: null }
+  return {
+    object: 'verification_admin',
+    status: 'verified',
+    strategy: 'admin',
+    attempts: null,
+    expire_at: null,
+  }
 }
 
 export function emailAddressJson(user: LocalUser, email: LocalUser['emailAddresses'][number]) {
@@ -119,9 +125,14 @@ export function organizationJson(state: ClerkState, org: Organization) {
 const roleName = (role: string) => role.charAt(0).toUpperCase() + role.slice(1)
 
 /** BAPI `OrganizationMembership` (roles carry the `org:` prefix on the wire). */
-export function organizationMembershipJson(state: ClerkState, membership: OrganizationMembership, org: Organization) {
+export function organizationMembershipJson(
+  state: ClerkState,
+  membership: OrganizationMembership,
+  org: Organization,
+) {
   const user = state.users.get(membership.userId)
-  const primaryEmail = user?.emailAddresses.find((e) => e.id === user.primaryEmailAddressId) ?? user?.emailAddresses[0]
+  const primaryEmail =
+    user?.emailAddresses.find((e) => e.id === user.primaryEmailAddressId) ?? user?.emailAddresses[0]
   return {
     object: 'organization_membership' as const,
     id: membership.id,
@@ -159,7 +170,10 @@ export function actorTokenJson(token: ActorToken, reveal?: { frontendApiUrl: str
     user_id: token.userId,
     actor: token.actor,
     ...(reveal
-      ? { token: token.token, url: `${reveal.frontendApiUrl}/v1/tickets/accept?ticket=${encodeURIComponent(token.token)}` }
+      ? {
+          token: token.token,
+          url: `${reveal.frontendApiUrl}/v1/tickets/accept?ticket=${encodeURIComponent(token.token)}`,
+        }
       : {}),
     created_at: token.createdAt,
     updated_at: token.updatedAt,

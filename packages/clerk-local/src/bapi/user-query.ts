@@ -1,5 +1,12 @@
 import type { LocalUser } from '../model.js'
-import { compareForOrder, ORDER_KEYS, orderValue, type OrderBy, type OrderKey, type UserSelection } from '../search.js'
+import {
+  compareForOrder,
+  ORDER_KEYS,
+  orderValue,
+  type OrderBy,
+  type OrderKey,
+  type UserSelection,
+} from '../search.js'
 import type { ClerkState } from '../state.js'
 import { invalidParam } from './errors.js'
 
@@ -12,14 +19,16 @@ const INTEGER = /^\d+$/
 function integerParam(query: URLSearchParams, name: string): number | undefined {
   const raw = query.get(name)
   if (raw === null) return undefined
-  if (!INTEGER.test(raw) || !Number.isSafeInteger(Number(raw))) throw invalidParam(name, `${name} must be a non-negative integer.`)
+  if (!INTEGER.test(raw) || !Number.isSafeInteger(Number(raw)))
+    throw invalidParam(name, `${name} must be a non-negative integer.`)
   return Number(raw)
 }
 
 function listParam(query: URLSearchParams, name: string): string[] | undefined {
   if (!query.has(name)) return undefined
   const values = query.getAll(name).filter((v) => v !== '')
-  if (values.length > MAX_FILTER_VALUES) throw invalidParam(name, `${name} accepts up to ${MAX_FILTER_VALUES} values.`)
+  if (values.length > MAX_FILTER_VALUES)
+    throw invalidParam(name, `${name} accepts up to ${MAX_FILTER_VALUES} values.`)
   return values
 }
 
@@ -109,7 +118,10 @@ export function parseUserFilters(state: ClerkState, query: URLSearchParams): Use
   const provider = query.get('provider')
   const providerUserIds = listParam(query, 'provider_user_id')
   if ((provider !== null) !== (providerUserIds !== undefined)) {
-    throw invalidParam(provider === null ? 'provider_user_id' : 'provider', 'provider and provider_user_id must be used together.')
+    throw invalidParam(
+      provider === null ? 'provider_user_id' : 'provider',
+      'provider and provider_user_id must be used together.',
+    )
   }
   if (provider !== null) includeSets.push([])
 
@@ -119,14 +131,19 @@ export function parseUserFilters(state: ClerkState, query: URLSearchParams): Use
     const needle = q.toLowerCase()
     predicates.push((user) => text(user).includes(needle))
   }
-  fieldQuery('email_address_query', (u) => u.emailAddresses.map((e) => e.emailAddress.toLowerCase()).join('\u0001'))
-  fieldQuery('phone_number_query', (u) => u.phoneNumbers.map((p) => p.phoneNumber.toLowerCase()).join('\u0001'))
+  fieldQuery('email_address_query', (u) =>
+    u.emailAddresses.map((e) => e.emailAddress.toLowerCase()).join('\u0001'),
+  )
+  fieldQuery('phone_number_query', (u) =>
+    u.phoneNumbers.map((p) => p.phoneNumber.toLowerCase()).join('\u0001'),
+  )
   fieldQuery('username_query', (u) => lower(u.username))
   fieldQuery('name_query', (u) => `${lower(u.firstName)} ${lower(u.lastName)}`)
 
   const banned = query.get('banned')
   if (banned !== null) {
-    if (banned !== 'true' && banned !== 'false') throw invalidParam('banned', 'banned must be true or false.')
+    if (banned !== 'true' && banned !== 'false')
+      throw invalidParam('banned', 'banned must be true or false.')
     const want = banned === 'true'
     predicates.push((user) => user.banned === want)
   }
@@ -148,10 +165,19 @@ export function parseUserFilters(state: ClerkState, query: URLSearchParams): Use
   window('last_sign_in_at_after', (u) => u.lastSignInAt, false)
 
   // Cacheable when nothing depends on data that changes in place (dates of activity, banned).
-  const volatile = ['banned', 'last_active_at_before', 'last_active_at_after', 'last_active_at_since', 'last_sign_in_at_before', 'last_sign_in_at_after']
+  const volatile = [
+    'banned',
+    'last_active_at_before',
+    'last_active_at_after',
+    'last_active_at_since',
+    'last_sign_in_at_before',
+    'last_sign_in_at_after',
+  ]
   const selection: UserSelection = { includeSets, predicates, query: query.get('query') ?? '' }
   if (!volatile.some((name) => query.has(name))) {
-    const parts = [...query.entries()].filter(([name]) => SELECTION_PARAMS.has(name)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    const parts = [...query.entries()]
+      .filter(([name]) => SELECTION_PARAMS.has(name))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     selection.cacheKey = `${state.memberships.size}|${JSON.stringify(parts)}`
   }
   return selection
@@ -178,18 +204,33 @@ const SELECTION_PARAMS = new Set([
 ])
 
 /** `starting_after=<user id>`: only users after that one in the (created_at) order. */
-export function applyCursor(state: ClerkState, query: URLSearchParams, selection: UserSelection, orderBy: OrderBy, offset: number): void {
+export function applyCursor(
+  state: ClerkState,
+  query: URLSearchParams,
+  selection: UserSelection,
+  orderBy: OrderBy,
+  offset: number,
+): void {
   const cursor = query.get('starting_after')
   if (cursor === null || cursor === '') return
   if (orderBy.key !== 'created_at') {
-    throw invalidParam('starting_after', 'starting_after can only be used with order_by created_at, +created_at or -created_at.')
+    throw invalidParam(
+      'starting_after',
+      'starting_after can only be used with order_by created_at, +created_at or -created_at.',
+    )
   }
-  if (offset !== 0) throw invalidParam('starting_after', 'starting_after cannot be combined with a non-zero offset.')
+  if (offset !== 0)
+    throw invalidParam(
+      'starting_after',
+      'starting_after cannot be combined with a non-zero offset.',
+    )
   const slot = state.userIndex.slotById.get(cursor)
-  if (slot === undefined) throw invalidParam('starting_after', `No user was found with id ${cursor}.`)
+  if (slot === undefined)
+    throw invalidParam('starting_after', `No user was found with id ${cursor}.`)
   const after = { value: orderValue(state.userIndex.users[slot]!, orderBy.key), slot }
   delete selection.cacheKey
   selection.predicates.push(
-    (user, s) => compareForOrder({ value: orderValue(user, orderBy.key), slot: s }, after, orderBy.desc) > 0,
+    (user, s) =>
+      compareForOrder({ value: orderValue(user, orderBy.key), slot: s }, after, orderBy.desc) > 0,
   )
 }
