@@ -98,8 +98,11 @@ function newestSourceMtime(): number {
 export function ensureBuilt(): void {
   const manifest = `${WEB_DIR}dist/.vite/manifest.json`
   if (existsSync(manifest) && statSync(manifest).mtimeMs >= newestSourceMtime()) return
-  const result = spawnSync(process.execPath, [VITE, 'build'], {
+  // A production build even when called from vitest (which sets NODE_ENV=test, and Vite would
+  // then bundle Vue's development build).
+  const result = spawnSync(process.execPath, [VITE, 'build', '--mode', 'production'], {
     cwd: WEB_DIR,
+    env: { ...process.env, NODE_ENV: 'production' },
     stdio: 'pipe',
     encoding: 'utf8',
   })
