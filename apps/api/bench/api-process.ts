@@ -10,6 +10,9 @@ const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 })
 
 const raw = Fastify({ logger: false })
 raw.get('/raw', () => ({ hello: 'world' }))
+// The API process's CPU time so far (µs), read around each measured window: CPU per request
+// is steadier than req/s on a machine shared with other work.
+raw.get('/cpu', () => process.cpuUsage())
 const rawUrl = await raw.listen({ host: '127.0.0.1', port: 0 })
 
 process.stdout.write(`${JSON.stringify({ apiUrl, rawUrl })}\n`)

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import http from 'node:http'
+import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { createFapiClient } from '@actas/clerk-local'
 
@@ -51,6 +52,8 @@ function startProcess<T>(
 
 interface Result {
   name: string
+  /** CPU time of the API process per measured request, µs (null for (d): the API is idle). */
+  apiCpuUs: number | null
   requests: number
   errors: number
   rps: number
@@ -71,10 +74,19 @@ function once(url: URL, headers: Record<string, string>): Promise<number> {
   })
 }
 
+let cpuUrl: string | undefined
+
+async function apiCpu(): Promise<number> {
+  const res = await fetch(cpuUrl!)
+  const { user, system } = (await res.json()) as { user: number; system: number }
+  return user + system
+}
+
 async function load(
   name: string,
   url: string,
   headers: () => Record<string, string>,
+  measureApiCpu = true,
 ): Promise<Result> {
   const target = new URL(url)
   const run = async (ms: number, record: boolean) => {
@@ -95,14 +107,17 @@ async function load(
     return { latencies, errors }
   }
   await run(WARMUP_MS, false)
+  const cpu0 = measureApiCpu ? await apiCpu() : 0
   const started = performance.now()
   const { latencies, errors } = await run(DURATION_MS, true)
   const elapsed = (performance.now() - started) / 1000
+  const cpu1 = measureApiCpu ? await apiCpu() : 0
   latencies.sort((a, b) => a - b)
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN
   return {
     name,
+    apiCpuUs: measureApiCpu ? (cpu1 - cpu0) / latencies.length : null,
     requests: latencies.length,
     errors,
     rps: latencies.length / elapsed,
@@ -138,6 +153,7 @@ async function main(): Promise<void> {
     PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : undefined,
   )
 
+  cpuUrl = `${api.rawUrl}/cpu`
   const admin = clerk.accounts.find((a) => a.role === 'admin')!
   const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
   const session = await fapi.signInWithPassword(admin.identifier, admin.password)
@@ -177,15 +193,24 @@ async function main(): Promise<void> {
       () => ({
         authorization: `Bearer ${clerk.secretKey}`,
       }),
+      false,
     )
 
   console.log(
     `\nActAs API benchmark: ${clerk.users} users, concurrency ${CONCURRENCY}, ${DURATION_MS / 1000}s per route`,
   )
-  console.log('route                               req/s     p50 ms   p99 ms   errors')
+  console.log(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${os.cpus().length} CPUs`,
+  )
+  console.log(
+    'route                               req/s     p50 ms   p99 ms   errors   API CPU µs/req',
+  )
   for (const r of Object.values(results)) {
     console.log(
-      `${r.name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(8)} ${String(r.errors).padStart(8)}`,
+      `${r.name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(8)} ${String(r.errors).padStart(8)} ${(r.apiCpuUs === null ? '–' : r.apiCpuUs.toFixed(0)).padStart(16)}`,
     )
   }
   if (!['a', 'b', 'c', 'd'].every((k) => results[k])) return
