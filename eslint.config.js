@@ -1,9 +1,11 @@
 // Flat config for the whole workspace: typescript-eslint's recommended rules for every
-// package, eslint-plugin-vue for the console. Each package runs `eslint .` from its folder.
+// package, eslint-plugin-vue for the console, and eslint-config-prettier last so that
+// formatting is Prettier's alone. Each package runs `eslint .` from its folder.
 import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 import vue from 'eslint-plugin-vue'
+import prettier from 'eslint-config-prettier'
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/coverage/**', '**/test-results/**', '**/drizzle/**'] },
@@ -25,4 +27,5 @@ export default tseslint.config(
       'vue/html-self-closing': 'off',
     },
   },
+  prettier,
 )

@@ -72,14 +72,6 @@ export default defineConfig(({ mode }) => {
     build: {
       target: 'es2022',
       manifest: true,
-      rolldownOptions: {
-        // @actas/contracts' modules only declare schemas and helpers (no side effects), but the
-        // package does not say so; without this, importing its client pulls every zod schema,
-        // and zod with it, into the first route.
-        treeshake: {
-          moduleSideEffects: (id: string) => !/[\\/]packages[\\/]contracts[\\/]src[\\/]/.test(id),
-        },
-      },
     },
   }
 })
