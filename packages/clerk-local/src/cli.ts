@@ -20,7 +20,7 @@ const USAGE = `Usage: clerk-local [options]
   -h, --help               show this help
 
 The last start-up line is a JSON object with url, frontendApiUrl, publishableKey, secretKey,
-jwtPublicKeyPem and the staff accounts. Faults and the quota can also be changed at run time
+jwtPublicKeyPem, the staff accounts and the machines (id, name, secretKey, scopedMachineIds). Faults and the quota can also be changed at run time
 through the control API (POST /__local/faults, /__local/quota; see the package README).`
 
 export class UsageError extends Error {}
@@ -163,6 +163,18 @@ export async function main(argv: string[]): Promise<void> {
       ...local.accounts.map((a) => [a.role, a.identifier, a.password, a.userId]),
     ]),
     '',
+    'Machines (M2M: a machine may call the machines in its scopes; secret keys in the JSON line):',
+    ...table([
+      ['name', 'machine id', 'scopes'],
+      ...local.machines.map((m) => [
+        m.name,
+        m.id,
+        m.scopedMachineIds
+          .map((id) => local.machines.find((s) => s.id === id)?.name ?? id)
+          .join(', ') || '(none)',
+      ]),
+    ]),
+    '',
     'Ctrl-C stops the server. The next line is for tools (it holds the secret key).',
   ]
   console.log(lines.join('\n'))
@@ -178,6 +190,7 @@ export async function main(argv: string[]): Promise<void> {
         identifier,
         password,
       })),
+      machines: local.machines,
     }),
   )
 

@@ -2,9 +2,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createBapiRouter } from './bapi/index.js'
 import { isPublicControlRoute } from './bapi/control.js'
 import { unauthenticated } from './bapi/errors.js'
+import { isM2mRoute } from './bapi/m2m.js'
 import { createFapiRouter } from './fapi/index.js'
 import { FaultController, type FaultRule } from './faults.js'
 import { createSigningKey, type JsonWebKey } from './jwt.js'
+import { MachineRegistry, seedMachines, type SeededMachine } from './m2m.js'
 import type { SeededAccount } from './model.js'
 import { seedState } from './seed.js'
 import { listen } from './server.js'
@@ -24,6 +26,15 @@ export {
 export { userJson, type UserJson } from './bapi/serialize.js'
 export { createSigningKey, signJwt, type JsonWebKey, type SigningKey } from './jwt.js'
 export * from './testing.js'
+export {
+  ACTAS_MACHINE_NAME,
+  MachineRegistry,
+  machineId,
+  SEEDED_MACHINES,
+  type M2MToken,
+  type Machine,
+  type SeededMachine,
+} from './m2m.js'
 
 /** Secret keys of local servers start with this; production code should refuse them. */
 export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
@@ -31,6 +42,8 @@ export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
 export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
 export const LOCAL_PUBLISHABLE_KEY = `pk_test_${Buffer.from(`${LOCAL_FRONTEND_API_HOST}$`).toString('base64')}`
 export const LOCAL_ISSUER = `https://${LOCAL_FRONTEND_API_HOST}`
+/** `Machine.instance_id` of the local instance. */
+export const LOCAL_INSTANCE_ID = 'ins_actaslocal0000000000000000000'
 
 export interface ClerkLocalOptions {
   /** Interface to bind (default 127.0.0.1). */
@@ -66,6 +79,10 @@ export interface ClerkLocal {
   jwks: { keys: JsonWebKey[] }
   /** admin, agent, banned, locked: identifier, password and user id. */
   accounts: SeededAccount[]
+  /** Seeded machines (M2M): `actas-api` (ActAs itself), `helpdesk` and `audit-export` (scoped to it), `no-scope`. */
+  machines: SeededMachine[]
+  /** Machines and their M2M tokens. */
+  machineRegistry: MachineRegistry
   state: ClerkState
   faults: FaultController
   stop(): Promise<void>
@@ -95,8 +112,16 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
   const secretKey = `${LOCAL_SECRET_KEY_PREFIX}${randomBytes(24).toString('base64url')}`
   const issuer = LOCAL_ISSUER
   let frontendApiUrl = ''
+  const machineRegistry = new MachineRegistry(state.now)
+  const machines = seedMachines(machineRegistry, options.seed ?? 1)
 
-  const bapi = createBapiRouter({ state, signingKey, faults, frontendApiUrl: () => frontendApiUrl })
+  const bapi = createBapiRouter({
+    state,
+    signingKey,
+    faults,
+    frontendApiUrl: () => frontendApiUrl,
+    m2m: { machines: machineRegistry, secretKey, instanceId: LOCAL_INSTANCE_ID },
+  })
   const fapi = createFapiRouter({ state, signingKey, issuer })
 
   const server = await listen({
@@ -108,6 +133,8 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     before: async (api, routeName, req) => {
       if (api === 'bapi') {
         if (isPublicControlRoute(routeName)) return undefined
+        // M2M routes take a machine secret key too; they check the caller themselves.
+        if (isM2mRoute(routeName)) return faults.apply(api, routeName)
         if (!bearerMatches(req.headers.authorization, secretKey)) return unauthenticated()
         if (routeName.startsWith('POST /__local') || routeName.startsWith('GET /__local'))
           return undefined
@@ -135,6 +162,8 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     jwtPublicKeyPem: signingKey.publicKeyPem,
     jwks: { keys: [signingKey.jwk] },
     accounts: state.accounts.slice(),
+    machines,
+    machineRegistry,
     state,
     faults,
     stop: () => (stopped ??= server.close()),

@@ -49,6 +49,7 @@ interface StartupJson {
   secretKey: string
   jwtPublicKeyPem: string
   accounts: Array<{ role: string; identifier: string; password: string }>
+  machines: Array<{ id: string; name: string; secretKey: string; scopedMachineIds: string[] }>
 }
 
 describe('clerk-local CLI', () => {
@@ -70,6 +71,22 @@ describe('clerk-local CLI', () => {
     expect(startup.secretKey).toMatch(/^sk_test_actaslocal_/)
     expect(startup.jwtPublicKeyPem).toContain('BEGIN PUBLIC KEY')
     expect(startup.accounts.map((a) => a.role)).toEqual(['admin', 'agent', 'banned', 'locked'])
+    // Machines: in the table by name and id, their secret keys only in the JSON line.
+    const names = startup.machines.map((m) => m.name)
+    expect(names).toEqual(['actas-api', 'helpdesk', 'audit-export', 'no-scope'])
+    for (const m of startup.machines) {
+      expect(table).toContain(m.id)
+      expect(cli.lines.filter((l) => l.includes(m.secretKey))).toHaveLength(1)
+    }
+    const m2m = await fetch(`${startup.url}/m2m_tokens`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${startup.machines[1]!.secretKey}`,
+        'Content-Type': 'application/json',
+      },
+      body: '{}',
+    })
+    expect(m2m.status).toBe(201)
 
     const headers = { Authorization: `Bearer ${startup.secretKey}` }
     const count = await fetch(`${startup.url}/v1/users/count`, { headers })

@@ -11,6 +11,7 @@ import type { SigningKey } from '../jwt.js'
 import type { Actor } from '../model.js'
 import type { ClerkState } from '../state.js'
 import { controlRoutes } from './control.js'
+import { m2mRoutes, type M2mContext } from './m2m.js'
 import { BapiError, invalidParam, missingParam, notFound, unknownParam } from './errors.js'
 import { actorTokenJson, organizationMembershipJson, userJson } from './serialize.js'
 import { applyCursor, parseOrderBy, parsePaging, parseUserFilters } from './user-query.js'
@@ -21,6 +22,8 @@ export interface BapiContext {
   faults: FaultController
   /** FAPI base URL (for actor token URLs); a function because the port is known after listen. */
   frontendApiUrl: () => string
+  /** Machines and M2M tokens (bapi/m2m.ts). */
+  m2m?: M2mContext
 }
 
 /** Turns thrown `BapiError`s into their responses. */
@@ -150,6 +153,7 @@ export function createBapiRouter(ctx: BapiContext): Router {
 
   router.add('GET', '/v1/jwks', () => json({ keys: [ctx.signingKey.jwk] }))
 
+  if (ctx.m2m) m2mRoutes(router, ctx.m2m)
   controlRoutes(router, ctx)
   return router
 }
