@@ -2,8 +2,11 @@ import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-c
 import { IMPERSONATION_STATUSES } from '@actas/contracts'
 
 /**
- * One row per `impersonation.start` attempt that passed authorization, written before Clerk is
- * asked (status `pending`) and updated with the outcome. Never holds the ticket.
+ * One row per `impersonation.start` attempt by a signed-in caller. Attempts that passed
+ * authorization are written before Clerk is asked (status `pending`) and updated with the
+ * outcome; attempts authorization refused (no `org:admin:impersonate`) are one `denied` row
+ * written after the refusal, with `user_id`/`reason` empty when the input did not carry them
+ * validly. Never holds the ticket.
  */
 export const impersonations = pgTable(
   'impersonations',
