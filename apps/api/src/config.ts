@@ -1,5 +1,11 @@
 // One zod schema over the environment: the only reader of process.env (via server.ts).
 import { isIP } from 'node:net'
+import {
+  defaultMachinePermissions,
+  MACHINE_READ_PROCEDURES,
+  NEVER_FOR_MACHINES,
+} from '@actas/contracts'
+import type { MachinePermissions } from '@actas/contracts'
 import { z } from 'zod'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
@@ -115,6 +121,49 @@ const EnvSchema = z
       positiveInt(3000).pipe(z.number().max(30_000)),
     ),
 
+    /** ActAs's own Clerk machine (`mch_…`): machines whose M2M scopes include it may call ActAs. */
+    CLERK_MACHINE_ID: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^mch_\w{1,64}$/, 'CLERK_MACHINE_ID must be a Clerk machine id (mch_…)')
+        .optional(),
+    ),
+    /**
+     * JSON: machine id or scope → procedure names, e.g. {"mch_…":["users.search"]}. Default:
+     * machines scoped to CLERK_MACHINE_ID may call the read procedures; without either, none.
+     */
+    MACHINE_PERMISSIONS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .optional()
+        .transform((v, ctx): Record<string, string[]> | undefined => {
+          if (v === undefined) return undefined
+          try {
+            return JSON.parse(v) as Record<string, string[]>
+          } catch {
+            ctx.addIssue({ code: 'custom', message: 'MACHINE_PERMISSIONS must be JSON' })
+            return z.NEVER
+          }
+        })
+        .pipe(
+          z
+            .record(
+              z.string().regex(/^mch_\w{1,64}$/, 'keys must be machine ids or scopes (mch_…)'),
+              z.array(
+                z.enum(MACHINE_READ_PROCEDURES, {
+                  error: (issue) =>
+                    NEVER_FOR_MACHINES.includes(String(issue.input))
+                      ? `${String(issue.input)} can never be granted to a machine`
+                      : `machines may only be granted ${MACHINE_READ_PROCEDURES.join(', ')}`,
+                }),
+              ),
+            )
+            .optional(),
+        ),
+    ),
+
     RATE_LIMIT_START_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(5)),
     RATE_LIMIT_SEARCH_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(120)),
   })
@@ -171,6 +220,12 @@ export interface Config {
     actorTokenTtlSeconds: number
   }
   staffOrganizationIds: string[]
+  machines: {
+    /** ActAs's own machine id (the scope callers need), if configured. */
+    actasMachineId: string | null
+    /** Machine id or scope → procedures (deny by default). */
+    permissions: MachinePermissions
+  }
   database:
     | { kind: 'postgres'; url: string; schema: string }
     | { kind: 'pglite'; dataDir: string | undefined }
@@ -229,6 +284,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
     },
     staffOrganizationIds: e.STAFF_ORGANIZATION_IDS,
+    machines: {
+      actasMachineId: e.CLERK_MACHINE_ID ?? null,
+      permissions:
+        e.MACHINE_PERMISSIONS ??
+        (e.CLERK_MACHINE_ID ? defaultMachinePermissions(e.CLERK_MACHINE_ID) : {}),
+    },
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA }
       : {

@@ -10,6 +10,7 @@ import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
 import { MemoryRateLimiter } from './rate-limit.js'
+import { SessionInspector } from './sessions/inspector.js'
 
 export interface AppDeps {
   config: Config
@@ -19,6 +20,7 @@ export interface AppDeps {
   audit: AuditStore
   service: ImpersonationService
   rateLimiter: RateLimiterPort
+  sessions: SessionInspector
   now: () => Date
   /** Closes what createDeps opened (the database). Call after the app has closed. */
   close(): Promise<void>
@@ -53,6 +55,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     appHomePath: config.appHomePath,
   })
   const rateLimiter = new MemoryRateLimiter(config.rateLimits, () => now().getTime())
+  const sessions = new SessionInspector({
+    secretKey: config.clerk.secretKey,
+    apiUrl: config.clerk.apiUrl,
+    jwtKey: config.clerk.jwtKey,
+    authorizedParties: config.clerk.authorizedParties,
+  })
   return {
     config,
     logger,
@@ -61,6 +69,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     audit,
     service,
     rateLimiter,
+    sessions,
     now,
     close: async () => {
       if (!overrides.database) await database.close()

@@ -8,6 +8,7 @@ let stack: Stack
 let clockOffsetMs = 0
 const tokens: Record<string, () => Promise<string | null>> = {}
 let admin: SignedIn
+let adminSessionToken = ''
 
 function customers() {
   const staff = new Set(stack.clerk.accounts.map((a) => a.userId))
@@ -58,6 +59,25 @@ beforeAll(async () => {
   const { ticket } = await startImpersonation()
   const impersonated = await stack.signInWithTicket(ticket)
 
+  // Machines (Clerk M2M tokens): helpdesk's scopes include ActAs's machine, no-scope's do not.
+  const scoped = await stack.m2mToken('helpdesk')
+  const unscoped = await stack.m2mToken('no-scope')
+  const revoked = await stack.m2mToken('helpdesk')
+  const revoke = await fetch(`${stack.clerk.url}/m2m_tokens/${revoked.id}/revoke`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${stack.clerk.secretKey}`,
+      'content-type': 'application/json',
+    },
+    body: '{}',
+  })
+  expect(revoke.status).toBe(200)
+  // Created ten minutes ago for one minute (the local server's clock moved back).
+  clockOffsetMs = -10 * 60_000
+  const expiredM2m = await stack.m2mToken('helpdesk', { secondsUntilExpiration: 60 })
+  clockOffsetMs = 0
+  adminSessionToken = await admin.token()
+
   tokens['no token'] = () => Promise.resolve(null)
   tokens['expired'] = () => Promise.resolve(expired)
   tokens['wrong azp'] = () => foreign.token()
@@ -65,6 +85,10 @@ beforeAll(async () => {
   tokens['agent without the permission'] = () => agent.token()
   tokens['admin'] = () => admin.token()
   tokens["admin's impersonated session"] = () => impersonated.token()
+  tokens['machine with scope'] = () => Promise.resolve(scoped.token)
+  tokens['machine without scope'] = () => Promise.resolve(unscoped.token)
+  tokens['revoked M2M token'] = () => Promise.resolve(revoked.token)
+  tokens['expired M2M token'] = () => Promise.resolve(expiredM2m.token)
 }, 60_000)
 
 afterAll(async () => {
@@ -79,6 +103,10 @@ type Caller =
   | 'agent without the permission'
   | 'admin'
   | "admin's impersonated session"
+  | 'machine with scope'
+  | 'machine without scope'
+  | 'revoked M2M token'
+  | 'expired M2M token'
 
 interface ProcedureCase {
   path: string
@@ -91,6 +119,11 @@ const procedures: ProcedureCase[] = [
   { path: 'quota', type: 'query', input: () => Promise.resolve(undefined) },
   { path: 'users.search', type: 'query', input: () => Promise.resolve({ query: '' }) },
   { path: 'impersonation.list', type: 'query', input: () => Promise.resolve({ limit: 5 }) },
+  {
+    path: 'sessions.inspect',
+    type: 'mutation',
+    input: () => Promise.resolve({ token: adminSessionToken }),
+  },
   {
     path: 'impersonation.start',
     type: 'mutation',
@@ -107,6 +140,7 @@ const procedures: ProcedureCase[] = [
 const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED' }
 const FORBIDDEN = { status: 403, code: 'FORBIDDEN' }
 const OK = { status: 200, code: undefined }
+const MACHINE_READS = new Set(['users.search', 'impersonation.list', 'sessions.inspect'])
 
 /** The expected answer of each cell. */
 const expected: Record<Caller, (path: string) => { status: number; code: string | undefined }> = {
@@ -117,6 +151,12 @@ const expected: Record<Caller, (path: string) => { status: number; code: string 
   'agent without the permission': (path) => (path === 'me' ? OK : FORBIDDEN),
   admin: () => OK,
   "admin's impersonated session": (path) => (path === 'me' ? OK : FORBIDDEN),
+  // Machines read (search, the audit log, session inspection); starting, revoking, `me` and
+  // `quota` stay for people.
+  'machine with scope': (path) => (MACHINE_READS.has(path) ? OK : FORBIDDEN),
+  'machine without scope': () => FORBIDDEN,
+  'revoked M2M token': () => UNAUTHENTICATED,
+  'expired M2M token': () => UNAUTHENTICATED,
 }
 
 const callers = Object.keys(expected) as Caller[]

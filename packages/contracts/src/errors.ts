@@ -36,7 +36,15 @@ export const ACTAS_ERROR_TRPC_CODE = {
 } as const satisfies Record<ActAsErrorCode, string>
 
 /** Why `impersonation.start` (or a search item's button) is refused. */
-export const POLICY_RULES = ['self', 'staff', 'banned', 'locked', 'impersonated_session'] as const
+export const POLICY_RULES = [
+  'self',
+  'staff',
+  'banned',
+  'locked',
+  'impersonated_session',
+  /** The caller is a machine: starting an impersonation stays a human act. */
+  'machine',
+] as const
 export type PolicyRule = (typeof POLICY_RULES)[number]
 
 export interface ActAsErrorOptions {

@@ -4,8 +4,14 @@ export * from './schemas/common.js'
 export * from './schemas/users.js'
 export * from './schemas/impersonation.js'
 export * from './schemas/me.js'
-export { IMPERSONATE_PERMISSION } from './ports.js'
+export * from './schemas/sessions.js'
+export * from './machines.js'
+export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
 export type {
+  MachinePrincipal,
+  ReaderPrincipal,
+  SessionsPort,
+  UserPrincipal,
   ActAsContext,
   DirectoryPort,
   DeniedAttempt,
@@ -24,4 +30,5 @@ export type {
   ProcedureAuth,
   ActAsMeta,
   ActAsErrorData,
+  MachineAccess,
 } from './router/types.js'

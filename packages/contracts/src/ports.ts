@@ -8,6 +8,7 @@ import type {
   ImpersonationStartParams,
 } from './schemas/impersonation.js'
 import type { QuotaOutput } from './schemas/me.js'
+import type { SessionInspectOutput } from './schemas/sessions.js'
 import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
 
 /** The permission (in the active organization) that makes a session staff. */
@@ -20,8 +21,9 @@ export interface PrincipalActor {
   reason: string | null
 }
 
-/** Who is calling, from a verified session token. `null` in the context when signed out. */
-export interface Principal {
+/** A person, from a verified Clerk session token. */
+export interface UserPrincipal {
+  kind: 'user'
   userId: string
   sessionId: string | null
   orgId: string | null
@@ -33,9 +35,31 @@ export interface Principal {
   actor: PrincipalActor | null
 }
 
+/** Another service, from a verified Clerk M2M token (`mt_…`). */
+export interface MachinePrincipal {
+  kind: 'machine'
+  /** The calling machine (`mch_…`), the token's subject. */
+  machineId: string
+  /** The M2M token's id (`mt_…`, not the token itself): for logs. */
+  tokenId: string
+  /** Machines the caller may talk to (Clerk's scopes): ActAs's machine id when it may call ActAs. */
+  scopes: readonly string[]
+}
+
+/** Who is calling. `null` in the context when no valid token was sent. */
+export type Principal = UserPrincipal | MachinePrincipal
+
 /** A staff principal: signed in, with the impersonate permission in an active organization. */
-export interface StaffPrincipal extends Principal {
+export interface StaffPrincipal extends UserPrincipal {
   orgId: string
+}
+
+/** Who may call the read procedures: staff, or a machine the permission map lets in. */
+export type ReaderPrincipal = StaffPrincipal | MachinePrincipal
+
+/** The id logs, rate limits and audit rows use: a user id or a machine id. */
+export function principalId(principal: Principal): string {
+  return principal.kind === 'machine' ? principal.machineId : principal.userId
 }
 
 export interface RequestInfo {
@@ -53,7 +77,7 @@ export interface RateLimiterPort {
 
 export interface DirectoryPort {
   /** Users matching the search, each with the policy's verdict for `principal`. */
-  search(principal: StaffPrincipal, params: UsersSearchParams): Promise<UsersSearchOutput>
+  search(principal: ReaderPrincipal, params: UsersSearchParams): Promise<UsersSearchOutput>
 }
 
 /**
@@ -85,8 +109,21 @@ export interface ImpersonationPort {
     impersonationId: string,
     request: RequestInfo,
   ): Promise<ImpersonationRecord>
-  list(principal: StaffPrincipal, params: ImpersonationListParams): Promise<ImpersonationListOutput>
+  /** The audit log; a read by a machine is itself recorded (an audit read). */
+  list(
+    principal: ReaderPrincipal,
+    params: ImpersonationListParams,
+    request: RequestInfo,
+  ): Promise<ImpersonationListOutput>
   quota(principal: StaffPrincipal): Promise<QuotaOutput>
+}
+
+export interface SessionsPort {
+  /**
+   * Verifies a Clerk session token that a service received and says whether it is an
+   * impersonated session. An invalid or expired token is `{ valid: false }`, never an exception.
+   */
+  inspect(token: string): Promise<SessionInspectOutput>
 }
 
 /** What every procedure sees. Built per request by the host (apps/api's tRPC plugin). */
@@ -96,4 +133,5 @@ export interface ActAsContext {
   rateLimiter: RateLimiterPort
   directory: DirectoryPort
   impersonation: ImpersonationPort
+  sessions: SessionsPort
 }

@@ -9,6 +9,7 @@ function context(failure: Error): ActAsContext {
   const fail = () => Promise.reject(failure)
   return {
     principal: {
+      kind: 'user',
       userId: 'user_staff',
       sessionId: 'sess_1',
       orgId: 'org_1',
@@ -21,6 +22,7 @@ function context(failure: Error): ActAsContext {
     rateLimiter: { consume: () => ({ allowed: true }) },
     directory: { search: fail },
     impersonation: { start: fail, revoke: fail, list: fail, quota: fail },
+    sessions: { inspect: fail },
   }
 }
 

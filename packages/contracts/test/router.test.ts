@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { ActAsError, IMPERSONATE_PERMISSION } from '../src/index.js'
-import type { ActAsContext, Principal } from '../src/index.js'
+import { defaultMachinePermissions } from '../src/index.js'
+import type { ActAsContext, MachinePrincipal, Principal, UserPrincipal } from '../src/index.js'
 import { createActAsTRPC, createAppRouter } from '../src/server.js'
 
 const router = createAppRouter({ isDev: false })
 
-const staff: Principal = {
+const staff: UserPrincipal = {
+  kind: 'user',
   userId: 'user_staff',
   sessionId: 'sess_1',
   orgId: 'org_1',
@@ -25,6 +27,7 @@ function context(principal: Principal | null): ActAsContext {
     rateLimiter: { consume: () => ({ allowed: true }) },
     directory: { search: unused },
     impersonation: { start: unused, revoke: unused, list: unused, quota: unused },
+    sessions: { inspect: unused },
   }
 }
 
@@ -42,6 +45,7 @@ describe('authorization rules', () => {
         'impersonation.start',
         'me',
         'quota',
+        'sessions.inspect',
         'users.search',
       ].sort(),
     )
@@ -98,5 +102,98 @@ describe('authorization rules', () => {
       code: 'TOO_MANY_REQUESTS',
       cause: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 7 }),
     })
+  })
+})
+
+describe('machines (deny by default)', () => {
+  const ACTAS = 'mch_actas000000000000000000000'
+  const scoped: MachinePrincipal = {
+    kind: 'machine',
+    machineId: 'mch_helpdesk00000000000000000',
+    tokenId: 'mt_1',
+    scopes: [ACTAS],
+  }
+  const unscoped: MachinePrincipal = {
+    ...scoped,
+    machineId: 'mch_noscope000000000000000000',
+    scopes: [],
+  }
+  const reached = 'port reached'
+  function machineContext(principal: Principal): ActAsContext {
+    const ctx = context(principal)
+    const reach = () => Promise.reject(new Error(reached))
+    ctx.directory = { search: reach }
+    ctx.impersonation = { start: reach, revoke: reach, list: reach, quota: reach }
+    ctx.sessions = { inspect: reach }
+    return ctx
+  }
+  const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2ln'
+  const calls = {
+    me: (c: ReturnType<typeof router.createCaller>) => c.me(),
+    quota: (c: ReturnType<typeof router.createCaller>) => c.quota(),
+    'users.search': (c: ReturnType<typeof router.createCaller>) => c.users.search({}),
+    'impersonation.list': (c: ReturnType<typeof router.createCaller>) => c.impersonation.list({}),
+    'sessions.inspect': (c: ReturnType<typeof router.createCaller>) =>
+      c.sessions.inspect({ token }),
+    'impersonation.start': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.start({ userId: 'user_123456', reason: 'A machine tries to start one' }),
+    'impersonation.revoke': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.revoke({ impersonationId: '00000000-0000-4000-8000-000000000000' }),
+  }
+
+  it('only the read procedures admit machines in their meta', () => {
+    const open = Object.entries(
+      router._def.procedures as unknown as Record<
+        string,
+        { _def: { meta?: { machines?: string } } }
+      >,
+    )
+      .filter(([, p]) => p._def.meta?.machines === 'read')
+      .map(([path]) => path)
+      .sort()
+    expect(open).toEqual(['impersonation.list', 'sessions.inspect', 'users.search'])
+  })
+
+  it('without a permission map no machine may call anything', async () => {
+    const caller = router.createCaller(machineContext(scoped))
+    for (const [path, call] of Object.entries(calls))
+      await expect(call(caller), path).rejects.toMatchObject({ code: 'FORBIDDEN' })
+  })
+
+  it('the default map lets machines scoped to ActAs call the read procedures, nothing else', async () => {
+    const withMap = createAppRouter({
+      isDev: false,
+      machinePermissions: defaultMachinePermissions(ACTAS),
+    })
+    const ok = withMap.createCaller(machineContext(scoped))
+    const refused = withMap.createCaller(machineContext(unscoped))
+    for (const [path, call] of Object.entries(calls)) {
+      const read = ['users.search', 'impersonation.list', 'sessions.inspect'].includes(path)
+      if (read) await expect(call(ok), path).rejects.toThrow(reached)
+      else await expect(call(ok), path).rejects.toMatchObject({ code: 'FORBIDDEN' })
+      await expect(call(refused), path).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    }
+  })
+
+  it('configuration cannot grant impersonation.start or revoke (nor me/quota) to a machine', async () => {
+    const everything = Object.keys(calls)
+    const generous = createAppRouter({
+      isDev: false,
+      machinePermissions: { [scoped.machineId]: everything, [ACTAS]: everything },
+    })
+    const caller = generous.createCaller(machineContext(scoped))
+    for (const path of ['impersonation.start', 'impersonation.revoke', 'me', 'quota'] as const)
+      await expect(calls[path](caller), path).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    // A grant by machine id works like a grant by scope.
+    await expect(
+      calls['users.search'](generous.createCaller(machineContext(unscoped))),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    const byId = createAppRouter({
+      isDev: false,
+      machinePermissions: { [unscoped.machineId]: ['users.search'] },
+    })
+    await expect(
+      calls['users.search'](byId.createCaller(machineContext(unscoped))),
+    ).rejects.toThrow(reached)
   })
 })

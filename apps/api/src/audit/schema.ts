@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { IMPERSONATION_STATUSES } from '@actas/contracts'
 
 /**
@@ -44,3 +44,29 @@ export const impersonations = pgTable(
 
 export type ImpersonationRow = typeof impersonations.$inferSelect
 export type NewImpersonationRow = typeof impersonations.$inferInsert
+
+/**
+ * One row per read of the audit log by a machine (`impersonation.list` with an M2M token): who
+ * read (machine id, M2M token id), what they asked for (the filters, never a token) and how many
+ * rows they got. Audit reads by machines are themselves audited.
+ */
+export const auditReads = pgTable(
+  'audit_reads',
+  {
+    id: uuid('id').primaryKey(),
+    kind: text('kind', { enum: ['audit_read'] }).notNull(),
+    machineId: text('machine_id').notNull(),
+    tokenId: text('token_id'),
+    procedure: text('procedure').notNull(),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    rowCount: integer('row_count').notNull(),
+    requestId: text('request_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('audit_reads_machine_idx').on(t.machineId, t.createdAt.desc())],
+)
+
+export type AuditReadRow = typeof auditReads.$inferSelect
+export type NewAuditReadRow = typeof auditReads.$inferInsert

@@ -1,10 +1,15 @@
 // The audit log's queries. Domain-shaped: the impersonation use case never sees SQL.
-import { and, count, desc, eq, gte, inArray, isNotNull, lt, or } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, lt, or } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type { ImpersonationRecord, ImpersonationStatus } from '@actas/contracts'
 import type { AuditDatabase } from './db.js'
-import { impersonations } from './schema.js'
-import type { ImpersonationRow, NewImpersonationRow } from './schema.js'
+import { auditReads, impersonations } from './schema.js'
+import type {
+  AuditReadRow,
+  ImpersonationRow,
+  NewAuditReadRow,
+  NewImpersonationRow,
+} from './schema.js'
 
 export type RowPatch = Partial<
   Pick<
@@ -25,6 +30,10 @@ export interface ListQuery {
   actorId?: string | undefined
   userId?: string | undefined
   status?: ImpersonationStatus | undefined
+  /** ISO instant: rows created at or after it. */
+  from?: string | undefined
+  /** ISO instant: rows created before it. */
+  to?: string | undefined
   cursor?: string | undefined
   limit: number
 }
@@ -118,6 +127,8 @@ export class AuditStore {
     if (query.actorId) where.push(eq(impersonations.actorId, query.actorId))
     if (query.userId) where.push(eq(impersonations.userId, query.userId))
     if (query.status) where.push(eq(impersonations.status, query.status))
+    if (query.from) where.push(gte(impersonations.createdAt, new Date(query.from)))
+    if (query.to) where.push(lt(impersonations.createdAt, new Date(query.to)))
     if (query.cursor) {
       const c = decodeCursor(query.cursor)
       const older = or(
@@ -135,6 +146,25 @@ export class AuditStore {
     const page = rows.slice(0, query.limit)
     const last = page.at(-1)
     return { rows: page, next: rows.length > query.limit && last ? encodeCursor(last) : null }
+  }
+
+  /** Records a read of the audit log by a machine. */
+  async insertAuditRead(row: Omit<NewAuditReadRow, 'createdAt' | 'kind'>): Promise<AuditReadRow> {
+    const [inserted] = await this.db
+      .insert(auditReads)
+      .values({ ...row, kind: 'audit_read', createdAt: this.now() })
+      .returning()
+    if (!inserted) throw new Error('audit read insert returned no row')
+    return inserted
+  }
+
+  /** Audit reads, oldest first (optionally by one machine). */
+  async listAuditReads(machineId?: string): Promise<AuditReadRow[]> {
+    return this.db
+      .select()
+      .from(auditReads)
+      .where(machineId ? eq(auditReads.machineId, machineId) : undefined)
+      .orderBy(asc(auditReads.createdAt), asc(auditReads.id))
   }
 
   /** Actor tokens Clerk issued since `since` (revoked ones were issued too, and count against the plan). */

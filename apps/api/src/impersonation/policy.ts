@@ -1,7 +1,7 @@
 // Who may be impersonated, by whom. Pure: the same verdict drives the search list's buttons
 // and the check inside impersonation.start.
 import { IMPERSONATE_PERMISSION } from '@actas/contracts'
-import type { ImpersonationVerdict, Principal } from '@actas/contracts'
+import type { ImpersonationVerdict, UserPrincipal } from '@actas/contracts'
 
 export interface PolicyTarget {
   id: string
@@ -23,10 +23,18 @@ export const POLICY_MESSAGES = {
     'Staff cannot be impersonated: this user belongs to the support organization or may impersonate others.',
   banned: 'This user is banned.',
   locked: 'This user is locked.',
+  machine: 'Machines cannot impersonate: starting an impersonation is a human act with a reason.',
 } as const
 
+/** The verdict every search row carries for a machine caller. */
+export const MACHINE_VERDICT: ImpersonationVerdict = {
+  allowed: false,
+  rule: 'machine',
+  reason: POLICY_MESSAGES.machine,
+}
+
 export function evaluateImpersonation(
-  actor: Pick<Principal, 'userId' | 'orgId' | 'actor'>,
+  actor: Pick<UserPrincipal, 'userId' | 'orgId' | 'actor'>,
   target: PolicyTarget,
   options: PolicyOptions,
 ): ImpersonationVerdict {

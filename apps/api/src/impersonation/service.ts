@@ -1,7 +1,7 @@
 // The use cases behind the router's ports: user search with the policy's verdicts, and
 // impersonation start / revoke / list / quota over the audit log and the user directory.
 import { randomUUID } from 'node:crypto'
-import { ActAsError } from '@actas/contracts'
+import { ActAsError, principalId } from '@actas/contracts'
 import type {
   DeniedAttempt,
   DirectoryPort,
@@ -12,6 +12,7 @@ import type {
   ImpersonationStartOutput,
   ImpersonationStartParams,
   QuotaOutput,
+  ReaderPrincipal,
   RequestInfo,
   StaffPrincipal,
   UsersSearchOutput,
@@ -21,7 +22,7 @@ import type { Logger } from 'pino'
 import { InvalidCursorError, toRecord } from '../audit/store.js'
 import type { AuditStore } from '../audit/store.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
-import { evaluateImpersonation } from './policy.js'
+import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
 
 export interface ImpersonationServiceOptions {
   directory: UserDirectory
@@ -56,7 +57,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
 
   constructor(private readonly o: ImpersonationServiceOptions) {}
 
-  async search(principal: StaffPrincipal, params: UsersSearchParams): Promise<UsersSearchOutput> {
+  async search(principal: ReaderPrincipal, params: UsersSearchParams): Promise<UsersSearchOutput> {
     const offset = params.cursor ? decodeOffset(params.cursor) : (params.offset ?? 0)
     const page = await this.o.directory.searchUsers({
       query: params.query || undefined,
@@ -85,7 +86,10 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
           slug: m.organizationSlug,
           role: m.role,
         })),
-        impersonation: evaluateImpersonation(principal, { ...user, memberships: orgs }, this.o),
+        impersonation:
+          principal.kind === 'machine'
+            ? MACHINE_VERDICT
+            : evaluateImpersonation(principal, { ...user, memberships: orgs }, this.o),
       }
     })
     const end = offset + page.users.length
@@ -252,12 +256,14 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
    */
   async recordDenied(attempt: DeniedAttempt, request: RequestInfo): Promise<void> {
     const { principal } = attempt
+    const user = principal.kind === 'user' ? principal : null
     try {
       await this.o.audit.insert({
         id: randomUUID(),
-        actorId: principal.userId,
-        actorSessionId: principal.sessionId,
-        actorOrganizationId: principal.orgId,
+        // A machine's refused attempt is recorded under its machine id.
+        actorId: principalId(principal),
+        actorSessionId: user?.sessionId ?? null,
+        actorOrganizationId: user?.orgId ?? null,
         userId: attempt.userId ?? '',
         reason: attempt.reason ?? '',
         ticketUrl: null,
@@ -271,7 +277,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
       })
     } catch (error) {
       this.o.logger.error(
-        { err: error, actorId: principal.userId, procedure: attempt.procedure },
+        { err: error, actorId: principalId(principal), procedure: attempt.procedure },
         'audit write of a refused attempt failed',
       )
     }
@@ -304,16 +310,32 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
   }
 
   async list(
-    _principal: StaffPrincipal,
+    principal: ReaderPrincipal,
     params: ImpersonationListParams,
+    request: RequestInfo,
   ): Promise<ImpersonationListOutput> {
+    let page: Awaited<ReturnType<AuditStore['list']>>
     try {
-      const { rows, next } = await this.o.audit.list(params)
-      return { items: rows.map(toRecord), next }
+      page = await this.o.audit.list(params)
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new ActAsError('INVALID_INPUT', error.message)
       throw error
     }
+    if (principal.kind === 'machine') {
+      // A machine reading the audit log is itself audited; no record, no rows.
+      await this.o.audit.insertAuditRead({
+        id: randomUUID(),
+        machineId: principal.machineId,
+        tokenId: principal.tokenId,
+        procedure: 'impersonation.list',
+        params: { ...params },
+        rowCount: page.rows.length,
+        requestId: request.id,
+        ip: request.ip,
+        userAgent: request.userAgent,
+      })
+    }
+    return { items: page.rows.map(toRecord), next: page.next }
   }
 
   async quota(_principal: StaffPrincipal): Promise<QuotaOutput> {

@@ -1,5 +1,6 @@
-// The one place that turns a Clerk session into a Principal. `clerkPlugin` verifies the bearer
-// token (jwtKey or JWKS, authorizedParties); nothing below this file knows about Clerk.
+// The one place that turns a Clerk session or M2M token into a Principal. `clerkPlugin`
+// verifies the bearer token (session JWT: jwtKey or JWKS, authorizedParties; `mt_…` M2M token:
+// BAPI `POST /m2m_tokens/verify` with the secret key); nothing below this file knows about Clerk.
 import { clerkPlugin, getAuth } from '@clerk/fastify'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Principal } from '@actas/contracts'
@@ -27,11 +28,22 @@ const str = (value: unknown): string | null =>
   typeof value === 'string' && value.length > 0 ? value : null
 
 export function principalFromRequest(req: FastifyRequest): Principal | null {
-  const auth = getAuth(req)
+  // Any other token type (API key, OAuth token) is refused as if no token had been sent.
+  const auth = getAuth(req, { acceptsToken: ['session_token', 'm2m_token'] })
+  if (auth.tokenType === 'm2m_token') {
+    if (!auth.isAuthenticated || !auth.machineId) return null
+    return {
+      kind: 'machine',
+      machineId: auth.machineId,
+      tokenId: auth.id,
+      scopes: auth.scopes,
+    }
+  }
   if (auth.tokenType !== 'session_token' || !auth.userId) return null
   const actor = auth.actor as Record<string, unknown> | null | undefined
   const actorSub = str(actor?.['sub'])
   return {
+    kind: 'user',
     userId: auth.userId,
     sessionId: auth.sessionId ?? null,
     orgId: auth.orgId ?? null,

@@ -1,5 +1,5 @@
 // Mounts the contracts' router at /trpc with the ports this API implements.
-import { ActAsError } from '@actas/contracts'
+import { ActAsError, principalId } from '@actas/contracts'
 import type { ActAsContext } from '@actas/contracts'
 import { createAppRouter } from '@actas/contracts/server'
 import type { AppRouter } from '@actas/contracts/server'
@@ -13,7 +13,10 @@ import { principalFromRequest, registerClerk } from './auth.js'
 export const MAX_BATCH_SIZE = 20
 
 export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const router = createAppRouter({ isDev: deps.config.isDev })
+  const router = createAppRouter({
+    isDev: deps.config.isDev,
+    machinePermissions: deps.config.machines.permissions,
+  })
 
   const known = new Set(Object.keys(router._def.procedures))
 
@@ -52,13 +55,32 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
       trpcOptions: {
         router,
         maxBatchSize: MAX_BATCH_SIZE,
-        createContext: ({ req }): ActAsContext => ({
-          principal: principalFromRequest(req),
-          request: { id: req.id, ip: req.ip ?? null, userAgent: req.headers['user-agent'] ?? null },
-          rateLimiter: deps.rateLimiter,
-          directory: deps.service,
-          impersonation: deps.service,
-        }),
+        createContext: ({ req }): ActAsContext => {
+          const principal = principalFromRequest(req)
+          if (principal?.kind === 'machine') {
+            // Every machine call, by machine id and M2M token id (never the token).
+            req.log.info(
+              {
+                machineId: principal.machineId,
+                tokenId: principal.tokenId,
+                procedures: (req.params as { path?: string } | undefined)?.path,
+              },
+              'machine call',
+            )
+          }
+          return {
+            principal,
+            request: {
+              id: req.id,
+              ip: req.ip ?? null,
+              userAgent: req.headers['user-agent'] ?? null,
+            },
+            rateLimiter: deps.rateLimiter,
+            directory: deps.service,
+            impersonation: deps.service,
+            sessions: deps.sessions,
+          }
+        },
         responseMeta({ errors }) {
           const retryAfter = Math.max(
             0,
@@ -69,7 +91,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
           return retryAfter > 0 ? { headers: { 'retry-after': String(retryAfter) } } : {}
         },
         onError({ error, path, ctx }) {
-          const actorId = ctx?.principal?.userId
+          const actorId = ctx?.principal ? principalId(ctx.principal) : undefined
           if (error.code === 'INTERNAL_SERVER_ERROR') {
             app.log.error(
               { err: error.cause ?? error, path, actorId, requestId: ctx?.request.id },

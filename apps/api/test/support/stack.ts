@@ -4,7 +4,13 @@
 import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
-import type { ClerkLocal, ClerkLocalOptions, FapiClient, SeededAccount } from '@actas/clerk-local'
+import type {
+  ClerkLocal,
+  ClerkLocalOptions,
+  FapiClient,
+  SeededAccount,
+  SeededMachine,
+} from '@actas/clerk-local'
 import { createActAsClient } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import type { FastifyInstance } from 'fastify'
@@ -48,6 +54,13 @@ export interface Stack {
   ): Promise<SignedIn>
   signInWithTicket(ticket: string, options?: { origin?: string }): Promise<SignedIn>
   client(getToken: () => Promise<string | null> | string | null): ActAsClient
+  /** A seeded machine of the local server (`helpdesk`, `audit-export`, `no-scope`, `actas-api`). */
+  machine(name: string): SeededMachine
+  /** An M2M token (`mt_…`) for a seeded machine, created with its secret key over BAPI. */
+  m2mToken(
+    name: string,
+    options?: { secondsUntilExpiration?: number },
+  ): Promise<{ id: string; token: string }>
   close(): Promise<void>
 }
 
@@ -74,6 +87,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
     AUTHORIZED_PARTIES: ORIGIN,
     ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
+    CLERK_MACHINE_ID: clerk.machines.find((m) => m.name === 'actas-api')?.id ?? '',
     ...(postgres && schema ? { DATABASE_URL: postgres, DATABASE_SCHEMA: schema } : {}),
     ...options.env,
   })
@@ -90,6 +104,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const account = (role: SeededAccount['role']) => {
     const found = clerk.accounts.find((a) => a.role === role)
     if (!found) throw new Error(`no seeded ${role} account`)
+    return found
+  }
+
+  const machine = (name: string) => {
+    const found = clerk.machines.find((m) => m.name === name)
+    if (!found) throw new Error(`no seeded machine ${name}`)
     return found
   }
 
@@ -144,6 +164,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     client: (getToken) =>
       createActAsClient({ url: 'http://api.test/trpc', getToken, fetch: injectFetch }),
+    machine,
+    async m2mToken(name, opts = {}) {
+      const res = await fetch(`${clerk.url}/m2m_tokens`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${machine(name).secretKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ seconds_until_expiration: opts.secondsUntilExpiration ?? 300 }),
+      })
+      if (res.status !== 201) throw new Error(`POST /m2m_tokens answered ${res.status}`)
+      const body = (await res.json()) as { id: string; token: string }
+      return { id: body.id, token: body.token }
+    },
     async close() {
       await app.close()
       await deps.close()

@@ -32,6 +32,8 @@ export function createApi(options: ApiOptions): ActAsClient {
         url: options.url,
         getToken: options.getToken,
         ...(options.fetch ? { fetch: options.fetch } : {}),
+        // People see errors with their own "Try again" (and its Retry-After); no silent retries.
+        retries: 0,
       }),
       read: m.getActAsError,
     })))

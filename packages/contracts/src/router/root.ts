@@ -10,15 +10,16 @@ import {
 } from '../schemas/impersonation.js'
 import { MeOutputSchema, QuotaOutputSchema } from '../schemas/me.js'
 import type { MeOutput } from '../schemas/me.js'
+import { SessionInspectInputSchema, SessionInspectOutputSchema } from '../schemas/sessions.js'
 import { UsersSearchInputSchema, UsersSearchOutputSchema } from '../schemas/users.js'
-import type { Principal } from '../ports.js'
+import type { UserPrincipal } from '../ports.js'
 import { createActAsTRPC, isStaff } from './trpc.js'
 import type { ActAsRouterOptions } from './trpc.js'
 
 /** Procedures without input still refuse junk input instead of ignoring it. */
 const NoInputSchema = z.undefined()
 
-export function describeMe(principal: Principal): MeOutput {
+export function describeMe(principal: UserPrincipal): MeOutput {
   return {
     userId: principal.userId,
     sessionId: principal.sessionId,
@@ -38,7 +39,7 @@ export function describeMe(principal: Principal): MeOutput {
 }
 
 export function createAppRouter(options: ActAsRouterOptions) {
-  const { router, signedInProcedure, staffProcedure, auditedStaffProcedure } =
+  const { router, signedInProcedure, staffProcedure, readProcedure, auditedStaffProcedure } =
     createActAsTRPC(options)
 
   return router({
@@ -53,7 +54,7 @@ export function createAppRouter(options: ActAsRouterOptions) {
       .query(({ ctx }) => ctx.impersonation.quota(ctx.principal)),
 
     users: router({
-      search: staffProcedure
+      search: readProcedure
         .input(UsersSearchInputSchema)
         .output(UsersSearchOutputSchema)
         .query(({ ctx, input }) => ctx.directory.search(ctx.principal, input)),
@@ -73,10 +74,23 @@ export function createAppRouter(options: ActAsRouterOptions) {
           ctx.impersonation.revoke(ctx.principal, input.impersonationId, ctx.request),
         ),
 
-      list: staffProcedure
+      // A read by a machine is itself audited (by the port).
+      list: readProcedure
         .input(ImpersonationListInputSchema)
         .output(ImpersonationListOutputSchema)
-        .query(({ ctx, input }) => ctx.impersonation.list(ctx.principal, input)),
+        .query(({ ctx, input }) => ctx.impersonation.list(ctx.principal, input, ctx.request)),
+    }),
+
+    sessions: router({
+      /**
+       * Verifies a session token a service received: is it impersonated, by whom, why? A read,
+       * but a mutation so that the token travels in a POST body, never in a URL (request logs,
+       * proxies).
+       */
+      inspect: readProcedure
+        .input(SessionInspectInputSchema)
+        .output(SessionInspectOutputSchema)
+        .mutation(({ ctx, input }) => ctx.sessions.inspect(input.token)),
     }),
   })
 }

@@ -5,21 +5,40 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server'
 import { z, ZodError } from 'zod'
 import { ACTAS_ERROR_TRPC_CODE, ActAsError } from '../errors.js'
 import type { ActAsErrorCode, PolicyRule } from '../errors.js'
-import { IMPERSONATE_PERMISSION } from '../ports.js'
+import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
+import type { MachinePermissions } from '../machines.js'
+import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
 import { ImpersonationStartInputSchema } from '../schemas/impersonation.js'
-import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
+import type {
+  ActAsContext,
+  Principal,
+  ReaderPrincipal,
+  StaffPrincipal,
+  UserPrincipal,
+} from '../ports.js'
 
 /** `staff`: signed in with `org:admin:impersonate` in the active organization. `signed-in`: any valid session. */
 export type ProcedureAuth = 'staff' | 'signed-in'
 
+/** `read`: machines may call the procedure when the permission map grants it to them. */
+export type MachineAccess = 'read'
+
 export interface ActAsMeta {
   /** Required on every procedure: a procedure without a rule is refused (deny by default). */
   auth?: ProcedureAuth
+  /** Whether machines may ever call it; absent = never. */
+  machines?: MachineAccess
 }
 
 export interface ActAsRouterOptions {
   /** Include stack traces and internal messages in error responses. Only in development. */
   isDev: boolean
+  /**
+   * Machine id or scope → procedures (see machines.ts). Default `{}`: no machine may call
+   * anything. Grants of impersonation.start/revoke, or of procedures without
+   * `meta.machines`, have no effect.
+   */
+  machinePermissions?: MachinePermissions
 }
 
 /** The `data` every error response carries, beside tRPC's own `code`/`httpStatus`/`path`. */
@@ -53,7 +72,11 @@ const TRPC_TO_ACTAS: Partial<Record<TRPC_ERROR_CODE_KEY, ActAsErrorCode>> = {
 }
 
 export function isStaff(principal: Principal): principal is StaffPrincipal {
-  return principal.orgId !== null && principal.permissions.includes(IMPERSONATE_PERMISSION)
+  return (
+    principal.kind === 'user' &&
+    principal.orgId !== null &&
+    principal.permissions.includes(IMPERSONATE_PERMISSION)
+  )
 }
 
 export function createActAsTRPC(options: ActAsRouterOptions) {
@@ -104,6 +127,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
   })
 
   /** Deny by default: the procedure's `meta.auth` decides; no rule, no access. Then the per-actor rate limit. */
+  const machinePermissions = options.machinePermissions ?? {}
   const authorize = t.middleware(async ({ ctx, meta, path, next }) => {
     const rule = meta?.auth
     if (rule !== 'staff' && rule !== 'signed-in') {
@@ -115,13 +139,26 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     const principal = ctx.principal
     if (!principal)
       throw new ActAsError('UNAUTHENTICATED', 'Sign in first: no valid session token was sent.')
-    if (rule === 'staff' && !isStaff(principal)) {
+    if (principal.kind === 'machine') {
+      if (meta?.machines !== 'read' || NEVER_FOR_MACHINES.includes(path)) {
+        throw new ActAsError(
+          'FORBIDDEN',
+          `Machines may not call ${path}: it is for people signed in to the console.`,
+        )
+      }
+      if (!machineMayCall(machinePermissions, principal, path)) {
+        throw new ActAsError(
+          'FORBIDDEN',
+          `The machine ${principal.machineId} is not granted ${path} (its scopes do not include ActAs, or the machine permission map leaves it out).`,
+        )
+      }
+    } else if (rule === 'staff' && !isStaff(principal)) {
       throw new ActAsError(
         'FORBIDDEN',
         `Your session needs the ${IMPERSONATE_PERMISSION} permission in its active organization.`,
       )
     }
-    const limit = await ctx.rateLimiter.consume(path, principal.userId)
+    const limit = await ctx.rateLimiter.consume(path, principalId(principal))
     if (!limit.allowed) {
       throw new ActAsError(
         'RATE_LIMITED',
@@ -178,12 +215,24 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
   /** Every procedure starts here; it must still declare `meta({ auth })`. */
   const procedure = t.procedure.use(mapErrors).use(authorize)
 
-  const signedInProcedure = procedure.meta({ auth: 'signed-in' })
+  const signedInProcedure = procedure.meta({ auth: 'signed-in' }).use(({ ctx, next }) => {
+    // Machines never reach here (`authorize`: no `machines` in the meta); narrows the type.
+    if (ctx.principal.kind !== 'user') throw new ActAsError('FORBIDDEN', 'People only.')
+    return next({ ctx: { principal: ctx.principal as UserPrincipal } })
+  })
 
   const staffProcedure = procedure.meta({ auth: 'staff' }).use(({ ctx, next }) => {
     // Already enforced by `authorize`; re-checked here only to narrow the type.
     if (!isStaff(ctx.principal)) throw new ActAsError('FORBIDDEN', 'Staff only.')
     return next({ ctx: { principal: ctx.principal } })
+  })
+
+  /** Staff, or a machine granted the procedure by the permission map. */
+  const readProcedure = procedure.meta({ auth: 'staff', machines: 'read' }).use(({ ctx, next }) => {
+    const principal = ctx.principal
+    if (principal.kind !== 'machine' && !isStaff(principal))
+      throw new ActAsError('FORBIDDEN', 'Staff only.')
+    return next({ ctx: { principal: principal as ReaderPrincipal } })
   })
 
   /** A staff procedure whose refusals of signed-in non-staff callers go to the audit log. */
@@ -203,6 +252,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     procedure,
     signedInProcedure,
     staffProcedure,
+    readProcedure,
     auditedStaffProcedure,
     createCallerFactory: t.createCallerFactory,
   }

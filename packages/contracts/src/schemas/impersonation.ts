@@ -73,6 +73,10 @@ export const ImpersonationListInputSchema = z.strictObject({
   actorId: UserIdSchema.optional(),
   userId: UserIdSchema.optional(),
   status: ImpersonationStatusSchema.optional(),
+  /** Rows created at or after this instant. */
+  from: InstantSchema.optional(),
+  /** Rows created before this instant. */
+  to: InstantSchema.optional(),
   cursor: CursorSchema.optional(),
   limit: z.number().int().min(1).max(100).default(50),
 })

@@ -1,0 +1,39 @@
+// Which procedures machines (other services with Clerk M2M tokens) may call. Browser-safe.
+// Deny by default: a machine may call a procedure only when (1) the procedure's meta allows
+// machines (`machines: 'read'`), (2) it is not one of NEVER_FOR_MACHINES, and (3) the permission
+// map grants it to the machine's id or to one of its scopes.
+
+/** The read procedures machines may be granted. */
+export const MACHINE_READ_PROCEDURES = [
+  'users.search',
+  'impersonation.list',
+  'sessions.inspect',
+] as const
+
+/** Starting or revoking an impersonation stays a human act: no configuration grants these. */
+export const NEVER_FOR_MACHINES: readonly string[] = ['impersonation.start', 'impersonation.revoke']
+
+/**
+ * Machine id (`mch_…`) or scope (the id of a machine the caller may talk to, e.g. ActAs's own
+ * machine id) → procedure names.
+ */
+export type MachinePermissions = Readonly<Record<string, readonly string[]>>
+
+/** The default map: every machine whose scopes include `actasMachineId` may call the read procedures. */
+export function defaultMachinePermissions(actasMachineId: string): MachinePermissions {
+  return { [actasMachineId]: [...MACHINE_READ_PROCEDURES] }
+}
+
+/** Whether `permissions` grants `procedure` to a machine (the meta check is the router's). */
+export function machineMayCall(
+  permissions: MachinePermissions,
+  machine: { machineId: string; scopes: readonly string[] },
+  procedure: string,
+): boolean {
+  if (NEVER_FOR_MACHINES.includes(procedure)) return false
+  for (const [key, procedures] of Object.entries(permissions)) {
+    if (key !== machine.machineId && !machine.scopes.includes(key)) continue
+    if (procedures.includes(procedure)) return true
+  }
+  return false
+}
