@@ -1,0 +1,44 @@
+// Pages through `impersonation.list` for a date range and writes every record.
+import type { ActAsClient } from '@actas/contracts/client'
+import { csvHeader, csvLine, jsonLine, toRow } from './format.js'
+import type { Format } from './format.js'
+import type { Progress } from './progress.js'
+
+export interface ExportOptions {
+  client: ActAsClient
+  /** ISO instants: rows created at or after `from` and before `to`. */
+  from: string
+  to: string
+  format: Format
+  /** Rows per page (1–100, default 100). */
+  pageSize?: number
+  write: (chunk: string) => void | Promise<void>
+  progress?: Progress
+}
+
+/** Writes the header (CSV) and every row of the range, newest first. Returns the row count. */
+export async function exportAuditLog(options: ExportOptions): Promise<number> {
+  const { client, from, to, format, write, progress } = options
+  const limit = options.pageSize ?? 100
+  if (format === 'csv') await write(csvHeader())
+  let rows = 0
+  let cursor: string | undefined
+  do {
+    const page = await client.impersonation.list.query({
+      from,
+      to,
+      limit,
+      ...(cursor ? { cursor } : {}),
+    })
+    for (const record of page.items) {
+      const row = toRow(record)
+      await write(format === 'csv' ? csvLine(row) : jsonLine(row))
+      rows++
+    }
+    const last = page.items.at(-1)
+    progress?.update(rows, last ? Date.parse(last.createdAt) : null)
+    cursor = page.next ?? undefined
+  } while (cursor)
+  progress?.done(rows)
+  return rows
+}

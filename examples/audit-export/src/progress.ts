@@ -1,0 +1,35 @@
+// Progress on stderr: a bar when stderr is a terminal, a plain counter line every page
+// otherwise (logs, CI). The audit log has no total count, so the bar shows how much of the
+// date range is covered (rows come newest first, from `to` back to `from`).
+
+export interface Progress {
+  /** `oldest` = createdAt of the last row written (ms). */
+  update(rows: number, oldest: number | null): void
+  done(rows: number): void
+}
+
+export function createProgress(
+  stream: NodeJS.WriteStream,
+  range: { from: number; to: number },
+): Progress {
+  const span = Math.max(1, range.to - range.from)
+  if (!stream.isTTY) {
+    return {
+      update: (rows) => stream.write(`audit-export: ${rows} rows\n`),
+      done: (rows) => stream.write(`audit-export: done, ${rows} rows\n`),
+    }
+  }
+  const width = 30
+  const draw = (fraction: number, rows: number) => {
+    const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width)
+    const pct = String(Math.round(fraction * 100)).padStart(3)
+    stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${pct}%  ${rows} rows`)
+  }
+  return {
+    update: (rows, oldest) => draw(oldest === null ? 0 : (range.to - oldest) / span, rows),
+    done: (rows) => {
+      draw(1, rows)
+      stream.write('\n')
+    },
+  }
+}
