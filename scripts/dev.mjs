@@ -97,6 +97,10 @@ async function main() {
         CLERK_PUBLISHABLE_KEY: local.publishableKey,
         CLERK_API_URL: local.url,
         CLERK_JWT_KEY: local.jwtPublicKeyPem,
+        // ActAs's own machine: the seeded helpdesk and audit-export machines are scoped to it.
+        ...(local.machines?.find((m) => m.name === 'actas-api')
+          ? { CLERK_MACHINE_ID: local.machines.find((m) => m.name === 'actas-api').id }
+          : {}),
       }
     : {}
 
@@ -133,6 +137,9 @@ async function main() {
   if (local) {
     log('staff accounts on the local Clerk-compatible server:')
     for (const a of local.accounts) log(`  ${a.role.padEnd(7)} ${a.identifier.padEnd(32)} ${a.password}`)
+    const scoped = (local.machines ?? []).filter((m) => m.scopedMachineIds.length > 0)
+    if (scoped.length > 0)
+      log(`machines scoped to ActAs (M2M; secret keys in clerk-local's JSON line): ${scoped.map((m) => m.name).join(', ')}`)
     log('sign in as the admin, search a customer, and click Impersonate. Ctrl-C stops everything.')
   }
 }
