@@ -4,6 +4,7 @@ import {
   ImpersonationListInputSchema,
   ImpersonationRevokeInputSchema,
   ImpersonationStartInputSchema,
+  SessionInspectInputSchema,
   UsersSearchInputSchema,
 } from '@actas/contracts'
 import fc from 'fast-check'
@@ -84,6 +85,7 @@ const procedures = [
   { path: 'impersonation.list', type: 'query', schema: ImpersonationListInputSchema },
   { path: 'me', type: 'query', schema: z.undefined() },
   { path: 'quota', type: 'query', schema: z.undefined() },
+  { path: 'sessions.inspect', type: 'mutation', schema: SessionInspectInputSchema },
 ] as const
 
 describe('bad input', () => {
