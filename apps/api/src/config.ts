@@ -121,6 +121,17 @@ const EnvSchema = z
       positiveInt(3000).pipe(z.number().max(30_000)),
     ),
 
+    /**
+     * Optional: ActAs's own machine secret key (`ak_…`). When set, M2M tokens are verified as
+     * that machine, so Clerk itself refuses tokens not granted to ActAs (401 instead of 403).
+     */
+    CLERK_MACHINE_SECRET_KEY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^ak_\w+$/, 'CLERK_MACHINE_SECRET_KEY must be a machine secret key (ak_…)')
+        .optional(),
+    ),
     /** ActAs's own Clerk machine (`mch_…`): machines whose M2M scopes include it may call ActAs. */
     CLERK_MACHINE_ID: z.preprocess(
       emptyAsUndefined,
@@ -215,6 +226,8 @@ export interface Config {
     publishableKey: string
     apiUrl: string
     jwtKey: string | undefined
+    /** Verify M2M tokens as ActAs's machine (see CLERK_MACHINE_SECRET_KEY). */
+    machineSecretKey: string | undefined
     authorizedParties: string[]
     timeoutMs: number
     actorTokenTtlSeconds: number
@@ -279,6 +292,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       publishableKey: e.CLERK_PUBLISHABLE_KEY,
       apiUrl: e.CLERK_API_URL,
       jwtKey: e.CLERK_JWT_KEY?.replace(/\\n/g, '\n'),
+      machineSecretKey: e.CLERK_MACHINE_SECRET_KEY,
       authorizedParties: e.AUTHORIZED_PARTIES,
       timeoutMs: e.CLERK_TIMEOUT_MS,
       actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,

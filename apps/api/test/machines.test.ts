@@ -307,3 +307,26 @@ describe('machine permission configuration', () => {
     ).toEqual({ mch_helpdesk: ['users.search'] })
   })
 })
+
+describe("verifying as ActAs's machine (CLERK_MACHINE_SECRET_KEY)", () => {
+  it('lets Clerk refuse tokens not granted to ActAs: 401 instead of 403', async () => {
+    const strict = await startStack({
+      env: (clerk) => ({
+        CLERK_MACHINE_SECRET_KEY: clerk.machines.find((m) => m.name === 'actas-api')!.secretKey,
+      }),
+    })
+    try {
+      const call = async (name: string) => {
+        const { token } = await strict.m2mToken(name)
+        const res = await callRaw(strict.app, 'users.search', { type: 'query', input: {}, token })
+        return { status: res.status, code: actasCode(res) }
+      }
+      expect(await call('helpdesk')).toEqual({ status: 200, code: undefined })
+      expect(await call('no-scope')).toEqual({ status: 401, code: 'UNAUTHENTICATED' })
+      const secret = strict.machine('actas-api').secretKey
+      expect(strict.logs.join('')).not.toContain(secret)
+    } finally {
+      await strict.close()
+    }
+  })
+})

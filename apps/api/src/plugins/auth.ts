@@ -16,6 +16,9 @@ export async function registerClerk(scope: FastifyInstance, config: Config): Pro
     // Must be passed: the plugin ignores CLERK_API_URL.
     apiUrl: config.clerk.apiUrl,
     ...(config.clerk.jwtKey ? { jwtKey: config.clerk.jwtKey } : {}),
+    // M2M tokens are verified with this key when set, else with the secret key. (The plugin
+    // would also read CLERK_MACHINE_SECRET_KEY from the environment itself at import time.)
+    ...(config.clerk.machineSecretKey ? { machineSecretKey: config.clerk.machineSecretKey } : {}),
     ...(config.clerk.authorizedParties.length > 0
       ? { authorizedParties: config.clerk.authorizedParties }
       : {}),

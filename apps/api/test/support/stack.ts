@@ -35,7 +35,8 @@ export interface SignedIn {
 }
 
 export interface StackOptions {
-  env?: Record<string, string>
+  /** Extra environment; a function receives the started local server (its keys, machines). */
+  env?: Record<string, string> | ((clerk: ClerkLocal) => Record<string, string>)
   clerk?: ClerkLocalOptions
   database?: OpenedDatabase
 }
@@ -89,7 +90,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
     CLERK_MACHINE_ID: clerk.machines.find((m) => m.name === 'actas-api')?.id ?? '',
     ...(postgres && schema ? { DATABASE_URL: postgres, DATABASE_SCHEMA: schema } : {}),
-    ...options.env,
+    ...(typeof options.env === 'function' ? options.env(clerk) : options.env),
   })
   const deps = await createDeps(config, {
     logger: createLogger('info', sink),
