@@ -171,7 +171,43 @@ describe('impersonation.start', () => {
     expect(me).toMatchObject({
       userId: customer.id,
       canImpersonate: false,
-      actor: { userId: admin.userId, impersonationId: started.impersonationId, reason },
+      actor: {
+        userId: admin.userId,
+        impersonationId: started.impersonationId,
+        reason,
+        // from the audit row the claim names: the admin's email and the session's latest end
+        email: stack.account('admin').identifier,
+        sessionExpiresAt: started.sessionExpiresAt,
+      },
+    })
+
+    // The claim alone is never trusted: a session whose `act` names this row but whose user or
+    // actor differs from the row's gets no email and no expiry.
+    const forged = async (userId: string, sub: string) => {
+      const t = stack.clerk.state.newActorToken(
+        userId,
+        { sub, reason, impersonation_id: started.impersonationId },
+        300,
+        15 * 60,
+      )
+      try {
+        const s = await stack.signInWithTicket(t.token)
+        return (await stack.client(() => s.token()).me.query()).actor
+      } finally {
+        stack.clerk.state.actorTokens.delete(t.id) // not ActAs's: keep the quota test's count
+      }
+    }
+    const other = nextCustomer()
+    expect(await forged(other.id, admin.userId)).toEqual({
+      userId: admin.userId,
+      impersonationId: started.impersonationId,
+      reason,
+      email: null,
+      sessionExpiresAt: null,
+    })
+    expect(await forged(customer.id, stack.account('agent').userId)).toMatchObject({
+      email: null,
+      sessionExpiresAt: null,
     })
 
     // The audit row: issued, both emails, the Clerk token id, never the ticket.

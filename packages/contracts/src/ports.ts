@@ -7,7 +7,7 @@ import type {
   ImpersonationStartOutput,
   ImpersonationStartParams,
 } from './schemas/impersonation.js'
-import type { QuotaOutput } from './schemas/me.js'
+import type { QuotaOutput, SessionActor } from './schemas/me.js'
 import type { SessionInspectOutput } from './schemas/sessions.js'
 import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
 
@@ -116,6 +116,15 @@ export interface ImpersonationPort {
     request: RequestInfo,
   ): Promise<ImpersonationListOutput>
   quota(principal: StaffPrincipal): Promise<QuotaOutput>
+  /**
+   * For `me` on an impersonated session: the staff member's email and the session's latest end,
+   * from the audit row named by `principal.actor.impersonationId`, or null when there is no such
+   * row or it does not match (its actor must be `actor.sub` and its user `principal.userId`; the
+   * claim alone is never trusted). Optional: without it `me` answers null for both.
+   */
+  describeActor?(
+    principal: UserPrincipal,
+  ): Promise<Pick<SessionActor, 'email' | 'sessionExpiresAt'> | null>
 }
 
 export interface SessionsPort {

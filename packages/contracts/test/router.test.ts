@@ -70,7 +70,7 @@ describe('authorization rules', () => {
     })
   })
 
-  it('`me` describes the session without touching any port', async () => {
+  it('`me` describes the session without touching any port (no `describeActor`: nulls)', async () => {
     const caller = router.createCaller(
       context({ ...staff, actor: { sub: 'user_boss', impersonationId: null, reason: null } }),
     )
@@ -80,8 +80,43 @@ describe('authorization rules', () => {
       organization: { id: 'org_1', slug: 'support', role: 'org:admin' },
       permissions: [IMPERSONATE_PERMISSION],
       canImpersonate: true,
-      actor: { userId: 'user_boss', impersonationId: null, reason: null },
+      actor: {
+        userId: 'user_boss',
+        impersonationId: null,
+        reason: null,
+        email: null,
+        sessionExpiresAt: null,
+      },
     })
+  })
+
+  it('`me` of an impersonated session asks `describeActor` (the audit log) for email and expiry', async () => {
+    const asked: Principal[] = []
+    const sessionExpiresAt = '2026-11-24T20:13:00.000Z'
+    const impersonated = {
+      ...staff,
+      actor: { sub: 'user_boss', impersonationId: 'imp_1', reason: 'r' },
+    }
+    const ctx = context(impersonated)
+    ctx.impersonation.describeActor = (principal) => {
+      asked.push(principal)
+      return Promise.resolve({ email: 'boss@support.test', sessionExpiresAt })
+    }
+    await expect(router.createCaller(ctx).me()).resolves.toMatchObject({
+      actor: {
+        userId: 'user_boss',
+        impersonationId: 'imp_1',
+        reason: 'r',
+        email: 'boss@support.test',
+        sessionExpiresAt,
+      },
+    })
+    expect(asked).toEqual([impersonated])
+    // not for a session of one's own
+    const own = context(staff)
+    own.impersonation.describeActor = ctx.impersonation.describeActor
+    await expect(router.createCaller(own).me()).resolves.toMatchObject({ actor: null })
+    expect(asked).toHaveLength(1)
   })
 
   it('turns away a signed-out caller before any port runs', async () => {

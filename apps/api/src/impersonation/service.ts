@@ -14,7 +14,9 @@ import type {
   QuotaOutput,
   ReaderPrincipal,
   RequestInfo,
+  SessionActor,
   StaffPrincipal,
+  UserPrincipal,
   UsersSearchOutput,
   UsersSearchParams,
 } from '@actas/contracts'
@@ -34,6 +36,8 @@ export interface ImpersonationServiceOptions {
   impersonationQuota: number
   appHomePath: string
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
@@ -336,6 +340,39 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
       })
     }
     return { items: page.rows.map(toRecord), next: page.next }
+  }
+
+  /**
+   * `me` on an impersonated session: the staff email and the session's latest end from the audit
+   * row the `act` claim names, only when that row's actor is the claim's `sub` and its user is
+   * this session's user. One read; a failed read is logged and answers null (`me` still works).
+   */
+  async describeActor(
+    principal: UserPrincipal,
+  ): Promise<Pick<SessionActor, 'email' | 'sessionExpiresAt'> | null> {
+    const actor = principal.actor
+    const id = actor?.impersonationId
+    // Audit ids are UUIDs (the column's type); anything else names no row.
+    if (!actor || !id || !UUID.test(id)) return null
+    let row
+    try {
+      row = await this.o.audit.get(id)
+    } catch (error) {
+      this.o.logger.error({ err: error, impersonationId: id }, 'audit read for me() failed')
+      return null
+    }
+    if (!row) return null
+    if (row.actorId !== actor.sub || row.userId !== principal.userId) {
+      this.o.logger.warn(
+        { impersonationId: id, actorId: actor.sub, userId: principal.userId },
+        'act claim names an audit row of another actor or user',
+      )
+      return null
+    }
+    return {
+      email: row.actorEmail,
+      sessionExpiresAt: row.sessionExpiresAt?.toISOString() ?? null,
+    }
   }
 
   async quota(_principal: StaffPrincipal): Promise<QuotaOutput> {

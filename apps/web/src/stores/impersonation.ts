@@ -12,7 +12,6 @@ import { useAuth } from '../auth/types'
 import { useApi } from '../lib/api'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
-import { saveHandoff } from '../lib/handoff'
 import { safeRedirectPath } from '../lib/safe-redirect'
 
 export interface StartRequest {
@@ -59,21 +58,12 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   async function start(request: StartRequest): Promise<string | null> {
     phase.value = 'requesting'
     startError.value = null
-    const staff = auth.user.value
     try {
       const started = await api.impersonation.start.mutate({
         userId: request.user.id,
         reason: request.reason.trim(),
         ...(request.ticketUrl?.trim() ? { ticketUrl: request.ticketUrl.trim() } : {}),
         sessionMinutes: request.sessionMinutes,
-      })
-      saveHandoff({
-        impersonationId: started.impersonationId,
-        staffIdentifier: staff?.primaryEmail ?? staff?.username ?? '',
-        staffName: staff?.fullName ?? null,
-        userName: request.user.fullName,
-        userEmail: request.user.primaryEmail,
-        reason: request.reason.trim(),
       })
       phase.value = 'signing-in'
       await auth.signInWithTicket(started.ticket)

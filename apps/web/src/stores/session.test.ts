@@ -3,7 +3,6 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from 'vue'
 import { AuthKey } from '../auth/types'
 import { ApiKey, createApi } from '../lib/api'
-import { saveHandoff } from '../lib/handoff'
 import { fakeAuth, meStaff, stubNetwork, type FakeAuth, type StubNetwork } from '../testing/harness'
 import { useSessionStore } from './session'
 
@@ -52,7 +51,13 @@ describe('session store', () => {
         sessionId: 'sess_2',
         userId: 'user_jane',
         canImpersonate: false,
-        actor: { userId: 'user_ada', impersonationId: null, reason: 'r' },
+        actor: {
+          userId: 'user_ada',
+          impersonationId: null,
+          reason: 'r',
+          email: null,
+          sessionExpiresAt: null,
+        },
       },
     }))
     auth.setUser(
@@ -79,15 +84,38 @@ describe('session store', () => {
     expect(session.meError?.title).toBe('Clerk unavailable')
   })
 
-  it('Stop ends the impersonated session and pre-fills the staff identifier', async () => {
-    saveHandoff({
-      impersonationId: 'imp_1',
-      staffIdentifier: 'ada@support.actas.test',
-      staffName: 'Ada',
-      userName: 'Jane',
-      userEmail: null,
-      reason: 'r',
-    })
+  it("knows who started the impersonation and until when from the API's me, not from storage", async () => {
+    const clerkEnd = new Date(Date.now() + 30 * 60_000)
+    const auditEnd = '2026-11-24T20:13:00.000Z'
+    auth.setUser(
+      { ...auth.user.value!, id: 'user_jane' },
+      {
+        id: 'sess_2',
+        expireAt: clerkEnd,
+        actor: { sub: 'user_ada', reason: 'r', impersonationId: 'imp_1' },
+      },
+    )
+    const session = store()
+    // before me() answers: the actor's user id and Clerk's expiry
+    expect(session.startedBy).toBe('user_ada')
+    expect(session.sessionExpiresAt).toEqual(clerkEnd)
+    network.handle('me', () => ({ data: impersonatedMe('ada@support.actas.test', auditEnd) }))
+    await session.loadMe()
+    expect(session.startedBy).toBe('ada@support.actas.test')
+    // the earlier of Clerk's expiry and the audit row's latest end
+    expect(session.sessionExpiresAt).toEqual(
+      new Date(Math.min(clerkEnd.getTime(), Date.parse(auditEnd))),
+    )
+    expect(sessionStorage.length).toBe(0)
+
+    // no audited email (row missing or not this session's): the actor's user id
+    network.handle('me', () => ({ data: impersonatedMe(null, null) }))
+    await session.loadMe(true)
+    expect(session.startedBy).toBe('user_ada')
+    expect(session.sessionExpiresAt).toEqual(clerkEnd)
+  })
+
+  it('Stop ends the impersonated session and pre-fills the staff email from me()', async () => {
     auth.setUser(
       { ...auth.user.value!, id: 'user_jane' },
       {
@@ -96,7 +124,9 @@ describe('session store', () => {
         actor: { sub: 'user_ada', reason: 'r', impersonationId: 'imp_1' },
       },
     )
+    network.handle('me', () => ({ data: impersonatedMe('ada@support.actas.test', null) }))
     const session = store()
+    await session.loadMe()
     await session.stopImpersonating()
     expect(auth.calls).toContainEqual({ method: 'signOut', args: ['/sign-in'] })
     expect(session.signedIn).toBe(false)
@@ -104,3 +134,15 @@ describe('session store', () => {
     expect(sessionStorage.length).toBe(0)
   })
 })
+
+function impersonatedMe(email: string | null, sessionExpiresAt: string | null) {
+  return {
+    ...meStaff,
+    sessionId: 'sess_2',
+    userId: 'user_jane',
+    organization: null,
+    permissions: [],
+    canImpersonate: false,
+    actor: { userId: 'user_ada', impersonationId: 'imp_1', reason: 'r', email, sessionExpiresAt },
+  }
+}

@@ -1,5 +1,6 @@
 // Who I am: the Clerk session (through the auth adapter), my permission and the actor (from
-// the API's `me`, the authority), and the staff identifier to pre-fill after Stop.
+// the API's `me`, the authority: who started an impersonation and until when, from the audit
+// log, the same in every tab), and the staff identifier to pre-fill after Stop.
 import type { MeOutput } from '@actas/contracts/client'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
@@ -7,7 +8,6 @@ import { useAuth } from '../auth/types'
 import { useApi } from '../lib/api'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
-import { clearHandoff, readHandoff } from '../lib/handoff'
 
 export const useSessionStore = defineStore('session', () => {
   const auth = useAuth()
@@ -27,8 +27,24 @@ export const useSessionStore = defineStore('session', () => {
   const signedIn = computed(() => auth.session.value !== null)
   const sessionId = computed(() => auth.session.value?.id ?? null)
   const actor = computed(() => auth.session.value?.actor ?? null)
-  const sessionExpiresAt = computed(() => auth.session.value?.expireAt ?? null)
   const meIsCurrent = computed(() => me.value !== null && me.value.sessionId === sessionId.value)
+  /** The API's actor of the current session (null until `me` is loaded for it). */
+  const meActor = computed(() => (meIsCurrent.value ? me.value!.actor : null))
+  /** The staff member who started the impersonation: the audited email, else the actor's id. */
+  const startedBy = computed(
+    () => meActor.value?.email ?? meActor.value?.userId ?? actor.value?.sub ?? null,
+  )
+  /**
+   * When the session ends: the earlier of Clerk's session expiry and the audit log's latest end
+   * of the impersonation (`me().actor.sessionExpiresAt`), whichever are known.
+   */
+  const sessionExpiresAt = computed(() => {
+    const clerk = auth.session.value?.expireAt ?? null
+    const audited = meActor.value?.sessionExpiresAt
+    const audit = audited ? new Date(audited) : null
+    if (clerk && audit) return clerk.getTime() <= audit.getTime() ? clerk : audit
+    return clerk ?? audit
+  })
   /** Staff: the API says this session may impersonate (and it is not itself impersonated). */
   const canImpersonate = computed(
     () =>
@@ -80,9 +96,7 @@ export const useSessionStore = defineStore('session', () => {
 
   /** Ends the impersonated session and returns to sign-in with the staff identifier filled in. */
   async function stopImpersonating(): Promise<void> {
-    const handoff = readHandoff()
-    prefillIdentifier.value = handoff?.staffIdentifier ?? ''
-    clearHandoff()
+    prefillIdentifier.value = meActor.value?.email ?? ''
     me.value = null
     meSessionId = null
     await auth.signOut('/sign-in')
@@ -102,6 +116,7 @@ export const useSessionStore = defineStore('session', () => {
     signedIn,
     sessionId,
     actor,
+    startedBy,
     sessionExpiresAt,
     me,
     meError,

@@ -133,6 +133,19 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
       .toBe(`impersonated by ${stack.account('admin').userId}`)
     await shot(page, '04-home-impersonating')
 
+    // another tab (it did not start the impersonation) says the same, from the API's me()
+    const tab = await page.context().newPage()
+    tab.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`))
+    await tab.goto(`${stack.url}/`)
+    await expect
+      .poll(() => tab.getByTestId('impersonation-banner').textContent())
+      .toMatch(
+        new RegExp(
+          `You are acting as ${name} · started by ${stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
+        ),
+      )
+    await tab.close()
+
     // the banner stays on every page
     await page.goto(`${stack.url}/users`)
     await page.waitForURL(/\/no-access/)

@@ -33,6 +33,8 @@ export function describeMe(principal: UserPrincipal): MeOutput {
           userId: principal.actor.sub,
           impersonationId: principal.actor.impersonationId,
           reason: principal.actor.reason,
+          email: null,
+          sessionExpiresAt: null,
         }
       : null,
   }
@@ -46,7 +48,13 @@ export function createAppRouter(options: ActAsRouterOptions) {
     me: signedInProcedure
       .input(NoInputSchema)
       .output(MeOutputSchema)
-      .query(({ ctx }) => describeMe(ctx.principal)),
+      .query(async ({ ctx }) => {
+        const me = describeMe(ctx.principal)
+        // An impersonated session: who started it and until when, from the audit log.
+        if (!me.actor || !ctx.impersonation.describeActor) return me
+        const audited = await ctx.impersonation.describeActor(ctx.principal)
+        return audited ? { ...me, actor: { ...me.actor, ...audited } } : me
+      }),
 
     quota: staffProcedure
       .input(NoInputSchema)

@@ -8,12 +8,25 @@ export const ActiveOrganizationSchema = z.object({
 })
 export type ActiveOrganization = z.infer<typeof ActiveOrganizationSchema>
 
-/** Present when the caller's own session is an impersonated one (the token's `act` claim). */
+/**
+ * Present when the caller's own session is an impersonated one. `userId`, `impersonationId` and
+ * `reason` come from the token's `act` claim; `email` and `sessionExpiresAt` from the audit row
+ * that `impersonationId` names, and only when that row's actor and user are this session's
+ * (otherwise, or without an audit log, null).
+ */
 export const SessionActorSchema = z.object({
   /** The staff user who is impersonating. */
   userId: z.string(),
   impersonationId: z.string().nullable(),
   reason: z.string().nullable(),
+  /** The staff member's email as recorded in the audit row when the impersonation started. */
+  email: z.string().nullable(),
+  /**
+   * The audit row's `sessionExpiresAt`: the latest the impersonated session can end (ticket
+   * expiry + session minutes). The Clerk session's own expiry may be earlier (it counts from
+   * when the ticket was used); show whichever comes first.
+   */
+  sessionExpiresAt: InstantSchema.nullable(),
 })
 export type SessionActor = z.infer<typeof SessionActorSchema>
 
