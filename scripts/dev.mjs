@@ -44,9 +44,17 @@ process.on('SIGTERM', () => stop(0))
 function start(name, cwd, args, extraEnv, onLine) {
   const dir = `${root}${cwd}`
   const tsx = `${dir}/node_modules/.bin/tsx`
-  const [command, argv] = args[0] === 'tsx' ? [tsx, ['--conditions=@actas/source', ...args.slice(1)]] : [process.execPath, args]
-  if (args[0] === 'tsx' && !existsSync(tsx)) fail(`${cwd}: dependencies are missing; run \`npx -y pnpm@12.4.2 install\` first`)
-  const child = spawn(command, argv, { cwd: dir, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const [command, argv] =
+    args[0] === 'tsx'
+      ? [tsx, ['--conditions=@actas/source', ...args.slice(1)]]
+      : [process.execPath, args]
+  if (args[0] === 'tsx' && !existsSync(tsx))
+    fail(`${cwd}: dependencies are missing; run \`npx -y pnpm@12.4.2 install\` first`)
+  const child = spawn(command, argv, {
+    cwd: dir,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.push(child)
   const prefix = `\x1b[35m[${name}]\x1b[0m`
   for (const stream of [child.stdout, child.stderr]) {
@@ -78,13 +86,19 @@ async function waitFor(url, what, timeoutMs = 60_000) {
 async function startLocalClerk() {
   log(`no Clerk keys set: starting the local Clerk-compatible server on port ${ports.clerk}`)
   return new Promise((resolve) => {
-    start('clerk-local', 'packages/clerk-local', ['tsx', 'src/cli.ts', '--port', String(ports.clerk), '--host', '127.0.0.1'], {}, (line) => {
-      if (line.startsWith('{') && line.includes('"publishableKey"')) {
-        resolve(JSON.parse(line))
-        return false // the machine-readable line carries the secret key: keep it off the console
-      }
-      return true
-    })
+    start(
+      'clerk-local',
+      'packages/clerk-local',
+      ['tsx', 'src/cli.ts', '--port', String(ports.clerk), '--host', '127.0.0.1'],
+      {},
+      (line) => {
+        if (line.startsWith('{') && line.includes('"publishableKey"')) {
+          resolve(JSON.parse(line))
+          return false // the machine-readable line carries the secret key: keep it off the console
+        }
+        return true
+      },
+    )
   })
 }
 
@@ -104,42 +118,51 @@ async function main() {
       }
     : {}
 
-  start(
-    'api',
-    'apps/api',
-    ['tsx', 'src/server.ts'],
-    {
-      ...clerkEnv,
-      NODE_ENV: env.NODE_ENV ?? 'development',
-      PORT: String(ports.api),
-      HOST: '127.0.0.1',
-      AUTHORIZED_PARTIES: env.AUTHORIZED_PARTIES ?? `${webOrigin},http://127.0.0.1:${ports.web}`,
-      CLERK_TELEMETRY_DISABLED: '1',
-    },
-  )
+  start('api', 'apps/api', ['tsx', 'src/server.ts'], {
+    ...clerkEnv,
+    NODE_ENV: env.NODE_ENV ?? 'development',
+    PORT: String(ports.api),
+    HOST: '127.0.0.1',
+    AUTHORIZED_PARTIES: env.AUTHORIZED_PARTIES ?? `${webOrigin},http://127.0.0.1:${ports.web}`,
+    CLERK_TELEMETRY_DISABLED: '1',
+  })
   await waitFor(`http://127.0.0.1:${ports.api}/healthz`, 'the API')
 
-  start('web', 'apps/web', ['node_modules/vite/bin/vite.js', '--port', String(ports.web), '--strictPort'], {
-    VITE_CLERK_PUBLISHABLE_KEY: local ? local.publishableKey : env.CLERK_PUBLISHABLE_KEY,
-    ...(local
-      ? {
-          VITE_CLERK_PROXY_URL: '/__clerk',
-          VITE_LOCAL_ACCOUNTS: JSON.stringify(local.accounts.map(({ role, identifier, password }) => ({ role, identifier, password }))),
-          ACTAS_FAPI_TARGET: local.frontendApiUrl,
-        }
-      : {}),
-    ACTAS_API_TARGET: `http://127.0.0.1:${ports.api}`,
-  })
+  start(
+    'web',
+    'apps/web',
+    ['node_modules/vite/bin/vite.js', '--port', String(ports.web), '--strictPort'],
+    {
+      VITE_CLERK_PUBLISHABLE_KEY: local ? local.publishableKey : env.CLERK_PUBLISHABLE_KEY,
+      ...(local
+        ? {
+            VITE_CLERK_PROXY_URL: '/__clerk',
+            VITE_LOCAL_ACCOUNTS: JSON.stringify(
+              local.accounts.map(({ role, identifier, password }) => ({
+                role,
+                identifier,
+                password,
+              })),
+            ),
+            ACTAS_FAPI_TARGET: local.frontendApiUrl,
+          }
+        : {}),
+      ACTAS_API_TARGET: `http://127.0.0.1:${ports.api}`,
+    },
+  )
   await waitFor(webOrigin, 'the console')
 
   console.log('')
   log(`ActAs console: \x1b[1m${webOrigin}\x1b[0m`)
   if (local) {
     log('staff accounts on the local Clerk-compatible server:')
-    for (const a of local.accounts) log(`  ${a.role.padEnd(7)} ${a.identifier.padEnd(32)} ${a.password}`)
+    for (const a of local.accounts)
+      log(`  ${a.role.padEnd(7)} ${a.identifier.padEnd(32)} ${a.password}`)
     const scoped = (local.machines ?? []).filter((m) => m.scopedMachineIds.length > 0)
     if (scoped.length > 0)
-      log(`machines scoped to ActAs (M2M; secret keys in clerk-local's JSON line): ${scoped.map((m) => m.name).join(', ')}`)
+      log(
+        `machines scoped to ActAs (M2M; secret keys in clerk-local's JSON line): ${scoped.map((m) => m.name).join(', ')}`,
+      )
     log('sign in as the admin, search a customer, and click Impersonate. Ctrl-C stops everything.')
   }
 }

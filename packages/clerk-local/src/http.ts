@@ -51,7 +51,13 @@ export class Router {
     return this
   }
 
-  match(method: string, path: string): { handler: Handler; params: Record<string, string>; name: string } | 'method-not-allowed' | undefined {
+  match(
+    method: string,
+    path: string,
+  ):
+    | { handler: Handler; params: Record<string, string>; name: string }
+    | 'method-not-allowed'
+    | undefined {
     const parts = path.split('/').filter(Boolean)
     let pathMatched = false
     for (const route of this.#routes) {
@@ -91,7 +97,12 @@ export function clerkError(
   meta?: Record<string, unknown>,
   headers?: Record<string, string>,
 ): LocalResponse {
-  const error: ClerkErrorBody = { code, message, long_message: longMessage ?? message, meta: meta ?? {} }
+  const error: ClerkErrorBody = {
+    code,
+    message,
+    long_message: longMessage ?? message,
+    meta: meta ?? {},
+  }
   return { status, body: { errors: [error] }, ...(headers ? { headers } : {}) }
 }
 

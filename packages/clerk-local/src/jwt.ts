@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  type KeyObject,
+} from 'node:crypto'
 
 // RS256 with an RSA-2048 key and e=65537: @clerk/backend's PEM path (`jwtKey`) strips a hard-coded
 // RSA-2048 SPKI prefix instead of parsing ASN.1, so any other size fails with token-invalid-signature.

@@ -13,7 +13,11 @@ export interface HttpServerOptions {
   bapi: Router
   fapi: Router
   /** Called before routing; a response here short-circuits (fault injection, BAPI auth). */
-  before?: (api: 'bapi' | 'fapi', routeName: string, req: LocalRequest) => LocalResponse | undefined | Promise<LocalResponse | undefined>
+  before?: (
+    api: 'bapi' | 'fapi',
+    routeName: string,
+    req: LocalRequest,
+  ) => LocalResponse | undefined | Promise<LocalResponse | undefined>
   /** CORS for FAPI when the browser calls it cross-origin. */
   corsOrigins?: (origin: string) => boolean
 }
@@ -48,7 +52,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks)
 }
 
-function parseBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> | 'invalid' {
+function parseBody(
+  raw: Buffer,
+  contentType: string | undefined,
+): Record<string, unknown> | 'invalid' {
   if (raw.length === 0) return {}
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase()
   const text = raw.toString('utf8')
@@ -66,7 +73,11 @@ function parseBody(raw: Buffer, contentType: string | undefined): Record<string,
   }
 }
 
-function send(res: ServerResponse, response: LocalResponse, extraHeaders: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  response: LocalResponse,
+  extraHeaders: Record<string, string> = {},
+): void {
   const body = response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body))
   // Exactly `application/json`: @clerk/backend parses JSON only for this exact value.
   res.writeHead(response.status, {
@@ -78,24 +89,32 @@ function send(res: ServerResponse, response: LocalResponse, extraHeaders: Record
   res.end(body)
 }
 
-export async function listen(options: HttpServerOptions): Promise<{ url: string; close: () => Promise<void> }> {
+export async function listen(
+  options: HttpServerOptions,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       console.error('[clerk-local] unhandled error', error)
-      if (!res.headersSent) send(res, clerkError(500, 'internal_clerk_error', 'Something went wrong'))
+      if (!res.headersSent)
+        send(res, clerkError(500, 'internal_clerk_error', 'Something went wrong'))
       else res.end()
     })
   })
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local')
-    const isFapi = url.pathname === options.fapiPath || url.pathname.startsWith(`${options.fapiPath}/`)
+    const isFapi =
+      url.pathname === options.fapiPath || url.pathname.startsWith(`${options.fapiPath}/`)
     const api = isFapi ? 'fapi' : 'bapi'
     const path = isFapi ? url.pathname.slice(options.fapiPath.length) || '/' : url.pathname
     const origin = req.headers.origin
     const cors: Record<string, string> =
       isFapi && origin && options.corsOrigins?.(origin)
-        ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' }
+        ? {
+            'Access-Control-Allow-Origin': origin,
+            'Access-Control-Allow-Credentials': 'true',
+            Vary: 'Origin',
+          }
         : {}
 
     let method = (req.method ?? 'GET').toUpperCase()
@@ -113,16 +132,32 @@ export async function listen(options: HttpServerOptions): Promise<{ url: string;
     if (isFapi && method === 'POST' && tunnelled) method = tunnelled.toUpperCase()
 
     const raw = await readBody(req)
-    if (raw === 'too-large') return send(res, clerkError(413, 'request_body_too_large', 'Request body too large'), cors)
+    if (raw === 'too-large')
+      return send(res, clerkError(413, 'request_body_too_large', 'Request body too large'), cors)
     const body = parseBody(raw, req.headers['content-type'])
     if (body === 'invalid') {
-      return send(res, clerkError(400, 'request_body_invalid', 'Request body is not valid JSON', 'The request body must be a JSON object.'), cors)
+      return send(
+        res,
+        clerkError(
+          400,
+          'request_body_invalid',
+          'Request body is not valid JSON',
+          'The request body must be a JSON object.',
+        ),
+        cors,
+      )
     }
 
     const router = isFapi ? options.fapi : options.bapi
     const match = router.match(method, path)
-    if (match === undefined) return send(res, clerkError(404, 'resource_not_found', 'Resource not found', `No route ${method} ${path}`), cors)
-    if (match === 'method-not-allowed') return send(res, clerkError(405, 'method_not_allowed', 'Method not allowed'), cors)
+    if (match === undefined)
+      return send(
+        res,
+        clerkError(404, 'resource_not_found', 'Resource not found', `No route ${method} ${path}`),
+        cors,
+      )
+    if (match === 'method-not-allowed')
+      return send(res, clerkError(405, 'method_not_allowed', 'Method not allowed'), cors)
 
     const request: LocalRequest = {
       method,

@@ -26,7 +26,11 @@ export interface OrganizationClaims {
  * Keys not of that form (no `org:` prefix, empty parts) cannot be expressed and are skipped, and
  * so are system permissions (`org:sys_*`): Clerk leaves them out of session tokens.
  */
-export function encodeOrgPermissions(permissionKeys: readonly string[]): { features: string[]; per: string[]; fpm: string[] } {
+export function encodeOrgPermissions(permissionKeys: readonly string[]): {
+  features: string[]
+  per: string[]
+  fpm: string[]
+} {
   const features: string[] = []
   const per: string[] = []
   const grants: Array<[number, number]> = []
@@ -46,11 +50,17 @@ export function encodeOrgPermissions(permissionKeys: readonly string[]): { featu
   return { features, per, fpm: masks.map((m) => m.toString(10)) }
 }
 
-export function organizationClaims(state: ClerkState, userId: string, organizationId: string | null): OrganizationClaims | undefined {
+export function organizationClaims(
+  state: ClerkState,
+  userId: string,
+  organizationId: string | null,
+): OrganizationClaims | undefined {
   if (!organizationId) return undefined
   const org = state.organizations.get(organizationId)
   if (!org) return undefined
-  const membership = state.membershipsOfUser(userId).find((m) => m.organizationId === organizationId)
+  const membership = state
+    .membershipsOfUser(userId)
+    .find((m) => m.organizationId === organizationId)
   if (!membership) return undefined
   const { features, per, fpm } = encodeOrgPermissions(org.roles[membership.role] ?? [])
   const o: OrganizationClaims['o'] = { id: org.id, rol: membership.role, slg: org.slug }

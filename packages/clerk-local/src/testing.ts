@@ -69,7 +69,11 @@ export interface FapiClient {
   /** Ends every session of this client (`clerk.signOut()`). */
   signOut(): Promise<void>
   /** One raw FAPI call, with the dev browser and the clerk-js query parameters. */
-  request(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: Record<string, string>): Promise<FapiResponse>
+  request(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    path: string,
+    body?: Record<string, string>,
+  ): Promise<FapiResponse>
 }
 
 interface SessionJson {
@@ -112,7 +116,11 @@ export function createFapiClient(options: FapiClientOptions): FapiClient {
     return devBrowserId
   }
 
-  async function request(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: Record<string, string>): Promise<FapiResponse> {
+  async function request(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    path: string,
+    body?: Record<string, string>,
+  ): Promise<FapiResponse> {
     const dvb = await ensureDevBrowser()
     const url = new URL(`${base}${path}`)
     url.searchParams.append('__clerk_api_version', CLERK_API_VERSION)
@@ -126,14 +134,23 @@ export function createFapiClient(options: FapiClientOptions): FapiClient {
     }
     const res = await doFetch(url, init)
     const text = await res.text()
-    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null, headers: res.headers }
+    return {
+      status: res.status,
+      body: text ? (JSON.parse(text) as unknown) : null,
+      headers: res.headers,
+    }
   }
 
-  async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: Record<string, string>): Promise<T> {
+  async function call<T>(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    path: string,
+    body?: Record<string, string>,
+  ): Promise<T> {
     const res = await request(method, path, body)
     if (res.status < 200 || res.status > 299) throw toError(res.status, res.body)
     const envelope = res.body as Partial<Envelope<unknown>> | null
-    if (envelope && typeof envelope === 'object' && 'client' in envelope) remember(envelope.client ?? null)
+    if (envelope && typeof envelope === 'object' && 'client' in envelope)
+      remember(envelope.client ?? null)
     return res.body as T
   }
 
@@ -144,11 +161,18 @@ export function createFapiClient(options: FapiClientOptions): FapiClient {
     lastActiveSessionId = client.last_active_session_id
   }
 
-  async function setActive(sessionId: string, activeOrganizationId: string | null): Promise<FapiSession> {
-    const { response: session } = await call<Envelope<SessionJson>>('POST', `/v1/client/sessions/${encodeURIComponent(sessionId)}/touch`, {
-      active_organization_id: activeOrganizationId ?? '',
-      intent: 'select_session',
-    })
+  async function setActive(
+    sessionId: string,
+    activeOrganizationId: string | null,
+  ): Promise<FapiSession> {
+    const { response: session } = await call<Envelope<SessionJson>>(
+      'POST',
+      `/v1/client/sessions/${encodeURIComponent(sessionId)}/touch`,
+      {
+        active_organization_id: activeOrganizationId ?? '',
+        intent: 'select_session',
+      },
+    )
     sessions.set(session.id, session)
     lastActiveSessionId = session.id
     const token = session.last_active_token?.jwt ?? (await getToken(session.id))
@@ -162,11 +186,14 @@ export function createFapiClient(options: FapiClientOptions): FapiClient {
   }
 
   async function finishSignIn(body: Record<string, string>): Promise<FapiSession> {
-    const { response: signIn } = await call<Envelope<{ status: string; created_session_id: string | null }>>('POST', '/v1/client/sign_ins', {
+    const { response: signIn } = await call<
+      Envelope<{ status: string; created_session_id: string | null }>
+    >('POST', '/v1/client/sign_ins', {
       ...body,
       locale: 'en-US',
     })
-    if (signIn.status !== 'complete' || !signIn.created_session_id) throw new Error(`sign-in not complete: ${signIn.status}`)
+    if (signIn.status !== 'complete' || !signIn.created_session_id)
+      throw new Error(`sign-in not complete: ${signIn.status}`)
     const created = sessions.get(signIn.created_session_id)
     return setActive(signIn.created_session_id, created?.last_active_organization_id ?? null)
   }
@@ -175,9 +202,13 @@ export function createFapiClient(options: FapiClientOptions): FapiClient {
     const sid = sessionId ?? lastActiveSessionId
     if (!sid) throw new Error('no active session: sign in first')
     const session = sessions.get(sid)
-    const res = await call<{ object: 'token'; jwt: string }>('POST', `/v1/client/sessions/${encodeURIComponent(sid)}/tokens`, {
-      organization_id: session?.last_active_organization_id ?? '',
-    })
+    const res = await call<{ object: 'token'; jwt: string }>(
+      'POST',
+      `/v1/client/sessions/${encodeURIComponent(sid)}/tokens`,
+      {
+        organization_id: session?.last_active_organization_id ?? '',
+      },
+    )
     return res.jwt
   }
 
@@ -186,7 +217,8 @@ export function createFapiClient(options: FapiClientOptions): FapiClient {
     get devBrowserId() {
       return devBrowserId
     },
-    signInWithPassword: (identifier, password) => finishSignIn({ strategy: 'password', identifier, password }),
+    signInWithPassword: (identifier, password) =>
+      finishSignIn({ strategy: 'password', identifier, password }),
     signInWithTicket: (ticket) => finishSignIn({ strategy: 'ticket', ticket }),
     getToken,
     touch: (sessionId, touchOptions = {}) =>
@@ -206,7 +238,17 @@ export function createFapiClient(options: FapiClientOptions): FapiClient {
 }
 
 function toError(status: number, body: unknown): FapiError {
-  const raw = (body as { errors?: Array<{ code?: string; message?: string; long_message?: string; meta?: Record<string, unknown> }> } | null)?.errors ?? []
+  const raw =
+    (
+      body as {
+        errors?: Array<{
+          code?: string
+          message?: string
+          long_message?: string
+          meta?: Record<string, unknown>
+        }>
+      } | null
+    )?.errors ?? []
   return new FapiError(
     status,
     raw.map((e) => ({

@@ -41,7 +41,10 @@ afterAll(async () => {
   await server?.stop()
 })
 
-const bearer = (token: string) => new Request('http://localhost:3000/trpc/users.search', { headers: { authorization: `Bearer ${token}` } })
+const bearer = (token: string) =>
+  new Request('http://localhost:3000/trpc/users.search', {
+    headers: { authorization: `Bearer ${token}` },
+  })
 
 describe('@clerk/backend authenticateRequest', () => {
   const modes = [
@@ -52,7 +55,12 @@ describe('@clerk/backend authenticateRequest', () => {
   for (const [mode, keyOptions] of modes) {
     describe(mode, () => {
       const authenticate = (token: string, authorizedParties = [ORIGIN]) => {
-        const clerk = createClerkClient({ secretKey: server.secretKey, publishableKey: server.publishableKey, apiUrl: server.url, ...keyOptions() })
+        const clerk = createClerkClient({
+          secretKey: server.secretKey,
+          publishableKey: server.publishableKey,
+          apiUrl: server.url,
+          ...keyOptions(),
+        })
         return clerk.authenticateRequest(bearer(token), { authorizedParties, ...keyOptions() })
       }
 
@@ -83,7 +91,10 @@ describe('@clerk/backend authenticateRequest', () => {
 
       it('rejects a token minted for another origin (azp)', async () => {
         const a = server.account('admin')
-        const evil = await createFapiClient({ frontendApiUrl: server.frontendApiUrl, origin: 'http://evil.test' }).signInWithPassword(a.identifier, a.password)
+        const evil = await createFapiClient({
+          frontendApiUrl: server.frontendApiUrl,
+          origin: 'http://evil.test',
+        }).signInWithPassword(a.identifier, a.password)
         const state = await authenticate(evil.token)
         expect(state.status).toBe('signed-out')
         expect(state.reason).toBe('token-invalid-authorized-parties')
@@ -103,8 +114,12 @@ describe('@clerk/backend authenticateRequest', () => {
 
       it('rejects alg: none', async () => {
         const [realHeader, payload] = (await admin.getToken()).split('.') as [string, string]
-        const { kid } = JSON.parse(Buffer.from(realHeader, 'base64url').toString()) as { kid: string }
-        const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid })).toString('base64url')
+        const { kid } = JSON.parse(Buffer.from(realHeader, 'base64url').toString()) as {
+          kid: string
+        }
+        const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid })).toString(
+          'base64url',
+        )
         const state = await authenticate(`${header}.${payload}.`)
         expect(state.status).toBe('signed-out')
         expect(state.reason).toBe('token-invalid-algorithm')
@@ -133,7 +148,11 @@ describe('@clerk/fastify clerkPlugin + getAuth', () => {
     await app.register(clerkPlugin, options)
     app.get('/whoami', (req) => {
       const auth = getAuth(req)
-      return { userId: auth.userId, actor: auth.actor ?? null, canImpersonate: auth.userId ? auth.has(IMPERSONATE) : false }
+      return {
+        userId: auth.userId,
+        actor: auth.actor ?? null,
+        canImpersonate: auth.userId ? auth.has(IMPERSONATE) : false,
+      }
     })
     await app.ready()
   })
@@ -142,17 +161,33 @@ describe('@clerk/fastify clerkPlugin + getAuth', () => {
   })
 
   const whoami = async (token?: string) => {
-    const res = await app.inject({ method: 'GET', url: '/whoami', headers: token ? { authorization: `Bearer ${token}` } : {} })
+    const res = await app.inject({
+      method: 'GET',
+      url: '/whoami',
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    })
     expect(res.statusCode).toBe(200)
-    return res.json<{ userId: string | null; actor: Record<string, unknown> | null; canImpersonate: boolean }>()
+    return res.json<{
+      userId: string | null
+      actor: Record<string, unknown> | null
+      canImpersonate: boolean
+    }>()
   }
 
   it('gives the admin has(org:admin:impersonate)', async () => {
-    expect(await whoami(await admin.getToken())).toEqual({ userId: server.account('admin').userId, actor: null, canImpersonate: true })
+    expect(await whoami(await admin.getToken())).toEqual({
+      userId: server.account('admin').userId,
+      actor: null,
+      canImpersonate: true,
+    })
   })
 
   it('denies it to the agent', async () => {
-    expect(await whoami(await agent.getToken())).toEqual({ userId: server.account('agent').userId, actor: null, canImpersonate: false })
+    expect(await whoami(await agent.getToken())).toEqual({
+      userId: server.account('agent').userId,
+      actor: null,
+      canImpersonate: false,
+    })
   })
 
   it('sets actor on the actor session', async () => {
@@ -165,9 +200,16 @@ describe('@clerk/fastify clerkPlugin + getAuth', () => {
 
   it('is signed out with a token minted for another origin', async () => {
     const a = server.account('admin')
-    const evil = createFapiClient({ frontendApiUrl: server.frontendApiUrl, origin: 'http://evil.test' })
+    const evil = createFapiClient({
+      frontendApiUrl: server.frontendApiUrl,
+      origin: 'http://evil.test',
+    })
     await evil.signInWithPassword(a.identifier, a.password)
-    expect(await whoami(await evil.getToken())).toEqual({ userId: null, actor: null, canImpersonate: false })
+    expect(await whoami(await evil.getToken())).toEqual({
+      userId: null,
+      actor: null,
+      canImpersonate: false,
+    })
   })
 
   it('is signed out without a token', async () => {

@@ -30,16 +30,26 @@ const fapiCalls: string[] = []
 
 beforeAll(async () => {
   server = await startTestServer()
-  pages = await startPageServer({ frontendApiUrl: server.frontendApiUrl, publishableKey: server.publishableKey })
+  pages = await startPageServer({
+    frontendApiUrl: server.frontendApiUrl,
+    publishableKey: server.publishableKey,
+  })
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
   page = await browser.newPage()
   page.on('request', (req) => {
     requests.push(req.url())
     const url = new URL(req.url())
-    if (url.pathname.startsWith('/__clerk/')) fapiCalls.push(`${req.method()} ${url.pathname.slice('/__clerk'.length)}${url.searchParams.get('_method') ? `?_method=${url.searchParams.get('_method')}` : ''}`)
+    if (url.pathname.startsWith('/__clerk/'))
+      fapiCalls.push(
+        `${req.method()} ${url.pathname.slice('/__clerk'.length)}${url.searchParams.get('_method') ? `?_method=${url.searchParams.get('_method')}` : ''}`,
+      )
   })
   await page.goto(pages.url)
-  await page.evaluate(() => (globalThis as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({ telemetry: false }))
+  await page.evaluate(() =>
+    (globalThis as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({
+      telemetry: false,
+    }),
+  )
 }, 60_000)
 
 afterAll(async () => {
@@ -49,11 +59,19 @@ afterAll(async () => {
 })
 
 async function verify(token: string) {
-  const clerk = createClerkClient({ secretKey: server.secretKey, publishableKey: server.publishableKey, apiUrl: server.url, jwtKey: server.jwtPublicKeyPem })
-  const state = await clerk.authenticateRequest(new Request('http://localhost:3000/trpc', { headers: { authorization: `Bearer ${token}` } }), {
+  const clerk = createClerkClient({
+    secretKey: server.secretKey,
+    publishableKey: server.publishableKey,
+    apiUrl: server.url,
     jwtKey: server.jwtPublicKeyPem,
-    authorizedParties: [pages.url],
   })
+  const state = await clerk.authenticateRequest(
+    new Request('http://localhost:3000/trpc', { headers: { authorization: `Bearer ${token}` } }),
+    {
+      jwtKey: server.jwtPublicKeyPem,
+      authorizedParties: [pages.url],
+    },
+  )
   expect(state.status, state.reason ?? '').toBe('signed-in')
   return state.toAuth()!
 }
@@ -72,8 +90,16 @@ describe('clerk-js 6.40 in Chromium', () => {
   it('loads against the local FAPI in dev-browser mode', async () => {
     const loaded = await page.evaluate(() => {
       // The callbacks run in the page (this package's tsconfig has no DOM lib, hence globalThis).
-      const w = globalThis as unknown as { Clerk: { loaded: boolean; user: unknown; version: string }; document: { cookie: string } }
-      return { loaded: w.Clerk.loaded, user: w.Clerk.user ?? null, version: w.Clerk.version, cookies: w.document.cookie }
+      const w = globalThis as unknown as {
+        Clerk: { loaded: boolean; user: unknown; version: string }
+        document: { cookie: string }
+      }
+      return {
+        loaded: w.Clerk.loaded,
+        user: w.Clerk.user ?? null,
+        version: w.Clerk.version,
+        cookies: w.document.cookie,
+      }
     })
     expect(loaded).toMatchObject({ loaded: true, user: null, version: '6.40.0' })
     expect(loaded.cookies).toMatch(/__clerk_db_jwt=dvb_/)
@@ -83,11 +109,15 @@ describe('clerk-js 6.40 in Chromium', () => {
 
   it('signs in with a password, sets the session active and mints a token the server accepts', async () => {
     const admin = server.account('admin')
-    const result = await page.evaluate(
+    const result = (await page.evaluate(
       async ({ identifier, password }) => {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         const Clerk = (globalThis as any).Clerk
-        const signIn = await Clerk.client.signIn.create({ strategy: 'password', identifier, password })
+        const signIn = await Clerk.client.signIn.create({
+          strategy: 'password',
+          identifier,
+          password,
+        })
         await Clerk.setActive({ session: signIn.createdSessionId })
         return {
           userId: Clerk.user?.id ?? null,
@@ -100,7 +130,7 @@ describe('clerk-js 6.40 in Chromium', () => {
         }
       },
       { identifier: admin.identifier, password: admin.password },
-    ) as PageResult
+    )) as PageResult
     expect(result.userId).toBe(admin.userId)
     expect(result.orgId).toBe(server.supportOrgId)
     expect(result.actor).toBeNull()
@@ -122,7 +152,11 @@ describe('clerk-js 6.40 in Chromium', () => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const Clerk = (globalThis as any).Clerk
       await Clerk.load({ telemetry: false })
-      return { userId: Clerk.user?.id ?? null, token: await Clerk.session.getToken(), errors: (globalThis as unknown as { __errors: string[] }).__errors }
+      return {
+        userId: Clerk.user?.id ?? null,
+        token: await Clerk.session.getToken(),
+        errors: (globalThis as unknown as { __errors: string[] }).__errors,
+      }
     })
     expect(result.userId).toBe(server.account('admin').userId)
     const auth = await verify(result.token)
@@ -134,7 +168,7 @@ describe('clerk-js 6.40 in Chromium', () => {
     const admin = server.account('admin')
     const agent = server.account('agent')
     const { ticket } = await server.createActorToken(agent.userId, { sub: admin.userId })
-    const result = await page.evaluate(async (t) => {
+    const result = (await page.evaluate(async (t) => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const Clerk = (globalThis as any).Clerk
       const signIn = await Clerk.client.signIn.create({ strategy: 'ticket', ticket: t })
@@ -149,7 +183,7 @@ describe('clerk-js 6.40 in Chromium', () => {
         errors: (globalThis as unknown as { __errors: string[] }).__errors,
         sessions: Clerk.client.sessions.map((s: { id: string }) => s.id),
       }
-    }, ticket) as PageResult & { sessions: string[] }
+    }, ticket)) as PageResult & { sessions: string[] }
     expect(result.userId).toBe(agent.userId)
     expect(result.actor).toEqual({ sub: admin.userId })
     expect(result.sessions).toEqual([result.sessionId])
@@ -169,11 +203,19 @@ describe('clerk-js 6.40 in Chromium', () => {
       await (globalThis as any).Clerk.signOut({ redirectUrl: '/done' })
     })
     await navigated
-    await page.evaluate(() => (globalThis as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({ telemetry: false }))
+    await page.evaluate(() =>
+      (globalThis as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({
+        telemetry: false,
+      }),
+    )
     const after = await page.evaluate(() => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const Clerk = (globalThis as any).Clerk
-      return { user: Clerk.user ?? null, sessions: Clerk.client?.sessions?.length ?? 0, errors: (globalThis as unknown as { __errors: string[] }).__errors }
+      return {
+        user: Clerk.user ?? null,
+        sessions: Clerk.client?.sessions?.length ?? 0,
+        errors: (globalThis as unknown as { __errors: string[] }).__errors,
+      }
     })
     expect(after).toEqual({ user: null, sessions: 0, errors: [] })
     expect(fapiCalls).toContain('POST /v1/client/sessions?_method=DELETE')
@@ -182,7 +224,8 @@ describe('clerk-js 6.40 in Chromium', () => {
   it('made no request outside loopback', () => {
     expect(requests.length).toBeGreaterThan(5)
     // blob: URLs (clerk-js's token-poller worker) are in-page objects of the page's own origin.
-    const host = (u: string) => (u.startsWith('blob:') ? new URL(u.slice('blob:'.length)).hostname : new URL(u).hostname)
+    const host = (u: string) =>
+      u.startsWith('blob:') ? new URL(u.slice('blob:'.length)).hostname : new URL(u).hostname
     const foreign = requests.filter((u) => !['127.0.0.1', 'localhost'].includes(host(u)))
     expect(foreign).toEqual([])
     if (process.env.CLERK_LOCAL_TRACE) console.log(fapiCalls.join('\n'))

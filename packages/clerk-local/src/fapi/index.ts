@@ -5,7 +5,13 @@ import type { Client, Session } from '../model.js'
 import { mintSessionToken } from '../session-token.js'
 import { verifyPassword, type ClerkState } from '../state.js'
 import { fapiErrors } from './errors.js'
-import { clientJson, environmentJson, sessionJson, signInJson, type SerializeOptions } from './serialize.js'
+import {
+  clientJson,
+  environmentJson,
+  sessionJson,
+  signInJson,
+  type SerializeOptions,
+} from './serialize.js'
 import { FapiStore, type SignInAttempt } from './store.js'
 
 export { FapiStore } from './store.js'
@@ -104,9 +110,14 @@ export function createFapiRouter(ctx: FapiContext): Router {
   }
 
   const wrapped = (req: LocalRequest, s: ClientScope, response: unknown): LocalResponse =>
-    respond(s, { response, client: s.client ? clientJson(store, s.client, serializeOptions(req, s)) : null })
+    respond(s, {
+      response,
+      client: s.client ? clientJson(store, s.client, serializeOptions(req, s)) : null,
+    })
 
-  function withScope(handler: (req: LocalRequest, s: ClientScope) => LocalResponse): (req: LocalRequest) => LocalResponse {
+  function withScope(
+    handler: (req: LocalRequest, s: ClientScope) => LocalResponse,
+  ): (req: LocalRequest) => LocalResponse {
     return (req) => {
       const s = scope(req)
       return isResponse(s) ? s : handler(req, s)
@@ -116,7 +127,8 @@ export function createFapiRouter(ctx: FapiContext): Router {
   /** The client's session `sid`, or an error: 404 when unknown, 401 when no longer active. */
   function activeSessionOf(s: ClientScope, sid: string | undefined): Session | LocalResponse {
     const session = sid ? state.sessions.get(sid) : undefined
-    if (!s.client || !session || session.clientId !== s.client.id) return fapiErrors.notFound('Session')
+    if (!s.client || !session || session.clientId !== s.client.id)
+      return fapiErrors.notFound('Session')
     if (!store.isActive(session)) return fapiErrors.authenticationInvalid()
     const user = state.users.get(session.userId)
     if (!user || user.banned) return fapiErrors.authenticationInvalid()
@@ -129,7 +141,8 @@ export function createFapiRouter(ctx: FapiContext): Router {
     let org = state.organizations.get(value)
     if (!org) for (const o of state.organizations.values()) if (o.slug === value) org = o
     if (!org) return fapiErrors.notFound('Organization')
-    if (!state.membershipsOfUser(userId).some((m) => m.organizationId === org.id)) return fapiErrors.notAMember()
+    if (!state.membershipsOfUser(userId).some((m) => m.organizationId === org.id))
+      return fapiErrors.notAMember()
     return org.id
   }
 
@@ -150,9 +163,12 @@ export function createFapiRouter(ctx: FapiContext): Router {
 
   // --- dev browser and environment -------------------------------------------------------------
 
-  router.add('POST', '/v1/dev_browser', () => json({ object: 'dev_browser', id: store.newDevBrowser() }))
+  router.add('POST', '/v1/dev_browser', () =>
+    json({ object: 'dev_browser', id: store.newDevBrowser() }),
+  )
 
-  const environment = () => json(environmentJson({ applicationName: ctx.applicationName ?? 'ActAs (local)' }))
+  const environment = () =>
+    json(environmentJson({ applicationName: ctx.applicationName ?? 'ActAs (local)' }))
   router.add('GET', '/v1/environment', environment)
   // clerk-js "touches" the environment in development (`POST ?_method=PATCH`).
   router.add('PATCH', '/v1/environment', environment)
@@ -162,11 +178,17 @@ export function createFapiRouter(ctx: FapiContext): Router {
   router.add(
     'GET',
     '/v1/client',
-    withScope((req, s) => respond(s, { response: s.client ? clientJson(store, s.client, serializeOptions(req, s)) : null, client: null })),
+    withScope((req, s) =>
+      respond(s, {
+        response: s.client ? clientJson(store, s.client, serializeOptions(req, s)) : null,
+        client: null,
+      }),
+    ),
   )
 
   const createClient = withScope((req, s) => {
-    if (s.client) for (const session of store.activeSessionsOf(s.client)) store.endSession(session, 'ended')
+    if (s.client)
+      for (const session of store.activeSessionsOf(s.client)) store.endSession(session, 'ended')
     s.client = undefined
     const client = ensureClient(s)
     const body = clientJson(store, client, serializeOptions(req, s))
@@ -207,7 +229,8 @@ export function createFapiRouter(ctx: FapiContext): Router {
         if (!ticket) return fapiErrors.paramMissing('ticket')
         return signInWithTicket(req, s, ticket)
       }
-      if (strategy !== undefined && strategy !== 'password') return fapiErrors.strategyNotAllowed(strategy)
+      if (strategy !== undefined && strategy !== 'password')
+        return fapiErrors.strategyNotAllowed(strategy)
 
       // Single-session mode: a second sign-in on a signed-in client is refused, as Clerk does.
       if (s.client && store.activeSessionsOf(s.client).length > 0) return fapiErrors.sessionExists()
@@ -233,7 +256,12 @@ export function createFapiRouter(ctx: FapiContext): Router {
     }),
   )
 
-  function attemptPassword(req: LocalRequest, s: ClientScope, signIn: SignInAttempt, password: string): LocalResponse {
+  function attemptPassword(
+    req: LocalRequest,
+    s: ClientScope,
+    signIn: SignInAttempt,
+    password: string,
+  ): LocalResponse {
     const user = signIn.userId ? state.users.get(signIn.userId) : undefined
     if (!user) return fapiErrors.signInNotInProgress()
     const refused = refuseUser(user.id)
@@ -283,7 +311,11 @@ export function createFapiRouter(ctx: FapiContext): Router {
     if (token.status === 'accepted') return fapiErrors.actorTokenAlreadyUsed()
     if (state.now() >= token.expiresAt) return fapiErrors.ticketExpired()
     const requested = req.query.get('redirect_url')
-    if (requested !== null && !/^https?:\/\//.test(requested)) return fapiErrors.paramInvalid('redirect_url', 'redirect_url must be an absolute http(s) URL.')
+    if (requested !== null && !/^https?:\/\//.test(requested))
+      return fapiErrors.paramInvalid(
+        'redirect_url',
+        'redirect_url must be an absolute http(s) URL.',
+      )
     const target = requested ?? ctx.signInUrl ?? '/sign-in'
     const [base = '', hash] = target.split('#', 2)
     const sep = base.includes('?') ? '&' : '?'
@@ -341,7 +373,8 @@ export function createFapiRouter(ctx: FapiContext): Router {
     '/v1/client/sessions/:sid',
     withScope((req, s) => {
       const session = req.params.sid ? state.sessions.get(req.params.sid) : undefined
-      if (!s.client || !session || session.clientId !== s.client.id) return fapiErrors.notFound('Session')
+      if (!s.client || !session || session.clientId !== s.client.id)
+        return fapiErrors.notFound('Session')
       return wrapped(req, s, sessionJson(store, session, serializeOptions(req, s)))
     }),
   )
@@ -385,7 +418,10 @@ export function createFapiRouter(ctx: FapiContext): Router {
       }
       store.recordActivity(session)
       // No envelope: `{"object":"token","jwt":"..."}`.
-      return respond(s, { object: 'token', jwt: mintSessionToken(ctx, session, azpFor(req, s), organizationId) })
+      return respond(s, {
+        object: 'token',
+        jwt: mintSessionToken(ctx, session, azpFor(req, s), organizationId),
+      })
     }),
   )
 
@@ -395,7 +431,8 @@ export function createFapiRouter(ctx: FapiContext): Router {
       `/v1/client/sessions/:sid/${action}`,
       withScope((req, s) => {
         const session = req.params.sid ? state.sessions.get(req.params.sid) : undefined
-        if (!s.client || !session || session.clientId !== s.client.id) return fapiErrors.notFound('Session')
+        if (!s.client || !session || session.clientId !== s.client.id)
+          return fapiErrors.notFound('Session')
         store.endSession(session, action === 'end' ? 'ended' : 'removed')
         return wrapped(req, s, sessionJson(store, session, serializeOptions(req, s)))
       }),
@@ -406,5 +443,9 @@ export function createFapiRouter(ctx: FapiContext): Router {
 }
 
 function isResponse(value: unknown): value is LocalResponse {
-  return typeof value === 'object' && value !== null && typeof (value as { status?: unknown }).status === 'number'
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { status?: unknown }).status === 'number'
+  )
 }

@@ -62,7 +62,8 @@ export function userJson(state: ClerkState, user: LocalUser) {
 }
 
 export function publicUserDataJson(user: LocalUser) {
-  const primaryEmail = user.emailAddresses.find((e) => e.id === user.primaryEmailAddressId) ?? user.emailAddresses[0]
+  const primaryEmail =
+    user.emailAddresses.find((e) => e.id === user.primaryEmailAddressId) ?? user.emailAddresses[0]
   return {
     first_name: user.firstName,
     last_name: user.lastName,
@@ -96,7 +97,10 @@ export function sessionJson(store: FapiStore, session: Session, options: Seriali
     tasks: null,
     ...(user ? { user: userJson(store.state, user) } : {}),
     public_user_data: user ? publicUserDataJson(user) : null,
-    factor_verification_age: [Math.max(0, Math.floor((store.state.now() - session.createdAt) / 60_000)), -1],
+    factor_verification_age: [
+      Math.max(0, Math.floor((store.state.now() - session.createdAt) / 60_000)),
+      -1,
+    ],
     created_at: session.createdAt,
     updated_at: session.updatedAt,
   }
@@ -107,7 +111,10 @@ export function signInJson(store: FapiStore, signIn: SignInAttempt) {
   const firstFactors = user?.passwordDigest ? [{ strategy: 'password' }] : []
   const verification = signIn.firstFactor
     ? {
-        object: signIn.firstFactor.strategy === 'password' ? 'verification_password' : 'verification_ticket',
+        object:
+          signIn.firstFactor.strategy === 'password'
+            ? 'verification_password'
+            : 'verification_ticket',
         status: signIn.firstFactor.status,
         strategy: signIn.firstFactor.strategy,
         attempts: signIn.firstFactor.attempts,
@@ -124,7 +131,14 @@ export function signInJson(store: FapiStore, signIn: SignInAttempt) {
     first_factor_verification: verification,
     second_factor_verification: null,
     identifier: signIn.identifier,
-    user_data: user ? { first_name: user.firstName, last_name: user.lastName, image_url: user.imageUrl, has_image: hasImage(user) } : null,
+    user_data: user
+      ? {
+          first_name: user.firstName,
+          last_name: user.lastName,
+          image_url: user.imageUrl,
+          has_image: hasImage(user),
+        }
+      : null,
     created_session_id: signIn.createdSessionId,
     abandon_at: signIn.abandonAt,
   }
@@ -133,7 +147,9 @@ export function signInJson(store: FapiStore, signIn: SignInAttempt) {
 export function clientJson(store: FapiStore, client: Client, options: SerializeOptions = {}) {
   const sessions = store.activeSessionsOf(client)
   const signIn = client.signInId ? store.signIns.get(client.signInId) : undefined
-  const lastActive = sessions.some((s) => s.id === client.lastActiveSessionId) ? client.lastActiveSessionId : null
+  const lastActive = sessions.some((s) => s.id === client.lastActiveSessionId)
+    ? client.lastActiveSessionId
+    : null
   return {
     object: 'client',
     id: client.id,
@@ -244,7 +260,11 @@ export function environmentJson(options: EnvironmentOptions) {
       slug: { disabled: false },
       creator_role: 'org:admin',
     },
-    api_keys_settings: { enabled: false, user_api_keys_enabled: false, orgs_api_keys_enabled: false },
+    api_keys_settings: {
+      enabled: false,
+      user_api_keys_enabled: false,
+      orgs_api_keys_enabled: false,
+    },
     client_debug_mode: false,
     partitioned_cookies: false,
     maintenance_mode: false,

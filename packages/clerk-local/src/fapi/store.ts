@@ -17,7 +17,11 @@ export interface SignInAttempt {
   status: SignInStatus
   identifier: string | null
   userId: string | null
-  firstFactor: { strategy: 'password' | 'ticket'; status: 'unverified' | 'verified'; attempts: number } | null
+  firstFactor: {
+    strategy: 'password' | 'ticket'
+    status: 'unverified' | 'verified'
+    attempts: number
+  } | null
   createdSessionId: string | null
   abandonAt: number
   createdAt: number
@@ -44,7 +48,14 @@ export class FapiStore {
 
   newClient(): Client {
     const now = this.state.now()
-    const client: Client = { id: newId('client'), sessionIds: [], lastActiveSessionId: null, signInId: null, createdAt: now, updatedAt: now }
+    const client: Client = {
+      id: newId('client'),
+      sessionIds: [],
+      lastActiveSessionId: null,
+      signInId: null,
+      createdAt: now,
+      updatedAt: now,
+    }
     this.state.clients.set(client.id, client)
     return client
   }
@@ -57,7 +68,8 @@ export class FapiStore {
     if (session.status !== 'active') return session.status
     const now = this.state.now()
     // Whichever deadline came first decides how the session ended.
-    if (now >= session.abandonAt && session.abandonAt < session.expireAt) this.#setStatus(session, 'abandoned', session.abandonAt)
+    if (now >= session.abandonAt && session.abandonAt < session.expireAt)
+      this.#setStatus(session, 'abandoned', session.abandonAt)
     else if (now >= session.expireAt) this.#setStatus(session, 'expired', session.expireAt)
     return session.status
   }
@@ -92,7 +104,9 @@ export class FapiStore {
 
   /** Organization a new session starts in: the user's first membership (by creation), else none. */
   defaultOrganizationId(userId: string): string | null {
-    const memberships = this.state.membershipsOfUser(userId).filter((m) => this.state.organizations.has(m.organizationId))
+    const memberships = this.state
+      .membershipsOfUser(userId)
+      .filter((m) => this.state.organizations.has(m.organizationId))
     memberships.sort((a, b) => a.createdAt - b.createdAt)
     return memberships[0]?.organizationId ?? null
   }
@@ -100,7 +114,9 @@ export class FapiStore {
   createSession(client: Client, user: LocalUser, actorToken?: ActorToken): Session {
     const now = this.state.now()
     const actor: Actor | null = actorToken ? { ...actorToken.actor } : null
-    const expireAt = actorToken ? now + actorToken.sessionMaxDurationSeconds * 1000 : now + SESSION_LIFETIME_MS
+    const expireAt = actorToken
+      ? now + actorToken.sessionMaxDurationSeconds * 1000
+      : now + SESSION_LIFETIME_MS
     const session: Session = {
       id: newId('sess'),
       clientId: client.id,

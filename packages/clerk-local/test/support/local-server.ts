@@ -9,7 +9,11 @@ export interface TestServer extends ClerkLocal {
   account(role: SeededAccount['role']): SeededAccount
   supportOrgId: string
   /** `clerkClient.actorTokens.create` against this server; returns the ticket. */
-  createActorToken(userId: string, actor: { sub: string; [claim: string]: unknown }, options?: { expiresInSeconds?: number; sessionMaxDurationInSeconds?: number }): Promise<{ id: string; ticket: string; url: string | null }>
+  createActorToken(
+    userId: string,
+    actor: { sub: string; [claim: string]: unknown },
+    options?: { expiresInSeconds?: number; sessionMaxDurationInSeconds?: number },
+  ): Promise<{ id: string; ticket: string; url: string | null }>
   revokeActorToken(id: string): Promise<void>
 }
 
@@ -21,7 +25,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const local = await startClerkLocal({ users: 20, ...(options.now ? { now: options.now } : {}) })
   const support = [...local.state.organizations.values()].find((o) => o.slug === 'support')
   if (!support) throw new Error('seed has no support organization')
-  const bapi = createClerkClient({ secretKey: local.secretKey, publishableKey: local.publishableKey, apiUrl: local.url, jwtKey: local.jwtPublicKeyPem })
+  const bapi = createClerkClient({
+    secretKey: local.secretKey,
+    publishableKey: local.publishableKey,
+    apiUrl: local.url,
+    jwtKey: local.jwtPublicKeyPem,
+  })
   return {
     ...local,
     account: (role) => {
@@ -30,8 +39,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return account
     },
     supportOrgId: support.id,
-    async createActorToken(userId, actor, { expiresInSeconds = 600, sessionMaxDurationInSeconds = 1800 } = {}) {
-      const token = await bapi.actorTokens.create({ userId, actor, expiresInSeconds, sessionMaxDurationInSeconds })
+    async createActorToken(
+      userId,
+      actor,
+      { expiresInSeconds = 600, sessionMaxDurationInSeconds = 1800 } = {},
+    ) {
+      const token = await bapi.actorTokens.create({
+        userId,
+        actor,
+        expiresInSeconds,
+        sessionMaxDurationInSeconds,
+      })
       if (!token.token) throw new Error('actor token without a ticket')
       return { id: token.id, ticket: token.token, url: token.url ?? null }
     },

@@ -56,8 +56,15 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
     }
     const method = req.method ?? 'GET'
     const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req)
-    const upstream = await fetch(target, { method, headers, ...(body ? { body } : {}), redirect: 'manual' })
-    const out: Record<string, string | string[]> = { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }
+    const upstream = await fetch(target, {
+      method,
+      headers,
+      ...(body ? { body } : {}),
+      redirect: 'manual',
+    })
+    const out: Record<string, string | string[]> = {
+      'content-type': upstream.headers.get('content-type') ?? 'application/json',
+    }
     const cookies = upstream.headers.getSetCookie()
     if (cookies.length > 0) out['set-cookie'] = cookies
     const location = upstream.headers.get('location')
@@ -69,7 +76,8 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://page.local')
     const handle = async () => {
-      if (url.pathname === '/__clerk' || url.pathname.startsWith('/__clerk/')) return proxy(req, res, url)
+      if (url.pathname === '/__clerk' || url.pathname.startsWith('/__clerk/'))
+        return proxy(req, res, url)
       if (url.pathname.startsWith('/clerk/')) {
         const file = basename(url.pathname)
         if (!file.endsWith('.js')) return notFound(res)
