@@ -34,7 +34,10 @@ beforeAll(async () => {
     frontendApiUrl: server.frontendApiUrl,
     publishableKey: server.publishableKey,
   })
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  })
   page = await browser.newPage()
   page.on('request', (req) => {
     requests.push(req.url())
