@@ -83,6 +83,20 @@ describe('loadConfig', () => {
     expect(problems({ ...production, ...override })).toContain(name)
   })
 
+  it('fails closed without NODE_ENV: the local server and its keys are refused as in production', () => {
+    const { NODE_ENV: _, ...unset } = production
+    const message = problems({
+      ...unset,
+      CLERK_SECRET_KEY: `${LOCAL_SECRET_KEY_PREFIX}xyz`,
+      CLERK_PUBLISHABLE_KEY: LOCAL_PUBLISHABLE_KEY,
+      CLERK_API_URL: 'http://127.0.0.1:4100',
+    })
+    for (const name of ['CLERK_SECRET_KEY', 'CLERK_PUBLISHABLE_KEY', 'CLERK_API_URL']) {
+      expect(message).toContain(name)
+    }
+    expect(loadConfig(unset)).toMatchObject({ env: 'production', isDev: false })
+  })
+
   it('lets development use the local server', () => {
     const config = loadConfig({
       ...production,

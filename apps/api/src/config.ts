@@ -22,7 +22,10 @@ const optionalString = z.preprocess(emptyAsUndefined, z.string().trim().min(1).o
 
 const EnvSchema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    // Fail closed: without an explicit NODE_ENV the API runs as production, so the local Clerk
+    // server's keys, a loopback CLERK_API_URL and a missing AUTHORIZED_PARTIES are refused unless a
+    // development or test run says what it is (`pnpm dev` and the tests do).
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
     HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
     PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(4000)),
     LOG_LEVEL: z.preprocess(

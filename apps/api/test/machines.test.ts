@@ -278,6 +278,7 @@ describe('sessions.inspect', () => {
 
 describe('machine permission configuration', () => {
   const base = {
+    NODE_ENV: 'test',
     CLERK_SECRET_KEY: 'sk_test_x',
     CLERK_PUBLISHABLE_KEY: 'pk_test_Y2xlcmsuZXhhbXBsZS5jb20k',
   }
