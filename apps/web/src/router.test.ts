@@ -1,30 +1,21 @@
-import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createApp } from 'vue'
 import type { Router } from 'vue-router'
-import { AuthKey } from './auth/types'
-import { ApiKey, createApi } from './lib/api'
 import { createAppRouter, installGuards } from './router'
-import { fakeAuth, meStaff, stubNetwork, type FakeAuth, type StubNetwork } from './testing/harness'
+import {
+  fakeAuth,
+  meStaff,
+  storeApp,
+  stubNetwork,
+  type FakeAuth,
+  type StubNetwork,
+} from './testing/harness'
 
 let auth: FakeAuth
 let network: StubNetwork
 let router: Router
 
 function boot() {
-  const app = createApp({ render: () => null })
-  app.provide(AuthKey, auth)
-  app.provide(
-    ApiKey,
-    createApi({
-      url: 'http://api.test/trpc',
-      getToken: () => auth.getToken(),
-      fetch: network.fetch,
-    }),
-  )
-  const pinia = createPinia()
-  app.use(pinia)
-  setActivePinia(pinia)
+  const { app, pinia } = storeApp(auth, network)
   router = createAppRouter('/')
   installGuards(router, auth, pinia)
   app.use(router)

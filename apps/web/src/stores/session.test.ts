@@ -1,28 +1,19 @@
-import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createApp } from 'vue'
-import { AuthKey } from '../auth/types'
-import { ApiKey, createApi } from '../lib/api'
-import { fakeAuth, meStaff, stubNetwork, type FakeAuth, type StubNetwork } from '../testing/harness'
+import {
+  fakeAuth,
+  meStaff,
+  storeApp,
+  stubNetwork,
+  type FakeAuth,
+  type StubNetwork,
+} from '../testing/harness'
 import { useSessionStore } from './session'
 
 let auth: FakeAuth
 let network: StubNetwork
 
 function store() {
-  const app = createApp({ render: () => null })
-  app.provide(AuthKey, auth)
-  app.provide(
-    ApiKey,
-    createApi({
-      url: 'http://api.test/trpc',
-      getToken: () => auth.getToken(),
-      fetch: network.fetch,
-    }),
-  )
-  const pinia = createPinia()
-  app.use(pinia)
-  setActivePinia(pinia)
+  storeApp(auth, network)
   return useSessionStore()
 }
 

@@ -1,29 +1,12 @@
-import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createApp } from 'vue'
-import { AuthKey } from '../auth/types'
-import { ApiKey, createApi } from '../lib/api'
-import { fakeAuth, stubNetwork, userSummary } from '../testing/harness'
+import { fakeAuth, storeApp, stubNetwork, userSummary } from '../testing/harness'
 import type { StubNetwork } from '../testing/harness'
 import { useUserSearchStore } from './user-search'
 
 let network: StubNetwork
 
 function store() {
-  const auth = fakeAuth()
-  const app = createApp({ render: () => null })
-  app.provide(AuthKey, auth)
-  app.provide(
-    ApiKey,
-    createApi({
-      url: 'http://api.test/trpc',
-      getToken: () => auth.getToken(),
-      fetch: network.fetch,
-    }),
-  )
-  const pinia = createPinia()
-  app.use(pinia)
-  setActivePinia(pinia)
+  storeApp(fakeAuth(), network)
   return useUserSearchStore()
 }
 

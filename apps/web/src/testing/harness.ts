@@ -2,9 +2,11 @@
 // (the Auth interface) and the real typed API client over a stubbed network (fetch).
 import { createTestingPinia } from '@pinia/testing'
 import { flushPromises } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import type { Pinia } from 'pinia'
 import { vi } from 'vitest'
-import { computed, ref } from 'vue'
-import type { Plugin } from 'vue'
+import { computed, createApp, ref } from 'vue'
+import type { App, Plugin } from 'vue'
 import type { Auth, AuthSession, AuthUser } from '../auth/types'
 import { AuthKey } from '../auth/types'
 import { ApiKey, createApi } from '../lib/api'
@@ -146,20 +148,40 @@ export function stubNetwork(handlers: Record<string, Handler> = {}): StubNetwork
   return { fetch: stubFetch, calls, handle: (path, handler) => table.set(path, handler) }
 }
 
-/** Global plugins for mount(): a testing Pinia (real actions) plus the auth and API injections. */
-export function harness(auth: FakeAuth, network: StubNetwork): Plugin[] {
+/** Provides the auth adapter and the typed API client (over the stubbed network) to an app. */
+function provideAuthAndApi(auth: FakeAuth, network: StubNetwork): Plugin {
   const api = createApi({
     url: 'http://api.test/trpc',
     getToken: () => auth.getToken(),
     fetch: network.fetch,
   })
-  const provide: Plugin = {
+  return {
     install(app) {
       app.provide(AuthKey, auth)
       app.provide(ApiKey, api)
     },
   }
-  return [provide, createTestingPinia({ stubActions: false, createSpy: vi.fn })]
+}
+
+/** Global plugins for mount(): a testing Pinia (real actions) plus the auth and API injections. */
+export function harness(auth: FakeAuth, network: StubNetwork): Plugin[] {
+  return [
+    provideAuthAndApi(auth, network),
+    createTestingPinia({ stubActions: false, createSpy: vi.fn }),
+  ]
+}
+
+/**
+ * A bare app with the auth and API injections and a real, active Pinia: for store and router
+ * tests that use stores outside a component.
+ */
+export function storeApp(auth: FakeAuth, network: StubNetwork): { app: App; pinia: Pinia } {
+  const app = createApp({ render: () => null })
+  app.use(provideAuthAndApi(auth, network))
+  const pinia = createPinia()
+  app.use(pinia)
+  setActivePinia(pinia)
+  return { app, pinia }
 }
 
 export function userSummary(overrides: Partial<Record<string, unknown>> & { id: string }) {
