@@ -19,6 +19,18 @@ export const IN_MEMORY_DATA_DIR = 'memory://'
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback)
 const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
 const optionalString = z.preprocess(emptyAsUndefined, z.string().trim().min(1).optional())
+/** `a, b,,c` → `['a', 'b', 'c']`; unset or empty → `[]`. */
+const commaList = z
+  .string()
+  .optional()
+  .transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
+  )
 
 const EnvSchema = z
   .object({
@@ -52,36 +64,12 @@ const EnvSchema = z
     CLERK_JWT_KEY: optionalString,
     AUTHORIZED_PARTIES: z.preprocess(
       emptyAsUndefined,
-      z
-        .string()
-        .optional()
-        .transform((v) =>
-          v
-            ? v
-                .split(',')
-                .map((s) => s.trim())
-                .filter(Boolean)
-            : [],
-        )
-        .pipe(
-          z.array(z.url({ error: 'AUTHORIZED_PARTIES must be a comma-separated list of origins' })),
-        ),
+      commaList.pipe(
+        z.array(z.url({ error: 'AUTHORIZED_PARTIES must be a comma-separated list of origins' })),
+      ),
     ),
     /** Extra organizations whose members may never be impersonated (the acting staff org always counts). */
-    STAFF_ORGANIZATION_IDS: z.preprocess(
-      emptyAsUndefined,
-      z
-        .string()
-        .optional()
-        .transform((v) =>
-          v
-            ? v
-                .split(',')
-                .map((s) => s.trim())
-                .filter(Boolean)
-            : [],
-        ),
-    ),
+    STAFF_ORGANIZATION_IDS: z.preprocess(emptyAsUndefined, commaList),
 
     /** Behind a reverse proxy: `true`, a hop count, or comma-separated proxy addresses (for audit IPs). */
     TRUST_PROXY: z.preprocess(

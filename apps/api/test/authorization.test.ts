@@ -10,16 +10,7 @@ const tokens: Record<string, () => Promise<string | null>> = {}
 let admin: SignedIn
 let adminSessionToken = ''
 
-function customers() {
-  const staff = new Set(stack.clerk.accounts.map((a) => a.userId))
-  return [...stack.clerk.state.users.values()].filter(
-    (u) =>
-      !staff.has(u.id) &&
-      !u.banned &&
-      !u.locked &&
-      stack.clerk.state.membershipsOfUser(u.id).length === 0,
-  )
-}
+const customers = () => stack.customers()
 let nextCustomer = 0
 const customer = () => customers()[nextCustomer++]!.id
 

@@ -52,6 +52,23 @@ function assertClientError(res: { statusCode: number; body: string }, context: s
   }
 }
 
+/** Sends `raw` as a procedure's input: in the query string (GET) or as the body (POST). */
+async function send(path: string, raw: string, asQuery: boolean) {
+  const authorization = `Bearer ${await freshToken()}`
+  return asQuery
+    ? stack.app.inject({
+        method: 'GET',
+        url: `/trpc/${path}?input=${encodeURIComponent(raw)}`,
+        headers: { authorization },
+      })
+    : stack.app.inject({
+        method: 'POST',
+        url: `/trpc/${path}`,
+        headers: { authorization, 'content-type': 'application/json' },
+        payload: raw,
+      })
+}
+
 /** JSON-ish junk, with some near misses of the real shapes. */
 const junk = fc.oneof(
   fc.jsonValue(),
@@ -104,20 +121,7 @@ describe('bad input', () => {
               return !schema.safeParse(received).success
             }),
           async (serialized) => {
-            const authorization = `Bearer ${await freshToken()}`
-            const res =
-              type === 'query'
-                ? await stack.app.inject({
-                    method: 'GET',
-                    url: `/trpc/${path}?input=${encodeURIComponent(serialized)}`,
-                    headers: { authorization },
-                  })
-                : await stack.app.inject({
-                    method: 'POST',
-                    url: `/trpc/${path}`,
-                    headers: { authorization, 'content-type': 'application/json' },
-                    payload: serialized,
-                  })
+            const res = await send(path, serialized, type === 'query')
             assertClientError(res, `${path} ${serialized.slice(0, 200)}`)
           },
         ),
@@ -137,7 +141,6 @@ describe('bad input', () => {
         ),
         fc.boolean(),
         async (path, raw, asQuery) => {
-          const authorization = `Bearer ${await freshToken()}`
           let body: unknown
           try {
             body = JSON.parse(raw)
@@ -147,18 +150,7 @@ describe('bad input', () => {
           // Only clearly malformed payloads: valid JSON may be a valid input.
           // (An empty input means "no input", which `me` rightly accepts.)
           fc.pre(typeof body === 'symbol' && raw !== '')
-          const res = asQuery
-            ? await stack.app.inject({
-                method: 'GET',
-                url: `/trpc/${path}?input=${encodeURIComponent(raw)}`,
-                headers: { authorization },
-              })
-            : await stack.app.inject({
-                method: 'POST',
-                url: `/trpc/${path}`,
-                headers: { authorization, 'content-type': 'application/json' },
-                payload: raw,
-              })
+          const res = await send(path, raw, asQuery)
           assertClientError(res, `${asQuery ? 'GET' : 'POST'} ${path} ${JSON.stringify(raw)}`)
         },
       ),
@@ -200,6 +192,7 @@ describe('bad input', () => {
         ),
         fc.boolean(),
         async (names, input, post) => {
+          const authorization = `Bearer ${await freshToken()}`
           const known = new Set([
             'me',
             'quota',
@@ -210,7 +203,6 @@ describe('bad input', () => {
           ])
           // Clearly malformed: an unknown procedure in the batch, or more calls than allowed.
           fc.pre(names.some((n) => !known.has(n)) || names.length > 20)
-          const authorization = `Bearer ${await freshToken()}`
           const query = `batch=1${input === undefined ? '' : `&input=${encodeURIComponent(input)}`}`
           const url = `/trpc/${names.join(',')}?${query}`
           const res = post

@@ -12,16 +12,7 @@ let clockOffsetMs = 0
 let admin: SignedIn
 let helpdesk: string
 
-function customers() {
-  const staff = new Set(stack.clerk.accounts.map((a) => a.userId))
-  return [...stack.clerk.state.users.values()].filter(
-    (u) =>
-      !staff.has(u.id) &&
-      !u.banned &&
-      !u.locked &&
-      stack.clerk.state.membershipsOfUser(u.id).length === 0,
-  )
-}
+const customers = () => stack.customers()
 
 beforeAll(async () => {
   stack = await startStack({ clerk: { now: () => Date.now() + clockOffsetMs } })

@@ -8,6 +8,7 @@ import type {
   ClerkLocal,
   ClerkLocalOptions,
   FapiClient,
+  LocalUser,
   SeededAccount,
   SeededMachine,
 } from '@actas/clerk-local'
@@ -49,6 +50,8 @@ export interface Stack {
   logs: string[]
   supportOrgId: string
   account(role: SeededAccount['role']): SeededAccount
+  /** Seeded customers anyone may impersonate: not staff, banned, locked, nor in any organization. */
+  customers(): LocalUser[]
   signIn(
     role: SeededAccount['role'],
     options?: { origin?: string; organizationId?: string | null },
@@ -144,6 +147,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logs,
     supportOrgId: support.id,
     account,
+    customers() {
+      const staff = new Set(clerk.accounts.map((a) => a.userId))
+      return [...clerk.state.users.values()].filter(
+        (u) =>
+          !staff.has(u.id) &&
+          !u.banned &&
+          !u.locked &&
+          clerk.state.membershipsOfUser(u.id).length === 0,
+      )
+    },
     async signIn(role, opts = {}) {
       const fapi = createFapiClient({
         frontendApiUrl: clerk.frontendApiUrl,
