@@ -71,6 +71,40 @@ describe('me', () => {
   })
 })
 
+describe('HTTP framing', () => {
+  it('sends a plain JSON answer whole, with its Content-Length (success, batch and error)', async () => {
+    const authorization = `Bearer ${await admin.token()}`
+    const urls = [
+      '/trpc/me',
+      `/trpc/me,users.search?batch=1&input=${encodeURIComponent(JSON.stringify({ 1: { limit: 2 } }))}`,
+      `/trpc/users.search?input=${encodeURIComponent(JSON.stringify({ limit: 500 }))}`,
+    ]
+    for (const url of urls) {
+      const res = await stack.app.inject({ method: 'GET', url, headers: { authorization } })
+      expect(res.headers['transfer-encoding'], url).toBeUndefined()
+      expect(res.headers['content-type'], url).toMatch(/^application\/json/)
+      expect(Number(res.headers['content-length']), url).toBe(res.rawPayload.length)
+      expect(res.headers['x-request-id'], url).toBeTruthy()
+      expect(() => JSON.parse(res.body) as unknown, url).not.toThrow()
+    }
+  })
+
+  it('still streams a batch asked for as JSON lines', async () => {
+    const res = await stack.app.inject({
+      method: 'GET',
+      url: '/trpc/me,quota?batch=1',
+      headers: {
+        authorization: `Bearer ${await admin.token()}`,
+        'trpc-accept': 'application/jsonl',
+      },
+    })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['transfer-encoding']).toBe('chunked')
+    expect(res.headers['content-length']).toBeUndefined()
+    expect(res.body).toContain(stack.account('admin').userId)
+  })
+})
+
 describe('users.search', () => {
   it('lists every user newest first when the query is empty', async () => {
     const page = await api.users.search.query({})

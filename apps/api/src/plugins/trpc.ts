@@ -49,6 +49,17 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
         },
       })
     })
+    // tRPC answers with a fetch `Response` whose body is a web stream; Fastify would pipe it with
+    // chunked encoding (one write for head and body, one for the last chunk). A plain JSON answer
+    // is already complete, so send it as one buffer with a Content-Length: one write, no stream.
+    // Streamed answers (`trpc-accept: application/jsonl`, SSE) carry transfer-encoding or
+    // another content type and pass through untouched.
+    scope.addHook('onSend', async (_req, reply, payload) => {
+      if (!(payload instanceof Response) || !isCompleteJson(payload)) return payload
+      reply.code(payload.status)
+      for (const [name, value] of payload.headers) reply.header(name, value)
+      return Buffer.from(await payload.arrayBuffer())
+    })
     await registerClerk(scope, deps.config)
     await scope.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
@@ -108,4 +119,14 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
       } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
     })
   })
+}
+
+function isCompleteJson(response: Response): boolean {
+  const type = response.headers.get('content-type')
+  return (
+    response.body !== null &&
+    !response.headers.has('transfer-encoding') &&
+    type !== null &&
+    type.startsWith('application/json')
+  )
 }
