@@ -22,7 +22,7 @@ export interface AppDeps {
   rateLimiter: RateLimiterPort
   sessions: SessionInspector
   now: () => Date
-  /** Closes what createDeps opened (the database). Call after the app has closed. */
+  /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
 }
 
@@ -72,6 +72,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     sessions,
     now,
     close: async () => {
+      directory.close()
       if (!overrides.database) await database.close()
     },
   }

@@ -198,6 +198,34 @@ describe('read faults', () => {
     stack.clerk.faults.clear()
   })
 
+  it("passes Clerk's 429 and its Retry-After on, without retrying", async () => {
+    stack.clerk.faults.add({ route: 'GET /v1/users', status: 429, retryAfterSeconds: 7, times: 1 })
+    const res = await search()
+    expect({ status: res.status, code: actasCode(res) }).toEqual({
+      status: 429,
+      code: 'RATE_LIMITED',
+    })
+    expect(res.headers['retry-after']).toBe('7')
+    expect(message(res)).toBe('Clerk is rate limiting requests; retry in 7 s.')
+    // One fault, one request: the next search is answered.
+    expect((await search()).status).toBe(200)
+  })
+
+  it('bounds a read that Clerk does not answer: 503 after the timeout and its retries', async () => {
+    stack.clerk.faults.add({ route: 'GET /v1/users', latencyMs: 2000, times: 3 })
+    const started = performance.now()
+    const res = await search()
+    const elapsed = performance.now() - started
+    expect({ status: res.status, code: actasCode(res) }).toEqual({
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+    })
+    expect(message(res)).toBe('Clerk did not answer in time; try again in a moment.')
+    // Three attempts of 400 ms plus 100 + 400 ms of backoff, not three times 2 s.
+    expect(elapsed).toBeLessThan(2000)
+    stack.clerk.faults.clear()
+  })
+
   it('maps a vanished user (404) to USER_NOT_FOUND', async () => {
     const userId = customer()
     stack.clerk.state.users.delete(userId)

@@ -1,9 +1,11 @@
 // The Clerk adapter of the user directory: the one place in ActAs that calls Clerk's Backend API.
-// Every call is bounded by a timeout; reads retry twice with backoff on transient failures;
-// actor-token creation is never retried.
+// Reads go through `BapiReader` (plain JSON over keep-alive HTTP) and retry twice with backoff
+// on transient failures; actor tokens go through @clerk/backend and are never retried. Every call
+// is bounded by a timeout.
 import { ActAsError } from '@actas/contracts'
 import { createClerkClient } from '@clerk/backend'
-import type { ClerkClient, OrganizationMembership, User } from '@clerk/backend'
+import type { ClerkClient } from '@clerk/backend'
+import { BapiReader } from './bapi-reader.js'
 import { ClerkTimeoutError, isTransient, mapClerkError } from './clerk-errors.js'
 import type { ClerkOperation } from './clerk-errors.js'
 import type {
@@ -33,12 +35,28 @@ export interface ClerkDirectoryOptions {
   now?: () => number
 }
 
-/** `users.request`: the list half of `getUserList`, without the count request it always adds. */
-type UsersRequest = (options: {
-  method: 'GET'
-  path: string
-  queryParams: Record<string, unknown>
-}) => Promise<User[]>
+/** The fields of Clerk's `User` JSON (bapi-2026-05-12.yml, `User`) that ActAs reads. */
+interface UserJSON {
+  id: string
+  username?: string | null
+  first_name?: string | null
+  last_name?: string | null
+  image_url?: string | null
+  primary_email_address_id?: string | null
+  email_addresses?: { id: string; email_address: string }[]
+  created_at: number
+  last_sign_in_at?: number | null
+  last_active_at?: number | null
+  banned?: boolean
+  locked?: boolean
+}
+
+/** The fields of Clerk's `OrganizationMembership` JSON that ActAs reads. */
+interface MembershipJSON {
+  role: string
+  permissions?: string[] | null
+  organization: { id: string; name: string; slug?: string | null }
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -61,26 +79,25 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function toDirectoryUser(user: User): DirectoryUser {
-  const primary =
-    user.emailAddresses.find((e) => e.id === user.primaryEmailAddressId) ??
-    user.emailAddresses[0] ??
-    null
-  const fullName = [user.firstName, user.lastName].filter(Boolean).join(' ').trim()
+/** Same rules as @clerk/backend's `User` getters: the primary address, else the first. */
+export function toDirectoryUser(user: UserJSON): DirectoryUser {
+  const emails = user.email_addresses ?? []
+  const primary = emails.find((e) => e.id === user.primary_email_address_id) ?? emails[0] ?? null
+  const fullName = [user.first_name, user.last_name].filter(Boolean).join(' ').trim()
   return {
     id: user.id,
-    primaryEmail: primary?.emailAddress ?? null,
+    primaryEmail: primary?.email_address ?? null,
     fullName: fullName || user.username || null,
-    imageUrl: user.imageUrl || null,
-    createdAt: user.createdAt,
-    lastSignInAt: user.lastSignInAt ?? null,
-    lastActiveAt: user.lastActiveAt ?? null,
-    banned: user.banned,
-    locked: user.locked,
+    imageUrl: user.image_url || null,
+    createdAt: user.created_at,
+    lastSignInAt: user.last_sign_in_at ?? null,
+    lastActiveAt: user.last_active_at ?? null,
+    banned: user.banned ?? false,
+    locked: user.locked ?? false,
   }
 }
 
-function toDirectoryMembership(m: OrganizationMembership): DirectoryMembership {
+function toDirectoryMembership(m: MembershipJSON): DirectoryMembership {
   return {
     organizationId: m.organization.id,
     organizationName: m.organization.name,
@@ -92,6 +109,7 @@ function toDirectoryMembership(m: OrganizationMembership): DirectoryMembership {
 
 export class ClerkDirectory implements UserDirectory {
   private readonly clerk: ClerkClient
+  private readonly reader: BapiReader
   private readonly membershipCache = new Map<string, { at: number; value: DirectoryMembership[] }>()
   private readonly membershipCacheMs: number
   private readonly retryDelaysMs: readonly number[]
@@ -106,12 +124,18 @@ export class ClerkDirectory implements UserDirectory {
       apiUrl: options.apiUrl,
       telemetry: { disabled: true },
     })
+    this.reader = new BapiReader({
+      apiUrl: options.apiUrl,
+      secretKey: options.secretKey,
+      timeoutMs: options.timeoutMs,
+    })
     this.membershipCacheMs = options.membershipCacheMs ?? 30_000
     this.retryDelaysMs = options.retryDelaysMs ?? [100, 400]
     this.countCacheMs = options.countCacheMs ?? 5_000
     this.now = options.now ?? Date.now
   }
 
+  /** One SDK call (a write), bounded by the timeout, never retried. */
   private async once<T>(operation: ClerkOperation, call: () => Promise<T>): Promise<T> {
     try {
       return await withTimeout(call(), this.options.timeoutMs)
@@ -120,14 +144,18 @@ export class ClerkDirectory implements UserDirectory {
     }
   }
 
-  private async read<T>(call: () => Promise<T>): Promise<T> {
+  /** `GET /v1/{path}`: the reader bounds it by the timeout; transient failures retry with backoff. */
+  private async read<T>(
+    path: string,
+    query?: Record<string, string | number | undefined>,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once('read', call)
-      } catch (error) {
+        return await this.reader.get<T>(path, query)
+      } catch (caught) {
+        const error = mapClerkError(caught, 'read')
         const delay = this.retryDelaysMs[attempt]
-        if (delay === undefined || !(error instanceof ActAsError) || !isTransient(error))
-          throw error
+        if (delay === undefined || !isTransient(error)) throw error
         await sleep(delay)
       }
     }
@@ -148,34 +176,25 @@ export class ClerkDirectory implements UserDirectory {
     offset: number
     orderBy: string
   }): Promise<UserPage> {
-    const filters = params.query ? { query: params.query } : {}
-    const key = params.query ?? ''
+    const query = params.query || undefined
+    const key = query ?? ''
     const cached = this.freshCount(key)
-    const counting = cached === undefined ? this.fetchCount(key, filters) : undefined
+    const counting = cached === undefined ? this.fetchCount(key, query) : undefined
     // Only awaited below when needed; never left to reject unhandled.
     counting?.catch(() => undefined)
-    const request = (this.clerk.users as unknown as { request: UsersRequest }).request.bind(
-      this.clerk.users,
-    )
-    const data = await this.read(() =>
-      request({
-        method: 'GET',
-        path: '/users',
-        queryParams: {
-          ...filters,
-          limit: params.limit,
-          offset: params.offset,
-          orderBy: params.orderBy,
-        },
-      }),
-    )
+    const data = await this.read<UserJSON[]>('users', {
+      query,
+      limit: params.limit,
+      offset: params.offset,
+      order_by: params.orderBy,
+    })
     const users = data.map(toDirectoryUser)
     const end = params.offset + users.length
     if (users.length < params.limit && (users.length > 0 || params.offset === 0)) {
       return { users, total: end }
     }
     if (cached !== undefined && cached >= end) return { users, total: cached }
-    const total = await (counting ?? this.fetchCount(key, filters))
+    const total = await (counting ?? this.fetchCount(key, query))
     return { users, total }
   }
 
@@ -184,9 +203,11 @@ export class ClerkDirectory implements UserDirectory {
     return hit && this.now() - hit.at < this.countCacheMs ? hit.total : undefined
   }
 
-  private async fetchCount(key: string, filters: { query?: string }): Promise<number> {
+  private async fetchCount(key: string, query: string | undefined): Promise<number> {
     const at = this.now()
-    const total = await this.read(() => this.clerk.users.getCount(filters))
+    const { total_count: total } = await this.read<{ total_count: number }>('users/count', {
+      query,
+    })
     if (this.countCacheMs > 0) {
       if (this.countCache.size >= 1_000) this.countCache.clear()
       this.countCache.set(key, { at, total })
@@ -196,7 +217,7 @@ export class ClerkDirectory implements UserDirectory {
 
   async getUser(userId: string): Promise<DirectoryUser | null> {
     try {
-      return toDirectoryUser(await this.read(() => this.clerk.users.getUser(userId)))
+      return toDirectoryUser(await this.read<UserJSON>(`users/${encodeURIComponent(userId)}`))
     } catch (error) {
       if (error instanceof ActAsError && error.code === 'USER_NOT_FOUND') return null
       throw error
@@ -210,8 +231,9 @@ export class ClerkDirectory implements UserDirectory {
     const now = this.now()
     const cached = this.membershipCache.get(userId)
     if (!options.fresh && cached && now - cached.at < this.membershipCacheMs) return cached.value
-    const { data } = await this.read(() =>
-      this.clerk.users.getOrganizationMembershipList({ userId, limit: 100 }),
+    const { data } = await this.read<{ data: MembershipJSON[] }>(
+      `users/${encodeURIComponent(userId)}/organization_memberships`,
+      { limit: 100 },
     )
     const value = data.map(toDirectoryMembership)
     if (this.membershipCache.size > 10_000) this.membershipCache.clear()
@@ -249,6 +271,10 @@ export class ClerkDirectory implements UserDirectory {
   }
 
   async ping(): Promise<void> {
-    await this.once('read', () => this.clerk.users.getCount())
+    await this.read('users/count')
+  }
+
+  close(): void {
+    this.reader.close()
   }
 }
