@@ -200,12 +200,14 @@ describe('clerk-js 6.40 in Chromium', () => {
   })
 
   it('signs out', async () => {
-    const navigated = page.waitForURL(`${pages.url}/done`)
-    await page.evaluate(async () => {
+    // Not awaited inside the page: signOut ends by navigating away, which destroys the context
+    // the evaluation runs in (and clerk-js may navigate more than once, aborting the first).
+    await page.evaluate(() => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      await (globalThis as any).Clerk.signOut({ redirectUrl: '/done' })
+      void (globalThis as any).Clerk.signOut({ redirectUrl: '/done' })
     })
-    await navigated
+    await expect.poll(() => page.url(), { timeout: 15_000 }).toBe(`${pages.url}/done`)
+    await page.waitForLoadState('load')
     await page.evaluate(() =>
       (globalThis as unknown as { Clerk: { load(o: object): Promise<void> } }).Clerk.load({
         telemetry: false,
