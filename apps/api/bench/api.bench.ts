@@ -225,6 +225,13 @@ async function main(): Promise<void> {
     `(b)/(d) = ${ceiling.toFixed(3)}  (the most (c)/(d) can be: (c) is (b)'s path plus the search)`,
   )
   console.log(`errors  = ${errors}      (target 0)     ${errors === 0 ? 'met' : 'NOT met'}`)
+  // The API serves (c) on one thread, so 0.5 × (d) searches per second leave it 1 / (0.5 × (d))
+  // seconds of CPU per search, Clerk's answer included; (b) shows what tRPC + auth alone use.
+  const budgetUs = 1e6 / (0.5 * results['d']!.rps)
+  const [meUs, searchUs] = [results['b']!.apiCpuUs!, results['c']!.apiCpuUs!]
+  console.log(
+    `(c) at 0.5 × (d) leaves the API ${budgetUs.toFixed(0)} µs of CPU per search; it used ${searchUs.toFixed(0)} µs, of which tRPC + auth (as in (b)) ${meUs.toFixed(0)} µs`,
+  )
 }
 
 main()
