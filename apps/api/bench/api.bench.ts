@@ -2,6 +2,7 @@
 // users, the API, and this load generator. Same run, same machine:
 //   (a) a raw Fastify JSON route          (b) `me` through tRPC with auth
 //   (c) `users.search` through the stack   (d) the local server's GET /v1/users directly
+//   (e) a diagnostic: (c)'s Clerk read and mapping on a bare Fastify route (no tRPC, no auth)
 // Targets on a 2-core machine: (b) ≥ 0.06 × (a), (c) ≥ 0.5 × (d), zero errors.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -21,8 +22,8 @@ const children: ChildProcess[] = []
 
 // BENCH_PROFILE_DIR: the API process writes a V8 CPU profile there (node --cpu-prof) on exit.
 const PROFILE_DIR = process.env['BENCH_PROFILE_DIR']
-// BENCH_ROUTES: a subset of a,b,c,d to run (profiling one route at a time).
-const ROUTES = new Set((process.env['BENCH_ROUTES'] ?? 'a,b,c,d').split(','))
+// BENCH_ROUTES: a subset of a,b,c,e,d to run (profiling one route at a time).
+const ROUTES = new Set((process.env['BENCH_ROUTES'] ?? 'a,b,c,e,d').split(','))
 
 function startProcess<T>(
   script: string,
@@ -186,6 +187,12 @@ async function main(): Promise<void> {
       `${api.apiUrl}/trpc/users.search?input=${searchInput}`,
       bearer,
     )
+  if (ROUTES.has('e'))
+    results['e'] = await load(
+      '(e) the same read, bare Fastify',
+      `${api.rawUrl}/raw-search`,
+      () => ({}),
+    )
   if (ROUTES.has('d'))
     results['d'] = await load(
       '(d) local GET /v1/users',
@@ -232,6 +239,12 @@ async function main(): Promise<void> {
   console.log(
     `(c) at 0.5 × (d) leaves the API ${budgetUs.toFixed(0)} µs of CPU per search; it used ${searchUs.toFixed(0)} µs, of which tRPC + auth (as in (b)) ${meUs.toFixed(0)} µs`,
   )
+  const bare = results['e']
+  if (bare) {
+    console.log(
+      `(e)/(d) = ${(bare.rps / results['d']!.rps).toFixed(3)}  (the same Clerk read without tRPC and auth: ${bare.apiCpuUs!.toFixed(0)} µs)`,
+    )
+  }
 }
 
 main()
