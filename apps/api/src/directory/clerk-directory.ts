@@ -80,7 +80,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Same rules as @clerk/backend's `User` getters: the primary address, else the first. */
-export function toDirectoryUser(user: UserJSON): DirectoryUser {
+function toDirectoryUser(user: UserJSON): DirectoryUser {
   const emails = user.email_addresses ?? []
   const primary = emails.find((e) => e.id === user.primary_email_address_id) ?? emails[0] ?? null
   const fullName = [user.first_name, user.last_name].filter(Boolean).join(' ').trim()
