@@ -5,8 +5,10 @@ import { flushPromises } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import type { Pinia } from 'pinia'
 import { vi } from 'vitest'
-import { computed, createApp, ref } from 'vue'
-import type { App, Plugin } from 'vue'
+import { computed, createApp, h, ref } from 'vue'
+import type { App, Component, Plugin } from 'vue'
+import { createMemoryHistory, createRouter } from 'vue-router'
+import type { Router } from 'vue-router'
 import type { Auth, AuthSession, AuthUser } from '../auth/types'
 import { AuthKey } from '../auth/types'
 import { ApiKey, createApi } from '../lib/api'
@@ -215,4 +217,25 @@ export async function settle(): Promise<void> {
     await flushPromises()
     await new Promise((resolve) => setTimeout(resolve, 0))
   }
+}
+
+/**
+ * A memory router already at `url`: `view` is served at its path, and each of `elsewhere` renders
+ * a placeholder, so a test can follow where the view navigates (`router.currentRoute`).
+ */
+export async function routerAt(
+  url: string,
+  view: { path: string; name?: string; component: Component },
+  elsewhere: readonly string[],
+): Promise<Router> {
+  const router = createRouter({
+    history: createMemoryHistory(),
+    routes: [
+      view,
+      ...elsewhere.map((path) => ({ path, component: { render: () => h('p', path) } })),
+    ],
+  })
+  await router.push(url)
+  await router.isReady()
+  return router
 }

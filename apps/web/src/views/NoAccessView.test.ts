@@ -1,10 +1,8 @@
 import { mount } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { h } from 'vue'
-import { createMemoryHistory, createRouter } from 'vue-router'
 import type { Router } from 'vue-router'
 import { useSessionStore } from '../stores/session'
-import { fakeAuth, harness, meStaff, settle, stubNetwork } from '../testing/harness'
+import { fakeAuth, harness, meStaff, routerAt, settle, stubNetwork } from '../testing/harness'
 import type { StubNetwork } from '../testing/harness'
 import NoAccessView from './NoAccessView.vue'
 
@@ -12,15 +10,7 @@ let network: StubNetwork
 let router: Router
 
 async function mountAt(url: string) {
-  router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/no-access', component: NoAccessView },
-      { path: '/', component: { render: () => h('p', 'home') } },
-      { path: '/users', component: { render: () => h('p', 'users') } },
-    ],
-  })
-  await router.push(url)
+  router = await routerAt(url, { path: '/no-access', component: NoAccessView }, ['/', '/users'])
   const wrapper = mount(NoAccessView, {
     global: { plugins: [...harness(fakeAuth(), network), router] },
   })

@@ -1,10 +1,8 @@
 import { mount } from '@vue/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { h } from 'vue'
-import { createMemoryHistory, createRouter } from 'vue-router'
 import type { Router } from 'vue-router'
 import { AuthError } from '../auth/types'
-import { fakeAuth, harness, meStaff, settle, stubNetwork } from '../testing/harness'
+import { fakeAuth, harness, meStaff, routerAt, settle, stubNetwork } from '../testing/harness'
 import type { FakeAuth, StubNetwork } from '../testing/harness'
 import SignInView from './SignInView.vue'
 
@@ -13,17 +11,12 @@ let network: StubNetwork
 let router: Router
 
 async function mountAt(url: string) {
-  router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/sign-in', component: SignInView },
-      { path: '/', component: { render: () => h('p', 'home') } },
-      { path: '/users', component: { render: () => h('p', 'users') } },
-      { path: '/audit', component: { render: () => h('p', 'audit') } },
-      { path: '/no-access', component: { render: () => h('p', 'no access') } },
-    ],
-  })
-  await router.push(url)
+  router = await routerAt(url, { path: '/sign-in', component: SignInView }, [
+    '/',
+    '/users',
+    '/audit',
+    '/no-access',
+  ])
   const wrapper = mount(SignInView, {
     global: { plugins: [...harness(auth, network), router] },
     attachTo: document.body,

@@ -1,10 +1,10 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
-import { createMemoryHistory, createRouter, RouterView } from 'vue-router'
+import { RouterView } from 'vue-router'
 import type { Router } from 'vue-router'
 import { SEARCH_DEBOUNCE_MS } from '../stores/user-search'
-import { fakeAuth, harness, settle, stubNetwork, userSummary } from '../testing/harness'
+import { fakeAuth, harness, routerAt, settle, stubNetwork, userSummary } from '../testing/harness'
 import type { StubNetwork } from '../testing/harness'
 import UsersView from './UsersView.vue'
 
@@ -25,15 +25,7 @@ let network: StubNetwork
 let router: Router
 
 async function mountAt(url: string) {
-  router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/users', name: 'users', component: UsersView },
-      { path: '/', component: { render: () => h('p', 'home') } },
-    ],
-  })
-  await router.push(url)
-  await router.isReady()
+  router = await routerAt(url, { path: '/users', name: 'users', component: UsersView }, ['/'])
   const wrapper = mount(defineComponent({ render: () => h(RouterView) }), {
     global: { plugins: [...harness(fakeAuth(), network), router] },
     attachTo: document.body,
