@@ -87,6 +87,27 @@ interface PageResult {
   token: string
   freshToken: string
   errors: string[]
+  sessions: string[]
+}
+
+/** In the page, clerk-js signs in (`signIn.create(params)`, `setActive`) and reports the session. */
+function signInInPage(params: Record<string, string>): Promise<PageResult> {
+  return page.evaluate(async (p) => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const Clerk = (globalThis as any).Clerk
+    const signIn = await Clerk.client.signIn.create(p)
+    await Clerk.setActive({ session: signIn.createdSessionId })
+    return {
+      userId: Clerk.user?.id ?? null,
+      sessionId: Clerk.session?.id ?? null,
+      actor: Clerk.session?.actor ?? null,
+      orgId: Clerk.organization?.id ?? null,
+      token: await Clerk.session.getToken(),
+      freshToken: await Clerk.session.getToken({ skipCache: true }),
+      errors: (globalThis as unknown as { __errors: string[] }).__errors,
+      sessions: Clerk.client.sessions.map((s: { id: string }) => s.id),
+    }
+  }, params) as Promise<PageResult>
 }
 
 describe('clerk-js 6.40 in Chromium', () => {
@@ -112,28 +133,11 @@ describe('clerk-js 6.40 in Chromium', () => {
 
   it('signs in with a password, sets the session active and mints a token the server accepts', async () => {
     const admin = server.account('admin')
-    const result = (await page.evaluate(
-      async ({ identifier, password }) => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const Clerk = (globalThis as any).Clerk
-        const signIn = await Clerk.client.signIn.create({
-          strategy: 'password',
-          identifier,
-          password,
-        })
-        await Clerk.setActive({ session: signIn.createdSessionId })
-        return {
-          userId: Clerk.user?.id ?? null,
-          sessionId: Clerk.session?.id ?? null,
-          actor: Clerk.session?.actor ?? null,
-          orgId: Clerk.organization?.id ?? null,
-          token: await Clerk.session.getToken(),
-          freshToken: await Clerk.session.getToken({ skipCache: true }),
-          errors: (globalThis as unknown as { __errors: string[] }).__errors,
-        }
-      },
-      { identifier: admin.identifier, password: admin.password },
-    )) as PageResult
+    const result = await signInInPage({
+      strategy: 'password',
+      identifier: admin.identifier,
+      password: admin.password,
+    })
     expect(result.userId).toBe(admin.userId)
     expect(result.orgId).toBe(server.supportOrgId)
     expect(result.actor).toBeNull()
@@ -171,22 +175,7 @@ describe('clerk-js 6.40 in Chromium', () => {
     const admin = server.account('admin')
     const agent = server.account('agent')
     const { ticket } = await server.createActorToken(agent.userId, { sub: admin.userId })
-    const result = (await page.evaluate(async (t) => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const Clerk = (globalThis as any).Clerk
-      const signIn = await Clerk.client.signIn.create({ strategy: 'ticket', ticket: t })
-      await Clerk.setActive({ session: signIn.createdSessionId })
-      return {
-        userId: Clerk.user?.id ?? null,
-        sessionId: Clerk.session?.id ?? null,
-        actor: Clerk.session?.actor ?? null,
-        orgId: Clerk.organization?.id ?? null,
-        token: await Clerk.session.getToken(),
-        freshToken: await Clerk.session.getToken({ skipCache: true }),
-        errors: (globalThis as unknown as { __errors: string[] }).__errors,
-        sessions: Clerk.client.sessions.map((s: { id: string }) => s.id),
-      }
-    }, ticket)) as PageResult & { sessions: string[] }
+    const result = await signInInPage({ strategy: 'ticket', ticket })
     expect(result.userId).toBe(agent.userId)
     expect(result.actor).toEqual({ sub: admin.userId })
     expect(result.sessions).toEqual([result.sessionId])
