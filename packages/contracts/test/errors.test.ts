@@ -1,29 +1,13 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch'
 import { describe, expect, it } from 'vitest'
-import { ActAsError, IMPERSONATE_PERMISSION } from '../src/index.js'
+import { ActAsError } from '../src/index.js'
 import type { ActAsContext } from '../src/index.js'
 import { createAppRouter } from '../src/server.js'
+import { contextWith, staff } from './context.js'
 
-// The host's ports are not what is under test here: `search` fails on purpose.
+// `search` fails on purpose, with the error under test.
 function context(failure: Error): ActAsContext {
-  const fail = () => Promise.reject(failure)
-  return {
-    principal: {
-      kind: 'user',
-      userId: 'user_staff',
-      sessionId: 'sess_1',
-      orgId: 'org_1',
-      orgSlug: 'support',
-      orgRole: 'org:admin',
-      permissions: [IMPERSONATE_PERMISSION],
-      actor: null,
-    },
-    request: { id: 'req-1', ip: null, userAgent: null },
-    rateLimiter: { consume: () => ({ allowed: true }) },
-    directory: { search: fail },
-    impersonation: { start: fail, revoke: fail, list: fail, quota: fail },
-    sessions: { inspect: fail },
-  }
+  return contextWith(staff, () => Promise.reject(failure))
 }
 
 async function search(isDev: boolean, failure: Error, input: unknown = {}) {

@@ -1,34 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { ActAsError, IMPERSONATE_PERMISSION } from '../src/index.js'
 import { defaultMachinePermissions } from '../src/index.js'
-import type { ActAsContext, MachinePrincipal, Principal, UserPrincipal } from '../src/index.js'
+import type { ActAsContext, MachinePrincipal, Principal } from '../src/index.js'
 import { createActAsTRPC, createAppRouter } from '../src/server.js'
+import { contextWith, staff } from './context.js'
 
 const router = createAppRouter({ isDev: false })
 
-const staff: UserPrincipal = {
-  kind: 'user',
-  userId: 'user_staff',
-  sessionId: 'sess_1',
-  orgId: 'org_1',
-  orgSlug: 'support',
-  orgRole: 'org:admin',
-  permissions: [IMPERSONATE_PERMISSION],
-  actor: null,
-}
-
 function context(principal: Principal | null): ActAsContext {
-  const unused = () => {
+  return contextWith(principal, () => {
     throw new Error('not reached in these tests')
-  }
-  return {
-    principal,
-    request: { id: 'req-1', ip: null, userAgent: null },
-    rateLimiter: { consume: () => ({ allowed: true }) },
-    directory: { search: unused },
-    impersonation: { start: unused, revoke: unused, list: unused, quota: unused },
-    sessions: { inspect: unused },
-  }
+  })
 }
 
 describe('authorization rules', () => {
