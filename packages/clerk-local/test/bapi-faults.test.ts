@@ -91,13 +91,21 @@ describe('faults', () => {
     expect((await fetch(`${local.frontendApiUrl}/v1/environment`)).status).toBe(503)
   })
 
-  it('adds latency, with or without a status', async () => {
-    local.faults.add({ route: 'GET /v1/users/count', latencyMs: 250 })
-    const slow = await call('GET', '/v1/users/count')
-    expect(slow.status).toBe(200)
-    expect(slow.ms).toBeGreaterThanOrEqual(240)
-    const fast = await call('GET', '/v1/users?limit=1')
-    expect(fast.ms).toBeLessThan(240)
+  it('holds the matching route only, with or without a status', async () => {
+    local.faults.add({ route: 'GET /v1/users/count', latencyMs: 1500, times: 1 })
+    let held = true
+    const slow = call('GET', '/v1/users/count').finally(() => (held = false))
+    // Another route answers while the delayed one is still held.
+    expect((await call('GET', '/v1/users?limit=1')).status).toBe(200)
+    expect(held).toBe(true)
+    const delayed = await slow
+    expect(delayed.status).toBe(200)
+    expect(delayed.ms).toBeGreaterThanOrEqual(1450)
+    // Latency before an injected status: the status arrives, late.
+    local.faults.add({ route: 'GET /v1/users/count', latencyMs: 300, status: 503, times: 1 })
+    const late = await call('GET', '/v1/users/count')
+    expect(late.status).toBe(503)
+    expect(late.ms).toBeGreaterThanOrEqual(250)
   })
 
   it('refuses malformed rules', () => {
