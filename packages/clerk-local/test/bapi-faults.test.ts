@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { FaultController, startClerkLocal, type ClerkLocal } from '../src/index.js'
 import { assertBapi } from './openapi.js'
+import { send } from './support/http.js'
+import type { Reply } from './support/http.js'
 
 // Fault injection (library and control API), the quota switch and ticket expiry over HTTP.
 
@@ -24,24 +26,8 @@ async function call(
   body?: unknown,
   key: string | null = local.secretKey,
 ) {
-  const headers: Record<string, string> = {}
-  if (key) headers.Authorization = `Bearer ${key}`
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
-  const started = performance.now()
-  const res = await fetch(`${local.url}${path}`, {
-    method,
-    headers,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> & {
-      errors?: Array<{ code: string }>
-    },
-    ms: performance.now() - started,
-  }
+  const reply = await send(`${local.url}${path}`, method, { body, key })
+  return reply as Reply<Record<string, unknown> & { errors?: Array<{ code: string }> }>
 }
 
 const admin = () => local.accounts.find((a) => a.role === 'admin')!

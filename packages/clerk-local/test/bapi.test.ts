@@ -3,6 +3,8 @@ import { startClerkLocal, type ClerkLocal } from '../src/index.js'
 import type { LocalUser } from '../src/model.js'
 import { compareForOrder, ORDER_KEYS, orderValue } from '../src/search.js'
 import { assertBapi } from './openapi.js'
+import { send } from './support/http.js'
+import type { Reply } from './support/http.js'
 
 // Every BAPI route over HTTP, as @clerk/backend calls it, with each response (success and
 // error) checked against bapi-2026-05-12.yml.
@@ -17,35 +19,13 @@ afterAll(async () => {
   await local.stop()
 })
 
-interface Reply {
-  status: number
-  body: unknown
-  headers: Headers
-}
-
-async function call(
+function call(
   method: string,
   path: string,
   options: { body?: unknown; key?: string | null; raw?: string } = {},
 ): Promise<Reply> {
-  const headers: Record<string, string> = {}
   const key = options.key === undefined ? local.secretKey : options.key
-  if (key !== null) headers.Authorization = `Bearer ${key}`
-  let body: string | undefined
-  if (options.raw !== undefined) body = options.raw
-  else if (options.body !== undefined) body = JSON.stringify(options.body)
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
-  const res = await fetch(`${local.url}${path}`, {
-    method,
-    headers,
-    ...(body !== undefined ? { body } : {}),
-  })
-  const text = await res.text()
-  return {
-    status: res.status,
-    body: text ? (JSON.parse(text) as unknown) : undefined,
-    headers: res.headers,
-  }
+  return send(`${local.url}${path}`, method, { ...options, key })
 }
 
 /** Calls a documented route and checks the answer against the spec. */

@@ -2,6 +2,7 @@ import { createClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal, type SeededMachine } from '../src/index.js'
 import { assertBapi } from './openapi.js'
+import { send } from './support/http.js'
 
 // Machines and M2M tokens: every route over HTTP with its answers checked against
 // bapi-2026-05-12.yml, then the real @clerk/backend (m2m.createToken / verify / revokeToken,
@@ -31,20 +32,8 @@ async function call(
   key: string | null,
   body?: unknown,
 ): Promise<{ status: number; body: unknown; contentType: string | null }> {
-  const headers: Record<string, string> = {}
-  if (key !== null) headers.Authorization = `Bearer ${key}`
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
-  const res = await fetch(`${local.url}${path}`, {
-    method,
-    headers,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  return {
-    status: res.status,
-    body: text ? (JSON.parse(text) as unknown) : undefined,
-    contentType: res.headers.get('content-type'),
-  }
+  const reply = await send(`${local.url}${path}`, method, { body, key })
+  return { status: reply.status, body: reply.body, contentType: reply.headers.get('content-type') }
 }
 
 interface TokenJson {
