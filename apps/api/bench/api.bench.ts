@@ -10,6 +10,7 @@ import http from 'node:http'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { createFapiClient } from '@actas/clerk-local'
+import { localClerkEnvironment } from '../src/config.js'
 
 const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 5000)
 const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 1500)
@@ -140,15 +141,8 @@ async function main(): Promise<void> {
   const api = await startProcess<{ apiUrl: string; rawUrl: string }>(
     'api-process.ts',
     {
-      // `test`: production config refuses the local server's keys and loopback URL, by design.
-      NODE_ENV: 'test',
+      ...localClerkEnvironment(clerk, ORIGIN),
       LOG_LEVEL: 'warn',
-      CLERK_SECRET_KEY: clerk.secretKey,
-      CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
-      CLERK_API_URL: clerk.url,
-      CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
-      AUTHORIZED_PARTIES: ORIGIN,
-      ACTAS_DATA_DIR: 'memory://',
       RATE_LIMIT_SEARCH_PER_MINUTE: '100000000',
     },
     PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : undefined,

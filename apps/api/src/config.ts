@@ -16,6 +16,34 @@ export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
 /** `ACTAS_DATA_DIR` value that keeps the embedded database in memory (tests). */
 export const IN_MEMORY_DATA_DIR = 'memory://'
 
+/** What a local Clerk-compatible server (`@actas/clerk-local`) tells the API to connect with. */
+export interface LocalClerkServer {
+  url: string
+  secretKey: string
+  publishableKey: string
+  jwtPublicKeyPem: string
+}
+
+/**
+ * The API's environment against a local Clerk-compatible server, for tests and benches: its keys,
+ * Backend API URL and signing key, one console origin, an in-memory audit log, and
+ * `NODE_ENV=test` (a production config refuses the local server's keys, by design).
+ */
+export function localClerkEnvironment(
+  clerk: LocalClerkServer,
+  origin: string,
+): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    CLERK_SECRET_KEY: clerk.secretKey,
+    CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
+    CLERK_API_URL: clerk.url,
+    CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
+    AUTHORIZED_PARTIES: origin,
+    ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
+  }
+}
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback)
 const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
 const optionalString = z.preprocess(emptyAsUndefined, z.string().trim().min(1).optional())

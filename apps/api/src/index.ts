@@ -6,8 +6,9 @@ export {
   LOCAL_SECRET_KEY_PREFIX,
   LOCAL_FRONTEND_API_HOST,
   IN_MEMORY_DATA_DIR,
+  localClerkEnvironment,
 } from './config.js'
-export type { Config } from './config.js'
+export type { Config, LocalClerkServer } from './config.js'
 export { createDeps } from './deps.js'
 export type { AppDeps, DepsOverrides } from './deps.js'
 export { openDatabase } from './audit/db.js'

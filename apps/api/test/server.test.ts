@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url'
 import { startClerkLocal } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, createDeps, IN_MEMORY_DATA_DIR, loadConfig } from '../src/index.js'
+import {
+  buildApp,
+  createDeps,
+  IN_MEMORY_DATA_DIR,
+  loadConfig,
+  localClerkEnvironment,
+} from '../src/index.js'
 
 const apiDir = fileURLToPath(new URL('..', import.meta.url))
 const tsx = fileURLToPath(import.meta.resolve('tsx/cli'))
@@ -91,12 +97,7 @@ describe('server.ts', () => {
 describe('/readyz in-process', () => {
   it('is ready when the database and the local Clerk server answer', async () => {
     const config = loadConfig({
-      NODE_ENV: 'test',
-      CLERK_SECRET_KEY: clerk.secretKey,
-      CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
-      CLERK_API_URL: clerk.url,
-      CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
-      ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
+      ...localClerkEnvironment(clerk, 'http://localhost:5173'),
       LOG_LEVEL: 'silent',
     })
     const deps = await createDeps(config)

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { buildApp, createDeps, createLogger, IN_MEMORY_DATA_DIR, loadConfig } from '@actas/api'
+import { buildApp, createDeps, createLogger, loadConfig, localClerkEnvironment } from '@actas/api'
 import type { AppDeps } from '@actas/api'
 import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
@@ -125,13 +125,7 @@ beforeAll(async () => {
   process.env['CLERK_TELEMETRY_DISABLED'] = '1'
   clerk = await startClerkLocal({ users: 60, seed: 1 })
   const config = loadConfig({
-    NODE_ENV: 'test',
-    CLERK_SECRET_KEY: clerk.secretKey,
-    CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
-    CLERK_API_URL: clerk.url,
-    CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
-    AUTHORIZED_PARTIES: ORIGIN,
-    ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
+    ...localClerkEnvironment(clerk, ORIGIN),
     CLERK_MACHINE_ID: clerk.machines.find((m) => m.name === 'actas-api')!.id,
     RATE_LIMIT_START_PER_MINUTE: '1000',
     IMPERSONATION_QUOTA: '1000',

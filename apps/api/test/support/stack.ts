@@ -19,7 +19,7 @@ import {
   buildApp,
   createDeps,
   createLogger,
-  IN_MEMORY_DATA_DIR,
+  localClerkEnvironment,
   loadConfig,
 } from '../../src/index.js'
 import type { AppDeps, OpenedDatabase } from '../../src/index.js'
@@ -83,14 +83,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const postgres = process.env['DATABASE_URL']
   const schema = postgres ? `actas_test_${randomBytes(6).toString('hex')}` : undefined
   const config = loadConfig({
-    NODE_ENV: 'test',
+    ...localClerkEnvironment(clerk, ORIGIN),
     LOG_LEVEL: 'info',
-    CLERK_SECRET_KEY: clerk.secretKey,
-    CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
-    CLERK_API_URL: clerk.url,
-    CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
-    AUTHORIZED_PARTIES: ORIGIN,
-    ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
     CLERK_MACHINE_ID: clerk.machines.find((m) => m.name === 'actas-api')?.id ?? '',
     ...(postgres && schema ? { DATABASE_URL: postgres, DATABASE_SCHEMA: schema } : {}),
     ...(typeof options.env === 'function' ? options.env(clerk) : options.env),

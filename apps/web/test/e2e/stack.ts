@@ -11,7 +11,7 @@ import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { createFapiClient, startClerkLocal } from '@actas/clerk-local'
 import type { ClerkLocal, SeededAccount } from '@actas/clerk-local'
-import { buildApp, createDeps, createLogger, IN_MEMORY_DATA_DIR, loadConfig } from '@actas/api'
+import { buildApp, createDeps, createLogger, loadConfig, localClerkEnvironment } from '@actas/api'
 import type { AppDeps } from '@actas/api'
 import { createActAsClient } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
@@ -124,16 +124,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
   })
   const config = loadConfig({
-    NODE_ENV: 'test',
+    ...localClerkEnvironment(clerk, url),
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
     PORT: '0',
-    CLERK_SECRET_KEY: clerk.secretKey,
-    CLERK_PUBLISHABLE_KEY: clerk.publishableKey,
-    CLERK_API_URL: clerk.url,
-    CLERK_JWT_KEY: clerk.jwtPublicKeyPem,
-    AUTHORIZED_PARTIES: url,
-    ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
     // The e2e and the bench start many impersonations within a minute.
     RATE_LIMIT_START_PER_MINUTE: '10000',
     RATE_LIMIT_SEARCH_PER_MINUTE: '100000',
