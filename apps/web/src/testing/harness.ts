@@ -120,7 +120,7 @@ export function stubNetwork(handlers: Record<string, Handler> = {}): StubNetwork
     const paths = decodeURIComponent(url.pathname.replace(/^.*\/trpc\//, '')).split(',')
     const rawInputs: Record<string, unknown> =
       init?.method === 'POST'
-        ? (JSON.parse(String(init.body ?? '{}')) as Record<string, unknown>)
+        ? (JSON.parse(typeof init.body === 'string' ? init.body : '{}') as Record<string, unknown>)
         : (JSON.parse(url.searchParams.get('input') ?? '{}') as Record<string, unknown>)
     const headers = new Headers(init?.headers)
     const results = await Promise.all(
