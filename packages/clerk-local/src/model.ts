@@ -89,6 +89,8 @@ export interface Session {
   /** Idle end; pushed forward on every touch/token (actor sessions: 10 minutes). */
   abandonAt: number
   lastActiveAt: number
+  /** When the first factor was last verified (sign-in, reverification): the token's `fva[0]`. */
+  firstFactorVerifiedAt: number
   createdAt: number
   updatedAt: number
 }

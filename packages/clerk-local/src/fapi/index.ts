@@ -124,14 +124,18 @@ export function createFapiRouter(ctx: FapiContext): Router {
     }
   }
 
-  /** The client's session `sid`, or an error: 404 when unknown, 401 when no longer active. */
+  /**
+   * The client's session `sid`, or an error: 404 when unknown, 401 `signed_out` when no longer
+   * active, 403 `user_banned` when its user was banned.
+   */
   function activeSessionOf(s: ClientScope, sid: string | undefined): Session | LocalResponse {
     const session = sid ? state.sessions.get(sid) : undefined
     if (!s.client || !session || session.clientId !== s.client.id)
       return fapiErrors.notFound('Session')
-    if (!store.isActive(session)) return fapiErrors.authenticationInvalid()
+    if (!store.isActive(session)) return fapiErrors.signedOut()
     const user = state.users.get(session.userId)
-    if (!user || user.banned) return fapiErrors.authenticationInvalid()
+    if (!user) return fapiErrors.signedOut()
+    if (user.banned) return fapiErrors.userBanned()
     return session
   }
 
