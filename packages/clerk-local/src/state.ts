@@ -8,6 +8,7 @@ import type {
   OrganizationMembership,
   SeededAccount,
   Session,
+  SignInToken,
 } from './model.js'
 import type { StateEvent } from './events.js'
 import { UserIndex } from './search.js'
@@ -50,6 +51,7 @@ export class ClerkState {
   readonly organizations = new Map<string, Organization>()
   readonly memberships = new Map<string, OrganizationMembership>()
   readonly actorTokens = new Map<string, ActorToken>()
+  readonly signInTokens = new Map<string, SignInToken>()
   readonly sessions = new Map<string, Session>()
   readonly clients = new Map<string, Client>()
   readonly accounts: SeededAccount[] = []
@@ -131,8 +133,16 @@ export class ClerkState {
     return memberships[0]?.organizationId ?? null
   }
 
-  /** A new active session of `user` on `client`; an actor token makes it an actor session. */
-  createSession(client: Client, user: LocalUser, actorToken?: ActorToken): Session {
+  /**
+   * A new active session of `user` on `client`; an actor token makes it an actor session.
+   * `organizationId` (a sign-in token's `org_id`) overrides the organization it starts in.
+   */
+  createSession(
+    client: Client,
+    user: LocalUser,
+    actorToken?: ActorToken,
+    organizationId?: string,
+  ): Session {
     const now = this.now()
     const actor: Actor | null = actorToken ? { ...actorToken.actor } : null
     const expireAt = actorToken
@@ -144,7 +154,7 @@ export class ClerkState {
       userId: user.id,
       status: 'active',
       actor,
-      lastActiveOrganizationId: this.defaultOrganizationId(user.id),
+      lastActiveOrganizationId: organizationId ?? this.defaultOrganizationId(user.id),
       expireAt,
       abandonAt: actorToken ? Math.min(expireAt, now + this.actorIdleMs) : expireAt,
       lastActiveAt: now,
@@ -257,6 +267,11 @@ export class ClerkState {
     }
     this.actorTokens.set(token.id, token)
     return token
+  }
+
+  signInTokenByTicket(ticket: string): SignInToken | undefined {
+    for (const t of this.signInTokens.values()) if (t.token === ticket) return t
+    return undefined
   }
 
   actorTokenByTicket(ticket: string): ActorToken | undefined {
