@@ -90,6 +90,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             directory: deps.service,
             impersonation: deps.service,
             sessions: deps.sessions,
+            audit: deps.service,
           }
         },
         responseMeta({ errors }) {
