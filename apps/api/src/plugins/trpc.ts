@@ -93,6 +93,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             directory: ports,
             impersonation: ports,
             sessions: deps.sessions,
+            audit: deps.service,
           }
         },
         responseMeta({ errors }) {
