@@ -19,7 +19,10 @@ export type DatabaseConfig =
   | { kind: 'postgres'; url: string; schema?: string }
   | { kind: 'pglite'; dataDir: string | undefined }
 
-const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
+// (Not `new URL('…', import.meta.url)` inline: Vite rewrites that form into an asset URL when
+// the console's component tests load the API in-process through @actas/api/testing.)
+const moduleUrl = import.meta.url
+const migrationsFolder = fileURLToPath(new URL('../../drizzle', moduleUrl))
 
 export async function openDatabase(config: DatabaseConfig): Promise<OpenedDatabase> {
   if (config.kind === 'postgres') {
