@@ -1,2 +1,9 @@
-// The workspace's shared vitest preset (source-condition resolution, include, timeouts).
-export { default } from '../../vitest.shared.ts'
+import { mergeConfig } from 'vitest/config'
+import preset from '../../vitest.shared.ts'
+
+// The default run: the workspace preset, the whole suite on embedded PGlite, limits in memory.
+// `test/servers/` holds the files that need a real Postgres and Redis;
+// vitest.servers.config.ts runs them with the whole suite again (`pnpm test:servers`).
+export default mergeConfig(preset, {
+  test: { exclude: ['test/servers/**', '**/node_modules/**'] },
+})

@@ -1,0 +1,13 @@
+import { mergeConfig } from 'vitest/config'
+import preset from '../../vitest.shared.ts'
+
+// The second run (`pnpm test:servers`, through test/support/with-servers.ts): the whole suite
+// again with DATABASE_URL (a throwaway Postgres cluster) and REDIS_URL set, plus the files in
+// test/servers/ that need those servers (faults, two API processes sharing one Redis).
+export default mergeConfig(preset, {
+  test: {
+    setupFiles: ['test/support/require-servers.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+})
