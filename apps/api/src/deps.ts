@@ -1,4 +1,5 @@
 // The composition root: builds every adapter from validated config, once per process.
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RateLimiterPort } from '@actas/contracts'
 import { openDatabase } from './audit/db.js'
@@ -9,7 +10,7 @@ import { ClerkDirectory } from './directory/clerk-directory.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
-import { MemoryRateLimiter } from './rate-limit.js'
+import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
 
 export interface AppDeps {
@@ -20,6 +21,10 @@ export interface AppDeps {
   audit: AuditStore
   service: ImpersonationService
   rateLimiter: RateLimiterPort
+  /** Per client IP: credentials Clerk must verify (see plugins/session-cache.ts). */
+  ipLimiter: IpRateLimiter
+  /** The Redis client of the shared limits (REDIS_URL), if any. */
+  redis: Redis | undefined
   sessions: SessionInspector
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
@@ -56,7 +61,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     impersonationQuota: config.impersonationQuota,
     appHomePath: config.appHomePath,
   })
-  const rateLimiter = new MemoryRateLimiter(config.rateLimits, () => now().getTime())
+  const redis = config.redis
+    ? await connectRedis(config.redis.url, logger.child({ component: 'redis' }))
+    : undefined
+  const limiterStore = {
+    redis,
+    keyPrefix: config.redis?.keyPrefix ?? 'actas',
+    logger: logger.child({ component: 'rate-limit' }),
+  }
+  const rateLimiter = new ProcedureRateLimiter(config.rateLimits, limiterStore)
+  const ipLimiter = new IpRateLimiter(config.unverifiedPerIpPerMinute, limiterStore)
   const sessions = new SessionInspector({
     secretKey: config.clerk.secretKey,
     apiUrl: config.clerk.apiUrl,
@@ -71,10 +85,13 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     audit,
     service,
     rateLimiter,
+    ipLimiter,
+    redis,
     sessions,
     now,
     close: async () => {
       directory.close()
+      redis?.disconnect()
       if (!overrides.database) await database.close()
     },
   }
