@@ -126,6 +126,15 @@ const EnvSchema = z
         .default('public'),
     ),
     ACTAS_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/pglite')),
+    /** Postgres server: `statement_timeout` (ms) and the longest wait for a pooled connection. */
+    DATABASE_STATEMENT_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(2000).pipe(z.number().max(600_000)),
+    ),
+    DATABASE_ACQUIRE_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(5000).pipe(z.number().max(600_000)),
+    ),
 
     IMPERSONATION_QUOTA: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(5)),
     APP_HOME_PATH: z.preprocess(
@@ -279,7 +288,13 @@ export interface Config {
     permissions: MachinePermissions
   }
   database:
-    | { kind: 'postgres'; url: string; schema: string }
+    | {
+        kind: 'postgres'
+        url: string
+        schema: string
+        statementTimeoutMs: number
+        acquireTimeoutMs: number
+      }
     | { kind: 'pglite'; dataDir: string | undefined }
   impersonationQuota: number
   appHomePath: string
@@ -351,7 +366,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         (e.CLERK_MACHINE_ID ? defaultMachinePermissions(e.CLERK_MACHINE_ID) : {}),
     },
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA }
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          schema: e.DATABASE_SCHEMA,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+        }
       : {
           kind: 'pglite',
           dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,

@@ -37,7 +37,9 @@ export interface DepsOverrides {
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<AppDeps> {
   const logger = overrides.logger ?? createLogger(config.logLevel)
   const now = overrides.now ?? (() => new Date())
-  const database = overrides.database ?? (await openDatabase(config.database))
+  const database =
+    overrides.database ??
+    (await openDatabase(config.database, { logger: logger.child({ component: 'database' }) }))
   const directory = new ClerkDirectory({
     secretKey: config.clerk.secretKey,
     publishableKey: config.clerk.publishableKey,

@@ -50,7 +50,7 @@ describe('authorization rules', () => {
     const caller = bare.createCaller(context(staff))
     await expect(caller.leak()).rejects.toMatchObject({
       code: 'FORBIDDEN',
-      cause: expect.any(ActAsError),
+      cause: expect.any(ActAsError) as unknown,
     })
   })
 
@@ -98,7 +98,7 @@ describe('authorization rules', () => {
     expect(asked).toEqual([impersonated])
     // not for a session of one's own
     const own = context(staff)
-    own.impersonation.describeActor = ctx.impersonation.describeActor
+    own.impersonation.describeActor = ctx.impersonation.describeActor.bind(ctx.impersonation)
     await expect(router.createCaller(own).me()).resolves.toMatchObject({ actor: null })
     expect(asked).toHaveLength(1)
   })
@@ -119,7 +119,7 @@ describe('authorization rules', () => {
     ctx.rateLimiter = { consume: () => ({ allowed: false, retryAfterSeconds: 7 }) }
     await expect(router.createCaller(ctx).me()).rejects.toMatchObject({
       code: 'TOO_MANY_REQUESTS',
-      cause: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 7 }),
+      cause: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 7 }) as unknown,
     })
   })
 })

@@ -9,13 +9,7 @@ import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
 import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
 import { ImpersonationStartInputSchema } from '../schemas/impersonation.js'
-import type {
-  ActAsContext,
-  Principal,
-  ReaderPrincipal,
-  StaffPrincipal,
-  UserPrincipal,
-} from '../ports.js'
+import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
 
 /** `staff`: signed in with `org:admin:impersonate` in the active organization. `signed-in`: any valid session. */
 export type ProcedureAuth = 'staff' | 'signed-in'
@@ -231,7 +225,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
   const signedInProcedure = procedure.meta({ auth: 'signed-in' }).use(({ ctx, next }) => {
     // Machines never reach here (`authorize`: no `machines` in the meta); narrows the type.
     if (ctx.principal.kind !== 'user') throw new ActAsError('FORBIDDEN', 'People only.')
-    return next({ ctx: { principal: ctx.principal as UserPrincipal } })
+    return next({ ctx: { principal: ctx.principal } })
   })
 
   const staffProcedure = procedure.meta({ auth: 'staff' }).use(({ ctx, next }) => {
@@ -245,7 +239,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     const principal = ctx.principal
     if (principal.kind !== 'machine' && !isStaff(principal))
       throw new ActAsError('FORBIDDEN', 'Staff only.')
-    return next({ ctx: { principal: principal as ReaderPrincipal } })
+    return next({ ctx: { principal } })
   })
 
   /** A staff procedure whose refusals of signed-in non-staff callers go to the audit log. */
