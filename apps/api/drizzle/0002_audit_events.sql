@@ -1,3 +1,5 @@
+-- Turning a large log into events takes longer than the API's statement timeout: not here.
+SET LOCAL statement_timeout = 0;--> statement-breakpoint
 CREATE TABLE "audit_chain_head" (
 	"id" smallint PRIMARY KEY NOT NULL,
 	"seq" bigint NOT NULL,
