@@ -70,8 +70,8 @@ const issued: EventInput = {
 }
 
 async function rows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = (await db.db.execute(query)) as unknown as { rows: T[] }
-  return result.rows
+  const result: unknown = await db.db.execute(query)
+  return (result as { rows: T[] }).rows
 }
 
 /** Runs `change` with the append-only trigger off (as a table owner could), then restores it. */

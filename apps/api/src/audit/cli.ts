@@ -8,14 +8,14 @@
 //   audit:public-key   prints the Ed25519 public key (SPKI PEM) of AUDIT_SIGNING_KEY.
 //   audit:keygen       prints a new AUDIT_SIGNING_KEY (a 32-byte seed, base64url) and its public key.
 //
-// Reads only these variables (not the API's whole configuration: no Clerk keys needed).
+// Reads only these variables (config.ts `loadAuditToolConfig`: no Clerk keys needed).
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { ConfigError, loadAuditToolConfig } from '../config.js'
 import { parseSigningKey } from './chain.js'
 import { openDatabase } from './db.js'
 import { AuditStore } from './store.js'
 
-const env = process.env
 const [command, ...args] = process.argv.slice(2)
 const option = (name: string) => {
   const i = args.indexOf(name)
@@ -24,24 +24,13 @@ const option = (name: string) => {
 
 async function verify(): Promise<number> {
   const keyFile = option('--public-key')
-  const signingKey = env['AUDIT_SIGNING_KEY']?.trim()
+  const config = loadAuditToolConfig(process.env)
   const publicKey = keyFile
     ? createPublicKey(readFileSync(keyFile, 'utf8'))
-    : signingKey
-      ? parseSigningKey(signingKey).publicKey
+    : config.signingKey
+      ? parseSigningKey(config.signingKey).publicKey
       : null
-  const url = env['DATABASE_URL']?.trim()
-  const database = await openDatabase(
-    url
-      ? { kind: 'postgres', url, schema: env['DATABASE_SCHEMA']?.trim() || 'public' }
-      : {
-          kind: 'pglite',
-          dataDir:
-            env['ACTAS_DATA_DIR'] === 'memory://'
-              ? undefined
-              : env['ACTAS_DATA_DIR']?.trim() || '.data/pglite',
-        },
-  )
+  const database = await openDatabase(config.database)
   try {
     const store = new AuditStore(database.db, () => new Date())
     const started = performance.now()
@@ -74,7 +63,7 @@ async function main(): Promise<number> {
     case 'verify':
       return verify()
     case 'public-key': {
-      const key = env['AUDIT_SIGNING_KEY']?.trim()
+      const key = loadAuditToolConfig(process.env).signingKey
       if (!key) {
         process.stderr.write('AUDIT_SIGNING_KEY is not set.\n')
         return 2
@@ -100,7 +89,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`audit: ${error instanceof Error ? error.message : String(error)}\n`)
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`)
+    else process.stderr.write(`audit: ${error instanceof Error ? error.message : String(error)}\n`)
     process.exit(2)
   },
 )

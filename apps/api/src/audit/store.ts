@@ -7,7 +7,7 @@
 // row's derived status and projection in the same transaction. Every text is cleaned and capped
 // first (clean.ts), so no input can make the write fail.
 import type { KeyObject } from 'node:crypto'
-import { and, asc, count, desc, eq, gte, lt, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type {
   EndCause,
@@ -506,6 +506,38 @@ export class AuditStore {
 
   /** An impersonation's events, oldest first. */
   async events(impersonationId: string): Promise<AuditEventRow[]> {
+    return this.eventsQuery(impersonationId)
+  }
+
+  async list(query: ListQuery): Promise<{ rows: ImpersonationRow[]; next: string | null }> {
+    const rows = await this.listQuery(query)
+    const page = rows.slice(0, query.limit)
+    const last = page.at(-1)
+    return { rows: page, next: rows.length > query.limit && last ? encodeCursor(last) : null }
+  }
+
+  /**
+   * Impersonations not settled yet (pending, issued, signed in), oldest first: what the
+   * lifecycle's reconciler and the live board look at (a small partial index).
+   */
+  async listOpen(limit = 500): Promise<ImpersonationRow[]> {
+    return this.openQuery(limit)
+  }
+
+  /** The impersonation a Clerk session (`sess_…`) belongs to, if it is one of ours. */
+  async findByClerkSessionId(clerkSessionId: string): Promise<ImpersonationRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(impersonations)
+      .where(eq(impersonations.clerkSessionId, clerkSessionId))
+      .limit(1)
+    return row ?? null
+  }
+
+  // The read queries unexecuted (drizzle builders: `.toSQL()`), so that tests and the bench
+  // EXPLAIN exactly what runs.
+
+  eventsQuery(impersonationId: string) {
     return this.db
       .select()
       .from(auditEvents)
@@ -513,7 +545,7 @@ export class AuditStore {
       .orderBy(asc(auditEvents.seq))
   }
 
-  async list(query: ListQuery): Promise<{ rows: ImpersonationRow[]; next: string | null }> {
+  listQuery(query: ListQuery) {
     const where: SQL[] = []
     if (query.actorId) where.push(eq(impersonations.actorId, query.actorId))
     if (query.userId) where.push(eq(impersonations.userId, query.userId))
@@ -527,15 +559,28 @@ export class AuditStore {
         sql`(${impersonations.createdAt}, ${impersonations.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`,
       )
     }
-    const rows = await this.db
+    return this.db
       .select()
       .from(impersonations)
       .where(and(...where))
       .orderBy(desc(impersonations.createdAt), desc(impersonations.id))
       .limit(query.limit + 1)
-    const page = rows.slice(0, query.limit)
-    const last = page.at(-1)
-    return { rows: page, next: rows.length > query.limit && last ? encodeCursor(last) : null }
+  }
+
+  openQuery(limit: number) {
+    return this.db
+      .select()
+      .from(impersonations)
+      .where(inArray(impersonations.status, ['pending', 'issued', 'signed_in']))
+      .orderBy(asc(impersonations.createdAt))
+      .limit(limit)
+  }
+
+  countIssuedQuery(since: Date) {
+    return this.db
+      .select({ n: count() })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.type, 'issued'), gte(auditEvents.createdAt, since)))
   }
 
   /** Records a read of the audit log by a machine. */
@@ -569,10 +614,7 @@ export class AuditStore {
    * plan): `issued` events, counted from their partial index (index-only, never a table scan).
    */
   async countIssuedSince(since: Date): Promise<number> {
-    const [row] = await this.db
-      .select({ n: count() })
-      .from(auditEvents)
-      .where(and(eq(auditEvents.type, 'issued'), gte(auditEvents.createdAt, since)))
+    const [row] = await this.countIssuedQuery(since)
     return row?.n ?? 0
   }
 
