@@ -416,3 +416,46 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
   }
 }
+
+/** What the audit commands (`audit:verify`, `audit:public-key`) need: the database and the key. */
+export interface AuditToolConfig {
+  database: Config['database']
+  signingKey: string | undefined
+}
+
+/** The subset of the environment the audit commands read (no Clerk keys needed). */
+export function loadAuditToolConfig(env: Record<string, string | undefined>): AuditToolConfig {
+  const shape = EnvSchema.shape
+  const parsed = z
+    .object({
+      DATABASE_URL: shape.DATABASE_URL,
+      DATABASE_SCHEMA: shape.DATABASE_SCHEMA,
+      ACTAS_DATA_DIR: shape.ACTAS_DATA_DIR,
+      DATABASE_STATEMENT_TIMEOUT_MS: shape.DATABASE_STATEMENT_TIMEOUT_MS,
+      DATABASE_ACQUIRE_TIMEOUT_MS: shape.DATABASE_ACQUIRE_TIMEOUT_MS,
+      AUDIT_SIGNING_KEY: shape.AUDIT_SIGNING_KEY,
+    })
+    .safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  - ${i.path.join('.') || 'environment'}: ${i.message}`,
+    )
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  return {
+    database: e.DATABASE_URL
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          schema: e.DATABASE_SCHEMA,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+        }
+      : {
+          kind: 'pglite',
+          dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
+        },
+    signingKey: e.AUDIT_SIGNING_KEY,
+  }
+}
