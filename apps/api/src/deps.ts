@@ -1,6 +1,7 @@
 // The composition root: builds every adapter from validated config, once per process.
 import type { Logger } from 'pino'
 import type { RateLimiterPort } from '@actas/contracts'
+import { parseSigningKey } from './audit/chain.js'
 import { openDatabase } from './audit/db.js'
 import type { OpenedDatabase } from './audit/db.js'
 import { AuditStore } from './audit/store.js'
@@ -36,14 +37,35 @@ export interface DepsOverrides {
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<AppDeps> {
   const logger = overrides.logger ?? createLogger(config.logLevel)
   const now = overrides.now ?? (() => new Date())
-  const database = overrides.database ?? (await openDatabase(config.database))
+  const database =
+    overrides.database ??
+    (await openDatabase(config.database, { logger: logger.child({ component: 'database' }) }))
   const directory = new ClerkDirectory({
     secretKey: config.clerk.secretKey,
     publishableKey: config.clerk.publishableKey,
     apiUrl: config.clerk.apiUrl,
     timeoutMs: config.clerk.timeoutMs,
   })
-  const audit = new AuditStore(database.db, now)
+  const signer = config.audit.signingKey ? parseSigningKey(config.audit.signingKey) : null
+  if (!signer)
+    logger.warn('AUDIT_SIGNING_KEY is not set: the audit chain gets no signed checkpoints')
+  const audit = new AuditStore(database.db, {
+    now,
+    signer,
+    checkpointEvery: config.audit.checkpointEvery,
+    checkpointMinutes: config.audit.checkpointMinutes,
+  })
+  // Time-based checkpoints: a signed head at least every AUDIT_CHECKPOINT_MINUTES when it moved.
+  const checkpointTimer = signer
+    ? setInterval(
+        () =>
+          void audit.checkpointIfDue().catch((err: unknown) => {
+            logger.error({ err }, 'audit checkpoint failed')
+          }),
+        Math.min(60_000, config.audit.checkpointMinutes * 60_000),
+      )
+    : null
+  checkpointTimer?.unref()
   const service = new ImpersonationService({
     directory,
     audit,
@@ -53,6 +75,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
     appHomePath: config.appHomePath,
+    deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })
   const rateLimiter = new MemoryRateLimiter(config.rateLimits, () => now().getTime())
   const sessions = new SessionInspector({
@@ -72,6 +95,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     sessions,
     now,
     close: async () => {
+      if (checkpointTimer) clearInterval(checkpointTimer)
+      await service.close()
       directory.close()
       if (!overrides.database) await database.close()
     },
