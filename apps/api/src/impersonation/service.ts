@@ -28,6 +28,8 @@ import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
+import { ttlCache } from '../ttl-cache.js'
+import type { TtlCache } from '../ttl-cache.js'
 
 export interface ImpersonationServiceOptions {
   directory: UserDirectory
@@ -80,11 +82,13 @@ export function monthStart(now: Date): Date {
 }
 
 export class ImpersonationService implements DirectoryPort, ImpersonationPort, AuditPort {
-  private readonly emailCache = new Map<string, { at: number; email: string | null }>()
+  /** Staff emails for the audit rows, five minutes each. */
+  private readonly emailCache: TtlCache<{ email: string | null }>
   private readonly refusals = new Map<string, RefusalWindow>()
   private readonly flushTimer: NodeJS.Timeout
 
   constructor(private readonly o: ImpersonationServiceOptions) {
+    this.emailCache = ttlCache({ max: 1_000, ttlMs: 300_000, now: () => o.now().getTime() })
     // Aggregates of past minutes are written within 15 s, even if the caller stops.
     this.flushTimer = setInterval(() => void this.flushRefusals(false), 15_000)
     this.flushTimer.unref()
@@ -141,11 +145,10 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
 
   private async emailOf(userId: string): Promise<string | null> {
     const cached = this.emailCache.get(userId)
-    if (cached && Date.now() - cached.at < 300_000) return cached.email
+    if (cached) return cached.email
     const user = await this.o.directory.getUser(userId)
     const email = user?.primaryEmail ?? null
-    if (this.emailCache.size > 1000) this.emailCache.clear()
-    this.emailCache.set(userId, { at: Date.now(), email })
+    this.emailCache.set(userId, { email })
     return email
   }
 
