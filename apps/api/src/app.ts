@@ -16,7 +16,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    requestIdHeader: 'x-request-id',
+    // Not `requestIdHeader`: Fastify would take any incoming value as is. genReqId reads the
+    // header and keeps it only when it matches REQUEST_ID (≤ 64 safe characters).
+    requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']

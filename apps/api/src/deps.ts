@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { RateLimiterPort } from '@actas/contracts'
 import { openDatabase } from './audit/db.js'
 import type { OpenedDatabase } from './audit/db.js'
+import { QuotaGate } from './audit/quota.js'
 import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
@@ -59,6 +60,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     staffOrganizationIds: config.staffOrganizationIds,
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
+    impersonationQuotaMode: config.impersonationQuotaMode,
+    quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
   })
   const redis = config.redis
