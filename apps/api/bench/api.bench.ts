@@ -43,7 +43,7 @@ function startProcess<T>(
   children.push(child)
   return new Promise<T>((resolve, reject) => {
     let buffer = ''
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString()
       const line = buffer.split('\n')[0]
       if (buffer.includes('\n') && line) resolve(JSON.parse(line) as T)

@@ -7,6 +7,7 @@ import {
 } from '@actas/contracts'
 import type { MachinePermissions } from '@actas/contracts'
 import { z } from 'zod'
+import { parseSigningKey } from './audit/chain.js'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
 // they still equal its exports. Production refuses keys and hosts of the local server.
@@ -226,6 +227,25 @@ const EnvSchema = z
       positiveInt(30).pipe(z.number().max(3600)),
     ),
     RATE_LIMIT_SEARCH_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(120)),
+
+    /** Ed25519 key that signs audit checkpoints: PKCS#8 PEM or a 32-byte seed (base64 or hex). */
+    AUDIT_SIGNING_KEY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .optional()
+        .superRefine((v, ctx) => {
+          if (v === undefined) return
+          try {
+            parseSigningKey(v)
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message })
+          }
+        }),
+    ),
+    AUDIT_CHECKPOINT_EVERY: z.preprocess(emptyAsUndefined, positiveInt(1000)),
+    AUDIT_CHECKPOINT_MINUTES: z.preprocess(emptyAsUndefined, positiveInt(10)),
+    AUDIT_DENIED_FULL_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(10)),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return
@@ -312,6 +332,13 @@ export interface Config {
   impersonationQuotaMode: 'warn' | 'block'
   appHomePath: string
   rateLimits: Record<string, { perMinute: number }>
+  audit: {
+    /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
+    signingKey: string | undefined
+    checkpointEvery: number
+    checkpointMinutes: number
+    deniedFullPerMinute: number
+  }
   /** Per client IP: verifications Clerk has not accepted, per minute. */
   unverifiedPerIpPerMinute: number
   /** Shared rate limits; null keeps them in this process's memory. */
@@ -446,7 +473,56 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
       'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
     },
+    audit: {
+      signingKey: e.AUDIT_SIGNING_KEY,
+      checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
+      checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
+      deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
+    },
     unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
+  }
+}
+
+/** What the audit commands (`audit:verify`, `audit:public-key`) need: the database and the key. */
+export interface AuditToolConfig {
+  database: Config['database']
+  signingKey: string | undefined
+}
+
+/** The subset of the environment the audit commands read (no Clerk keys needed). */
+export function loadAuditToolConfig(env: Record<string, string | undefined>): AuditToolConfig {
+  const shape = EnvSchema.shape
+  const parsed = z
+    .object({
+      DATABASE_URL: shape.DATABASE_URL,
+      DATABASE_SCHEMA: shape.DATABASE_SCHEMA,
+      ACTAS_DATA_DIR: shape.ACTAS_DATA_DIR,
+      DATABASE_STATEMENT_TIMEOUT_MS: shape.DATABASE_STATEMENT_TIMEOUT_MS,
+      DATABASE_ACQUIRE_TIMEOUT_MS: shape.DATABASE_ACQUIRE_TIMEOUT_MS,
+      AUDIT_SIGNING_KEY: shape.AUDIT_SIGNING_KEY,
+    })
+    .safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  - ${i.path.join('.') || 'environment'}: ${i.message}`,
+    )
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  return {
+    database: e.DATABASE_URL
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          schema: e.DATABASE_SCHEMA,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+        }
+      : {
+          kind: 'pglite',
+          dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
+        },
+    signingKey: e.AUDIT_SIGNING_KEY,
   }
 }

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RateLimiterPort } from '@actas/contracts'
+import { parseSigningKey } from './audit/chain.js'
 import { openDatabase } from './audit/db.js'
 import type { OpenedDatabase } from './audit/db.js'
 import { QuotaGate } from './audit/quota.js'
@@ -51,7 +52,26 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     apiUrl: config.clerk.apiUrl,
     timeoutMs: config.clerk.timeoutMs,
   })
-  const audit = new AuditStore(database.db, now)
+  const signer = config.audit.signingKey ? parseSigningKey(config.audit.signingKey) : null
+  if (!signer)
+    logger.warn('AUDIT_SIGNING_KEY is not set: the audit chain gets no signed checkpoints')
+  const audit = new AuditStore(database.db, {
+    now,
+    signer,
+    checkpointEvery: config.audit.checkpointEvery,
+    checkpointMinutes: config.audit.checkpointMinutes,
+  })
+  // Time-based checkpoints: a signed head at least every AUDIT_CHECKPOINT_MINUTES when it moved.
+  const checkpointTimer = signer
+    ? setInterval(
+        () =>
+          void audit.checkpointIfDue().catch((err: unknown) => {
+            logger.error({ err }, 'audit checkpoint failed')
+          }),
+        Math.min(60_000, config.audit.checkpointMinutes * 60_000),
+      )
+    : null
+  checkpointTimer?.unref()
   const service = new ImpersonationService({
     directory,
     audit,
@@ -63,11 +83,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     impersonationQuotaMode: config.impersonationQuotaMode,
     quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
+    deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })
   const redis = config.redis
     ? await connectRedis(config.redis.url, logger.child({ component: 'redis' }))
     : undefined
   const limiterStore = {
+    // A clock given by the caller (tests) moves the limits' windows too.
+    now: overrides.now ? () => now().getTime() : undefined,
     redis,
     keyPrefix: config.redis?.keyPrefix ?? 'actas',
     logger: logger.child({ component: 'rate-limit' }),
@@ -93,6 +116,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     sessions,
     now,
     close: async () => {
+      if (checkpointTimer) clearInterval(checkpointTimer)
+      await service.close()
       directory.close()
       redis?.disconnect()
       if (!overrides.database) await database.close()

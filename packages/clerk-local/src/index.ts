@@ -11,9 +11,30 @@ import type { SeededAccount } from './model.js'
 import { seedState } from './seed.js'
 import { listen } from './server.js'
 import { ClerkState } from './state.js'
+import { WebhookSender, webhookUrlProblem, type WebhookRetryOptions } from './webhooks.js'
 
 export type * from './model.js'
-export { ClerkState, newId, passwordDigest, verifyPassword } from './state.js'
+export {
+  ACTOR_IDLE_MS,
+  ClerkState,
+  newId,
+  passwordDigest,
+  SESSION_LIFETIME_MS,
+  verifyPassword,
+  type ClerkStateSettings,
+} from './state.js'
+export { EVENT_TYPES, type EventType, type StateEvent } from './events.js'
+export { createUser } from './search.js'
+export {
+  newWebhookSecret,
+  WebhookSender,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookFault,
+  type WebhookOptions,
+  type WebhookPayload,
+  type WebhookRetryOptions,
+} from './webhooks.js'
 export { FaultController, faultRuleProblem, type FaultRule, type QuotaSettings } from './faults.js'
 export {
   seedState,
@@ -23,7 +44,7 @@ export {
   type SeedOptions,
   type SeedResult,
 } from './seed.js'
-export { userJson, type UserJson } from './bapi/serialize.js'
+export { sessionJson, userJson, type UserJson } from './bapi/serialize.js'
 export { createSigningKey, signJwt, type JsonWebKey, type SigningKey } from './jwt.js'
 export * from './testing.js'
 export {
@@ -62,6 +83,17 @@ export interface ClerkLocalOptions {
   quota?: boolean
   /** Faults injected from the start. */
   faults?: FaultRule[]
+  /**
+   * Inactivity after which an impersonation (actor) session is abandoned: Clerk's 10 minutes
+   * (600) by default. Its hard cap is the actor token's `session_max_duration_in_seconds`.
+   */
+  actorSessionIdleSeconds?: number
+  /** Webhook endpoints (loopback http(s) URLs) that receive Clerk's events, Svix-signed. */
+  webhooks?: string[]
+  /** The signing secret (`whsec_…`); generated when absent. */
+  webhookSecret?: string
+  /** Retry delays and attempt timeout of webhook deliveries. */
+  webhookRetry?: WebhookRetryOptions
 }
 
 export interface ClerkLocal {
@@ -85,7 +117,17 @@ export interface ClerkLocal {
   machineRegistry: MachineRegistry
   state: ClerkState
   faults: FaultController
+  /** The secret webhook consumers verify with (`CLERK_WEBHOOK_SIGNING_SECRET`). */
+  webhookSecret: string
+  /** Webhook endpoints, delivery faults and the delivery log (src/webhooks.ts). */
+  webhooks: WebhookSender
   stop(): Promise<void>
+}
+
+/** `whsec_` + a base64 key of at least 16 bytes. */
+export function isWebhookSecret(secret: string): boolean {
+  const key = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : ''
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(key) && Buffer.from(key, 'base64').length >= 16
 }
 
 function bearerMatches(header: string | string[] | undefined, secretKey: string): boolean {
@@ -106,7 +148,18 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
   ) {
     throw new Error(`fapiPath ${JSON.stringify(options.fapiPath)} would hide the Backend API`)
   }
-  const state = new ClerkState(options.now ?? Date.now)
+  const idle = options.actorSessionIdleSeconds
+  if (idle !== undefined && !(Number.isInteger(idle) && idle >= 1))
+    throw new Error('actorSessionIdleSeconds must be a positive integer')
+  for (const url of options.webhooks ?? []) {
+    const problem = webhookUrlProblem(url)
+    if (problem) throw new Error(problem)
+  }
+  if (options.webhookSecret !== undefined && !isWebhookSecret(options.webhookSecret))
+    throw new Error('webhookSecret must be whsec_ followed by a base64 key')
+  const state = new ClerkState(options.now ?? Date.now, {
+    ...(idle !== undefined ? { actorIdleMs: idle * 1000 } : {}),
+  })
   const faults = new FaultController(options.faults ?? [], options.quota ?? false)
   const signingKey = createSigningKey()
   const secretKey = `${LOCAL_SECRET_KEY_PREFIX}${randomBytes(24).toString('base64url')}`
@@ -115,7 +168,14 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
   const machineRegistry = new MachineRegistry(state.now)
   const machines = seedMachines(machineRegistry, options.seed ?? 1)
 
+  const webhooks = new WebhookSender(state, LOCAL_INSTANCE_ID, {
+    urls: options.webhooks ?? [],
+    ...(options.webhookSecret ? { secret: options.webhookSecret } : {}),
+    ...(options.webhookRetry ? { retry: options.webhookRetry } : {}),
+  })
+
   const bapi = createBapiRouter({
+    webhooks,
     state,
     signingKey,
     faults,
@@ -150,6 +210,8 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     await server.close()
     throw error
   }
+  // Events from now on (the seed announces nothing).
+  state.onEvent((event) => webhooks.enqueue(event))
 
   let stopped: Promise<void> | undefined
   return {
@@ -166,6 +228,11 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     machineRegistry,
     state,
     faults,
-    stop: () => (stopped ??= server.close()),
+    webhookSecret: webhooks.secret,
+    webhooks,
+    stop: () => {
+      webhooks.stop()
+      return (stopped ??= server.close())
+    },
   }
 }

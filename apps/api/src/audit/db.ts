@@ -42,7 +42,10 @@ export interface OpenDatabaseOptions {
   logger?: Pick<Logger, 'warn'>
 }
 
-const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
+// (Not `new URL('…', import.meta.url)` inline: Vite rewrites that form into an asset URL when
+// the console's component tests load the API in-process through @actas/api/testing.)
+const moduleUrl = import.meta.url
+const migrationsFolder = fileURLToPath(new URL('../../drizzle', moduleUrl))
 
 /** Node socket errors that mean "the server is not there (now)". */
 const NETWORK_CODES = new Set([

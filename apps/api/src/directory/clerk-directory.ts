@@ -251,7 +251,7 @@ export class ClerkDirectory implements UserDirectory {
       this.clerk.actorTokens.create({
         userId: params.userId,
         // Clerk copies the whole actor object into the session's `act` claim.
-        actor: params.actor as { sub: string },
+        actor: params.actor,
         expiresInSeconds: params.expiresInSeconds,
         sessionMaxDurationInSeconds: params.sessionMaxDurationInSeconds,
       }),

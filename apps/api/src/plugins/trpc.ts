@@ -108,6 +108,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             directory: ports,
             impersonation: ports,
             sessions: deps.sessions,
+            audit: deps.service,
           }
         },
         responseMeta({ errors }) {

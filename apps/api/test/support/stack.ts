@@ -21,6 +21,7 @@ import {
   createLogger,
   localClerkEnvironment,
   loadConfig,
+  openDatabase,
 } from '../../src/index.js'
 import type { AppDeps, OpenedDatabase } from '../../src/index.js'
 
@@ -40,6 +41,8 @@ export interface StackOptions {
   env?: Record<string, string> | ((clerk: ClerkLocal) => Record<string, string>)
   clerk?: ClerkLocalOptions
   database?: OpenedDatabase
+  /** The API's clock (rate limits, audit times, flood-control minutes); default the real one. */
+  now?: () => Date
 }
 
 export interface Stack {
@@ -58,6 +61,11 @@ export interface Stack {
   ): Promise<SignedIn>
   signInWithTicket(ticket: string, options?: { origin?: string }): Promise<SignedIn>
   client(getToken: () => Promise<string | null> | string | null): ActAsClient
+  /**
+   * Serves the API on a free loopback port (the first call starts listening) and returns its
+   * tRPC endpoint, for clients that need real HTTP (a browser's fetch, timeouts, aborts).
+   */
+  listen(): Promise<string>
   /** A seeded machine of the local server (`helpdesk`, `audit-export`, `no-scope`, `actas-api`). */
   machine(name: string): SeededMachine
   /** An M2M token (`mt_…`) for a seeded machine, created with its secret key over BAPI. */
@@ -97,6 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const deps = await createDeps(config, {
     logger: createLogger('info', sink),
     ...(options.database ? { database: options.database } : {}),
+    ...(options.now ? { now: options.now } : {}),
   })
   const app = await buildApp(deps)
   await app.ready()
@@ -139,6 +148,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     })
   }
 
+  let listening: Promise<string> | null = null
+
   return {
     clerk,
     deps,
@@ -177,6 +188,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     client: (getToken) =>
       createActAsClient({ url: 'http://api.test/trpc', getToken, fetch: injectFetch }),
+    listen: () =>
+      (listening ??= app
+        .listen({ host: '127.0.0.1', port: 0 })
+        .then((address) => `${address}/trpc`)),
     machine,
     async m2mToken(name, opts = {}) {
       const res = await fetch(`${clerk.url}/m2m_tokens`, {
@@ -192,10 +207,35 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return { id: body.id, token: body.token }
     },
     async close() {
+      // Every test file leaves a chain that verifies (tamper tests use databases of their own).
+      const report = await deps.audit.verify().catch((error: unknown) => ({
+        ok: false,
+        firstBroken: { seq: -1, reason: `verification failed: ${String(error)}` },
+      }))
       await app.close()
       await deps.close()
       await clerk.stop()
       if (postgres && schema) await dropSchema(postgres, schema)
+      if (!report.ok)
+        throw new Error(`the audit chain does not verify: ${JSON.stringify(report.firstBroken)}`)
+    },
+  }
+}
+
+/**
+ * An audit database of its own: the Postgres server at DATABASE_URL (a fresh schema, dropped on
+ * close) or PGlite in memory. Migrated.
+ */
+export async function openTestDatabase(): Promise<OpenedDatabase> {
+  const postgres = process.env['DATABASE_URL']
+  if (!postgres) return openDatabase({ kind: 'pglite', dataDir: undefined })
+  const schema = `actas_test_${randomBytes(6).toString('hex')}`
+  const opened = await openDatabase({ kind: 'postgres', url: postgres, schema })
+  return {
+    ...opened,
+    close: async () => {
+      await opened.close()
+      await dropSchema(postgres, schema)
     },
   }
 }

@@ -44,7 +44,7 @@ try {
 
 const [bin, ...args] = command
 const status = await new Promise<number>((resolve) => {
-  child = spawn(bin as string, args, {
+  child = spawn(bin, args, {
     stdio: 'inherit',
     env: { ...process.env, DATABASE_URL: postgres.url, REDIS_URL: redis.url },
   })

@@ -4,14 +4,16 @@
 import type { MeOutput } from '@actas/contracts/client'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { useAuth } from '../auth/types'
-import { useApi } from '../lib/api'
+import { AuthError, useAuth } from '../auth/types'
+import { useApi, useRequestTimeout } from '../lib/api'
+import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 
 export const useSessionStore = defineStore('session', () => {
   const auth = useAuth()
   const api = useApi()
+  const timeoutMs = useRequestTimeout()
 
   const me = shallowRef<MeOutput | null>(null)
   const meError = ref<PlainError | null>(null)
@@ -30,10 +32,11 @@ export const useSessionStore = defineStore('session', () => {
   const meIsCurrent = computed(() => me.value !== null && me.value.sessionId === sessionId.value)
   /** The API's actor of the current session (null until `me` is loaded for it). */
   const meActor = computed(() => (meIsCurrent.value ? me.value!.actor : null))
-  /** The staff member who started the impersonation: the audited email, else the actor's id. */
-  const startedBy = computed(
-    () => meActor.value?.email ?? meActor.value?.userId ?? actor.value?.sub ?? null,
-  )
+  /**
+   * The staff member who started the impersonation, as people know them: the audited email once
+   * `me` answered (null before, and when the audit log has no email: never a raw user id).
+   */
+  const startedBy = computed(() => meActor.value?.email ?? null)
   /**
    * When the session ends: the earlier of Clerk's session expiry and the audit log's latest end
    * of the impersonation (`me().actor.sessionExpiresAt`), whichever are known.
@@ -88,8 +91,17 @@ export const useSessionStore = defineStore('session', () => {
     return request
   }
 
+  /** Signs in; gives up (AuthError 'unavailable') when Clerk does not answer in time. */
   async function signIn(identifier: string, password: string): Promise<void> {
-    await auth.signInWithPassword(identifier.trim(), password)
+    await withDeadline(
+      auth.signInWithPassword(identifier.trim(), password),
+      timeoutMs,
+      () =>
+        new AuthError(
+          'unavailable',
+          'Clerk did not answer in time, so you are not signed in. Check your connection, then try again.',
+        ),
+    )
     prefillIdentifier.value = ''
     await loadMe(true)
   }
@@ -99,14 +111,22 @@ export const useSessionStore = defineStore('session', () => {
     prefillIdentifier.value = meActor.value?.email ?? ''
     me.value = null
     meSessionId = null
-    await auth.signOut('/sign-in')
+    await signOutWithin()
+  }
+
+  function signOutWithin(): Promise<void> {
+    return withDeadline(
+      auth.signOut('/sign-in'),
+      timeoutMs,
+      () => new AuthError('unavailable', 'Clerk did not answer in time. Try again.'),
+    )
   }
 
   async function signOut(): Promise<void> {
     prefillIdentifier.value = user.value?.primaryEmail ?? ''
     me.value = null
     meSessionId = null
-    await auth.signOut('/sign-in')
+    await signOutWithin()
   }
 
   return {

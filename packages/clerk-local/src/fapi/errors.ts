@@ -20,6 +20,18 @@ export const fapiErrors = {
       'Invalid authentication',
       'Unable to authenticate the request, you need to supply an active session',
     ),
+  /**
+   * A session that is no longer active (signed out, removed, revoked, expired, abandoned): Clerk's
+   * FAPI answers token and touch calls with 401 `signed_out`; clerk-js treats any 401 as signed out.
+   */
+  signedOut: (): LocalResponse => clerkError(401, 'signed_out', 'Signed out', 'You are signed out'),
+  reverificationMissing: (): LocalResponse =>
+    clerkError(
+      400,
+      'session_reverification_missing',
+      'No reverification in progress',
+      'Start a reverification first (POST /v1/client/sessions/{session_id}/verify).',
+    ),
   notFound: (what: string): LocalResponse =>
     clerkError(404, 'resource_not_found', 'not found', `${what} not found`),
   clientNotFound: (): LocalResponse =>
