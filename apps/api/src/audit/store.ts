@@ -124,9 +124,13 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
       typeof value[0] === 'string' &&
       typeof value[1] === 'string'
     ) {
+      // Exactly what encodeCursor writes: an ISO instant that round-trips (so within the years
+      // Postgres stores) and a UUID; anything else is forged and would make the query fail.
       const createdAt = new Date(value[0])
       if (
+        /^\d{4}-\d{2}-\d{2}T/.test(value[0]) &&
         !Number.isNaN(createdAt.getTime()) &&
+        createdAt.toISOString() === value[0] &&
         /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value[1])
       )
         return { createdAt: createdAt.toISOString(), id: value[1] }

@@ -24,6 +24,7 @@ import type {
   UsersSearchParams,
 } from '@actas/contracts'
 import type { Logger } from 'pino'
+import type { QuotaGate } from '../audit/quota.js'
 import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
@@ -39,6 +40,9 @@ export interface ImpersonationServiceOptions {
   staffOrganizationIds: readonly string[]
   actorTokenTtlSeconds: number
   impersonationQuota: number
+  /** `block`: a start past the quota is refused before asking Clerk (atomically, see QuotaGate). */
+  impersonationQuotaMode?: 'warn' | 'block'
+  quotaGate?: QuotaGate
   appHomePath: string
   /**
    * Refused `impersonation.start` attempts of one caller who is not staff recorded in full per
@@ -234,6 +238,39 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
 
     const issuedAt = this.o.now().getTime()
     const expiresAt = new Date(issuedAt + this.o.actorTokenTtlSeconds * 1000)
+    if (this.o.impersonationQuotaMode === 'block' && this.o.quotaGate) {
+      let reserved: boolean
+      try {
+        const now = this.o.now()
+        reserved = await this.o.quotaGate.reserve(
+          id,
+          this.o.impersonationQuota,
+          monthStart(now),
+          expiresAt,
+          now,
+        )
+      } catch (error) {
+        this.o.logger.error({ err: error, impersonationId: id }, 'quota reservation failed')
+        throw await fail(
+          new ActAsError(
+            'SERVICE_UNAVAILABLE',
+            'The audit database is unavailable; try again in a moment.',
+            { retryAfterSeconds: 5 },
+          ),
+          'failed',
+          { userEmail: target.primaryEmail },
+        )
+      }
+      if (!reserved)
+        throw await fail(
+          new ActAsError(
+            'QUOTA_EXCEEDED',
+            `This month's ${this.o.impersonationQuota} impersonations are used up (IMPERSONATION_QUOTA_MODE=block).`,
+          ),
+          'denied',
+          { userEmail: target.primaryEmail },
+        )
+    }
     const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
     let token
     try {
