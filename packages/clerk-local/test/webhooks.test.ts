@@ -151,9 +151,10 @@ describe('every event type arrives signed and verifies', () => {
       query: doomed.emailAddresses[0]!.emailAddress,
     })
     expect(totalCount).toBe(0)
-    expect((await clerk.users.getUserList({ limit: 500 })).data.map((u) => u.id)).not.toContain(
-      doomed.id,
-    )
+    const everyone = await clerk.users.getUserList({ limit: 500 })
+    expect(everyone.data.map((u) => u.id)).not.toContain(doomed.id)
+    expect(everyone.totalCount).toBe(local.state.users.size)
+    expect(everyone.data).toHaveLength(local.state.users.size)
   })
 
   it('organizationMembership.created / updated / deleted', async () => {
