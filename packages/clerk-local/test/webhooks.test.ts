@@ -255,10 +255,24 @@ describe('every event type arrives signed and verifies', () => {
     await arrival('session.revoked', (d) => d.id === third.sessionId && d.status === 'revoked')
   })
 
-  it('covers all ten event types, each delivered to both endpoints', () => {
+  it('covers all ten event types, each delivered to both endpoints, its data valid per the spec', () => {
     for (const type of EVENT_TYPES) {
       expect(fastify.verified(type).length, type).toBeGreaterThan(0)
       expect(node.verified(type).length, type).toBeGreaterThan(0)
+    }
+    // `data` is the object as BAPI answers it: the same schemas.
+    const schemaOf = (type: string): [string, string] =>
+      type.startsWith('session.')
+        ? ['GET', '/sessions/{session_id}']
+        : type === 'user.deleted'
+          ? ['DELETE', '/users/{user_id}']
+          : type.startsWith('user.')
+            ? ['GET', '/users/{user_id}']
+            : ['POST', '/organizations/{organization_id}/memberships']
+    for (const received of [...fastify.verified(), ...node.verified()]) {
+      const [method, template] = schemaOf(received.event!.type)
+      assertBapi(method, template, 200, received.event!.data)
+      expect(received.event).toMatchObject({ object: 'event', instance_id: expect.any(String) })
     }
   })
 })
