@@ -35,7 +35,7 @@ function startProcess<T>(script: string, env: Record<string, string>): Promise<T
   children.push(child)
   return new Promise<T>((resolve, reject) => {
     let buffer = ''
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString()
       const line = buffer.split('\n')[0]
       if (buffer.includes('\n') && line) resolve(JSON.parse(line) as T)

@@ -170,7 +170,7 @@ describe('what reaches Clerk', () => {
     const auth = async (token: string) =>
       (
         await app.inject({ url: '/who-machine', headers: { authorization: `Bearer ${token}` } })
-      ).json() as { machineId: string | null }
+      ).json<{ machineId: string | null }>()
     for (let i = 0; i < 3; i++) {
       expect(await auth('mt_valid')).toEqual({ machineId: 'mch_1' })
       expect(await auth('mt_forever')).toEqual({ machineId: 'mch_2' })
