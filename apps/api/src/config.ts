@@ -205,6 +205,22 @@ const EnvSchema = z
     ),
 
     RATE_LIMIT_START_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(5)),
+    /** Per client IP: credentials that Clerk must verify and has not accepted, per minute. */
+    RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(60)),
+    /** Shared rate limits across instances (redis:// or rediss://); without it, in memory. */
+    REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+    REDIS_KEY_PREFIX: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'REDIS_KEY_PREFIX must be 1–64 letters, digits, _ . -')
+        .default('actas'),
+    ),
+    /** Without CLERK_JWT_KEY: at most one JWKS fetch per this many seconds for unknown kids. */
+    CLERK_JWKS_UNKNOWN_KID_INTERVAL_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(30).pipe(z.number().max(3600)),
+    ),
     RATE_LIMIT_SEARCH_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(120)),
 
     /** Ed25519 key that signs audit checkpoints: PKCS#8 PEM or a 32-byte seed (base64 or hex). */
@@ -279,6 +295,8 @@ export interface Config {
     authorizedParties: string[]
     timeoutMs: number
     actorTokenTtlSeconds: number
+    /** Without jwtKey: at most one pass to Clerk's JWKS per this interval for unknown kids. */
+    jwksUnknownKidIntervalSeconds: number
   }
   staffOrganizationIds: string[]
   machines: {
@@ -306,6 +324,10 @@ export interface Config {
     checkpointMinutes: number
     deniedFullPerMinute: number
   }
+  /** Per client IP: verifications Clerk has not accepted, per minute. */
+  unverifiedPerIpPerMinute: number
+  /** Shared rate limits; null keeps them in this process's memory. */
+  redis: { url: string; keyPrefix: string } | null
 }
 
 export class ConfigError extends Error {
@@ -357,6 +379,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       authorizedParties: e.AUTHORIZED_PARTIES,
       timeoutMs: e.CLERK_TIMEOUT_MS,
       actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
+      jwksUnknownKidIntervalSeconds: e.CLERK_JWKS_UNKNOWN_KID_INTERVAL_SECONDS,
     },
     staffOrganizationIds: e.STAFF_ORGANIZATION_IDS,
     machines: {
@@ -389,6 +412,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
       deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
     },
+    unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
   }
 }
 

@@ -1,6 +1,6 @@
 // The whole stack for integration tests: the local Clerk-compatible server (in-process, real
 // HTTP), the API built by buildApp with real @clerk/fastify + @clerk/backend, and PGlite in
-// memory. Session tokens come from real password/ticket sign-ins over the local FAPI.
+// memory (or the Postgres server of DATABASE_URL, and the Redis of REDIS_URL, when set). Session tokens come from real password/ticket sign-ins over the local FAPI.
 import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
@@ -89,12 +89,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // With DATABASE_URL set, the audit log lives on that Postgres server, in a schema of its own
   // per stack (dropped on close), so test files running in parallel never see each other's rows.
   const postgres = process.env['DATABASE_URL']
+  const redis = process.env['REDIS_URL']
   const schema = postgres ? `actas_test_${randomBytes(6).toString('hex')}` : undefined
   const config = loadConfig({
     ...localClerkEnvironment(clerk, ORIGIN),
     LOG_LEVEL: 'info',
     CLERK_MACHINE_ID: clerk.machines.find((m) => m.name === 'actas-api')?.id ?? '',
     ...(postgres && schema ? { DATABASE_URL: postgres, DATABASE_SCHEMA: schema } : {}),
+    // With REDIS_URL set, rate limits live in that Redis under a prefix of this stack's own.
+    ...(redis
+      ? { REDIS_URL: redis, REDIS_KEY_PREFIX: `actas_test_${randomBytes(6).toString('hex')}` }
+      : {}),
     ...(typeof options.env === 'function' ? options.env(clerk) : options.env),
   })
   const deps = await createDeps(config, {
