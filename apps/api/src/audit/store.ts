@@ -469,13 +469,28 @@ export class AuditStore {
       .orderBy(asc(auditEvents.seq))
   }
 
-  async list(query: ListQuery): Promise<{ rows: ImpersonationRow[]; next: string | null }> {
+  /** The filters of a list query (not its cursor or limit). */
+  private filters(query: Omit<ListQuery, 'cursor' | 'limit'>): SQL[] {
     const where: SQL[] = []
     if (query.actorId) where.push(eq(impersonations.actorId, query.actorId))
     if (query.userId) where.push(eq(impersonations.userId, query.userId))
     if (query.status) where.push(eq(impersonations.status, query.status))
     if (query.from) where.push(gte(impersonations.createdAt, new Date(query.from)))
     if (query.to) where.push(lt(impersonations.createdAt, new Date(query.to)))
+    return where
+  }
+
+  /** How many records match a list query's filters. */
+  async count(query: Omit<ListQuery, 'cursor' | 'limit'>): Promise<number> {
+    const [row] = await this.db
+      .select({ n: count() })
+      .from(impersonations)
+      .where(and(...this.filters(query)))
+    return row?.n ?? 0
+  }
+
+  async list(query: ListQuery): Promise<{ rows: ImpersonationRow[]; next: string | null }> {
+    const where = this.filters(query)
     if (query.cursor) {
       const c = decodeCursor(query.cursor)
       // A row comparison: one index range, not an OR of two.

@@ -265,7 +265,11 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     const row = page.locator('tbody tr', { hasText: 'Ticket to revoke from the audit log (e2e)' })
     await row.waitFor()
     await row.getByRole('button', { name: 'Revoke' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke ticket' }).click()
     await expect.poll(() => row.locator('.badge').textContent()).toBe('revoked')
+    expect(await row.getByTestId('ended-by').textContent()).toContain(
+      stack.account('admin').identifier,
+    )
     expect(await row.getByRole('button', { name: 'Revoke' }).count()).toBe(0)
 
     const fapi = createFapiClient({ frontendApiUrl: stack.clerk.frontendApiUrl, origin: stack.url })
