@@ -1,4 +1,5 @@
 // The composition root: builds every adapter from validated config, once per process.
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RateLimiterPort } from '@actas/contracts'
 import { parseSigningKey } from './audit/chain.js'
@@ -10,7 +11,7 @@ import { ClerkDirectory } from './directory/clerk-directory.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
-import { MemoryRateLimiter } from './rate-limit.js'
+import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
 
 export interface AppDeps {
@@ -21,6 +22,10 @@ export interface AppDeps {
   audit: AuditStore
   service: ImpersonationService
   rateLimiter: RateLimiterPort
+  /** Per client IP: credentials Clerk must verify (see plugins/session-cache.ts). */
+  ipLimiter: IpRateLimiter
+  /** The Redis client of the shared limits (REDIS_URL), if any. */
+  redis: Redis | undefined
   sessions: SessionInspector
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
@@ -77,7 +82,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     appHomePath: config.appHomePath,
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })
-  const rateLimiter = new MemoryRateLimiter(config.rateLimits, () => now().getTime())
+  const redis = config.redis
+    ? await connectRedis(config.redis.url, logger.child({ component: 'redis' }))
+    : undefined
+  const limiterStore = {
+    redis,
+    keyPrefix: config.redis?.keyPrefix ?? 'actas',
+    logger: logger.child({ component: 'rate-limit' }),
+  }
+  const rateLimiter = new ProcedureRateLimiter(config.rateLimits, limiterStore)
+  const ipLimiter = new IpRateLimiter(config.unverifiedPerIpPerMinute, limiterStore)
   const sessions = new SessionInspector({
     secretKey: config.clerk.secretKey,
     apiUrl: config.clerk.apiUrl,
@@ -92,12 +106,15 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     audit,
     service,
     rateLimiter,
+    ipLimiter,
+    redis,
     sessions,
     now,
     close: async () => {
       if (checkpointTimer) clearInterval(checkpointTimer)
       await service.close()
       directory.close()
+      redis?.disconnect()
       if (!overrides.database) await database.close()
     },
   }
