@@ -529,6 +529,12 @@ export class AuditStore {
     return { rows: page, next: rows.length > query.limit && last ? encodeCursor(last) : null }
   }
 
+  /** How many records match a list query's filters (every page). */
+  async count(query: Omit<ListQuery, 'cursor' | 'limit'>): Promise<number> {
+    const [row] = await this.countQuery(query)
+    return row?.n ?? 0
+  }
+
   /**
    * Impersonations not settled yet (pending, issued, signed in), oldest first: what the
    * lifecycle's reconciler and the live board look at (a small partial index).
@@ -558,13 +564,26 @@ export class AuditStore {
       .orderBy(asc(auditEvents.seq))
   }
 
-  listQuery(query: ListQuery) {
+  /** The filters of a list query (not its cursor or limit). */
+  private filters(query: Omit<ListQuery, 'cursor' | 'limit'>): SQL[] {
     const where: SQL[] = []
     if (query.actorId) where.push(eq(impersonations.actorId, query.actorId))
     if (query.userId) where.push(eq(impersonations.userId, query.userId))
     if (query.status) where.push(eq(impersonations.status, query.status))
     if (query.from) where.push(gte(impersonations.createdAt, new Date(query.from)))
     if (query.to) where.push(lt(impersonations.createdAt, new Date(query.to)))
+    return where
+  }
+
+  countQuery(query: Omit<ListQuery, 'cursor' | 'limit'>) {
+    return this.db
+      .select({ n: count() })
+      .from(impersonations)
+      .where(and(...this.filters(query)))
+  }
+
+  listQuery(query: ListQuery) {
+    const where = this.filters(query)
     if (query.cursor) {
       const c = decodeCursor(query.cursor)
       // A row comparison: one index range, not an OR of two.

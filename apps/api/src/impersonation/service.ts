@@ -514,8 +514,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationListOutput> {
     let page: Awaited<ReturnType<AuditStore['list']>>
+    let total: number
     try {
-      page = await this.o.audit.list(params)
+      ;[page, total] = await Promise.all([this.o.audit.list(params), this.o.audit.count(params)])
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new ActAsError('INVALID_INPUT', error.message)
       throw error
@@ -534,7 +535,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         userAgent: request.userAgent,
       })
     }
-    return { items: page.rows.map(toRecord), next: page.next }
+    return { items: page.rows.map(toRecord), next: page.next, total }
   }
 
   /**
