@@ -8,10 +8,12 @@ import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
 import type { UserDirectory } from './directory/user-directory.js'
+import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
 import { MemoryRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
+import { RevocationRegistry, revocationChannel } from './sessions/revocations.js'
 
 export interface AppDeps {
   config: Config
@@ -22,6 +24,9 @@ export interface AppDeps {
   service: ImpersonationService
   rateLimiter: RateLimiterPort
   sessions: SessionInspector
+  /** Impersonated sessions ActAs ended: refused by every instance (see sessions/revocations.ts). */
+  revocations: RevocationRegistry
+  lifecycle: ImpersonationLifecycle
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
@@ -66,6 +71,33 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       )
     : null
   checkpointTimer?.unref()
+  const revocations = new RevocationRegistry({
+    db: database.db,
+    logger: logger.child({ component: 'revocations' }),
+    refreshMs: config.revocationRefreshMs,
+    listen:
+      config.database.kind === 'postgres' && database.kind === 'postgres'
+        ? { url: config.database.url, channel: revocationChannel(config.database.schema) }
+        : null,
+  })
+  await revocations.start()
+  const sessions = new SessionInspector({
+    revocations,
+    secretKey: config.clerk.secretKey,
+    apiUrl: config.clerk.apiUrl,
+    jwtKey: config.clerk.jwtKey,
+    authorizedParties: config.clerk.authorizedParties,
+  })
+  const lifecycle = new ImpersonationLifecycle({
+    directory,
+    audit,
+    sessions,
+    revocations,
+    now,
+    logger: logger.child({ component: 'lifecycle' }),
+    staffOrganizationIds: config.staffOrganizationIds,
+    returnToConsole: config.returnToConsole,
+  })
   const service = new ImpersonationService({
     directory,
     audit,
@@ -75,15 +107,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
     appHomePath: config.appHomePath,
+    lifecycle,
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })
   const rateLimiter = new MemoryRateLimiter(config.rateLimits, () => now().getTime())
-  const sessions = new SessionInspector({
-    secretKey: config.clerk.secretKey,
-    apiUrl: config.clerk.apiUrl,
-    jwtKey: config.clerk.jwtKey,
-    authorizedParties: config.clerk.authorizedParties,
-  })
   return {
     config,
     logger,
@@ -93,9 +120,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     service,
     rateLimiter,
     sessions,
+    revocations,
+    lifecycle,
     now,
     close: async () => {
       if (checkpointTimer) clearInterval(checkpointTimer)
+      await revocations.close()
       await service.close()
       directory.close()
       if (!overrides.database) await database.close()

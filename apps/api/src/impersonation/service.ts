@@ -7,6 +7,8 @@ import type {
   AuditVerifyOutput,
   DeniedAttempt,
   DirectoryPort,
+  ImpersonationActiveOutput,
+  ImpersonationEndInput,
   ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
@@ -14,6 +16,8 @@ import type {
   ImpersonationRecord,
   ImpersonationStartOutput,
   ImpersonationStartParams,
+  ImpersonationStopInput,
+  ImpersonationStopOutput,
   QuotaOutput,
   ReaderPrincipal,
   RequestInfo,
@@ -27,6 +31,7 @@ import type { Logger } from 'pino'
 import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
+import type { ImpersonationLifecycle } from './lifecycle.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
 
 export interface ImpersonationServiceOptions {
@@ -38,6 +43,8 @@ export interface ImpersonationServiceOptions {
   actorTokenTtlSeconds: number
   impersonationQuota: number
   appHomePath: string
+  /** After the ticket: the board, the kill switch, Stop and the sign-in report. */
+  lifecycle: ImpersonationLifecycle
   /**
    * Refused `impersonation.start` attempts of one caller who is not staff recorded in full per
    * minute; the rest of that minute become one aggregate record (default 10).
@@ -169,6 +176,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         requestId: request.id,
         ip: request.ip,
         userAgent: request.userAgent,
+        returnSecretHash: params.returnSecretHash ?? null,
       })
     } catch (error) {
       this.o.logger.error(
@@ -528,6 +536,34 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       email: row.actorEmail,
       sessionExpiresAt: row.sessionExpiresAt?.toISOString() ?? null,
     }
+  }
+
+  active(principal: StaffPrincipal): Promise<ImpersonationActiveOutput> {
+    return this.o.lifecycle.active(principal)
+  }
+
+  end(
+    principal: StaffPrincipal,
+    params: ImpersonationEndInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.end(principal, params, request)
+  }
+
+  stop(
+    principal: UserPrincipal,
+    params: ImpersonationStopInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationStopOutput> {
+    return this.o.lifecycle.stop(principal, params, request)
+  }
+
+  signedIn(
+    principal: UserPrincipal,
+    sessionToken: string,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.signedIn(principal, sessionToken, request)
   }
 
   async quota(_principal: StaffPrincipal): Promise<QuotaOutput> {
