@@ -1,13 +1,12 @@
-import { defaultServerConditions } from 'vite'
 import { defineConfig, mergeConfig } from 'vitest/config'
+import { sourceSsr, testInclude } from '../../vitest.shared.ts'
 import viteConfig from './vite.config.ts'
 
-// Node-side code (the e2e harness) resolves workspace packages to their TypeScript source too.
-const serverConditions = ['@actas/source', ...defaultServerConditions]
-
+// The console's Vite config plus the workspace preset's Node-side resolution (for the e2e
+// harness, which imports workspace packages from their TypeScript source).
 export default defineConfig((configEnv) =>
   mergeConfig(viteConfig(configEnv), {
-    ssr: { resolve: { conditions: serverConditions, externalConditions: ['@actas/source'] } },
+    ssr: sourceSsr,
     test: {
       // Component and store tests run in happy-dom; test/e2e/* opt into node per file.
       environment: 'happy-dom',
@@ -22,7 +21,7 @@ export default defineConfig((configEnv) =>
       // Each test file starts its own API (PGlite) and local Clerk server.
       testTimeout: 30_000,
       hookTimeout: 90_000,
-      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      include: testInclude,
     },
   }),
 )

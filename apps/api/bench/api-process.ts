@@ -22,6 +22,8 @@ raw.get('/raw-search', async () => {
 // The API process's CPU time so far (µs), read around each measured window: CPU per request
 // is steadier than req/s on a machine shared with other work.
 raw.get('/cpu', () => process.cpuUsage())
+// Its memory (the soak bench follows RSS over time).
+raw.get('/memory', () => process.memoryUsage())
 const rawUrl = await raw.listen({ host: '127.0.0.1', port: 0 })
 
 process.stdout.write(`${JSON.stringify({ apiUrl, rawUrl })}\n`)

@@ -212,6 +212,22 @@ const EnvSchema = z
       positiveInt(1000).pipe(z.number().min(100).max(60_000)),
     ),
     RATE_LIMIT_START_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(5)),
+    /** Per client IP: credentials that Clerk must verify and has not accepted, per minute. */
+    RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(60)),
+    /** Shared rate limits across instances (redis:// or rediss://); without it, in memory. */
+    REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+    REDIS_KEY_PREFIX: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'REDIS_KEY_PREFIX must be 1–64 letters, digits, _ . -')
+        .default('actas'),
+    ),
+    /** Without CLERK_JWT_KEY: at most one JWKS fetch per this many seconds for unknown kids. */
+    CLERK_JWKS_UNKNOWN_KID_INTERVAL_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(30).pipe(z.number().max(3600)),
+    ),
     RATE_LIMIT_SEARCH_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(120)),
 
     /** Ed25519 key that signs audit checkpoints: PKCS#8 PEM or a 32-byte seed (base64 or hex). */
@@ -286,6 +302,8 @@ export interface Config {
     authorizedParties: string[]
     timeoutMs: number
     actorTokenTtlSeconds: number
+    /** Without jwtKey: at most one pass to Clerk's JWKS per this interval for unknown kids. */
+    jwksUnknownKidIntervalSeconds: number
   }
   staffOrganizationIds: string[]
   machines: {
@@ -315,6 +333,10 @@ export interface Config {
     checkpointMinutes: number
     deniedFullPerMinute: number
   }
+  /** Per client IP: verifications Clerk has not accepted, per minute. */
+  unverifiedPerIpPerMinute: number
+  /** Shared rate limits; null keeps them in this process's memory. */
+  redis: { url: string; keyPrefix: string } | null
 }
 
 export class ConfigError extends Error {
@@ -366,6 +388,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       authorizedParties: e.AUTHORIZED_PARTIES,
       timeoutMs: e.CLERK_TIMEOUT_MS,
       actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
+      jwksUnknownKidIntervalSeconds: e.CLERK_JWKS_UNKNOWN_KID_INTERVAL_SECONDS,
     },
     staffOrganizationIds: e.STAFF_ORGANIZATION_IDS,
     machines: {
@@ -400,5 +423,50 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
       deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
     },
+    unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
+  }
+}
+
+/** What the audit commands (`audit:verify`, `audit:public-key`) need: the database and the key. */
+export interface AuditToolConfig {
+  database: Config['database']
+  signingKey: string | undefined
+}
+
+/** The subset of the environment the audit commands read (no Clerk keys needed). */
+export function loadAuditToolConfig(env: Record<string, string | undefined>): AuditToolConfig {
+  const shape = EnvSchema.shape
+  const parsed = z
+    .object({
+      DATABASE_URL: shape.DATABASE_URL,
+      DATABASE_SCHEMA: shape.DATABASE_SCHEMA,
+      ACTAS_DATA_DIR: shape.ACTAS_DATA_DIR,
+      DATABASE_STATEMENT_TIMEOUT_MS: shape.DATABASE_STATEMENT_TIMEOUT_MS,
+      DATABASE_ACQUIRE_TIMEOUT_MS: shape.DATABASE_ACQUIRE_TIMEOUT_MS,
+      AUDIT_SIGNING_KEY: shape.AUDIT_SIGNING_KEY,
+    })
+    .safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  - ${i.path.join('.') || 'environment'}: ${i.message}`,
+    )
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  return {
+    database: e.DATABASE_URL
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          schema: e.DATABASE_SCHEMA,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+        }
+      : {
+          kind: 'pglite',
+          dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
+        },
+    signingKey: e.AUDIT_SIGNING_KEY,
   }
 }

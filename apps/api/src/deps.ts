@@ -1,4 +1,5 @@
 // The composition root: builds every adapter from validated config, once per process.
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RateLimiterPort } from '@actas/contracts'
 import { parseSigningKey } from './audit/chain.js'
@@ -11,7 +12,7 @@ import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
-import { MemoryRateLimiter } from './rate-limit.js'
+import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
 import { RevocationRegistry, revocationChannel } from './sessions/revocations.js'
 
@@ -23,6 +24,10 @@ export interface AppDeps {
   audit: AuditStore
   service: ImpersonationService
   rateLimiter: RateLimiterPort
+  /** Per client IP: credentials Clerk must verify (see plugins/session-cache.ts). */
+  ipLimiter: IpRateLimiter
+  /** The Redis client of the shared limits (REDIS_URL), if any. */
+  redis: Redis | undefined
   sessions: SessionInspector
   /** Impersonated sessions ActAs ended: refused by every instance (see sessions/revocations.ts). */
   revocations: RevocationRegistry
@@ -110,7 +115,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     lifecycle,
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })
-  const rateLimiter = new MemoryRateLimiter(config.rateLimits, () => now().getTime())
+  const redis = config.redis
+    ? await connectRedis(config.redis.url, logger.child({ component: 'redis' }))
+    : undefined
+  const limiterStore = {
+    redis,
+    keyPrefix: config.redis?.keyPrefix ?? 'actas',
+    logger: logger.child({ component: 'rate-limit' }),
+  }
+  const rateLimiter = new ProcedureRateLimiter(config.rateLimits, limiterStore)
+  const ipLimiter = new IpRateLimiter(config.unverifiedPerIpPerMinute, limiterStore)
   return {
     config,
     logger,
@@ -119,6 +133,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     audit,
     service,
     rateLimiter,
+    ipLimiter,
+    redis,
     sessions,
     revocations,
     lifecycle,
@@ -128,6 +144,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       await revocations.close()
       await service.close()
       directory.close()
+      redis?.disconnect()
       if (!overrides.database) await database.close()
     },
   }

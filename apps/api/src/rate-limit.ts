@@ -1,39 +1,148 @@
-// Per-actor sliding-window rate limits, in memory (one API process; see the report for scaling out).
+// Rate limits with rate-limiter-flexible: per actor and procedure (impersonation.start,
+// users.search), and per client IP for requests whose credentials must be verified with Clerk
+// (see plugins/auth.ts). With REDIS_URL the counters live in Redis, so every API instance
+// shares one limit; without it, in this process's memory. When Redis is unreachable (or does
+// not answer within its command timeout) each instance falls back to an in-memory "insurance"
+// limiter with the same limits: logged, never a 5xx, and per instance until Redis is back.
 import type { RateLimiterPort, RateLimitResult } from '@actas/contracts'
+import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible'
 
-const WINDOW_MS = 60_000
+const WINDOW_SECONDS = 60
 
-export class MemoryRateLimiter implements RateLimiterPort {
-  private readonly hits = new Map<string, number[]>()
+export interface LimiterStore {
+  /** A connected ioredis client (shared by every limiter), or undefined for memory only. */
+  redis?: Redis | undefined
+  /** Prefix of every Redis key (one per deployment sharing a Redis). */
+  keyPrefix: string
+  logger?: Pick<Logger, 'warn' | 'error'> | undefined
+}
 
-  constructor(
-    private readonly limits: Readonly<Record<string, { perMinute: number }>>,
-    private readonly now: () => number = Date.now,
-  ) {}
+/** `perMinute` points per key in a fixed 60-s window, in Redis with a memory insurance, or in memory. */
+function createLimiter(name: string, perMinute: number, store: LimiterStore): RateLimiterAbstract {
+  const keyPrefix = `${store.keyPrefix}:rl:${name}`
+  const memory = new RateLimiterMemory({ keyPrefix, points: perMinute, duration: WINDOW_SECONDS })
+  if (!store.redis) return memory
+  return new RateLimiterRedis({
+    storeClient: store.redis,
+    keyPrefix,
+    points: perMinute,
+    duration: WINDOW_SECONDS,
+    // Not connected: straight to the insurance, no waiting for a reconnect.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: memory,
+  })
+}
 
-  consume(procedure: string, actorId: string): RateLimitResult {
-    const limit = this.limits[procedure]
-    if (!limit) return { allowed: true }
-    const now = this.now()
-    const key = `${procedure}\u0000${actorId}`
-    const recent = (this.hits.get(key) ?? []).filter((t) => t > now - WINDOW_MS)
-    if (recent.length >= limit.perMinute) {
-      this.hits.set(key, recent)
-      const oldest = recent[0] ?? now
-      return {
-        allowed: false,
-        retryAfterSeconds: Math.max(1, Math.ceil((oldest + WINDOW_MS - now) / 1000)),
-      }
-    }
-    recent.push(now)
-    this.hits.set(key, recent)
-    if (this.hits.size > 50_000) this.prune(now)
+function refusal(res: RateLimiterRes): RateLimitResult {
+  return {
+    allowed: false,
+    retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+  }
+}
+
+/** One consume; a refusal is `{ allowed: false }`, any other failure is logged and allowed. */
+async function consumeOne(
+  limiter: RateLimiterAbstract,
+  key: string,
+  store: LimiterStore,
+): Promise<RateLimitResult> {
+  try {
+    await limiter.consume(key)
+    return { allowed: true }
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return refusal(error)
+    // The insurance limiter answers Redis errors; this is a last resort, never a 5xx.
+    store.logger?.error({ err: error }, 'rate limiter failed; request allowed')
     return { allowed: true }
   }
+}
 
-  private prune(now: number): void {
-    for (const [key, times] of this.hits) {
-      if ((times.at(-1) ?? 0) <= now - WINDOW_MS) this.hits.delete(key)
-    }
+/** Per-actor limits of the procedures that have one (`RATE_LIMIT_*_PER_MINUTE`). */
+export class ProcedureRateLimiter implements RateLimiterPort {
+  private readonly limiters = new Map<string, RateLimiterAbstract>()
+
+  constructor(
+    limits: Readonly<Record<string, { perMinute: number }>>,
+    private readonly store: LimiterStore,
+  ) {
+    for (const [procedure, { perMinute }] of Object.entries(limits))
+      this.limiters.set(procedure, createLimiter(procedure, perMinute, store))
   }
+
+  async consume(procedure: string, actorId: string): Promise<RateLimitResult> {
+    const limiter = this.limiters.get(procedure)
+    if (!limiter) return { allowed: true }
+    return consumeOne(limiter, actorId, this.store)
+  }
+}
+
+/**
+ * Per client IP: credentials that need Clerk to be verified (cache misses). Each one takes a
+ * point before Clerk is asked; a credential Clerk accepted gives it back, so the limit counts
+ * refused (and in-flight) verifications only.
+ */
+export class IpRateLimiter {
+  private readonly limiter: RateLimiterAbstract
+
+  constructor(
+    perMinute: number,
+    private readonly store: LimiterStore,
+  ) {
+    this.limiter = createLimiter('unverified-ip', perMinute, store)
+  }
+
+  take(ip: string): Promise<RateLimitResult> {
+    return consumeOne(this.limiter, ip, this.store)
+  }
+
+  /** Gives back the point of a verification Clerk accepted. */
+  async giveBack(ip: string): Promise<void> {
+    await this.limiter.reward(ip, 1).catch((error: unknown) => {
+      this.store.logger?.warn({ err: error }, 'rate limiter reward failed')
+    })
+  }
+}
+
+/**
+ * Connects to Redis for the limiters: fails fast while disconnected (the insurance limiter
+ * answers), logs when Redis goes away and when it is back, and reconnects by itself.
+ */
+export async function connectRedis(
+  url: string,
+  logger: Pick<Logger, 'warn' | 'info'>,
+): Promise<Redis> {
+  const { Redis: RedisClient } = await import('ioredis')
+  const redis = new RedisClient(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 1000,
+    retryStrategy: (attempt) => Math.min(200 * attempt, 2000),
+    lazyConnect: true,
+  })
+  let down = false
+  redis.on('error', (error: Error & { code?: string }) => {
+    if (down) return
+    down = true
+    logger.warn(
+      { err: { code: error.code, message: error.message } },
+      'Redis unavailable; rate limits fall back to this instance’s memory until it is back',
+    )
+  })
+  redis.on('ready', () => {
+    if (!down) return
+    down = false
+    logger.info('Redis is back; rate limits are shared again')
+  })
+  await redis.connect().catch(() => {
+    // Already logged by the 'error' listener; the limiters use their insurance until it connects.
+  })
+  return redis
 }

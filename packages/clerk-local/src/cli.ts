@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import type { FaultRule } from './faults.js'
-import { startClerkLocal, type ClerkLocalOptions } from './index.js'
+import { isWebhookSecret, startClerkLocal, type ClerkLocalOptions } from './index.js'
+import { webhookUrlProblem } from './webhooks.js'
 
 // `clerk-local`: start the local Clerk-compatible server from a shell.
 // The last start-up line is one JSON object (keys included) for tools such as scripts/dev.mjs;
@@ -18,10 +19,13 @@ const USAGE = `Usage: clerk-local [options]
                            --fault 'POST /v1/actor_tokens=429:30'   --fault '*=503'
   --latency ROUTE=MS       delay ROUTE by MS milliseconds (repeatable)
   --actor-idle-seconds N   inactivity that ends an impersonation session (default 600)
+  --webhook URL            deliver Clerk's events, Svix-signed, to URL (repeatable; loopback only)
+  --webhook-secret SECRET  the signing secret (whsec_…); generated when absent
   -h, --help               show this help
 
 The last start-up line is a JSON object with url, frontendApiUrl, publishableKey, secretKey,
-jwtPublicKeyPem, the staff accounts and the machines (id, name, secretKey, scopedMachineIds). Faults and the quota can also be changed at run time
+jwtPublicKeyPem, the staff accounts, the machines (id, name, secretKey, scopedMachineIds),
+webhookSecret and webhooks (the endpoint URLs). Faults and the quota can also be changed at run time
 through the control API (POST /__local/faults, /__local/quota; see the package README).`
 
 export class UsageError extends Error {}
@@ -70,6 +74,8 @@ export function parseCli(argv: string[]): CliOptions {
         fault: { type: 'string', multiple: true },
         latency: { type: 'string', multiple: true },
         'actor-idle-seconds': { type: 'string' },
+        webhook: { type: 'string', multiple: true },
+        'webhook-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }))
@@ -97,6 +103,14 @@ export function parseCli(argv: string[]): CliOptions {
   if (values.host !== undefined && values.host.trim() === '')
     throw new UsageError('--host must not be empty')
   const seed = integer('seed', values.seed, 0, 2 ** 31 - 1)
+  const webhooks = values.webhook ?? []
+  for (const url of webhooks) {
+    const problem = webhookUrlProblem(url)
+    if (problem) throw new UsageError(`--webhook: ${problem}`)
+  }
+  const webhookSecret = values['webhook-secret']
+  if (webhookSecret !== undefined && !isWebhookSecret(webhookSecret))
+    throw new UsageError('--webhook-secret must be whsec_ followed by a base64 key of 16+ bytes')
   const actorIdle = integer('actor-idle-seconds', values['actor-idle-seconds'], 1, 30 * 86_400)
   return {
     help: values.help ?? false,
@@ -105,6 +119,8 @@ export function parseCli(argv: string[]): CliOptions {
     users: integer('users', values.users, 0, 1_000_000) ?? 5000,
     ...(seed !== undefined ? { seed } : {}),
     ...(actorIdle !== undefined ? { actorSessionIdleSeconds: actorIdle } : {}),
+    webhooks,
+    ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     quota: values.quota ?? false,
     faults,
   }
@@ -160,6 +176,7 @@ export async function main(argv: string[]): Promise<void> {
     `  Users         ${local.state.users.size.toLocaleString('en-US')} (seed ${options.seed ?? 1})`,
     `  Quota         ${options.quota ? 'on: 402 after 5 actor tokens per calendar month' : 'off'}`,
     `  Faults        ${faultText.length > 0 ? faultText.join(', ') : 'none'}`,
+    `  Webhooks      ${local.webhooks.endpoints.length > 0 ? local.webhooks.endpoints.join(', ') : 'none'} (secret in the JSON line)`,
     '',
     'Staff and special accounts (local passwords):',
     ...table([
@@ -195,6 +212,8 @@ export async function main(argv: string[]): Promise<void> {
         password,
       })),
       machines: local.machines,
+      webhookSecret: local.webhookSecret,
+      webhooks: [...local.webhooks.endpoints],
     }),
   )
 

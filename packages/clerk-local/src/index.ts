@@ -11,6 +11,7 @@ import type { SeededAccount } from './model.js'
 import { seedState } from './seed.js'
 import { listen } from './server.js'
 import { ClerkState } from './state.js'
+import { WebhookSender, webhookUrlProblem, type WebhookRetryOptions } from './webhooks.js'
 
 export type * from './model.js'
 export {
@@ -23,6 +24,17 @@ export {
   type ClerkStateSettings,
 } from './state.js'
 export { EVENT_TYPES, type EventType, type StateEvent } from './events.js'
+export { createUser } from './search.js'
+export {
+  newWebhookSecret,
+  WebhookSender,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookFault,
+  type WebhookOptions,
+  type WebhookPayload,
+  type WebhookRetryOptions,
+} from './webhooks.js'
 export { FaultController, faultRuleProblem, type FaultRule, type QuotaSettings } from './faults.js'
 export {
   seedState,
@@ -76,6 +88,12 @@ export interface ClerkLocalOptions {
    * (600) by default. Its hard cap is the actor token's `session_max_duration_in_seconds`.
    */
   actorSessionIdleSeconds?: number
+  /** Webhook endpoints (loopback http(s) URLs) that receive Clerk's events, Svix-signed. */
+  webhooks?: string[]
+  /** The signing secret (`whsec_…`); generated when absent. */
+  webhookSecret?: string
+  /** Retry delays and attempt timeout of webhook deliveries. */
+  webhookRetry?: WebhookRetryOptions
 }
 
 export interface ClerkLocal {
@@ -99,7 +117,17 @@ export interface ClerkLocal {
   machineRegistry: MachineRegistry
   state: ClerkState
   faults: FaultController
+  /** The secret webhook consumers verify with (`CLERK_WEBHOOK_SIGNING_SECRET`). */
+  webhookSecret: string
+  /** Webhook endpoints, delivery faults and the delivery log (src/webhooks.ts). */
+  webhooks: WebhookSender
   stop(): Promise<void>
+}
+
+/** `whsec_` + a base64 key of at least 16 bytes. */
+export function isWebhookSecret(secret: string): boolean {
+  const key = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : ''
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(key) && Buffer.from(key, 'base64').length >= 16
 }
 
 function bearerMatches(header: string | string[] | undefined, secretKey: string): boolean {
@@ -123,6 +151,12 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
   const idle = options.actorSessionIdleSeconds
   if (idle !== undefined && !(Number.isInteger(idle) && idle >= 1))
     throw new Error('actorSessionIdleSeconds must be a positive integer')
+  for (const url of options.webhooks ?? []) {
+    const problem = webhookUrlProblem(url)
+    if (problem) throw new Error(problem)
+  }
+  if (options.webhookSecret !== undefined && !isWebhookSecret(options.webhookSecret))
+    throw new Error('webhookSecret must be whsec_ followed by a base64 key')
   const state = new ClerkState(options.now ?? Date.now, {
     ...(idle !== undefined ? { actorIdleMs: idle * 1000 } : {}),
   })
@@ -134,7 +168,14 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
   const machineRegistry = new MachineRegistry(state.now)
   const machines = seedMachines(machineRegistry, options.seed ?? 1)
 
+  const webhooks = new WebhookSender(state, LOCAL_INSTANCE_ID, {
+    urls: options.webhooks ?? [],
+    ...(options.webhookSecret ? { secret: options.webhookSecret } : {}),
+    ...(options.webhookRetry ? { retry: options.webhookRetry } : {}),
+  })
+
   const bapi = createBapiRouter({
+    webhooks,
     state,
     signingKey,
     faults,
@@ -169,6 +210,8 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     await server.close()
     throw error
   }
+  // Events from now on (the seed announces nothing).
+  state.onEvent((event) => webhooks.enqueue(event))
 
   let stopped: Promise<void> | undefined
   return {
@@ -185,6 +228,11 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     machineRegistry,
     state,
     faults,
-    stop: () => (stopped ??= server.close()),
+    webhookSecret: webhooks.secret,
+    webhooks,
+    stop: () => {
+      webhooks.stop()
+      return (stopped ??= server.close())
+    },
   }
 }

@@ -51,6 +51,8 @@ export interface OrganizationMembership {
   userId: string
   /** role key without the `org:` prefix, e.g. `admin` or `member`. */
   role: string
+  publicMetadata?: Record<string, unknown>
+  privateMetadata?: Record<string, unknown>
   createdAt: number
   updatedAt: number
 }

@@ -243,8 +243,9 @@ export class UserIndex {
     { version: number; slots: number[] | Int32Array | 'all' }
   >()
 
+  /** Users held (removed users excluded). */
   get size(): number {
-    return this.users.length
+    return this.users.length - this.#removed.size
   }
 
   add(user: LocalUser): number {
@@ -287,6 +288,32 @@ export class UserIndex {
   reindex(user: LocalUser): void {
     const slot = this.slotById.get(user.id)
     if (slot === undefined) return
+    this.#forgetExact(slot)
+    this.#hay[slot] = searchText(user)
+    if (slot < this.#indexedUpTo) this.#dirtySlots.add(slot)
+    this.#indexExact(user, slot)
+    this.#changed()
+  }
+
+  /**
+   * Takes a (deleted) user out of every answer. Its slot stays (slots are dense and the sorted
+   * orders hold it) but matches nothing: no haystack, no exact keys, and a filter on every search.
+   */
+  remove(user: LocalUser): void {
+    const slot = this.slotById.get(user.id)
+    if (slot === undefined) return
+    this.#forgetExact(slot)
+    this.#hay[slot] = ''
+    this.slotById.delete(user.id)
+    this.#removed.add(slot)
+    this.#changed()
+  }
+
+  /** Users removed (their slots). */
+  readonly #removed = new Set<number>()
+  readonly #notRemoved = (_user: LocalUser, slot: number): boolean => !this.#removed.has(slot)
+
+  #forgetExact(slot: number): void {
     for (const map of [this.#byEmail, this.#byPhone, this.#byUsername, this.#byExternalId]) {
       for (const [key, slots] of map) {
         const i = slots.indexOf(slot)
@@ -296,10 +323,6 @@ export class UserIndex {
         }
       }
     }
-    this.#hay[slot] = searchText(user)
-    if (slot < this.#indexedUpTo) this.#dirtySlots.add(slot)
-    this.#indexExact(user, slot)
-    this.#changed()
   }
 
   #changed(): void {
@@ -577,7 +600,8 @@ export class UserIndex {
       }
     }
     const verifyQuery = q.length >= 3
-    const predicates = selection.predicates
+    const predicates =
+      this.#removed.size > 0 ? [...selection.predicates, this.#notRemoved] : selection.predicates
     if (candidates === undefined) {
       if (predicates.length === 0) return 'all'
       const out: number[] = []

@@ -196,21 +196,56 @@ export class ClerkState {
     return client
   }
 
-  /** Adds a user to the directory and its search index. */
+  /** Adds a user to the directory and its search index (`user.created`). */
   addUser(user: LocalUser): LocalUser {
     if (this.users.has(user.id)) throw new Error(`duplicate user id ${user.id}`)
     this.users.set(user.id, user)
     this.userIndex.add(user)
+    if (this.#listeners.length > 0) this.emit({ type: 'user.created', user })
     return user
   }
 
   /**
-   * Call after changing a user's names, username, emails, phones or external id in place, so
-   * `query` and the exact filters see the change. (Timestamps such as `lastActiveAt` may be
-   * changed in place without this: the index re-checks them.)
+   * Call after changing a user's names, username, emails, phones, external id, metadata or
+   * flags in place, so `query` and the exact filters see the change; announces `user.updated`.
+   * (Timestamps such as `lastActiveAt` may be changed in place without this: the index
+   * re-checks them.)
    */
   userChanged(user: LocalUser): void {
     this.userIndex.reindex(user)
+    this.emit({ type: 'user.updated', user })
+  }
+
+  /** Bans or unbans a user; a ban revokes every active session of the user, as Clerk's does. */
+  setBanned(user: LocalUser, banned: boolean): void {
+    user.banned = banned
+    user.updatedAt = this.now()
+    if (banned) this.revokeSessionsOf(user.id)
+    this.emit({ type: 'user.updated', user })
+  }
+
+  /** Locks or unlocks a user (a locked user cannot sign in; sessions stay). */
+  setLocked(user: LocalUser, locked: boolean): void {
+    user.locked = locked
+    user.updatedAt = this.now()
+    this.emit({ type: 'user.updated', user })
+  }
+
+  /**
+   * Deletes a user: revokes their sessions, deletes their memberships (each announced), then
+   * the user (`user.deleted`).
+   */
+  deleteUser(user: LocalUser): void {
+    this.revokeSessionsOf(user.id)
+    for (const m of this.membershipsOfUser(user.id)) this.removeMembership(m)
+    this.users.delete(user.id)
+    this.userIndex.remove(user)
+    this.emit({ type: 'user.deleted', user })
+  }
+
+  revokeSessionsOf(userId: string): void {
+    for (const session of this.sessions.values())
+      if (session.userId === userId) this.endSession(session, 'revoked')
   }
 
   addOrganization(org: Organization): Organization {
@@ -218,9 +253,46 @@ export class ClerkState {
     return org
   }
 
+  /** Bumped on every membership change (caches of `organization_id` filters key on it). */
+  membershipVersion = 0
+
   addMembership(membership: OrganizationMembership): OrganizationMembership {
     this.memberships.set(membership.id, membership)
+    this.membershipVersion++
+    this.#membershipEvent('organizationMembership.created', membership)
     return membership
+  }
+
+  /** Changes a member's role (without the `org:` prefix). */
+  setMembershipRole(membership: OrganizationMembership, role: string): void {
+    membership.role = role
+    membership.updatedAt = this.now()
+    this.membershipVersion++
+    this.#membershipEvent('organizationMembership.updated', membership)
+  }
+
+  removeMembership(membership: OrganizationMembership): void {
+    if (!this.memberships.delete(membership.id)) return
+    this.membershipVersion++
+    for (const session of this.sessions.values())
+      if (
+        session.userId === membership.userId &&
+        session.lastActiveOrganizationId === membership.organizationId
+      )
+        session.lastActiveOrganizationId = null
+    this.#membershipEvent('organizationMembership.deleted', membership)
+  }
+
+  #membershipEvent(
+    type:
+      | 'organizationMembership.created'
+      | 'organizationMembership.updated'
+      | 'organizationMembership.deleted',
+    membership: OrganizationMembership,
+  ): void {
+    if (this.#listeners.length === 0) return
+    const organization = this.organizations.get(membership.organizationId)
+    if (organization) this.emit({ type, membership, organization })
   }
 
   /** User ids of an organization's members. */

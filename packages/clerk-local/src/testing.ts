@@ -66,6 +66,15 @@ export interface FapiClient {
   getToken(sessionId?: string): Promise<string>
   /** `setActive`: makes the session active and switches its organization (`null` = personal). */
   touch(sessionId: string, options?: { activeOrganizationId?: string | null }): Promise<FapiSession>
+  /**
+   * Step-up: `session.startVerification({ level })` then
+   * `attemptFirstFactorVerification({ strategy: 'password', password })`, as clerk-js sends them;
+   * resolves with a fresh token whose `fva[0]` is 0.
+   */
+  reverifyWithPassword(
+    password: string,
+    options?: { sessionId?: string; level?: 'first_factor' | 'second_factor' | 'multi_factor' },
+  ): Promise<string>
   /** Ends every session of this client (`clerk.signOut()`). */
   signOut(): Promise<void>
   /** One raw FAPI call, with the dev browser and the clerk-js query parameters. */
@@ -228,6 +237,20 @@ export function createFapiClient(options: FapiClientOptions): FapiClient {
           ? (sessions.get(sessionId)?.last_active_organization_id ?? null)
           : touchOptions.activeOrganizationId,
       ),
+    async reverifyWithPassword(password, reverifyOptions = {}) {
+      const sid = reverifyOptions.sessionId ?? lastActiveSessionId
+      if (!sid) throw new Error('no active session: sign in first')
+      const base = `/v1/client/sessions/${encodeURIComponent(sid)}/verify`
+      await call('POST', base, { level: reverifyOptions.level ?? 'first_factor' })
+      const { response } = await call<Envelope<{ status: string }>>(
+        'POST',
+        `${base}/attempt_first_factor`,
+        { strategy: 'password', password },
+      )
+      if (response.status !== 'complete')
+        throw new Error(`reverification not complete: ${response.status}`)
+      return getToken(sid)
+    },
     async signOut() {
       await call('DELETE', '/v1/client/sessions')
       sessions.clear()

@@ -171,6 +171,47 @@ describe('clerk-js 6.40 in Chromium', () => {
     expect(result.errors).toEqual([])
   })
 
+  it('reverifies with a password (startVerification, attemptFirstFactorVerification): the next token’s fva is [0,-1]', async () => {
+    const admin = server.account('admin')
+    // The admin signed in 30 minutes ago, as far as the server knows.
+    const sessionId = await page.evaluate(
+      () => (globalThis as unknown as { Clerk: { session: { id: string } } }).Clerk.session.id,
+    )
+    server.state.sessions.get(sessionId)!.firstFactorVerifiedAt -= 30 * 60_000
+    const result = await page.evaluate(async (password) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const Clerk = (globalThis as any).Clerk
+      const claims = (jwt: string) =>
+        JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')))
+      const before = claims(await Clerk.session.getToken({ skipCache: true })).fva
+      const started = await Clerk.session.startVerification({ level: 'first_factor' })
+      const attempted = await Clerk.session.attemptFirstFactorVerification({
+        strategy: 'password',
+        password,
+      })
+      const after = claims(await Clerk.session.getToken({ skipCache: true })).fva
+      return {
+        before,
+        after,
+        started: started.status,
+        factors: started.supportedFirstFactors.map((f: { strategy: string }) => f.strategy),
+        attempted: attempted.status,
+        age: Clerk.session.factorVerificationAge,
+        errors: (globalThis as unknown as { __errors: string[] }).__errors,
+      }
+    }, admin.password)
+    expect(result).toMatchObject({
+      before: [30, -1],
+      after: [0, -1],
+      started: 'needs_first_factor',
+      factors: ['password'],
+      attempted: 'complete',
+      errors: [],
+    })
+    expect(fapiCalls).toContain(`POST /v1/client/sessions/${sessionId}/verify`)
+    expect(fapiCalls).toContain(`POST /v1/client/sessions/${sessionId}/verify/attempt_first_factor`)
+  })
+
   it('signs in with an actor-token ticket; the token carries act', async () => {
     const admin = server.account('admin')
     const agent = server.account('agent')

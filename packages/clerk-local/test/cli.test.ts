@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startNodeReceiver } from './support/webhook-receiver.js'
 
 // The CLI as a person or scripts/dev.mjs runs it: a separate process, its last start-up line
 // parsed as JSON, the BAPI called with the printed key, and SIGTERM stopping it cleanly.
@@ -50,6 +51,8 @@ interface StartupJson {
   jwtPublicKeyPem: string
   accounts: Array<{ role: string; identifier: string; password: string }>
   machines: Array<{ id: string; name: string; secretKey: string; scopedMachineIds: string[] }>
+  webhookSecret: string
+  webhooks: string[]
 }
 
 describe('clerk-local CLI', () => {
@@ -101,6 +104,54 @@ describe('clerk-local CLI', () => {
     await expect(fetch(`${startup.url}/v1/users/count`, { headers })).rejects.toThrow()
   })
 
+  it('--webhook (repeatable) delivers Svix-signed events; webhookSecret is in the JSON line only', async () => {
+    let secret = '' // known once the CLI printed it
+    const first = await startNodeReceiver(() => secret)
+    const second = await startNodeReceiver(() => secret)
+    try {
+      const cli = run([
+        '--port',
+        '0',
+        '--users',
+        '5',
+        '--webhook',
+        first.url,
+        '--webhook',
+        second.url,
+      ])
+      const startup = JSON.parse(await cli.jsonLine) as StartupJson
+      secret = startup.webhookSecret
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/)
+      expect(startup.webhooks).toEqual([first.url, second.url])
+      expect(cli.lines.filter((l) => l.includes(secret))).toHaveLength(1)
+      const agent = startup.accounts.find((a) => a.role === 'agent')!
+      const users = await fetch(
+        `${startup.url}/v1/users?email_address=${encodeURIComponent(agent.identifier)}`,
+        { headers: { Authorization: `Bearer ${startup.secretKey}` } },
+      )
+      const [user] = (await users.json()) as Array<{ id: string }>
+      const ban = await fetch(`${startup.url}/v1/users/${user!.id}/ban`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${startup.secretKey}` },
+      })
+      expect(ban.status).toBe(200)
+      for (const receiver of [first, second])
+        await expect
+          .poll(() => receiver.verified('user.updated').map((r) => r.event!.data.id), {
+            timeout: 20_000,
+          })
+          .toEqual([user!.id])
+
+      // A given secret is used as is.
+      const given = 'whsec_' + Buffer.alloc(24, 7).toString('base64')
+      const other = run(['--port', '0', '--users', '0', '--webhook-secret', given])
+      expect((JSON.parse(await other.jsonLine) as StartupJson).webhookSecret).toBe(given)
+    } finally {
+      await first.close()
+      await second.close()
+    }
+  })
+
   it('exits with 2 and a clear message on bad flags', async () => {
     for (const args of [
       ['--bogus'],
@@ -108,6 +159,10 @@ describe('clerk-local CLI', () => {
       ['--users', '-5'],
       ['--fault', 'POST /v1/actor_tokens=418'],
       ['--latency', 'GET /v1/users'],
+      ['--webhook', 'https://example.com/hook'],
+      ['--webhook', 'not a url'],
+      ['--webhook-secret', 'hunter2'],
+      ['--actor-idle-seconds', '0'],
     ]) {
       const cli = run(args)
       expect(await cli.exited, args.join(' ')).toBe(2)

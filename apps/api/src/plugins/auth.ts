@@ -1,30 +1,139 @@
-// The one place that turns a Clerk session or M2M token into a Principal. `clerkPlugin`
-// verifies the bearer token (session JWT: jwtKey or JWKS, authorizedParties; `mt_…` M2M token:
-// BAPI `POST /m2m_tokens/verify` with the secret key); nothing below this file knows about Clerk.
+// The one place that turns a Clerk session or M2M token into a Principal. Only
+// `Authorization: Bearer …` is read (no cookies). `clerkPlugin` verifies session JWTs (jwtKey or
+// JWKS, authorizedParties); `mt_…` M2M tokens are verified here with Clerk's Backend API
+// (`POST /m2m_tokens/verify`, as clerkPlugin would) so that the verdict can be cached until the
+// token expires. The gate in session-cache.ts bounds what reaches Clerk (verdict caches, a
+// per-IP limit on verifications, one JWKS fetch per interval for unknown kids). Nothing below
+// this file knows about Clerk.
+import { createClerkClient } from '@clerk/backend'
 import { clerkPlugin, getAuth } from '@clerk/fastify'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { isClerkAPIResponseError } from '@clerk/shared/error'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '@actas/contracts'
 import type { Config } from '../config.js'
+import type { IpRateLimiter } from '../rate-limit.js'
 import { registerWithSessionCache } from './session-cache.js'
+import type { M2MVerdict } from './session-cache.js'
 
-export async function registerClerk(scope: FastifyInstance, config: Config): Promise<void> {
-  // clerkPlugin's hook sits behind a cache of signed-in session-token verdicts (see
-  // session-cache.ts); it verifies every token the cache has not seen.
-  await registerWithSessionCache(scope, clerkPlugin, {
+type BackendClient = ReturnType<typeof createClerkClient>
+
+function backendClient(config: Config): BackendClient {
+  return createClerkClient({
     secretKey: config.clerk.secretKey,
-    publishableKey: config.clerk.publishableKey,
-    // Must be passed: the plugin ignores CLERK_API_URL.
     apiUrl: config.clerk.apiUrl,
-    ...(config.clerk.jwtKey ? { jwtKey: config.clerk.jwtKey } : {}),
-    // M2M tokens are verified with this key when set, else with the secret key. (The plugin
-    // would also read CLERK_MACHINE_SECRET_KEY from the environment itself at import time.)
     ...(config.clerk.machineSecretKey ? { machineSecretKey: config.clerk.machineSecretKey } : {}),
-    ...(config.clerk.authorizedParties.length > 0
-      ? { authorizedParties: config.clerk.authorizedParties }
-      : {}),
-    // Bearer tokens only: no cookie handshake redirects for an API.
-    hookName: 'preHandler',
   })
+}
+
+/** `promise`, or a rejection after `ms`. */
+async function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The kids of Clerk's current JWKS (`GET /v1/jwks`), bounded by CLERK_TIMEOUT_MS. */
+export function createJwksKids(config: Config, clerk = backendClient(config)) {
+  return async (): Promise<string[]> => {
+    const jwks = await bounded(clerk.jwks.getJwks(), config.clerk.timeoutMs, 'JWKS fetch')
+    return (jwks.keys ?? [])
+      .map((k) => k.kid)
+      .filter((kid): kid is string => typeof kid === 'string')
+  }
+}
+
+/** Verifies M2M tokens with Clerk, bounded by CLERK_TIMEOUT_MS. */
+export function createM2MVerifier(
+  config: Config,
+  clerk = backendClient(config),
+): (token: string) => Promise<M2MVerdict> {
+  return async (token) => {
+    try {
+      const verified = await bounded(
+        clerk.m2m.verify({ token }),
+        config.clerk.timeoutMs,
+        'M2M verification',
+      )
+      const expiresAt = verified.expiration ?? null
+      if (verified.revoked || verified.expired || (expiresAt !== null && expiresAt <= Date.now()))
+        return { kind: 'invalid' }
+      return {
+        kind: 'valid',
+        id: verified.id,
+        machineId: verified.subject,
+        scopes: verified.scopes ?? [],
+        claims: (verified.claims as Record<string, unknown> | null) ?? null,
+        expiresAt,
+      }
+    } catch (error) {
+      // Clerk refused the token (unknown, revoked, not granted to ActAs's machine): cacheable.
+      // Anything else (an outage, a timeout) says nothing about the token.
+      if (
+        isClerkAPIResponseError(error) &&
+        error.status >= 400 &&
+        error.status < 500 &&
+        error.status !== 429
+      )
+        return { kind: 'invalid' }
+      return { kind: 'unavailable' }
+    }
+  }
+}
+
+export interface ClerkGate {
+  ipLimiter?: IpRateLimiter
+  /** Answer when the per-IP limit refuses a request. */
+  onLimited?: (reply: FastifyReply, retryAfterSeconds: number) => unknown
+}
+
+export async function registerClerk(
+  scope: FastifyInstance,
+  config: Config,
+  gate: ClerkGate = {},
+): Promise<void> {
+  const clerk = backendClient(config)
+  // clerkPlugin's hook sits behind the gate (see session-cache.ts); it verifies every session
+  // token the gate lets through and has no verdict for.
+  await registerWithSessionCache(
+    scope,
+    clerkPlugin,
+    {
+      secretKey: config.clerk.secretKey,
+      publishableKey: config.clerk.publishableKey,
+      // Must be passed: the plugin ignores CLERK_API_URL.
+      apiUrl: config.clerk.apiUrl,
+      ...(config.clerk.jwtKey ? { jwtKey: config.clerk.jwtKey } : {}),
+      // M2M tokens are verified with this key when set, else with the secret key. (The plugin
+      // would also read CLERK_MACHINE_SECRET_KEY from the environment itself at import time.)
+      ...(config.clerk.machineSecretKey ? { machineSecretKey: config.clerk.machineSecretKey } : {}),
+      ...(config.clerk.authorizedParties.length > 0
+        ? { authorizedParties: config.clerk.authorizedParties }
+        : {}),
+      // Bearer tokens only: no cookie handshake redirects for an API.
+      hookName: 'preHandler',
+    },
+    {
+      verifyM2M: createM2MVerifier(config, clerk),
+      ...(gate.ipLimiter ? { ipLimiter: gate.ipLimiter } : {}),
+      ...(gate.onLimited ? { onLimited: gate.onLimited } : {}),
+      ...(config.clerk.jwtKey
+        ? {}
+        : {
+            jwks: {
+              kids: createJwksKids(config, clerk),
+              minIntervalMs: config.clerk.jwksUnknownKidIntervalSeconds * 1000,
+            },
+          }),
+    },
+  )
 }
 
 const str = (value: unknown): string | null =>

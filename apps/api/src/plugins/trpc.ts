@@ -64,7 +64,22 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
       for (const [name, value] of payload.headers) reply.header(name, value)
       return Buffer.from(await payload.arrayBuffer())
     })
-    await registerClerk(scope, deps.config)
+    await registerClerk(scope, deps.config, {
+      ipLimiter: deps.ipLimiter,
+      onLimited: (reply, retryAfterSeconds) =>
+        reply
+          .code(429)
+          .header('retry-after', String(retryAfterSeconds))
+          .send(
+            trpcError(
+              429,
+              'TOO_MANY_REQUESTS',
+              'RATE_LIMITED',
+              `Too many unverified credentials from this address; retry in ${retryAfterSeconds} s.`,
+              retryAfterSeconds,
+            ),
+          ),
+    })
     await scope.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
       trpcOptions: {
@@ -158,4 +173,26 @@ function isCompleteJson(response: Response): boolean {
     type !== null &&
     type.startsWith('application/json')
   )
+}
+
+/** A tRPC-shaped error body for answers sent before tRPC runs (same `data` as the formatter). */
+function trpcError(
+  httpStatus: number,
+  code: string,
+  actasCode: string,
+  message: string,
+  retryAfter: number | null = null,
+) {
+  const jsonRpc: Record<string, number> = {
+    BAD_REQUEST: -32600,
+    NOT_FOUND: -32004,
+    TOO_MANY_REQUESTS: -32029,
+  }
+  return {
+    error: {
+      message,
+      code: jsonRpc[code] ?? -32603,
+      data: { code, httpStatus, actasCode, retryAfter, rule: null, zodError: null },
+    },
+  }
 }

@@ -1,6 +1,6 @@
 // The whole stack for integration tests: the local Clerk-compatible server (in-process, real
 // HTTP), the API built by buildApp with real @clerk/fastify + @clerk/backend, and PGlite in
-// memory. Session tokens come from real password/ticket sign-ins over the local FAPI.
+// memory (or the Postgres server of DATABASE_URL, and the Redis of REDIS_URL, when set). Session tokens come from real password/ticket sign-ins over the local FAPI.
 import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
@@ -21,6 +21,7 @@ import {
   createLogger,
   localClerkEnvironment,
   loadConfig,
+  openDatabase,
 } from '../../src/index.js'
 import type { AppDeps, OpenedDatabase } from '../../src/index.js'
 
@@ -40,6 +41,8 @@ export interface StackOptions {
   env?: Record<string, string> | ((clerk: ClerkLocal) => Record<string, string>)
   clerk?: ClerkLocalOptions
   database?: OpenedDatabase
+  /** The API's clock (rate limits, audit times, flood-control minutes); default the real one. */
+  now?: () => Date
 }
 
 export interface Stack {
@@ -86,17 +89,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // With DATABASE_URL set, the audit log lives on that Postgres server, in a schema of its own
   // per stack (dropped on close), so test files running in parallel never see each other's rows.
   const postgres = process.env['DATABASE_URL']
+  const redis = process.env['REDIS_URL']
   const schema = postgres ? `actas_test_${randomBytes(6).toString('hex')}` : undefined
   const config = loadConfig({
     ...localClerkEnvironment(clerk, ORIGIN),
     LOG_LEVEL: 'info',
     CLERK_MACHINE_ID: clerk.machines.find((m) => m.name === 'actas-api')?.id ?? '',
     ...(postgres && schema ? { DATABASE_URL: postgres, DATABASE_SCHEMA: schema } : {}),
+    // With REDIS_URL set, rate limits live in that Redis under a prefix of this stack's own.
+    ...(redis
+      ? { REDIS_URL: redis, REDIS_KEY_PREFIX: `actas_test_${randomBytes(6).toString('hex')}` }
+      : {}),
     ...(typeof options.env === 'function' ? options.env(clerk) : options.env),
   })
   const deps = await createDeps(config, {
     logger: createLogger('info', sink),
     ...(options.database ? { database: options.database } : {}),
+    ...(options.now ? { now: options.now } : {}),
   })
   const app = await buildApp(deps)
   await app.ready()
@@ -198,10 +207,35 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return { id: body.id, token: body.token }
     },
     async close() {
+      // Every test file leaves a chain that verifies (tamper tests use databases of their own).
+      const report = await deps.audit.verify().catch((error: unknown) => ({
+        ok: false,
+        firstBroken: { seq: -1, reason: `verification failed: ${String(error)}` },
+      }))
       await app.close()
       await deps.close()
       await clerk.stop()
       if (postgres && schema) await dropSchema(postgres, schema)
+      if (!report.ok)
+        throw new Error(`the audit chain does not verify: ${JSON.stringify(report.firstBroken)}`)
+    },
+  }
+}
+
+/**
+ * An audit database of its own: the Postgres server at DATABASE_URL (a fresh schema, dropped on
+ * close) or PGlite in memory. Migrated.
+ */
+export async function openTestDatabase(): Promise<OpenedDatabase> {
+  const postgres = process.env['DATABASE_URL']
+  if (!postgres) return openDatabase({ kind: 'pglite', dataDir: undefined })
+  const schema = `actas_test_${randomBytes(6).toString('hex')}`
+  const opened = await openDatabase({ kind: 'postgres', url: postgres, schema })
+  return {
+    ...opened,
+    close: async () => {
+      await opened.close()
+      await dropSchema(postgres, schema)
     },
   }
 }

@@ -8,8 +8,9 @@ import type {
 } from '@actas/contracts/client'
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
-import { useAuth } from '../auth/types'
-import { useApi } from '../lib/api'
+import { AuthError, useAuth } from '../auth/types'
+import { useApi, useRequestTimeout } from '../lib/api'
+import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 import { safeRedirectPath } from '../lib/safe-redirect'
@@ -32,6 +33,7 @@ export interface AuditFilters {
 export const useImpersonationStore = defineStore('impersonation', () => {
   const api = useApi()
   const auth = useAuth()
+  const timeoutMs = useRequestTimeout()
 
   const phase = ref<StartPhase>('idle')
   const startError = ref<PlainError | null>(null)
@@ -66,7 +68,15 @@ export const useImpersonationStore = defineStore('impersonation', () => {
         sessionMinutes: request.sessionMinutes,
       })
       phase.value = 'signing-in'
-      await auth.signInWithTicket(started.ticket)
+      await withDeadline(
+        auth.signInWithTicket(started.ticket),
+        timeoutMs,
+        () =>
+          new AuthError(
+            'unavailable',
+            'Clerk did not answer in time, so the impersonation did not start. Try again.',
+          ),
+      )
       phase.value = 'done'
       return safeRedirectPath(started.redirectPath)
     } catch (error) {

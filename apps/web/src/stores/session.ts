@@ -4,14 +4,16 @@
 import type { MeOutput } from '@actas/contracts/client'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { useAuth } from '../auth/types'
-import { useApi } from '../lib/api'
+import { AuthError, useAuth } from '../auth/types'
+import { useApi, useRequestTimeout } from '../lib/api'
+import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 
 export const useSessionStore = defineStore('session', () => {
   const auth = useAuth()
   const api = useApi()
+  const timeoutMs = useRequestTimeout()
 
   const me = shallowRef<MeOutput | null>(null)
   const meError = ref<PlainError | null>(null)
@@ -89,8 +91,17 @@ export const useSessionStore = defineStore('session', () => {
     return request
   }
 
+  /** Signs in; gives up (AuthError 'unavailable') when Clerk does not answer in time. */
   async function signIn(identifier: string, password: string): Promise<void> {
-    await auth.signInWithPassword(identifier.trim(), password)
+    await withDeadline(
+      auth.signInWithPassword(identifier.trim(), password),
+      timeoutMs,
+      () =>
+        new AuthError(
+          'unavailable',
+          'Clerk did not answer in time, so you are not signed in. Check your connection, then try again.',
+        ),
+    )
     prefillIdentifier.value = ''
     await loadMe(true)
   }
@@ -100,14 +111,22 @@ export const useSessionStore = defineStore('session', () => {
     prefillIdentifier.value = meActor.value?.email ?? ''
     me.value = null
     meSessionId = null
-    await auth.signOut('/sign-in')
+    await signOutWithin()
+  }
+
+  function signOutWithin(): Promise<void> {
+    return withDeadline(
+      auth.signOut('/sign-in'),
+      timeoutMs,
+      () => new AuthError('unavailable', 'Clerk did not answer in time. Try again.'),
+    )
   }
 
   async function signOut(): Promise<void> {
     prefillIdentifier.value = user.value?.primaryEmail ?? ''
     me.value = null
     meSessionId = null
-    await auth.signOut('/sign-in')
+    await signOutWithin()
   }
 
   return {

@@ -32,7 +32,7 @@ import { toActor } from '../auth/adapter'
 import { toAuthError } from '../auth/errors'
 import type { Auth, AuthSession, AuthUser } from '../auth/types'
 import { AuthKey } from '../auth/types'
-import { ApiKey, createApi } from '../lib/api'
+import { ApiKey, createApi, RequestTimeoutKey } from '../lib/api'
 import type { ActAsClient } from '../lib/api'
 
 // The API client loads lazily in the app; load it up front so tests need no real waiting.
@@ -159,7 +159,7 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
 }
 
 export interface ApiChoice {
-  /** The console's request timeout (default: the app's own, 10 s). */
+  /** The console's request and sign-in timeout (default: the app's own, 10 s). */
   timeoutMs?: number
 }
 
@@ -267,6 +267,7 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
     install(app) {
       app.provide(AuthKey, auth)
       app.provide(ApiKey, api(auth, opts))
+      if (opts.timeoutMs) app.provide(RequestTimeoutKey, opts.timeoutMs)
     },
   })
 

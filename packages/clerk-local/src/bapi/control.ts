@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { clerkError, json, type Router, type LocalResponse } from '../http.js'
 import { faultRuleProblem, type FaultRule } from '../faults.js'
 import type { ClerkState } from '../state.js'
+import { webhookFaultProblem, webhookUrlProblem, type WebhookFault } from '../webhooks.js'
 import type { BapiContext } from './index.js'
 
 // The local control API, on the BAPI port and behind the same secret key, so that another
@@ -75,6 +76,41 @@ export function controlRoutes(router: Router, ctx: BapiContext): void {
     }
     return json({ expired })
   })
+
+  const webhookState = () => {
+    const w = ctx.webhooks!
+    return {
+      endpoints: [...w.endpoints],
+      faults: w.faults(),
+      // The log without bodies (they hold user data); ids, types, attempts and outcomes.
+      deliveries: w.deliveries.map(({ body: _body, ...d }) => d),
+    }
+  }
+  const invalid = (param: string, message: string) =>
+    clerkError(422, 'form_param_value_invalid', 'is invalid', message, { param_name: param })
+
+  if (ctx.webhooks) {
+    const webhooks = ctx.webhooks
+    router.add('GET', `${CONTROL_PREFIX}/webhooks`, () => json(webhookState()))
+    router.add('POST', `${CONTROL_PREFIX}/webhooks/endpoints`, (req) => {
+      const url = req.body.url
+      if (typeof url !== 'string') return invalid('url', '`url` must be a loopback http(s) URL.')
+      const problem = webhookUrlProblem(url)
+      if (problem) return invalid('url', problem)
+      webhooks.addEndpoint(url)
+      return json(webhookState())
+    })
+    router.add('POST', `${CONTROL_PREFIX}/webhooks/faults`, (req) => {
+      if (req.body.clear === true) {
+        webhooks.clearFaults()
+        return json(webhookState())
+      }
+      const problem = webhookFaultProblem(req.body)
+      if (problem) return invalid('fault', problem)
+      webhooks.addFault(req.body as unknown as WebhookFault)
+      return json(webhookState())
+    })
+  }
 
   router.add('GET', `${CONTROL_PREFIX}/avatars/:file`, (req) =>
     avatar(ctx.state, req.params.file ?? '', true),

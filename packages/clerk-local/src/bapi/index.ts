@@ -10,9 +10,11 @@ import type { FaultController } from '../faults.js'
 import type { SigningKey } from '../jwt.js'
 import type { Actor } from '../model.js'
 import type { ClerkState } from '../state.js'
+import type { WebhookSender } from '../webhooks.js'
 import { controlRoutes } from './control.js'
 import { m2mRoutes, type M2mContext } from './m2m.js'
-import { organizationRoutes } from './organizations.js'
+import { membershipWriteRoutes, organizationRoutes } from './organizations.js'
+import { userWriteRoutes } from './users-write.js'
 import { sessionRoutes } from './sessions.js'
 import { signInTokenRoutes } from './sign-in-tokens.js'
 import { BapiError, invalidParam, missingParam, notFound, unknownParam } from './errors.js'
@@ -27,6 +29,8 @@ export interface BapiContext {
   frontendApiUrl: () => string
   /** Machines and M2M tokens (bapi/m2m.ts). */
   m2m?: M2mContext
+  /** Webhook endpoints and delivery faults (the control API drives them). */
+  webhooks?: WebhookSender
 }
 
 /** Turns thrown `BapiError`s into their responses. */
@@ -157,6 +161,8 @@ export function createBapiRouter(ctx: BapiContext): Router {
   router.add('GET', '/v1/jwks', () => json({ keys: [ctx.signingKey.jwk] }))
 
   organizationRoutes(router, state, handle)
+  membershipWriteRoutes(router, state, handle)
+  userWriteRoutes(router, state, handle)
   sessionRoutes(router, state, handle)
   signInTokenRoutes(router, ctx, handle)
 

@@ -1,8 +1,8 @@
-import { json, type Handler, type Router } from '../http.js'
+import { clerkError, json, type Handler, type Router } from '../http.js'
 import type { LocalUser, Organization, OrganizationMembership } from '../model.js'
 import { compareForOrder } from '../search.js'
-import type { ClerkState } from '../state.js'
-import { invalidParam, notFound, unknownParam, type BapiError } from './errors.js'
+import { newId, type ClerkState } from '../state.js'
+import { BapiError, invalidParam, missingParam, notFound, unknownParam } from './errors.js'
 import { organizationJson, organizationMembershipJson } from './serialize.js'
 import { parsePaging, parseUserFilters } from './user-query.js'
 
@@ -282,6 +282,110 @@ export function organizationRoutes(router: Router, state: ClerkState, handle: Ha
         state.organizations.has(m.organizationId),
       )
       return page(state, sortMemberships(state, all, order), limit, offset)
+    }),
+  )
+}
+
+const MEMBERSHIP_CREATE_KEYS = new Set(['user_id', 'role', 'public_metadata', 'private_metadata'])
+
+/** A role key as sent (`org:admin`) → the organization's role without the prefix; 422 otherwise. */
+function roleOf(org: Organization, value: unknown): string {
+  if (value === undefined || value === null || value === '') throw missingParam('role')
+  if (typeof value !== 'string') throw invalidParam('role', 'role must be a string.')
+  const key = value.startsWith('org:') ? value.slice(4) : ''
+  if (!key || !(key in org.roles))
+    throw invalidParam(
+      'role',
+      `role must be one of the organization's role keys: ${Object.keys(org.roles)
+        .map((r) => `org:${r}`)
+        .join(', ')}.`,
+    )
+  return key
+}
+
+function metadataOf(
+  body: Record<string, unknown>,
+  key: string,
+): Record<string, unknown> | undefined {
+  const value = body[key]
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw invalidParam(key, `${key} must be an object.`)
+  return value as Record<string, unknown>
+}
+
+function membershipOr404(
+  state: ClerkState,
+  org: Organization,
+  userId: string,
+): OrganizationMembership {
+  for (const m of state.memberships.values())
+    if (m.organizationId === org.id && m.userId === userId) return m
+  throw notFound('Organization membership not found')
+}
+
+/** Create, update (role) and delete organization memberships; each is announced by webhook. */
+export function membershipWriteRoutes(router: Router, state: ClerkState, handle: Handle): void {
+  router.add(
+    'POST',
+    '/v1/organizations/:organization_id/memberships',
+    handle((req) => {
+      const org = organizationOr404(state, req.params.organization_id ?? '')
+      const body = req.body
+      for (const key of Object.keys(body))
+        if (!MEMBERSHIP_CREATE_KEYS.has(key)) throw unknownParam(key)
+      const userId = body.user_id
+      if (userId === undefined || userId === null || userId === '') throw missingParam('user_id')
+      if (typeof userId !== 'string') throw invalidParam('user_id', 'user_id must be a string.')
+      const role = roleOf(org, body.role)
+      const publicMetadata = metadataOf(body, 'public_metadata')
+      const privateMetadata = metadataOf(body, 'private_metadata')
+      if (!state.users.has(userId)) throw notFound(`No user was found with id ${userId}.`)
+      if (state.membershipsOfUser(userId).some((m) => m.organizationId === org.id))
+        throw new BapiError(
+          clerkError(
+            400,
+            'already_a_member_in_organization',
+            'Already a member',
+            'The user is already a member of this organization.',
+          ),
+        )
+      const now = state.now()
+      const membership = state.addMembership({
+        id: newId('orgmem'),
+        organizationId: org.id,
+        userId,
+        role,
+        ...(publicMetadata ? { publicMetadata } : {}),
+        ...(privateMetadata ? { privateMetadata } : {}),
+        createdAt: now,
+        updatedAt: now,
+      })
+      return json(organizationMembershipJson(state, membership, org))
+    }),
+  )
+
+  router.add(
+    'PATCH',
+    '/v1/organizations/:organization_id/memberships/:user_id',
+    handle((req) => {
+      const org = organizationOr404(state, req.params.organization_id ?? '')
+      for (const key of Object.keys(req.body)) if (key !== 'role') throw unknownParam(key)
+      const membership = membershipOr404(state, org, req.params.user_id ?? '')
+      state.setMembershipRole(membership, roleOf(org, req.body.role))
+      return json(organizationMembershipJson(state, membership, org))
+    }),
+  )
+
+  router.add(
+    'DELETE',
+    '/v1/organizations/:organization_id/memberships/:user_id',
+    handle((req) => {
+      const org = organizationOr404(state, req.params.organization_id ?? '')
+      const membership = membershipOr404(state, org, req.params.user_id ?? '')
+      const answer = organizationMembershipJson(state, membership, org)
+      state.removeMembership(membership)
+      return json(answer)
     }),
   )
 }

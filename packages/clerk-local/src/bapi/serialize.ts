@@ -145,8 +145,8 @@ export function organizationMembershipJson(
     role: `org:${membership.role}`,
     role_name: roleName(membership.role),
     permissions: org.roles[membership.role] ?? [],
-    public_metadata: {},
-    private_metadata: {},
+    public_metadata: membership.publicMetadata ?? {},
+    private_metadata: membership.privateMetadata ?? {},
     organization: organizationJson(state, org),
     public_user_data: {
       user_id: membership.userId,

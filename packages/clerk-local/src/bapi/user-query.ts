@@ -178,7 +178,7 @@ export function parseUserFilters(state: ClerkState, query: URLSearchParams): Use
     const parts = [...query.entries()]
       .filter(([name]) => SELECTION_PARAMS.has(name))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    selection.cacheKey = `${state.memberships.size}|${JSON.stringify(parts)}`
+    selection.cacheKey = `${state.membershipVersion}|${JSON.stringify(parts)}`
   }
   return selection
 }

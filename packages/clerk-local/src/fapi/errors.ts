@@ -25,6 +25,13 @@ export const fapiErrors = {
    * FAPI answers token and touch calls with 401 `signed_out`; clerk-js treats any 401 as signed out.
    */
   signedOut: (): LocalResponse => clerkError(401, 'signed_out', 'Signed out', 'You are signed out'),
+  reverificationMissing: (): LocalResponse =>
+    clerkError(
+      400,
+      'session_reverification_missing',
+      'No reverification in progress',
+      'Start a reverification first (POST /v1/client/sessions/{session_id}/verify).',
+    ),
   notFound: (what: string): LocalResponse =>
     clerkError(404, 'resource_not_found', 'not found', `${what} not found`),
   clientNotFound: (): LocalResponse =>

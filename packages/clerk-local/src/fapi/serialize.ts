@@ -2,7 +2,7 @@ import type { Client, LocalUser, Organization, OrganizationMembership, Session }
 import { hasImage, userJson as bapiUserJson } from '../bapi/serialize.js'
 import { factorAgeMinutes } from '../session-token.js'
 import type { ClerkState } from '../state.js'
-import type { FapiStore, SignInAttempt } from './store.js'
+import type { FapiStore, Reverification, SignInAttempt } from './store.js'
 
 // JSON shapes of the Frontend API, as fapi-2026-05-12.yml describes them and clerk-js 6.40 reads
 // them (`fromJSON`). Times are epoch milliseconds.
@@ -198,7 +198,7 @@ export function environmentJson(options: EnvironmentOptions) {
       test_mode: true,
       url_based_session_syncing: true,
       claimed_at: null,
-      reverification: false,
+      reverification: true,
       native_settings: {
         object: 'native_settings',
         api_enabled: false,
@@ -269,5 +269,34 @@ export function environmentJson(options: EnvironmentOptions) {
     client_debug_mode: false,
     partitioned_cookies: false,
     maintenance_mode: false,
+  }
+}
+
+/** `Client.SessionReverification`: what `session.startVerification()` and its attempts answer. */
+export function sessionReverificationJson(
+  store: FapiStore,
+  session: Session,
+  reverification: Reverification,
+  options: SerializeOptions = {},
+) {
+  const user = store.state.users.get(session.userId)
+  const first = reverification.firstFactor
+  return {
+    object: 'session_reverification',
+    level: reverification.level,
+    status: reverification.status,
+    supported_first_factors: user?.passwordDigest ? [{ strategy: 'password' }] : [],
+    supported_second_factors: null,
+    first_factor_verification: first
+      ? {
+          object: 'verification_password',
+          status: first.status,
+          strategy: 'password',
+          attempts: first.attempts,
+          expire_at: null,
+        }
+      : null,
+    second_factor_verification: null,
+    session: sessionJson(store, session, options),
   }
 }

@@ -8,6 +8,13 @@ export const SIGN_IN_LIFETIME_MS = 24 * 60 * 60 * 1000
 
 export type SignInStatus = 'needs_identifier' | 'needs_first_factor' | 'complete' | 'abandoned'
 
+/** A session reverification in progress (`POST /v1/client/sessions/{id}/verify`). */
+export interface Reverification {
+  level: 'first_factor' | 'second_factor' | 'multi_factor'
+  status: 'needs_first_factor' | 'complete'
+  firstFactor: { status: 'unverified' | 'verified'; attempts: number } | null
+}
+
 export interface SignInAttempt {
   id: string
   clientId: string
@@ -34,6 +41,8 @@ export class FapiStore {
   readonly signIns = new Map<string, SignInAttempt>()
   /** client id → the browser origin it last called from (the `azp` of its tokens). */
   readonly clientOrigins = new Map<string, string>()
+  /** session id → its reverification in progress (or just completed). */
+  readonly reverifications = new Map<string, Reverification>()
 
   constructor(readonly state: ClerkState) {}
 

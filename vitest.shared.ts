@@ -1,0 +1,23 @@
+// The one vitest preset of the workspace. Each package's vitest.config.ts re-exports it
+// (apps/web merges its parts into its Vite config). Workspace packages are resolved to their
+// TypeScript source (the `@actas/source` export condition), so tests never run against a
+// stale build.
+import { defaultServerConditions } from 'vite'
+import { defineConfig } from 'vitest/config'
+
+const conditions = ['@actas/source', ...defaultServerConditions]
+
+/** Node-side resolution (vitest runs tests through Vite's SSR pipeline). */
+export const sourceSsr = { resolve: { conditions, externalConditions: ['@actas/source'] } }
+
+export const testInclude = ['src/**/*.test.ts', 'test/**/*.test.ts']
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: sourceSsr,
+  test: {
+    include: testInclude,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+})
