@@ -77,7 +77,13 @@ export type NewImpersonation = Pick<
   | 'ip'
   | 'userAgent'
   | 'attempts'
->
+> & {
+  /**
+   * SHA-256 (hex) of the console's return secret (impersonation.stop), carried in the
+   * `requested` event's data; never the secret itself.
+   */
+  returnSecretHash?: string | null
+}
 
 export interface ListQuery {
   actorId?: string | undefined
@@ -326,6 +332,7 @@ export class AuditStore {
         ip: row.ip,
         userAgent: row.userAgent,
         ...(row.attempts > 1 ? { attempts: row.attempts } : {}),
+        ...(input.returnSecretHash ? { returnSecretHash: input.returnSecretHash } : {}),
       },
       at,
     }

@@ -7,6 +7,8 @@ import type {
   AuditVerifyOutput,
   DeniedAttempt,
   DirectoryPort,
+  ImpersonationActiveOutput,
+  ImpersonationEndInput,
   ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
@@ -14,6 +16,8 @@ import type {
   ImpersonationRecord,
   ImpersonationStartOutput,
   ImpersonationStartParams,
+  ImpersonationStopInput,
+  ImpersonationStopOutput,
   QuotaOutput,
   ReaderPrincipal,
   RequestInfo,
@@ -28,6 +32,7 @@ import type { QuotaGate } from '../audit/quota.js'
 import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
+import type { ImpersonationLifecycle } from './lifecycle.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
 import { ttlCache } from '../ttl-cache.js'
 import type { TtlCache } from '../ttl-cache.js'
@@ -44,6 +49,8 @@ export interface ImpersonationServiceOptions {
   impersonationQuotaMode?: 'warn' | 'block'
   quotaGate?: QuotaGate
   appHomePath: string
+  /** After the ticket: the board, the kill switch, Stop and the sign-in report. */
+  lifecycle: ImpersonationLifecycle
   /**
    * Refused `impersonation.start` attempts of one caller who is not staff recorded in full per
    * minute; the rest of that minute become one aggregate record (default 10).
@@ -176,6 +183,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         requestId: request.id,
         ip: request.ip,
         userAgent: request.userAgent,
+        returnSecretHash: params.returnSecretHash ?? null,
       })
     } catch (error) {
       this.o.logger.error(
@@ -569,6 +577,34 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       email: row.actorEmail,
       sessionExpiresAt: row.sessionExpiresAt?.toISOString() ?? null,
     }
+  }
+
+  active(principal: StaffPrincipal): Promise<ImpersonationActiveOutput> {
+    return this.o.lifecycle.active(principal)
+  }
+
+  end(
+    principal: StaffPrincipal,
+    params: ImpersonationEndInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.end(principal, params, request)
+  }
+
+  stop(
+    principal: UserPrincipal,
+    params: ImpersonationStopInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationStopOutput> {
+    return this.o.lifecycle.stop(principal, params, request)
+  }
+
+  signedIn(
+    principal: UserPrincipal,
+    sessionToken: string,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.signedIn(principal, sessionToken, request)
   }
 
   async quota(_principal: StaffPrincipal): Promise<QuotaOutput> {
