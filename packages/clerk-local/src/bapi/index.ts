@@ -12,6 +12,7 @@ import type { Actor } from '../model.js'
 import type { ClerkState } from '../state.js'
 import { controlRoutes } from './control.js'
 import { m2mRoutes, type M2mContext } from './m2m.js'
+import { organizationRoutes } from './organizations.js'
 import { BapiError, invalidParam, missingParam, notFound, unknownParam } from './errors.js'
 import { actorTokenJson, organizationMembershipJson, userJson } from './serialize.js'
 import { applyCursor, parseOrderBy, parsePaging, parseUserFilters } from './user-query.js'
@@ -153,6 +154,7 @@ export function createBapiRouter(ctx: BapiContext): Router {
 
   router.add('GET', '/v1/jwks', () => json({ keys: [ctx.signingKey.jwk] }))
 
+  organizationRoutes(router, state)
   if (ctx.m2m) m2mRoutes(router, ctx.m2m)
   controlRoutes(router, ctx)
   return router
