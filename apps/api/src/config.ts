@@ -13,6 +13,13 @@ import { z } from 'zod'
 export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
 export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
 
+/**
+ * The staff organization outside production when STAFF_ORGANIZATIONS is unset: the local
+ * server's seeded Support organization, by slug. Duplicated from @actas/clerk-local
+ * (`SUPPORT_ORG_SLUG`); a test asserts they are equal.
+ */
+export const LOCAL_STAFF_ORGANIZATION = 'support'
+
 /** `ACTAS_DATA_DIR` value that keeps the embedded database in memory (tests). */
 export const IN_MEMORY_DATA_DIR = 'memory://'
 
@@ -96,8 +103,26 @@ const EnvSchema = z
         z.array(z.url({ error: 'AUTHORIZED_PARTIES must be a comma-separated list of origins' })),
       ),
     ),
-    /** Extra organizations whose members may never be impersonated (the acting staff org always counts). */
-    STAFF_ORGANIZATION_IDS: z.preprocess(emptyAsUndefined, commaList),
+    /**
+     * The staff organizations, ids (`org_…`) or slugs, comma-separated: only a session whose
+     * active organization is one of them, holding org:admin:impersonate there, is staff; their
+     * members (any role) are never impersonated. Required in production.
+     */
+    STAFF_ORGANIZATIONS: z.preprocess(
+      emptyAsUndefined,
+      commaList.pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^[A-Za-z0-9_-]{1,128}$/,
+              'STAFF_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
+            ),
+        ),
+      ),
+    ),
+    /** Renamed to STAFF_ORGANIZATIONS (whose meaning changed: see superRefine). */
+    STAFF_ORGANIZATION_IDS: z.preprocess(emptyAsUndefined, z.string().optional()),
 
     /** Behind a reverse proxy: `true`, a hop count, or comma-separated proxy addresses (for audit IPs). */
     TRUST_PROXY: z.preprocess(
@@ -198,7 +223,23 @@ const EnvSchema = z
     RATE_LIMIT_SEARCH_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(120)),
   })
   .superRefine((env, ctx) => {
+    if (env.STAFF_ORGANIZATION_IDS !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STAFF_ORGANIZATION_IDS'],
+        message:
+          'was replaced by STAFF_ORGANIZATIONS (ids or slugs of the organizations whose admins are staff; no other organization grants anything)',
+      })
+    }
     if (env.NODE_ENV !== 'production') return
+    if (env.STAFF_ORGANIZATIONS.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STAFF_ORGANIZATIONS'],
+        message:
+          'is required in production: the ids (org_…) or slugs of your support organizations, comma-separated. Only a session active in one of them, holding org:admin:impersonate there, is staff',
+      })
+    }
     if (env.CLERK_SECRET_KEY.startsWith(LOCAL_SECRET_KEY_PREFIX)) {
       ctx.addIssue({
         code: 'custom',
@@ -251,7 +292,8 @@ export interface Config {
     timeoutMs: number
     actorTokenTtlSeconds: number
   }
-  staffOrganizationIds: string[]
+  /** Ids or slugs (STAFF_ORGANIZATIONS; outside production `support` when unset). */
+  staffOrganizations: string[]
   machines: {
     /** ActAs's own machine id (the scope callers need), if configured. */
     actasMachineId: string | null
@@ -316,7 +358,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.CLERK_TIMEOUT_MS,
       actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
     },
-    staffOrganizationIds: e.STAFF_ORGANIZATION_IDS,
+    staffOrganizations:
+      e.STAFF_ORGANIZATIONS.length > 0 ? e.STAFF_ORGANIZATIONS : [LOCAL_STAFF_ORGANIZATION],
     machines: {
       actasMachineId: e.CLERK_MACHINE_ID ?? null,
       permissions:

@@ -6,6 +6,7 @@ import type { OpenedDatabase } from './audit/db.js'
 import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
+import { StaffOrganizations } from './directory/staff-organizations.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
@@ -17,6 +18,8 @@ export interface AppDeps {
   logger: Logger
   database: OpenedDatabase
   directory: UserDirectory
+  /** STAFF_ORGANIZATIONS resolved to ids (once, lazily; see directory/staff-organizations.ts). */
+  staffOrganizations: StaffOrganizations
   audit: AuditStore
   service: ImpersonationService
   rateLimiter: RateLimiterPort
@@ -43,13 +46,21 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     apiUrl: config.clerk.apiUrl,
     timeoutMs: config.clerk.timeoutMs,
   })
+  const staffOrganizations = new StaffOrganizations({
+    entries: config.staffOrganizations,
+    directory,
+    logger: logger.child({ component: 'staff-organizations' }),
+  })
+  // Resolved in the background now so the first request rarely waits; a failure is logged and
+  // retried on demand.
+  staffOrganizations.ids().catch(() => undefined)
   const audit = new AuditStore(database.db, now)
   const service = new ImpersonationService({
     directory,
     audit,
     now,
     logger: logger.child({ component: 'impersonation' }),
-    staffOrganizationIds: config.staffOrganizationIds,
+    staffOrganizations,
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
     appHomePath: config.appHomePath,
@@ -66,6 +77,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     logger,
     database,
     directory,
+    staffOrganizations,
     audit,
     service,
     rateLimiter,

@@ -10,6 +10,7 @@ import { ClerkTimeoutError, isTransient, mapClerkError } from './clerk-errors.js
 import type { ClerkOperation } from './clerk-errors.js'
 import type {
   DirectoryMembership,
+  DirectoryOrganization,
   DirectoryUser,
   IssuedActorToken,
   UserDirectory,
@@ -239,6 +240,19 @@ export class ClerkDirectory implements UserDirectory {
     if (this.membershipCache.size > 10_000) this.membershipCache.clear()
     this.membershipCache.set(userId, { at: now, value })
     return value
+  }
+
+  async getOrganization(idOrSlug: string): Promise<DirectoryOrganization | null> {
+    try {
+      const org = await this.read<{ id: string; name: string; slug?: string | null }>(
+        `organizations/${encodeURIComponent(idOrSlug)}`,
+      )
+      return { id: org.id, name: org.name, slug: org.slug ?? null }
+    } catch (error) {
+      // A 404 on a read maps to USER_NOT_FOUND; here it means no such organization.
+      if (error instanceof ActAsError && error.code === 'USER_NOT_FOUND') return null
+      throw error
+    }
   }
 
   async createActorToken(params: {

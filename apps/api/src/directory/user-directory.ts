@@ -21,6 +21,12 @@ export interface DirectoryMembership {
   permissions: string[]
 }
 
+export interface DirectoryOrganization {
+  id: string
+  name: string
+  slug: string | null
+}
+
 export interface UserPage {
   users: DirectoryUser[]
   total: number
@@ -43,6 +49,8 @@ export interface UserDirectory {
   getUser(userId: string): Promise<DirectoryUser | null>
   /** The user's organization memberships; `fresh` bypasses the short cache used for display. */
   getMemberships(userId: string, options?: { fresh?: boolean }): Promise<DirectoryMembership[]>
+  /** One organization by id or slug; null when Clerk does not know it. */
+  getOrganization(idOrSlug: string): Promise<DirectoryOrganization | null>
   /** Never retried: a duplicate would be a second billable token. */
   createActorToken(params: {
     userId: string

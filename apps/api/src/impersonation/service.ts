@@ -23,6 +23,7 @@ import type {
 import type { Logger } from 'pino'
 import { InvalidCursorError, toRecord } from '../audit/store.js'
 import type { AuditStore } from '../audit/store.js'
+import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
 
@@ -31,7 +32,8 @@ export interface ImpersonationServiceOptions {
   audit: AuditStore
   now: () => Date
   logger: Logger
-  staffOrganizationIds: readonly string[]
+  /** STAFF_ORGANIZATIONS as ids: their members are never impersonated. */
+  staffOrganizations: StaffOrganizations
   actorTokenTtlSeconds: number
   impersonationQuota: number
   appHomePath: string
@@ -69,9 +71,10 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
       offset,
       orderBy: params.orderBy,
     })
-    const memberships = await Promise.all(
-      page.users.map((u) => this.o.directory.getMemberships(u.id)),
-    )
+    const [memberships, staffOrganizationIds] = await Promise.all([
+      Promise.all(page.users.map((u) => this.o.directory.getMemberships(u.id))),
+      principal.kind === 'machine' ? undefined : this.o.staffOrganizations.ids(),
+    ])
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
       return {
@@ -90,10 +93,13 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
           slug: m.organizationSlug,
           role: m.role,
         })),
-        impersonation:
-          principal.kind === 'machine'
-            ? MACHINE_VERDICT
-            : evaluateImpersonation(principal, { ...user, memberships: orgs }, this.o),
+        impersonation: staffOrganizationIds
+          ? evaluateImpersonation(
+              principal as StaffPrincipal,
+              { ...user, memberships: orgs },
+              { staffOrganizationIds },
+            )
+          : MACHINE_VERDICT,
       }
     })
     const end = offset + page.users.length
@@ -171,11 +177,14 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
     let target: DirectoryUser | null
     let actorEmail: string | null = null
     let memberships
+    let staffOrganizationIds: ReadonlySet<string>
     try {
-      ;[target, actorEmail] = await Promise.all([
+      ;[target, actorEmail, staffOrganizationIds] = await Promise.all([
         this.o.directory.getUser(params.userId),
         this.emailOf(principal.userId).catch(() => null),
+        this.o.staffOrganizations.ids(),
       ])
+      // The staff check decides on fresh memberships, never on what a search showed.
       memberships = target ? await this.o.directory.getMemberships(target.id, { fresh: true }) : []
     } catch (error) {
       throw await fail(asActAsError(error), 'failed')
@@ -184,7 +193,11 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
     if (!target)
       throw await fail(new ActAsError('USER_NOT_FOUND', 'This user no longer exists.'), 'failed')
 
-    const verdict = evaluateImpersonation(principal, { ...target, memberships }, this.o)
+    const verdict = evaluateImpersonation(
+      principal,
+      { ...target, memberships },
+      { staffOrganizationIds },
+    )
     if (!verdict.allowed) {
       const denial = new ActAsError(
         'POLICY_DENIED',

@@ -17,7 +17,10 @@ import type {
   UserPrincipal,
 } from '../ports.js'
 
-/** `staff`: signed in with `org:admin:impersonate` in the active organization. `signed-in`: any valid session. */
+/**
+ * `staff`: signed in, the active organization one of the host's staff organizations, holding
+ * `org:admin:impersonate` there. `signed-in`: any valid session.
+ */
 export type ProcedureAuth = 'staff' | 'signed-in'
 
 /** `read`: machines may call the procedure when the permission map grants it to them. */
@@ -71,10 +74,12 @@ const TRPC_TO_ACTAS: Partial<Record<TRPC_ERROR_CODE_KEY, ActAsErrorCode>> = {
   BAD_GATEWAY: 'SERVICE_UNAVAILABLE',
 }
 
+/** Staff only when the active organization is a staff organization and grants the permission. */
 export function isStaff(principal: Principal): principal is StaffPrincipal {
   return (
     principal.kind === 'user' &&
     principal.orgId !== null &&
+    principal.staffOrganization === true &&
     principal.permissions.includes(IMPERSONATE_PERMISSION)
   )
 }
@@ -155,7 +160,9 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     } else if (rule === 'staff' && !isStaff(principal)) {
       throw new ActAsError(
         'FORBIDDEN',
-        `Your session needs the ${IMPERSONATE_PERMISSION} permission in its active organization.`,
+        principal.orgId !== null && !principal.staffOrganization
+          ? `Your active organization is not a staff organization: switch to your support organization (its ${IMPERSONATE_PERMISSION} permission is the one that counts).`
+          : `Your session needs the ${IMPERSONATE_PERMISSION} permission in its active organization.`,
       )
     }
     const limit = await ctx.rateLimiter.consume(path, principalId(principal))
