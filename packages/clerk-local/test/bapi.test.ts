@@ -367,33 +367,6 @@ describe('GET /v1/users/{user_id}/organization_memberships', () => {
   })
 })
 
-describe('GET /v1/organizations/{organization_id}', () => {
-  it('answers the organization by id or by slug, and 404 for neither', async () => {
-    const support = [...local.state.organizations.values()].find((o) => o.slug === 'support')!
-    for (const key of [support.id, 'support']) {
-      const reply = await bapi(
-        'GET',
-        `/v1/organizations/${key}`,
-        '/organizations/{organization_id}',
-      )
-      expect(reply.status).toBe(200)
-      expect(reply.body).toMatchObject({
-        object: 'organization',
-        id: support.id,
-        slug: 'support',
-        members_count: 2,
-      })
-    }
-    const missing = await bapi(
-      'GET',
-      '/v1/organizations/no-such-org',
-      '/organizations/{organization_id}',
-    )
-    expect(missing.status).toBe(404)
-    expect(errorOf(missing).code).toBe('resource_not_found')
-  })
-})
-
 describe('actor tokens', () => {
   const admin = () => local.accounts.find((a) => a.role === 'admin')!
 

@@ -3,15 +3,17 @@ import { Ajv, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { parse } from 'yaml'
 
-// Validates responses against Clerk's OpenAPI 3.0 contracts, read-only from
-// /work/shared/clerk-openapi/ (beside the repository root):
+// Validates responses against Clerk's OpenAPI 3.0 contracts, vendored read-only in
+// packages/clerk-local/openapi/ (see its README for the source and the spec date):
 // - `nullable: true` (OpenAPI) becomes `anyOf: [{type: 'null'}, <schema>]`, which also covers
 //   `nullable` next to `allOf: [$ref]` whose target is not nullable;
 // - `discriminator` (its `mapping` is unsupported by Ajv) is dropped: `oneOf` alone decides;
 // - `$ref: '#/components/schemas/X'` resolves inside one schema document per spec.
 // A status the spec does not document for an operation is a failure too.
 
-const SPEC_DIR = new URL('../../../../shared/clerk-openapi/', import.meta.url)
+const SPEC_DIR = new URL('../openapi/', import.meta.url)
+/** The Clerk API version of the vendored specs (`openapi/{bapi,fapi}-<version>.yml`). */
+const SPEC_VERSION = '2026-05-12'
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 interface ResponseObject {
@@ -69,7 +71,7 @@ const specs = new Map<Api, LoadedSpec>()
 function load(api: Api): LoadedSpec {
   const cached = specs.get(api)
   if (cached) return cached
-  const file = new URL(`${api}-2026-05-12.yml`, SPEC_DIR)
+  const file = new URL(`${api}-${SPEC_VERSION}.yml`, SPEC_DIR)
   const doc = parse(readFileSync(file, 'utf8')) as LoadedSpec['doc'] & {
     components: { schemas: Record<string, Json> }
   }
@@ -208,7 +210,7 @@ export function assertBapi(method: string, path: string, status: number, body: u
   const result = validateBapi(method, path, status, body)
   if (!result.ok)
     throw new Error(
-      `${method.toUpperCase()} ${result.template} ${status} does not match bapi-2026-05-12.yml:\n${result.errors.join('\n')}`,
+      `${method.toUpperCase()} ${result.template} ${status} does not match bapi-${SPEC_VERSION}.yml:\n${result.errors.join('\n')}`,
     )
 }
 
@@ -217,6 +219,6 @@ export function assertFapi(method: string, path: string, status: number, body: u
   const result = validateFapi(method, path, status, body)
   if (!result.ok)
     throw new Error(
-      `${method.toUpperCase()} ${result.template} ${status} does not match fapi-2026-05-12.yml:\n${result.errors.join('\n')}`,
+      `${method.toUpperCase()} ${result.template} ${status} does not match fapi-${SPEC_VERSION}.yml:\n${result.errors.join('\n')}`,
     )
 }

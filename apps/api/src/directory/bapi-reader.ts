@@ -11,7 +11,7 @@ import https from 'node:https'
 import { ClerkAPIResponseError } from '@clerk/backend/errors'
 import { ClerkTimeoutError } from './clerk-errors.js'
 
-/** The Backend API version ActAs is written against (../shared/clerk-openapi/bapi-2026-05-12.yml). */
+/** The Backend API version ActAs is written against (packages/clerk-local/openapi/bapi-2026-05-12.yml). */
 export const CLERK_API_VERSION = '2026-05-12'
 
 /** Answers larger than this are refused: a page of 100 users is well under 1 MB. */

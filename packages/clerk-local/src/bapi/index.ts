@@ -154,7 +154,8 @@ export function createBapiRouter(ctx: BapiContext): Router {
 
   router.add('GET', '/v1/jwks', () => json({ keys: [ctx.signingKey.jwk] }))
 
-  organizationRoutes(router, state)
+  organizationRoutes(router, state, handle)
+
   if (ctx.m2m) m2mRoutes(router, ctx.m2m)
   controlRoutes(router, ctx)
   return router
