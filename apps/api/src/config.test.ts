@@ -59,6 +59,16 @@ describe('loadConfig', () => {
     )
   })
 
+  it('reads DEFAULT_PHONE_COUNTRY (US by default) and refuses what is not a country', () => {
+    expect(loadConfig(production).defaultPhoneCountry).toBe('US')
+    expect(loadConfig({ ...production, DEFAULT_PHONE_COUNTRY: 'fr' }).defaultPhoneCountry).toBe(
+      'FR',
+    )
+    expect(problems({ ...production, DEFAULT_PHONE_COUNTRY: 'XX' })).toMatch(
+      /DEFAULT_PHONE_COUNTRY must be a country code/,
+    )
+  })
+
   it('outside production, the staff organization defaults to the local seeded support organization', () => {
     const dev = loadConfig({ ...production, NODE_ENV: 'development', STAFF_ORGANIZATIONS: '' })
     expect(dev.staffOrganizations).toEqual(['support'])

@@ -6,6 +6,8 @@ import {
   NEVER_FOR_MACHINES,
 } from '@actas/contracts'
 import type { MachinePermissions } from '@actas/contracts'
+import { isSupportedCountry } from 'libphonenumber-js'
+import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
@@ -120,6 +122,18 @@ const EnvSchema = z
             ),
         ),
       ),
+    ),
+    /** Country of phone numbers typed in national format in the search box (ISO 3166-1 alpha-2). */
+    DEFAULT_PHONE_COUNTRY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('US')
+        .transform((v) => v.toUpperCase())
+        .refine(
+          (v): v is CountryCode => isSupportedCountry(v),
+          'DEFAULT_PHONE_COUNTRY must be a country code such as US, FR or GB',
+        ),
     ),
     /** Renamed to STAFF_ORGANIZATIONS (whose meaning changed: see superRefine). */
     STAFF_ORGANIZATION_IDS: z.preprocess(emptyAsUndefined, z.string().optional()),
@@ -294,6 +308,8 @@ export interface Config {
   }
   /** Ids or slugs (STAFF_ORGANIZATIONS; outside production `support` when unset). */
   staffOrganizations: string[]
+  /** Country of phone numbers typed in national format (DEFAULT_PHONE_COUNTRY). */
+  defaultPhoneCountry: CountryCode
   machines: {
     /** ActAs's own machine id (the scope callers need), if configured. */
     actasMachineId: string | null
@@ -360,6 +376,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     staffOrganizations:
       e.STAFF_ORGANIZATIONS.length > 0 ? e.STAFF_ORGANIZATIONS : [LOCAL_STAFF_ORGANIZATION],
+    defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY as CountryCode,
     machines: {
       actasMachineId: e.CLERK_MACHINE_ID ?? null,
       permissions:

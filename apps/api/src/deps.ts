@@ -61,6 +61,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     now,
     logger: logger.child({ component: 'impersonation' }),
     staffOrganizations,
+    defaultPhoneCountry: config.defaultPhoneCountry,
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
     appHomePath: config.appHomePath,

@@ -45,6 +45,8 @@ interface UserJSON {
   image_url?: string | null
   primary_email_address_id?: string | null
   email_addresses?: { id: string; email_address: string }[]
+  primary_phone_number_id?: string | null
+  phone_numbers?: { id: string; phone_number: string }[]
   created_at: number
   last_sign_in_at?: number | null
   last_active_at?: number | null
@@ -85,9 +87,15 @@ function toDirectoryUser(user: UserJSON): DirectoryUser {
   const emails = user.email_addresses ?? []
   const primary = emails.find((e) => e.id === user.primary_email_address_id) ?? emails[0] ?? null
   const fullName = [user.first_name, user.last_name].filter(Boolean).join(' ').trim()
+  const phones = user.phone_numbers ?? []
+  const primaryPhone = phones.find((p) => p.id === user.primary_phone_number_id)
   return {
     id: user.id,
     primaryEmail: primary?.email_address ?? null,
+    phoneNumbers: [
+      ...(primaryPhone ? [primaryPhone] : []),
+      ...phones.filter((p) => p !== primaryPhone),
+    ].map((p) => p.phone_number),
     fullName: fullName || user.username || null,
     imageUrl: user.image_url || null,
     createdAt: user.created_at,

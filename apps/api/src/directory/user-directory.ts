@@ -3,6 +3,8 @@
 export interface DirectoryUser {
   id: string
   primaryEmail: string | null
+  /** E.164, the primary first. */
+  phoneNumbers: string[]
   fullName: string | null
   imageUrl: string | null
   createdAt: number

@@ -23,6 +23,8 @@ import type {
 import type { Logger } from 'pino'
 import { InvalidCursorError, toRecord } from '../audit/store.js'
 import type { AuditStore } from '../audit/store.js'
+import { matchingPhone, normalizeSearchQuery } from '../directory/phone-query.js'
+import type { CountryCode } from 'libphonenumber-js'
 import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
@@ -34,6 +36,8 @@ export interface ImpersonationServiceOptions {
   logger: Logger
   /** STAFF_ORGANIZATIONS as ids: their members are never impersonated. */
   staffOrganizations: StaffOrganizations
+  /** Country of phone numbers typed in national format. */
+  defaultPhoneCountry: CountryCode
   actorTokenTtlSeconds: number
   impersonationQuota: number
   appHomePath: string
@@ -65,8 +69,11 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
 
   async search(principal: ReaderPrincipal, params: UsersSearchParams): Promise<UsersSearchOutput> {
     const offset = params.cursor ? decodeOffset(params.cursor) : (params.offset ?? 0)
+    // A phone number typed with spaces, dashes, `00` or in national format becomes the digits
+    // Clerk matches; rows then show the phone that matched.
+    const { query, phoneDigits } = normalizeSearchQuery(params.query, this.o.defaultPhoneCountry)
     const page = await this.o.directory.searchUsers({
-      query: params.query || undefined,
+      query,
       limit: params.limit,
       offset,
       orderBy: params.orderBy,
@@ -77,6 +84,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
     ])
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
+      const matchedPhone = phoneDigits ? matchingPhone(user.phoneNumbers, phoneDigits) : null
       return {
         id: user.id,
         primaryEmail: user.primaryEmail,
@@ -100,6 +108,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
               { staffOrganizationIds },
             )
           : MACHINE_VERDICT,
+        ...(matchedPhone ? { matchedPhone } : {}),
       }
     })
     const end = offset + page.users.length
