@@ -129,7 +129,11 @@ describe('authorization rules', () => {
     ctx.rateLimiter = { consume: () => ({ allowed: false, retryAfterSeconds: 7 }) }
     await expect(router.createCaller(ctx).me()).rejects.toMatchObject({
       code: 'TOO_MANY_REQUESTS',
-      cause: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 7 }),
+      cause: expect.objectContaining({
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: 7,
+        rateLimitedBy: 'actas',
+      }),
     })
   })
 })

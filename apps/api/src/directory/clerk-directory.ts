@@ -27,6 +27,12 @@ export interface ClerkDirectoryOptions {
   /** Backoff before each read retry. */
   retryDelaysMs?: readonly number[]
   /**
+   * A read Clerk rate-limits (429) is retried once after its Retry-After when that is at most
+   * this long; a longer wait (or a second 429) is RATE_LIMITED with Clerk's wait, for the caller
+   * to show. Default 2 s.
+   */
+  maxRateLimitWaitMs?: number
+  /**
    * How long a search's total (Clerk's `GET /v1/users/count`) may be reused for the same query.
    * The total shown beside a full page may be this stale; a short page never uses it (its total
    * is exact: offset + length). 0 disables the cache.
@@ -124,6 +130,7 @@ export class ClerkDirectory implements UserDirectory {
   private readonly retryDelaysMs: readonly number[]
   private readonly countCache = new Map<string, { at: number; total: number }>()
   private readonly countCacheMs: number
+  private readonly maxRateLimitWaitMs: number
   private readonly now: () => number
 
   constructor(private readonly options: ClerkDirectoryOptions) {
@@ -141,6 +148,7 @@ export class ClerkDirectory implements UserDirectory {
     this.membershipCacheMs = options.membershipCacheMs ?? 30_000
     this.retryDelaysMs = options.retryDelaysMs ?? [100, 400]
     this.countCacheMs = options.countCacheMs ?? 5_000
+    this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 2_000
     this.now = options.now ?? Date.now
   }
 
@@ -153,17 +161,28 @@ export class ClerkDirectory implements UserDirectory {
     }
   }
 
-  /** `GET /v1/{path}`: the reader bounds it by the timeout; transient failures retry with backoff. */
+  /**
+   * `GET /v1/{path}`: the reader bounds it by the timeout; transient failures retry with backoff;
+   * Clerk's 429 is waited out once when its Retry-After is short (see `maxRateLimitWaitMs`).
+   */
   private async read<T>(
     path: string,
     query?: Record<string, string | number | undefined>,
   ): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    let waitedForRateLimit = false
+    for (let attempt = 0; ;) {
       try {
         return await this.reader.get<T>(path, query)
       } catch (caught) {
         const error = mapClerkError(caught, 'read')
-        const delay = this.retryDelaysMs[attempt]
+        if (error.code === 'RATE_LIMITED') {
+          const waitMs = (error.retryAfterSeconds ?? Infinity) * 1000
+          if (waitedForRateLimit || waitMs > this.maxRateLimitWaitMs) throw error
+          waitedForRateLimit = true
+          await sleep(waitMs)
+          continue
+        }
+        const delay = this.retryDelaysMs[attempt++]
         if (delay === undefined || !isTransient(error)) throw error
         await sleep(delay)
       }

@@ -86,7 +86,15 @@ export function fakeAuth(
 
 export type ProcedureResult =
   | { data: unknown }
-  | { error: { code: string; httpStatus: number; message: string; retryAfter?: number } }
+  | {
+      error: {
+        code: string
+        httpStatus: number
+        message: string
+        retryAfter?: number
+        rateLimitedBy?: 'actas' | 'clerk'
+      }
+    }
 export type Handler = (input: unknown) => ProcedureResult | Promise<ProcedureResult>
 
 const TRPC_CODES: Record<number, number> = {
@@ -131,12 +139,18 @@ export function stubNetwork(handlers: Record<string, Handler> = {}): StubNetwork
         if (!handler) throw new Error(`no stub for ${path}`)
         const result = await handler(procInput)
         if ('data' in result) return { result: { data: result.data } }
-        const { code, httpStatus, message, retryAfter } = result.error
+        const { code, httpStatus, message, retryAfter, rateLimitedBy } = result.error
         return {
           error: {
             message,
             code: TRPC_CODES[httpStatus] ?? -32603,
-            data: { code: 'X', httpStatus, actasCode: code, ...(retryAfter ? { retryAfter } : {}) },
+            data: {
+              code: 'X',
+              httpStatus,
+              actasCode: code,
+              ...(retryAfter ? { retryAfter } : {}),
+              ...(rateLimitedBy ? { rateLimitedBy } : {}),
+            },
           },
         }
       }),

@@ -4,7 +4,7 @@ import { initTRPC, TRPCError } from '@trpc/server'
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server'
 import { z, ZodError } from 'zod'
 import { ACTAS_ERROR_TRPC_CODE, ActAsError } from '../errors.js'
-import type { ActAsErrorCode, PolicyRule } from '../errors.js'
+import type { ActAsErrorCode, PolicyRule, RateLimiter } from '../errors.js'
 import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
 import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
@@ -51,6 +51,8 @@ export interface ActAsErrorData {
   path?: string
   actasCode: ActAsErrorCode
   retryAfter: number | null
+  /** RATE_LIMITED: `actas` (the per-actor limit) or `clerk` (Clerk's limit; retryAfter is its wait). */
+  rateLimitedBy: RateLimiter | null
   rule: PolicyRule | null
   zodError: { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> } | null
   stack?: string
@@ -101,6 +103,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
           ...(shape.data.path === undefined ? {} : { path: shape.data.path }),
           actasCode: actas?.code ?? TRPC_TO_ACTAS[error.code] ?? 'INTERNAL',
           retryAfter: actas?.retryAfterSeconds ?? null,
+          rateLimitedBy: actas?.rateLimitedBy ?? null,
           rule: actas?.rule ?? null,
           zodError: isInputError ? z.flattenError(cause) : null,
           ...(options.isDev && shape.data.stack ? { stack: shape.data.stack } : {}),
@@ -172,6 +175,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
         `Too many requests; retry in ${limit.retryAfterSeconds} s.`,
         {
           retryAfterSeconds: limit.retryAfterSeconds,
+          rateLimitedBy: 'actas',
         },
       )
     }
