@@ -9,6 +9,7 @@ import type { MachinePermissions } from '@actas/contracts'
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
+import { parseSigningKey } from './audit/chain.js'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
 // they still equal its exports. Production refuses keys and hosts of the local server.
@@ -164,6 +165,15 @@ const EnvSchema = z
         .default('public'),
     ),
     ACTAS_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/pglite')),
+    /** Postgres server: `statement_timeout` (ms) and the longest wait for a pooled connection. */
+    DATABASE_STATEMENT_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(2000).pipe(z.number().max(600_000)),
+    ),
+    DATABASE_ACQUIRE_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(5000).pipe(z.number().max(600_000)),
+    ),
 
     IMPERSONATION_QUOTA: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(5)),
     APP_HOME_PATH: z.preprocess(
@@ -235,6 +245,34 @@ const EnvSchema = z
 
     RATE_LIMIT_START_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(5)),
     RATE_LIMIT_SEARCH_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(120)),
+    /**
+     * How often the membership mirror (the organizations shown in search rows) is reloaded from
+     * Clerk; the bound on how stale they may be. 0: no mirror, one membership read per user
+     * (cached 30 s).
+     */
+    MEMBERSHIP_MIRROR_REFRESH_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).max(86_400).default(60),
+    ),
+
+    /** Ed25519 key that signs audit checkpoints: PKCS#8 PEM or a 32-byte seed (base64 or hex). */
+    AUDIT_SIGNING_KEY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .optional()
+        .superRefine((v, ctx) => {
+          if (v === undefined) return
+          try {
+            parseSigningKey(v)
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message })
+          }
+        }),
+    ),
+    AUDIT_CHECKPOINT_EVERY: z.preprocess(emptyAsUndefined, positiveInt(1000)),
+    AUDIT_CHECKPOINT_MINUTES: z.preprocess(emptyAsUndefined, positiveInt(10)),
+    AUDIT_DENIED_FULL_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(10)),
   })
   .superRefine((env, ctx) => {
     if (env.STAFF_ORGANIZATION_IDS !== undefined) {
@@ -317,11 +355,26 @@ export interface Config {
     permissions: MachinePermissions
   }
   database:
-    | { kind: 'postgres'; url: string; schema: string }
+    | {
+        kind: 'postgres'
+        url: string
+        schema: string
+        statementTimeoutMs: number
+        acquireTimeoutMs: number
+      }
     | { kind: 'pglite'; dataDir: string | undefined }
   impersonationQuota: number
   appHomePath: string
   rateLimits: Record<string, { perMinute: number }>
+  /** Reload period of the membership mirror in ms; 0 = no mirror. */
+  membershipMirrorRefreshMs: number
+  audit: {
+    /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
+    signingKey: string | undefined
+    checkpointEvery: number
+    checkpointMinutes: number
+    deniedFullPerMinute: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -376,7 +429,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     staffOrganizations:
       e.STAFF_ORGANIZATIONS.length > 0 ? e.STAFF_ORGANIZATIONS : [LOCAL_STAFF_ORGANIZATION],
-    defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY as CountryCode,
+    defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY,
     machines: {
       actasMachineId: e.CLERK_MACHINE_ID ?? null,
       permissions:
@@ -384,16 +437,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         (e.CLERK_MACHINE_ID ? defaultMachinePermissions(e.CLERK_MACHINE_ID) : {}),
     },
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA }
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          schema: e.DATABASE_SCHEMA,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+        }
       : {
           kind: 'pglite',
           dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
         },
     impersonationQuota: e.IMPERSONATION_QUOTA,
     appHomePath: e.APP_HOME_PATH,
+    membershipMirrorRefreshMs: e.MEMBERSHIP_MIRROR_REFRESH_SECONDS * 1000,
     rateLimits: {
       'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
       'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
+    },
+    audit: {
+      signingKey: e.AUDIT_SIGNING_KEY,
+      checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
+      checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
+      deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
     },
   }
 }

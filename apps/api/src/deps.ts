@@ -1,11 +1,13 @@
 // The composition root: builds every adapter from validated config, once per process.
 import type { Logger } from 'pino'
 import type { RateLimiterPort } from '@actas/contracts'
+import { parseSigningKey } from './audit/chain.js'
 import { openDatabase } from './audit/db.js'
 import type { OpenedDatabase } from './audit/db.js'
 import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
+import { MembershipMirror } from './directory/membership-mirror.js'
 import { StaffOrganizations } from './directory/staff-organizations.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationService } from './impersonation/service.js'
@@ -20,6 +22,8 @@ export interface AppDeps {
   directory: UserDirectory
   /** STAFF_ORGANIZATIONS resolved to ids (once, lazily; see directory/staff-organizations.ts). */
   staffOrganizations: StaffOrganizations
+  /** The organizations shown in search rows (MEMBERSHIP_MIRROR_REFRESH_SECONDS; absent when 0). */
+  memberships: MembershipMirror | undefined
   audit: AuditStore
   service: ImpersonationService
   rateLimiter: RateLimiterPort
@@ -39,7 +43,9 @@ export interface DepsOverrides {
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<AppDeps> {
   const logger = overrides.logger ?? createLogger(config.logLevel)
   const now = overrides.now ?? (() => new Date())
-  const database = overrides.database ?? (await openDatabase(config.database))
+  const database =
+    overrides.database ??
+    (await openDatabase(config.database, { logger: logger.child({ component: 'database' }) }))
   const directory = new ClerkDirectory({
     secretKey: config.clerk.secretKey,
     publishableKey: config.clerk.publishableKey,
@@ -54,7 +60,36 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   // Resolved in the background now so the first request rarely waits; a failure is logged and
   // retried on demand.
   staffOrganizations.ids().catch(() => undefined)
-  const audit = new AuditStore(database.db, now)
+  // The organizations shown in search rows, without one Clerk call per user (display only).
+  const memberships =
+    config.membershipMirrorRefreshMs > 0
+      ? new MembershipMirror({
+          directory,
+          logger: logger.child({ component: 'membership-mirror' }),
+          refreshMs: config.membershipMirrorRefreshMs,
+        })
+      : undefined
+  memberships?.start()
+  const signer = config.audit.signingKey ? parseSigningKey(config.audit.signingKey) : null
+  if (!signer)
+    logger.warn('AUDIT_SIGNING_KEY is not set: the audit chain gets no signed checkpoints')
+  const audit = new AuditStore(database.db, {
+    now,
+    signer,
+    checkpointEvery: config.audit.checkpointEvery,
+    checkpointMinutes: config.audit.checkpointMinutes,
+  })
+  // Time-based checkpoints: a signed head at least every AUDIT_CHECKPOINT_MINUTES when it moved.
+  const checkpointTimer = signer
+    ? setInterval(
+        () =>
+          void audit.checkpointIfDue().catch((err: unknown) => {
+            logger.error({ err }, 'audit checkpoint failed')
+          }),
+        Math.min(60_000, config.audit.checkpointMinutes * 60_000),
+      )
+    : null
+  checkpointTimer?.unref()
   const service = new ImpersonationService({
     directory,
     audit,
@@ -62,9 +97,11 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     logger: logger.child({ component: 'impersonation' }),
     staffOrganizations,
     defaultPhoneCountry: config.defaultPhoneCountry,
+    ...(memberships ? { memberships } : {}),
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
     appHomePath: config.appHomePath,
+    deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })
   const rateLimiter = new MemoryRateLimiter(config.rateLimits, () => now().getTime())
   const sessions = new SessionInspector({
@@ -79,12 +116,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     database,
     directory,
     staffOrganizations,
+    memberships,
     audit,
     service,
     rateLimiter,
     sessions,
     now,
     close: async () => {
+      if (checkpointTimer) clearInterval(checkpointTimer)
+      memberships?.stop()
+      await service.close()
       directory.close()
       if (!overrides.database) await database.close()
     },

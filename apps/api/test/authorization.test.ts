@@ -1,5 +1,6 @@
 // The authorization matrix: every procedure × every kind of caller, each cell asserted
 // through app.inject with tokens from real sign-ins on the local Clerk-compatible server.
+import { MACHINE_READ_PROCEDURES } from '@actas/contracts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { actasCode, callRaw, startStack } from './support/stack.js'
 import type { SignedIn, Stack } from './support/stack.js'
@@ -126,12 +127,18 @@ const procedures: ProcedureCase[] = [
     type: 'mutation',
     input: async () => ({ impersonationId: (await startImpersonation()).impersonationId }),
   },
+  {
+    path: 'impersonation.get',
+    type: 'query',
+    input: async () => ({ impersonationId: (await startImpersonation()).impersonationId }),
+  },
+  { path: 'audit.verify', type: 'query', input: () => Promise.resolve(undefined) },
 ]
 
 const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED' }
 const FORBIDDEN = { status: 403, code: 'FORBIDDEN' }
 const OK = { status: 200, code: undefined }
-const MACHINE_READS = new Set(['users.search', 'impersonation.list', 'sessions.inspect'])
+const MACHINE_READS = new Set<string>(MACHINE_READ_PROCEDURES)
 
 /** The expected answer of each cell. */
 const expected: Record<Caller, (path: string) => { status: number; code: string | undefined }> = {

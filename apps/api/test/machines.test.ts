@@ -288,7 +288,13 @@ describe('machine permission configuration', () => {
   it('defaults: scoped to CLERK_MACHINE_ID may read; without it, no machine may call anything', () => {
     expect(loadConfig(base).machines.permissions).toEqual({})
     expect(loadConfig({ ...base, CLERK_MACHINE_ID: 'mch_actas' }).machines.permissions).toEqual({
-      mch_actas: ['users.search', 'impersonation.list', 'sessions.inspect'],
+      mch_actas: [
+        'users.search',
+        'impersonation.list',
+        'impersonation.get',
+        'sessions.inspect',
+        'audit.verify',
+      ],
     })
     expect(
       loadConfig({

@@ -346,13 +346,15 @@ describe('impersonation.start', () => {
       outcomeCode: 'FORBIDDEN',
       clerkActorTokenId: null,
       expiresAt: null,
-      ticketUrl: null,
+      ticketUrl: 'https://tickets.example.com/42',
+      attempts: 1,
     })
     expect(items[0]!.requestId).toBeTruthy()
     expect(items[0]!.ip).toBeTruthy()
     expect(items[0]!.userAgent).toBeTruthy()
 
-    // Invalid fields are left empty; the refusal is still the authorization one, not a 400.
+    // Invalid fields are recorded as sent (cleaned); the refusal is still the authorization one,
+    // not a 400.
     const bad = await failure(
       asAgent.impersonation.start.mutate({ userId: 'not-a-user', reason: 'short' }),
     )
@@ -361,8 +363,9 @@ describe('impersonation.start', () => {
     expect(after.items).toHaveLength(2)
     expect(after.items[0]).toMatchObject({
       status: 'denied',
-      user: { id: '' },
-      reason: '',
+      user: { id: 'not-a-user' },
+      reason: 'short',
+      sessionMinutes: 0,
       outcomeCode: 'FORBIDDEN',
     })
 

@@ -13,6 +13,8 @@ export interface LocalAccount {
 }
 
 export interface AppEnv {
+  /** Vite's `base` (BASE_URL): where the console is mounted. */
+  baseUrl: string
   publishableKey: string
   proxyUrl: string | undefined
   /** True when the console talks to the local Clerk-compatible server. */
@@ -62,6 +64,7 @@ export function parseEnv(raw: RawEnv, clerkJsVersion: string): AppEnv {
   const local = publishableKey === LOCAL_PUBLISHABLE_KEY
   const base = raw.BASE_URL.endsWith('/') ? raw.BASE_URL : `${raw.BASE_URL}/`
   return {
+    baseUrl: raw.BASE_URL,
     publishableKey,
     proxyUrl: present(raw.VITE_CLERK_PROXY_URL) ?? (local ? '/__clerk' : undefined),
     local,
@@ -73,4 +76,4 @@ export function parseEnv(raw: RawEnv, clerkJsVersion: string): AppEnv {
 
 declare const __CLERK_JS_VERSION__: string
 
-export const env: AppEnv = parseEnv(import.meta.env as RawEnv, __CLERK_JS_VERSION__)
+export const env: AppEnv = parseEnv(import.meta.env, __CLERK_JS_VERSION__)

@@ -9,7 +9,7 @@ import { createAppRouter, installGuards } from './router'
 import './styles.css'
 
 const app = createApp(App)
-const router = createAppRouter(import.meta.env.BASE_URL)
+const router = createAppRouter(env.baseUrl)
 const auth = installAuth(app, env, router)
 app.provide(ApiKey, createApi({ url: env.apiUrl, getToken: () => auth.getToken() }))
 const pinia = createPinia()

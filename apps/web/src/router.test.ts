@@ -1,51 +1,41 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Router } from 'vue-router'
+import type { Auth } from './auth/types'
 import { createAppRouter, installGuards } from './router'
-import {
-  fakeAuth,
-  meStaff,
-  storeApp,
-  stubNetwork,
-  type FakeAuth,
-  type StubNetwork,
-} from './testing/harness'
+import { webStack } from './testing/harness'
+import type { WebStack } from './testing/harness'
 
-let auth: FakeAuth
-let network: StubNetwork
+let web: WebStack
 let router: Router
 
-function boot() {
-  const { app, pinia } = storeApp(auth, network)
+beforeAll(async () => {
+  web = await webStack()
+})
+afterAll(() => web?.close())
+
+function boot(auth: Auth) {
+  const { app, pinia } = web.storeApp(auth)
   router = createAppRouter('/')
   installGuards(router, auth, pinia)
   app.use(router)
 }
 
-beforeEach(() => {
-  auth = fakeAuth()
-  network = stubNetwork({ me: () => ({ data: meStaff }) })
-})
-
 describe('route guards', () => {
   it('sends a signed-out visitor to sign-in, remembering where they were going', async () => {
-    auth.setUser(null)
-    boot()
+    boot(web.signedOut())
     await router.push('/users?q=jane')
     expect(router.currentRoute.value.name).toBe('sign-in')
     expect(router.currentRoute.value.query).toEqual({ redirect: '/users?q=jane' })
   })
 
   it('lets staff with the permission into the user list', async () => {
-    boot()
+    boot(await web.signedIn('admin'))
     await router.push('/users')
     expect(router.currentRoute.value.name).toBe('users')
   })
 
   it('shows "no access" instead of the user list to a member without the permission', async () => {
-    network.handle('me', () => ({
-      data: { ...meStaff, userId: 'user_sam', permissions: [], canImpersonate: false },
-    }))
-    boot()
+    boot(await web.signedIn('agent'))
     await router.push('/users')
     expect(router.currentRoute.value.name).toBe('no-access')
     await router.push('/audit')
@@ -53,29 +43,14 @@ describe('route guards', () => {
   })
 
   it('keeps an impersonated session out of the console', async () => {
-    auth.setUser(
-      { ...auth.user.value!, id: 'user_jane' },
-      {
-        id: 'sess_2',
-        expireAt: null,
-        actor: { sub: 'user_ada', reason: 'x', impersonationId: null },
-      },
-    )
-    network.handle('me', () => ({
-      data: {
-        ...meStaff,
-        sessionId: 'sess_2',
-        canImpersonate: false,
-        actor: { userId: 'user_ada', impersonationId: null, reason: 'x' },
-      },
-    }))
-    boot()
+    const { auth } = await web.impersonating(web.stack.customers()[0]!.id)
+    boot(auth)
     await router.push('/users')
     expect(router.currentRoute.value.name).toBe('no-access')
   })
 
   it('sends a signed-in visitor of the sign-in page on, but only to same-origin paths', async () => {
-    boot()
+    boot(await web.signedIn('admin'))
     await router.push('/sign-in?redirect=//evil.example/')
     expect(router.currentRoute.value.fullPath).toBe('/users')
   })

@@ -17,6 +17,7 @@ const USAGE = `Usage: clerk-local [options]
                            answer ROUTE with 429, 500 or 503 (repeatable), e.g.
                            --fault 'POST /v1/actor_tokens=429:30'   --fault '*=503'
   --latency ROUTE=MS       delay ROUTE by MS milliseconds (repeatable)
+  --actor-idle-seconds N   inactivity that ends an impersonation session (default 600)
   -h, --help               show this help
 
 The last start-up line is a JSON object with url, frontendApiUrl, publishableKey, secretKey,
@@ -68,6 +69,7 @@ export function parseCli(argv: string[]): CliOptions {
         quota: { type: 'boolean' },
         fault: { type: 'string', multiple: true },
         latency: { type: 'string', multiple: true },
+        'actor-idle-seconds': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }))
@@ -95,12 +97,14 @@ export function parseCli(argv: string[]): CliOptions {
   if (values.host !== undefined && values.host.trim() === '')
     throw new UsageError('--host must not be empty')
   const seed = integer('seed', values.seed, 0, 2 ** 31 - 1)
+  const actorIdle = integer('actor-idle-seconds', values['actor-idle-seconds'], 1, 30 * 86_400)
   return {
     help: values.help ?? false,
     port: integer('port', values.port, 0, 65_535) ?? 4100,
     host: values.host ?? '127.0.0.1',
     users: integer('users', values.users, 0, 1_000_000) ?? 5000,
     ...(seed !== undefined ? { seed } : {}),
+    ...(actorIdle !== undefined ? { actorSessionIdleSeconds: actorIdle } : {}),
     quota: values.quota ?? false,
     faults,
   }

@@ -14,7 +14,16 @@ import { listen } from './server.js'
 import { ClerkState } from './state.js'
 
 export type * from './model.js'
-export { ClerkState, newId, passwordDigest, verifyPassword } from './state.js'
+export {
+  ACTOR_IDLE_MS,
+  ClerkState,
+  newId,
+  passwordDigest,
+  SESSION_LIFETIME_MS,
+  verifyPassword,
+  type ClerkStateSettings,
+} from './state.js'
+export { EVENT_TYPES, type EventType, type StateEvent } from './events.js'
 export { RequestCounter, type RequestCounts } from './requests.js'
 export { FaultController, faultRuleProblem, type FaultRule, type QuotaSettings } from './faults.js'
 export {
@@ -25,7 +34,7 @@ export {
   type SeedOptions,
   type SeedResult,
 } from './seed.js'
-export { userJson, type UserJson } from './bapi/serialize.js'
+export { sessionJson, userJson, type UserJson } from './bapi/serialize.js'
 export { createSigningKey, signJwt, type JsonWebKey, type SigningKey } from './jwt.js'
 export * from './testing.js'
 export {
@@ -64,6 +73,11 @@ export interface ClerkLocalOptions {
   quota?: boolean
   /** Faults injected from the start. */
   faults?: FaultRule[]
+  /**
+   * Inactivity after which an impersonation (actor) session is abandoned: Clerk's 10 minutes
+   * (600) by default. Its hard cap is the actor token's `session_max_duration_in_seconds`.
+   */
+  actorSessionIdleSeconds?: number
 }
 
 export interface ClerkLocal {
@@ -110,7 +124,12 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
   ) {
     throw new Error(`fapiPath ${JSON.stringify(options.fapiPath)} would hide the Backend API`)
   }
-  const state = new ClerkState(options.now ?? Date.now)
+  const idle = options.actorSessionIdleSeconds
+  if (idle !== undefined && !(Number.isInteger(idle) && idle >= 1))
+    throw new Error('actorSessionIdleSeconds must be a positive integer')
+  const state = new ClerkState(options.now ?? Date.now, {
+    ...(idle !== undefined ? { actorIdleMs: idle * 1000 } : {}),
+  })
   const faults = new FaultController(options.faults ?? [], options.quota ?? false)
   const requests = new RequestCounter()
   const signingKey = createSigningKey()

@@ -75,6 +75,22 @@ export interface ActorToken {
   updatedAt: number
 }
 
+export type SignInTokenStatus = 'pending' | 'accepted' | 'revoked'
+
+/** A BAPI sign-in token: a single-use ticket that signs its user in (an ordinary session, no actor). */
+export interface SignInToken {
+  id: string
+  userId: string
+  /** The organization the session starts in (`org_id`), or null for the default. */
+  organizationId: string | null
+  status: SignInTokenStatus
+  /** The ticket (a JWT signed by the instance key, as Clerk's are). */
+  token: string
+  expiresAt: number
+  createdAt: number
+  updatedAt: number
+}
+
 export type SessionStatus = 'active' | 'ended' | 'removed' | 'expired' | 'abandoned' | 'revoked'
 
 export interface Session {
@@ -89,6 +105,8 @@ export interface Session {
   /** Idle end; pushed forward on every touch/token (actor sessions: 10 minutes). */
   abandonAt: number
   lastActiveAt: number
+  /** When the first factor was last verified (sign-in, reverification): the token's `fva[0]`. */
+  firstFactorVerifiedAt: number
   createdAt: number
   updatedAt: number
 }

@@ -50,6 +50,12 @@ export function encodeOrgPermissions(permissionKeys: readonly string[]): {
   return { features, per, fpm: masks.map((m) => m.toString(10)) }
 }
 
+/** Whole minutes since a factor was verified (`fva`), or -1 when it never was. */
+export function factorAgeMinutes(verifiedAt: number | null, nowMs: number): number {
+  if (verifiedAt === null) return -1
+  return Math.max(0, Math.floor((nowMs - verifiedAt) / 60_000))
+}
+
 export function organizationClaims(
   state: ClerkState,
   userId: string,
@@ -84,12 +90,12 @@ export function mintSessionToken(
 ): string {
   const nowMs = ctx.state.now()
   const iat = Math.floor(nowMs / 1000)
-  const minutesSinceSignIn = Math.max(0, Math.floor((nowMs - session.createdAt) / 60_000))
+  const firstFactorAge = factorAgeMinutes(session.firstFactorVerifiedAt, nowMs)
   const claims: Record<string, unknown> = {
     ...(azp ? { azp } : {}),
     exp: iat + SESSION_TOKEN_TTL_SECONDS,
-    // factor verification age: [minutes since first factor, second factor never verified]
-    fva: [minutesSinceSignIn, -1],
+    // factor verification age: [minutes since the first factor, -1: no second factor verified]
+    fva: [firstFactorAge, -1],
     iat,
     iss: ctx.issuer,
     nbf: iat - 10,

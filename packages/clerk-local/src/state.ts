@@ -8,7 +8,9 @@ import type {
   OrganizationMembership,
   SeededAccount,
   Session,
+  SignInToken,
 } from './model.js'
+import type { StateEvent } from './events.js'
 import { UserIndex } from './search.js'
 
 /** Clerk-style ids: a prefix and 27 base62-ish characters. */
@@ -29,22 +31,170 @@ export function verifyPassword(digest: string | null, password: string): boolean
   return expected.length === actual.length && timingSafeEqual(expected, actual)
 }
 
+/** A normal session lives 7 days (Clerk's default lifetime); it has no separate inactivity timeout. */
+export const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000
+/** Actor (impersonation) sessions end after 10 minutes without touch/token activity, as Clerk's. */
+export const ACTOR_IDLE_MS = 10 * 60 * 1000
+
+export interface ClerkStateSettings {
+  /** Inactivity after which an actor (impersonation) session is abandoned (default 10 minutes). */
+  actorIdleMs?: number
+}
+
 /**
  * Everything the local server knows, in memory. BAPI and FAPI share one instance.
  * `now()` is injectable so tests can move time (ticket expiry, idle sessions).
+ * Changes that Clerk announces by webhook are emitted as `StateEvent`s (see `onEvent`).
  */
 export class ClerkState {
   readonly users = new Map<string, LocalUser>()
   readonly organizations = new Map<string, Organization>()
   readonly memberships = new Map<string, OrganizationMembership>()
   readonly actorTokens = new Map<string, ActorToken>()
+  readonly signInTokens = new Map<string, SignInToken>()
   readonly sessions = new Map<string, Session>()
   readonly clients = new Map<string, Client>()
   readonly accounts: SeededAccount[] = []
   /** Search index over `users` (see search.ts). Add users with `addUser`, not `users.set`. */
   readonly userIndex = new UserIndex()
 
-  constructor(readonly now: () => number = Date.now) {}
+  readonly actorIdleMs: number
+  readonly #listeners: Array<(event: StateEvent) => void> = []
+
+  constructor(
+    readonly now: () => number = Date.now,
+    settings: ClerkStateSettings = {},
+  ) {
+    this.actorIdleMs = settings.actorIdleMs ?? ACTOR_IDLE_MS
+  }
+
+  /** Subscribes to changes (sessions, users, memberships); returns the unsubscribe function. */
+  onEvent(listener: (event: StateEvent) => void): () => void {
+    this.#listeners.push(listener)
+    return () => {
+      const i = this.#listeners.indexOf(listener)
+      if (i >= 0) this.#listeners.splice(i, 1)
+    }
+  }
+
+  emit(event: StateEvent): void {
+    for (const listener of this.#listeners) listener(event)
+  }
+
+  // --- sessions --------------------------------------------------------------------------------
+
+  /**
+   * The session's status now: an active session past `expireAt` becomes `expired`, past
+   * `abandonAt` (idle) `abandoned`. Evaluated lazily on every read, so `now()` drives it.
+   */
+  sessionStatus(session: Session): Session['status'] {
+    if (session.status !== 'active') return session.status
+    const now = this.now()
+    // Whichever deadline came first decides how the session ended.
+    if (now >= session.abandonAt && session.abandonAt < session.expireAt)
+      this.#setSessionStatus(session, 'abandoned', session.abandonAt)
+    else if (now >= session.expireAt) this.#setSessionStatus(session, 'expired', session.expireAt)
+    return session.status
+  }
+
+  isSessionActive(session: Session): boolean {
+    return this.sessionStatus(session) === 'active'
+  }
+
+  /**
+   * Ends a session: `ended` (sign-out), `removed` (removed from the client) or `revoked` (BAPI).
+   * Ending or revoking a session that is no longer active changes nothing (returns false);
+   * `removed` also applies to an ended session.
+   */
+  endSession(session: Session, status: 'ended' | 'removed' | 'revoked'): boolean {
+    const current = this.sessionStatus(session)
+    if (current !== 'active' && !(status === 'removed' && current === 'ended')) return false
+    this.#setSessionStatus(session, status, this.now())
+    const client = this.clients.get(session.clientId)
+    if (client && client.lastActiveSessionId === session.id) {
+      client.lastActiveSessionId = null
+      client.updatedAt = this.now()
+    }
+    this.emit({ type: `session.${status}`, session })
+    return true
+  }
+
+  #setSessionStatus(session: Session, status: Session['status'], at: number): void {
+    session.status = status
+    session.updatedAt = Math.max(session.updatedAt, Math.min(at, this.now()))
+  }
+
+  /** Organization a new session starts in: the user's first membership (by creation), else none. */
+  defaultOrganizationId(userId: string): string | null {
+    const memberships = this.membershipsOfUser(userId).filter((m) =>
+      this.organizations.has(m.organizationId),
+    )
+    memberships.sort((a, b) => a.createdAt - b.createdAt)
+    return memberships[0]?.organizationId ?? null
+  }
+
+  /**
+   * A new active session of `user` on `client`; an actor token makes it an actor session.
+   * `organizationId` (a sign-in token's `org_id`) overrides the organization it starts in.
+   */
+  createSession(
+    client: Client,
+    user: LocalUser,
+    actorToken?: ActorToken,
+    organizationId?: string,
+  ): Session {
+    const now = this.now()
+    const actor: Actor | null = actorToken ? { ...actorToken.actor } : null
+    const expireAt = actorToken
+      ? now + actorToken.sessionMaxDurationSeconds * 1000
+      : now + SESSION_LIFETIME_MS
+    const session: Session = {
+      id: newId('sess'),
+      clientId: client.id,
+      userId: user.id,
+      status: 'active',
+      actor,
+      lastActiveOrganizationId: organizationId ?? this.defaultOrganizationId(user.id),
+      expireAt,
+      abandonAt: actorToken ? Math.min(expireAt, now + this.actorIdleMs) : expireAt,
+      lastActiveAt: now,
+      firstFactorVerifiedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    }
+    this.sessions.set(session.id, session)
+    client.sessionIds.push(session.id)
+    client.lastActiveSessionId = session.id
+    client.updatedAt = now
+    user.lastSignInAt = now
+    user.lastActiveAt = now
+    this.emit({ type: 'session.created', session })
+    return session
+  }
+
+  /** Activity on a session (touch, token): pushes the idle deadline of actor sessions. */
+  recordActivity(session: Session): void {
+    const now = this.now()
+    session.lastActiveAt = now
+    session.updatedAt = now
+    if (session.actor) session.abandonAt = Math.min(session.expireAt, now + this.actorIdleMs)
+    const user = this.users.get(session.userId)
+    if (user) user.lastActiveAt = now
+  }
+
+  newClient(): Client {
+    const now = this.now()
+    const client: Client = {
+      id: newId('client'),
+      sessionIds: [],
+      lastActiveSessionId: null,
+      signInId: null,
+      createdAt: now,
+      updatedAt: now,
+    }
+    this.clients.set(client.id, client)
+    return client
+  }
 
   /** Adds a user to the directory and its search index. */
   addUser(user: LocalUser): LocalUser {
@@ -117,6 +267,11 @@ export class ClerkState {
     }
     this.actorTokens.set(token.id, token)
     return token
+  }
+
+  signInTokenByTicket(ticket: string): SignInToken | undefined {
+    for (const t of this.signInTokens.values()) if (t.token === ticket) return t
+    return undefined
   }
 
   actorTokenByTicket(ticket: string): ActorToken | undefined {

@@ -39,6 +39,7 @@ function decodeWithClerk(permissions: string[]) {
     expireAt: 2e12,
     abandonAt: 2e12,
     lastActiveAt: 0,
+    firstFactorVerifiedAt: 1_700_000_000_000,
     createdAt: 1_700_000_000_000,
     updatedAt: 0,
   }

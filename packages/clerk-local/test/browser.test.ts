@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from './support/local-server.js'
 
 // The real clerk-js (the browser build from node_modules) in headless Chromium against the local
 // server: load, password sign-in, setActive, getToken (verified by the real @clerk/backend),
-// ticket sign-in with an actor token, signOut. No request may leave loopback.
+// ticket sign-in with an actor token and with a sign-in token, signOut. No request may leave loopback.
 
 process.env.CLERK_TELEMETRY_DISABLED = '1'
 
@@ -186,6 +186,37 @@ describe('clerk-js 6.40 in Chromium', () => {
       expect(auth.has({ permission: 'org:admin:impersonate' })).toBe(false)
     }
     expect(result.errors).toEqual([])
+  })
+
+  it('signs in with a sign-in token ticket: an ordinary session, no act', async () => {
+    const agent = server.account('agent')
+    const bapi = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+    const { token } = await bapi.signInTokens.createSignInToken({
+      userId: agent.userId,
+      expiresInSeconds: 300,
+    })
+    const result = await signInInPage({ strategy: 'ticket', ticket: token })
+    expect(result.userId).toBe(agent.userId)
+    expect(result.actor).toBeNull()
+    expect(result.sessions).toEqual([result.sessionId])
+    for (const jwt of [result.token, result.freshToken]) {
+      const auth = await verify(jwt)
+      expect(auth.userId).toBe(agent.userId)
+      expect(auth.actor ?? null).toBeNull()
+    }
+    expect(result.errors).toEqual([])
+    // The ticket was single use: clerk-js gets Clerk's error for a second attempt.
+    const again = await page.evaluate(async (ticket) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const Clerk = (globalThis as any).Clerk
+      try {
+        await Clerk.client.signIn.create({ strategy: 'ticket', ticket })
+        return null
+      } catch (e) {
+        return (e as { errors?: Array<{ code: string }> }).errors?.[0]?.code ?? String(e)
+      }
+    }, token)
+    expect(again).toBe('ticket_invalid_code')
   })
 
   it('signs out', async () => {

@@ -425,7 +425,7 @@ describe('sessions', () => {
       401,
       {},
     )
-    expect(refused.errors[0].code).toBe('authentication_invalid')
+    expect(refused.errors[0].code).toBe('signed_out')
     const touch = await fapi.request('POST', `/v1/client/sessions/${first.sessionId}/touch`, {})
     expect(touch.status).toBe(401)
 
@@ -437,7 +437,7 @@ describe('sessions', () => {
       200,
     )
     expect(removed.response.status).toBe('removed')
-    await expectFapiError(fapi.getToken(second.sessionId), 401, 'authentication_invalid')
+    await expectFapiError(fapi.getToken(second.sessionId), 401, 'signed_out')
   })
 
   it('signs out all sessions (DELETE /v1/client/sessions), then deletes the client (DELETE /v1/client)', async () => {
@@ -603,7 +603,7 @@ describe('ticket sign-in (actor tokens)', () => {
     expect(claimsOf(await fapi.getToken(sessionId)).sid).toBe(sessionId)
     expect(server.state.users.get(server.account('agent').userId)!.lastActiveAt).toBe(clock)
     advance(10 * 60_000)
-    await expectFapiError(fapi.getToken(sessionId), 401, 'authentication_invalid')
+    await expectFapiError(fapi.getToken(sessionId), 401, 'signed_out')
     const client = await call('GET', '/v1/client', '/v1/client', 200)
     expect(client.response.sessions).toEqual([])
     expect(client.response.last_active_session_id).toBeNull()
@@ -621,7 +621,7 @@ describe('ticket sign-in (actor tokens)', () => {
     const last = claimsOf(await fapi.getToken(sessionId))
     expect(last.act.sub).toBe(server.account('admin').userId)
     advance(60_000) // 30 minutes
-    await expectFapiError(fapi.getToken(sessionId), 401, 'authentication_invalid')
+    await expectFapiError(fapi.getToken(sessionId), 401, 'signed_out')
     const got = await call(
       'GET',
       `/v1/client/sessions/${sessionId}`,

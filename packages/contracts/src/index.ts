@@ -5,6 +5,7 @@ export * from './schemas/users.js'
 export * from './schemas/impersonation.js'
 export * from './schemas/me.js'
 export * from './schemas/sessions.js'
+export * from './schemas/audit.js'
 export * from './machines.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
 export type {
@@ -13,6 +14,7 @@ export type {
   SessionsPort,
   UserPrincipal,
   ActAsContext,
+  AuditPort,
   DirectoryPort,
   DeniedAttempt,
   ImpersonationPort,

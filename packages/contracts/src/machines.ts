@@ -7,7 +7,9 @@
 export const MACHINE_READ_PROCEDURES = [
   'users.search',
   'impersonation.list',
+  'impersonation.get',
   'sessions.inspect',
+  'audit.verify',
 ] as const
 
 /** Starting or revoking an impersonation stays a human act: no configuration grants these. */

@@ -1,6 +1,8 @@
 // The ports the router delegates to. `apps/api` implements them (Clerk, Postgres, policy);
 // anything else that hosts the router (a test, another service) brings its own. Types only.
+import type { AuditVerifyOutput } from './schemas/audit.js'
 import type {
+  ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
   ImpersonationRecord,
@@ -92,17 +94,22 @@ export interface DirectoryPort {
 }
 
 /**
- * A call that `authorize` refused to a signed-in caller (e.g. an agent without the permission
- * calling `impersonation.start`), reported after the refusal for the audit log. The input is the
- * raw one: each field is set only if it is valid on its own.
+ * A call of `impersonation.start` by a signed-in caller that was refused before it reached
+ * `ImpersonationPort.start`: by `authorize` (no permission → FORBIDDEN, rate limit →
+ * RATE_LIMITED) or by input validation (INVALID_INPUT). Reported after the refusal, for the audit
+ * log. `userId`, `reason` and `ticketUrl` are the raw input's strings (possibly invalid: the host
+ * cleans and caps them before storage); `sessionMinutes` only when it is a valid number.
  */
 export interface DeniedAttempt {
   procedure: string
   principal: Principal
+  /** Whether the caller is staff (staff refusals are always recorded in full). */
+  staff: boolean
   userId: string | null
   reason: string | null
+  ticketUrl: string | null
   sessionMinutes: number | null
-  /** Why it was refused (the ActAsError the caller received). */
+  /** Why it was refused (the code of the error the caller received). */
   code: string
   message: string
 }
@@ -120,6 +127,12 @@ export interface ImpersonationPort {
     impersonationId: string,
     request: RequestInfo,
   ): Promise<ImpersonationRecord>
+  /** One impersonation with its event timeline; a read by a machine is recorded (an audit read). */
+  get(
+    principal: ReaderPrincipal,
+    impersonationId: string,
+    request: RequestInfo,
+  ): Promise<ImpersonationGetOutput>
   /** The audit log; a read by a machine is itself recorded (an audit read). */
   list(
     principal: ReaderPrincipal,
@@ -146,6 +159,14 @@ export interface SessionsPort {
   inspect(token: string): Promise<SessionInspectOutput>
 }
 
+export interface AuditPort {
+  /**
+   * Walks the audit hash chain and checks every link, the head and the signed checkpoints;
+   * reports the first broken link. A check by a machine is recorded (an audit read).
+   */
+  verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput>
+}
+
 /** What every procedure sees. Built per request by the host (apps/api's tRPC plugin). */
 export interface ActAsContext {
   principal: Principal | null
@@ -154,4 +175,5 @@ export interface ActAsContext {
   directory: DirectoryPort
   impersonation: ImpersonationPort
   sessions: SessionsPort
+  audit: AuditPort
 }

@@ -63,9 +63,11 @@ beforeAll(async () => {
             return Promise.reject(plan.start.shift() ?? new ActAsError('INTERNAL', 'unexpected'))
           },
           revoke: () => Promise.reject(new Error('unused')),
+          get: () => Promise.reject(new Error('unused')),
           quota: () => Promise.reject(new Error('unused')),
         },
         sessions: { inspect: () => Promise.reject(new Error('unused')) },
+        audit: { verify: () => Promise.reject(new Error('unused')) },
       }
     },
   })

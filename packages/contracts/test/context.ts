@@ -21,7 +21,8 @@ export function contextWith(principal: Principal | null, port: () => Promise<nev
     request: { id: 'req-1', ip: null, userAgent: null },
     rateLimiter: { consume: () => ({ allowed: true }) },
     directory: { search: port },
-    impersonation: { start: port, revoke: port, list: port, quota: port },
+    impersonation: { start: port, revoke: port, get: port, list: port, quota: port },
     sessions: { inspect: port },
+    audit: { verify: port },
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ActAsError, IMPERSONATE_PERMISSION } from '../src/index.js'
-import { defaultMachinePermissions } from '../src/index.js'
+import { defaultMachinePermissions, MACHINE_READ_PROCEDURES } from '../src/index.js'
 import type { ActAsContext, MachinePrincipal, Principal } from '../src/index.js'
 import { createActAsTRPC, createAppRouter } from '../src/server.js'
 import { contextWith, staff } from './context.js'
@@ -22,6 +22,8 @@ describe('authorization rules', () => {
   it('covers the procedures of the issue', () => {
     expect(procedures.map(([path]) => path).sort()).toEqual(
       [
+        'audit.verify',
+        'impersonation.get',
         'impersonation.list',
         'impersonation.revoke',
         'impersonation.start',
@@ -48,7 +50,7 @@ describe('authorization rules', () => {
     const caller = bare.createCaller(context(staff))
     await expect(caller.leak()).rejects.toMatchObject({
       code: 'FORBIDDEN',
-      cause: expect.any(ActAsError),
+      cause: expect.any(ActAsError) as unknown,
     })
   })
 
@@ -96,7 +98,7 @@ describe('authorization rules', () => {
     expect(asked).toEqual([impersonated])
     // not for a session of one's own
     const own = context(staff)
-    own.impersonation.describeActor = ctx.impersonation.describeActor
+    own.impersonation.describeActor = ctx.impersonation.describeActor.bind(ctx.impersonation)
     await expect(router.createCaller(own).me()).resolves.toMatchObject({ actor: null })
     expect(asked).toHaveLength(1)
   })
@@ -118,7 +120,7 @@ describe('authorization rules', () => {
     const caller = router.createCaller(context(customerAdmin))
     await expect(caller.quota()).rejects.toMatchObject({
       code: 'FORBIDDEN',
-      message: expect.stringContaining('not a staff organization'),
+      message: expect.stringContaining('not a staff organization') as unknown,
     })
     await expect(caller.users.search({})).rejects.toMatchObject({ code: 'FORBIDDEN' })
     await expect(caller.me()).resolves.toMatchObject({ canImpersonate: false })
@@ -133,7 +135,7 @@ describe('authorization rules', () => {
         code: 'RATE_LIMITED',
         retryAfterSeconds: 7,
         rateLimitedBy: 'actas',
-      }),
+      }) as unknown,
     })
   })
 })
@@ -156,8 +158,9 @@ describe('machines (deny by default)', () => {
     const ctx = context(principal)
     const reach = () => Promise.reject(new Error(reached))
     ctx.directory = { search: reach }
-    ctx.impersonation = { start: reach, revoke: reach, list: reach, quota: reach }
+    ctx.impersonation = { start: reach, revoke: reach, get: reach, list: reach, quota: reach }
     ctx.sessions = { inspect: reach }
+    ctx.audit = { verify: reach }
     return ctx
   }
   const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2ln'
@@ -166,6 +169,9 @@ describe('machines (deny by default)', () => {
     quota: (c: ReturnType<typeof router.createCaller>) => c.quota(),
     'users.search': (c: ReturnType<typeof router.createCaller>) => c.users.search({}),
     'impersonation.list': (c: ReturnType<typeof router.createCaller>) => c.impersonation.list({}),
+    'impersonation.get': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.get({ impersonationId: '00000000-0000-4000-8000-000000000000' }),
+    'audit.verify': (c: ReturnType<typeof router.createCaller>) => c.audit.verify(),
     'sessions.inspect': (c: ReturnType<typeof router.createCaller>) =>
       c.sessions.inspect({ token }),
     'impersonation.start': (c: ReturnType<typeof router.createCaller>) =>
@@ -184,7 +190,13 @@ describe('machines (deny by default)', () => {
       .filter(([, p]) => p._def.meta?.machines === 'read')
       .map(([path]) => path)
       .sort()
-    expect(open).toEqual(['impersonation.list', 'sessions.inspect', 'users.search'])
+    expect(open).toEqual([
+      'audit.verify',
+      'impersonation.get',
+      'impersonation.list',
+      'sessions.inspect',
+      'users.search',
+    ])
   })
 
   it('without a permission map no machine may call anything', async () => {
@@ -201,7 +213,7 @@ describe('machines (deny by default)', () => {
     const ok = withMap.createCaller(machineContext(scoped))
     const refused = withMap.createCaller(machineContext(unscoped))
     for (const [path, call] of Object.entries(calls)) {
-      const read = ['users.search', 'impersonation.list', 'sessions.inspect'].includes(path)
+      const read = (MACHINE_READ_PROCEDURES as readonly string[]).includes(path)
       if (read) await expect(call(ok), path).rejects.toThrow(reached)
       else await expect(call(ok), path).rejects.toMatchObject({ code: 'FORBIDDEN' })
       await expect(call(refused), path).rejects.toMatchObject({ code: 'FORBIDDEN' })

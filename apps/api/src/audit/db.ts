@@ -1,8 +1,18 @@
 // Opens the audit database: embedded PGlite by default (a directory, or memory for tests), a
 // Postgres server when DATABASE_URL is set. Applies the committed migrations either way.
+//
+// Faults on a Postgres server never end the process: every pooled client has an 'error'
+// listener (a backend terminated by pg_terminate_backend, a server restart or a dropped network
+// connection is logged, the client is discarded and the pool opens a new one on the next query).
+// Nothing waits unbounded: a free connection is awaited at most `acquireTimeoutMs`, a statement
+// runs at most `statementTimeoutMs` on the server (`statement_timeout`) and the client gives up
+// one second after that (`query_timeout`, for a server that does not answer at all, e.g. frozen).
+// Such errors are recognised by `isDatabaseUnavailable` and answered 503 with Retry-After.
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { ActAsError } from '@actas/contracts'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import type { Logger } from 'pino'
 import * as schema from './schema.js'
 
 export type AuditDatabase = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -15,24 +25,106 @@ export interface OpenedDatabase {
   close(): Promise<void>
 }
 
+export interface PostgresTimeouts {
+  /** Server-side `statement_timeout` (ms); the client gives up 1 s later. Default 2000. */
+  statementTimeoutMs?: number
+  /** Longest wait for a pooled connection, connecting included (ms). Default 5000. */
+  acquireTimeoutMs?: number
+}
+
 export type DatabaseConfig =
-  | { kind: 'postgres'; url: string; schema?: string }
+  | ({ kind: 'postgres'; url: string; schema?: string } & PostgresTimeouts)
   | { kind: 'pglite'; dataDir: string | undefined }
 
-const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
+export interface OpenDatabaseOptions {
+  /** Where pool and connection errors are logged (default: nowhere, they are still handled). */
+  logger?: Pick<Logger, 'warn'>
+}
 
-export async function openDatabase(config: DatabaseConfig): Promise<OpenedDatabase> {
+// (Not `new URL('…', import.meta.url)` inline: Vite rewrites that form into an asset URL when
+// the console's component tests load the API in-process through @actas/api/testing.)
+const moduleUrl = import.meta.url
+const migrationsFolder = fileURLToPath(new URL('../../drizzle', moduleUrl))
+
+/** Node socket errors that mean "the server is not there (now)". */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+])
+
+/** Messages of node-postgres for a connection that died, never came, or did not answer. */
+const PG_CLIENT_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'is not queryable',
+  'Cannot use a pool after calling end',
+]
+
+/**
+ * SQLSTATEs that say the server is unavailable or the statement ran out of time, not that the
+ * statement is wrong: connection exceptions (08), insufficient resources (53), operator
+ * intervention (57: query_canceled by statement_timeout, admin/crash shutdown, cannot connect
+ * now) and serialization failures (40001, 40P01), which a retry may pass.
+ */
+function isUnavailableSqlState(code: string): boolean {
+  return /^(08|53|57)/.test(code) || code === '40001' || code === '40P01'
+}
+
+/**
+ * Whether `error` (or any error in its `cause` chain, e.g. inside Drizzle's DrizzleQueryError)
+ * means the database is unreachable, restarting, overloaded or too slow: answered 503 with
+ * Retry-After, never 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 8; depth++) {
+    if (typeof e !== 'object') return false
+    const { code, message } = e as { code?: unknown; message?: unknown }
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || isUnavailableSqlState(code)))
+      return true
+    if (typeof message === 'string' && PG_CLIENT_MESSAGES.some((m) => message.includes(m)))
+      return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
+}
+
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: OpenDatabaseOptions = {},
+): Promise<OpenedDatabase> {
   if (config.kind === 'postgres') {
     const { default: pg } = await import('pg')
     const { drizzle } = await import('drizzle-orm/node-postgres')
     const { migrate } = await import('drizzle-orm/node-postgres/migrator')
     const schemaName = config.schema ?? 'public'
+    const statementTimeoutMs = config.statementTimeoutMs ?? 2000
+    const acquireTimeoutMs = config.acquireTimeoutMs ?? 5000
     const pool = new pg.Pool({
       connectionString: config.url,
       max: 10,
-      connectionTimeoutMillis: 5000,
+      application_name: 'actas-api',
+      connectionTimeoutMillis: acquireTimeoutMs,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 1000,
       // Every connection resolves the (unqualified) audit tables in the configured schema.
       options: `-c search_path=${schemaName}`,
+    })
+    const warn = (err: unknown, message: string) => {
+      options.logger?.warn({ err: errorSummary(err) }, message)
+    }
+    // An idle client's error is re-emitted by the pool (an unhandled 'error' event would end the
+    // process); a checked-out client's error is the query's error, and the listener below keeps
+    // it from being re-thrown as an event too (transactions hold a client outside pool.query).
+    pool.on('error', (err) => warn(err, 'database connection lost (idle); the pool will reconnect'))
+    pool.on('connect', (client) => {
+      client.on('error', (err) => warn(err, 'database connection lost'))
     })
     const db = drizzle({ client: pool, schema })
     try {
@@ -72,4 +164,42 @@ export async function openDatabase(config: DatabaseConfig): Promise<OpenedDataba
     },
     close: () => client.close(),
   }
+}
+
+/** What is logged of a connection error: its code and message (never a connection string). */
+function errorSummary(err: unknown): { code?: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown } | null
+  return {
+    ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  }
+}
+
+/** Seconds a caller is asked to wait when the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5
+
+/**
+ * `port` with every method's database-unavailable error (see `isDatabaseUnavailable`) turned
+ * into `SERVICE_UNAVAILABLE` with Retry-After: the caller gets 503, not 500. Other errors pass
+ * unchanged.
+ */
+export function withDatabaseFaults<T extends object>(port: T): T {
+  return new Proxy(port, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver)
+      if (typeof value !== 'function') return value
+      return async (...args: unknown[]) => {
+        try {
+          return await (value as (...a: unknown[]) => unknown).apply(target, args)
+        } catch (error) {
+          if (error instanceof ActAsError || !isDatabaseUnavailable(error)) throw error
+          throw new ActAsError(
+            'SERVICE_UNAVAILABLE',
+            'The audit database is unavailable; try again in a moment.',
+            { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS, cause: error },
+          )
+        }
+      }
+    },
+  })
 }

@@ -1,12 +1,22 @@
-import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core'
 import { IMPERSONATION_STATUSES } from '@actas/contracts'
 
 /**
- * One row per `impersonation.start` attempt by a signed-in caller. Attempts that passed
- * authorization are written before Clerk is asked (status `pending`) and updated with the
- * outcome; attempts authorization refused (no `org:admin:impersonate`) are one `denied` row
- * written after the refusal, with `user_id`/`reason` empty when the input did not carry them
- * validly. Never holds the ticket.
+ * One row per `impersonation.start` attempt by a signed-in caller: who, whom, why, for how long,
+ * and the request's metadata. What happens to it afterwards is in `audit_events` (append-only,
+ * hash-chained); the columns after `status` are a projection of those events, written in the same
+ * transaction as each event (so lists and filters need no join). Never holds the ticket.
  */
 export const impersonations = pgTable(
   'impersonations',
@@ -21,6 +31,7 @@ export const impersonations = pgTable(
     reason: text('reason').notNull(),
     ticketUrl: text('ticket_url'),
     sessionMinutes: integer('session_minutes').notNull(),
+    /** Derived from the events (lifecycle.ts), written with each event. */
     status: text('status', { enum: IMPERSONATION_STATUSES }).notNull(),
     outcomeCode: text('outcome_code'),
     outcomeMessage: text('outcome_message'),
@@ -28,22 +39,105 @@ export const impersonations = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
     sessionExpiresAt: timestamp('session_expires_at', { withTimezone: true, mode: 'date' }),
     revokedBy: text('revoked_by'),
+    clerkSessionId: text('clerk_session_id'),
+    signedInAt: timestamp('signed_in_at', { withTimezone: true, mode: 'date' }),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+    endCause: text('end_cause'),
+    endedBy: text('ended_by'),
+    endReason: text('end_reason'),
+    /** >1: an aggregate record of that many refused attempts (flood control). */
+    attempts: integer('attempts').notNull().default(1),
     requestId: text('request_id'),
     ip: text('ip'),
     userAgent: text('user_agent'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
+  // Ascending keys: the lists' `ORDER BY created_at DESC, id DESC` is a backward scan of them
+  // (DESC NULLS FIRST = ASC NULLS LAST backwards). The columns are NOT NULL, but the planner
+  // only matches an index whose NULLS order is the query's.
   (t) => [
-    index('impersonations_created_idx').on(t.createdAt.desc(), t.id.desc()),
-    index('impersonations_actor_idx').on(t.actorId, t.createdAt.desc()),
-    index('impersonations_user_idx').on(t.userId, t.createdAt.desc()),
-    index('impersonations_status_idx').on(t.status, t.createdAt.desc()),
+    index('impersonations_created_idx').on(t.createdAt, t.id),
+    index('impersonations_actor_idx').on(t.actorId, t.createdAt, t.id),
+    index('impersonations_user_idx').on(t.userId, t.createdAt, t.id),
+    index('impersonations_status_idx').on(t.status, t.createdAt, t.id),
+    index('impersonations_actor_status_idx').on(t.actorId, t.status, t.createdAt, t.id),
+    // Live ones, for the lifecycle (reconciler, board): small, partial.
+    index('impersonations_open_idx')
+      .on(t.createdAt)
+      .where(sql`status in ('pending', 'issued', 'signed_in')`),
+    index('impersonations_clerk_session_idx')
+      .on(t.clerkSessionId)
+      .where(sql`clerk_session_id is not null`),
   ],
 )
 
 export type ImpersonationRow = typeof impersonations.$inferSelect
 export type NewImpersonationRow = typeof impersonations.$inferInsert
+
+/**
+ * The audit log proper: everything that happens to an impersonation, one event per row, never
+ * updated or deleted (a trigger refuses both). `seq` is the position in one chain across all
+ * impersonations; `hash = sha256(prev_hash ‖ canonical JSON of the event)` (chain.ts), appended
+ * under the lock of `audit_chain_head` so the chain stays linear across API instances. `data` is
+ * the canonical JSON text of the event's details (flat, scalar values), kept as text so the hash
+ * covers exactly the stored bytes.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    impersonationId: uuid('impersonation_id')
+      .notNull()
+      .references(() => impersonations.id),
+    type: text('type').notNull(),
+    cause: text('cause'),
+    by: text('by'),
+    reason: text('reason'),
+    clerkSessionId: text('clerk_session_id'),
+    data: text('data').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    index('audit_events_impersonation_idx').on(t.impersonationId, t.seq),
+    // The monthly quota counts issued tickets from this (index-only scan over one month).
+    index('audit_events_issued_idx')
+      .on(t.createdAt)
+      .where(sql`type = 'issued'`),
+  ],
+)
+
+export type AuditEventRow = typeof auditEvents.$inferSelect
+
+/** The chain's head: one row (id 1), taken FOR UPDATE by every append. */
+export const auditChainHead = pgTable('audit_chain_head', {
+  id: smallint('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  /** The last signed checkpoint's seq and time (0 / null: none yet). */
+  checkpointSeq: bigint('checkpoint_seq', { mode: 'number' }).notNull().default(0),
+  checkpointAt: timestamp('checkpoint_at', { withTimezone: true, mode: 'date' }),
+})
+
+/**
+ * Signed checkpoints: every N events or M minutes the head (seq, hash) is signed with the
+ * Ed25519 key AUDIT_SIGNING_KEY, so an exported log can be checked by someone holding only the
+ * public key. Append-only like the events.
+ */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  hash: text('hash').notNull(),
+  signedAt: timestamp('signed_at', { withTimezone: true, mode: 'date' }).notNull(),
+  /** sha256 of the public key (SPKI DER), hex: which key signed. */
+  keyId: text('key_id').notNull(),
+  /** Ed25519 signature (base64) of `checkpointMessage(seq, hash, signedAt)`. */
+  signature: text('signature').notNull(),
+})
+
+export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect
 
 /**
  * One row per read of the audit log by a machine (`impersonation.list` with an M2M token): who

@@ -1,29 +1,82 @@
-// The audit log's queries. Domain-shaped: the impersonation use case never sees SQL.
-import { and, asc, count, desc, eq, gte, inArray, isNotNull, lt, or } from 'drizzle-orm'
+// The audit log's queries. Domain-shaped: the impersonation use cases never see SQL.
+//
+// Model: one `impersonations` row per attempt (who, whom, why, how long, request metadata) and
+// an append-only, hash-chained `audit_events` timeline per row. Everything that happens to an
+// impersonation is `appendEvent(id, event)`: under the chain head's lock it checks the
+// transition (lifecycle.ts), appends the event with its hash, moves the head, and writes the
+// row's derived status and projection in the same transaction. Every text is cleaned and capped
+// first (clean.ts), so no input can make the write fail.
+import type { KeyObject } from 'node:crypto'
+import { and, asc, count, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
-import type { ImpersonationRecord, ImpersonationStatus } from '@actas/contracts'
-import type { AuditDatabase } from './db.js'
-import { auditReads, impersonations } from './schema.js'
 import type {
+  EndCause,
+  ImpersonationEvent,
+  ImpersonationEventType,
+  ImpersonationRecord,
+  ImpersonationStatus,
+} from '@actas/contracts'
+import { canonicalData, eventHash, GENESIS_HASH, signCheckpoint, verifyChain } from './chain.js'
+import type { AuditSigner, ChainReport, EventData, EventDataValue, StoredEvent } from './chain.js'
+import { cleanOptional, cleanText, TEXT_LIMITS } from './clean.js'
+import type { AuditDatabase } from './db.js'
+import { nextStatus } from './lifecycle.js'
+import {
+  auditChainHead,
+  auditCheckpoints,
+  auditEvents,
+  auditReads,
+  impersonations,
+} from './schema.js'
+import type {
+  AuditCheckpointRow,
+  AuditEventRow,
   AuditReadRow,
   ImpersonationRow,
   NewAuditReadRow,
   NewImpersonationRow,
 } from './schema.js'
 
-export type RowPatch = Partial<
-  Pick<
-    ImpersonationRow,
-    | 'status'
-    | 'outcomeCode'
-    | 'outcomeMessage'
-    | 'clerkActorTokenId'
-    | 'expiresAt'
-    | 'sessionExpiresAt'
-    | 'userEmail'
-    | 'actorEmail'
-    | 'revokedBy'
-  >
+/** One event to append. `at` defaults to the store's clock. */
+export interface EventInput {
+  type: ImpersonationEventType
+  /** Required for `ended`: why it ended. */
+  cause?: EndCause | null
+  /** Who made it happen: a user id, a machine id, or `system`. Null: ActAs itself, answering a request. */
+  by?: string | null
+  /** A person's words (e.g. the kill switch's reason). */
+  reason?: string | null
+  /** The Clerk session (`sess_…`) the event is about (`signed_in`, `ended`). */
+  clerkSessionId?: string | null
+  /**
+   * Details, flat and scalar. Known keys the row projects: `code`, `message` (denied, failed),
+   * `clerkActorTokenId`, `expiresAt`, `sessionExpiresAt` (issued, ISO instants), `userEmail`,
+   * `actorEmail` (any).
+   */
+  data?: Record<string, EventDataValue | undefined>
+  at?: Date
+}
+
+export type AppendResult =
+  | { appended: true; status: ImpersonationStatus; row: ImpersonationRow; event: AuditEventRow }
+  /** The event cannot follow the current status (a duplicate, or after the end): nothing written. */
+  | { appended: false; status: ImpersonationStatus; row: ImpersonationRow }
+
+/** The row an attempt starts with; status and projection come from its events. */
+export type NewImpersonation = Pick<
+  NewImpersonationRow,
+  | 'id'
+  | 'actorId'
+  | 'actorSessionId'
+  | 'actorOrganizationId'
+  | 'userId'
+  | 'reason'
+  | 'ticketUrl'
+  | 'sessionMinutes'
+  | 'requestId'
+  | 'ip'
+  | 'userAgent'
+  | 'attempts'
 >
 
 export interface ListQuery {
@@ -40,11 +93,29 @@ export interface ListQuery {
 
 export class InvalidCursorError extends Error {}
 
+export class ImpersonationNotFoundError extends Error {
+  constructor(readonly impersonationId: string) {
+    super(`No impersonation has the id ${impersonationId}.`)
+  }
+}
+
+export interface AuditStoreOptions {
+  now: () => Date
+  /** Signs checkpoints; without it none are written. */
+  signer?: AuditSigner | null
+  /** A checkpoint every this many events (default 1000)… */
+  checkpointEvery?: number
+  /** …or, by `checkpointIfDue()`, when this many minutes passed with new events (default 10). */
+  checkpointMinutes?: number
+}
+
+type Tx = Parameters<Parameters<AuditDatabase['transaction']>[0]>[0]
+
 function encodeCursor(row: ImpersonationRow): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url')
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
     if (
@@ -54,8 +125,11 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
       typeof value[1] === 'string'
     ) {
       const createdAt = new Date(value[0])
-      if (!Number.isNaN(createdAt.getTime()) && /^[0-9a-f-]{36}$/.test(value[1]))
-        return { createdAt, id: value[1] }
+      if (
+        !Number.isNaN(createdAt.getTime()) &&
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value[1])
+      )
+        return { createdAt: createdAt.toISOString(), id: value[1] }
     }
   } catch {
     // fall through
@@ -77,6 +151,13 @@ export function toRecord(row: ImpersonationRow): ImpersonationRecord {
     sessionMinutes: row.sessionMinutes,
     expiresAt: row.expiresAt?.toISOString() ?? null,
     sessionExpiresAt: row.sessionExpiresAt?.toISOString() ?? null,
+    clerkSessionId: row.clerkSessionId,
+    signedInAt: row.signedInAt?.toISOString() ?? null,
+    endedAt: row.endedAt?.toISOString() ?? null,
+    endCause: (row.endCause as EndCause | null) ?? null,
+    endedBy: row.endedBy,
+    endReason: row.endReason,
+    attempts: row.attempts,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     requestId: row.requestId,
@@ -85,32 +166,289 @@ export function toRecord(row: ImpersonationRow): ImpersonationRecord {
   }
 }
 
+export function toEvent(row: AuditEventRow): ImpersonationEvent {
+  return {
+    seq: row.seq,
+    type: row.type as ImpersonationEventType,
+    cause: (row.cause as EndCause | null) ?? null,
+    by: row.by,
+    reason: row.reason,
+    clerkSessionId: row.clerkSessionId,
+    data: JSON.parse(row.data) as EventData,
+    at: row.createdAt.toISOString(),
+    prevHash: row.prevHash,
+    hash: row.hash,
+  }
+}
+
+function cleanData(data: Record<string, EventDataValue | undefined> = {}): EventData {
+  const out: EventData = {}
+  for (const [key, value] of Object.entries(data)) {
+    if (value === undefined) continue
+    const k = cleanText(key, 64)
+    out[k] =
+      typeof value === 'string'
+        ? cleanText(value, TEXT_LIMITS.message)
+        : typeof value === 'number' && !Number.isFinite(value)
+          ? null
+          : value
+  }
+  return out
+}
+
+const str = (v: EventDataValue | undefined) => (typeof v === 'string' ? v : undefined)
+const instant = (v: EventDataValue | undefined) => {
+  if (typeof v !== 'string') return undefined
+  const d = new Date(v)
+  return Number.isNaN(d.getTime()) ? undefined : d
+}
+
+/** The row's columns an event sets (besides status and updated_at). */
+function projection(
+  type: ImpersonationEventType,
+  e: {
+    cause: string | null
+    by: string | null
+    reason: string | null
+    clerkSessionId: string | null
+  },
+  data: EventData,
+  at: Date,
+): Partial<NewImpersonationRow> {
+  const emails: Partial<NewImpersonationRow> = {
+    ...(str(data['userEmail']) !== undefined ? { userEmail: str(data['userEmail']) } : {}),
+    ...(str(data['actorEmail']) !== undefined ? { actorEmail: str(data['actorEmail']) } : {}),
+  }
+  switch (type) {
+    case 'requested':
+      return emails
+    case 'denied':
+    case 'failed':
+      return {
+        ...emails,
+        outcomeCode: str(data['code']) ?? null,
+        outcomeMessage: str(data['message']) ?? null,
+        endedAt: at,
+      }
+    case 'issued':
+      return {
+        ...emails,
+        clerkActorTokenId: str(data['clerkActorTokenId']) ?? null,
+        expiresAt: instant(data['expiresAt']) ?? null,
+        sessionExpiresAt: instant(data['sessionExpiresAt']) ?? null,
+      }
+    case 'signed_in':
+      return { ...emails, clerkSessionId: e.clerkSessionId, signedInAt: at }
+    case 'ticket_revoked':
+      return { ...emails, revokedBy: e.by, endedAt: at, endedBy: e.by, endReason: e.reason }
+    case 'ended':
+      return {
+        ...emails,
+        endedAt: at,
+        endCause: e.cause,
+        endedBy: e.by,
+        endReason: e.reason,
+        ...(e.clerkSessionId ? { clerkSessionId: e.clerkSessionId } : {}),
+      }
+  }
+}
+
 export class AuditStore {
+  private readonly now: () => Date
+  private readonly signer: AuditSigner | null
+  private readonly checkpointEvery: number
+  private readonly checkpointMs: number
+
   constructor(
     private readonly db: AuditDatabase,
-    private readonly now: () => Date,
-  ) {}
-
-  async insert(
-    row: Omit<NewImpersonationRow, 'createdAt' | 'updatedAt'>,
-  ): Promise<ImpersonationRow> {
-    const at = this.now()
-    const [inserted] = await this.db
-      .insert(impersonations)
-      .values({ ...row, createdAt: at, updatedAt: at })
-      .returning()
-    if (!inserted) throw new Error('audit insert returned no row')
-    return inserted
+    options: AuditStoreOptions | (() => Date),
+  ) {
+    const o = typeof options === 'function' ? { now: options } : options
+    this.now = o.now
+    this.signer = o.signer ?? null
+    this.checkpointEvery = o.checkpointEvery ?? 1000
+    this.checkpointMs = (o.checkpointMinutes ?? 10) * 60_000
   }
 
-  async update(id: string, patch: RowPatch): Promise<ImpersonationRow> {
-    const [updated] = await this.db
-      .update(impersonations)
-      .set({ ...patch, updatedAt: this.now() })
-      .where(eq(impersonations.id, id))
+  /** The public key checkpoints are signed with (SPKI PEM), or null without a signing key. */
+  get publicKeyPem(): string | null {
+    return this.signer?.publicKeyPem ?? null
+  }
+
+  /**
+   * Writes a new attempt: the row and its `requested` event (which carries the row's who, whom,
+   * why and request metadata into the chain), then `events` (e.g. a `denied`), all in one
+   * transaction. Texts are cleaned and capped.
+   */
+  async createImpersonation(
+    input: NewImpersonation,
+    events: EventInput[] = [],
+  ): Promise<ImpersonationRow> {
+    const at = this.now()
+    const row = {
+      id: input.id,
+      actorId: cleanText(input.actorId, TEXT_LIMITS.id),
+      actorSessionId: cleanOptional(input.actorSessionId, TEXT_LIMITS.id),
+      actorOrganizationId: cleanOptional(input.actorOrganizationId, TEXT_LIMITS.id),
+      userId: cleanText(input.userId, TEXT_LIMITS.userId),
+      reason: cleanText(input.reason, TEXT_LIMITS.reason),
+      ticketUrl: cleanOptional(input.ticketUrl, TEXT_LIMITS.ticketUrl),
+      sessionMinutes: input.sessionMinutes,
+      requestId: cleanOptional(input.requestId, TEXT_LIMITS.requestId),
+      ip: cleanOptional(input.ip, TEXT_LIMITS.ip),
+      userAgent: cleanOptional(input.userAgent, TEXT_LIMITS.userAgent),
+      attempts: Math.max(1, input.attempts ?? 1),
+    }
+    return this.db.transaction(async (tx) => {
+      await tx
+        .insert(impersonations)
+        .values({ ...row, status: 'pending', createdAt: at, updatedAt: at })
+      let result = await this.appendIn(tx, row.id, {
+        type: 'requested',
+        by: row.actorId,
+        reason: row.reason,
+        data: {
+          userId: row.userId,
+          ticketUrl: row.ticketUrl,
+          sessionMinutes: row.sessionMinutes,
+          actorSessionId: row.actorSessionId,
+          actorOrganizationId: row.actorOrganizationId,
+          requestId: row.requestId,
+          ip: row.ip,
+          userAgent: row.userAgent,
+          ...(row.attempts > 1 ? { attempts: row.attempts } : {}),
+        },
+        at,
+      })
+      for (const e of events) result = await this.appendIn(tx, row.id, e)
+      return result.row
+    })
+  }
+
+  /**
+   * Appends one event to an impersonation's timeline, if it can happen now (lifecycle.ts):
+   * `{ appended: false }` for a duplicate or a late event, nothing written. Throws
+   * ImpersonationNotFoundError for an unknown id. Safe to call from several API instances at once:
+   * the chain head is taken FOR UPDATE, so appends are serialised into one linear chain.
+   *
+   * ```ts
+   * await audit.appendEvent(id, { type: 'signed_in', clerkSessionId: 'sess_…' })
+   * await audit.appendEvent(id, { type: 'ended', cause: 'ended_by_staff', by: staffId, reason })
+   * ```
+   */
+  async appendEvent(impersonationId: string, event: EventInput): Promise<AppendResult> {
+    if (event.type === 'requested')
+      throw new Error('`requested` starts a timeline: use createImpersonation')
+    return this.db.transaction((tx) => this.appendIn(tx, impersonationId, event))
+  }
+
+  private async appendIn(
+    tx: Tx,
+    impersonationId: string,
+    input: EventInput,
+  ): Promise<AppendResult> {
+    const [head] = await tx
+      .select()
+      .from(auditChainHead)
+      .where(eq(auditChainHead.id, 1))
+      .for('update')
+    if (!head) throw new Error('audit_chain_head is missing (migration 0002 not applied?)')
+    const [row] = await tx
+      .select()
+      .from(impersonations)
+      .where(eq(impersonations.id, impersonationId))
+      .for('update')
+    if (!row) throw new ImpersonationNotFoundError(impersonationId)
+    const current = input.type === 'requested' ? null : row.status
+    const status = nextStatus(current, input)
+    if (status === null) return { appended: false, status: row.status, row }
+
+    const at = input.at ?? this.now()
+    const fields = {
+      cause: cleanOptional(input.cause, 64),
+      by: cleanOptional(input.by, TEXT_LIMITS.id),
+      reason: cleanOptional(input.reason, TEXT_LIMITS.reason),
+      clerkSessionId: cleanOptional(input.clerkSessionId, TEXT_LIMITS.id),
+    }
+    const data = cleanData(input.data)
+    const seq = head.seq + 1
+    const chained = {
+      seq,
+      impersonationId,
+      type: input.type,
+      ...fields,
+      data: canonicalData(data),
+      createdAt: at,
+    }
+    const hash = eventHash(head.hash, chained)
+    const [event] = await tx
+      .insert(auditEvents)
+      .values({ ...chained, prevHash: head.hash, hash })
       .returning()
-    if (!updated) throw new Error(`audit row ${id} vanished`)
-    return updated
+    if (!event) throw new Error('audit event insert returned no row')
+
+    const checkpoint =
+      this.signer !== null && seq - head.checkpointSeq >= this.checkpointEvery
+        ? await this.writeCheckpoint(tx, seq, hash, at)
+        : null
+    await tx
+      .update(auditChainHead)
+      .set({
+        seq,
+        hash,
+        updatedAt: at,
+        ...(checkpoint ? { checkpointSeq: seq, checkpointAt: checkpoint } : {}),
+      })
+      .where(eq(auditChainHead.id, 1))
+    const [updated] = await tx
+      .update(impersonations)
+      .set({ ...projection(input.type, fields, data, at), status, updatedAt: at })
+      .where(eq(impersonations.id, impersonationId))
+      .returning()
+    if (!updated) throw new Error(`audit row ${impersonationId} vanished`)
+    return { appended: true, status, row: updated, event }
+  }
+
+  private async writeCheckpoint(tx: Tx, seq: number, hash: string, at: Date): Promise<Date> {
+    const signer = this.signer
+    if (!signer) throw new Error('no signing key')
+    await tx.insert(auditCheckpoints).values({
+      seq,
+      hash,
+      signedAt: at,
+      keyId: signer.keyId,
+      signature: signCheckpoint(signer, seq, hash, at),
+    })
+    return at
+  }
+
+  /**
+   * Signs the head when it moved since the last checkpoint and `checkpointMinutes` passed (or
+   * `force`). Returns the checkpoint's seq, or null when none was due. Call it on a timer.
+   */
+  async checkpointIfDue(force = false): Promise<number | null> {
+    if (!this.signer) return null
+    return this.db.transaction(async (tx) => {
+      const [head] = await tx
+        .select()
+        .from(auditChainHead)
+        .where(eq(auditChainHead.id, 1))
+        .for('update')
+      if (!head || head.seq === 0 || head.seq === head.checkpointSeq) return null
+      const at = this.now()
+      if (
+        !force &&
+        head.checkpointAt &&
+        at.getTime() - head.checkpointAt.getTime() < this.checkpointMs
+      )
+        return null
+      await this.writeCheckpoint(tx, head.seq, head.hash, at)
+      await tx
+        .update(auditChainHead)
+        .set({ checkpointSeq: head.seq, checkpointAt: at })
+        .where(eq(auditChainHead.id, 1))
+      return head.seq
+    })
   }
 
   async get(id: string): Promise<ImpersonationRow | null> {
@@ -122,6 +460,15 @@ export class AuditStore {
     return row ?? null
   }
 
+  /** An impersonation's events, oldest first. */
+  async events(impersonationId: string): Promise<AuditEventRow[]> {
+    return this.db
+      .select()
+      .from(auditEvents)
+      .where(eq(auditEvents.impersonationId, impersonationId))
+      .orderBy(asc(auditEvents.seq))
+  }
+
   async list(query: ListQuery): Promise<{ rows: ImpersonationRow[]; next: string | null }> {
     const where: SQL[] = []
     if (query.actorId) where.push(eq(impersonations.actorId, query.actorId))
@@ -131,11 +478,10 @@ export class AuditStore {
     if (query.to) where.push(lt(impersonations.createdAt, new Date(query.to)))
     if (query.cursor) {
       const c = decodeCursor(query.cursor)
-      const older = or(
-        lt(impersonations.createdAt, c.createdAt),
-        and(eq(impersonations.createdAt, c.createdAt), lt(impersonations.id, c.id)),
+      // A row comparison: one index range, not an OR of two.
+      where.push(
+        sql`(${impersonations.createdAt}, ${impersonations.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`,
       )
-      if (older) where.push(older)
     }
     const rows = await this.db
       .select()
@@ -152,7 +498,14 @@ export class AuditStore {
   async insertAuditRead(row: Omit<NewAuditReadRow, 'createdAt' | 'kind'>): Promise<AuditReadRow> {
     const [inserted] = await this.db
       .insert(auditReads)
-      .values({ ...row, kind: 'audit_read', createdAt: this.now() })
+      .values({
+        ...row,
+        requestId: cleanOptional(row.requestId, TEXT_LIMITS.requestId),
+        ip: cleanOptional(row.ip, TEXT_LIMITS.ip),
+        userAgent: cleanOptional(row.userAgent, TEXT_LIMITS.userAgent),
+        kind: 'audit_read',
+        createdAt: this.now(),
+      })
       .returning()
     if (!inserted) throw new Error('audit read insert returned no row')
     return inserted
@@ -167,18 +520,53 @@ export class AuditStore {
       .orderBy(asc(auditReads.createdAt), asc(auditReads.id))
   }
 
-  /** Actor tokens Clerk issued since `since` (revoked ones were issued too, and count against the plan). */
+  /**
+   * Actor tokens Clerk issued since `since` (revoked ones were issued too, and count against the
+   * plan): `issued` events, counted from their partial index (index-only, never a table scan).
+   */
   async countIssuedSince(since: Date): Promise<number> {
     const [row] = await this.db
       .select({ n: count() })
-      .from(impersonations)
-      .where(
-        and(
-          gte(impersonations.createdAt, since),
-          inArray(impersonations.status, ['issued', 'revoked']),
-          isNotNull(impersonations.clerkActorTokenId),
-        ),
-      )
+      .from(auditEvents)
+      .where(and(eq(auditEvents.type, 'issued'), gte(auditEvents.createdAt, since)))
     return row?.n ?? 0
+  }
+
+  async head(): Promise<{ seq: number; hash: string }> {
+    const [head] = await this.db.select().from(auditChainHead).where(eq(auditChainHead.id, 1))
+    return head ? { seq: head.seq, hash: head.hash } : { seq: 0, hash: GENESIS_HASH }
+  }
+
+  async checkpoints(): Promise<AuditCheckpointRow[]> {
+    return this.db.select().from(auditCheckpoints).orderBy(asc(auditCheckpoints.seq))
+  }
+
+  /** Every event in chain order, `pageSize` at a time (keyset on seq). */
+  async *eventPages(pageSize = 10_000): AsyncGenerator<StoredEvent[]> {
+    let after = 0
+    for (;;) {
+      const page = await this.db
+        .select()
+        .from(auditEvents)
+        .where(sql`${auditEvents.seq} > ${after}`)
+        .orderBy(asc(auditEvents.seq))
+        .limit(pageSize)
+      if (page.length === 0) return
+      yield page
+      after = page[page.length - 1]!.seq
+    }
+  }
+
+  /**
+   * Walks the whole chain (chain.ts `verifyChain`): every link, the stored head, and every
+   * checkpoint's signature against the configured key (or `publicKey`).
+   */
+  async verify(options: { publicKey?: KeyObject | null } = {}): Promise<ChainReport> {
+    const [head, checkpoints] = await Promise.all([this.head(), this.checkpoints()])
+    return verifyChain(this.eventPages(), {
+      head,
+      checkpoints,
+      publicKey: options.publicKey ?? this.signer?.publicKey ?? null,
+    })
   }
 }

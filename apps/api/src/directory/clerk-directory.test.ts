@@ -117,7 +117,7 @@ describe('ClerkDirectory.searchUsers', () => {
       { limit: 10, offset: 0, query: 'a' },
     ]) {
       const ours = await dir.searchUsers({ ...page, ...params })
-      const { query, ...rest } = params as { query?: string; limit: number; offset: number }
+      const { query, ...rest } = params
       const theirs = await sdk.users.getUserList({
         ...rest,
         ...(query ? { query } : {}),

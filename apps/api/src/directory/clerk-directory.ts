@@ -65,7 +65,11 @@ interface MembershipJSON {
   role: string
   permissions?: string[] | null
   organization: { id: string; name: string; slug?: string | null }
+  public_user_data?: { user_id: string } | null
 }
+
+/** Clerk's limit on repeated `user_id` values (bapi-2026-05-12.yml). */
+export const MAX_USER_IDS_PER_READ = 100
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -167,7 +171,7 @@ export class ClerkDirectory implements UserDirectory {
    */
   private async read<T>(
     path: string,
-    query?: Record<string, string | number | undefined>,
+    query?: Record<string, string | number | undefined | readonly string[]>,
   ): Promise<T> {
     let waitedForRateLimit = false
     for (let attempt = 0; ;) {
@@ -269,6 +273,38 @@ export class ClerkDirectory implements UserDirectory {
     return value
   }
 
+  async membersAmong(
+    userIds: readonly string[],
+    organizationIds: readonly string[],
+  ): Promise<Set<string>> {
+    if (userIds.length === 0 || organizationIds.length === 0) return new Set()
+    if (userIds.length > MAX_USER_IDS_PER_READ) {
+      throw new RangeError(`at most ${MAX_USER_IDS_PER_READ} user ids per read`)
+    }
+    const users = await this.read<{ id: string }[]>('users', {
+      user_id: userIds,
+      organization_id: organizationIds,
+      limit: MAX_USER_IDS_PER_READ,
+    })
+    return new Set(users.map((u) => u.id))
+  }
+
+  async listOrganizationMemberships(params: {
+    limit: number
+    offset: number
+  }): Promise<{ data: (DirectoryMembership & { userId: string })[]; total: number }> {
+    const page = await this.read<{ data: MembershipJSON[]; total_count: number }>(
+      'organization_memberships',
+      { limit: params.limit, offset: params.offset, order_by: '+created_at' },
+    )
+    const data = page.data.flatMap((m) =>
+      m.public_user_data?.user_id
+        ? [{ ...toDirectoryMembership(m), userId: m.public_user_data.user_id }]
+        : [],
+    )
+    return { data, total: page.total_count }
+  }
+
   async getOrganization(idOrSlug: string): Promise<DirectoryOrganization | null> {
     try {
       const org = await this.read<{ id: string; name: string; slug?: string | null }>(
@@ -292,7 +328,7 @@ export class ClerkDirectory implements UserDirectory {
       this.clerk.actorTokens.create({
         userId: params.userId,
         // Clerk copies the whole actor object into the session's `act` claim.
-        actor: params.actor as { sub: string },
+        actor: params.actor,
         expiresInSeconds: params.expiresInSeconds,
         sessionMaxDurationInSeconds: params.sessionMaxDurationInSeconds,
       }),

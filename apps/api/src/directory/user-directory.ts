@@ -51,6 +51,16 @@ export interface UserDirectory {
   getUser(userId: string): Promise<DirectoryUser | null>
   /** The user's organization memberships; `fresh` bypasses the short cache used for display. */
   getMemberships(userId: string, options?: { fresh?: boolean }): Promise<DirectoryMembership[]>
+  /**
+   * Which of `userIds` (at most 100) are members of any of `organizationIds`: one fresh read
+   * (`GET /v1/users?user_id=…&organization_id=…`), whatever the number of organizations.
+   */
+  membersAmong(userIds: readonly string[], organizationIds: readonly string[]): Promise<Set<string>>
+  /** One page of every membership of the instance (`GET /v1/organization_memberships`). */
+  listOrganizationMemberships(params: {
+    limit: number
+    offset: number
+  }): Promise<{ data: (DirectoryMembership & { userId: string })[]; total: number }>
   /** One organization by id or slug; null when Clerk does not know it. */
   getOrganization(idOrSlug: string): Promise<DirectoryOrganization | null>
   /** Never retried: a duplicate would be a second billable token. */

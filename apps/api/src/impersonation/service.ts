@@ -3,8 +3,11 @@
 import { randomUUID } from 'node:crypto'
 import { ActAsError, principalId } from '@actas/contracts'
 import type {
+  AuditPort,
+  AuditVerifyOutput,
   DeniedAttempt,
   DirectoryPort,
+  ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
   ImpersonationPort,
@@ -20,11 +23,12 @@ import type {
   UsersSearchOutput,
   UsersSearchParams,
 } from '@actas/contracts'
-import type { Logger } from 'pino'
-import { InvalidCursorError, toRecord } from '../audit/store.js'
-import type { AuditStore } from '../audit/store.js'
-import { matchingPhone, normalizeSearchQuery } from '../directory/phone-query.js'
 import type { CountryCode } from 'libphonenumber-js'
+import type { Logger } from 'pino'
+import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
+import type { AuditStore, EventInput } from '../audit/store.js'
+import { matchingPhone, normalizeSearchQuery } from '../directory/phone-query.js'
+import type { MembershipMirror } from '../directory/membership-mirror.js'
 import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
@@ -38,10 +42,32 @@ export interface ImpersonationServiceOptions {
   staffOrganizations: StaffOrganizations
   /** Country of phone numbers typed in national format. */
   defaultPhoneCountry: CountryCode
+  /** Every membership, for the organizations shown in search rows (display only). */
+  memberships?: MembershipMirror
   actorTokenTtlSeconds: number
   impersonationQuota: number
   appHomePath: string
+  /**
+   * Refused `impersonation.start` attempts of one caller who is not staff recorded in full per
+   * minute; the rest of that minute become one aggregate record (default 10).
+   */
+  deniedFullPerMinute?: number
 }
+
+/** Refused attempts of one non-staff caller in the current minute (flood control). */
+interface RefusalWindow {
+  minute: number
+  full: number
+  /** Attempts beyond `full`, not recorded yet: one aggregate record when the minute is over. */
+  extra: number
+  first: DeniedAttempt | null
+  request: RequestInfo | null
+  firstAt: number
+  lastAt: number
+}
+
+/** Callers whose refusal windows are kept at most; past it, every window is flushed. */
+const MAX_REFUSAL_WINDOWS = 10_000
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -62,10 +88,22 @@ export function monthStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
 }
 
-export class ImpersonationService implements DirectoryPort, ImpersonationPort {
+export class ImpersonationService implements DirectoryPort, ImpersonationPort, AuditPort {
   private readonly emailCache = new Map<string, { at: number; email: string | null }>()
+  private readonly refusals = new Map<string, RefusalWindow>()
+  private readonly flushTimer: NodeJS.Timeout
 
-  constructor(private readonly o: ImpersonationServiceOptions) {}
+  constructor(private readonly o: ImpersonationServiceOptions) {
+    // Aggregates of past minutes are written within 15 s, even if the caller stops.
+    this.flushTimer = setInterval(() => void this.flushRefusals(false), 15_000)
+    this.flushTimer.unref()
+  }
+
+  /** Writes pending aggregate records and stops the timer. */
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer)
+    await this.flushRefusals(true)
+  }
 
   async search(principal: ReaderPrincipal, params: UsersSearchParams): Promise<UsersSearchOutput> {
     const offset = params.cursor ? decodeOffset(params.cursor) : (params.offset ?? 0)
@@ -78,9 +116,15 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
       offset,
       orderBy: params.orderBy,
     })
-    const [memberships, staffOrganizationIds] = await Promise.all([
-      Promise.all(page.users.map((u) => this.o.directory.getMemberships(u.id))),
-      principal.kind === 'machine' ? undefined : this.o.staffOrganizations.ids(),
+    const userIds = page.users.map((u) => u.id)
+    // Clerk calls per page, whatever its size: the list, the count when the page cannot tell the
+    // total (cached 5 s), and one fresh read of which rows are staff. Organizations shown come
+    // from the membership mirror (display only); before its first load, per-user reads (cached).
+    const [memberships, staff] = await Promise.all([
+      this.o.memberships?.ready
+        ? userIds.map((id) => this.o.memberships!.of(id) ?? [])
+        : Promise.all(userIds.map((id) => this.o.directory.getMemberships(id))),
+      principal.kind === 'machine' ? undefined : this.staffAmong(userIds),
     ])
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
@@ -101,11 +145,12 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
           slug: m.organizationSlug,
           role: m.role,
         })),
-        impersonation: staffOrganizationIds
+        impersonation: staff
           ? evaluateImpersonation(
               principal as StaffPrincipal,
-              { ...user, memberships: orgs },
-              { staffOrganizationIds },
+              // The policy sees only the fresh fact that matters: membership of a staff organization.
+              { ...user, memberships: staff.members.has(user.id) ? staff.membership : [] },
+              { staffOrganizationIds: staff.ids },
             )
           : MACHINE_VERDICT,
         ...(matchedPhone ? { matchedPhone } : {}),
@@ -117,6 +162,14 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
       total: page.total,
       next: page.users.length > 0 && end < page.total ? encodeOffset(end) : null,
     }
+  }
+
+  /** Which of `userIds` belong to a staff organization: one fresh Clerk read for the page. */
+  private async staffAmong(userIds: string[]) {
+    const ids = await this.o.staffOrganizations.ids()
+    const members = await this.o.directory.membersAmong(userIds, [...ids])
+    const first = [...ids][0]
+    return { ids, members, membership: first ? [{ organizationId: first }] : [] }
   }
 
   private async emailOf(userId: string): Promise<string | null> {
@@ -135,9 +188,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput> {
     const id = randomUUID()
-    // Write-ahead: no row, no ticket.
+    // Write-ahead: no row and `requested` event, no ticket.
     try {
-      await this.o.audit.insert({
+      await this.o.audit.createImpersonation({
         id,
         actorId: principal.userId,
         actorSessionId: principal.sessionId,
@@ -146,7 +199,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
         reason: params.reason,
         ticketUrl: params.ticketUrl ?? null,
         sessionMinutes: params.sessionMinutes,
-        status: 'pending',
         requestId: request.id,
         ip: request.ip,
         userAgent: request.userAgent,
@@ -165,26 +217,26 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
       )
     }
 
+    let actorEmail: string | null = null
     const fail = async (
       error: ActAsError,
-      status: 'denied' | 'failed',
+      type: 'denied' | 'failed',
       extra: { userEmail?: string | null } = {},
     ) => {
-      try {
-        await this.o.audit.update(id, {
-          status,
-          outcomeCode: error.code,
-          outcomeMessage: error.message,
+      await this.append(id, {
+        type,
+        data: {
+          code: error.code,
+          message: error.message,
+          rule: error.rule,
+          actorEmail,
           ...extra,
-        })
-      } catch (auditError) {
-        this.o.logger.error({ err: auditError, impersonationId: id }, 'audit outcome write failed')
-      }
+        },
+      })
       return error
     }
 
     let target: DirectoryUser | null
-    let actorEmail: string | null = null
     let memberships
     let staffOrganizationIds: ReadonlySet<string>
     try {
@@ -198,7 +250,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
     } catch (error) {
       throw await fail(asActAsError(error), 'failed')
     }
-    if (actorEmail) await this.o.audit.update(id, { actorEmail }).catch(() => undefined)
     if (!target)
       throw await fail(new ActAsError('USER_NOT_FOUND', 'This user no longer exists.'), 'failed')
 
@@ -234,12 +285,15 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
     }
 
     try {
-      await this.o.audit.update(id, {
-        status: 'issued',
-        userEmail: target.primaryEmail,
-        clerkActorTokenId: token.id,
-        expiresAt,
-        sessionExpiresAt,
+      await this.o.audit.appendEvent(id, {
+        type: 'issued',
+        data: {
+          clerkActorTokenId: token.id,
+          expiresAt: expiresAt.toISOString(),
+          sessionExpiresAt: sessionExpiresAt.toISOString(),
+          userEmail: target.primaryEmail,
+          actorEmail,
+        },
       })
     } catch (error) {
       this.o.logger.error(
@@ -274,38 +328,108 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
     }
   }
 
+  /** Appends an outcome event; a failed write is logged (the caller's answer stands). */
+  private async append(id: string, event: EventInput): Promise<void> {
+    try {
+      await this.o.audit.appendEvent(id, event)
+    } catch (error) {
+      this.o.logger.error({ err: error, impersonationId: id }, 'audit outcome write failed')
+    }
+  }
+
   /**
-   * An attempt `authorize` refused (a signed-in caller without the permission): one `denied` row,
-   * written after the refusal. Fields the input did not carry validly are recorded empty (`''`
-   * for the user and reason, 0 minutes). A failed write is logged; the caller's answer is the
-   * refusal either way.
+   * An `impersonation.start` refused before it ran (no permission, rate limit, invalid input):
+   * a `denied` record (row + `requested` + `denied` events) with the raw input's text, cleaned
+   * and capped by the store. Staff are always recorded in full; any other caller gets at most
+   * `deniedFullPerMinute` full records a minute, and the rest of that minute become one aggregate
+   * record ("+342 more refused attempts from user_…"). Never throws: a failed write is logged.
    */
   async recordDenied(attempt: DeniedAttempt, request: RequestInfo): Promise<void> {
+    if (!attempt.staff) {
+      const key = principalId(attempt.principal)
+      const nowMs = this.o.now().getTime()
+      const minute = Math.floor(nowMs / 60_000)
+      let window = this.refusals.get(key)
+      if (window && window.minute !== minute) {
+        this.refusals.delete(key)
+        await this.writeAggregate(key, window)
+        window = undefined
+      }
+      if (!window) {
+        if (this.refusals.size >= MAX_REFUSAL_WINDOWS) await this.flushRefusals(true)
+        window = { minute, full: 0, extra: 0, first: null, request: null, firstAt: 0, lastAt: 0 }
+        this.refusals.set(key, window)
+      }
+      if (window.full >= (this.o.deniedFullPerMinute ?? 10)) {
+        if (window.extra === 0) {
+          window.first = attempt
+          window.request = request
+          window.firstAt = nowMs
+        }
+        window.extra += 1
+        window.lastAt = nowMs
+        return
+      }
+      window.full += 1
+    }
+    await this.writeDenied(attempt, request, 1)
+  }
+
+  private async writeDenied(
+    attempt: DeniedAttempt,
+    request: RequestInfo,
+    attempts: number,
+    message = attempt.message,
+  ): Promise<void> {
     const { principal } = attempt
     const user = principal.kind === 'user' ? principal : null
     try {
-      await this.o.audit.insert({
-        id: randomUUID(),
-        // A machine's refused attempt is recorded under its machine id.
-        actorId: principalId(principal),
-        actorSessionId: user?.sessionId ?? null,
-        actorOrganizationId: user?.orgId ?? null,
-        userId: attempt.userId ?? '',
-        reason: attempt.reason ?? '',
-        ticketUrl: null,
-        sessionMinutes: attempt.sessionMinutes ?? 0,
-        status: 'denied',
-        outcomeCode: attempt.code,
-        outcomeMessage: attempt.message,
-        requestId: request.id,
-        ip: request.ip,
-        userAgent: request.userAgent,
-      })
+      await this.o.audit.createImpersonation(
+        {
+          id: randomUUID(),
+          // A machine's refused attempt is recorded under its machine id.
+          actorId: principalId(principal),
+          actorSessionId: user?.sessionId ?? null,
+          actorOrganizationId: user?.orgId ?? null,
+          userId: attempt.userId ?? '',
+          reason: attempt.reason ?? '',
+          ticketUrl: attempt.ticketUrl,
+          sessionMinutes: attempt.sessionMinutes ?? 0,
+          requestId: request.id,
+          ip: request.ip,
+          userAgent: request.userAgent,
+          attempts,
+        },
+        [{ type: 'denied', data: { code: attempt.code, message } }],
+      )
     } catch (error) {
       this.o.logger.error(
         { err: error, actorId: principalId(principal), procedure: attempt.procedure },
         'audit write of a refused attempt failed',
       )
+    }
+  }
+
+  /** One record for the attempts of a minute beyond the full ones (the first one's details). */
+  private async writeAggregate(key: string, window: RefusalWindow): Promise<void> {
+    if (window.extra === 0 || !window.first || !window.request) return
+    const from = new Date(window.firstAt).toISOString()
+    const to = new Date(window.lastAt).toISOString()
+    await this.writeDenied(
+      window.first,
+      window.request,
+      window.extra,
+      `+${window.extra} more refused attempts from ${key} between ${from} and ${to} (the first: ${window.first.code}: ${window.first.message})`,
+    )
+  }
+
+  /** Writes the aggregates of minutes that are over (all of them with `all`). */
+  private async flushRefusals(all: boolean): Promise<void> {
+    const minute = Math.floor(this.o.now().getTime() / 60_000)
+    for (const [key, window] of [...this.refusals]) {
+      if (!all && window.minute === minute) continue
+      this.refusals.delete(key)
+      await this.writeAggregate(key, window)
     }
   }
 
@@ -324,15 +448,64 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort {
       )
     }
     await this.o.directory.revokeActorToken(row.clerkActorTokenId)
-    const updated = await this.o.audit.update(row.id, {
-      status: 'revoked',
-      revokedBy: principal.userId,
+    const result = await this.o.audit.appendEvent(row.id, {
+      type: 'ticket_revoked',
+      by: principal.userId,
     })
     this.o.logger.info(
       { impersonationId: row.id, actorId: principal.userId, requestId: request.id },
       'impersonation revoked',
     )
-    return toRecord(updated)
+    return toRecord(result.row)
+  }
+
+  async get(
+    principal: ReaderPrincipal,
+    impersonationId: string,
+    request: RequestInfo,
+  ): Promise<ImpersonationGetOutput> {
+    const row = await this.o.audit.get(impersonationId)
+    if (!row) throw new ActAsError('IMPERSONATION_NOT_FOUND', 'No impersonation has this id.')
+    const events = await this.o.audit.events(row.id)
+    if (principal.kind === 'machine') {
+      // A machine reading the audit log is itself audited; no record, no rows.
+      await this.o.audit.insertAuditRead({
+        id: randomUUID(),
+        machineId: principal.machineId,
+        tokenId: principal.tokenId,
+        procedure: 'impersonation.get',
+        params: { impersonationId },
+        rowCount: 1,
+        requestId: request.id,
+        ip: request.ip,
+        userAgent: request.userAgent,
+      })
+    }
+    return { ...toRecord(row), events: events.map(toEvent) }
+  }
+
+  async verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput> {
+    const report = await this.o.audit.verify()
+    if (principal.kind === 'machine') {
+      await this.o.audit.insertAuditRead({
+        id: randomUUID(),
+        machineId: principal.machineId,
+        tokenId: principal.tokenId,
+        procedure: 'audit.verify',
+        params: {},
+        rowCount: report.events,
+        requestId: request.id,
+        ip: request.ip,
+        userAgent: request.userAgent,
+      })
+    }
+    if (!report.ok)
+      this.o.logger.error({ firstBroken: report.firstBroken }, 'the audit chain does not verify')
+    return {
+      ...report,
+      checkpoints: { ...report.checkpoints, publicKey: this.o.audit.publicKeyPem },
+      verifiedAt: this.o.now().toISOString(),
+    }
   }
 
   async list(

@@ -65,9 +65,7 @@ async function setup(options: { maxEntries?: number; maxAgeMs?: number } = {}) {
       url: '/who',
       headers: authorization ? { authorization } : {},
     })
-    return res.statusCode === 200
-      ? (res.json() as { userId: string | null }).userId
-      : res.statusCode
+    return res.statusCode === 200 ? res.json<{ userId: string | null }>().userId : res.statusCode
   }
   return { app, calls, stats, who, advance: (ms: number) => (now += ms) }
 }

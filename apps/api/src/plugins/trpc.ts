@@ -7,6 +7,7 @@ import { TRPCError } from '@trpc/server'
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify'
 import type { FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
 import type { FastifyInstance } from 'fastify'
+import { withDatabaseFaults } from '../audit/db.js'
 import type { AppDeps } from '../deps.js'
 import { principalFromRequest, registerClerk } from './auth.js'
 
@@ -20,6 +21,8 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
   })
 
   const known = new Set(Object.keys(router._def.procedures))
+  // A database that is down, restarting or frozen answers 503 with Retry-After, not 500.
+  const ports = withDatabaseFaults(deps.service)
 
   await app.register(async (scope) => {
     // Malformed batch paths are refused whole, before authentication and before any call runs:
@@ -100,9 +103,10 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
               userAgent: req.headers['user-agent'] ?? null,
             },
             rateLimiter: deps.rateLimiter,
-            directory: deps.service,
-            impersonation: deps.service,
+            directory: ports,
+            impersonation: ports,
             sessions: deps.sessions,
+            audit: deps.service,
           }
         },
         responseMeta({ errors }) {

@@ -59,6 +59,11 @@ export interface Stack {
   ): Promise<SignedIn>
   signInWithTicket(ticket: string, options?: { origin?: string }): Promise<SignedIn>
   client(getToken: () => Promise<string | null> | string | null): ActAsClient
+  /**
+   * Serves the API on a free loopback port (the first call starts listening) and returns its
+   * tRPC endpoint, for clients that need real HTTP (a browser's fetch, timeouts, aborts).
+   */
+  listen(): Promise<string>
   /** A seeded machine of the local server (`helpdesk`, `audit-export`, `no-scope`, `actas-api`). */
   machine(name: string): SeededMachine
   /** An M2M token (`mt_…`) for a seeded machine, created with its secret key over BAPI. */
@@ -135,6 +140,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     })
   }
 
+  let listening: Promise<string> | null = null
+
   return {
     clerk,
     deps,
@@ -173,6 +180,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     client: (getToken) =>
       createActAsClient({ url: 'http://api.test/trpc', getToken, fetch: injectFetch }),
+    listen: () =>
+      (listening ??= app
+        .listen({ host: '127.0.0.1', port: 0 })
+        .then((address) => `${address}/trpc`)),
     machine,
     async m2mToken(name, opts = {}) {
       const res = await fetch(`${clerk.url}/m2m_tokens`, {

@@ -8,7 +8,8 @@ import { AuthError } from './types'
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
-function toActor(act: unknown): AuthActor | null {
+/** The `act` claim of a session (Clerk's `session.actor`) as the console reads it. */
+export function toActor(act: unknown): AuthActor | null {
   if (!act || typeof act !== 'object') return null
   const a = act as Record<string, unknown>
   const sub = str(a['sub'])

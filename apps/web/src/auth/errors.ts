@@ -6,6 +6,8 @@ export function toAuthError(error: unknown): AuthError {
   if (error instanceof AuthError) return error
   if (isClerkAPIResponseError(error)) {
     const first = error.errors[0]
+    // clerk's ClerkAPIError types `meta` as `any` by default.
+    const paramName = (first?.meta as { paramName?: string } | undefined)?.paramName
     const code = first?.code ?? ''
     switch (code) {
       case 'form_identifier_not_found':
@@ -24,10 +26,8 @@ export function toAuthError(error: unknown): AuthError {
       case 'form_param_format_invalid':
         return new AuthError(
           'invalid_input',
-          first?.meta?.paramName === 'password'
-            ? 'Enter your password.'
-            : 'Enter your email or username.',
-          first?.meta?.paramName === 'password' ? 'password' : 'identifier',
+          paramName === 'password' ? 'Enter your password.' : 'Enter your email or username.',
+          paramName === 'password' ? 'password' : 'identifier',
         )
       case 'user_banned':
         return new AuthError('banned', 'This account is banned and cannot sign in.')

@@ -1,55 +1,47 @@
 import type { UserSummary } from '@actas/contracts/client'
 import { mount } from '@vue/test-utils'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { defineComponent, h, shallowRef } from 'vue'
-import { createMemoryHistory, createRouter } from 'vue-router'
 import type { Router } from 'vue-router'
-import { AuthError } from '../auth/types'
-import { fakeAuth, harness, settle, stubNetwork, userSummary } from '../testing/harness'
-import type { FakeAuth, StubNetwork } from '../testing/harness'
+import { useImpersonationStore } from '../stores/impersonation'
+import { routerAt, until, webStack } from '../testing/harness'
+import type { LocalClerkAuth, WebStack } from '../testing/harness'
 import ImpersonateDialog from './ImpersonateDialog.vue'
 
-const TICKET = 'tkt_secret_ticket_value'
-const jane = userSummary({
-  id: 'user_jane',
-  fullName: 'Jane Doe',
-  primaryEmail: 'jane@example.com',
-}) as UserSummary
-
-let auth: FakeAuth
-let network: StubNetwork
+let web: WebStack
+let auth: LocalClerkAuth
 let router: Router
+let customers: UserSummary[]
+let next = 0
+/** A customer no earlier test impersonated. */
+const freshCustomer = () => customers[next++]!
 
-function started(redirectPath = '/') {
-  return {
-    data: {
-      impersonationId: '00000000-0000-4000-8000-000000000001',
-      ticket: TICKET,
-      expiresAt: '2026-11-24T20:00:00.000Z',
-      sessionExpiresAt: '2026-11-24T20:30:00.000Z',
-      redirectPath,
-    },
-  }
-}
+beforeAll(async () => {
+  web = await webStack()
+  const admin = await web.signedIn('admin')
+  customers = (
+    await web.api(admin).users.search.query({ query: 'gmail.com', limit: 30 })
+  ).items.filter((u) => u.impersonation.allowed)
+})
+afterAll(() => web?.close())
+afterEach(() => {
+  web.stack.clerk.faults.clear()
+  web.stack.clerk.faults.setQuota(false)
+  document.body.innerHTML = ''
+})
 
-async function open() {
-  router = createRouter({
-    history: createMemoryHistory(),
-    routes: [
-      { path: '/', component: { render: () => h('p', 'home') } },
-      { path: '/users', component: { render: () => h('p', 'users') } },
-    ],
-  })
-  await router.push('/users')
-  const selected = shallowRef<UserSummary | null>(jane)
+async function open(user: UserSummary) {
+  auth = await web.signedIn('admin')
+  router = await routerAt('/users', { path: '/users', component: { render: () => h('p') } }, ['/'])
+  const selected = shallowRef<UserSummary | null>(user)
   const wrapper = mount(
     defineComponent({
       setup: () => () =>
         h(ImpersonateDialog, { user: selected.value, onClose: () => (selected.value = null) }),
     }),
-    { global: { plugins: [...harness(auth, network), router] }, attachTo: document.body },
+    { global: { plugins: [...web.plugins(auth), router] }, attachTo: document.body },
   )
-  await settle()
+  await until(() => (wrapper.find('dialog').element as HTMLDialogElement).open, 'the dialog')
   return { wrapper, selected }
 }
 
@@ -61,41 +53,22 @@ async function confirmWith(
   await wrapper.find('#impersonate-reason').setValue(reason)
   await wrapper.find('#impersonate-ticket').setValue(ticketUrl)
   await wrapper.find('form').trigger('submit')
-  await settle()
+  await until(() => !useImpersonationStore().phase.endsWith('ing'), 'the start to finish')
 }
 
-beforeEach(() => {
-  sessionStorage.clear()
-  auth = fakeAuth()
-  network = stubNetwork({
-    'impersonation.start': () => started(),
-    quota: () => ({
-      data: {
-        used: 5,
-        limit: 5,
-        remaining: 0,
-        nextIsBillable: true,
-        periodStart: '2026-11-01T00:00:00.000Z',
-        periodEnd: '2026-12-01T00:00:00.000Z',
-      },
-    }),
-  })
-})
-afterEach(() => {
-  document.body.innerHTML = ''
-})
+const auditRows = () => web.stack.deps.audit.list({ limit: 100 })
 
 describe('ImpersonateDialog', () => {
   it('opens as a modal dialog about the user, with the reason field focused', async () => {
-    const { wrapper } = await open()
-    const dialog = wrapper.find('dialog').element as HTMLDialogElement
-    expect(dialog.open).toBe(true)
-    expect(wrapper.find('h2').text()).toBe('Impersonate Jane Doe')
+    const user = customers[0]!
+    const { wrapper } = await open(user)
+    expect(wrapper.find('h2').text()).toBe(`Impersonate ${user.fullName ?? user.primaryEmail}`)
     expect(document.activeElement?.id).toBe('impersonate-reason')
   })
 
   it('requires a reason of at least 10 characters before calling the API', async () => {
-    const { wrapper } = await open()
+    const before = (await auditRows()).rows.length
+    const { wrapper } = await open(customers[0]!)
     await confirmWith(wrapper, '')
     expect(wrapper.text()).toContain('A reason is required.')
     await confirmWith(wrapper, 'too short')
@@ -103,84 +76,98 @@ describe('ImpersonateDialog', () => {
     expect(wrapper.find('#impersonate-reason').attributes('aria-invalid')).toBe('true')
     await confirmWith(wrapper, 'Customer cannot see invoices', 'not a url')
     expect(wrapper.text()).toContain('Enter a full link')
-    expect(network.calls.filter((c) => c.path === 'impersonation.start')).toHaveLength(0)
+    expect((await auditRows()).rows.length).toBe(before)
   })
 
-  it('starts, signs in with the ticket and lands on the home path; the ticket is kept nowhere', async () => {
-    const { wrapper } = await open()
+  it('starts, signs in with the ticket and lands home as the customer; the ticket is kept nowhere', async () => {
+    const user = freshCustomer()
+    const { wrapper } = await open(user)
     await wrapper.find('#impersonate-minutes').setValue('15')
     await confirmWith(
       wrapper,
       '  Customer cannot see invoices  ',
       'https://support.example.com/t/1',
     )
-    expect(network.calls.find((c) => c.path === 'impersonation.start')?.input).toEqual({
-      userId: 'user_jane',
+    expect(router.currentRoute.value.fullPath).toBe('/')
+    // this tab is now the customer's session, with the admin as actor
+    expect(auth.user.value?.id).toBe(user.id)
+    expect(auth.session.value?.actor?.sub).toBe(web.account('admin').userId)
+    const row = (await auditRows()).rows.find((r) => r.userId === user.id)!
+    expect(row).toMatchObject({
+      status: 'issued',
       reason: 'Customer cannot see invoices',
       ticketUrl: 'https://support.example.com/t/1',
       sessionMinutes: 15,
     })
-    expect(auth.calls).toContainEqual({ method: 'signInWithTicket', args: [TICKET] })
-    expect(router.currentRoute.value.fullPath).toBe('/')
-    const stored = JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })
-    // nothing about the impersonation is kept: the banner asks the API's me()
-    expect(stored).not.toContain('ada@support.actas.test')
-    expect(stored).not.toContain('actas.')
-    expect(stored).not.toContain(TICKET)
-    expect(router.currentRoute.value.fullPath).not.toContain(TICKET)
-  })
-
-  it('never follows a redirect path to another origin', async () => {
-    network.handle('impersonation.start', () => started('//evil.example/steal'))
-    const { wrapper } = await open()
-    await confirmWith(wrapper, 'Customer cannot see invoices')
-    expect(router.currentRoute.value.fullPath).toBe('/')
+    // nothing about the impersonation is kept in the browser: the banner asks the API's me()
+    expect(Object.keys(sessionStorage).filter((k) => k !== 'vue-router:scroll')).toEqual([])
+    expect(localStorage.length).toBe(0)
   })
 
   it.each([
     [
-      { code: 'QUOTA_EXCEEDED', httpStatus: 402, message: 'quota' },
+      '402: the Clerk plan quota is used up',
       "This month's impersonations on your Clerk plan are used up",
     ],
-    [
-      { code: 'RATE_LIMITED', httpStatus: 429, message: 'slow', retryAfter: 30 },
-      'Try again in 30 s.',
-    ],
-    [
-      { code: 'POLICY_DENIED', httpStatus: 403, message: 'Banned users cannot be impersonated.' },
-      'Banned users cannot be impersonated.',
-    ],
-    [{ code: 'SERVICE_UNAVAILABLE', httpStatus: 503, message: 'x' }, 'Clerk unavailable'],
-  ])('explains a refused start in plain words (%o)', async (error, text) => {
-    network.handle('impersonation.start', () => ({ error }))
-    const { wrapper } = await open()
+    ['429: Clerk rate limits', 'Try again in 30 s.'],
+    ['503: Clerk is down', 'Clerk unavailable'],
+  ])('explains a refused start in plain words (%s)', async (what, text) => {
+    if (what.startsWith('402')) web.stack.clerk.faults.setQuota(true, 0)
+    if (what.startsWith('429'))
+      web.stack.clerk.faults.add({
+        route: 'POST /v1/actor_tokens',
+        status: 429,
+        retryAfterSeconds: 30,
+      })
+    if (what.startsWith('503'))
+      web.stack.clerk.faults.add({ route: 'POST /v1/actor_tokens', status: 503 })
+    const { wrapper } = await open(freshCustomer())
     await confirmWith(wrapper, 'Customer cannot see invoices')
     expect(wrapper.find('[data-testid="impersonate-error"]').text()).toContain(text)
     expect(auth.calls.some((c) => c.method === 'signInWithTicket')).toBe(false)
+    expect(auth.session.value?.actor).toBeNull()
+    expect(router.currentRoute.value.fullPath).toBe('/users')
+  })
+
+  it('refuses a banned user with the policy’s reason', async () => {
+    const admin = web.api(await web.signedIn('admin'))
+    const banned = (await admin.users.search.query({ query: web.account('banned').userId }))
+      .items[0]!
+    const { wrapper } = await open(banned)
+    await confirmWith(wrapper, 'Customer cannot see invoices')
+    expect(wrapper.find('[data-testid="impersonate-error"]').text()).toMatch(/banned/i)
     expect(router.currentRoute.value.fullPath).toBe('/users')
   })
 
   it('says so when the ticket expired before Clerk accepted it', async () => {
-    auth.failNext(
-      new AuthError(
-        'ticket_expired',
-        'The impersonation ticket expired before it was used. Start again.',
-      ),
-    )
-    const { wrapper } = await open()
-    await confirmWith(wrapper, 'Customer cannot see invoices')
+    const { wrapper } = await open(freshCustomer())
+    // Clerk holds the ticket sign-in; meanwhile every pending ticket expires
+    web.stack.clerk.faults.add({ route: 'POST /v1/client/sign_ins', latencyMs: 800, times: 1 })
+    await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
+    await wrapper.find('form').trigger('submit')
+    const store = useImpersonationStore()
+    await until(() => store.phase === 'signing-in', 'the ticket sign-in')
+    const res = await fetch(`${web.stack.clerk.url}/__local/actor_tokens/expire`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${web.stack.clerk.secretKey}`,
+        'content-type': 'application/json',
+      },
+      body: '{}',
+    })
+    expect(res.ok).toBe(true)
+    await until(() => store.phase === 'failed', 'the sign-in to fail')
     expect(wrapper.find('[data-testid="impersonate-error"]').text()).toContain('Ticket expired')
     expect(router.currentRoute.value.fullPath).toBe('/users')
   })
 
   it('closes on Cancel', async () => {
-    const { wrapper, selected } = await open()
+    const { wrapper, selected } = await open(customers[0]!)
     await wrapper
       .findAll('button')
       .find((b) => b.text() === 'Cancel')!
       .trigger('click')
-    await settle()
-    expect(selected.value).toBeNull()
+    await until(() => selected.value === null)
     expect((wrapper.find('dialog').element as HTMLDialogElement).open).toBe(false)
   })
 })

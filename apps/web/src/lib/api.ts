@@ -19,7 +19,12 @@ export interface ApiOptions {
   url: string
   getToken: () => Promise<string | null>
   fetch?: typeof fetch
+  /** Give up on a request after this many ms (default REQUEST_TIMEOUT_MS). */
+  timeoutMs?: number
 }
+
+/** No console request waits longer than this for an answer. */
+export const REQUEST_TIMEOUT_MS = 10_000
 
 type Callable = (...args: unknown[]) => unknown
 
@@ -32,6 +37,7 @@ export function createApi(options: ApiOptions): ActAsClient {
         url: options.url,
         getToken: options.getToken,
         ...(options.fetch ? { fetch: options.fetch } : {}),
+        timeoutMs: options.timeoutMs ?? REQUEST_TIMEOUT_MS,
         // People see errors with their own "Try again" (and its Retry-After); no silent retries.
         retries: 0,
       }),

@@ -37,6 +37,20 @@ export function describeError(error: unknown): PlainError {
           rule: null,
           fieldErrors: {},
         }
+  if (e.transport === 'timeout')
+    return {
+      code: e.code,
+      title: 'No answer',
+      message: 'The ActAs API did not answer in time. Check your connection, then try again.',
+      retryable: true,
+    }
+  if (e.transport === 'network')
+    return {
+      code: e.code,
+      title: 'ActAs unreachable',
+      message: 'The ActAs API cannot be reached right now. Check your connection, then try again.',
+      retryable: true,
+    }
   const wait = e.retryAfterSeconds
     ? ` Try again in ${e.retryAfterSeconds} s.`
     : ' Try again in a minute.'

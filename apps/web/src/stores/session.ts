@@ -30,10 +30,11 @@ export const useSessionStore = defineStore('session', () => {
   const meIsCurrent = computed(() => me.value !== null && me.value.sessionId === sessionId.value)
   /** The API's actor of the current session (null until `me` is loaded for it). */
   const meActor = computed(() => (meIsCurrent.value ? me.value!.actor : null))
-  /** The staff member who started the impersonation: the audited email, else the actor's id. */
-  const startedBy = computed(
-    () => meActor.value?.email ?? meActor.value?.userId ?? actor.value?.sub ?? null,
-  )
+  /**
+   * The staff member who started the impersonation, as people know them: the audited email once
+   * `me` answered (null before, and when the audit log has no email: never a raw user id).
+   */
+  const startedBy = computed(() => meActor.value?.email ?? null)
   /**
    * When the session ends: the earlier of Clerk's session expiry and the audit log's latest end
    * of the impersonation (`me().actor.sessionExpiresAt`), whichever are known.

@@ -1,5 +1,24 @@
-// Test harness for component and store tests: a stand-in for Clerk at the auth boundary
-// (the Auth interface) and the real typed API client over a stubbed network (fetch).
+// Test harness for component and store tests: the whole ActAs back end, real, in this process.
+//
+// - The API is @actas/api's own test stack (`@actas/api/testing`: buildApp over PGlite in memory,
+//   real @clerk/fastify), listening on a loopback port and called over real HTTP by the console's
+//   real typed client (so timeouts, aborts and the tRPC wire format are the real ones).
+// - Clerk is the local Clerk-compatible server (@actas/clerk-local) started by that stack. The
+//   console's `Auth` boundary is implemented here over its Frontend API (`localClerkAuth`): real
+//   password and ticket sign-ins, real sessions and session tokens, Clerk's real error codes read
+//   by the console's own `toAuthError`. (The browser adapter over @clerk/vue + clerk-js is
+//   exercised by the Chromium e2e, test/e2e/.)
+// - Error states come from the local server: `stack.clerk.faults` (429/503, latency) and its
+//   quota (402).
+//
+// One stack per test file (`webStack()` in beforeAll): a PGlite open takes seconds.
+import { ORIGIN, startStack } from '@actas/api/testing'
+import type { Stack, StackOptions } from '@actas/api/testing'
+import { createFapiClient, FapiError } from '@actas/clerk-local'
+import type { FapiClient, SeededAccount } from '@actas/clerk-local'
+import { createConnection, createServer } from 'node:net'
+import type { Socket } from 'node:net'
+import { ClerkAPIResponseError } from '@clerk/shared/error'
 import { createTestingPinia } from '@pinia/testing'
 import { flushPromises } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
@@ -9,223 +28,307 @@ import { computed, createApp, h, ref } from 'vue'
 import type { App, Component, Plugin } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import type { Router } from 'vue-router'
+import { toActor } from '../auth/adapter'
+import { toAuthError } from '../auth/errors'
 import type { Auth, AuthSession, AuthUser } from '../auth/types'
 import { AuthKey } from '../auth/types'
 import { ApiKey, createApi } from '../lib/api'
+import type { ActAsClient } from '../lib/api'
 
 // The API client loads lazily in the app; load it up front so tests need no real waiting.
 await import('../lib/api-client')
 
-export interface FakeAuth extends Auth {
-  setUser(user: AuthUser | null, session?: AuthSession | null): void
+export { ORIGIN }
+
+export interface LocalClerkAuth extends Auth {
+  /** Every sign-in/sign-out call made through this auth, in order (never tokens). */
   calls: { method: string; args: unknown[] }[]
-  /** Make the next signInWith* reject with this error. */
-  failNext(error: Error): void
+  /** The FAPI client behind it (a browser's Clerk client). */
+  fapi: FapiClient
 }
 
-export const staffUser: AuthUser = {
-  id: 'user_ada',
-  fullName: 'Ada Lovelace',
-  primaryEmail: 'ada@support.actas.test',
-  username: null,
-  imageUrl: null,
-  createdAt: new Date('2026-01-01T00:00:00Z'),
-  lastSignInAt: null,
-  organizations: ['Support'],
+interface FapiUserJson {
+  id: string
+  first_name: string | null
+  last_name: string | null
+  username: string | null
+  image_url: string
+  has_image: boolean
+  primary_email_address_id: string | null
+  email_addresses: { id: string; email_address: string }[]
+  created_at: number
+  last_sign_in_at: number | null
+  organization_memberships?: { organization: { name: string } }[]
 }
 
-export function fakeAuth(
-  initial: { user?: AuthUser | null; session?: AuthSession | null } = {},
-): FakeAuth {
-  const user = ref<AuthUser | null>(initial.user === undefined ? staffUser : initial.user)
-  const session = ref<AuthSession | null>(
-    initial.session === undefined
-      ? user.value
-        ? { id: 'sess_1', expireAt: null, actor: null }
-        : null
-      : initial.session,
-  )
-  const calls: FakeAuth['calls'] = []
-  let failure: Error | null = null
-  const take = () => {
-    const f = failure
-    failure = null
-    if (f) throw f
-  }
+interface FapiSessionJson {
+  id: string
+  status: string
+  expire_at: number
+  actor: unknown
+  user?: FapiUserJson
+}
+
+function toUser(u: FapiUserJson): AuthUser {
+  const name = [u.first_name, u.last_name].filter(Boolean).join(' ')
   return {
+    id: u.id,
+    fullName: name || null,
+    primaryEmail:
+      u.email_addresses.find((e) => e.id === u.primary_email_address_id)?.email_address ?? null,
+    username: u.username,
+    imageUrl: u.has_image ? u.image_url : null,
+    createdAt: new Date(u.created_at),
+    lastSignInAt: u.last_sign_in_at ? new Date(u.last_sign_in_at) : null,
+    organizations: (u.organization_memberships ?? []).map((m) => m.organization.name),
+  }
+}
+
+/** Clerk's FAPI errors as clerk-js throws them, so the console's own `toAuthError` reads them. */
+function asClerkError(error: unknown): unknown {
+  if (!(error instanceof FapiError)) return error
+  return new ClerkAPIResponseError(error.message, {
+    status: error.status,
+    data: error.errors.map((e) => ({
+      code: e.code,
+      message: e.message,
+      ...(e.longMessage ? { long_message: e.longMessage } : {}),
+      ...(e.meta ? { meta: e.meta } : {}),
+    })),
+  })
+}
+
+/** The console's `Auth` over the local Clerk server's Frontend API, as a browser tab would use it. */
+export function localClerkAuth(stack: Stack): LocalClerkAuth {
+  const fapi = createFapiClient({ frontendApiUrl: stack.clerk.frontendApiUrl, origin: ORIGIN })
+  const user = ref<AuthUser | null>(null)
+  const session = ref<AuthSession | null>(null)
+  const calls: LocalClerkAuth['calls'] = []
+
+  /** Reads the client (sessions, user) back from the Frontend API, as clerk-js does. */
+  async function refresh(): Promise<void> {
+    const res = await fapi.request('GET', '/v1/client')
+    const body = res.body as {
+      response: { sessions: FapiSessionJson[]; last_active_session_id: string | null } | null
+    }
+    const client = body.response
+    const active = client?.sessions.find(
+      (s) => s.id === client.last_active_session_id && s.status === 'active',
+    )
+    user.value = active?.user ? toUser(active.user) : null
+    session.value = active
+      ? { id: active.id, expireAt: new Date(active.expire_at), actor: toActor(active.actor) }
+      : null
+  }
+
+  async function signIn(run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run()
+    } catch (error) {
+      throw toAuthError(asClerkError(error))
+    }
+    await refresh()
+  }
+
+  return {
+    fapi,
+    calls,
     isLoaded: ref(true),
     loadFailed: ref(false),
     user: computed(() => user.value),
     session: computed(() => session.value),
     whenLoaded: () => Promise.resolve(),
-    async signInWithPassword(identifier, password) {
-      calls.push({ method: 'signInWithPassword', args: [identifier, password] })
-      take()
+    signInWithPassword(identifier, password) {
+      calls.push({ method: 'signInWithPassword', args: [identifier] })
+      return signIn(() => fapi.signInWithPassword(identifier, password))
     },
-    async signInWithTicket(ticket) {
-      calls.push({ method: 'signInWithTicket', args: [ticket] })
-      take()
+    signInWithTicket(ticket) {
+      calls.push({ method: 'signInWithTicket', args: [] })
+      return signIn(() => fapi.signInWithTicket(ticket))
     },
     async signOut(redirectTo) {
       calls.push({ method: 'signOut', args: [redirectTo] })
+      await fapi.signOut()
       user.value = null
       session.value = null
     },
-    getToken: () => Promise.resolve(session.value ? 'token-1' : null),
-    setUser(u, s) {
-      user.value = u
-      session.value =
-        s === undefined ? (u ? { id: 'sess_1', expireAt: null, actor: null } : null) : s
-    },
-    calls,
-    failNext(error) {
-      failure = error
+    async getToken() {
+      return session.value ? fapi.getToken(session.value.id) : null
     },
   }
 }
 
-export type ProcedureResult =
-  | { data: unknown }
-  | {
-      error: {
-        code: string
-        httpStatus: number
-        message: string
-        retryAfter?: number
-        rateLimitedBy?: 'actas' | 'clerk'
-      }
-    }
-export type Handler = (input: unknown) => ProcedureResult | Promise<ProcedureResult>
-
-const TRPC_CODES: Record<number, number> = {
-  400: -32600,
-  401: -32001,
-  402: -32002,
-  403: -32003,
-  404: -32004,
-  409: -32009,
-  422: -32022,
-  429: -32029,
-  500: -32603,
-  503: -32603,
+export interface ApiChoice {
+  /** The console's request timeout (default: the app's own, 10 s). */
+  timeoutMs?: number
 }
 
-export interface StubNetwork {
-  fetch: typeof fetch
-  /** Every procedure call, with its input and the Authorization header it carried. */
-  calls: { path: string; input: unknown; authorization: string | null }[]
-  handle(path: string, handler: Handler): void
-}
-
-/** A network that answers tRPC batch requests (GET and POST) from per-procedure handlers. */
-export function stubNetwork(handlers: Record<string, Handler> = {}): StubNetwork {
-  const table = new Map(Object.entries(handlers))
-  const calls: StubNetwork['calls'] = []
-  const stubFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(
-      typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
-    )
-    const paths = decodeURIComponent(url.pathname.replace(/^.*\/trpc\//, '')).split(',')
-    const rawInputs: Record<string, unknown> =
-      init?.method === 'POST'
-        ? (JSON.parse(String(init.body ?? '{}')) as Record<string, unknown>)
-        : (JSON.parse(url.searchParams.get('input') ?? '{}') as Record<string, unknown>)
-    const headers = new Headers(init?.headers)
-    const results = await Promise.all(
-      paths.map(async (path, i) => {
-        const procInput = rawInputs[String(i)]
-        calls.push({ path, input: procInput, authorization: headers.get('authorization') })
-        const handler = table.get(path)
-        if (!handler) throw new Error(`no stub for ${path}`)
-        const result = await handler(procInput)
-        if ('data' in result) return { result: { data: result.data } }
-        const { code, httpStatus, message, retryAfter, rateLimitedBy } = result.error
-        return {
-          error: {
-            message,
-            code: TRPC_CODES[httpStatus] ?? -32603,
-            data: {
-              code: 'X',
-              httpStatus,
-              actasCode: code,
-              ...(retryAfter ? { retryAfter } : {}),
-              ...(rateLimitedBy ? { rateLimitedBy } : {}),
-            },
-          },
-        }
-      }),
-    )
-    const status = results.every((r) => 'result' in r) ? 200 : 207
-    return new Response(JSON.stringify(results), {
-      status,
-      headers: { 'content-type': 'application/json' },
-    })
-  }) as typeof fetch
-  return { fetch: stubFetch, calls, handle: (path, handler) => table.set(path, handler) }
-}
-
-/** Provides the auth adapter and the typed API client (over the stubbed network) to an app. */
-function provideAuthAndApi(auth: FakeAuth, network: StubNetwork): Plugin {
-  const api = createApi({
-    url: 'http://api.test/trpc',
-    getToken: () => auth.getToken(),
-    fetch: network.fetch,
-  })
-  return {
-    install(app) {
-      app.provide(AuthKey, auth)
-      app.provide(ApiKey, api)
-    },
-  }
-}
-
-/** Global plugins for mount(): a testing Pinia (real actions) plus the auth and API injections. */
-export function harness(auth: FakeAuth, network: StubNetwork): Plugin[] {
-  return [
-    provideAuthAndApi(auth, network),
-    createTestingPinia({ stubActions: false, createSpy: vi.fn }),
-  ]
-}
+/** How the API answers the console: normally, not at all (stopped), or never (hung). */
+export type ApiState = 'up' | 'stopped' | 'hung'
 
 /**
- * A bare app with the auth and API injections and a real, active Pinia: for store and router
- * tests that use stores outside a component.
+ * The console reaches the API through this loopback TCP relay, so a test can stop the API
+ * (connections refused, as when the process is down), hang it (connections accepted, never
+ * answered) and start it again, on the same port.
  */
-export function storeApp(auth: FakeAuth, network: StubNetwork): { app: App; pinia: Pinia } {
-  const app = createApp({ render: () => null })
-  app.use(provideAuthAndApi(auth, network))
-  const pinia = createPinia()
-  app.use(pinia)
-  setActivePinia(pinia)
-  return { app, pinia }
-}
-
-export function userSummary(overrides: Partial<Record<string, unknown>> & { id: string }) {
+async function apiRelay(target: URL): Promise<{
+  url: string
+  set(state: ApiState): Promise<void>
+  close(): Promise<void>
+}> {
+  const sockets = new Set<Socket>()
+  let state: ApiState = 'up'
+  const server = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => undefined)
+    if (state === 'hung') return
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port) })
+    sockets.add(upstream)
+    upstream.on('close', () => sockets.delete(upstream))
+    upstream.on('error', () => socket.destroy())
+    socket.pipe(upstream).pipe(socket)
+  })
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  await listen(0)
+  const port = (server.address() as { port: number }).port
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy()
+      if (!server.listening) return resolve()
+      server.close(() => resolve())
+    })
   return {
-    primaryEmail: `${overrides.id}@example.com`,
-    fullName: `Name ${overrides.id}`,
-    imageUrl: null,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    lastSignInAt: null,
-    lastActiveAt: null,
-    banned: false,
-    locked: false,
-    organizations: [],
-    impersonation: { allowed: true },
-    ...overrides,
+    url: `http://127.0.0.1:${port}${target.pathname}`,
+    async set(next) {
+      if (next === 'stopped') await stop()
+      else if (!server.listening) await listen(port)
+      if (next === 'up') for (const socket of sockets) socket.destroy()
+      state = next
+    },
+    close: stop,
   }
 }
 
-export const meStaff = {
-  userId: 'user_ada',
-  sessionId: 'sess_1',
-  organization: { id: 'org_1', slug: 'support', role: 'org:admin' },
-  permissions: ['org:admin:impersonate'],
-  canImpersonate: true,
-  actor: null,
+export interface WebStack {
+  stack: Stack
+  /** The API's tRPC endpoint as the console reaches it (through the relay). */
+  apiUrl: string
+  /** Stops, hangs or restarts the API as the console sees it (see `apiRelay`). */
+  setApi(state: ApiState): Promise<void>
+  account(role: SeededAccount['role']): SeededAccount
+  /** A signed-out browser tab's auth. */
+  signedOut(): LocalClerkAuth
+  /** A browser tab signed in (over the local Frontend API) as a seeded account. */
+  signedIn(role: SeededAccount['role']): Promise<LocalClerkAuth>
+  /** A tab signed in as `customerId` through a real impersonation started by the admin. */
+  impersonating(
+    customerId: string,
+    reason?: string,
+    sessionMinutes?: number,
+  ): Promise<{ auth: LocalClerkAuth; impersonationId: string; adminUserId: string }>
+  /** The console's typed API client as this auth (what `useApi()` returns in the app). */
+  api(auth: Auth, options?: ApiChoice): ActAsClient
+  /** Global plugins for mount(): a testing Pinia (real actions) plus the auth and API. */
+  plugins(auth: Auth, options?: ApiChoice): Plugin[]
+  /** A bare app with the auth and API and a real, active Pinia (store and router tests). */
+  storeApp(auth: Auth, options?: ApiChoice): { app: App; pinia: Pinia }
+  close(): Promise<void>
 }
 
-/** Lets batched requests (tRPC dispatches them on a timer) and the renders they cause finish. */
+/** Starts the API (PGlite in memory) and the local Clerk server for one test file. */
+export async function webStack(options: StackOptions = {}): Promise<WebStack> {
+  const stack = await startStack({
+    ...options,
+    env: (clerk) => ({
+      // Tests start many impersonations and searches within a minute.
+      RATE_LIMIT_START_PER_MINUTE: '1000',
+      RATE_LIMIT_SEARCH_PER_MINUTE: '10000',
+      ...(typeof options.env === 'function' ? options.env(clerk) : options.env),
+    }),
+  })
+  const relay = await apiRelay(new URL(await stack.listen()))
+  const apiUrl = relay.url
+
+  const api = (auth: Auth, opts: ApiChoice = {}) =>
+    createApi({
+      url: apiUrl,
+      getToken: () => auth.getToken(),
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    })
+  const provide = (auth: Auth, opts: ApiChoice = {}): Plugin => ({
+    install(app) {
+      app.provide(AuthKey, auth)
+      app.provide(ApiKey, api(auth, opts))
+    },
+  })
+
+  const web: WebStack = {
+    stack,
+    apiUrl,
+    setApi: (state) => relay.set(state),
+    account: (role) => stack.account(role),
+    signedOut: () => localClerkAuth(stack),
+    async signedIn(role) {
+      const auth = localClerkAuth(stack)
+      const a = stack.account(role)
+      await auth.signInWithPassword(a.identifier, a.password)
+      auth.calls.length = 0
+      return auth
+    },
+    async impersonating(customerId, reason = 'Customer reports missing invoices', sessionMinutes) {
+      const admin = await stack.signIn('admin')
+      const client = stack.client(() => admin.token())
+      const started = await client.impersonation.start.mutate({
+        userId: customerId,
+        reason,
+        ...(sessionMinutes ? { sessionMinutes } : {}),
+      })
+      const auth = localClerkAuth(stack)
+      await auth.signInWithTicket(started.ticket)
+      auth.calls.length = 0
+      return { auth, impersonationId: started.impersonationId, adminUserId: admin.userId }
+    },
+    api,
+    plugins: (auth, opts) => [
+      provide(auth, opts),
+      createTestingPinia({ stubActions: false, createSpy: vi.fn }),
+    ],
+    storeApp(auth, opts) {
+      const app = createApp({ render: () => null })
+      app.use(provide(auth, opts))
+      const pinia = createPinia()
+      app.use(pinia)
+      setActivePinia(pinia)
+      return { app, pinia }
+    },
+    async close() {
+      await relay.close()
+      await stack.close()
+    },
+  }
+  return web
+}
+
+/** Lets requests and the renders they cause finish: waits until `ready()` holds. */
+export async function until(ready: () => boolean, what = 'the condition'): Promise<void> {
+  await vi.waitFor(
+    () => {
+      if (!ready()) throw new Error(`still waiting for ${what}`)
+    },
+    { timeout: 15_000, interval: 10 },
+  )
+  await settle()
+}
+
+/** Lets pending promises, timers of 0 ms and the renders they cause finish. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) {
     await flushPromises()

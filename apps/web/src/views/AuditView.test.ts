@@ -1,117 +1,91 @@
 import { mount } from '@vue/test-utils'
-import { beforeEach, describe, expect, it } from 'vitest'
-import { fakeAuth, harness, settle, stubNetwork } from '../testing/harness'
-import type { StubNetwork } from '../testing/harness'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { routerAt, until, webStack } from '../testing/harness'
+import type { WebStack } from '../testing/harness'
 import AuditView from './AuditView.vue'
 
-const future = new Date(Date.now() + 5 * 60_000).toISOString()
-const past = new Date(Date.now() - 60_000).toISOString()
+let web: WebStack
+/** Audit rows made through the API, as staff would: an open ticket, a used one, a denial. */
+const made = { open: '', used: '', denied: '' }
 
-function record(id: string, overrides: Record<string, unknown> = {}) {
-  return {
-    id,
-    actor: { id: 'user_ada', email: 'ada@support.actas.test' },
-    user: { id: 'user_jane', email: 'jane@example.com' },
-    reason: `Reason ${id}`,
-    ticketUrl: null,
-    status: 'issued',
-    outcomeCode: null,
-    outcomeMessage: null,
-    clerkActorTokenId: 'act_1',
-    sessionMinutes: 30,
-    expiresAt: future,
-    sessionExpiresAt: future,
-    createdAt: past,
-    updatedAt: past,
-    requestId: null,
-    ip: null,
-    userAgent: null,
-    ...overrides,
-  }
-}
-
-const ID_OPEN = '00000000-0000-4000-8000-00000000000a'
-const ID_EXPIRED = '00000000-0000-4000-8000-00000000000b'
-const ID_DENIED = '00000000-0000-4000-8000-00000000000c'
-
-let network: StubNetwork
-
-beforeEach(() => {
-  network = stubNetwork({
-    'impersonation.list': () => ({
-      data: {
-        items: [
-          record(ID_OPEN),
-          record(ID_EXPIRED, { expiresAt: past }),
-          record(ID_DENIED, {
-            status: 'denied',
-            outcomeMessage: 'Banned users cannot be impersonated.',
-          }),
-        ],
-        next: null,
-      },
-    }),
-    'impersonation.revoke': (input) => ({
-      data: record((input as { impersonationId: string }).impersonationId, { status: 'revoked' }),
-    }),
+beforeAll(async () => {
+  web = await webStack()
+  const admin = await web.stack.signIn('admin')
+  const api = web.stack.client(() => admin.token())
+  const [a, b] = web.stack.customers()
+  made.open = (
+    await api.impersonation.start.mutate({ userId: a!.id, reason: 'Open ticket for the log' })
+  ).impersonationId
+  const used = await api.impersonation.start.mutate({
+    userId: b!.id,
+    reason: 'Used ticket for the log',
   })
+  await web.stack.signInWithTicket(used.ticket)
+  made.used = used.impersonationId
+  await api.impersonation.start
+    .mutate({ userId: web.account('banned').userId, reason: 'Denied attempt for the log' })
+    .catch(() => undefined)
+  made.denied = (await web.stack.deps.audit.list({ status: 'denied', limit: 1 })).rows[0]!.id
+})
+afterAll(() => web?.close())
+afterEach(() => {
+  document.body.innerHTML = ''
 })
 
-async function mountView() {
-  const wrapper = mount(AuditView, { global: { plugins: harness(fakeAuth(), network) } })
-  await settle()
-  return wrapper
+async function mountView(url = '/audit') {
+  const auth = await web.signedIn('admin')
+  const router = await routerAt(url, { path: '/audit', name: 'audit', component: AuditView }, ['/'])
+  const wrapper = mount(AuditView, {
+    global: { plugins: [...web.plugins(auth), router] },
+    attachTo: document.body,
+  })
+  await until(() => wrapper.findAll('tbody tr').length > 0, 'the log')
+  return { wrapper, router }
 }
+
+const row = (wrapper: Awaited<ReturnType<typeof mountView>>['wrapper'], id: string) =>
+  wrapper.find(`tr[data-impersonation-id="${id}"]`)
 
 describe('AuditView', () => {
   it('lists impersonations with actor, user, reason and outcome', async () => {
-    const wrapper = await mountView()
-    const rows = wrapper.findAll('tbody tr')
-    expect(rows).toHaveLength(3)
-    expect(rows[0]!.text()).toContain('ada@support.actas.test')
-    expect(rows[0]!.text()).toContain('jane@example.com')
-    expect(rows[0]!.text()).toContain(`Reason ${ID_OPEN}`)
-    expect(rows[2]!.text()).toContain('Banned users cannot be impersonated.')
+    const { wrapper } = await mountView()
+    expect(wrapper.findAll('tbody tr').length).toBeGreaterThanOrEqual(3)
+    const open = row(wrapper, made.open)
+    expect(open.text()).toContain(web.account('admin').identifier)
+    expect(open.text()).toContain(web.stack.customers()[0]!.emailAddresses[0]!.emailAddress)
+    expect(open.text()).toContain('Open ticket for the log')
+    expect(row(wrapper, made.denied).text()).toMatch(/denied.*banned/is)
   })
 
-  it('offers Revoke only for issued tickets that have not expired, and shows the new status', async () => {
-    const wrapper = await mountView()
-    const revokeButtons = () => wrapper.findAll('button').filter((b) => b.text() === 'Revoke')
-    expect(revokeButtons()).toHaveLength(1)
-    await revokeButtons()[0]!.trigger('click')
-    await settle()
-    expect(network.calls.find((c) => c.path === 'impersonation.revoke')?.input).toEqual({
-      impersonationId: ID_OPEN,
-    })
-    expect(wrapper.findAll('tbody tr')[0]!.text()).toContain('revoked')
-    expect(revokeButtons()).toHaveLength(0)
+  it('offers Revoke only for issued tickets nobody used, and shows the new status', async () => {
+    const { wrapper } = await mountView()
+    const revoke = (id: string) =>
+      row(wrapper, id)
+        .findAll('button')
+        .filter((b) => b.text() === 'Revoke')
+    expect(revoke(made.denied)).toHaveLength(0)
+    expect(revoke(made.open)).toHaveLength(1)
+    await revoke(made.open)[0]!.trigger('click')
+    await until(() => row(wrapper, made.open).text().includes('revoked'), 'the revoke')
+    expect(revoke(made.open)).toHaveLength(0)
+    expect((await web.stack.deps.audit.get(made.open))?.status).toBe('revoked')
   })
 
-  it('sends the actor, user and status filters to the API', async () => {
-    const wrapper = await mountView()
-    await wrapper.find('#filter-actor').setValue(' user_ada ')
-    await wrapper.find('#filter-user').setValue('user_jane')
-    await wrapper.find('#filter-status').setValue('denied')
-    await settle()
-    const lists = network.calls.filter((c) => c.path === 'impersonation.list')
-    expect(lists.at(-1)?.input).toEqual({
-      actorId: 'user_ada',
-      userId: 'user_jane',
-      status: 'denied',
-      limit: 50,
-    })
-  })
-
-  it('explains a refused revoke in plain words', async () => {
-    network.handle('impersonation.revoke', () => ({
-      error: { code: 'TICKET_ALREADY_USED', httpStatus: 409, message: 'used' },
-    }))
-    const wrapper = await mountView()
-    await wrapper
+  it('explains a refused revoke in plain words: the ticket was already used', async () => {
+    const { wrapper } = await mountView()
+    await row(wrapper, made.used)
       .findAll('button')
       .find((b) => b.text() === 'Revoke')!
       .trigger('click')
-    await settle()
+    await until(() => wrapper.find('[role="alert"]').exists(), 'the refusal')
     expect(wrapper.find('[role="alert"]').text()).toContain('Ticket already used')
+  })
+
+  it('filters by status', async () => {
+    const { wrapper } = await mountView()
+    await wrapper.find('#filter-status').setValue('denied')
+    await until(() => wrapper.findAll('tbody tr').every((r) => r.text().includes('denied')))
+    expect(row(wrapper, made.denied).exists()).toBe(true)
+    expect(row(wrapper, made.used).exists()).toBe(false)
   })
 })

@@ -1,51 +1,50 @@
 import { mount } from '@vue/test-utils'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Router } from 'vue-router'
 import { useSessionStore } from '../stores/session'
-import { fakeAuth, harness, meStaff, routerAt, settle, stubNetwork } from '../testing/harness'
-import type { StubNetwork } from '../testing/harness'
+import { routerAt, settle, until, webStack } from '../testing/harness'
+import type { LocalClerkAuth, WebStack } from '../testing/harness'
 import NoAccessView from './NoAccessView.vue'
 
-let network: StubNetwork
+let web: WebStack
 let router: Router
 
-async function mountAt(url: string) {
+beforeAll(async () => {
+  web = await webStack()
+})
+afterAll(() => web?.close())
+afterEach(() => {
+  document.body.innerHTML = ''
+})
+
+async function mountAt(url: string, auth: LocalClerkAuth) {
   router = await routerAt(url, { path: '/no-access', component: NoAccessView }, ['/', '/users'])
   const wrapper = mount(NoAccessView, {
-    global: { plugins: [...harness(fakeAuth(), network), router] },
+    global: { plugins: [...web.plugins(auth), router] },
   })
   await useSessionStore().loadMe()
   await settle()
   return wrapper
 }
 
-beforeEach(() => {
-  network = stubNetwork()
-})
-
 describe('NoAccessView', () => {
   it('tells a member without the permission that they have no access', async () => {
-    network.handle('me', () => ({
-      data: { ...meStaff, permissions: [], canImpersonate: false },
-    }))
-    const wrapper = await mountAt('/no-access?from=/users')
+    const wrapper = await mountAt('/no-access?from=/users', await web.signedIn('agent'))
     expect(wrapper.find('h1').text()).toBe("You don't have access")
+    expect(wrapper.text()).toContain(web.account('agent').identifier)
     expect(wrapper.text()).toContain('org:admin:impersonate')
     expect(wrapper.text()).toContain('support')
   })
 
   it('does not claim "no access" when the API could not answer, and retries', async () => {
-    let down = true
-    network.handle('me', () =>
-      down
-        ? { error: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, message: 'down' } }
-        : { data: meStaff },
+    const auth = await web.signedIn('admin')
+    await web.setApi('stopped')
+    const wrapper = await mountAt('/no-access?from=/users%3Fq%3Djane', auth).finally(() =>
+      web.setApi('up'),
     )
-    const wrapper = await mountAt('/no-access?from=/users%3Fq%3Djane')
     expect(wrapper.find('h1').text()).toBe("We couldn't check your access")
-    down = false
+    expect(wrapper.text()).toContain('cannot be reached')
     await wrapper.find('button').trigger('click')
-    await settle()
-    expect(router.currentRoute.value.fullPath).toBe('/users?q=jane')
+    await until(() => router.currentRoute.value.fullPath === '/users?q=jane', 'the retry')
   })
 })

@@ -1,28 +1,35 @@
 import { mount } from '@vue/test-utils'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Router } from 'vue-router'
-import { AuthError } from '../auth/types'
-import { fakeAuth, harness, meStaff, routerAt, settle, stubNetwork } from '../testing/harness'
-import type { FakeAuth, StubNetwork } from '../testing/harness'
+import { routerAt, until, webStack } from '../testing/harness'
+import type { LocalClerkAuth, WebStack } from '../testing/harness'
 import SignInView from './SignInView.vue'
 
-let auth: FakeAuth
-let network: StubNetwork
+let web: WebStack
+let auth: LocalClerkAuth
 let router: Router
 
+beforeAll(async () => {
+  web = await webStack()
+})
+afterAll(() => web?.close())
+afterEach(() => {
+  web.stack.clerk.faults.clear()
+  document.body.innerHTML = ''
+})
+
 async function mountAt(url: string) {
+  auth = web.signedOut()
   router = await routerAt(url, { path: '/sign-in', component: SignInView }, [
     '/',
     '/users',
     '/audit',
     '/no-access',
   ])
-  const wrapper = mount(SignInView, {
-    global: { plugins: [...harness(auth, network), router] },
+  return mount(SignInView, {
+    global: { plugins: [...web.plugins(auth), router] },
     attachTo: document.body,
   })
-  await settle()
-  return wrapper
 }
 
 async function signIn(
@@ -33,55 +40,32 @@ async function signIn(
   await wrapper.find('#identifier').setValue(identifier)
   await wrapper.find('#password').setValue(password)
   await wrapper.find('form').trigger('submit')
-  await settle()
+  await until(
+    () => wrapper.find('button[type="submit"]').attributes('disabled') === undefined,
+    'the sign-in',
+  )
 }
-
-beforeEach(() => {
-  auth = fakeAuth({ user: null })
-  network = stubNetwork({ me: () => ({ data: meStaff }) })
-})
-afterEach(() => {
-  document.body.innerHTML = ''
-})
 
 describe('SignInView', () => {
   it('signs staff in with identifier and password and opens the user list', async () => {
     const wrapper = await mountAt('/sign-in')
-    auth.signInWithPassword = async (identifier, password) => {
-      auth.calls.push({ method: 'signInWithPassword', args: [identifier, password] })
-      auth.setUser({
-        id: 'user_ada',
-        fullName: 'Ada',
-        primaryEmail: identifier,
-        username: null,
-        imageUrl: null,
-        createdAt: null,
-        lastSignInAt: null,
-        organizations: [],
-      })
-    }
-    await signIn(wrapper, ' ada@support.actas.test ', 'pw')
-    expect(auth.calls).toContainEqual({
-      method: 'signInWithPassword',
-      args: ['ada@support.actas.test', 'pw'],
-    })
+    const admin = web.account('admin')
+    await signIn(wrapper, ` ${admin.identifier} `, admin.password)
+    expect(auth.user.value?.id).toBe(admin.userId)
     expect(router.currentRoute.value.fullPath).toBe('/users')
+  })
+
+  it('sends a member without the permission to "no access"', async () => {
+    const wrapper = await mountAt('/sign-in')
+    const agent = web.account('agent')
+    await signIn(wrapper, agent.identifier, agent.password)
+    expect(router.currentRoute.value.fullPath).toBe('/no-access')
   })
 
   it('goes back to where the visitor was headed, same origin only', async () => {
     const wrapper = await mountAt('/sign-in?redirect=/audit')
-    auth.signInWithPassword = async () =>
-      auth.setUser({
-        id: 'user_ada',
-        fullName: 'Ada',
-        primaryEmail: 'a@b',
-        username: null,
-        imageUrl: null,
-        createdAt: null,
-        lastSignInAt: null,
-        organizations: [],
-      })
-    await signIn(wrapper, 'ada', 'pw')
+    const admin = web.account('admin')
+    await signIn(wrapper, admin.identifier, admin.password)
     expect(router.currentRoute.value.fullPath).toBe('/audit')
   })
 
@@ -95,14 +79,19 @@ describe('SignInView', () => {
 
   it('shows Clerk errors in plain words next to the right field', async () => {
     const wrapper = await mountAt('/sign-in')
-    auth.failNext(
-      new AuthError('password_incorrect', 'That password is not right. Try again.', 'password'),
-    )
-    await signIn(wrapper, 'ada@support.actas.test', 'wrong')
+    await signIn(wrapper, web.account('admin').identifier, 'wrong password')
     expect(wrapper.find('[role="alert"]').text()).toBe('That password is not right. Try again.')
     expect(wrapper.find('#password').attributes('aria-invalid')).toBe('true')
     expect((wrapper.find('#password').element as HTMLInputElement).value).toBe('')
     expect(document.activeElement?.id).toBe('password')
     expect(router.currentRoute.value.fullPath).toBe('/sign-in')
+  })
+
+  it('says a banned account cannot sign in', async () => {
+    const wrapper = await mountAt('/sign-in')
+    const banned = web.account('banned')
+    await signIn(wrapper, banned.identifier, banned.password)
+    expect(wrapper.find('[role="alert"]').text()).toBe('This account is banned and cannot sign in.')
+    expect(auth.session.value).toBeNull()
   })
 })

@@ -1,137 +1,145 @@
 import { flushPromises, mount } from '@vue/test-utils'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { RouterView } from 'vue-router'
 import type { Router } from 'vue-router'
 import { SEARCH_DEBOUNCE_MS } from '../stores/user-search'
-import { fakeAuth, harness, routerAt, settle, stubNetwork, userSummary } from '../testing/harness'
-import type { StubNetwork } from '../testing/harness'
+import { routerAt, until, webStack } from '../testing/harness'
+import type { ApiChoice, WebStack } from '../testing/harness'
 import UsersView from './UsersView.vue'
 
-const quota = {
-  used: 2,
-  limit: 5,
-  remaining: 3,
-  nextIsBillable: false,
-  periodStart: '2026-11-01T00:00:00.000Z',
-  periodEnd: '2026-12-01T00:00:00.000Z',
-}
-
-function page(total: number, ids: string[]) {
-  return { data: { items: ids.map((id) => userSummary({ id })), total, next: null } }
-}
-
-let network: StubNetwork
+let web: WebStack
 let router: Router
 
-async function mountAt(url: string) {
-  router = await routerAt(url, { path: '/users', name: 'users', component: UsersView }, ['/'])
-  const wrapper = mount(defineComponent({ render: () => h(RouterView) }), {
-    global: { plugins: [...harness(fakeAuth(), network), router] },
-    attachTo: document.body,
-  })
-  await settle()
-  return wrapper
-}
-
-const searchCalls = () => network.calls.filter((c) => c.path === 'users.search').map((c) => c.input)
-
-beforeEach(() => {
-  network = stubNetwork({
-    quota: () => ({ data: quota }),
-    'users.search': (input) => {
-      const i = input as { query?: string; offset?: number }
-      if (i.query === 'nobody') return page(0, [])
-      const offset = i.offset ?? 0
-      const count = Math.min(20, 45 - offset)
-      return page(
-        45,
-        Array.from({ length: count }, (_, n) => `user_${i.query ?? 'all'}${offset + n}`),
-      )
-    },
-  })
+beforeAll(async () => {
+  web = await webStack()
 })
+afterAll(() => web?.close())
 afterEach(() => {
   vi.useRealTimers()
+  web.stack.clerk.faults.clear()
   document.body.innerHTML = ''
 })
 
+async function mountAt(url: string, api: ApiChoice = {}) {
+  const auth = await web.signedIn('admin')
+  router = await routerAt(url, { path: '/users', name: 'users', component: UsersView }, ['/'])
+  const wrapper = mount(defineComponent({ render: () => h(RouterView) }), {
+    global: { plugins: [...web.plugins(auth, api), router] },
+    attachTo: document.body,
+  })
+  await until(() => !wrapper.find('[aria-busy="true"]').exists(), 'the search')
+  return wrapper
+}
+
+/** Customers whose primary email contains `part`, as the local Clerk server seeded them. */
+function customersMatching(part: string) {
+  return [...web.stack.clerk.state.users.values()].filter((u) =>
+    u.emailAddresses.some((e) => e.emailAddress.includes(part)),
+  )
+}
+
 describe('UsersView', () => {
   it('searches with the query, page and sort of the URL and shows the total', async () => {
-    const wrapper = await mountAt('/users?q=ada&page=2&sort=%2Bcreated_at')
-    expect(searchCalls()).toEqual([{ query: 'ada', limit: 20, offset: 20, orderBy: '+created_at' }])
-    expect(wrapper.text()).toContain('21–40 of 45 users')
-    expect(wrapper.text()).toContain('Page 2 of 3')
-    expect((wrapper.find('#user-search').element as HTMLInputElement).value).toBe('ada')
-    expect(wrapper.text()).toContain('2 of 5')
-    expect(network.calls.every((c) => c.authorization === 'Bearer token-1')).toBe(true)
+    const total = customersMatching('gmail.com').length
+    expect(total).toBeGreaterThan(40)
+    const wrapper = await mountAt('/users?q=gmail.com&page=2&sort=%2Bcreated_at')
+    expect(wrapper.find('[data-testid="result-count"]').text()).toBe(
+      `21–40 of ${total.toLocaleString()} users`,
+    )
+    expect(wrapper.text()).toContain(`Page 2 of ${Math.ceil(total / 20)}`)
+    expect((wrapper.find('#user-search').element as HTMLInputElement).value).toBe('gmail.com')
+    expect(wrapper.findAll('tbody tr')).toHaveLength(20)
+    // oldest first: the rows are in creation order
+    const ids = wrapper.findAll('tbody tr').map((r) => r.attributes('data-user-id')!)
+    const created = ids.map((id) => web.stack.clerk.state.users.get(id)!.createdAt)
+    expect([...created].sort((a, b) => a - b)).toEqual(created)
+    // the monthly quota next to the title
+    expect(wrapper.find('[data-testid="quota-meter"]').text()).toMatch(/\d+ of \d+/)
   })
 
   it('puts the typed query in the URL once typing pauses, back to page 1', async () => {
+    const jane = web.stack.customers()[3]!
+    const email = jane.emailAddresses[0]!.emailAddress
     const wrapper = await mountAt('/users?page=3')
     vi.useFakeTimers()
     const input = wrapper.find('#user-search')
-    await input.setValue('j')
-    await input.setValue('ja')
-    await input.setValue('jane')
+    await input.setValue(email.slice(0, 1))
+    await input.setValue(email.slice(0, 3))
+    await input.setValue(email)
     vi.advanceTimersByTime(SEARCH_DEBOUNCE_MS - 1)
     await flushPromises()
     expect(router.currentRoute.value.query).toEqual({ page: '3' })
     vi.advanceTimersByTime(1)
     await flushPromises()
-    expect(router.currentRoute.value.query).toEqual({ q: 'jane' })
+    expect(router.currentRoute.value.query).toEqual({ q: email })
     await vi.runOnlyPendingTimersAsync() // tRPC dispatches batches on a timer
     vi.useRealTimers()
-    await settle()
-    expect(searchCalls().map((c) => (c as { query?: string }).query)).toEqual([undefined, 'jane'])
+    await until(() => wrapper.findAll('tbody tr').length === 1, 'the one match')
+    expect(wrapper.find('tbody tr').attributes('data-user-id')).toBe(jane.id)
   })
 
   it('pages with Next and goes back with the browser history', async () => {
-    const wrapper = await mountAt('/users?q=x')
+    const wrapper = await mountAt('/users?q=gmail.com')
+    const firstPage = wrapper.find('tbody tr').attributes('data-user-id')
     await wrapper
       .findAll('button')
       .find((b) => b.text() === 'Next')!
       .trigger('click')
-    await settle()
-    expect(router.currentRoute.value.query).toEqual({ q: 'x', page: '2' })
-    expect(wrapper.text()).toContain('21–40 of 45 users')
+    await until(() => wrapper.find('[data-testid="result-count"]').text().startsWith('21–40'))
+    expect(router.currentRoute.value.query).toEqual({ q: 'gmail.com', page: '2' })
+    expect(wrapper.find('tbody tr').attributes('data-user-id')).not.toBe(firstPage)
     router.back()
-    await settle()
-    expect(router.currentRoute.value.query).toEqual({ q: 'x' })
-    expect(wrapper.text()).toContain('1–20 of 45 users')
+    await until(() => wrapper.find('[data-testid="result-count"]').text().startsWith('1–20'))
+    expect(router.currentRoute.value.query).toEqual({ q: 'gmail.com' })
+    expect(wrapper.find('tbody tr').attributes('data-user-id')).toBe(firstPage)
   })
 
   it('shows an empty state when nothing matches', async () => {
-    const wrapper = await mountAt('/users?q=nobody')
+    const wrapper = await mountAt('/users?q=nobody-has-this-name')
     expect(wrapper.text()).toContain('No users found')
-    expect(wrapper.text()).toContain('Nothing matches “nobody”')
+    expect(wrapper.text()).toContain('Nothing matches “nobody-has-this-name”')
   })
 
-  it('shows an error state whose retry runs the search again', async () => {
-    let fail = true
-    network.handle('users.search', () =>
-      fail
-        ? {
-            error: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, message: 'down', retryAfter: 5 },
-          }
-        : page(1, ['user_back']),
-    )
+  it('shows Clerk being down, with its Retry-After, and Try again runs the search again', async () => {
+    web.stack.clerk.faults.add({ route: '*', status: 503, retryAfterSeconds: 5 })
     const wrapper = await mountAt('/users')
     expect(wrapper.find('[role="alert"]').text()).toContain('Clerk unavailable')
     expect(wrapper.find('[role="alert"]').text()).toContain('Try again in 5 s.')
-    fail = false
+    web.stack.clerk.faults.clear()
     await wrapper
       .findAll('button')
       .find((b) => b.text() === 'Try again')!
       .trigger('click')
-    await settle()
+    await until(() => wrapper.findAll('tbody tr').length === 20, 'the first page')
     expect(wrapper.find('[role="alert"]').exists()).toBe(false)
-    expect(wrapper.text()).toContain('user_back')
   })
 
   it('focuses the search box on "/"', async () => {
     await mountAt('/users')
     document.body.dispatchEvent(new KeyboardEvent('keydown', { key: '/', bubbles: true }))
     expect(document.activeElement?.id).toBe('user-search')
+  })
+
+  it('says the API cannot be reached when it is stopped, and Try again works once it is back', async () => {
+    await web.setApi('stopped')
+    const wrapper = await mountAt('/users').finally(() => web.setApi('up'))
+    expect(wrapper.find('[role="alert"]').text()).toContain('ActAs unreachable')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Try again')!
+      .trigger('click')
+    await until(() => wrapper.findAll('tbody tr').length === 20, 'the first page')
+  })
+
+  it('gives up on a hung API after the timeout, with Try again', async () => {
+    await web.setApi('hung')
+    try {
+      const wrapper = await mountAt('/users', { timeoutMs: 300 })
+      expect(wrapper.find('[role="alert"]').text()).toContain('No answer')
+      expect(wrapper.findAll('button').some((b) => b.text() === 'Try again')).toBe(true)
+    } finally {
+      await web.setApi('up')
+    }
   })
 })

@@ -14,6 +14,8 @@ import type { ClerkState } from '../state.js'
 import { controlRoutes } from './control.js'
 import { m2mRoutes, type M2mContext } from './m2m.js'
 import { organizationRoutes } from './organizations.js'
+import { sessionRoutes } from './sessions.js'
+import { signInTokenRoutes } from './sign-in-tokens.js'
 import { BapiError, invalidParam, missingParam, notFound, unknownParam } from './errors.js'
 import { actorTokenJson, organizationMembershipJson, userJson } from './serialize.js'
 import { applyCursor, parseOrderBy, parsePaging, parseUserFilters } from './user-query.js'
@@ -158,6 +160,8 @@ export function createBapiRouter(ctx: BapiContext): Router {
   router.add('GET', '/v1/jwks', () => json({ keys: [ctx.signingKey.jwk] }))
 
   organizationRoutes(router, state, handle)
+  sessionRoutes(router, state, handle)
+  signInTokenRoutes(router, ctx, handle)
 
   if (ctx.m2m) m2mRoutes(router, ctx.m2m)
   controlRoutes(router, ctx)

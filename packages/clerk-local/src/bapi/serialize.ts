@@ -1,4 +1,10 @@
-import type { ActorToken, LocalUser, Organization, OrganizationMembership } from '../model.js'
+import type {
+  ActorToken,
+  LocalUser,
+  Organization,
+  OrganizationMembership,
+  Session,
+} from '../model.js'
 import type { ClerkState } from '../state.js'
 
 // Clerk's JSON shapes as the Backend API (2026-05-12) sends them. The User schema has
@@ -177,5 +183,27 @@ export function actorTokenJson(token: ActorToken, reveal?: { frontendApiUrl: str
       : {}),
     created_at: token.createdAt,
     updated_at: token.updatedAt,
+  }
+}
+
+/**
+ * BAPI `Session` (also the `data` of `session.*` webhook events): the status now, `actor` (the
+ * actor token's payload, every field as given) on impersonation sessions, `null` otherwise.
+ */
+export function sessionJson(state: ClerkState, session: Session) {
+  return {
+    object: 'session' as const,
+    id: session.id,
+    user_id: session.userId,
+    client_id: session.clientId,
+    actor: session.actor ? { ...session.actor } : null,
+    status: state.sessionStatus(session),
+    last_active_organization_id: session.lastActiveOrganizationId,
+    last_active_at: session.lastActiveAt,
+    expire_at: session.expireAt,
+    abandon_at: session.abandonAt,
+    tasks: null,
+    created_at: session.createdAt,
+    updated_at: session.updatedAt,
   }
 }

@@ -20,6 +20,11 @@ export const fapiErrors = {
       'Invalid authentication',
       'Unable to authenticate the request, you need to supply an active session',
     ),
+  /**
+   * A session that is no longer active (signed out, removed, revoked, expired, abandoned): Clerk's
+   * FAPI answers token and touch calls with 401 `signed_out`; clerk-js treats any 401 as signed out.
+   */
+  signedOut: (): LocalResponse => clerkError(401, 'signed_out', 'Signed out', 'You are signed out'),
   notFound: (what: string): LocalResponse =>
     clerkError(404, 'resource_not_found', 'not found', `${what} not found`),
   clientNotFound: (): LocalResponse =>

@@ -1,7 +1,7 @@
 import type { LocalRequest, LocalResponse } from '../http.js'
 import { Router, json } from '../http.js'
 import type { SigningKey } from '../jwt.js'
-import type { Client, Session } from '../model.js'
+import type { ActorToken, Client, Session, SignInToken } from '../model.js'
 import { mintSessionToken } from '../session-token.js'
 import { verifyPassword, type ClerkState } from '../state.js'
 import { fapiErrors } from './errors.js'
@@ -124,14 +124,18 @@ export function createFapiRouter(ctx: FapiContext): Router {
     }
   }
 
-  /** The client's session `sid`, or an error: 404 when unknown, 401 when no longer active. */
+  /**
+   * The client's session `sid`, or an error: 404 when unknown, 401 `signed_out` when no longer
+   * active, 403 `user_banned` when its user was banned.
+   */
   function activeSessionOf(s: ClientScope, sid: string | undefined): Session | LocalResponse {
     const session = sid ? state.sessions.get(sid) : undefined
     if (!s.client || !session || session.clientId !== s.client.id)
       return fapiErrors.notFound('Session')
-    if (!store.isActive(session)) return fapiErrors.authenticationInvalid()
+    if (!store.isActive(session)) return fapiErrors.signedOut()
     const user = state.users.get(session.userId)
-    if (!user || user.banned) return fapiErrors.authenticationInvalid()
+    if (!user) return fapiErrors.signedOut()
+    if (user.banned) return fapiErrors.userBanned()
     return session
   }
 
@@ -275,27 +279,52 @@ export function createFapiRouter(ctx: FapiContext): Router {
     return wrapped(req, s, signInJson(store, signIn))
   }
 
+  /**
+   * The token behind a ticket: an actor token (impersonation) or a sign-in token, still usable;
+   * otherwise the error Clerk answers (unknown, revoked, already used, expired).
+   */
+  function usableTicket(
+    ticket: string,
+  ):
+    { kind: 'actor'; token: ActorToken } | { kind: 'sign_in'; token: SignInToken } | LocalResponse {
+    const actorToken = state.actorTokenByTicket(ticket)
+    if (actorToken) {
+      if (actorToken.status === 'revoked') return fapiErrors.actorTokenRevoked()
+      if (actorToken.status === 'accepted') return fapiErrors.actorTokenAlreadyUsed()
+      if (state.now() >= actorToken.expiresAt) return fapiErrors.ticketExpired()
+      return { kind: 'actor', token: actorToken }
+    }
+    const signInToken = state.signInTokenByTicket(ticket)
+    if (!signInToken || signInToken.status !== 'pending') return fapiErrors.ticketInvalid()
+    if (state.now() >= signInToken.expiresAt) return fapiErrors.ticketExpired()
+    return { kind: 'sign_in', token: signInToken }
+  }
+
   function signInWithTicket(req: LocalRequest, s: ClientScope, ticket: string): LocalResponse {
-    const token = state.actorTokenByTicket(ticket)
-    if (!token) return fapiErrors.ticketInvalid()
-    if (token.status === 'revoked') return fapiErrors.actorTokenRevoked()
-    if (token.status === 'accepted') return fapiErrors.actorTokenAlreadyUsed()
-    if (state.now() >= token.expiresAt) return fapiErrors.ticketExpired()
-    const user = state.users.get(token.userId)
-    if (!user) return fapiErrors.actorTokenSubjectNotFound()
+    const usable = usableTicket(ticket)
+    if (isResponse(usable)) return usable
+    const user = state.users.get(usable.token.userId)
+    if (!user)
+      return usable.kind === 'actor'
+        ? fapiErrors.actorTokenSubjectNotFound()
+        : fapiErrors.identifierNotFound()
     const refused = refuseUser(user.id)
     if (refused) return refused
 
     const now = state.now()
-    token.status = 'accepted'
-    token.updatedAt = now
+    usable.token.status = 'accepted'
+    usable.token.updatedAt = now
     const client = ensureClient(s)
-    // An actor sign-in replaces whatever this client was signed in as (single-session mode).
+    // A ticket sign-in replaces whatever this client was signed in as (single-session mode).
     for (const other of store.activeSessionsOf(client)) store.endSession(other, 'ended')
     const signIn = store.newSignIn(client)
     signIn.userId = user.id
     signIn.firstFactor = { strategy: 'ticket', status: 'verified', attempts: 1 }
-    completeSignIn(signIn, store.createSession(client, user, token))
+    const session =
+      usable.kind === 'actor'
+        ? state.createSession(client, user, usable.token)
+        : state.createSession(client, user, undefined, usable.token.organizationId ?? undefined)
+    completeSignIn(signIn, session)
     return wrapped(req, s, signInJson(store, signIn))
   }
 
@@ -305,11 +334,8 @@ export function createFapiRouter(ctx: FapiContext): Router {
   router.add('GET', '/v1/tickets/accept', (req) => {
     const ticket = req.query.get('ticket')
     if (!ticket) return fapiErrors.paramMissing('ticket')
-    const token = state.actorTokenByTicket(ticket)
-    if (!token) return fapiErrors.ticketInvalid()
-    if (token.status === 'revoked') return fapiErrors.actorTokenRevoked()
-    if (token.status === 'accepted') return fapiErrors.actorTokenAlreadyUsed()
-    if (state.now() >= token.expiresAt) return fapiErrors.ticketExpired()
+    const usable = usableTicket(ticket)
+    if (isResponse(usable)) return usable
     const requested = req.query.get('redirect_url')
     if (requested !== null && !/^https?:\/\//.test(requested))
       return fapiErrors.paramInvalid(

@@ -1,5 +1,6 @@
 import type { Client, LocalUser, Organization, OrganizationMembership, Session } from '../model.js'
 import { hasImage, userJson as bapiUserJson } from '../bapi/serialize.js'
+import { factorAgeMinutes } from '../session-token.js'
 import type { ClerkState } from '../state.js'
 import type { FapiStore, SignInAttempt } from './store.js'
 
@@ -98,7 +99,7 @@ export function sessionJson(store: FapiStore, session: Session, options: Seriali
     ...(user ? { user: userJson(store.state, user) } : {}),
     public_user_data: user ? publicUserDataJson(user) : null,
     factor_verification_age: [
-      Math.max(0, Math.floor((store.state.now() - session.createdAt) / 60_000)),
+      factorAgeMinutes(session.firstFactorVerifiedAt, store.state.now()),
       -1,
     ],
     created_at: session.createdAt,

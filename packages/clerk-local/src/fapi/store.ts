@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import type { Actor, ActorToken, Client, LocalUser, Session } from '../model.js'
+import type { ActorToken, Client, LocalUser, Session } from '../model.js'
 import { newId, type ClerkState } from '../state.js'
 
-/** A normal session lives 7 days (Clerk's default lifetime); it has no separate inactivity timeout. */
-export const SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000
-/** Actor (impersonation) sessions are abandoned after 10 minutes without touch/token activity. */
-export const ACTOR_IDLE_MS = 10 * 60 * 1000
+export { ACTOR_IDLE_MS, SESSION_LIFETIME_MS } from '../state.js'
 /** An unfinished sign-in attempt is abandoned after 24 hours, as in Clerk. */
 export const SIGN_IN_LIFETIME_MS = 24 * 60 * 60 * 1000
 
@@ -47,35 +44,16 @@ export class FapiStore {
   }
 
   newClient(): Client {
-    const now = this.state.now()
-    const client: Client = {
-      id: newId('client'),
-      sessionIds: [],
-      lastActiveSessionId: null,
-      signInId: null,
-      createdAt: now,
-      updatedAt: now,
-    }
-    this.state.clients.set(client.id, client)
-    return client
+    return this.state.newClient()
   }
 
-  /**
-   * The session's status now: an active session past `expireAt` becomes `expired`, past
-   * `abandonAt` (idle) `abandoned`. Evaluated lazily on every read, so `now()` drives it.
-   */
+  /** The session's status now (expiry and idleness are evaluated lazily; see ClerkState). */
   liveStatus(session: Session): Session['status'] {
-    if (session.status !== 'active') return session.status
-    const now = this.state.now()
-    // Whichever deadline came first decides how the session ended.
-    if (now >= session.abandonAt && session.abandonAt < session.expireAt)
-      this.#setStatus(session, 'abandoned', session.abandonAt)
-    else if (now >= session.expireAt) this.#setStatus(session, 'expired', session.expireAt)
-    return session.status
+    return this.state.sessionStatus(session)
   }
 
   isActive(session: Session): boolean {
-    return this.liveStatus(session) === 'active'
+    return this.state.isSessionActive(session)
   }
 
   activeSessionsOf(client: Client): Session[] {
@@ -88,65 +66,16 @@ export class FapiStore {
   }
 
   endSession(session: Session, status: 'ended' | 'removed'): void {
-    if (this.liveStatus(session) !== 'active' && status === 'ended') return
-    this.#setStatus(session, status, this.state.now())
-    const client = this.state.clients.get(session.clientId)
-    if (client && client.lastActiveSessionId === session.id) {
-      client.lastActiveSessionId = null
-      client.updatedAt = this.state.now()
-    }
-  }
-
-  #setStatus(session: Session, status: Session['status'], at: number): void {
-    session.status = status
-    session.updatedAt = Math.max(session.updatedAt, Math.min(at, this.state.now()))
-  }
-
-  /** Organization a new session starts in: the user's first membership (by creation), else none. */
-  defaultOrganizationId(userId: string): string | null {
-    const memberships = this.state
-      .membershipsOfUser(userId)
-      .filter((m) => this.state.organizations.has(m.organizationId))
-    memberships.sort((a, b) => a.createdAt - b.createdAt)
-    return memberships[0]?.organizationId ?? null
+    this.state.endSession(session, status)
   }
 
   createSession(client: Client, user: LocalUser, actorToken?: ActorToken): Session {
-    const now = this.state.now()
-    const actor: Actor | null = actorToken ? { ...actorToken.actor } : null
-    const expireAt = actorToken
-      ? now + actorToken.sessionMaxDurationSeconds * 1000
-      : now + SESSION_LIFETIME_MS
-    const session: Session = {
-      id: newId('sess'),
-      clientId: client.id,
-      userId: user.id,
-      status: 'active',
-      actor,
-      lastActiveOrganizationId: this.defaultOrganizationId(user.id),
-      expireAt,
-      abandonAt: actorToken ? Math.min(expireAt, now + ACTOR_IDLE_MS) : expireAt,
-      lastActiveAt: now,
-      createdAt: now,
-      updatedAt: now,
-    }
-    this.state.sessions.set(session.id, session)
-    client.sessionIds.push(session.id)
-    client.lastActiveSessionId = session.id
-    client.updatedAt = now
-    user.lastSignInAt = now
-    user.lastActiveAt = now
-    return session
+    return this.state.createSession(client, user, actorToken)
   }
 
   /** Activity on a session (touch, token): pushes the idle deadline of actor sessions. */
   recordActivity(session: Session): void {
-    const now = this.state.now()
-    session.lastActiveAt = now
-    session.updatedAt = now
-    if (session.actor) session.abandonAt = Math.min(session.expireAt, now + ACTOR_IDLE_MS)
-    const user = this.state.users.get(session.userId)
-    if (user) user.lastActiveAt = now
+    this.state.recordActivity(session)
   }
 
   newSignIn(client: Client): SignInAttempt {

@@ -1,6 +1,9 @@
 // The procedures: validate, authorize (meta + middleware), delegate to the context's ports.
 import { z } from 'zod'
+import { AuditVerifyOutputSchema } from '../schemas/audit.js'
 import {
+  ImpersonationGetInputSchema,
+  ImpersonationGetOutputSchema,
   ImpersonationListInputSchema,
   ImpersonationListOutputSchema,
   ImpersonationRevokeInputSchema,
@@ -87,6 +90,22 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .input(ImpersonationListInputSchema)
         .output(ImpersonationListOutputSchema)
         .query(({ ctx, input }) => ctx.impersonation.list(ctx.principal, input, ctx.request)),
+
+      // The record with its event timeline; a read by a machine is audited (by the port).
+      get: readProcedure
+        .input(ImpersonationGetInputSchema)
+        .output(ImpersonationGetOutputSchema)
+        .query(({ ctx, input }) =>
+          ctx.impersonation.get(ctx.principal, input.impersonationId, ctx.request),
+        ),
+    }),
+
+    audit: router({
+      /** Walks the hash chain: the first broken link, the head, the signed checkpoints. */
+      verify: readProcedure
+        .input(NoInputSchema)
+        .output(AuditVerifyOutputSchema)
+        .query(({ ctx }) => ctx.audit.verify(ctx.principal, ctx.request)),
     }),
 
     sessions: router({

@@ -9,13 +9,7 @@ import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
 import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
 import { ImpersonationStartInputSchema } from '../schemas/impersonation.js'
-import type {
-  ActAsContext,
-  Principal,
-  ReaderPrincipal,
-  StaffPrincipal,
-  UserPrincipal,
-} from '../ports.js'
+import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
 
 /**
  * `staff`: signed in, the active organization one of the host's staff organizations, holding
@@ -136,32 +130,39 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
 
   /** Deny by default: the procedure's `meta.auth` decides; no rule, no access. Then the per-actor rate limit. */
   const machinePermissions = options.machinePermissions ?? {}
+  /** Errors `authorize` threw (and no procedure body): what `reportRefusals` records. */
+  const authorizeRefusals = new WeakSet<ActAsError>()
+  const refusal = (...args: ConstructorParameters<typeof ActAsError>) => {
+    const error = new ActAsError(...args)
+    authorizeRefusals.add(error)
+    return error
+  }
   const authorize = t.middleware(async ({ ctx, meta, path, next }) => {
     const rule = meta?.auth
     if (rule !== 'staff' && rule !== 'signed-in') {
-      throw new ActAsError(
+      throw refusal(
         'FORBIDDEN',
         `The procedure ${path} declares no authorization rule, so nobody may call it.`,
       )
     }
     const principal = ctx.principal
     if (!principal)
-      throw new ActAsError('UNAUTHENTICATED', 'Sign in first: no valid session token was sent.')
+      throw refusal('UNAUTHENTICATED', 'Sign in first: no valid session token was sent.')
     if (principal.kind === 'machine') {
       if (meta?.machines !== 'read' || NEVER_FOR_MACHINES.includes(path)) {
-        throw new ActAsError(
+        throw refusal(
           'FORBIDDEN',
           `Machines may not call ${path}: it is for people signed in to the console.`,
         )
       }
       if (!machineMayCall(machinePermissions, principal, path)) {
-        throw new ActAsError(
+        throw refusal(
           'FORBIDDEN',
           `The machine ${principal.machineId} is not granted ${path} (its scopes do not include ActAs, or the machine permission map leaves it out).`,
         )
       }
     } else if (rule === 'staff' && !isStaff(principal)) {
-      throw new ActAsError(
+      throw refusal(
         'FORBIDDEN',
         principal.orgId !== null && !principal.staffOrganization
           ? `Your active organization is not a staff organization: switch to your support organization (its ${IMPERSONATE_PERMISSION} permission is the one that counts).`
@@ -170,56 +171,62 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     }
     const limit = await ctx.rateLimiter.consume(path, principalId(principal))
     if (!limit.allowed) {
-      throw new ActAsError(
-        'RATE_LIMITED',
-        `Too many requests; retry in ${limit.retryAfterSeconds} s.`,
-        {
-          retryAfterSeconds: limit.retryAfterSeconds,
-          rateLimitedBy: 'actas',
-        },
-      )
+      throw refusal('RATE_LIMITED', `Too many requests; retry in ${limit.retryAfterSeconds} s.`, {
+        retryAfterSeconds: limit.retryAfterSeconds,
+        rateLimitedBy: 'actas',
+      })
     }
     return next({ ctx: { principal } })
   })
 
   /**
-   * Wraps `authorize` (it runs first and decides alone): when it refused a signed-in caller who
-   * is not staff, the attempt is reported to `ctx.impersonation.recordDenied` with whatever of
-   * the raw input is valid. The caller's answer is the same refusal either way.
+   * Wraps `authorize` and input validation: when either refused a signed-in caller (no
+   * permission → FORBIDDEN, rate limit → RATE_LIMITED, invalid input → INVALID_INPUT), the
+   * attempt is reported to `ctx.impersonation.recordDenied` with the raw input's strings (the host
+   * cleans and caps them). Refusals inside the procedure are the port's to record (`start` writes
+   * its own record), so they never come here. The caller's answer is the same either way.
    */
   const reportRefusals = t.middleware(async ({ ctx, path, getRawInput, next }) => {
     const result = await next()
     const principal = ctx.principal
-    const cause = result.ok ? undefined : result.error.cause
-    if (
-      !result.ok &&
-      principal &&
-      !isStaff(principal) &&
-      cause instanceof ActAsError &&
-      cause.code === 'FORBIDDEN' &&
-      ctx.impersonation.recordDenied
-    ) {
-      const raw: unknown = await getRawInput().catch(() => undefined)
-      const field = (name: string): unknown =>
-        raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[name] : undefined
-      const shape = ImpersonationStartInputSchema.shape
-      const valid = <T>(schema: z.ZodType<T>, value: unknown): T | null => {
-        const parsed = schema.safeParse(value)
-        return parsed.success && parsed.data !== undefined ? parsed.data : null
-      }
-      await ctx.impersonation.recordDenied(
-        {
-          procedure: path,
-          principal,
-          userId: valid(shape.userId, field('userId')),
-          reason: valid(shape.reason, field('reason')),
-          sessionMinutes: valid(shape.sessionMinutes, field('sessionMinutes')),
-          code: cause.code,
-          message: cause.message,
-        },
-        ctx.request,
-      )
+    if (result.ok || !principal || !ctx.impersonation.recordDenied) return result
+    const cause = result.error.cause
+    const refused =
+      cause instanceof ActAsError && authorizeRefusals.has(cause)
+        ? { code: cause.code, message: cause.message }
+        : result.error.code === 'BAD_REQUEST' && cause instanceof ZodError
+          ? {
+              code: 'INVALID_INPUT',
+              message: `Invalid input: ${cause.issues
+                .map((i) => `${i.path.join('.') || 'input'}: ${i.message}`)
+                .join('; ')}`,
+            }
+          : null
+    if (!refused || refused.code === 'UNAUTHENTICATED') return result
+    const raw: unknown = await getRawInput().catch(() => undefined)
+    const field = (name: string): unknown =>
+      raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[name] : undefined
+    const text = (name: string): string | null => {
+      const value = field(name)
+      return typeof value === 'string' ? value : null
     }
+    const minutes = ImpersonationStartInputSchema.shape.sessionMinutes.safeParse(
+      field('sessionMinutes'),
+    )
+    await ctx.impersonation.recordDenied(
+      {
+        procedure: path,
+        principal,
+        staff: isStaff(principal),
+        userId: text('userId'),
+        reason: text('reason'),
+        ticketUrl: text('ticketUrl'),
+        sessionMinutes:
+          minutes.success && field('sessionMinutes') !== undefined ? minutes.data : null,
+        ...refused,
+      },
+      ctx.request,
+    )
     return result
   })
 
@@ -229,7 +236,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
   const signedInProcedure = procedure.meta({ auth: 'signed-in' }).use(({ ctx, next }) => {
     // Machines never reach here (`authorize`: no `machines` in the meta); narrows the type.
     if (ctx.principal.kind !== 'user') throw new ActAsError('FORBIDDEN', 'People only.')
-    return next({ ctx: { principal: ctx.principal as UserPrincipal } })
+    return next({ ctx: { principal: ctx.principal } })
   })
 
   const staffProcedure = procedure.meta({ auth: 'staff' }).use(({ ctx, next }) => {
@@ -243,7 +250,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     const principal = ctx.principal
     if (principal.kind !== 'machine' && !isStaff(principal))
       throw new ActAsError('FORBIDDEN', 'Staff only.')
-    return next({ ctx: { principal: principal as ReaderPrincipal } })
+    return next({ ctx: { principal } })
   })
 
   /** A staff procedure whose refusals of signed-in non-staff callers go to the audit log. */

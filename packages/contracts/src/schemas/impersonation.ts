@@ -1,9 +1,77 @@
 import { z } from 'zod'
 import { CursorSchema, ImpersonationIdSchema, InstantSchema, UserIdSchema } from './common.js'
 
-export const IMPERSONATION_STATUSES = ['pending', 'issued', 'denied', 'failed', 'revoked'] as const
+/**
+ * An impersonation's status, derived from its events (see IMPERSONATION_EVENT_TYPES):
+ * `pending` (requested, Clerk not answered yet), `issued` (ticket handed out, not used yet),
+ * `signed_in` (the ticket became a live Clerk session), and the terminal ones: `ended` (the
+ * session ended, `endCause` says why), `expired` (the ticket expired unused), `revoked` (the
+ * ticket was revoked before use), `denied` (refused: authorization, policy, invalid input, rate
+ * limit), `failed` (Clerk or the directory failed, or the ticket sign-in failed).
+ */
+export const IMPERSONATION_STATUSES = [
+  'pending',
+  'issued',
+  'signed_in',
+  'ended',
+  'expired',
+  'revoked',
+  'denied',
+  'failed',
+] as const
 export const ImpersonationStatusSchema = z.enum(IMPERSONATION_STATUSES)
 export type ImpersonationStatus = z.infer<typeof ImpersonationStatusSchema>
+
+/** Statuses no event can leave. */
+export const TERMINAL_IMPERSONATION_STATUSES = [
+  'ended',
+  'expired',
+  'revoked',
+  'denied',
+  'failed',
+] as const satisfies readonly ImpersonationStatus[]
+
+/** What can happen to an impersonation; each is one append-only, hash-chained event. */
+export const IMPERSONATION_EVENT_TYPES = [
+  'requested',
+  'denied',
+  'issued',
+  'failed',
+  'signed_in',
+  'ticket_revoked',
+  'ended',
+] as const
+export const ImpersonationEventTypeSchema = z.enum(IMPERSONATION_EVENT_TYPES)
+export type ImpersonationEventType = z.infer<typeof ImpersonationEventTypeSchema>
+
+/**
+ * Why an impersonation ended (the `cause` of an `ended` event). `ticket_expired_unused` ends it
+ * as `expired`; every other cause as `ended`.
+ */
+export const END_CAUSES = [
+  /** The impersonated session's own Stop. */
+  'stopped_by_actor',
+  /** A staff member's kill switch (`by` and `reason` say who and why). */
+  'ended_by_staff',
+  /** The session reached its requested length. */
+  'expired_at_cap',
+  'expired_inactivity',
+  'ticket_expired_unused',
+  /** The session ended in Clerk without ActAs (signed out, removed, revoked elsewhere). */
+  'signed_out',
+  // Ended by policy: the actor…
+  'actor_lost_permission',
+  'actor_banned',
+  'actor_locked',
+  'actor_deleted',
+  // …or the target.
+  'target_became_staff',
+  'target_banned',
+  'target_locked',
+  'target_deleted',
+] as const
+export const EndCauseSchema = z.enum(END_CAUSES)
+export type EndCause = z.infer<typeof EndCauseSchema>
 
 export const SESSION_MINUTES_MAX = 30
 
@@ -58,6 +126,20 @@ export const ImpersonationRecordSchema = z.object({
   sessionMinutes: z.number().int(),
   expiresAt: InstantSchema.nullable(),
   sessionExpiresAt: InstantSchema.nullable(),
+  /** The Clerk session the ticket became (from the `signed_in` event). */
+  clerkSessionId: z.string().nullable(),
+  signedInAt: InstantSchema.nullable(),
+  /** When a terminal event settled it. */
+  endedAt: InstantSchema.nullable(),
+  /** For `ended`/`expired`: why; `endedBy` is who (a staff member, the actor, `system`). */
+  endCause: EndCauseSchema.nullable(),
+  endedBy: z.string().nullable(),
+  endReason: z.string().nullable(),
+  /**
+   * 1 for one attempt; more for an aggregate record (`denied`) standing for that many refused
+   * attempts of one caller in one minute beyond the full records kept.
+   */
+  attempts: z.number().int().min(1),
   createdAt: InstantSchema,
   updatedAt: InstantSchema,
   requestId: z.string().nullable(),
@@ -65,6 +147,35 @@ export const ImpersonationRecordSchema = z.object({
   userAgent: z.string().nullable(),
 })
 export type ImpersonationRecord = z.infer<typeof ImpersonationRecordSchema>
+
+/** One event of an impersonation's timeline, with its place in the audit hash chain. */
+export const ImpersonationEventSchema = z.object({
+  /** Position in the audit chain (1, 2, …, across all impersonations). */
+  seq: z.number().int().min(1),
+  type: ImpersonationEventTypeSchema,
+  cause: EndCauseSchema.nullable(),
+  /** Who made it happen: a user id, a machine id, or `system` (reconciler, expiry). */
+  by: z.string().nullable(),
+  reason: z.string().nullable(),
+  clerkSessionId: z.string().nullable(),
+  /** Event details (error code and message, ticket expiry, …): flat, scalar values. */
+  data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  at: InstantSchema,
+  prevHash: z.string(),
+  hash: z.string(),
+})
+export type ImpersonationEvent = z.infer<typeof ImpersonationEventSchema>
+
+export const ImpersonationGetInputSchema = z.strictObject({
+  impersonationId: ImpersonationIdSchema,
+})
+export type ImpersonationGetInput = z.infer<typeof ImpersonationGetInputSchema>
+
+/** The record with its event timeline, oldest first. */
+export const ImpersonationGetOutputSchema = ImpersonationRecordSchema.extend({
+  events: z.array(ImpersonationEventSchema),
+})
+export type ImpersonationGetOutput = z.infer<typeof ImpersonationGetOutputSchema>
 
 export const ImpersonationRevokeOutputSchema = ImpersonationRecordSchema
 export type ImpersonationRevokeOutput = z.infer<typeof ImpersonationRevokeOutputSchema>

@@ -1,0 +1,68 @@
+// The API as its own process, exactly as production starts it (src/server.ts: config from the
+// environment), on a free loopback port: for tests where a crash must be seen as the process
+// ending, or where two instances share one Redis.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const apiDir = fileURLToPath(new URL('../..', import.meta.url))
+const tsx = fileURLToPath(import.meta.resolve('tsx/cli'))
+
+export interface ApiProcess {
+  /** http://127.0.0.1:PORT */
+  url: string
+  /** Every line the process wrote (pino JSON on stdout, anything on stderr). */
+  output: string[]
+  /** null while it runs; its exit code (or signal) once it ended. */
+  exit(): { code: number | null; signal: string | null } | null
+  stop(): Promise<void>
+}
+
+export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+  const child = spawn(process.execPath, [tsx, '--conditions=@actas/source', 'src/server.ts'], {
+    cwd: apiDir,
+    env: {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      CLERK_TELEMETRY_DISABLED: '1',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const output: string[] = []
+  let ended: { code: number | null; signal: string | null } | null = null
+  child.once('exit', (code, signal) => {
+    ended = { code, signal }
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let pending = ''
+    const onData = (chunk: Buffer) => {
+      pending += chunk.toString('utf8')
+      const lines = pending.split('\n')
+      pending = lines.pop() ?? ''
+      for (const line of lines) {
+        output.push(line)
+        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
+        if (match?.[1]) resolve(match[1])
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.once('exit', (code) =>
+      reject(new Error(`the API process exited (${code}) before listening:\n${output.join('\n')}`)),
+    )
+  })
+  return {
+    url,
+    output,
+    exit: () => ended,
+    stop: async () => {
+      if (ended) return
+      const done = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      await done
+      clearTimeout(timer)
+    },
+  }
+}
