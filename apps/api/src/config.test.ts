@@ -2,12 +2,14 @@ import {
   LOCAL_FRONTEND_API_HOST as CLERK_LOCAL_HOST,
   LOCAL_PUBLISHABLE_KEY,
   LOCAL_SECRET_KEY_PREFIX as CLERK_LOCAL_PREFIX,
+  SUPPORT_ORG_SLUG,
 } from '@actas/clerk-local'
 import { describe, expect, it } from 'vitest'
 import {
   ConfigError,
   LOCAL_FRONTEND_API_HOST,
   LOCAL_SECRET_KEY_PREFIX,
+  LOCAL_STAFF_ORGANIZATION,
   loadConfig,
   publishableKeyHost,
 } from './config.js'
@@ -19,6 +21,7 @@ const production = {
   CLERK_PUBLISHABLE_KEY: livePk,
   AUTHORIZED_PARTIES: 'https://support.example.com',
   DATABASE_URL: 'postgres://actas@db.example.com/actas',
+  STAFF_ORGANIZATIONS: 'org_2supportTeam',
 }
 
 function problems(env: Record<string, string>): string {
@@ -36,6 +39,39 @@ describe('loadConfig', () => {
     expect(LOCAL_SECRET_KEY_PREFIX).toBe(CLERK_LOCAL_PREFIX)
     expect(LOCAL_FRONTEND_API_HOST).toBe(CLERK_LOCAL_HOST)
     expect(publishableKeyHost(LOCAL_PUBLISHABLE_KEY)).toBe(LOCAL_FRONTEND_API_HOST)
+    expect(LOCAL_STAFF_ORGANIZATION).toBe(SUPPORT_ORG_SLUG)
+  })
+
+  it('requires STAFF_ORGANIZATIONS in production, with a message that says what to put there', () => {
+    const { STAFF_ORGANIZATIONS: _, ...rest } = production
+    expect(problems(rest)).toMatch(
+      /STAFF_ORGANIZATIONS: is required in production: the ids \(org_…\) or slugs of your support organizations/,
+    )
+    expect(loadConfig({ ...production, STAFF_ORGANIZATIONS: 'org_a, support-eu' })).toMatchObject({
+      staffOrganizations: ['org_a', 'support-eu'],
+    })
+    expect(problems({ ...production, STAFF_ORGANIZATIONS: 'org_a,not a slug!' })).toMatch(
+      /STAFF_ORGANIZATIONS must be organization ids \(org_…\) or slugs/,
+    )
+    // The old setting meant something else (extra protected organizations); it is refused, not ignored.
+    expect(problems({ ...production, STAFF_ORGANIZATION_IDS: 'org_x' })).toMatch(
+      /STAFF_ORGANIZATION_IDS: was replaced by STAFF_ORGANIZATIONS/,
+    )
+  })
+
+  it('reads DEFAULT_PHONE_COUNTRY (US by default) and refuses what is not a country', () => {
+    expect(loadConfig(production).defaultPhoneCountry).toBe('US')
+    expect(loadConfig({ ...production, DEFAULT_PHONE_COUNTRY: 'fr' }).defaultPhoneCountry).toBe(
+      'FR',
+    )
+    expect(problems({ ...production, DEFAULT_PHONE_COUNTRY: 'XX' })).toMatch(
+      /DEFAULT_PHONE_COUNTRY must be a country code/,
+    )
+  })
+
+  it('outside production, the staff organization defaults to the local seeded support organization', () => {
+    const dev = loadConfig({ ...production, NODE_ENV: 'development', STAFF_ORGANIZATIONS: '' })
+    expect(dev.staffOrganizations).toEqual(['support'])
   })
 
   it('accepts a production environment and applies the defaults', () => {

@@ -6,6 +6,8 @@ import {
   NEVER_FOR_MACHINES,
 } from '@actas/contracts'
 import type { MachinePermissions } from '@actas/contracts'
+import { isSupportedCountry } from 'libphonenumber-js'
+import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
 import { parseSigningKey } from './audit/chain.js'
 
@@ -13,6 +15,13 @@ import { parseSigningKey } from './audit/chain.js'
 // they still equal its exports. Production refuses keys and hosts of the local server.
 export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
 export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
+
+/**
+ * The staff organization outside production when STAFF_ORGANIZATIONS is unset: the local
+ * server's seeded Support organization, by slug. Duplicated from @actas/clerk-local
+ * (`SUPPORT_ORG_SLUG`); a test asserts they are equal.
+ */
+export const LOCAL_STAFF_ORGANIZATION = 'support'
 
 /** `ACTAS_DATA_DIR` value that keeps the embedded database in memory (tests). */
 export const IN_MEMORY_DATA_DIR = 'memory://'
@@ -97,8 +106,38 @@ const EnvSchema = z
         z.array(z.url({ error: 'AUTHORIZED_PARTIES must be a comma-separated list of origins' })),
       ),
     ),
-    /** Extra organizations whose members may never be impersonated (the acting staff org always counts). */
-    STAFF_ORGANIZATION_IDS: z.preprocess(emptyAsUndefined, commaList),
+    /**
+     * The staff organizations, ids (`org_…`) or slugs, comma-separated: only a session whose
+     * active organization is one of them, holding org:admin:impersonate there, is staff; their
+     * members (any role) are never impersonated. Required in production.
+     */
+    STAFF_ORGANIZATIONS: z.preprocess(
+      emptyAsUndefined,
+      commaList.pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^[A-Za-z0-9_-]{1,128}$/,
+              'STAFF_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
+            ),
+        ),
+      ),
+    ),
+    /** Country of phone numbers typed in national format in the search box (ISO 3166-1 alpha-2). */
+    DEFAULT_PHONE_COUNTRY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('US')
+        .transform((v) => v.toUpperCase())
+        .refine(
+          (v): v is CountryCode => isSupportedCountry(v),
+          'DEFAULT_PHONE_COUNTRY must be a country code such as US, FR or GB',
+        ),
+    ),
+    /** Renamed to STAFF_ORGANIZATIONS (whose meaning changed: see superRefine). */
+    STAFF_ORGANIZATION_IDS: z.preprocess(emptyAsUndefined, z.string().optional()),
 
     /** Behind a reverse proxy: `true`, a hop count, or comma-separated proxy addresses (for audit IPs). */
     TRUST_PROXY: z.preprocess(
@@ -234,6 +273,15 @@ const EnvSchema = z
       positiveInt(30).pipe(z.number().max(3600)),
     ),
     RATE_LIMIT_SEARCH_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(120)),
+    /**
+     * How often the membership mirror (the organizations shown in search rows) is reloaded from
+     * Clerk; the bound on how stale they may be. 0: no mirror, one membership read per user
+     * (cached 30 s).
+     */
+    MEMBERSHIP_MIRROR_REFRESH_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).max(86_400).default(60),
+    ),
 
     /** Ed25519 key that signs audit checkpoints: PKCS#8 PEM or a 32-byte seed (base64 or hex). */
     AUDIT_SIGNING_KEY: z.preprocess(
@@ -255,7 +303,23 @@ const EnvSchema = z
     AUDIT_DENIED_FULL_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(10)),
   })
   .superRefine((env, ctx) => {
+    if (env.STAFF_ORGANIZATION_IDS !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STAFF_ORGANIZATION_IDS'],
+        message:
+          'was replaced by STAFF_ORGANIZATIONS (ids or slugs of the organizations whose admins are staff; no other organization grants anything)',
+      })
+    }
     if (env.NODE_ENV !== 'production') return
+    if (env.STAFF_ORGANIZATIONS.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STAFF_ORGANIZATIONS'],
+        message:
+          'is required in production: the ids (org_…) or slugs of your support organizations, comma-separated. Only a session active in one of them, holding org:admin:impersonate there, is staff',
+      })
+    }
     if (env.CLERK_SECRET_KEY.startsWith(LOCAL_SECRET_KEY_PREFIX)) {
       ctx.addIssue({
         code: 'custom',
@@ -319,7 +383,10 @@ export interface Config {
     /** Without jwtKey: at most one pass to Clerk's JWKS per this interval for unknown kids. */
     jwksUnknownKidIntervalSeconds: number
   }
-  staffOrganizationIds: string[]
+  /** Ids or slugs (STAFF_ORGANIZATIONS; outside production `support` when unset). */
+  staffOrganizations: string[]
+  /** Country of phone numbers typed in national format (DEFAULT_PHONE_COUNTRY). */
+  defaultPhoneCountry: CountryCode
   machines: {
     /** ActAs's own machine id (the scope callers need), if configured. */
     actasMachineId: string | null
@@ -341,6 +408,8 @@ export interface Config {
   returnToConsole: boolean
   revocationRefreshMs: number
   rateLimits: Record<string, { perMinute: number }>
+  /** Reload period of the membership mirror in ms; 0 = no mirror. */
+  membershipMirrorRefreshMs: number
   audit: {
     /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
     signingKey: string | undefined
@@ -456,7 +525,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
       jwksUnknownKidIntervalSeconds: e.CLERK_JWKS_UNKNOWN_KID_INTERVAL_SECONDS,
     },
-    staffOrganizationIds: e.STAFF_ORGANIZATION_IDS,
+    staffOrganizations:
+      e.STAFF_ORGANIZATIONS.length > 0 ? e.STAFF_ORGANIZATIONS : [LOCAL_STAFF_ORGANIZATION],
+    defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY,
     machines: {
       actasMachineId: e.CLERK_MACHINE_ID ?? null,
       permissions:
@@ -480,6 +551,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     appHomePath: e.APP_HOME_PATH,
     returnToConsole: e.RETURN_TO_CONSOLE === 'on',
     revocationRefreshMs: e.REVOCATION_REFRESH_MS,
+    membershipMirrorRefreshMs: e.MEMBERSHIP_MIRROR_REFRESH_SECONDS * 1000,
     rateLimits: {
       'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
       'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },

@@ -9,6 +9,8 @@ import { QuotaGate } from './audit/quota.js'
 import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
+import { MembershipMirror } from './directory/membership-mirror.js'
+import { StaffOrganizations } from './directory/staff-organizations.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
 import { ImpersonationService } from './impersonation/service.js'
@@ -22,6 +24,10 @@ export interface AppDeps {
   logger: Logger
   database: OpenedDatabase
   directory: UserDirectory
+  /** STAFF_ORGANIZATIONS resolved to ids (once, lazily; see directory/staff-organizations.ts). */
+  staffOrganizations: StaffOrganizations
+  /** The organizations shown in search rows (MEMBERSHIP_MIRROR_REFRESH_SECONDS; absent when 0). */
+  memberships: MembershipMirror | undefined
   audit: AuditStore
   service: ImpersonationService
   rateLimiter: RateLimiterPort
@@ -57,6 +63,24 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     apiUrl: config.clerk.apiUrl,
     timeoutMs: config.clerk.timeoutMs,
   })
+  const staffOrganizations = new StaffOrganizations({
+    entries: config.staffOrganizations,
+    directory,
+    logger: logger.child({ component: 'staff-organizations' }),
+  })
+  // Resolved in the background now so the first request rarely waits; a failure is logged and
+  // retried on demand.
+  staffOrganizations.ids().catch(() => undefined)
+  // The organizations shown in search rows, without one Clerk call per user (display only).
+  const memberships =
+    config.membershipMirrorRefreshMs > 0
+      ? new MembershipMirror({
+          directory,
+          logger: logger.child({ component: 'membership-mirror' }),
+          refreshMs: config.membershipMirrorRefreshMs,
+        })
+      : undefined
+  memberships?.start()
   const signer = config.audit.signingKey ? parseSigningKey(config.audit.signingKey) : null
   if (!signer)
     logger.warn('AUDIT_SIGNING_KEY is not set: the audit chain gets no signed checkpoints')
@@ -109,7 +133,9 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     audit,
     now,
     logger: logger.child({ component: 'impersonation' }),
-    staffOrganizationIds: config.staffOrganizationIds,
+    staffOrganizations,
+    defaultPhoneCountry: config.defaultPhoneCountry,
+    ...(memberships ? { memberships } : {}),
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
     impersonationQuotaMode: config.impersonationQuotaMode,
@@ -135,6 +161,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     logger,
     database,
     directory,
+    staffOrganizations,
+    memberships,
     audit,
     service,
     rateLimiter,
@@ -147,6 +175,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     close: async () => {
       if (checkpointTimer) clearInterval(checkpointTimer)
       await revocations.close()
+      memberships?.stop()
       await service.close()
       directory.close()
       redis?.disconnect()

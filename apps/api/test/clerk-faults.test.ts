@@ -198,17 +198,46 @@ describe('read faults', () => {
     stack.clerk.faults.clear()
   })
 
-  it("passes Clerk's 429 and its Retry-After on, without retrying", async () => {
+  const listCalls = () => stack.clerk.requests.snapshot().routes['GET /v1/users'] ?? 0
+  const errorData = (res: TrpcResponse) =>
+    (res.body as { error: { data: { retryAfter: number; rateLimitedBy: string } } }).error.data
+
+  it("passes Clerk's 429 and its Retry-After on, without retrying, when the wait is over 2 s", async () => {
     stack.clerk.faults.add({ route: 'GET /v1/users', status: 429, retryAfterSeconds: 7, times: 1 })
+    const before = listCalls()
     const res = await search()
     expect({ status: res.status, code: actasCode(res) }).toEqual({
       status: 429,
       code: 'RATE_LIMITED',
     })
     expect(res.headers['retry-after']).toBe('7')
+    expect(errorData(res)).toMatchObject({ retryAfter: 7, rateLimitedBy: 'clerk' })
     expect(message(res)).toBe('Clerk is rate limiting requests; retry in 7 s.')
+    expect(listCalls() - before).toBe(1)
     // One fault, one request: the next search is answered.
     expect((await search()).status).toBe(200)
+  })
+
+  it('waits out a Retry-After of at most 2 s once, then answers', async () => {
+    stack.clerk.faults.add({ route: 'GET /v1/users', status: 429, retryAfterSeconds: 1, times: 1 })
+    const before = listCalls()
+    const res = await search()
+    expect(res.status).toBe(200)
+    // The refused list, the list again, then the page's staff read (also GET /v1/users).
+    expect(listCalls() - before).toBe(3)
+  })
+
+  it('retries a short 429 only once: a second 429 is the typed error with the wait', async () => {
+    stack.clerk.faults.add({ route: 'GET /v1/users', status: 429, retryAfterSeconds: 1, times: 2 })
+    const before = listCalls()
+    const res = await search()
+    expect({ status: res.status, code: actasCode(res) }).toEqual({
+      status: 429,
+      code: 'RATE_LIMITED',
+    })
+    expect(errorData(res)).toMatchObject({ retryAfter: 1, rateLimitedBy: 'clerk' })
+    expect(listCalls() - before).toBe(2)
+    stack.clerk.faults.clear()
   })
 
   it('bounds a read that Clerk does not answer: 503 after the timeout and its retries', async () => {

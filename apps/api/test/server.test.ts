@@ -51,6 +51,7 @@ describe('server.ts', () => {
       CLERK_PUBLISHABLE_KEY: `pk_live_${Buffer.from('clerk.example.com$').toString('base64')}`,
       CLERK_API_URL: 'https://clerk.invalid',
       AUTHORIZED_PARTIES: 'https://support.example.com',
+      STAFF_ORGANIZATIONS: 'org_2supportTeam',
       ACTAS_DATA_DIR: IN_MEMORY_DATA_DIR,
       CLERK_TIMEOUT_MS: '500',
       LOG_LEVEL: 'info',
@@ -86,6 +87,7 @@ describe('server.ts', () => {
       'CLERK_PUBLISHABLE_KEY',
       'CLERK_API_URL',
       'AUTHORIZED_PARTIES',
+      'STAFF_ORGANIZATIONS',
     ]) {
       expect(stderr).toContain(name)
     }

@@ -1,12 +1,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createBapiRouter } from './bapi/index.js'
-import { isPublicControlRoute } from './bapi/control.js'
+import { isControlRoute, isPublicControlRoute } from './bapi/control.js'
 import { unauthenticated } from './bapi/errors.js'
 import { isM2mRoute } from './bapi/m2m.js'
 import { createFapiRouter } from './fapi/index.js'
 import { FaultController, type FaultRule } from './faults.js'
 import { createSigningKey, type JsonWebKey } from './jwt.js'
 import { MachineRegistry, seedMachines, type SeededMachine } from './m2m.js'
+import { RequestCounter } from './requests.js'
 import type { SeededAccount } from './model.js'
 import { seedState } from './seed.js'
 import { listen } from './server.js'
@@ -35,6 +36,7 @@ export {
   type WebhookPayload,
   type WebhookRetryOptions,
 } from './webhooks.js'
+export { RequestCounter, type RequestCounts } from './requests.js'
 export { FaultController, faultRuleProblem, type FaultRule, type QuotaSettings } from './faults.js'
 export {
   seedState,
@@ -121,6 +123,8 @@ export interface ClerkLocal {
   webhookSecret: string
   /** Webhook endpoints, delivery faults and the delivery log (src/webhooks.ts). */
   webhooks: WebhookSender
+  /** Backend API requests per route since start (or `reset()`); not the control API. */
+  requests: RequestCounter
   stop(): Promise<void>
 }
 
@@ -161,6 +165,7 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     ...(idle !== undefined ? { actorIdleMs: idle * 1000 } : {}),
   })
   const faults = new FaultController(options.faults ?? [], options.quota ?? false)
+  const requests = new RequestCounter()
   const signingKey = createSigningKey()
   const secretKey = `${LOCAL_SECRET_KEY_PREFIX}${randomBytes(24).toString('base64url')}`
   const issuer = LOCAL_ISSUER
@@ -179,6 +184,7 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     state,
     signingKey,
     faults,
+    requests,
     frontendApiUrl: () => frontendApiUrl,
     m2m: { machines: machineRegistry, secretKey, instanceId: LOCAL_INSTANCE_ID },
   })
@@ -193,11 +199,11 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     before: async (api, routeName, req) => {
       if (api === 'bapi') {
         if (isPublicControlRoute(routeName)) return undefined
+        if (!isControlRoute(routeName)) requests.record(routeName)
         // M2M routes take a machine secret key too; they check the caller themselves.
         if (isM2mRoute(routeName)) return faults.apply(api, routeName)
         if (!bearerMatches(req.headers.authorization, secretKey)) return unauthenticated()
-        if (routeName.startsWith('POST /__local') || routeName.startsWith('GET /__local'))
-          return undefined
+        if (isControlRoute(routeName)) return undefined
       }
       return faults.apply(api, routeName)
     },
@@ -230,6 +236,7 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     faults,
     webhookSecret: webhooks.secret,
     webhooks,
+    requests,
     stop: () => {
       webhooks.stop()
       return (stopped ??= server.close())

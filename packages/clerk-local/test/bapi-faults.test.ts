@@ -170,3 +170,30 @@ describe('control API', () => {
     expect(token.status).toBe('pending')
   })
 })
+
+describe('request counts', () => {
+  it('counts Backend API requests per route, not the control API, and resets', async () => {
+    local.requests.reset()
+    await call('GET', '/v1/users?limit=1')
+    await call('GET', '/v1/users?limit=2')
+    await call('GET', `/v1/users/${admin().userId}/organization_memberships`)
+    // Refused (401) and faulted requests reach Clerk too: they count.
+    await call('GET', '/v1/users/count', undefined, null)
+    await call('GET', '/__local/faults')
+    const counts = await call('GET', '/__local/requests')
+    expect(counts.body).toEqual({
+      total: 4,
+      routes: {
+        'GET /v1/users': 2,
+        'GET /v1/users/:user_id/organization_memberships': 1,
+        'GET /v1/users/count': 1,
+      },
+    })
+    expect(local.requests.snapshot().total).toBe(4)
+    expect((await call('POST', '/__local/requests/reset', {})).body).toEqual({
+      total: 0,
+      routes: {},
+    })
+    expect((await call('GET', '/__local/requests', undefined, null)).status).toBe(401)
+  })
+})

@@ -3,7 +3,7 @@
 import { createTRPCClient, httpBatchLink, httpLink, retryLink, TRPCClientError } from '@trpc/client'
 import type { TRPCClient } from '@trpc/client'
 import { isActAsErrorCode } from './errors.js'
-import type { ActAsErrorCode, PolicyRule } from './errors.js'
+import type { ActAsErrorCode, PolicyRule, RateLimiter } from './errors.js'
 import type { AppRouter } from './router/types.js'
 
 /** The server refuses batches above this size (`maxBatchSize`); the client never sends more. */
@@ -111,6 +111,11 @@ export interface ActAsClientErrorInfo {
   retryAfterSeconds: number | null
   rule: PolicyRule | null
   fieldErrors: Record<string, string[] | undefined>
+  /**
+   * RATE_LIMITED only: `clerk` when Clerk is rate-limiting the API (then `retryAfterSeconds` is
+   * Clerk's wait), `actas` for the API's own per-caller limit.
+   */
+  rateLimitedBy?: RateLimiter
   /** Set when no answer came: the request timed out, or the network failed. */
   transport?: 'timeout' | 'network'
 }
@@ -143,6 +148,9 @@ export function getActAsError(error: unknown): ActAsClientErrorInfo {
       retryAfterSeconds: typeof d['retryAfter'] === 'number' ? d['retryAfter'] : null,
       rule: typeof d['rule'] === 'string' ? (d['rule'] as PolicyRule) : null,
       fieldErrors: zod?.fieldErrors ?? {},
+      ...(d['rateLimitedBy'] === 'clerk' || d['rateLimitedBy'] === 'actas'
+        ? { rateLimitedBy: d['rateLimitedBy'] }
+        : {}),
       ...(httpStatus === null && !isActAsErrorCode(d['actasCode'])
         ? { transport: timedOut ? ('timeout' as const) : ('network' as const) }
         : {}),

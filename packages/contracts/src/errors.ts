@@ -47,9 +47,18 @@ export const POLICY_RULES = [
 ] as const
 export type PolicyRule = (typeof POLICY_RULES)[number]
 
+/**
+ * Who refused with RATE_LIMITED: ActAs's own per-actor limit, or Clerk (the API gave up waiting
+ * for Clerk's rate limit; `retryAfterSeconds` is Clerk's wait).
+ */
+export const RATE_LIMITERS = ['actas', 'clerk'] as const
+export type RateLimiter = (typeof RATE_LIMITERS)[number]
+
 export interface ActAsErrorOptions {
   /** Seconds the caller should wait before retrying (RATE_LIMITED, SERVICE_UNAVAILABLE). */
   retryAfterSeconds?: number
+  /** RATE_LIMITED: whose limit it is. */
+  rateLimitedBy?: RateLimiter
   /** The policy rule that refused (POLICY_DENIED). */
   rule?: PolicyRule
   cause?: unknown
@@ -64,12 +73,14 @@ export class ActAsError extends Error {
   readonly code: ActAsErrorCode
   readonly retryAfterSeconds: number | undefined
   readonly rule: PolicyRule | undefined
+  readonly rateLimitedBy: RateLimiter | undefined
 
   constructor(code: ActAsErrorCode, message: string, options: ActAsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.retryAfterSeconds = options.retryAfterSeconds
     this.rule = options.rule
+    this.rateLimitedBy = options.rateLimitedBy
   }
 }
 

@@ -17,7 +17,10 @@ import type { QuotaOutput, SessionActor } from './schemas/me.js'
 import type { SessionInspectOutput } from './schemas/sessions.js'
 import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
 
-/** The permission (in the active organization) that makes a session staff. */
+/**
+ * The permission that makes a session staff, held in its active organization when that
+ * organization is one of the host's staff organizations (see `UserPrincipal.staffOrganization`).
+ */
 export const IMPERSONATE_PERMISSION = 'org:admin:impersonate'
 
 /** The `act` claim of an impersonated session. */
@@ -37,6 +40,13 @@ export interface UserPrincipal {
   orgRole: string | null
   /** Permissions in the active organization (`org:…`). */
   permissions: readonly string[]
+  /**
+   * Whether the active organization is one of the host's staff organizations (configured; the
+   * API's STAFF_ORGANIZATIONS). Permissions held in any other organization grant nothing: a
+   * customer organization's roles may carry `org:admin:impersonate` (Clerk's roles belong to the
+   * instance), and that must not make its admin staff.
+   */
+  staffOrganization: boolean
   /** Set when this session is itself an impersonated one. */
   actor: PrincipalActor | null
 }
@@ -55,9 +65,10 @@ export interface MachinePrincipal {
 /** Who is calling. `null` in the context when no valid token was sent. */
 export type Principal = UserPrincipal | MachinePrincipal
 
-/** A staff principal: signed in, with the impersonate permission in an active organization. */
+/** A staff principal: signed in, active in a staff organization, with the impersonate permission there. */
 export interface StaffPrincipal extends UserPrincipal {
   orgId: string
+  staffOrganization: true
 }
 
 /** Who may call the read procedures: staff, or a machine the permission map lets in. */

@@ -143,7 +143,26 @@ describe('createActAsClient', () => {
       .users.search.query({})
       .catch((e: unknown) => e)
     expect(getActAsError(limited)).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 60 })
+    expect(getActAsError(limited).rateLimitedBy).toBeUndefined()
     expect(calls.search).toBe(1)
+  })
+
+  it("tells Clerk's rate limit (with Clerk's wait) from ActAs's own", async () => {
+    plan.search = [
+      new ActAsError('RATE_LIMITED', 'Clerk is rate limiting requests; retry in 9 s.', {
+        retryAfterSeconds: 9,
+        rateLimitedBy: 'clerk',
+      }),
+    ]
+    const limited = await client()
+      .users.search.query({})
+      .catch((e: unknown) => e)
+    expect(getActAsError(limited)).toMatchObject({
+      code: 'RATE_LIMITED',
+      httpStatus: 429,
+      retryAfterSeconds: 9,
+      rateLimitedBy: 'clerk',
+    })
   })
 
   it('a request that takes too long is a timeout error, retried for queries', async () => {

@@ -11,6 +11,7 @@ export const staff: UserPrincipal = {
   orgSlug: 'support',
   orgRole: 'org:admin',
   permissions: [IMPERSONATE_PERMISSION],
+  staffOrganization: true,
   actor: null,
 }
 

@@ -126,12 +126,28 @@ describe('authorization rules', () => {
     await expect(caller.quota()).rejects.toMatchObject({ code: 'FORBIDDEN' })
   })
 
+  it('turns away the permission held in an organization that is not a staff organization', async () => {
+    // A customer organization whose admin role carries org:admin:impersonate.
+    const customerAdmin = { ...staff, orgId: 'org_acme', orgSlug: 'acme', staffOrganization: false }
+    const caller = router.createCaller(context(customerAdmin))
+    await expect(caller.quota()).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('not a staff organization') as unknown,
+    })
+    await expect(caller.users.search({})).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    await expect(caller.me()).resolves.toMatchObject({ canImpersonate: false })
+  })
+
   it('answers 429 with the retry delay when the rate limiter says no', async () => {
     const ctx = context(staff)
     ctx.rateLimiter = { consume: () => ({ allowed: false, retryAfterSeconds: 7 }) }
     await expect(router.createCaller(ctx).me()).rejects.toMatchObject({
       code: 'TOO_MANY_REQUESTS',
-      cause: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: 7 }) as unknown,
+      cause: expect.objectContaining({
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: 7,
+        rateLimitedBy: 'actas',
+      }) as unknown,
     })
   })
 })

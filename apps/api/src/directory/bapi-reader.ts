@@ -44,11 +44,14 @@ export class BapiReader {
     }
   }
 
-  /** `GET /v1/{path}?{query}`; undefined query values are left out. */
-  get<T>(path: string, query: Record<string, QueryValue> = {}): Promise<T> {
+  /** `GET /v1/{path}?{query}`; undefined query values are left out, arrays repeat the parameter. */
+  get<T>(path: string, query: Record<string, QueryValue | readonly QueryValue[]> = {}): Promise<T> {
     const url = new URL(`v1/${path}`, this.base)
     for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined) url.searchParams.set(key, String(value))
+      if (Array.isArray(value)) {
+        for (const v of value as readonly QueryValue[])
+          if (v !== undefined) url.searchParams.append(key, String(v))
+      } else if (value !== undefined) url.searchParams.set(key, String(value))
     }
     return new Promise<T>((resolve, reject) => {
       const req = this.client.request(

@@ -55,6 +55,10 @@ describe('ClerkDirectory reads', () => {
       theirs.data.map((u) => ({
         id: u.id,
         primaryEmail: (u.primaryEmailAddress ?? u.emailAddresses[0])?.emailAddress ?? null,
+        phoneNumbers: [
+          ...(u.primaryPhoneNumber ? [u.primaryPhoneNumber] : []),
+          ...u.phoneNumbers.filter((p) => p.id !== u.primaryPhoneNumberId),
+        ].map((p) => p.phoneNumber),
         fullName: u.fullName || u.username || null,
         imageUrl: u.imageUrl || null,
         createdAt: u.createdAt,

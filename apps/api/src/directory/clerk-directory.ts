@@ -13,6 +13,7 @@ import type { ClerkOperation } from './clerk-errors.js'
 import type {
   DirectoryMembership,
   DirectorySession,
+  DirectoryOrganization,
   DirectoryUser,
   IssuedActorToken,
   UserDirectory,
@@ -28,6 +29,12 @@ export interface ClerkDirectoryOptions {
   membershipCacheMs?: number
   /** Backoff before each read retry. */
   retryDelaysMs?: readonly number[]
+  /**
+   * A read Clerk rate-limits (429) is retried once after its Retry-After when that is at most
+   * this long; a longer wait (or a second 429) is RATE_LIMITED with Clerk's wait, for the caller
+   * to show. Default 2 s.
+   */
+  maxRateLimitWaitMs?: number
   /**
    * How long a search's total (Clerk's `GET /v1/users/count`) may be reused for the same query.
    * The total shown beside a full page may be this stale; a short page never uses it (its total
@@ -47,6 +54,8 @@ interface UserJSON {
   image_url?: string | null
   primary_email_address_id?: string | null
   email_addresses?: { id: string; email_address: string }[]
+  primary_phone_number_id?: string | null
+  phone_numbers?: { id: string; phone_number: string }[]
   created_at: number
   last_sign_in_at?: number | null
   last_active_at?: number | null
@@ -59,7 +68,11 @@ interface MembershipJSON {
   role: string
   permissions?: string[] | null
   organization: { id: string; name: string; slug?: string | null }
+  public_user_data?: { user_id: string } | null
 }
+
+/** Clerk's limit on repeated `user_id` values (bapi-2026-05-12.yml). */
+export const MAX_USER_IDS_PER_READ = 100
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -87,9 +100,15 @@ function toDirectoryUser(user: UserJSON): DirectoryUser {
   const emails = user.email_addresses ?? []
   const primary = emails.find((e) => e.id === user.primary_email_address_id) ?? emails[0] ?? null
   const fullName = [user.first_name, user.last_name].filter(Boolean).join(' ').trim()
+  const phones = user.phone_numbers ?? []
+  const primaryPhone = phones.find((p) => p.id === user.primary_phone_number_id)
   return {
     id: user.id,
     primaryEmail: primary?.email_address ?? null,
+    phoneNumbers: [
+      ...(primaryPhone ? [primaryPhone] : []),
+      ...phones.filter((p) => p !== primaryPhone),
+    ].map((p) => p.phone_number),
     fullName: fullName || user.username || null,
     imageUrl: user.image_url || null,
     createdAt: user.created_at,
@@ -139,6 +158,7 @@ export class ClerkDirectory implements UserDirectory {
   private readonly membershipCache: TtlCache<DirectoryMembership[]> | undefined
   private readonly retryDelaysMs: readonly number[]
   private readonly countCache: TtlCache<number> | undefined
+  private readonly maxRateLimitWaitMs: number
   private readonly now: () => number
 
   constructor(private readonly options: ClerkDirectoryOptions) {
@@ -156,6 +176,7 @@ export class ClerkDirectory implements UserDirectory {
     const membershipCacheMs = options.membershipCacheMs ?? 30_000
     this.retryDelaysMs = options.retryDelaysMs ?? [100, 400]
     const countCacheMs = options.countCacheMs ?? 5_000
+    this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 2_000
     this.now = options.now ?? Date.now
     const now = this.now
     this.membershipCache =
@@ -173,17 +194,28 @@ export class ClerkDirectory implements UserDirectory {
     }
   }
 
-  /** `GET /v1/{path}`: the reader bounds it by the timeout; transient failures retry with backoff. */
+  /**
+   * `GET /v1/{path}`: the reader bounds it by the timeout; transient failures retry with backoff;
+   * Clerk's 429 is waited out once when its Retry-After is short (see `maxRateLimitWaitMs`).
+   */
   private async read<T>(
     path: string,
-    query?: Record<string, string | number | undefined>,
+    query?: Record<string, string | number | undefined | readonly string[]>,
   ): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    let waitedForRateLimit = false
+    for (let attempt = 0; ;) {
       try {
         return await this.reader.get<T>(path, query)
       } catch (caught) {
         const error = mapClerkError(caught, 'read')
-        const delay = this.retryDelaysMs[attempt]
+        if (error.code === 'RATE_LIMITED') {
+          const waitMs = (error.retryAfterSeconds ?? Infinity) * 1000
+          if (waitedForRateLimit || waitMs > this.maxRateLimitWaitMs) throw error
+          waitedForRateLimit = true
+          await sleep(waitMs)
+          continue
+        }
+        const delay = this.retryDelaysMs[attempt++]
         if (delay === undefined || !isTransient(error)) throw error
         await sleep(delay)
       }
@@ -264,6 +296,51 @@ export class ClerkDirectory implements UserDirectory {
     const value = data.map(toDirectoryMembership)
     this.membershipCache?.set(userId, value, { start: at })
     return value
+  }
+
+  async membersAmong(
+    userIds: readonly string[],
+    organizationIds: readonly string[],
+  ): Promise<Set<string>> {
+    if (userIds.length === 0 || organizationIds.length === 0) return new Set()
+    if (userIds.length > MAX_USER_IDS_PER_READ) {
+      throw new RangeError(`at most ${MAX_USER_IDS_PER_READ} user ids per read`)
+    }
+    const users = await this.read<{ id: string }[]>('users', {
+      user_id: userIds,
+      organization_id: organizationIds,
+      limit: MAX_USER_IDS_PER_READ,
+    })
+    return new Set(users.map((u) => u.id))
+  }
+
+  async listOrganizationMemberships(params: {
+    limit: number
+    offset: number
+  }): Promise<{ data: (DirectoryMembership & { userId: string })[]; total: number }> {
+    const page = await this.read<{ data: MembershipJSON[]; total_count: number }>(
+      'organization_memberships',
+      { limit: params.limit, offset: params.offset, order_by: '+created_at' },
+    )
+    const data = page.data.flatMap((m) =>
+      m.public_user_data?.user_id
+        ? [{ ...toDirectoryMembership(m), userId: m.public_user_data.user_id }]
+        : [],
+    )
+    return { data, total: page.total_count }
+  }
+
+  async getOrganization(idOrSlug: string): Promise<DirectoryOrganization | null> {
+    try {
+      const org = await this.read<{ id: string; name: string; slug?: string | null }>(
+        `organizations/${encodeURIComponent(idOrSlug)}`,
+      )
+      return { id: org.id, name: org.name, slug: org.slug ?? null }
+    } catch (error) {
+      // A 404 on a read maps to USER_NOT_FOUND; here it means no such organization.
+      if (error instanceof ActAsError && error.code === 'USER_NOT_FOUND') return null
+      throw error
+    }
   }
 
   async createActorToken(params: {

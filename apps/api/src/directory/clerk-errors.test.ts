@@ -37,6 +37,7 @@ describe('mapClerkError', () => {
     expect(mapClerkError(clerkError(429, 12), 'read')).toMatchObject({
       code: 'RATE_LIMITED',
       retryAfterSeconds: 12,
+      rateLimitedBy: 'clerk',
     })
   })
 

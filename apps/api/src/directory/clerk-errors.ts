@@ -48,6 +48,7 @@ export function mapClerkError(error: unknown, operation: ClerkOperation): ActAsE
         `Clerk is rate limiting requests; retry in ${retryAfterSeconds} s.`,
         {
           retryAfterSeconds,
+          rateLimitedBy: 'clerk',
           cause: error,
         },
       )

@@ -3,6 +3,8 @@
 export interface DirectoryUser {
   id: string
   primaryEmail: string | null
+  /** E.164, the primary first. */
+  phoneNumbers: string[]
   fullName: string | null
   imageUrl: string | null
   createdAt: number
@@ -19,6 +21,12 @@ export interface DirectoryMembership {
   /** e.g. `org:admin` */
   role: string
   permissions: string[]
+}
+
+export interface DirectoryOrganization {
+  id: string
+  name: string
+  slug: string | null
 }
 
 export interface UserPage {
@@ -56,6 +64,18 @@ export interface UserDirectory {
   getUser(userId: string): Promise<DirectoryUser | null>
   /** The user's organization memberships; `fresh` bypasses the short cache used for display. */
   getMemberships(userId: string, options?: { fresh?: boolean }): Promise<DirectoryMembership[]>
+  /**
+   * Which of `userIds` (at most 100) are members of any of `organizationIds`: one fresh read
+   * (`GET /v1/users?user_id=…&organization_id=…`), whatever the number of organizations.
+   */
+  membersAmong(userIds: readonly string[], organizationIds: readonly string[]): Promise<Set<string>>
+  /** One page of every membership of the instance (`GET /v1/organization_memberships`). */
+  listOrganizationMemberships(params: {
+    limit: number
+    offset: number
+  }): Promise<{ data: (DirectoryMembership & { userId: string })[]; total: number }>
+  /** One organization by id or slug; null when Clerk does not know it. */
+  getOrganization(idOrSlug: string): Promise<DirectoryOrganization | null>
   /** Never retried: a duplicate would be a second billable token. */
   createActorToken(params: {
     userId: string

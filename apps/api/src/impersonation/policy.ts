@@ -1,26 +1,29 @@
 // Who may be impersonated, by whom. Pure: the same verdict drives the search list's buttons
 // and the check inside impersonation.start.
-import { IMPERSONATE_PERMISSION } from '@actas/contracts'
+//
+// Staff is tied to the staff organizations (STAFF_ORGANIZATIONS, resolved to ids): a target is
+// staff when it is a member of any of them, whatever its role there. Memberships and permissions
+// in any other organization count for nothing: a customer organization's admin role may carry
+// org:admin:impersonate (Clerk's roles belong to the instance) and its admin is still a customer.
 import type { ImpersonationVerdict, UserPrincipal } from '@actas/contracts'
 
 export interface PolicyTarget {
   id: string
   banned: boolean
   locked: boolean
-  memberships: readonly { organizationId: string; permissions: readonly string[] }[]
+  memberships: readonly { organizationId: string }[]
 }
 
 export interface PolicyOptions {
-  /** Organizations whose members are staff, besides the actor's active organization. */
-  staffOrganizationIds: readonly string[]
+  /** The staff organizations' ids: their members (any role) are never impersonated. */
+  staffOrganizationIds: ReadonlySet<string>
 }
 
 export const POLICY_MESSAGES = {
   impersonated_session:
     'You are in an impersonated session; end it before impersonating anyone (no chains).',
   self: 'You cannot impersonate yourself.',
-  staff:
-    'Staff cannot be impersonated: this user belongs to the support organization or may impersonate others.',
+  staff: 'Staff cannot be impersonated: this user is a member of a staff organization.',
   banned: 'This user is banned.',
   locked: 'This user is locked.',
   machine: 'Machines cannot impersonate: starting an impersonation is a human act with a reason.',
@@ -34,7 +37,7 @@ export const MACHINE_VERDICT: ImpersonationVerdict = {
 }
 
 export function evaluateImpersonation(
-  actor: Pick<UserPrincipal, 'userId' | 'orgId' | 'actor'>,
+  actor: Pick<UserPrincipal, 'userId' | 'actor'>,
   target: PolicyTarget,
   options: PolicyOptions,
 ): ImpersonationVerdict {
@@ -45,12 +48,9 @@ export function evaluateImpersonation(
   })
   if (actor.actor) return deny('impersonated_session')
   if (target.id === actor.userId) return deny('self')
-  const staffOrgs = new Set(options.staffOrganizationIds)
-  if (actor.orgId) staffOrgs.add(actor.orgId)
-  const isStaff = target.memberships.some(
-    (m) => staffOrgs.has(m.organizationId) || m.permissions.includes(IMPERSONATE_PERMISSION),
-  )
-  if (isStaff) return deny('staff')
+  if (target.memberships.some((m) => options.staffOrganizationIds.has(m.organizationId))) {
+    return deny('staff')
+  }
   if (target.banned) return deny('banned')
   if (target.locked) return deny('locked')
   return { allowed: true }

@@ -27,10 +27,14 @@ import type {
   UsersSearchOutput,
   UsersSearchParams,
 } from '@actas/contracts'
+import type { CountryCode } from 'libphonenumber-js'
 import type { Logger } from 'pino'
 import type { QuotaGate } from '../audit/quota.js'
 import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
+import { matchingPhone, normalizeSearchQuery } from '../directory/phone-query.js'
+import type { MembershipMirror } from '../directory/membership-mirror.js'
+import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
@@ -42,7 +46,12 @@ export interface ImpersonationServiceOptions {
   audit: AuditStore
   now: () => Date
   logger: Logger
-  staffOrganizationIds: readonly string[]
+  /** STAFF_ORGANIZATIONS as ids: their members are never impersonated. */
+  staffOrganizations: StaffOrganizations
+  /** Country of phone numbers typed in national format. */
+  defaultPhoneCountry: CountryCode
+  /** Every membership, for the organizations shown in search rows (display only). */
+  memberships?: MembershipMirror
   actorTokenTtlSeconds: number
   impersonationQuota: number
   /** `block`: a start past the quota is refused before asking Clerk (atomically, see QuotaGate). */
@@ -113,17 +122,28 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
 
   async search(principal: ReaderPrincipal, params: UsersSearchParams): Promise<UsersSearchOutput> {
     const offset = params.cursor ? decodeOffset(params.cursor) : (params.offset ?? 0)
+    // A phone number typed with spaces, dashes, `00` or in national format becomes the digits
+    // Clerk matches; rows then show the phone that matched.
+    const { query, phoneDigits } = normalizeSearchQuery(params.query, this.o.defaultPhoneCountry)
     const page = await this.o.directory.searchUsers({
-      query: params.query || undefined,
+      query,
       limit: params.limit,
       offset,
       orderBy: params.orderBy,
     })
-    const memberships = await Promise.all(
-      page.users.map((u) => this.o.directory.getMemberships(u.id)),
-    )
+    const userIds = page.users.map((u) => u.id)
+    // Clerk calls per page, whatever its size: the list, the count when the page cannot tell the
+    // total (cached 5 s), and one fresh read of which rows are staff. Organizations shown come
+    // from the membership mirror (display only); before its first load, per-user reads (cached).
+    const [memberships, staff] = await Promise.all([
+      this.o.memberships?.ready
+        ? userIds.map((id) => this.o.memberships!.of(id) ?? [])
+        : Promise.all(userIds.map((id) => this.o.directory.getMemberships(id))),
+      principal.kind === 'machine' ? undefined : this.staffAmong(userIds),
+    ])
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
+      const matchedPhone = phoneDigits ? matchingPhone(user.phoneNumbers, phoneDigits) : null
       return {
         id: user.id,
         primaryEmail: user.primaryEmail,
@@ -140,10 +160,15 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           slug: m.organizationSlug,
           role: m.role,
         })),
-        impersonation:
-          principal.kind === 'machine'
-            ? MACHINE_VERDICT
-            : evaluateImpersonation(principal, { ...user, memberships: orgs }, this.o),
+        impersonation: staff
+          ? evaluateImpersonation(
+              principal as StaffPrincipal,
+              // The policy sees only the fresh fact that matters: membership of a staff organization.
+              { ...user, memberships: staff.members.has(user.id) ? staff.membership : [] },
+              { staffOrganizationIds: staff.ids },
+            )
+          : MACHINE_VERDICT,
+        ...(matchedPhone ? { matchedPhone } : {}),
       }
     })
     const end = offset + page.users.length
@@ -152,6 +177,14 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       total: page.total,
       next: page.users.length > 0 && end < page.total ? encodeOffset(end) : null,
     }
+  }
+
+  /** Which of `userIds` belong to a staff organization: one fresh Clerk read for the page. */
+  private async staffAmong(userIds: string[]) {
+    const ids = await this.o.staffOrganizations.ids()
+    const members = await this.o.directory.membersAmong(userIds, [...ids])
+    const first = [...ids][0]
+    return { ids, members, membership: first ? [{ organizationId: first }] : [] }
   }
 
   private async emailOf(userId: string): Promise<string | null> {
@@ -220,11 +253,14 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
 
     let target: DirectoryUser | null
     let memberships
+    let staffOrganizationIds: ReadonlySet<string>
     try {
-      ;[target, actorEmail] = await Promise.all([
+      ;[target, actorEmail, staffOrganizationIds] = await Promise.all([
         this.o.directory.getUser(params.userId),
         this.emailOf(principal.userId).catch(() => null),
+        this.o.staffOrganizations.ids(),
       ])
+      // The staff check decides on fresh memberships, never on what a search showed.
       memberships = target ? await this.o.directory.getMemberships(target.id, { fresh: true }) : []
     } catch (error) {
       throw await fail(asActAsError(error), 'failed')
@@ -232,7 +268,11 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     if (!target)
       throw await fail(new ActAsError('USER_NOT_FOUND', 'This user no longer exists.'), 'failed')
 
-    const verdict = evaluateImpersonation(principal, { ...target, memberships }, this.o)
+    const verdict = evaluateImpersonation(
+      principal,
+      { ...target, memberships },
+      { staffOrganizationIds },
+    )
     if (!verdict.allowed) {
       const denial = new ActAsError(
         'POLICY_DENIED',

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '@actas/contracts'
 import type { Config } from '../config.js'
 import type { IpRateLimiter } from '../rate-limit.js'
+import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import { registerWithSessionCache } from './session-cache.js'
 import type { M2MVerdict } from './session-cache.js'
 
@@ -139,7 +140,15 @@ export async function registerClerk(
 const str = (value: unknown): string | null =>
   typeof value === 'string' && value.length > 0 ? value : null
 
-export function principalFromRequest(req: FastifyRequest): Principal | null {
+/**
+ * The caller. A person's `staffOrganization` says whether its active organization is one of the
+ * staff organizations (the only place permissions count); rejects with SERVICE_UNAVAILABLE while
+ * those cannot be resolved.
+ */
+export async function principalFromRequest(
+  req: FastifyRequest,
+  staff: Pick<StaffOrganizations, 'includes'>,
+): Promise<Principal | null> {
   // Any other token type (API key, OAuth token) is refused as if no token had been sent.
   const auth = getAuth(req, { acceptsToken: ['session_token', 'm2m_token'] })
   if (auth.tokenType === 'm2m_token') {
@@ -154,14 +163,16 @@ export function principalFromRequest(req: FastifyRequest): Principal | null {
   if (auth.tokenType !== 'session_token' || !auth.userId) return null
   const actor = auth.actor as Record<string, unknown> | null | undefined
   const actorSub = str(actor?.['sub'])
+  const orgId = auth.orgId ?? null
   return {
     kind: 'user',
     userId: auth.userId,
     sessionId: auth.sessionId ?? null,
-    orgId: auth.orgId ?? null,
+    orgId,
     orgSlug: auth.orgSlug ?? null,
     orgRole: auth.orgRole ?? null,
     permissions: auth.orgPermissions ?? [],
+    staffOrganization: orgId !== null && (await staff.includes(orgId)),
     actor: actorSub
       ? {
           sub: actorSub,

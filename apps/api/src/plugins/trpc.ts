@@ -3,6 +3,7 @@ import { ActAsError, principalId } from '@actas/contracts'
 import type { ActAsContext } from '@actas/contracts'
 import { createAppRouter } from '@actas/contracts/server'
 import type { AppRouter } from '@actas/contracts/server'
+import { TRPCError } from '@trpc/server'
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify'
 import type { FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
 import type { FastifyInstance } from 'fastify'
@@ -85,8 +86,20 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
       trpcOptions: {
         router,
         maxBatchSize: MAX_BATCH_SIZE,
-        createContext: ({ req }): ActAsContext => {
-          let principal = principalFromRequest(req)
+        createContext: async ({ req }): Promise<ActAsContext> => {
+          let principal = await principalFromRequest(req, deps.staffOrganizations).catch(
+            (error: unknown) => {
+              // The staff organizations cannot be resolved (Clerk down, or misconfigured): 503.
+              const cause =
+                error instanceof ActAsError
+                  ? error
+                  : new ActAsError('SERVICE_UNAVAILABLE', 'Clerk could not be reached.', {
+                      retryAfterSeconds: 5,
+                      cause: error,
+                    })
+              throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: cause.message, cause })
+            },
+          )
           let unauthenticatedReason: string | null = null
           // An impersonated session ActAs ended is refused although its JWT still verifies.
           const ended =

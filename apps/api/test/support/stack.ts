@@ -55,8 +55,9 @@ export interface Stack {
   account(role: SeededAccount['role']): SeededAccount
   /** Seeded customers anyone may impersonate: not staff, banned, locked, nor in any organization. */
   customers(): LocalUser[]
+  /** A password sign-in of a seeded account, or of any user given a password; the support organization active by default. */
   signIn(
-    role: SeededAccount['role'],
+    who: SeededAccount['role'] | { identifier: string; password: string },
     options?: { origin?: string; organizationId?: string | null },
   ): Promise<SignedIn>
   signInWithTicket(ticket: string, options?: { origin?: string }): Promise<SignedIn>
@@ -167,12 +168,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           clerk.state.membershipsOfUser(u.id).length === 0,
       )
     },
-    async signIn(role, opts = {}) {
+    async signIn(who, opts = {}) {
       const fapi = createFapiClient({
         frontendApiUrl: clerk.frontendApiUrl,
         origin: opts.origin ?? ORIGIN,
       })
-      const a = account(role)
+      const a = typeof who === 'string' ? account(who) : who
       const signedIn = await fapi.signInWithPassword(a.identifier, a.password)
       const organizationId = opts.organizationId === undefined ? support.id : opts.organizationId
       const active = await fapi.touch(signedIn.sessionId, { activeOrganizationId: organizationId })

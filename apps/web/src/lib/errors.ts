@@ -9,6 +9,8 @@ export interface PlainError {
   message: string
   /** Worth a "Try again" button. */
   retryable: boolean
+  /** Clerk is rate-limiting the API: its wait, for a countdown (ClerkRateLimitNotice). */
+  clerkRateLimit?: { retryAfterSeconds: number }
 }
 
 export function describeError(error: unknown): PlainError {
@@ -62,6 +64,16 @@ export function describeError(error: unknown): PlainError {
         retryable: false,
       }
     case 'RATE_LIMITED':
+      if (e.rateLimitedBy === 'clerk') {
+        const seconds = e.retryAfterSeconds ?? 30
+        return {
+          code: e.code,
+          title: 'Clerk is rate-limiting',
+          message: `Clerk is rate-limiting searches; retry in ${seconds} s.`,
+          retryable: true,
+          clerkRateLimit: { retryAfterSeconds: seconds },
+        }
+      }
       return {
         code: e.code,
         title: 'Too many requests',

@@ -11,6 +11,13 @@ import type { BapiContext } from './index.js'
 
 export const CONTROL_PREFIX = '/__local'
 
+/** Routes of the control API (never faulted, never counted as Clerk requests). */
+export function isControlRoute(routeName: string): boolean {
+  return (
+    routeName.startsWith(`POST ${CONTROL_PREFIX}`) || routeName.startsWith(`GET ${CONTROL_PREFIX}`)
+  )
+}
+
 /** Routes under /__local that need no secret key. */
 export function isPublicControlRoute(routeName: string): boolean {
   return routeName.startsWith(`GET ${CONTROL_PREFIX}/avatars/`)
@@ -62,6 +69,13 @@ export function controlRoutes(router: Router, ctx: BapiContext): void {
     }
     ctx.faults.setQuota(enabled, limit ?? 5)
     return json(controlState(ctx))
+  })
+
+  router.add('GET', `${CONTROL_PREFIX}/requests`, () => json(ctx.requests.snapshot()))
+
+  router.add('POST', `${CONTROL_PREFIX}/requests/reset`, () => {
+    ctx.requests.reset()
+    return json(ctx.requests.snapshot())
   })
 
   router.add('POST', `${CONTROL_PREFIX}/actor_tokens/expire`, () => {

@@ -7,6 +7,7 @@ import {
   type LocalResponse,
 } from '../http.js'
 import type { FaultController } from '../faults.js'
+import type { RequestCounter } from '../requests.js'
 import type { SigningKey } from '../jwt.js'
 import type { Actor } from '../model.js'
 import type { ClerkState } from '../state.js'
@@ -25,6 +26,8 @@ export interface BapiContext {
   state: ClerkState
   signingKey: SigningKey
   faults: FaultController
+  /** Counts Backend API requests (the control API reads and resets it). */
+  requests: RequestCounter
   /** FAPI base URL (for actor token URLs); a function because the port is known after listen. */
   frontendApiUrl: () => string
   /** Machines and M2M tokens (bapi/m2m.ts). */

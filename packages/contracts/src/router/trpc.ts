@@ -4,14 +4,17 @@ import { initTRPC, TRPCError } from '@trpc/server'
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server'
 import { z, ZodError } from 'zod'
 import { ACTAS_ERROR_TRPC_CODE, ActAsError } from '../errors.js'
-import type { ActAsErrorCode, PolicyRule } from '../errors.js'
+import type { ActAsErrorCode, PolicyRule, RateLimiter } from '../errors.js'
 import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
 import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
 import { ImpersonationStartInputSchema } from '../schemas/impersonation.js'
 import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
 
-/** `staff`: signed in with `org:admin:impersonate` in the active organization. `signed-in`: any valid session. */
+/**
+ * `staff`: signed in, the active organization one of the host's staff organizations, holding
+ * `org:admin:impersonate` there. `signed-in`: any valid session.
+ */
 export type ProcedureAuth = 'staff' | 'signed-in'
 
 /** `read`: machines may call the procedure when the permission map grants it to them. */
@@ -42,6 +45,8 @@ export interface ActAsErrorData {
   path?: string
   actasCode: ActAsErrorCode
   retryAfter: number | null
+  /** RATE_LIMITED: `actas` (the per-actor limit) or `clerk` (Clerk's limit; retryAfter is its wait). */
+  rateLimitedBy: RateLimiter | null
   rule: PolicyRule | null
   zodError: { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> } | null
   stack?: string
@@ -65,10 +70,12 @@ const TRPC_TO_ACTAS: Partial<Record<TRPC_ERROR_CODE_KEY, ActAsErrorCode>> = {
   BAD_GATEWAY: 'SERVICE_UNAVAILABLE',
 }
 
+/** Staff only when the active organization is a staff organization and grants the permission. */
 export function isStaff(principal: Principal): principal is StaffPrincipal {
   return (
     principal.kind === 'user' &&
     principal.orgId !== null &&
+    principal.staffOrganization === true &&
     principal.permissions.includes(IMPERSONATE_PERMISSION)
   )
 }
@@ -90,6 +97,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
           ...(shape.data.path === undefined ? {} : { path: shape.data.path }),
           actasCode: actas?.code ?? TRPC_TO_ACTAS[error.code] ?? 'INTERNAL',
           retryAfter: actas?.retryAfterSeconds ?? null,
+          rateLimitedBy: actas?.rateLimitedBy ?? null,
           rule: actas?.rule ?? null,
           zodError: isInputError ? z.flattenError(cause) : null,
           ...(options.isDev && shape.data.stack ? { stack: shape.data.stack } : {}),
@@ -159,13 +167,16 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     } else if (rule === 'staff' && !isStaff(principal)) {
       throw refusal(
         'FORBIDDEN',
-        `Your session needs the ${IMPERSONATE_PERMISSION} permission in its active organization.`,
+        principal.orgId !== null && !principal.staffOrganization
+          ? `Your active organization is not a staff organization: switch to your support organization (its ${IMPERSONATE_PERMISSION} permission is the one that counts).`
+          : `Your session needs the ${IMPERSONATE_PERMISSION} permission in its active organization.`,
       )
     }
     const limit = await ctx.rateLimiter.consume(path, principalId(principal))
     if (!limit.allowed) {
       throw refusal('RATE_LIMITED', `Too many requests; retry in ${limit.retryAfterSeconds} s.`, {
         retryAfterSeconds: limit.retryAfterSeconds,
+        rateLimitedBy: 'actas',
       })
     }
     return next({ ctx: { principal } })

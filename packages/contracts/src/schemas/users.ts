@@ -16,7 +16,11 @@ export type UserOrderBy = z.infer<typeof UserOrderBySchema>
 
 export const UsersSearchInputSchema = z
   .strictObject({
-    /** Matches email, name, username, id; empty or absent lists every user newest first. */
+    /**
+     * Matches email, name, username, id or phone (typed as people do: `+33 6 54 61 67 17`,
+     * `06 54 61 67 17` in the API's default country, `(650) 253-0000`); empty or absent lists
+     * every user newest first.
+     */
     query: z.string().trim().max(200).optional(),
     limit: z.number().int().min(1).max(100).default(20),
     /** Either `offset` or `cursor` (the `next` of a previous page), not both. */
@@ -59,6 +63,8 @@ export const UserSummarySchema = z.object({
   locked: z.boolean(),
   organizations: z.array(UserOrganizationSchema),
   impersonation: ImpersonationVerdictSchema,
+  /** The user's phone number that the query matched (international format); absent otherwise. */
+  matchedPhone: z.string().optional(),
 })
 export type UserSummary = z.infer<typeof UserSummarySchema>
 
