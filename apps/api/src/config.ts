@@ -209,6 +209,13 @@ const EnvSchema = z
         ),
     ),
 
+    /** `on`: Stop with the return secret hands back a sign-in token for the staff member. */
+    RETURN_TO_CONSOLE: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')),
+    /** Period of the backstop read of ended impersonations (every instance), ms. */
+    REVOCATION_REFRESH_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(1000).pipe(z.number().min(100).max(60_000)),
+    ),
     RATE_LIMIT_START_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(5)),
     /** Per client IP: credentials that Clerk must verify and has not accepted, per minute. */
     RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(60)),
@@ -331,6 +338,8 @@ export interface Config {
   impersonationQuota: number
   impersonationQuotaMode: 'warn' | 'block'
   appHomePath: string
+  returnToConsole: boolean
+  revocationRefreshMs: number
   rateLimits: Record<string, { perMinute: number }>
   audit: {
     /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
@@ -469,6 +478,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     impersonationQuota: e.IMPERSONATION_QUOTA,
     impersonationQuotaMode: e.IMPERSONATION_QUOTA_MODE,
     appHomePath: e.APP_HOME_PATH,
+    returnToConsole: e.RETURN_TO_CONSOLE === 'on',
+    revocationRefreshMs: e.REVOCATION_REFRESH_MS,
     rateLimits: {
       'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
       'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },

@@ -7,6 +7,8 @@ import type {
   AuditVerifyOutput,
   DeniedAttempt,
   DirectoryPort,
+  ImpersonationActiveOutput,
+  ImpersonationEndInput,
   ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
@@ -14,6 +16,8 @@ import type {
   ImpersonationRecord,
   ImpersonationStartOutput,
   ImpersonationStartParams,
+  ImpersonationStopInput,
+  ImpersonationStopOutput,
   QuotaOutput,
   ReaderPrincipal,
   RequestInfo,
@@ -28,7 +32,10 @@ import type { QuotaGate } from '../audit/quota.js'
 import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
+import type { ImpersonationLifecycle } from './lifecycle.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
+import { ttlCache } from '../ttl-cache.js'
+import type { TtlCache } from '../ttl-cache.js'
 
 export interface ImpersonationServiceOptions {
   directory: UserDirectory
@@ -42,6 +49,8 @@ export interface ImpersonationServiceOptions {
   impersonationQuotaMode?: 'warn' | 'block'
   quotaGate?: QuotaGate
   appHomePath: string
+  /** After the ticket: the board, the kill switch, Stop and the sign-in report. */
+  lifecycle: ImpersonationLifecycle
   /**
    * Refused `impersonation.start` attempts of one caller who is not staff recorded in full per
    * minute; the rest of that minute become one aggregate record (default 10).
@@ -84,11 +93,13 @@ export function monthStart(now: Date): Date {
 }
 
 export class ImpersonationService implements DirectoryPort, ImpersonationPort, AuditPort {
-  private readonly emailCache = new Map<string, { at: number; email: string | null }>()
+  /** Staff emails for the audit rows, five minutes each. */
+  private readonly emailCache: TtlCache<{ email: string | null }>
   private readonly refusals = new Map<string, RefusalWindow>()
   private readonly flushTimer: NodeJS.Timeout
 
   constructor(private readonly o: ImpersonationServiceOptions) {
+    this.emailCache = ttlCache({ max: 1_000, ttlMs: 300_000, now: () => o.now().getTime() })
     // Aggregates of past minutes are written within 15 s, even if the caller stops.
     this.flushTimer = setInterval(() => void this.flushRefusals(false), 15_000)
     this.flushTimer.unref()
@@ -145,11 +156,10 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
 
   private async emailOf(userId: string): Promise<string | null> {
     const cached = this.emailCache.get(userId)
-    if (cached && Date.now() - cached.at < 300_000) return cached.email
+    if (cached) return cached.email
     const user = await this.o.directory.getUser(userId)
     const email = user?.primaryEmail ?? null
-    if (this.emailCache.size > 1000) this.emailCache.clear()
-    this.emailCache.set(userId, { at: Date.now(), email })
+    this.emailCache.set(userId, { email })
     return email
   }
 
@@ -173,6 +183,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         requestId: request.id,
         ip: request.ip,
         userAgent: request.userAgent,
+        returnSecretHash: params.returnSecretHash ?? null,
       })
     } catch (error) {
       this.o.logger.error(
@@ -511,8 +522,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationListOutput> {
     let page: Awaited<ReturnType<AuditStore['list']>>
+    let total: number
     try {
-      page = await this.o.audit.list(params)
+      ;[page, total] = await Promise.all([this.o.audit.list(params), this.o.audit.count(params)])
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new ActAsError('INVALID_INPUT', error.message)
       throw error
@@ -531,7 +543,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         userAgent: request.userAgent,
       })
     }
-    return { items: page.rows.map(toRecord), next: page.next }
+    return { items: page.rows.map(toRecord), next: page.next, total }
   }
 
   /**
@@ -565,6 +577,34 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       email: row.actorEmail,
       sessionExpiresAt: row.sessionExpiresAt?.toISOString() ?? null,
     }
+  }
+
+  active(principal: StaffPrincipal): Promise<ImpersonationActiveOutput> {
+    return this.o.lifecycle.active(principal)
+  }
+
+  end(
+    principal: StaffPrincipal,
+    params: ImpersonationEndInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.end(principal, params, request)
+  }
+
+  stop(
+    principal: UserPrincipal,
+    params: ImpersonationStopInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationStopOutput> {
+    return this.o.lifecycle.stop(principal, params, request)
+  }
+
+  signedIn(
+    principal: UserPrincipal,
+    sessionToken: string,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.signedIn(principal, sessionToken, request)
   }
 
   async quota(_principal: StaffPrincipal): Promise<QuotaOutput> {
