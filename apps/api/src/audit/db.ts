@@ -114,6 +114,9 @@ export async function openDatabase(
       connectionTimeoutMillis: acquireTimeoutMs,
       statement_timeout: statementTimeoutMs,
       query_timeout: statementTimeoutMs + 1000,
+      // A session left inside a transaction (its client gave up on it) ends on the server and
+      // frees its locks, e.g. the audit chain head's.
+      idle_in_transaction_session_timeout: Math.max(10_000, statementTimeoutMs * 5),
       // Every connection resolves the (unqualified) audit tables in the configured schema.
       options: `-c search_path=${schemaName}`,
     })
@@ -127,6 +130,45 @@ export async function openDatabase(
     pool.on('connect', (client) => {
       client.on('error', (err) => warn(err, 'database connection lost'))
     })
+    // A client checked out with pool.connect() (Drizzle's transactions) whose query failed for
+    // want of the database (timed out, connection lost) is discarded when released, never
+    // reused: it may still be running that query, or hold a transaction whose ROLLBACK never
+    // reached the server (Drizzle releases it without the error).
+    const connect = pool.connect.bind(pool)
+    const watched = new WeakSet<object>()
+    const broken = new WeakSet<object>()
+    const checkout = async () => {
+      const client = await connect()
+      if (!watched.has(client)) {
+        // Once per connection (the pool hands the same client out again).
+        watched.add(client)
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown
+        client.query = ((...args: unknown[]) => {
+          const result = query(...args)
+          if (result instanceof Promise)
+            return result.catch((error: unknown) => {
+              if (isDatabaseUnavailable(error)) broken.add(client)
+              throw error
+            })
+          return result
+        }) as typeof client.query
+      }
+      // The pool gives every checkout a fresh release().
+      const release = client.release.bind(client)
+      client.release = (err?: Error | boolean) =>
+        release(
+          err ??
+            (broken.has(client)
+              ? new Error('connection discarded after a failed query')
+              : undefined),
+        )
+      return client
+    }
+    // pool.query() checks out with a callback and discards failed clients itself.
+    pool.connect = ((callback?: unknown) =>
+      typeof callback === 'function'
+        ? (connect as (cb: unknown) => void)(callback)
+        : checkout()) as typeof pool.connect
     const db = drizzle({ client: pool, schema })
     try {
       await pool.query(`create schema if not exists "${schemaName}"`)
