@@ -77,7 +77,13 @@ export type NewImpersonation = Pick<
   | 'ip'
   | 'userAgent'
   | 'attempts'
->
+> & {
+  /**
+   * SHA-256 (hex) of the console's return secret (impersonation.stop), carried in the
+   * `requested` event's data; never the secret itself.
+   */
+  returnSecretHash?: string | null
+}
 
 export interface ListQuery {
   actorId?: string | undefined
@@ -124,9 +130,13 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
       typeof value[0] === 'string' &&
       typeof value[1] === 'string'
     ) {
+      // Exactly what encodeCursor writes: an ISO instant that round-trips (so within the years
+      // Postgres stores) and a UUID; anything else is forged and would make the query fail.
       const createdAt = new Date(value[0])
       if (
+        /^\d{4}-\d{2}-\d{2}T/.test(value[0]) &&
         !Number.isNaN(createdAt.getTime()) &&
+        createdAt.toISOString() === value[0] &&
         /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value[1])
       )
         return { createdAt: createdAt.toISOString(), id: value[1] }
@@ -322,6 +332,7 @@ export class AuditStore {
         ip: row.ip,
         userAgent: row.userAgent,
         ...(row.attempts > 1 ? { attempts: row.attempts } : {}),
+        ...(input.returnSecretHash ? { returnSecretHash: input.returnSecretHash } : {}),
       },
       at,
     }
@@ -525,6 +536,12 @@ export class AuditStore {
     return { rows: page, next: rows.length > query.limit && last ? encodeCursor(last) : null }
   }
 
+  /** How many records match a list query's filters (every page). */
+  async count(query: Omit<ListQuery, 'cursor' | 'limit'>): Promise<number> {
+    const [row] = await this.countQuery(query)
+    return row?.n ?? 0
+  }
+
   /**
    * Impersonations not settled yet (pending, issued, signed in), oldest first: what the
    * lifecycle's reconciler and the live board look at (a small partial index).
@@ -554,13 +571,26 @@ export class AuditStore {
       .orderBy(asc(auditEvents.seq))
   }
 
-  listQuery(query: ListQuery) {
+  /** The filters of a list query (not its cursor or limit). */
+  private filters(query: Omit<ListQuery, 'cursor' | 'limit'>): SQL[] {
     const where: SQL[] = []
     if (query.actorId) where.push(eq(impersonations.actorId, query.actorId))
     if (query.userId) where.push(eq(impersonations.userId, query.userId))
     if (query.status) where.push(eq(impersonations.status, query.status))
     if (query.from) where.push(gte(impersonations.createdAt, new Date(query.from)))
     if (query.to) where.push(lt(impersonations.createdAt, new Date(query.to)))
+    return where
+  }
+
+  countQuery(query: Omit<ListQuery, 'cursor' | 'limit'>) {
+    return this.db
+      .select({ n: count() })
+      .from(impersonations)
+      .where(and(...this.filters(query)))
+  }
+
+  listQuery(query: ListQuery) {
+    const where = this.filters(query)
     if (query.cursor) {
       const c = decodeCursor(query.cursor)
       // A row comparison: one index range, not an OR of two.

@@ -7,9 +7,12 @@ import { createClerkClient } from '@clerk/backend'
 import type { ClerkClient } from '@clerk/backend'
 import { BapiReader } from './bapi-reader.js'
 import { ClerkTimeoutError, isTransient, mapClerkError } from './clerk-errors.js'
+import { ttlCache } from '../ttl-cache.js'
+import type { TtlCache } from '../ttl-cache.js'
 import type { ClerkOperation } from './clerk-errors.js'
 import type {
   DirectoryMembership,
+  DirectorySession,
   DirectoryUser,
   IssuedActorToken,
   UserDirectory,
@@ -97,6 +100,29 @@ function toDirectoryUser(user: UserJSON): DirectoryUser {
   }
 }
 
+/** The fields of Clerk's `Session` JSON that ActAs reads. */
+interface SessionJSON {
+  id: string
+  user_id: string
+  status: string
+  actor?: Record<string, unknown> | null
+  last_active_at?: number | null
+  expire_at?: number | null
+  abandon_at?: number | null
+}
+
+function toDirectorySession(s: SessionJSON): DirectorySession {
+  return {
+    id: s.id,
+    userId: s.user_id,
+    status: s.status,
+    actor: s.actor && typeof s.actor === 'object' ? s.actor : null,
+    lastActiveAt: s.last_active_at ?? null,
+    expireAt: s.expire_at ?? null,
+    abandonAt: s.abandon_at ?? null,
+  }
+}
+
 function toDirectoryMembership(m: MembershipJSON): DirectoryMembership {
   return {
     organizationId: m.organization.id,
@@ -110,11 +136,9 @@ function toDirectoryMembership(m: MembershipJSON): DirectoryMembership {
 export class ClerkDirectory implements UserDirectory {
   private readonly clerk: ClerkClient
   private readonly reader: BapiReader
-  private readonly membershipCache = new Map<string, { at: number; value: DirectoryMembership[] }>()
-  private readonly membershipCacheMs: number
+  private readonly membershipCache: TtlCache<DirectoryMembership[]> | undefined
   private readonly retryDelaysMs: readonly number[]
-  private readonly countCache = new Map<string, { at: number; total: number }>()
-  private readonly countCacheMs: number
+  private readonly countCache: TtlCache<number> | undefined
   private readonly now: () => number
 
   constructor(private readonly options: ClerkDirectoryOptions) {
@@ -129,10 +153,15 @@ export class ClerkDirectory implements UserDirectory {
       secretKey: options.secretKey,
       timeoutMs: options.timeoutMs,
     })
-    this.membershipCacheMs = options.membershipCacheMs ?? 30_000
+    const membershipCacheMs = options.membershipCacheMs ?? 30_000
     this.retryDelaysMs = options.retryDelaysMs ?? [100, 400]
-    this.countCacheMs = options.countCacheMs ?? 5_000
+    const countCacheMs = options.countCacheMs ?? 5_000
     this.now = options.now ?? Date.now
+    const now = this.now
+    this.membershipCache =
+      membershipCacheMs > 0 ? ttlCache({ max: 10_000, ttlMs: membershipCacheMs, now }) : undefined
+    this.countCache =
+      countCacheMs > 0 ? ttlCache({ max: 1_000, ttlMs: countCacheMs, now }) : undefined
   }
 
   /** One SDK call (a write), bounded by the timeout, never retried. */
@@ -199,8 +228,7 @@ export class ClerkDirectory implements UserDirectory {
   }
 
   private freshCount(key: string): number | undefined {
-    const hit = this.countCache.get(key)
-    return hit && this.now() - hit.at < this.countCacheMs ? hit.total : undefined
+    return this.countCache?.get(key)
   }
 
   private async fetchCount(key: string, query: string | undefined): Promise<number> {
@@ -208,10 +236,8 @@ export class ClerkDirectory implements UserDirectory {
     const { total_count: total } = await this.read<{ total_count: number }>('users/count', {
       query,
     })
-    if (this.countCacheMs > 0) {
-      if (this.countCache.size >= 1_000) this.countCache.clear()
-      this.countCache.set(key, { at, total })
-    }
+    // Aged from when it was asked for, as before the answer came.
+    this.countCache?.set(key, total, { start: at })
     return total
   }
 
@@ -228,16 +254,15 @@ export class ClerkDirectory implements UserDirectory {
     userId: string,
     options: { fresh?: boolean } = {},
   ): Promise<DirectoryMembership[]> {
-    const now = this.now()
-    const cached = this.membershipCache.get(userId)
-    if (!options.fresh && cached && now - cached.at < this.membershipCacheMs) return cached.value
+    const at = this.now()
+    const cached = options.fresh ? undefined : this.membershipCache?.get(userId)
+    if (cached) return cached
     const { data } = await this.read<{ data: MembershipJSON[] }>(
       `users/${encodeURIComponent(userId)}/organization_memberships`,
       { limit: 100 },
     )
     const value = data.map(toDirectoryMembership)
-    if (this.membershipCache.size > 10_000) this.membershipCache.clear()
-    this.membershipCache.set(userId, { at: now, value })
+    this.membershipCache?.set(userId, value, { start: at })
     return value
   }
 
@@ -268,6 +293,49 @@ export class ClerkDirectory implements UserDirectory {
 
   async revokeActorToken(actorTokenId: string): Promise<void> {
     await this.once('revoke-actor-token', () => this.clerk.actorTokens.revoke(actorTokenId))
+  }
+
+  async listSessions(
+    userId: string,
+    options: { status?: string; limit?: number } = {},
+  ): Promise<DirectorySession[]> {
+    const data = await this.read<SessionJSON[]>('sessions', {
+      user_id: userId,
+      status: options.status,
+      limit: options.limit ?? 100,
+    })
+    return data.map(toDirectorySession)
+  }
+
+  async getSession(sessionId: string): Promise<DirectorySession | null> {
+    try {
+      return toDirectorySession(
+        await this.read<SessionJSON>(`sessions/${encodeURIComponent(sessionId)}`),
+      )
+    } catch (error) {
+      if (error instanceof ActAsError && error.code === 'USER_NOT_FOUND') return null
+      throw error
+    }
+  }
+
+  async revokeSession(sessionId: string): Promise<void> {
+    try {
+      await this.once('revoke-session', () => this.clerk.sessions.revokeSession(sessionId))
+    } catch (error) {
+      // Unknown to Clerk: there is nothing left to revoke.
+      if (error instanceof ActAsError && error.code === 'USER_NOT_FOUND') return
+      throw error
+    }
+  }
+
+  async createSignInToken(
+    userId: string,
+    expiresInSeconds: number,
+  ): Promise<{ id: string; token: string }> {
+    const token = await this.once('create-sign-in-token', () =>
+      this.clerk.signInTokens.createSignInToken({ userId, expiresInSeconds }),
+    )
+    return { id: token.id, token: token.token }
   }
 
   async ping(): Promise<void> {

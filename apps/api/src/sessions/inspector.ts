@@ -4,8 +4,11 @@
 import { verifyToken } from '@clerk/backend'
 import { ActAsError } from '@actas/contracts'
 import type { SessionInspectOutput, SessionsPort } from '@actas/contracts'
+import type { RevocationRegistry } from './revocations.js'
 
 export interface SessionInspectorOptions {
+  /** Impersonated sessions ActAs ended (answered `revoked: true`). */
+  revocations?: Pick<RevocationRegistry, 'lookup'> | null
   secretKey: string
   apiUrl: string
   jwtKey: string | undefined
@@ -28,6 +31,7 @@ const INVALID: SessionInspectOutput = {
   impersonated: false,
   actor: null,
   expiresAt: null,
+  revoked: false,
 }
 
 const str = (value: unknown): string | null =>
@@ -66,6 +70,7 @@ export class SessionInspector implements SessionsPort {
     if (!userId?.startsWith('user_') || !sessionId) return INVALID
     const act = data.act as Record<string, unknown> | undefined | null
     const actorId = str(act?.['sub'])
+    const impersonationId = str(act?.['impersonation_id'])
     return {
       valid: true,
       invalidReason: null,
@@ -76,10 +81,13 @@ export class SessionInspector implements SessionsPort {
         ? {
             userId: actorId,
             reason: str(act?.['reason']),
-            impersonationId: str(act?.['impersonation_id']),
+            impersonationId,
           }
         : null,
       expiresAt: typeof data.exp === 'number' ? new Date(data.exp * 1000).toISOString() : null,
+      revoked:
+        actorId !== null &&
+        (this.o.revocations?.lookup(sessionId, impersonationId) ?? null) !== null,
     }
   }
 }
