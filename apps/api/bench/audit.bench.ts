@@ -75,7 +75,7 @@ async function run(label: string, database: OpenedDatabase): Promise<boolean> {
     const access = plan
       .map(
         (l) =>
-          /(Index Only Scan(?: Backward)? using \S+|Index Scan(?: Backward)? using \S+|Bitmap Index Scan on \S+|Seq Scan on \S+|Sort)/.exec(
+          /(Index Only Scan(?: Backward)? using \S+|Index Scan(?: Backward)? using \S+|Bitmap Index Scan on \S+|Seq Scan on \S+|Sort(?= \())/.exec(
             l,
           )?.[1],
       )
