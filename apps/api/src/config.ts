@@ -204,6 +204,14 @@ const EnvSchema = z
         ),
     ),
 
+    /** Svix signing secret of the Clerk webhook endpoint (POST /webhooks/clerk); unset: no endpoint. */
+    CLERK_WEBHOOK_SIGNING_SECRET: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'CLERK_WEBHOOK_SIGNING_SECRET must look like whsec_…')
+        .optional(),
+    ),
     /** `on`: Stop with the return secret hands back a sign-in token for the staff member. */
     RETURN_TO_CONSOLE: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')),
     /** Period of the backstop read of ended impersonations (every instance), ms. */
@@ -325,6 +333,8 @@ export interface Config {
   appHomePath: string
   returnToConsole: boolean
   revocationRefreshMs: number
+  /** The Clerk webhook endpoint's signing secret; null: POST /webhooks/clerk is not served. */
+  webhookSigningSecret: string | null
   rateLimits: Record<string, { perMinute: number }>
   audit: {
     /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
@@ -413,6 +423,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     appHomePath: e.APP_HOME_PATH,
     returnToConsole: e.RETURN_TO_CONSOLE === 'on',
     revocationRefreshMs: e.REVOCATION_REFRESH_MS,
+    webhookSigningSecret: e.CLERK_WEBHOOK_SIGNING_SECRET ?? null,
     rateLimits: {
       'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
       'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },

@@ -288,6 +288,38 @@ export class ImpersonationLifecycle {
     return { impersonation: toRecord(ended.row), returnTicket, returnRefused }
   }
 
+  /**
+   * What a Clerk session event (webhook, or the reconciler's read) says about one of our
+   * impersonations: `created` → signed in; `ended`/`revoked`/`removed` (or any status that is no
+   * longer active) → ended, `signed_out` unless ActAs ended it first (then a no-op). Sessions
+   * that are not ours (no `actor.impersonation_id`, or one whose row names another actor or user)
+   * are ignored. Idempotent and order-independent: an end heard before the sign-in ends it.
+   */
+  async onSession(session: DirectorySession, event: 'created' | 'ended'): Promise<string> {
+    const id = session.actor?.['impersonation_id']
+    const row = typeof id === 'string' && UUID.test(id) ? await this.o.audit.get(id) : null
+    if (!row || !sessionOf(session, row)) return 'not ours'
+    if (event === 'created') {
+      const after = await this.recordSignIn(row, session.id, 'webhook')
+      return after === row ? `unchanged (${row.status})` : 'signed_in'
+    }
+    const cause: EndCause =
+      session.status === 'expired'
+        ? 'expired_at_cap'
+        : session.status === 'abandoned'
+          ? 'expired_inactivity'
+          : 'signed_out'
+    const result = await this.o.audit.appendEvent(row.id, {
+      type: 'ended',
+      cause,
+      by: 'system',
+      clerkSessionId: session.id,
+      data: { clerkStatus: session.status },
+    })
+    await this.o.revocations.ended(result.row)
+    return result.appended ? `ended (${cause})` : `unchanged (${row.status})`
+  }
+
   /** Why Stop may not hand back a way in for the staff member, or null when it may. */
   private async returnRefusal(
     row: ImpersonationRow,
