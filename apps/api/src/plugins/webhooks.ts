@@ -25,7 +25,7 @@ export async function registerWebhooks(app: FastifyInstance, deps: AppDeps): Pro
   const secret = deps.config.webhookSigningSecret
   if (!secret) return
   const db = deps.database.db
-  await app.register(async (scope) => {
+  await app.register((scope, _options, done) => {
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser(
       'application/json',
@@ -90,5 +90,6 @@ export async function registerWebhooks(app: FastifyInstance, deps: AppDeps): Pro
       req.log.info({ svixId, type: event.type, outcome }, 'clerk webhook')
       return reply.code(200).send({ ok: true })
     })
+    done()
   })
 }
