@@ -212,6 +212,16 @@ const EnvSchema = z
         .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'CLERK_WEBHOOK_SIGNING_SECRET must look like whsec_…')
         .optional(),
     ),
+    /** Period of the reconciler (seconds); 0 turns it off. */
+    RECONCILER_INTERVAL_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).max(3600).default(30),
+    ),
+    /** Clerk calls one reconciler run may make at most (≥ 7: one row's worst case). */
+    RECONCILER_MAX_CLERK_CALLS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(7).max(10_000).default(60),
+    ),
     /** `on`: Stop with the return secret hands back a sign-in token for the staff member. */
     RETURN_TO_CONSOLE: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')),
     /** Period of the backstop read of ended impersonations (every instance), ms. */
@@ -333,6 +343,7 @@ export interface Config {
   appHomePath: string
   returnToConsole: boolean
   revocationRefreshMs: number
+  reconciler: { intervalSeconds: number; maxClerkCalls: number }
   /** The Clerk webhook endpoint's signing secret; null: POST /webhooks/clerk is not served. */
   webhookSigningSecret: string | null
   rateLimits: Record<string, { perMinute: number }>
@@ -423,6 +434,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     appHomePath: e.APP_HOME_PATH,
     returnToConsole: e.RETURN_TO_CONSOLE === 'on',
     revocationRefreshMs: e.REVOCATION_REFRESH_MS,
+    reconciler: {
+      intervalSeconds: e.RECONCILER_INTERVAL_SECONDS,
+      maxClerkCalls: e.RECONCILER_MAX_CLERK_CALLS,
+    },
     webhookSigningSecret: e.CLERK_WEBHOOK_SIGNING_SECRET ?? null,
     rateLimits: {
       'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },

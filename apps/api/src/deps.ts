@@ -10,6 +10,7 @@ import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
+import { Reconciler } from './impersonation/reconciler.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
 import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
@@ -32,6 +33,7 @@ export interface AppDeps {
   /** Impersonated sessions ActAs ended: refused by every instance (see sessions/revocations.ts). */
   revocations: RevocationRegistry
   lifecycle: ImpersonationLifecycle
+  reconciler: Reconciler
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
@@ -103,6 +105,17 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     staffOrganizationIds: config.staffOrganizationIds,
     returnToConsole: config.returnToConsole,
   })
+  const reconciler = new Reconciler({
+    audit,
+    directory,
+    lifecycle,
+    now,
+    logger: logger.child({ component: 'reconciler' }),
+    staffOrganizationIds: config.staffOrganizationIds,
+    maxClerkCalls: config.reconciler.maxClerkCalls,
+  })
+  if (config.reconciler.intervalSeconds > 0)
+    reconciler.start(config.reconciler.intervalSeconds * 1000)
   const service = new ImpersonationService({
     directory,
     audit,
@@ -138,8 +151,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     sessions,
     revocations,
     lifecycle,
+    reconciler,
     now,
     close: async () => {
+      await reconciler.close()
       if (checkpointTimer) clearInterval(checkpointTimer)
       await revocations.close()
       await service.close()

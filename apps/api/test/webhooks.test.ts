@@ -157,6 +157,37 @@ describe('POST /webhooks/clerk', () => {
     expect((await get(id)).events.filter((e) => e.type === 'signed_in')).toHaveLength(1)
   })
 
+  it("re-authorizes on a membership change: the demoted actor's live impersonation ends by itself", async () => {
+    const { id } = await impersonate()
+    await stack.clerk.webhooks.idle()
+    expect((await get(id)).status).toBe('signed_in')
+    const patch = (role: string) =>
+      fetch(
+        `${stack.clerk.url}/v1/organizations/${stack.supportOrgId}/memberships/${stack.account('admin').userId}`,
+        {
+          method: 'PATCH',
+          headers: {
+            authorization: `Bearer ${stack.clerk.secretKey}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({ role }),
+        },
+      )
+    expect((await patch('org:member')).status).toBe(200)
+    try {
+      await stack.clerk.webhooks.idle()
+      // (Read from the store: the demoted admin may not call impersonation.get now.)
+      expect(await stack.deps.audit.get(id)).toMatchObject({
+        status: 'ended',
+        endCause: 'actor_lost_permission',
+        endedBy: 'system',
+      })
+    } finally {
+      expect((await patch('org:admin')).status).toBe(200)
+      await stack.clerk.webhooks.idle()
+    }
+  })
+
   it('handles duplicates, out-of-order and dropped deliveries once each', async () => {
     // Duplicate of the sign-in.
     stack.clerk.webhooks.addFault({ mode: 'duplicate', type: 'session.created', times: 2 })

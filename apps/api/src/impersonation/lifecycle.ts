@@ -119,8 +119,11 @@ export class ImpersonationLifecycle {
    * The Clerk sessions this impersonation became: the recorded one, else the target's sessions
    * whose `actor.impersonation_id` is this one (one `GET /v1/sessions?user_id=…`).
    */
-  async findSessions(row: ImpersonationRow): Promise<DirectorySession[]> {
-    const sessions = await this.o.directory.listSessions(row.userId)
+  async findSessions(
+    row: ImpersonationRow,
+    directory: UserDirectory = this.o.directory,
+  ): Promise<DirectorySession[]> {
+    const sessions = await directory.listSessions(row.userId)
     return sessions.filter((s) => s.id === row.clerkSessionId || sessionOf(s, row))
   }
 
@@ -133,18 +136,19 @@ export class ImpersonationLifecycle {
   async terminate(
     row: ImpersonationRow,
     end: { cause: EndCause; by: string | null; reason?: string | null },
+    directory: UserDirectory = this.o.directory,
   ): Promise<{ row: ImpersonationRow; appended: boolean }> {
     if (row.status === 'issued' && row.clerkActorTokenId) {
       try {
-        await this.o.directory.revokeActorToken(row.clerkActorTokenId)
+        await directory.revokeActorToken(row.clerkActorTokenId)
       } catch (error) {
         // Used, revoked or expired already: the sessions below are what is left to end.
         if (!(error instanceof ActAsError) || error.code === 'SERVICE_UNAVAILABLE') throw error
       }
     }
-    const sessions = await this.findSessions(row)
+    const sessions = await this.findSessions(row, directory)
     const live = sessions.filter((s) => s.status === 'active')
-    await Promise.all(live.map((s) => this.o.directory.revokeSession(s.id)))
+    await Promise.all(live.map((s) => directory.revokeSession(s.id)))
     const sessionId = row.clerkSessionId ?? sessions[0]?.id ?? null
     const result = await this.o.audit.appendEvent(row.id, {
       type: 'ended',

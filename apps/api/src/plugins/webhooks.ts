@@ -73,6 +73,17 @@ export async function registerWebhooks(app: FastifyInstance, deps: AppDeps): Pro
             event.type === 'session.created' ? 'created' : 'ended',
           )
         }
+        const data = event.data as { id?: unknown; public_user_data?: { user_id?: unknown } }
+        const userId =
+          event.type === 'user.updated' || event.type === 'user.deleted'
+            ? data.id
+            : event.type.startsWith('organizationMembership.')
+              ? data.public_user_data?.user_id
+              : undefined
+        if (typeof userId === 'string' && userId.startsWith('user_')) {
+          const ended = await deps.reconciler.reauthorize(userId)
+          outcome = `re-authorized (${ended} ended)`
+        }
         await db
           .insert(webhookDeliveries)
           .values({ svixId, type: event.type.slice(0, 64), receivedAt: deps.now() })
