@@ -5,6 +5,7 @@ import type { RateLimiterPort } from '@actas/contracts'
 import { parseSigningKey } from './audit/chain.js'
 import { openDatabase } from './audit/db.js'
 import type { OpenedDatabase } from './audit/db.js'
+import { QuotaGate } from './audit/quota.js'
 import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
@@ -124,6 +125,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     staffOrganizationIds: config.staffOrganizationIds,
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
+    impersonationQuotaMode: config.impersonationQuotaMode,
+    quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
     lifecycle,
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
@@ -132,6 +135,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     ? await connectRedis(config.redis.url, logger.child({ component: 'redis' }))
     : undefined
   const limiterStore = {
+    // A clock given by the caller (tests) moves the limits' windows too.
+    now: overrides.now ? () => now().getTime() : undefined,
     redis,
     keyPrefix: config.redis?.keyPrefix ?? 'actas',
     logger: logger.child({ component: 'rate-limit' }),

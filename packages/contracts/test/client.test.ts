@@ -20,7 +20,7 @@ let calls = { search: 0, list: 0, start: 0 }
 let requests = 0
 
 const emptySearch: UsersSearchOutput = { items: [], total: 0, next: null }
-const emptyList: ImpersonationListOutput = { items: [], next: null }
+const emptyList: ImpersonationListOutput = { items: [], next: null, total: 0 }
 
 const router = createAppRouter({
   isDev: false,

@@ -8,6 +8,7 @@ import type { ClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { BapiReader, CLERK_API_VERSION } from './bapi-reader.js'
 import { ClerkDirectory } from './clerk-directory.js'
+import type { TtlCache } from '../ttl-cache.js'
 
 let clerk: ClerkLocal
 /** The reference: the real SDK reading the same server. */
@@ -130,9 +131,8 @@ describe('ClerkDirectory.searchUsers', () => {
     const all = await dir.searchUsers({ ...page, limit: 100, offset: 0 })
     expect(count.calls()).toBe(1)
     // A stale cached count is ignored by a short page: its total is exact.
-    const cache = (dir as unknown as { countCache: Map<string, { at: number; total: number }> })
-      .countCache
-    cache.set('', { at: 1_000_000, total: all.total + 7 })
+    const cache = (dir as unknown as { countCache: TtlCache<number> }).countCache
+    cache.set('', all.total + 7)
     const tail = await dir.searchUsers({ ...page, limit: 20, offset: all.total - 5 })
     expect(tail.total).toBe(all.total)
     expect(tail.users).toHaveLength(5)
@@ -160,10 +160,7 @@ describe('ClerkDirectory.searchUsers', () => {
     const { dir, count } = directory(60_000)
     const key = ''
     // A stale cached total (as if users were added since): smaller than offset + length.
-    ;(dir as unknown as { countCache: Map<string, { at: number; total: number }> }).countCache.set(
-      key,
-      { at: 1_000_000, total: 3 },
-    )
+    ;(dir as unknown as { countCache: TtlCache<number> }).countCache.set(key, 3)
     const result = await dir.searchUsers({ ...page, limit: 10, offset: 0 })
     expect(count.calls()).toBe(1)
     expect(result.total).toBeGreaterThanOrEqual(10)

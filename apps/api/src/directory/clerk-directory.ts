@@ -7,6 +7,8 @@ import { createClerkClient } from '@clerk/backend'
 import type { ClerkClient } from '@clerk/backend'
 import { BapiReader } from './bapi-reader.js'
 import { ClerkTimeoutError, isTransient, mapClerkError } from './clerk-errors.js'
+import { ttlCache } from '../ttl-cache.js'
+import type { TtlCache } from '../ttl-cache.js'
 import type { ClerkOperation } from './clerk-errors.js'
 import type {
   DirectoryMembership,
@@ -134,11 +136,9 @@ function toDirectoryMembership(m: MembershipJSON): DirectoryMembership {
 export class ClerkDirectory implements UserDirectory {
   private readonly clerk: ClerkClient
   private readonly reader: BapiReader
-  private readonly membershipCache = new Map<string, { at: number; value: DirectoryMembership[] }>()
-  private readonly membershipCacheMs: number
+  private readonly membershipCache: TtlCache<DirectoryMembership[]> | undefined
   private readonly retryDelaysMs: readonly number[]
-  private readonly countCache = new Map<string, { at: number; total: number }>()
-  private readonly countCacheMs: number
+  private readonly countCache: TtlCache<number> | undefined
   private readonly now: () => number
 
   constructor(private readonly options: ClerkDirectoryOptions) {
@@ -153,10 +153,15 @@ export class ClerkDirectory implements UserDirectory {
       secretKey: options.secretKey,
       timeoutMs: options.timeoutMs,
     })
-    this.membershipCacheMs = options.membershipCacheMs ?? 30_000
+    const membershipCacheMs = options.membershipCacheMs ?? 30_000
     this.retryDelaysMs = options.retryDelaysMs ?? [100, 400]
-    this.countCacheMs = options.countCacheMs ?? 5_000
+    const countCacheMs = options.countCacheMs ?? 5_000
     this.now = options.now ?? Date.now
+    const now = this.now
+    this.membershipCache =
+      membershipCacheMs > 0 ? ttlCache({ max: 10_000, ttlMs: membershipCacheMs, now }) : undefined
+    this.countCache =
+      countCacheMs > 0 ? ttlCache({ max: 1_000, ttlMs: countCacheMs, now }) : undefined
   }
 
   /** One SDK call (a write), bounded by the timeout, never retried. */
@@ -223,8 +228,7 @@ export class ClerkDirectory implements UserDirectory {
   }
 
   private freshCount(key: string): number | undefined {
-    const hit = this.countCache.get(key)
-    return hit && this.now() - hit.at < this.countCacheMs ? hit.total : undefined
+    return this.countCache?.get(key)
   }
 
   private async fetchCount(key: string, query: string | undefined): Promise<number> {
@@ -232,10 +236,8 @@ export class ClerkDirectory implements UserDirectory {
     const { total_count: total } = await this.read<{ total_count: number }>('users/count', {
       query,
     })
-    if (this.countCacheMs > 0) {
-      if (this.countCache.size >= 1_000) this.countCache.clear()
-      this.countCache.set(key, { at, total })
-    }
+    // Aged from when it was asked for, as before the answer came.
+    this.countCache?.set(key, total, { start: at })
     return total
   }
 
@@ -252,16 +254,15 @@ export class ClerkDirectory implements UserDirectory {
     userId: string,
     options: { fresh?: boolean } = {},
   ): Promise<DirectoryMembership[]> {
-    const now = this.now()
-    const cached = this.membershipCache.get(userId)
-    if (!options.fresh && cached && now - cached.at < this.membershipCacheMs) return cached.value
+    const at = this.now()
+    const cached = options.fresh ? undefined : this.membershipCache?.get(userId)
+    if (cached) return cached
     const { data } = await this.read<{ data: MembershipJSON[] }>(
       `users/${encodeURIComponent(userId)}/organization_memberships`,
       { limit: 100 },
     )
     const value = data.map(toDirectoryMembership)
-    if (this.membershipCache.size > 10_000) this.membershipCache.clear()
-    this.membershipCache.set(userId, { at: now, value })
+    this.membershipCache?.set(userId, value, { start: at })
     return value
   }
 

@@ -28,11 +28,14 @@ import type {
   UsersSearchParams,
 } from '@actas/contracts'
 import type { Logger } from 'pino'
+import type { QuotaGate } from '../audit/quota.js'
 import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
+import { ttlCache } from '../ttl-cache.js'
+import type { TtlCache } from '../ttl-cache.js'
 
 export interface ImpersonationServiceOptions {
   directory: UserDirectory
@@ -42,6 +45,9 @@ export interface ImpersonationServiceOptions {
   staffOrganizationIds: readonly string[]
   actorTokenTtlSeconds: number
   impersonationQuota: number
+  /** `block`: a start past the quota is refused before asking Clerk (atomically, see QuotaGate). */
+  impersonationQuotaMode?: 'warn' | 'block'
+  quotaGate?: QuotaGate
   appHomePath: string
   /** After the ticket: the board, the kill switch, Stop and the sign-in report. */
   lifecycle: ImpersonationLifecycle
@@ -87,11 +93,13 @@ export function monthStart(now: Date): Date {
 }
 
 export class ImpersonationService implements DirectoryPort, ImpersonationPort, AuditPort {
-  private readonly emailCache = new Map<string, { at: number; email: string | null }>()
+  /** Staff emails for the audit rows, five minutes each. */
+  private readonly emailCache: TtlCache<{ email: string | null }>
   private readonly refusals = new Map<string, RefusalWindow>()
   private readonly flushTimer: NodeJS.Timeout
 
   constructor(private readonly o: ImpersonationServiceOptions) {
+    this.emailCache = ttlCache({ max: 1_000, ttlMs: 300_000, now: () => o.now().getTime() })
     // Aggregates of past minutes are written within 15 s, even if the caller stops.
     this.flushTimer = setInterval(() => void this.flushRefusals(false), 15_000)
     this.flushTimer.unref()
@@ -148,11 +156,10 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
 
   private async emailOf(userId: string): Promise<string | null> {
     const cached = this.emailCache.get(userId)
-    if (cached && Date.now() - cached.at < 300_000) return cached.email
+    if (cached) return cached.email
     const user = await this.o.directory.getUser(userId)
     const email = user?.primaryEmail ?? null
-    if (this.emailCache.size > 1000) this.emailCache.clear()
-    this.emailCache.set(userId, { at: Date.now(), email })
+    this.emailCache.set(userId, { email })
     return email
   }
 
@@ -239,6 +246,39 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
 
     const issuedAt = this.o.now().getTime()
     const expiresAt = new Date(issuedAt + this.o.actorTokenTtlSeconds * 1000)
+    if (this.o.impersonationQuotaMode === 'block' && this.o.quotaGate) {
+      let reserved: boolean
+      try {
+        const now = this.o.now()
+        reserved = await this.o.quotaGate.reserve(
+          id,
+          this.o.impersonationQuota,
+          monthStart(now),
+          expiresAt,
+          now,
+        )
+      } catch (error) {
+        this.o.logger.error({ err: error, impersonationId: id }, 'quota reservation failed')
+        throw await fail(
+          new ActAsError(
+            'SERVICE_UNAVAILABLE',
+            'The audit database is unavailable; try again in a moment.',
+            { retryAfterSeconds: 5 },
+          ),
+          'failed',
+          { userEmail: target.primaryEmail },
+        )
+      }
+      if (!reserved)
+        throw await fail(
+          new ActAsError(
+            'QUOTA_EXCEEDED',
+            `This month's ${this.o.impersonationQuota} impersonations are used up (IMPERSONATION_QUOTA_MODE=block).`,
+          ),
+          'denied',
+          { userEmail: target.primaryEmail },
+        )
+    }
     const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
     let token
     try {
@@ -482,8 +522,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationListOutput> {
     let page: Awaited<ReturnType<AuditStore['list']>>
+    let total: number
     try {
-      page = await this.o.audit.list(params)
+      ;[page, total] = await Promise.all([this.o.audit.list(params), this.o.audit.count(params)])
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new ActAsError('INVALID_INPUT', error.message)
       throw error
@@ -502,7 +543,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         userAgent: request.userAgent,
       })
     }
-    return { items: page.rows.map(toRecord), next: page.next }
+    return { items: page.rows.map(toRecord), next: page.next, total }
   }
 
   /**

@@ -24,6 +24,7 @@
 // cache holds no bearer credential.
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { LRUCache } from 'lru-cache'
 
 type Hook = (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) => unknown
 
@@ -57,7 +58,7 @@ export interface IpGate {
 export interface SessionCacheOptions {
   /** Upper bound on an entry's life, whatever the token's `exp` (default 60 s). */
   maxAgeMs?: number
-  /** Entries kept at most; the oldest is dropped first (default 10,000). */
+  /** Entries kept at most; the least recently used is dropped first (default 10,000). */
   maxEntries?: number
   now?: () => number
   /** Verifies `mt_…` tokens (else they go to the plugin, uncached). */
@@ -189,7 +190,9 @@ export async function registerWithSessionCache<O extends { hookName?: string }>(
     throw new Error('session cache: the plugin added no onRequest/preHandler hook')
   const clerkHook = verify
 
-  const entries = new Map<string, Entry>()
+  // lru-cache bounds the entries and drops each at its own TTL (on the injected clock); the
+  // exact rule, fresh strictly before `expiresAt`, is checked on every hit below.
+  const entries = new LRUCache<string, Entry>({ max: maxEntries, ttlResolution: 0, perf: { now } })
   const stats = {
     hits: 0,
     misses: 0,
@@ -198,13 +201,8 @@ export async function registerWithSessionCache<O extends { hookName?: string }>(
     },
   }
   const remember = (key: string, entry: Entry) => {
-    if (entry.expiresAt <= now()) return
-    entries.delete(key)
-    if (entries.size >= maxEntries) {
-      const oldest = entries.keys().next()
-      if (!oldest.done) entries.delete(oldest.value)
-    }
-    entries.set(key, entry)
+    const ttl = entry.expiresAt - now()
+    if (ttl > 0) entries.set(key, entry, { ttl })
   }
 
   let knownKids = new Set<string>()

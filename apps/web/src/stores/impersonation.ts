@@ -24,10 +24,13 @@ export interface StartRequest {
 
 export type StartPhase = 'idle' | 'requesting' | 'signing-in' | 'done' | 'failed'
 
+/** The audit log filters as the API takes them (ids resolved, dates as instants). */
 export interface AuditFilters {
-  actorId: string
-  userId: string
-  status: ImpersonationStatus | ''
+  actorId?: string
+  userId?: string
+  status?: ImpersonationStatus
+  from?: string
+  to?: string
 }
 
 export const useImpersonationStore = defineStore('impersonation', () => {
@@ -43,6 +46,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
 
   const records = shallowRef<ImpersonationRecord[]>([])
   const next = ref<string | null>(null)
+  const total = ref<number | null>(null)
   const listLoading = ref(false)
   const listError = ref<PlainError | null>(null)
   const revoking = ref<string | null>(null)
@@ -96,25 +100,44 @@ export const useImpersonationStore = defineStore('impersonation', () => {
     }
   }
 
+  let listSeq = 0
+  /** Loads the first page for `filters`, or (`more`) the next page of the current ones. */
   async function loadLog(filters: AuditFilters, more = false): Promise<void> {
+    const mine = ++listSeq
     listLoading.value = true
     listError.value = null
     try {
       const page = await api.impersonation.list.query({
-        ...(filters.actorId.trim() ? { actorId: filters.actorId.trim() } : {}),
-        ...(filters.userId.trim() ? { userId: filters.userId.trim() } : {}),
-        ...(filters.status ? { status: filters.status } : {}),
+        ...filters,
         ...(more && next.value ? { cursor: next.value } : {}),
         limit: 50,
       })
+      if (mine !== listSeq) return
       records.value = more ? [...records.value, ...page.items] : page.items
       next.value = page.next
+      total.value = page.total
     } catch (error) {
+      if (mine !== listSeq) return
       listError.value = describeError(error)
-      if (!more) records.value = []
+      if (!more) {
+        records.value = []
+        total.value = null
+      }
     } finally {
-      listLoading.value = false
+      if (mine === listSeq) listLoading.value = false
     }
+  }
+
+  /** Forgets the log and its messages (a fresh visit of the audit page shows no old banner). */
+  function resetLog(): void {
+    listSeq++
+    records.value = []
+    next.value = null
+    total.value = null
+    listLoading.value = false
+    listError.value = null
+    revoking.value = null
+    revokeError.value = null
   }
 
   async function revoke(impersonationId: string): Promise<void> {
@@ -137,6 +160,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
     quotaError,
     records,
     next,
+    total,
     listLoading,
     listError,
     revoking,
@@ -145,6 +169,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
     start,
     loadQuota,
     loadLog,
+    resetLog,
     revoke,
   }
 })

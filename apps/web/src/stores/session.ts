@@ -29,6 +29,8 @@ export const useSessionStore = defineStore('session', () => {
   const signedIn = computed(() => auth.session.value !== null)
   const sessionId = computed(() => auth.session.value?.id ?? null)
   const actor = computed(() => auth.session.value?.actor ?? null)
+  /** When the current session began. */
+  const sessionCreatedAt = computed(() => auth.session.value?.createdAt ?? null)
   const meIsCurrent = computed(() => me.value !== null && me.value.sessionId === sessionId.value)
   /** The API's actor of the current session (null until `me` is loaded for it). */
   const meActor = computed(() => (meIsCurrent.value ? me.value!.actor : null))
@@ -138,6 +140,7 @@ export const useSessionStore = defineStore('session', () => {
     actor,
     startedBy,
     sessionExpiresAt,
+    sessionCreatedAt,
     me,
     meError,
     canImpersonate,

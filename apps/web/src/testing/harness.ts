@@ -45,6 +45,8 @@ export interface LocalClerkAuth extends Auth {
   calls: { method: string; args: unknown[] }[]
   /** The FAPI client behind it (a browser's Clerk client). */
   fapi: FapiClient
+  /** Reads the client (sessions, user) from the Frontend API again, as clerk-js does. */
+  refresh(): Promise<void>
 }
 
 interface FapiUserJson {
@@ -65,6 +67,7 @@ interface FapiSessionJson {
   id: string
   status: string
   expire_at: number
+  created_at: number
   actor: unknown
   user?: FapiUserJson
 }
@@ -117,7 +120,12 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
     )
     user.value = active?.user ? toUser(active.user) : null
     session.value = active
-      ? { id: active.id, expireAt: new Date(active.expire_at), actor: toActor(active.actor) }
+      ? {
+          id: active.id,
+          expireAt: new Date(active.expire_at),
+          createdAt: new Date(active.created_at),
+          actor: toActor(active.actor),
+        }
       : null
   }
 
@@ -133,6 +141,7 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
   return {
     fapi,
     calls,
+    refresh,
     isLoaded: ref(true),
     loadFailed: ref(false),
     user: computed(() => user.value),

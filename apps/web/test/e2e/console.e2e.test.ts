@@ -128,7 +128,8 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     // the API sees the impersonated session, with the admin as actor
     await expect
       .poll(() => page.getByTestId('home-api-actor').textContent())
-      .toBe(`impersonated by ${stack.account('admin').userId}`)
+      .toBe(`impersonated by ${stack.account('admin').identifier}`)
+    expect(await page.title()).toBe(`Acting as ${name} · Home · ActAs`)
     await shot(page, '04-home-impersonating')
 
     // another tab (it did not start the impersonation) says the same, from the API's me()
@@ -144,10 +145,11 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
       )
     await tab.close()
 
-    // the banner stays on every page
+    // the banner stays on every page; the console says to stop first
     await page.goto(`${stack.url}/users`)
     await page.waitForURL(/\/no-access/)
     await banner.waitFor()
+    await page.getByRole('heading', { name: `You are acting as ${name}: stop first` }).waitFor()
 
     await banner.getByRole('button', { name: 'Stop' }).click()
     await page.waitForURL(/\/sign-in/)
@@ -265,7 +267,11 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     const row = page.locator('tbody tr', { hasText: 'Ticket to revoke from the audit log (e2e)' })
     await row.waitFor()
     await row.getByRole('button', { name: 'Revoke' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke ticket' }).click()
     await expect.poll(() => row.locator('.badge').textContent()).toBe('revoked')
+    expect(await row.getByTestId('ended-by').textContent()).toContain(
+      stack.account('admin').identifier,
+    )
     expect(await row.getByRole('button', { name: 'Revoke' }).count()).toBe(0)
 
     const fapi = createFapiClient({ frontendApiUrl: stack.clerk.frontendApiUrl, origin: stack.url })

@@ -221,6 +221,8 @@ export type ImpersonationListParams = z.output<typeof ImpersonationListInputSche
 export const ImpersonationListOutputSchema = z.object({
   items: z.array(ImpersonationRecordSchema),
   next: CursorSchema.nullable(),
+  /** How many records match the filters (every page, not just this one). */
+  total: z.number().int().min(0),
 })
 export type ImpersonationListOutput = z.infer<typeof ImpersonationListOutputSchema>
 
