@@ -5,6 +5,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { AppDeps } from './deps.js'
 import { registerHealth } from './plugins/health.js'
 import { registerTrpc } from './plugins/trpc.js'
+import { registerWebhooks } from './plugins/webhooks.js'
 
 /** A hop count becomes "trust the first n hops" (Fastify's types take no number). */
 function trustProxy(setting: boolean | number | string[]) {
@@ -50,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
 
   registerHealth(app, deps)
+  await registerWebhooks(app, deps)
   await registerTrpc(app, deps)
   return app
 }

@@ -248,6 +248,24 @@ const EnvSchema = z
         ),
     ),
 
+    /** Svix signing secret of the Clerk webhook endpoint (POST /webhooks/clerk); unset: no endpoint. */
+    CLERK_WEBHOOK_SIGNING_SECRET: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'CLERK_WEBHOOK_SIGNING_SECRET must look like whsec_…')
+        .optional(),
+    ),
+    /** Period of the reconciler (seconds); 0 turns it off. */
+    RECONCILER_INTERVAL_SECONDS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(0).max(3600).default(30),
+    ),
+    /** Clerk calls one reconciler run may make at most (≥ 7: one row's worst case). */
+    RECONCILER_MAX_CLERK_CALLS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(7).max(10_000).default(60),
+    ),
     /** `on`: Stop with the return secret hands back a sign-in token for the staff member. */
     RETURN_TO_CONSOLE: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')),
     /** Period of the backstop read of ended impersonations (every instance), ms. */
@@ -407,6 +425,9 @@ export interface Config {
   appHomePath: string
   returnToConsole: boolean
   revocationRefreshMs: number
+  reconciler: { intervalSeconds: number; maxClerkCalls: number }
+  /** The Clerk webhook endpoint's signing secret; null: POST /webhooks/clerk is not served. */
+  webhookSigningSecret: string | null
   rateLimits: Record<string, { perMinute: number }>
   /** Reload period of the membership mirror in ms; 0 = no mirror. */
   membershipMirrorRefreshMs: number
@@ -552,6 +573,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     returnToConsole: e.RETURN_TO_CONSOLE === 'on',
     revocationRefreshMs: e.REVOCATION_REFRESH_MS,
     membershipMirrorRefreshMs: e.MEMBERSHIP_MIRROR_REFRESH_SECONDS * 1000,
+    reconciler: {
+      intervalSeconds: e.RECONCILER_INTERVAL_SECONDS,
+      maxClerkCalls: e.RECONCILER_MAX_CLERK_CALLS,
+    },
+    webhookSigningSecret: e.CLERK_WEBHOOK_SIGNING_SECRET ?? null,
     rateLimits: {
       'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
       'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },

@@ -13,6 +13,7 @@ import { MembershipMirror } from './directory/membership-mirror.js'
 import { StaffOrganizations } from './directory/staff-organizations.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
+import { Reconciler } from './impersonation/reconciler.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
 import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
@@ -39,6 +40,7 @@ export interface AppDeps {
   /** Impersonated sessions ActAs ended: refused by every instance (see sessions/revocations.ts). */
   revocations: RevocationRegistry
   lifecycle: ImpersonationLifecycle
+  reconciler: Reconciler
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
@@ -128,6 +130,17 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     staffOrganizationIds: config.staffOrganizationIds,
     returnToConsole: config.returnToConsole,
   })
+  const reconciler = new Reconciler({
+    audit,
+    directory,
+    lifecycle,
+    now,
+    logger: logger.child({ component: 'reconciler' }),
+    staffOrganizationIds: config.staffOrganizationIds,
+    maxClerkCalls: config.reconciler.maxClerkCalls,
+  })
+  if (config.reconciler.intervalSeconds > 0)
+    reconciler.start(config.reconciler.intervalSeconds * 1000)
   const service = new ImpersonationService({
     directory,
     audit,
@@ -171,8 +184,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     sessions,
     revocations,
     lifecycle,
+    reconciler,
     now,
     close: async () => {
+      await reconciler.close()
       if (checkpointTimer) clearInterval(checkpointTimer)
       await revocations.close()
       memberships?.stop()

@@ -164,3 +164,13 @@ export const auditReads = pgTable(
 
 export type AuditReadRow = typeof auditReads.$inferSelect
 export type NewAuditReadRow = typeof auditReads.$inferInsert
+
+/**
+ * Clerk webhook deliveries already handled, by `svix-id` (Svix retries and duplicates carry the
+ * same id): a replay is answered 200 and ignored. Only the id, the event type and when it came.
+ */
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  svixId: text('svix_id').primaryKey(),
+  type: text('type').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+})

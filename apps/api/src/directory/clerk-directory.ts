@@ -120,7 +120,7 @@ function toDirectoryUser(user: UserJSON): DirectoryUser {
 }
 
 /** The fields of Clerk's `Session` JSON that ActAs reads. */
-interface SessionJSON {
+export interface SessionJSON {
   id: string
   user_id: string
   status: string
@@ -130,7 +130,7 @@ interface SessionJSON {
   abandon_at?: number | null
 }
 
-function toDirectorySession(s: SessionJSON): DirectorySession {
+export function toDirectorySession(s: SessionJSON): DirectorySession {
   return {
     id: s.id,
     userId: s.user_id,

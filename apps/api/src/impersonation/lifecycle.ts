@@ -119,8 +119,11 @@ export class ImpersonationLifecycle {
    * The Clerk sessions this impersonation became: the recorded one, else the target's sessions
    * whose `actor.impersonation_id` is this one (one `GET /v1/sessions?user_id=…`).
    */
-  async findSessions(row: ImpersonationRow): Promise<DirectorySession[]> {
-    const sessions = await this.o.directory.listSessions(row.userId)
+  async findSessions(
+    row: ImpersonationRow,
+    directory: UserDirectory = this.o.directory,
+  ): Promise<DirectorySession[]> {
+    const sessions = await directory.listSessions(row.userId)
     return sessions.filter((s) => s.id === row.clerkSessionId || sessionOf(s, row))
   }
 
@@ -133,18 +136,19 @@ export class ImpersonationLifecycle {
   async terminate(
     row: ImpersonationRow,
     end: { cause: EndCause; by: string | null; reason?: string | null },
+    directory: UserDirectory = this.o.directory,
   ): Promise<{ row: ImpersonationRow; appended: boolean }> {
     if (row.status === 'issued' && row.clerkActorTokenId) {
       try {
-        await this.o.directory.revokeActorToken(row.clerkActorTokenId)
+        await directory.revokeActorToken(row.clerkActorTokenId)
       } catch (error) {
         // Used, revoked or expired already: the sessions below are what is left to end.
         if (!(error instanceof ActAsError) || error.code === 'SERVICE_UNAVAILABLE') throw error
       }
     }
-    const sessions = await this.findSessions(row)
+    const sessions = await this.findSessions(row, directory)
     const live = sessions.filter((s) => s.status === 'active')
-    await Promise.all(live.map((s) => this.o.directory.revokeSession(s.id)))
+    await Promise.all(live.map((s) => directory.revokeSession(s.id)))
     const sessionId = row.clerkSessionId ?? sessions[0]?.id ?? null
     const result = await this.o.audit.appendEvent(row.id, {
       type: 'ended',
@@ -286,6 +290,38 @@ export class ImpersonationLifecycle {
       'impersonation stopped by the actor',
     )
     return { impersonation: toRecord(ended.row), returnTicket, returnRefused }
+  }
+
+  /**
+   * What a Clerk session event (webhook, or the reconciler's read) says about one of our
+   * impersonations: `created` → signed in; `ended`/`revoked`/`removed` (or any status that is no
+   * longer active) → ended, `signed_out` unless ActAs ended it first (then a no-op). Sessions
+   * that are not ours (no `actor.impersonation_id`, or one whose row names another actor or user)
+   * are ignored. Idempotent and order-independent: an end heard before the sign-in ends it.
+   */
+  async onSession(session: DirectorySession, event: 'created' | 'ended'): Promise<string> {
+    const id = session.actor?.['impersonation_id']
+    const row = typeof id === 'string' && UUID.test(id) ? await this.o.audit.get(id) : null
+    if (!row || !sessionOf(session, row)) return 'not ours'
+    if (event === 'created') {
+      const after = await this.recordSignIn(row, session.id, 'webhook')
+      return after === row ? `unchanged (${row.status})` : 'signed_in'
+    }
+    const cause: EndCause =
+      session.status === 'expired'
+        ? 'expired_at_cap'
+        : session.status === 'abandoned'
+          ? 'expired_inactivity'
+          : 'signed_out'
+    const result = await this.o.audit.appendEvent(row.id, {
+      type: 'ended',
+      cause,
+      by: 'system',
+      clerkSessionId: session.id,
+      data: { clerkStatus: session.status },
+    })
+    await this.o.revocations.ended(result.row)
+    return result.appended ? `ended (${cause})` : `unchanged (${row.status})`
   }
 
   /** Why Stop may not hand back a way in for the staff member, or null when it may. */

@@ -96,6 +96,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...localClerkEnvironment(clerk, ORIGIN),
     LOG_LEVEL: 'info',
     CLERK_MACHINE_ID: clerk.machines.find((m) => m.name === 'actas-api')?.id ?? '',
+    // The reconciler runs when a test asks (deps.reconciler.run()), not on a timer.
+    RECONCILER_INTERVAL_SECONDS: '0',
     ...(postgres && schema ? { DATABASE_URL: postgres, DATABASE_SCHEMA: schema } : {}),
     // With REDIS_URL set, rate limits live in that Redis under a prefix of this stack's own.
     ...(redis

@@ -1,0 +1,203 @@
+// The reconciler: every RECONCILER_INTERVAL_SECONDS it settles what webhooks and the console
+// did not tell (installs without webhooks, lost deliveries) and re-authorizes live
+// impersonations. For each unsettled impersonation, oldest first, within a budget of Clerk calls
+// per run (RECONCILER_MAX_CLERK_CALLS; a row is only started when its worst case still fits):
+// - `issued`: one `GET /v1/sessions?user_id=…`; a session whose `actor.impersonation_id` is this
+//   one → signed in (or ended, if that session is no longer active); none and the ticket past its
+//   expiry → `ended` (`ticket_expired_unused`, status `expired`);
+// - `signed_in` past its cap → ended `expired_at_cap` (sessions revoked in Clerk);
+// - `signed_in` otherwise: the actor and the target, read fresh (user + memberships, 4 calls):
+//   the actor deleted, banned, locked or without `org:admin:impersonate` in the staff
+//   organizations, or the target deleted, banned, locked or now a member of a staff organization
+//   → ended by policy with that cause; else one sessions read: its session no longer active →
+//   ended (`signed_out`, `expired_at_cap` or `expired_inactivity` from Clerk's status).
+// Every append goes through lifecycle.ts, so a race with a webhook or a staff member is a no-op.
+import { IMPERSONATE_PERMISSION } from '@actas/contracts'
+import type { EndCause } from '@actas/contracts'
+import type { Logger } from 'pino'
+import type { ImpersonationRow } from '../audit/schema.js'
+import type { AuditStore } from '../audit/store.js'
+import type { UserDirectory } from '../directory/user-directory.js'
+import { capOf, sessionOf } from './lifecycle.js'
+import type { ImpersonationLifecycle } from './lifecycle.js'
+
+export interface ReconcilerOptions {
+  audit: AuditStore
+  directory: UserDirectory
+  lifecycle: ImpersonationLifecycle
+  now: () => Date
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>
+  staffOrganizationIds: readonly string[]
+  /** Clerk calls one run may make at most. */
+  maxClerkCalls: number
+  /** Rows read per run at most. */
+  maxRows?: number
+}
+
+export interface ReconcileReport {
+  examined: number
+  settled: number
+  clerkCalls: number
+  /** Rows left for the next run because the budget ran out. */
+  deferred: number
+}
+
+/** Worst-case Clerk calls for one row: 4 reads + a sessions read + revoking a session. */
+const WORST_CASE_CALLS = 7
+
+/** Counts the Clerk calls made through it. */
+function counting(directory: UserDirectory, counter: { calls: number }): UserDirectory {
+  return new Proxy(directory, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        counter.calls++
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+  })
+}
+
+export class Reconciler {
+  private timer: NodeJS.Timeout | null = null
+  private running: Promise<ReconcileReport> | null = null
+
+  constructor(private readonly o: ReconcilerOptions) {}
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.run().catch(() => undefined), intervalMs)
+    this.timer.unref()
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    await this.running?.catch(() => undefined)
+  }
+
+  /** One run (a run already under way is joined, not doubled). */
+  run(): Promise<ReconcileReport> {
+    this.running ??= this.runOnce().finally(() => {
+      this.running = null
+    })
+    return this.running
+  }
+
+  private async runOnce(): Promise<ReconcileReport> {
+    const counter = { calls: 0 }
+    const directory = counting(this.o.directory, counter)
+    const rows = await this.o.audit.listOpen(this.o.maxRows ?? 500)
+    const report: ReconcileReport = { examined: 0, settled: 0, clerkCalls: 0, deferred: 0 }
+    for (const row of rows) {
+      if (row.status === 'pending') continue
+      if (counter.calls + WORST_CASE_CALLS > this.o.maxClerkCalls) {
+        report.deferred++
+        continue
+      }
+      report.examined++
+      try {
+        if (await this.settle(row, directory)) report.settled++
+      } catch (error) {
+        this.o.logger.warn(
+          { err: error, impersonationId: row.id },
+          'reconciler: row left for later',
+        )
+      }
+    }
+    report.clerkCalls = counter.calls
+    if (report.settled > 0 || report.deferred > 0) this.o.logger.info(report, 'reconciler run')
+    return report
+  }
+
+  /** Settles one row if it can; true when an event was appended. */
+  private async settle(found: ImpersonationRow, directory: UserDirectory): Promise<boolean> {
+    const now = this.o.now()
+    const lifecycle = this.o.lifecycle
+    let row = found
+    let changed = false
+    if (row.status === 'issued') {
+      const sessions = (await directory.listSessions(row.userId)).filter((s) => sessionOf(s, row))
+      const session = sessions[0]
+      if (session) {
+        const outcome = await lifecycle.onSession(
+          session,
+          session.status === 'active' ? 'created' : 'ended',
+        )
+        changed = !outcome.startsWith('unchanged')
+        // Signed in: go on with the checks of a live one (its cap, policy) in this same run.
+        row = (await this.o.audit.get(row.id)) ?? row
+        if (row.status !== 'signed_in') return changed
+      } else if (row.expiresAt && now >= row.expiresAt) {
+        const ended = await lifecycle.terminate(
+          row,
+          { cause: 'ticket_expired_unused', by: 'system' },
+          directory,
+        )
+        return ended.appended
+      }
+      if (row.status === 'issued') return false
+    }
+    if (row.status !== 'signed_in') return changed
+    const cap = capOf(row)
+    if (cap && now >= cap) {
+      const ended = await lifecycle.terminate(
+        row,
+        { cause: 'expired_at_cap', by: 'system' },
+        directory,
+      )
+      return ended.appended || changed
+    }
+    const cause = await this.policyEnd(row, directory)
+    if (cause)
+      return (
+        (await lifecycle.terminate(row, { cause, by: 'system' }, directory)).appended || changed
+      )
+    const session = row.clerkSessionId ? await directory.getSession(row.clerkSessionId) : null
+    if (session && session.status !== 'active') {
+      const outcome = await lifecycle.onSession(session, 'ended')
+      return !outcome.startsWith('unchanged') || changed
+    }
+    return changed
+  }
+
+  /**
+   * Continuous re-authorization, triggered by a webhook about `userId` (user updated or deleted,
+   * membership changed): its live impersonations, as actor or as target, end when policy says so.
+   */
+  async reauthorize(userId: string): Promise<number> {
+    const [asActor, asTarget] = await Promise.all([
+      this.o.audit.list({ actorId: userId, status: 'signed_in', limit: 100 }),
+      this.o.audit.list({ userId, status: 'signed_in', limit: 100 }),
+    ])
+    let ended = 0
+    for (const row of [...asActor.rows, ...asTarget.rows]) {
+      const cause = await this.policyEnd(row, this.o.directory)
+      if (cause && (await this.o.lifecycle.terminate(row, { cause, by: 'system' })).appended)
+        ended++
+    }
+    return ended
+  }
+
+  /** Why policy ends this live impersonation now, or null (fresh reads of actor and target). */
+  async policyEnd(row: ImpersonationRow, directory: UserDirectory): Promise<EndCause | null> {
+    const staffOrgs = new Set([...this.o.staffOrganizationIds, row.actorOrganizationId])
+    const [actor, actorOrgs, target, targetOrgs] = await Promise.all([
+      directory.getUser(row.actorId),
+      directory.getMemberships(row.actorId, { fresh: true }),
+      directory.getUser(row.userId),
+      directory.getMemberships(row.userId, { fresh: true }),
+    ])
+    if (!actor) return 'actor_deleted'
+    if (actor.banned) return 'actor_banned'
+    if (actor.locked) return 'actor_locked'
+    const allowed = actorOrgs.some(
+      (m) => staffOrgs.has(m.organizationId) && m.permissions.includes(IMPERSONATE_PERMISSION),
+    )
+    if (!allowed) return 'actor_lost_permission'
+    if (!target) return 'target_deleted'
+    if (target.banned) return 'target_banned'
+    if (target.locked) return 'target_locked'
+    if (targetOrgs.some((m) => staffOrgs.has(m.organizationId))) return 'target_became_staff'
+    return null
+  }
+}
