@@ -8,11 +8,20 @@
 // runs at most `statementTimeoutMs` on the server (`statement_timeout`) and the client gives up
 // one second after that (`query_timeout`, for a server that does not answer at all, e.g. frozen).
 // Such errors are recognised by `isDatabaseUnavailable` and answered 503 with Retry-After.
+//
+// A connection whose query timed out on the client is closed, never reused: the server may still
+// hold that query's transaction open (and its locks: the audit chain head, the quota lock) once it
+// answers again, while the client has given up on it and on the ROLLBACK queued after it. Left in
+// the pool, such a connection sat "idle in transaction" holding the chain-head row lock and every
+// later append waited for it until statement_timeout: 503 for good after a frozen server came
+// back. Closing the socket makes the server abort that transaction. As a server-side backstop,
+// every session also has `idle_in_transaction_session_timeout` (see `idleInTransactionMs`).
 import { chmodSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ActAsError } from '@actas/contracts'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import type { PoolClient } from 'pg'
 import type { Logger } from 'pino'
 import * as schema from './schema.js'
 
@@ -107,6 +116,7 @@ export async function openDatabase(
     const schemaName = config.schema ?? 'public'
     const statementTimeoutMs = config.statementTimeoutMs ?? 2000
     const acquireTimeoutMs = config.acquireTimeoutMs ?? 5000
+    const idleInTransactionMs = idleInTransactionTimeoutMs(statementTimeoutMs)
     const pool = new pg.Pool({
       connectionString: config.url,
       max: 10,
@@ -115,7 +125,10 @@ export async function openDatabase(
       statement_timeout: statementTimeoutMs,
       query_timeout: statementTimeoutMs + 1000,
       // Every connection resolves the (unqualified) audit tables in the configured schema.
-      options: `-c search_path=${schemaName}`,
+      // A transaction left open by a client that is gone or stuck is ended by the server.
+      options:
+        `-c search_path=${schemaName} ` +
+        `-c idle_in_transaction_session_timeout=${idleInTransactionMs}`,
     })
     const warn = (err: unknown, message: string) => {
       options.logger?.warn({ err: errorSummary(err) }, message)
@@ -126,6 +139,9 @@ export async function openDatabase(
     pool.on('error', (err) => warn(err, 'database connection lost (idle); the pool will reconnect'))
     pool.on('connect', (client) => {
       client.on('error', (err) => warn(err, 'database connection lost'))
+      closeOnReadTimeout(client, () =>
+        warn(new Error('Query read timeout'), 'database did not answer; connection closed'),
+      )
     })
     const db = drizzle({ client: pool, schema })
     try {
@@ -176,6 +192,55 @@ export async function openDatabase(
       if (dataDir) restrictModes(dataDir)
     },
   }
+}
+
+/**
+ * The server ends a session left idle inside a transaction this long (ms): well above the gaps
+ * between the statements of one of this API's transactions (they do no other I/O inside), yet
+ * bounded, so a lock held by a vanished client is freed within seconds.
+ */
+export function idleInTransactionTimeoutMs(statementTimeoutMs: number): number {
+  return Math.max(5000, 3 * statementTimeoutMs)
+}
+
+/** node-postgres' error for a query that got no answer within `query_timeout`. */
+function isReadTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Query read timeout'
+}
+
+/**
+ * Closes `client` as soon as one of its queries times out on the client side (`query_timeout`):
+ * its connection is then in an unknown state (the server may run the query, and hold the
+ * transaction around it, once it answers again; the client has dropped it and what was queued
+ * after it). Closing it makes the server roll that transaction back, and the pool discards a
+ * closed client on release instead of handing it out again. Covers both the promise form (used by
+ * Drizzle's transactions on a checked-out client) and the callback form (used by `pool.query`).
+ */
+function closeOnReadTimeout(client: PoolClient, onClose: () => void): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  let closed = false
+  const check = (err: unknown) => {
+    if (closed || !isReadTimeout(err)) return
+    closed = true
+    onClose()
+    client.end().catch(() => {
+      // Already gone: nothing to close.
+    })
+  }
+  const wrapped = (...args: unknown[]): unknown => {
+    const callback = args.at(-1)
+    if (typeof callback === 'function') {
+      args[args.length - 1] = (err: unknown, ...rest: unknown[]) => {
+        check(err)
+        return (callback as (...a: unknown[]) => unknown)(err, ...rest)
+      }
+      return query(...args)
+    }
+    const result = query(...args)
+    if (result instanceof Promise) result.catch(check)
+    return result
+  }
+  ;(client as { query: unknown }).query = wrapped
 }
 
 /** The embedded data directory and everything in it: directories 0700, files 0600. */
