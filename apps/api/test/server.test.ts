@@ -12,6 +12,7 @@ import {
   loadConfig,
   localClerkEnvironment,
 } from '../src/index.js'
+import { startApiProcess } from './support/api-process.js'
 
 const apiDir = fileURLToPath(new URL('..', import.meta.url))
 const tsx = fileURLToPath(import.meta.resolve('tsx/cli'))
@@ -42,11 +43,11 @@ function run(env: Record<string, string>) {
 
 describe('server.ts', () => {
   it('serves health and readiness, then closes gracefully on SIGTERM', async () => {
-    const port = 40_000 + Math.floor(Math.random() * 10_000)
-    const proc = run({
+    // On a free port (PORT=0; the port comes from its "Server listening at" line). Start-up is
+    // tsx transpiling the sources, then creating and migrating an in-memory PGlite (WASM): it took
+    // ~33 s at load average 20 on 2 cores, so only the test's (generous) timeout bounds it.
+    const api = await startApiProcess({
       NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
       CLERK_SECRET_KEY: 'sk_live_for_this_test_only',
       CLERK_PUBLISHABLE_KEY: `pk_live_${Buffer.from('clerk.example.com$').toString('base64')}`,
       CLERK_API_URL: 'https://clerk.invalid',
@@ -56,22 +57,19 @@ describe('server.ts', () => {
       CLERK_TIMEOUT_MS: '500',
       LOG_LEVEL: 'info',
     })
-    let health: Response | undefined
-    // Start-up (tsx, PGlite) takes seconds, far more on a loaded machine: wait up to 90 s.
-    const deadline = Date.now() + 90_000
-    while (!health && Date.now() < deadline) {
-      health = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined)
-      if (!health) await new Promise((r) => setTimeout(r, 200))
+    try {
+      const health = await fetch(`${api.url}/healthz`)
+      expect(health.status).toBe(200)
+      // Clerk (an unresolvable host here) is not reachable: not ready, and it says which part.
+      const ready = await fetch(`${api.url}/readyz`)
+      expect(ready.status).toBe(503)
+      expect(await ready.json()).toMatchObject({ database: 'ok', clerk: 'unavailable' })
+    } finally {
+      await api.stop()
     }
-    expect(health?.status).toBe(200)
-    // Clerk (an unresolvable host here) is not reachable: not ready, and it says which part.
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`)
-    expect(ready.status).toBe(503)
-    expect(await ready.json()).toMatchObject({ database: 'ok', clerk: 'unavailable' })
-    proc.child.kill('SIGTERM')
-    expect(await proc.exited).toBe(0)
-    expect(proc.output().stdout).toContain('shutting down')
-  }, 150_000)
+    expect(api.exit()).toEqual({ code: 0, signal: null })
+    expect(api.output.join('\n')).toContain('shutting down')
+  }, 180_000)
 
   it("refuses to start in production with the local server's keys, listing each problem", async () => {
     const proc = run({
@@ -120,5 +118,5 @@ describe('/readyz in-process', () => {
       await app.close()
       await deps.close()
     }
-  }, 60_000)
+  }, 120_000)
 })
