@@ -127,7 +127,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     revocations,
     now,
     logger: logger.child({ component: 'lifecycle' }),
-    staffOrganizationIds: config.staffOrganizationIds,
+    staffOrganizations,
     returnToConsole: config.returnToConsole,
   })
   const reconciler = new Reconciler({
@@ -136,7 +136,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     lifecycle,
     now,
     logger: logger.child({ component: 'reconciler' }),
-    staffOrganizationIds: config.staffOrganizationIds,
+    staffOrganizations,
     maxClerkCalls: config.reconciler.maxClerkCalls,
   })
   if (config.reconciler.intervalSeconds > 0)

@@ -51,7 +51,7 @@ function reconcilerAt(offsetMs: number, maxClerkCalls = 1000) {
     lifecycle: d.lifecycle,
     now: () => new Date(Date.now() + offsetMs),
     logger: d.logger,
-    staffOrganizationIds: d.config.staffOrganizationIds,
+    staffOrganizations: d.staffOrganizations,
     maxClerkCalls,
   })
 }

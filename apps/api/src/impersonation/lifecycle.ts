@@ -23,6 +23,7 @@ import type { Logger } from 'pino'
 import type { ImpersonationRow } from '../audit/schema.js'
 import { toRecord } from '../audit/store.js'
 import type { AuditStore } from '../audit/store.js'
+import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectorySession, UserDirectory } from '../directory/user-directory.js'
 import type { RevocationRegistry } from '../sessions/revocations.js'
 
@@ -33,7 +34,8 @@ export interface LifecycleOptions {
   revocations: Pick<RevocationRegistry, 'ended'>
   now: () => Date
   logger: Logger
-  staffOrganizationIds: readonly string[]
+  /** The staff organizations (STAFF_ORGANIZATIONS, resolved to ids): where the permission counts. */
+  staffOrganizations: Pick<StaffOrganizations, 'ids'>
   /** RETURN_TO_CONSOLE: whether Stop may hand back a sign-in token for the staff member. */
   returnToConsole: boolean
   /** Life of that sign-in token (≤ 60 s). */
@@ -343,7 +345,7 @@ export class ImpersonationLifecycle {
         this.o.directory.getMemberships(row.actorId, { fresh: true }),
       ])
       if (!actor || actor.banned || actor.locked) return 'actor_not_allowed'
-      const staffOrgs = new Set([...this.o.staffOrganizationIds, row.actorOrganizationId])
+      const staffOrgs = await this.o.staffOrganizations.ids()
       const allowed = memberships.some(
         (m) => staffOrgs.has(m.organizationId) && m.permissions.includes(IMPERSONATE_PERMISSION),
       )

@@ -17,6 +17,7 @@ import type { EndCause } from '@actas/contracts'
 import type { Logger } from 'pino'
 import type { ImpersonationRow } from '../audit/schema.js'
 import type { AuditStore } from '../audit/store.js'
+import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { UserDirectory } from '../directory/user-directory.js'
 import { capOf, sessionOf } from './lifecycle.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
@@ -27,7 +28,8 @@ export interface ReconcilerOptions {
   lifecycle: ImpersonationLifecycle
   now: () => Date
   logger: Pick<Logger, 'info' | 'warn' | 'error'>
-  staffOrganizationIds: readonly string[]
+  /** The staff organizations (STAFF_ORGANIZATIONS, resolved to ids): where the permission counts. */
+  staffOrganizations: Pick<StaffOrganizations, 'ids'>
   /** Clerk calls one run may make at most. */
   maxClerkCalls: number
   /** Rows read per run at most. */
@@ -180,7 +182,7 @@ export class Reconciler {
 
   /** Why policy ends this live impersonation now, or null (fresh reads of actor and target). */
   async policyEnd(row: ImpersonationRow, directory: UserDirectory): Promise<EndCause | null> {
-    const staffOrgs = new Set([...this.o.staffOrganizationIds, row.actorOrganizationId])
+    const staffOrgs = await this.o.staffOrganizations.ids()
     const [actor, actorOrgs, target, targetOrgs] = await Promise.all([
       directory.getUser(row.actorId),
       directory.getMemberships(row.actorId, { fresh: true }),
