@@ -5,14 +5,13 @@ import {
   MACHINE_READ_PROCEDURES,
   NEVER_FOR_MACHINES,
 } from '@actas/contracts'
-import type { MachinePermissions } from '@actas/contracts'
 import { z } from 'zod'
 import { parseSigningKey } from './audit/chain.js'
+import { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX } from '@actas/contracts'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
 // they still equal its exports. Production refuses keys and hosts of the local server.
-export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
-export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
+export { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX }
 
 /** `ACTAS_DATA_DIR` value that keeps the embedded database in memory (tests). */
 export const IN_MEMORY_DATA_DIR = 'memory://'
@@ -278,58 +277,6 @@ const EnvSchema = z
 
 export type Env = z.output<typeof EnvSchema>
 
-export interface Config {
-  env: Env['NODE_ENV']
-  isDev: boolean
-  host: string
-  port: number
-  trustProxy: boolean | number | string[]
-  logLevel: Env['LOG_LEVEL']
-  clerk: {
-    secretKey: string
-    publishableKey: string
-    apiUrl: string
-    jwtKey: string | undefined
-    /** Verify M2M tokens as ActAs's machine (see CLERK_MACHINE_SECRET_KEY). */
-    machineSecretKey: string | undefined
-    authorizedParties: string[]
-    timeoutMs: number
-    actorTokenTtlSeconds: number
-    /** Without jwtKey: at most one pass to Clerk's JWKS per this interval for unknown kids. */
-    jwksUnknownKidIntervalSeconds: number
-  }
-  staffOrganizationIds: string[]
-  machines: {
-    /** ActAs's own machine id (the scope callers need), if configured. */
-    actasMachineId: string | null
-    /** Machine id or scope → procedures (deny by default). */
-    permissions: MachinePermissions
-  }
-  database:
-    | {
-        kind: 'postgres'
-        url: string
-        schema: string
-        statementTimeoutMs: number
-        acquireTimeoutMs: number
-      }
-    | { kind: 'pglite'; dataDir: string | undefined }
-  impersonationQuota: number
-  appHomePath: string
-  rateLimits: Record<string, { perMinute: number }>
-  audit: {
-    /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
-    signingKey: string | undefined
-    checkpointEvery: number
-    checkpointMinutes: number
-    deniedFullPerMinute: number
-  }
-  /** Per client IP: verifications Clerk has not accepted, per minute. */
-  unverifiedPerIpPerMinute: number
-  /** Shared rate limits; null keeps them in this process's memory. */
-  redis: { url: string; keyPrefix: string } | null
-}
-
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }
@@ -354,65 +301,76 @@ function isLoopback(hostname: string): boolean {
 }
 
 /** Validates the environment; throws a ConfigError listing every problem, one per line. */
+/** The validated environment, shaped as the API's configuration. */
+const ConfigSchema = EnvSchema.transform((e) => ({
+  env: e.NODE_ENV,
+  isDev: e.NODE_ENV === 'development',
+  host: e.HOST,
+  port: e.PORT,
+  trustProxy: e.TRUST_PROXY,
+  logLevel: e.LOG_LEVEL,
+  clerk: {
+    secretKey: e.CLERK_SECRET_KEY,
+    publishableKey: e.CLERK_PUBLISHABLE_KEY,
+    apiUrl: e.CLERK_API_URL,
+    jwtKey: e.CLERK_JWT_KEY?.replace(/\\n/g, '\n'),
+    /** Verify M2M tokens as ActAs's machine (see CLERK_MACHINE_SECRET_KEY). */
+    machineSecretKey: e.CLERK_MACHINE_SECRET_KEY,
+    authorizedParties: e.AUTHORIZED_PARTIES,
+    timeoutMs: e.CLERK_TIMEOUT_MS,
+    actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
+    jwksUnknownKidIntervalSeconds: e.CLERK_JWKS_UNKNOWN_KID_INTERVAL_SECONDS,
+  },
+  staffOrganizationIds: e.STAFF_ORGANIZATION_IDS,
+  machines: {
+    /** ActAs's own machine id (the scope callers need), if configured. */
+    actasMachineId: e.CLERK_MACHINE_ID ?? null,
+    /** Machine id or scope → procedures (deny by default). */
+    permissions:
+      e.MACHINE_PERMISSIONS ??
+      (e.CLERK_MACHINE_ID ? defaultMachinePermissions(e.CLERK_MACHINE_ID) : {}),
+  },
+  database: e.DATABASE_URL
+    ? {
+        kind: 'postgres' as const,
+        url: e.DATABASE_URL,
+        schema: e.DATABASE_SCHEMA,
+        statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+        acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+      }
+    : {
+        kind: 'pglite' as const,
+        dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
+      },
+  impersonationQuota: e.IMPERSONATION_QUOTA,
+  appHomePath: e.APP_HOME_PATH,
+  rateLimits: {
+    'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
+    'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
+  },
+  audit: {
+    /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
+    signingKey: e.AUDIT_SIGNING_KEY,
+    checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
+    checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
+    deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
+  },
+  /** Per client IP: verifications Clerk has not accepted, per minute. */
+  unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
+  /** Shared rate limits; null keeps them in this process's memory. */
+  redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
+}))
+
+/** The API's configuration: what `ConfigSchema` makes of the environment. */
+export type Config = z.output<typeof ConfigSchema>
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = EnvSchema.safeParse(env)
+  const parsed = ConfigSchema.safeParse(env)
   if (!parsed.success) {
     const lines = parsed.error.issues.map(
       (i) => `  - ${i.path.join('.') || 'environment'}: ${i.message}`,
     )
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
-  const e = parsed.data
-  return {
-    env: e.NODE_ENV,
-    isDev: e.NODE_ENV === 'development',
-    host: e.HOST,
-    port: e.PORT,
-    trustProxy: e.TRUST_PROXY,
-    logLevel: e.LOG_LEVEL,
-    clerk: {
-      secretKey: e.CLERK_SECRET_KEY,
-      publishableKey: e.CLERK_PUBLISHABLE_KEY,
-      apiUrl: e.CLERK_API_URL,
-      jwtKey: e.CLERK_JWT_KEY?.replace(/\\n/g, '\n'),
-      machineSecretKey: e.CLERK_MACHINE_SECRET_KEY,
-      authorizedParties: e.AUTHORIZED_PARTIES,
-      timeoutMs: e.CLERK_TIMEOUT_MS,
-      actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
-      jwksUnknownKidIntervalSeconds: e.CLERK_JWKS_UNKNOWN_KID_INTERVAL_SECONDS,
-    },
-    staffOrganizationIds: e.STAFF_ORGANIZATION_IDS,
-    machines: {
-      actasMachineId: e.CLERK_MACHINE_ID ?? null,
-      permissions:
-        e.MACHINE_PERMISSIONS ??
-        (e.CLERK_MACHINE_ID ? defaultMachinePermissions(e.CLERK_MACHINE_ID) : {}),
-    },
-    database: e.DATABASE_URL
-      ? {
-          kind: 'postgres',
-          url: e.DATABASE_URL,
-          schema: e.DATABASE_SCHEMA,
-          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
-          acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
-        }
-      : {
-          kind: 'pglite',
-          dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
-        },
-    impersonationQuota: e.IMPERSONATION_QUOTA,
-    appHomePath: e.APP_HOME_PATH,
-    rateLimits: {
-      'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
-      'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
-    },
-    audit: {
-      signingKey: e.AUDIT_SIGNING_KEY,
-      checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
-      checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
-      deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
-    },
-    unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
-    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
-  }
+  return parsed.data
 }

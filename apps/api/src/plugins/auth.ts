@@ -9,6 +9,7 @@ import { createClerkClient } from '@clerk/backend'
 import { clerkPlugin, getAuth } from '@clerk/fastify'
 import { isClerkAPIResponseError } from '@clerk/shared/error'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { parseActorClaim } from '@actas/contracts'
 import type { Principal } from '@actas/contracts'
 import type { Config } from '../config.js'
 import type { IpRateLimiter } from '../rate-limit.js'
@@ -136,9 +137,6 @@ export async function registerClerk(
   )
 }
 
-const str = (value: unknown): string | null =>
-  typeof value === 'string' && value.length > 0 ? value : null
-
 export function principalFromRequest(req: FastifyRequest): Principal | null {
   // Any other token type (API key, OAuth token) is refused as if no token had been sent.
   const auth = getAuth(req, { acceptsToken: ['session_token', 'm2m_token'] })
@@ -152,8 +150,6 @@ export function principalFromRequest(req: FastifyRequest): Principal | null {
     }
   }
   if (auth.tokenType !== 'session_token' || !auth.userId) return null
-  const actor = auth.actor as Record<string, unknown> | null | undefined
-  const actorSub = str(actor?.['sub'])
   return {
     kind: 'user',
     userId: auth.userId,
@@ -162,12 +158,6 @@ export function principalFromRequest(req: FastifyRequest): Principal | null {
     orgSlug: auth.orgSlug ?? null,
     orgRole: auth.orgRole ?? null,
     permissions: auth.orgPermissions ?? [],
-    actor: actorSub
-      ? {
-          sub: actorSub,
-          impersonationId: str(actor?.['impersonation_id']),
-          reason: str(actor?.['reason']),
-        }
-      : null,
+    actor: parseActorClaim(auth.actor),
   }
 }

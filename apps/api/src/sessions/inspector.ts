@@ -2,7 +2,7 @@
 // JWKS and authorized parties as the API's own authentication) and says whether the session is
 // an impersonated one, by whom and why. The token is never logged nor echoed back.
 import { verifyToken } from '@clerk/backend'
-import { ActAsError } from '@actas/contracts'
+import { ActAsError, parseActorClaim } from '@actas/contracts'
 import type { SessionInspectOutput, SessionsPort } from '@actas/contracts'
 
 export interface SessionInspectorOptions {
@@ -64,20 +64,15 @@ export class SessionInspector implements SessionsPort {
     const userId = str(data.sub)
     const sessionId = str(data.sid)
     if (!userId?.startsWith('user_') || !sessionId) return INVALID
-    const act = data.act as Record<string, unknown> | undefined | null
-    const actorId = str(act?.['sub'])
+    const act = parseActorClaim(data.act)
     return {
       valid: true,
       invalidReason: null,
       userId,
       sessionId,
-      impersonated: actorId !== null,
-      actor: actorId
-        ? {
-            userId: actorId,
-            reason: str(act?.['reason']),
-            impersonationId: str(act?.['impersonation_id']),
-          }
+      impersonated: act !== null,
+      actor: act
+        ? { userId: act.sub, reason: act.reason, impersonationId: act.impersonationId }
         : null,
       expiresAt: typeof data.exp === 'number' ? new Date(data.exp * 1000).toISOString() : null,
     }
