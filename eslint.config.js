@@ -18,6 +18,7 @@ const TYPED = ['apps/**/*.{ts,vue}', 'packages/contracts/**/*.ts', 'examples/**/
 const PROCESS_ENV_READERS = [
   'apps/api/src/config.ts',
   'apps/api/src/server.ts',
+  'apps/api/src/audit/cli.ts',
   'examples/audit-export/src/main.ts',
   'apps/web/vite.config.ts',
   'scripts/**',

@@ -86,21 +86,28 @@ async function waitFor(url, what, timeoutMs = 60_000) {
 async function startLocalClerk() {
   log(`no Clerk keys set: starting the local Clerk-compatible server on port ${ports.clerk}`)
   return new Promise((resolve) => {
+    let started = false
     start(
       'clerk-local',
       'packages/clerk-local',
       ['tsx', 'src/cli.ts', '--port', String(ports.clerk), '--host', '127.0.0.1'],
       {},
       (line) => {
-        if (line.startsWith('{') && line.includes('"publishableKey"')) {
+        if (!started && line.startsWith('{') && line.includes('"publishableKey"')) {
+          started = true
           resolve(JSON.parse(line))
           return false // the machine-readable line carries the secret key: keep it off the console
         }
-        return true
+        // Its start-up banner (URL, accounts table) is summed up once, at the end, by this script.
+        return started
       },
     )
   })
 }
+
+/** Vite's own start-up banner: this script prints the URL to open, once, last. */
+const VITE_BANNER =
+  /VITE v\d|ready in|➜ {2}(Local|Network)|press h|\[optimizer\]|dependencies optimized|^\s*$/
 
 async function main() {
   const realKeys = Boolean(env.CLERK_SECRET_KEY && env.CLERK_PUBLISHABLE_KEY)
@@ -120,6 +127,8 @@ async function main() {
 
   start('api', 'apps/api', ['tsx', 'src/server.ts'], {
     ...clerkEnv,
+    // One line per request drowns everything else: warnings and errors only, unless asked.
+    LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     NODE_ENV: env.NODE_ENV ?? 'development',
     PORT: String(ports.api),
     HOST: '127.0.0.1',
@@ -149,6 +158,7 @@ async function main() {
         : {}),
       ACTAS_API_TARGET: `http://127.0.0.1:${ports.api}`,
     },
+    (line) => !VITE_BANNER.test(line.replace(/\x1b\[[0-9;]*m/g, '')),
   )
   await waitFor(webOrigin, 'the console')
 

@@ -1,3 +1,5 @@
+-- Turning a large log into events takes longer than the API's statement timeout: not here.
+SET LOCAL statement_timeout = 0;--> statement-breakpoint
 CREATE TABLE "audit_chain_head" (
 	"id" smallint PRIMARY KEY NOT NULL,
 	"seq" bigint NOT NULL,
@@ -114,14 +116,14 @@ BEGIN
 						'code', to_json(r.outcome_code)::text,
 						'message', to_json(r.outcome_message)::text]) END),
 				(3, CASE WHEN r.status = 'revoked' THEN 'ticket_revoked' END, r.revoked_by, NULL, r.updated_at, '{}')
-			) AS t(ord, type, by, reason, at, data)
-			WHERE type IS NOT NULL
+			) AS t(ord, ev_type, ev_by, ev_reason, ev_at, ev_data)
+			WHERE ev_type IS NOT NULL
 			ORDER BY ord
 		LOOP
 			n := n + 1;
-			canon := actas_audit_canonical(n, r.id, e.type, NULL, e.by, e.reason, NULL, e.data, date_trunc('milliseconds', e.at));
-			INSERT INTO audit_events (seq, impersonation_id, type, cause, by, reason, clerk_session_id, data, created_at, prev_hash, hash)
-				VALUES (n, r.id, e.type, NULL, e.by, e.reason, NULL, e.data, date_trunc('milliseconds', e.at), prev, actas_audit_hash(prev, canon));
+			canon := actas_audit_canonical(n, r.id, e.ev_type, NULL, e.ev_by, e.ev_reason, NULL, e.ev_data, date_trunc('milliseconds', e.ev_at));
+			INSERT INTO audit_events (seq, impersonation_id, type, cause, "by", reason, clerk_session_id, data, created_at, prev_hash, hash)
+				VALUES (n, r.id, e.ev_type, NULL, e.ev_by, e.ev_reason, NULL, e.ev_data, date_trunc('milliseconds', e.ev_at), prev, actas_audit_hash(prev, canon));
 			prev := actas_audit_hash(prev, canon);
 		END LOOP;
 		IF r.status IN ('denied', 'failed', 'revoked') THEN

@@ -19,7 +19,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // the source condition and infers pino's Logger there without it (TS2322).
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
-    requestIdHeader: 'x-request-id',
+    // Not `requestIdHeader`: Fastify would take any incoming value as is. genReqId reads the
+    // header and keeps it only when it matches REQUEST_ID (≤ 64 safe characters).
+    requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']

@@ -65,6 +65,57 @@ describe('loadConfig', () => {
     })
   })
 
+  it.each([
+    // loopback, in the spellings URL parsing and resolvers accept
+    ['https://127.0.0.1', 'loopback'],
+    ['https://127.1', 'loopback'],
+    ['https://2130706433', 'loopback'],
+    ['https://0x7f.0.0.1', 'loopback'],
+    ['https://0177.0.0.1', 'loopback'],
+    ['https://127.255.255.254', 'loopback'],
+    ['https://localhost', 'localhost'],
+    ['https://localhost.', 'localhost'],
+    ['https://LOCALHOST..', 'localhost'],
+    ['https://api.localhost.', 'localhost'],
+    ['https://[::1]', 'loopback'],
+    ['https://[0:0:0:0:0:0:0:1]', 'loopback'],
+    ['https://[::ffff:127.0.0.1]', 'loopback'],
+    ['https://[::ffff:7f00:1]', 'loopback'],
+    ['https://[::127.0.0.1]', 'loopback'],
+    ['https://[64:ff9b::127.0.0.1]', 'loopback'],
+    // unspecified
+    ['https://0.0.0.0', 'unspecified'],
+    ['https://0', 'unspecified'],
+    ['https://[::]', 'unspecified'],
+    ['https://[::ffff:0.0.0.0]', 'unspecified'],
+    // link-local
+    ['https://169.254.169.254', 'link-local'],
+    ['https://[fe80::1]', 'link-local'],
+    ['https://[febf::1]', 'link-local'],
+    ['https://[::ffff:169.254.0.1]', 'link-local'],
+  ])('refuses CLERK_API_URL=%s in production and says why (%s)', (url, why) => {
+    const message = problems({ ...production, CLERK_API_URL: url })
+    expect(message).toContain('CLERK_API_URL')
+    expect(message).toContain(why)
+  })
+
+  it('refuses a plain http CLERK_API_URL in production, and says why', () => {
+    const message = problems({ ...production, CLERK_API_URL: 'http://api.clerk.com' })
+    expect(message).toMatch(/CLERK_API_URL: must use https in production/)
+  })
+
+  it('accepts https URLs of public hosts in production', () => {
+    for (const url of [
+      'https://api.clerk.com',
+      'https://clerk.example.com:8443',
+      'https://[2606:4700::1]',
+      'https://128.0.0.1',
+      'https://169.255.0.1',
+      'https://[fec0::1]',
+    ])
+      expect(loadConfig({ ...production, CLERK_API_URL: url }).clerk.apiUrl).toBe(url)
+  })
+
   it('names every missing or malformed variable at once', () => {
     const message = problems({ PORT: 'eighty', CLERK_PUBLISHABLE_KEY: 'nope' })
     expect(message).toContain('CLERK_SECRET_KEY')

@@ -136,6 +136,11 @@ const EnvSchema = z
     ),
 
     IMPERSONATION_QUOTA: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(5)),
+    /** `warn`: past the quota, starts go on (billable); `block`: refused before asking Clerk. */
+    IMPERSONATION_QUOTA_MODE: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['warn', 'block']).default('warn'),
+    ),
     APP_HOME_PATH: z.preprocess(
       emptyAsUndefined,
       z.string().startsWith('/', 'APP_HOME_PATH must start with /').default('/'),
@@ -203,6 +208,13 @@ const EnvSchema = z
         ),
     ),
 
+    /** `on`: Stop with the return secret hands back a sign-in token for the staff member. */
+    RETURN_TO_CONSOLE: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')),
+    /** Period of the backstop read of ended impersonations (every instance), ms. */
+    REVOCATION_REFRESH_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(1000).pipe(z.number().min(100).max(60_000)),
+    ),
     RATE_LIMIT_START_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(5)),
     /** Per client IP: credentials that Clerk must verify and has not accepted, per minute. */
     RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(60)),
@@ -259,11 +271,20 @@ const EnvSchema = z
           "is the local Clerk server's key; production needs your Clerk instance's publishable key",
       })
     }
-    if (isLoopback(new URL(env.CLERK_API_URL).hostname)) {
+    const apiUrl = new URL(env.CLERK_API_URL)
+    if (apiUrl.protocol !== 'https:') {
       ctx.addIssue({
         code: 'custom',
         path: ['CLERK_API_URL'],
-        message: 'points at this machine (loopback); production must talk to Clerk',
+        message: `must use https in production (got ${apiUrl.protocol}//…): the secret key travels with every call`,
+      })
+    }
+    const problem = forbiddenClerkHost(apiUrl.hostname)
+    if (problem) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CLERK_API_URL'],
+        message: `names ${problem} (${apiUrl.hostname}); production must talk to Clerk, not to this machine or its link`,
       })
     }
     if (env.AUTHORIZED_PARTIES.length === 0) {
@@ -292,12 +313,63 @@ export function publishableKeyHost(key: string): string | null {
   }
 }
 
-function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  if (h === 'localhost' || h.endsWith('.localhost')) return true
-  if (isIP(h) === 4) return h.startsWith('127.')
-  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1'
-  return false
+/** The 8 hextets of an IPv6 address (`::` expanded, an embedded IPv4 tail converted), or null. */
+function ipv6Hextets(address: string): number[] | null {
+  let text = address
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
+  if (v4?.[1]) {
+    const octets = v4[1].split('.').map(Number)
+    if (octets.some((o) => o > 255)) return null
+    const [a = 0, b = 0, c = 0, d = 0] = octets
+    text = `${text.slice(0, -v4[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head = '', tail] = text.split('::')
+  const part = (s: string) => (s === '' ? [] : s.split(':').map((h) => parseInt(h, 16)))
+  const left = part(head)
+  const right = tail === undefined ? [] : part(tail)
+  const fill = 8 - left.length - right.length
+  if (tail === undefined ? left.length !== 8 : fill < 0) return null
+  return [...left, ...Array<number>(tail === undefined ? 0 : fill).fill(0), ...right]
+}
+
+/** Why an IPv4 address may not be Clerk's (loopback, unspecified, link-local), or null. */
+function ipv4Problem(octets: number[]): string | null {
+  const [a, b] = octets
+  if (a === 127) return 'a loopback address'
+  if (a === 0) return 'an unspecified address (0.0.0.0/8)'
+  if (a === 169 && b === 254) return 'a link-local address'
+  return null
+}
+
+/**
+ * Why `hostname` (as `new URL()` gives it) may not be Clerk's in production: a loopback,
+ * unspecified or link-local address in any spelling (URL parsing already turns decimal, hex,
+ * octal and short IPv4 forms into dotted quads), `localhost` and its subdomains with or without
+ * a trailing dot, and IPv4-mapped, -compatible or NAT64 IPv6 forms of those. Null when fine.
+ */
+export function forbiddenClerkHost(hostname: string): string | null {
+  const h = hostname
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.+$/, '')
+  if (h === 'localhost' || h.endsWith('.localhost')) return 'the loopback name localhost'
+  if (isIP(h) === 4) return ipv4Problem(h.split('.').map(Number))
+  if (isIP(h) === 6 || h.includes(':')) {
+    const x = ipv6Hextets(h.split('%')[0] ?? h)
+    if (!x) return 'an IPv6 address that cannot be read'
+    const zeros = (n: number) => x.slice(0, n).every((v) => v === 0)
+    if (zeros(7) && x[7] === 1) return 'a loopback address (::1)'
+    if (zeros(8)) return 'an unspecified address (::)'
+    if (((x[0] ?? 0) & 0xffc0) === 0xfe80) return 'a link-local address (fe80::/10)'
+    const embedded = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255]
+    const mapped = zeros(5) && (x[5] === 0xffff || x[5] === 0)
+    const nat64 = x[0] === 0x64 && x[1] === 0xff9b && x.slice(2, 6).every((v) => v === 0)
+    if (mapped || nat64) {
+      const problem = ipv4Problem(embedded(x[6] ?? 0, x[7] ?? 0))
+      if (problem) return `${problem}, written as IPv6`
+    }
+  }
+  return null
 }
 
 /** Validates the environment; throws a ConfigError listing every problem, one per line. */
@@ -343,7 +415,10 @@ const ConfigSchema = EnvSchema.transform((e) => ({
         dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
       },
   impersonationQuota: e.IMPERSONATION_QUOTA,
+  impersonationQuotaMode: e.IMPERSONATION_QUOTA_MODE,
   appHomePath: e.APP_HOME_PATH,
+  returnToConsole: e.RETURN_TO_CONSOLE === 'on',
+  revocationRefreshMs: e.REVOCATION_REFRESH_MS,
   rateLimits: {
     'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
     'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
@@ -373,4 +448,47 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
   return parsed.data
+}
+
+/** What the audit commands (`audit:verify`, `audit:public-key`) need: the database and the key. */
+export interface AuditToolConfig {
+  database: Config['database']
+  signingKey: string | undefined
+}
+
+/** The subset of the environment the audit commands read (no Clerk keys needed). */
+export function loadAuditToolConfig(env: Record<string, string | undefined>): AuditToolConfig {
+  const shape = EnvSchema.shape
+  const parsed = z
+    .object({
+      DATABASE_URL: shape.DATABASE_URL,
+      DATABASE_SCHEMA: shape.DATABASE_SCHEMA,
+      ACTAS_DATA_DIR: shape.ACTAS_DATA_DIR,
+      DATABASE_STATEMENT_TIMEOUT_MS: shape.DATABASE_STATEMENT_TIMEOUT_MS,
+      DATABASE_ACQUIRE_TIMEOUT_MS: shape.DATABASE_ACQUIRE_TIMEOUT_MS,
+      AUDIT_SIGNING_KEY: shape.AUDIT_SIGNING_KEY,
+    })
+    .safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  - ${i.path.join('.') || 'environment'}: ${i.message}`,
+    )
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  return {
+    database: e.DATABASE_URL
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          schema: e.DATABASE_SCHEMA,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+        }
+      : {
+          kind: 'pglite',
+          dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
+        },
+    signingKey: e.AUDIT_SIGNING_KEY,
+  }
 }

@@ -5,14 +5,17 @@ import type { RateLimiterPort } from '@actas/contracts'
 import { parseSigningKey } from './audit/chain.js'
 import { openDatabase } from './audit/db.js'
 import type { OpenedDatabase } from './audit/db.js'
+import { QuotaGate } from './audit/quota.js'
 import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
 import type { UserDirectory } from './directory/user-directory.js'
+import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
 import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
+import { RevocationRegistry, revocationChannel } from './sessions/revocations.js'
 
 export interface AppDeps {
   config: Config
@@ -27,6 +30,9 @@ export interface AppDeps {
   /** The Redis client of the shared limits (REDIS_URL), if any. */
   redis: Redis | undefined
   sessions: SessionInspector
+  /** Impersonated sessions ActAs ended: refused by every instance (see sessions/revocations.ts). */
+  revocations: RevocationRegistry
+  lifecycle: ImpersonationLifecycle
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
@@ -71,6 +77,33 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       )
     : null
   checkpointTimer?.unref()
+  const revocations = new RevocationRegistry({
+    db: database.db,
+    logger: logger.child({ component: 'revocations' }),
+    refreshMs: config.revocationRefreshMs,
+    listen:
+      config.database.kind === 'postgres' && database.kind === 'postgres'
+        ? { url: config.database.url, channel: revocationChannel(config.database.schema) }
+        : null,
+  })
+  await revocations.start()
+  const sessions = new SessionInspector({
+    revocations,
+    secretKey: config.clerk.secretKey,
+    apiUrl: config.clerk.apiUrl,
+    jwtKey: config.clerk.jwtKey,
+    authorizedParties: config.clerk.authorizedParties,
+  })
+  const lifecycle = new ImpersonationLifecycle({
+    directory,
+    audit,
+    sessions,
+    revocations,
+    now,
+    logger: logger.child({ component: 'lifecycle' }),
+    staffOrganizationIds: config.staffOrganizationIds,
+    returnToConsole: config.returnToConsole,
+  })
   const service = new ImpersonationService({
     directory,
     audit,
@@ -79,25 +112,24 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     staffOrganizationIds: config.staffOrganizationIds,
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
+    impersonationQuotaMode: config.impersonationQuotaMode,
+    quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
+    lifecycle,
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })
   const redis = config.redis
     ? await connectRedis(config.redis.url, logger.child({ component: 'redis' }))
     : undefined
   const limiterStore = {
+    // A clock given by the caller (tests) moves the limits' windows too.
+    now: overrides.now ? () => now().getTime() : undefined,
     redis,
     keyPrefix: config.redis?.keyPrefix ?? 'actas',
     logger: logger.child({ component: 'rate-limit' }),
   }
   const rateLimiter = new ProcedureRateLimiter(config.rateLimits, limiterStore)
   const ipLimiter = new IpRateLimiter(config.unverifiedPerIpPerMinute, limiterStore)
-  const sessions = new SessionInspector({
-    secretKey: config.clerk.secretKey,
-    apiUrl: config.clerk.apiUrl,
-    jwtKey: config.clerk.jwtKey,
-    authorizedParties: config.clerk.authorizedParties,
-  })
   return {
     config,
     logger,
@@ -109,9 +141,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     ipLimiter,
     redis,
     sessions,
+    revocations,
+    lifecycle,
     now,
     close: async () => {
       if (checkpointTimer) clearInterval(checkpointTimer)
+      await revocations.close()
       await service.close()
       directory.close()
       redis?.disconnect()

@@ -26,6 +26,22 @@ describe('ProcedureRateLimiter (memory)', () => {
     expect(await limiter.consume('impersonation.start', 'user_a')).toEqual({ allowed: true })
   })
 
+  it("follows a clock of the API's own: windows are its calendar minutes", async () => {
+    let clock = 0
+    const limiter = new ProcedureRateLimiter(
+      { 'impersonation.start': { perMinute: 1 } },
+      { keyPrefix: 't', now: () => clock },
+    )
+    expect((await limiter.consume('impersonation.start', 'user_a')).allowed).toBe(true)
+    clock = 59_000
+    expect(await limiter.consume('impersonation.start', 'user_a')).toEqual({
+      allowed: false,
+      retryAfterSeconds: 1,
+    })
+    clock = 60_000
+    expect((await limiter.consume('impersonation.start', 'user_a')).allowed).toBe(true)
+  })
+
   it('never limits procedures without a configured limit', async () => {
     const limiter = new ProcedureRateLimiter({}, { keyPrefix: 't' })
     for (let i = 0; i < 1000; i++)

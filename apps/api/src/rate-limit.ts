@@ -17,6 +17,12 @@ import {
 const WINDOW_SECONDS = 60
 
 export interface LimiterStore {
+  /**
+   * A clock other than the system's (tests move time by hand): windows are then calendar
+   * minutes of it. Without it, a key's window starts at its first point (rate-limiter-flexible's
+   * own fixed window, on the system clock).
+   */
+  now?: (() => number) | undefined
   /** A connected ioredis client (shared by every limiter), or undefined for memory only. */
   redis?: Redis | undefined
   /** Prefix of every Redis key (one per deployment sharing a Redis). */
@@ -24,7 +30,7 @@ export interface LimiterStore {
   logger?: Pick<Logger, 'warn' | 'error'> | undefined
 }
 
-/** `perMinute` points per key in a fixed 60-s window, in Redis with a memory insurance, or in memory. */
+/** `perMinute` points per key in a 60-s window, in Redis with a memory insurance, or in memory. */
 function createLimiter(name: string, perMinute: number, store: LimiterStore): RateLimiterAbstract {
   const keyPrefix = `${store.keyPrefix}:rl:${name}`
   const memory = new RateLimiterMemory({ keyPrefix, points: perMinute, duration: WINDOW_SECONDS })
@@ -40,24 +46,35 @@ function createLimiter(name: string, perMinute: number, store: LimiterStore): Ra
   })
 }
 
-function refusal(res: RateLimiterRes): RateLimitResult {
-  return {
-    allowed: false,
-    retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
-  }
+const MINUTE_MS = WINDOW_SECONDS * 1000
+
+/**
+ * With a clock of its own, `key` in the current calendar minute of that clock and the ms left
+ * in it (a key lives 60 s, at least the rest of its minute); else `key` as is.
+ */
+function windowed(key: string, store: LimiterStore): { key: string; msLeft: number | null } {
+  if (!store.now) return { key, msLeft: null }
+  const now = store.now()
+  const minute = Math.floor(now / MINUTE_MS)
+  return { key: `${key}:${minute}`, msLeft: (minute + 1) * MINUTE_MS - now }
 }
 
 /** One consume; a refusal is `{ allowed: false }`, any other failure is logged and allowed. */
 async function consumeOne(
   limiter: RateLimiterAbstract,
-  key: string,
+  rawKey: string,
   store: LimiterStore,
 ): Promise<RateLimitResult> {
+  const { key, msLeft } = windowed(rawKey, store)
   try {
     await limiter.consume(key)
     return { allowed: true }
   } catch (error) {
-    if (error instanceof RateLimiterRes) return refusal(error)
+    if (error instanceof RateLimiterRes)
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((msLeft ?? error.msBeforeNext) / 1000)),
+      }
     // The insurance limiter answers Redis errors; this is a last resort, never a 5xx.
     store.logger?.error({ err: error }, 'rate limiter failed; request allowed')
     return { allowed: true }
@@ -104,7 +121,7 @@ export class IpRateLimiter {
 
   /** Gives back the point of a verification Clerk accepted. */
   async giveBack(ip: string): Promise<void> {
-    await this.limiter.reward(ip, 1).catch((error: unknown) => {
+    await this.limiter.reward(windowed(ip, this.store).key, 1).catch((error: unknown) => {
       this.store.logger?.warn({ err: error }, 'rate limiter reward failed')
     })
   }

@@ -10,6 +10,7 @@ let clockOffsetMs = 0
 const tokens: Record<string, () => Promise<string | null>> = {}
 let admin: SignedIn
 let adminSessionToken = ''
+let impersonatedToken: () => Promise<string> = () => Promise.reject(new Error('not signed in'))
 
 const customers = () => stack.customers()
 let nextCustomer = 0
@@ -50,6 +51,7 @@ beforeAll(async () => {
 
   const { ticket } = await startImpersonation()
   const impersonated = await stack.signInWithTicket(ticket)
+  impersonatedToken = () => impersonated.token()
 
   // Machines (Clerk M2M tokens): helpdesk's scopes include ActAs's machine, no-scope's do not.
   const scoped = await stack.m2mToken('helpdesk')
@@ -133,7 +135,26 @@ const procedures: ProcedureCase[] = [
     input: async () => ({ impersonationId: (await startImpersonation()).impersonationId }),
   },
   { path: 'audit.verify', type: 'query', input: () => Promise.resolve(undefined) },
+  { path: 'impersonation.active', type: 'query', input: () => Promise.resolve(undefined) },
+  {
+    path: 'impersonation.end',
+    type: 'mutation',
+    input: async () => ({
+      impersonationId: (await startImpersonation()).impersonationId,
+      reason: 'Matrix: may this caller end it?',
+    }),
+  },
+  {
+    path: 'impersonation.signedIn',
+    type: 'mutation',
+    input: async () => ({ sessionToken: await impersonatedToken() }),
+  },
+  // Last: Stop by the impersonated session ends it (its later cells would all be 401).
+  { path: 'impersonation.stop', type: 'mutation', input: () => Promise.resolve({}) },
 ]
+
+/** Procedures only an impersonated session itself may call. */
+const IMPERSONATED_ONLY = new Set(['impersonation.stop', 'impersonation.signedIn'])
 
 const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED' }
 const FORBIDDEN = { status: 403, code: 'FORBIDDEN' }
@@ -147,8 +168,9 @@ const expected: Record<Caller, (path: string) => { status: number; code: string 
   'wrong azp': () => UNAUTHENTICATED,
   'alg none': () => UNAUTHENTICATED,
   'agent without the permission': (path) => (path === 'me' ? OK : FORBIDDEN),
-  admin: () => OK,
-  "admin's impersonated session": (path) => (path === 'me' ? OK : FORBIDDEN),
+  admin: (path) => (IMPERSONATED_ONLY.has(path) ? FORBIDDEN : OK),
+  "admin's impersonated session": (path) =>
+    path === 'me' || IMPERSONATED_ONLY.has(path) ? OK : FORBIDDEN,
   // Machines read (search, the audit log, session inspection); starting, revoking, `me` and
   // `quota` stay for people.
   'machine with scope': (path) => (MACHINE_READS.has(path) ? OK : FORBIDDEN),

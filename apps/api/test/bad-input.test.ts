@@ -1,6 +1,9 @@
 // Property-based bad input: whatever a caller sends, the answer is a 4xx with no stack trace,
 // never a 5xx. ≥ 1,000 runs per procedure, through the whole stack with a valid admin token.
 import {
+  ImpersonationEndInputSchema,
+  ImpersonationSignedInInputSchema,
+  ImpersonationStopInputSchema,
   ImpersonationGetInputSchema,
   ImpersonationListInputSchema,
   ImpersonationRevokeInputSchema,
@@ -106,6 +109,10 @@ const procedures = [
   { path: 'me', type: 'query', schema: z.undefined() },
   { path: 'quota', type: 'query', schema: z.undefined() },
   { path: 'sessions.inspect', type: 'mutation', schema: SessionInspectInputSchema },
+  { path: 'impersonation.active', type: 'query', schema: z.undefined() },
+  { path: 'impersonation.end', type: 'mutation', schema: ImpersonationEndInputSchema },
+  { path: 'impersonation.stop', type: 'mutation', schema: ImpersonationStopInputSchema },
+  { path: 'impersonation.signedIn', type: 'mutation', schema: ImpersonationSignedInInputSchema },
 ] as const
 
 describe('bad input', () => {

@@ -214,6 +214,7 @@ describe('sessions.inspect', () => {
       impersonated: true,
       actor: { userId: stack.account('admin').userId, reason, impersonationId },
       expiresAt: expect.stringMatching(/Z$/) as unknown,
+      revoked: false,
     })
     expect(res.raw).not.toContain(token)
     expect(stack.logs.join('')).not.toContain(token)

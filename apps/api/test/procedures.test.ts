@@ -327,8 +327,9 @@ describe('impersonation.start', () => {
     )
     expect(error).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403 })
     expect(stack.clerk.state.actorTokens.size).toBe(tokensBefore)
-    const { items } = await api.impersonation.list.query({ actorId: agent.userId })
+    const { items, total } = await api.impersonation.list.query({ actorId: agent.userId })
     expect(items).toHaveLength(1)
+    expect(total).toBe(1)
     expect(items[0]).toMatchObject({
       status: 'denied',
       actor: { id: agent.userId },

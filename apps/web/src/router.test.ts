@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nextTick } from 'vue'
 import type { Router } from 'vue-router'
 import type { Auth } from './auth/types'
 import { createAppRouter, installGuards } from './router'
@@ -47,6 +48,25 @@ describe('route guards', () => {
     boot(auth)
     await router.push('/users')
     expect(router.currentRoute.value.name).toBe('no-access')
+  })
+
+  it('titles each page, and says whom you are acting as while impersonating', async () => {
+    boot(await web.signedIn('admin'))
+    await router.push('/users')
+    await nextTick()
+    expect(document.title).toBe('Users · ActAs')
+    await router.push('/audit')
+    await nextTick()
+    expect(document.title).toBe('Audit log · ActAs')
+
+    const customer = web.stack.customers()[1]!
+    const { auth } = await web.impersonating(customer.id)
+    boot(auth)
+    await router.push('/')
+    await nextTick()
+    expect(document.title).toBe(
+      `Acting as ${customer.firstName} ${customer.lastName} · Home · ActAs`,
+    )
   })
 
   it('sends a signed-in visitor of the sign-in page on, but only to same-origin paths', async () => {

@@ -1,6 +1,7 @@
 // Routes and guards. Guards wait for clerk-js to load, then decide from the session store:
 // signed out → sign-in; staff pages need the API's word that this session may impersonate.
 import type { Pinia } from 'pinia'
+import { watchEffect } from 'vue'
 import { createRouter, createWebHistory } from 'vue-router'
 import type { Router } from 'vue-router'
 import type { Auth } from './auth/types'
@@ -84,7 +85,16 @@ export function installGuards(router: Router, auth: Auth, pinia: Pinia): void {
     }
     return true
   })
-  router.afterEach((to) => {
-    document.title = to.meta.title ? `${to.meta.title} · ActAs` : 'ActAs'
+  // The tab says which page this is, and whom you are acting as while impersonating.
+  const session = useSessionStore(pinia)
+  watchEffect(() => {
+    document.title = pageTitle(
+      router.currentRoute.value.meta.title,
+      session.actor ? (session.user?.fullName ?? session.user?.primaryEmail ?? 'a user') : null,
+    )
   })
+}
+
+export function pageTitle(page: string | undefined, actingAs: string | null): string {
+  return [actingAs ? `Acting as ${actingAs}` : null, page, 'ActAs'].filter(Boolean).join(' · ')
 }

@@ -173,7 +173,7 @@ export async function main(argv: string[]): Promise<void> {
     `clerk-local is running (seeded in ${Date.now() - started} ms)`,
     `  Backend API   ${local.url}   (apiUrl / CLERK_API_URL)`,
     `  Frontend API  ${local.frontendApiUrl}`,
-    `  Users         ${local.state.users.size.toLocaleString('en-US')} (seed ${options.seed ?? 1})`,
+    `  Users         ${local.state.users.size.toLocaleString('en-US')} (seed ${options.seed ?? 1}), ${local.state.sessions.size.toLocaleString('en-US')} of them signed in`,
     `  Quota         ${options.quota ? 'on: 402 after 5 actor tokens per calendar month' : 'off'}`,
     `  Faults        ${faultText.length > 0 ? faultText.join(', ') : 'none'}`,
     `  Webhooks      ${local.webhooks.endpoints.length > 0 ? local.webhooks.endpoints.join(', ') : 'none'} (secret in the JSON line)`,

@@ -1,6 +1,14 @@
-import type { EmailAddress, LocalUser, Organization, PhoneNumber, SeededAccount } from './model.js'
+import type {
+  Client,
+  EmailAddress,
+  LocalUser,
+  Organization,
+  PhoneNumber,
+  SeededAccount,
+  Session,
+} from './model.js'
 import { createUser } from './search.js'
-import { passwordDigest, type ClerkState } from './state.js'
+import { passwordDigest, SESSION_LIFETIME_MS, type ClerkState } from './state.js'
 
 // Deterministic demo data: the same seed number gives the same ids, names, emails and phones
 // (timestamps are relative to `state.now()`). Only the four special accounts get passwords,
@@ -17,6 +25,8 @@ export interface SeedOptions {
 
 export interface SeedResult {
   accounts: SeededAccount[]
+  /** Live ordinary sessions of customers (one client each), so session lists are never empty. */
+  sessions: number
   supportOrganization: Organization
   customerOrganization: Organization
 }
@@ -623,6 +633,60 @@ function buildUser(gen: Generator, baseUrl: string, u: NewUser): LocalUser {
   )
 }
 
+/** Every how many customers one is signed in at seed time. */
+export const SIGNED_IN_EVERY = 8
+
+/**
+ * Some customers are signed in right now: every 8th has an active ordinary session on a client of
+ * its own, created within the last three days (sessions live seven) and active since, and their
+ * `last_sign_in_at` / `last_active_at` agree with it. A separate generator keeps the users of a
+ * seed the same as without sessions.
+ */
+function seedSessions(
+  state: ClerkState,
+  customers: LocalUser[],
+  seed: number,
+  now: number,
+): number {
+  const gen = new Generator((seed ^ 0x5e5510) >>> 0)
+  let count = 0
+  for (let i = 2; i < customers.length; i += SIGNED_IN_EVERY) {
+    const user = customers[i]!
+    const createdAt = Math.max(user.createdAt, now - 60_000 - gen.int(3 * DAY))
+    const lastActiveAt = createdAt + gen.int(Math.max(1, now - createdAt))
+    const client: Client = {
+      id: gen.id('client'),
+      sessionIds: [],
+      lastActiveSessionId: null,
+      signInId: null,
+      createdAt,
+      updatedAt: lastActiveAt,
+    }
+    const session: Session = {
+      id: gen.id('sess'),
+      clientId: client.id,
+      userId: user.id,
+      status: 'active',
+      actor: null,
+      lastActiveOrganizationId: state.defaultOrganizationId(user.id),
+      expireAt: createdAt + SESSION_LIFETIME_MS,
+      abandonAt: createdAt + SESSION_LIFETIME_MS,
+      lastActiveAt,
+      firstFactorVerifiedAt: createdAt,
+      createdAt,
+      updatedAt: lastActiveAt,
+    }
+    client.sessionIds.push(session.id)
+    client.lastActiveSessionId = session.id
+    state.clients.set(client.id, client)
+    state.sessions.set(session.id, session)
+    if ((user.lastSignInAt ?? 0) < createdAt) user.lastSignInAt = createdAt
+    if ((user.lastActiveAt ?? 0) < lastActiveAt) user.lastActiveAt = lastActiveAt
+    count++
+  }
+  return count
+}
+
 /** Seeds `state` with the Support organization, staff, the banned and locked accounts, and customers. */
 export function seedState(state: ClerkState, options: SeedOptions = {}): SeedResult {
   const customers = options.users ?? 5000
@@ -634,6 +698,7 @@ export function seedState(state: ClerkState, options: SeedOptions = {}): SeedRes
   const gen = new Generator(seed)
   const now = state.now()
   const dayFloor = (t: number) => t - (t % DAY)
+  const seededCustomers: LocalUser[] = []
 
   const supportOrganization = state.addOrganization({
     id: gen.id('org'),
@@ -798,6 +863,7 @@ export function seedState(state: ClerkState, options: SeedOptions = {}): SeedRes
       passwordDigest: null,
     })
     state.addUser(user)
+    seededCustomers.push(user)
     if (i % 40 === 7) {
       state.addMembership({
         id: gen.id('orgmem'),
@@ -810,6 +876,7 @@ export function seedState(state: ClerkState, options: SeedOptions = {}): SeedRes
     }
   }
 
+  const sessions = seedSessions(state, seededCustomers, seed, now)
   state.userIndex.prepare()
-  return { accounts: state.accounts.slice(), supportOrganization, customerOrganization }
+  return { accounts: state.accounts.slice(), sessions, supportOrganization, customerOrganization }
 }

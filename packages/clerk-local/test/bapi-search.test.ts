@@ -214,4 +214,33 @@ describe('user search index', () => {
     )
     expect(miss.totalCount).toBe(0)
   })
+
+  it('leaves deleted users out of every answer (all orders, empty and non-empty queries, exact filters)', () => {
+    const rand = createRandom(31)
+    const all = [...state.users.values()].filter((u) => u.passwordDigest === null)
+    const doomed = all.filter(() => rand() < 0.03)
+    expect(doomed.length).toBeGreaterThan(40)
+    for (const u of doomed) state.deleteUser(u)
+    const left = [...state.users.values()]
+    for (let i = 0; i < 300; i++) {
+      const query = i % 5 === 0 ? '' : randomQuery(rand, i % 2 === 0 ? doomed : left)
+      const orderBy: OrderBy = {
+        key: ORDER_KEYS[Math.floor(rand() * ORDER_KEYS.length)]!,
+        desc: rand() < 0.5,
+      }
+      const offset = rand() < 0.7 ? 0 : Math.floor(rand() * 40)
+      const expected = bruteSearch(state, query, orderBy, offset, 25)
+      const actual = state.userIndex.search(selection(query), orderBy, offset, 25)
+      expect(actual.totalCount, query).toBe(expected.total)
+      expect(
+        actual.page.map((u) => u.id),
+        query,
+      ).toEqual(expected.ids)
+    }
+    expect(state.userIndex.count(selection(''))).toBe(state.users.size)
+    for (const u of doomed.slice(0, 10)) {
+      expect(state.userIndex.slotsByEmail(u.emailAddresses[0]!.emailAddress)).toEqual([])
+      expect(state.userIndex.slotById.has(u.id)).toBe(false)
+    }
+  })
 })

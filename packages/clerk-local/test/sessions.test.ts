@@ -102,6 +102,28 @@ async function impersonate(options: { sessionMaxDurationInSeconds?: number } = {
 }
 
 describe('GET /v1/sessions', () => {
+  it('the seed signs some customers in: every 8th has a live ordinary session', async () => {
+    const customers = [...local.state.users.values()].filter((u) => u.passwordDigest === null)
+    const signedIn = customers.filter((_, i) => i % 8 === 2)
+    expect(signedIn).toHaveLength(3) // 20 customers
+    for (const user of signedIn) {
+      const { data } = await clerk.sessions.getSessionList({ userId: user.id, status: 'active' })
+      expect(data).toHaveLength(1)
+      expect(data[0]!.actor).toBeNull()
+      expect(data[0]!.createdAt).toBeGreaterThan(clock - 3 * 86_400_000 - 60_001)
+      expect(data[0]!.expireAt).toBe(data[0]!.createdAt + 7 * 86_400_000)
+      expect(user.lastSignInAt).toBeGreaterThanOrEqual(data[0]!.createdAt)
+      expect(user.lastActiveAt).toBeGreaterThanOrEqual(data[0]!.lastActiveAt)
+      const { data: byClient } = await clerk.sessions.getSessionList({
+        clientId: data[0]!.clientId,
+      })
+      expect(byClient.map((x) => x.id)).toEqual([data[0]!.id])
+    }
+    const others = customers.filter((_, i) => i % 8 !== 2)
+    for (const user of others.slice(0, 3))
+      expect((await clerk.sessions.getSessionList({ userId: user.id })).data).toEqual([])
+  })
+
   it('lists a user’s sessions through getSessionList (paginated, as the SDK asks) with status and timestamps', async () => {
     const admin = account('admin')
     const fapi = fapiClient()

@@ -116,6 +116,28 @@ describe('every event type arrives signed and verifies', () => {
     expect(created.fastify.svixId).toBe(created.fastify.headers['svix-id'])
     expect(created.fastify.svixId).toMatch(/^msg_/)
 
+    // user.created through the SDK; the new user can sign in at once.
+    const made = await clerk.users.createUser({
+      emailAddress: ['grace.hopper@example.com'],
+      password: 'cobol-forever-1959',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      publicMetadata: { plan: 'pro' },
+    })
+    expect(made).toMatchObject({ firstName: 'Grace', publicMetadata: { plan: 'pro' } })
+    const madeEvent = await arrival('user.created', (d) => d.id === made.id)
+    expect(madeEvent.fastify.event!.data.email_addresses).toMatchObject([
+      { email_address: 'grace.hopper@example.com' },
+    ])
+    expect((await clerk.users.getUserList({ query: 'grace.hop' })).data.map((u) => u.id)).toEqual([
+      made.id,
+    ])
+    const grace = await createFapiClient({
+      frontendApiUrl: local.frontendApiUrl,
+      origin: ORIGIN,
+    }).signInWithPassword('grace.hopper@example.com', 'cobol-forever-1959')
+    expect(grace.userId).toBe(made.id)
+
     const target = customers()[0]!
     const updated = await clerk.users.updateUser(target.id, { firstName: 'Renamed' })
     expect(updated.firstName).toBe('Renamed')
@@ -151,9 +173,10 @@ describe('every event type arrives signed and verifies', () => {
       query: doomed.emailAddresses[0]!.emailAddress,
     })
     expect(totalCount).toBe(0)
-    expect((await clerk.users.getUserList({ limit: 500 })).data.map((u) => u.id)).not.toContain(
-      doomed.id,
-    )
+    const everyone = await clerk.users.getUserList({ limit: 500 })
+    expect(everyone.data.map((u) => u.id)).not.toContain(doomed.id)
+    expect(everyone.totalCount).toBe(local.state.users.size)
+    expect(everyone.data).toHaveLength(local.state.users.size)
   })
 
   it('organizationMembership.created / updated / deleted', async () => {
@@ -232,10 +255,24 @@ describe('every event type arrives signed and verifies', () => {
     await arrival('session.revoked', (d) => d.id === third.sessionId && d.status === 'revoked')
   })
 
-  it('covers all ten event types, each delivered to both endpoints', () => {
+  it('covers all ten event types, each delivered to both endpoints, its data valid per the spec', () => {
     for (const type of EVENT_TYPES) {
       expect(fastify.verified(type).length, type).toBeGreaterThan(0)
       expect(node.verified(type).length, type).toBeGreaterThan(0)
+    }
+    // `data` is the object as BAPI answers it: the same schemas.
+    const schemaOf = (type: string): [string, string] =>
+      type.startsWith('session.')
+        ? ['GET', '/sessions/{session_id}']
+        : type === 'user.deleted'
+          ? ['DELETE', '/users/{user_id}']
+          : type.startsWith('user.')
+            ? ['GET', '/users/{user_id}']
+            : ['POST', '/organizations/{organization_id}/memberships']
+    for (const received of [...fastify.verified(), ...node.verified()]) {
+      const [method, template] = schemaOf(received.event!.type)
+      assertBapi(method, template, 200, received.event!.data)
+      expect(received.event).toMatchObject({ object: 'event', instance_id: expect.any(String) })
     }
   })
 })
@@ -391,6 +428,47 @@ describe('mutations answer bad input with Clerk’s error shapes', () => {
       expect((reply.body as { errors: Array<{ code: string }> }).errors[0]!.code).toBe(code)
     }
     expect((await bapi('PATCH', '/v1/users/user_nobody', '/users/{user_id}', {})).status).toBe(404)
+    const taken = user.emailAddresses[0]!.emailAddress
+    for (const [body, code, param] of [
+      [{ password: 'long-enough-1' }, 'form_param_missing', 'email_address'],
+      [{ email_address: ['x@example.com'] }, 'form_param_missing', 'password'],
+      [
+        { email_address: [taken], password: 'long-enough-1' },
+        'form_identifier_exists',
+        'email_address',
+      ],
+      [
+        { email_address: ['not-an-email'], password: 'long-enough-1' },
+        'form_param_format_invalid',
+        'email_address',
+      ],
+      [
+        {
+          email_address: ['p@example.com'],
+          phone_number: ['12345'],
+          skip_password_requirement: true,
+        },
+        'form_param_format_invalid',
+        'phone_number',
+      ],
+      [
+        { email_address: ['q@example.com'], password: 'long-enough-1', web3_wallet: ['0x1'] },
+        'form_param_value_invalid',
+        'web3_wallet',
+      ],
+      [
+        { email_address: ['r@example.com'], password: 'long-enough-1', shoe_size: 44 },
+        'form_param_unknown',
+        'shoe_size',
+      ],
+    ] as const) {
+      const reply = await bapi('POST', '/v1/users', '/users', body)
+      expect(reply.status, JSON.stringify(body)).toBe(422)
+      const error = (
+        reply.body as { errors: Array<{ code: string; meta: { param_name: string } }> }
+      ).errors[0]!
+      expect([error.code, error.meta.param_name], JSON.stringify(body)).toEqual([code, param])
+    }
     expect((await bapi('DELETE', '/v1/users/user_nobody', '/users/{user_id}')).status).toBe(404)
     // ban/lock of an unknown user: Clerk's 404 (the spec documents only 200/402/403 there, so
     // the error body is checked against the same ClerkErrors schema of GET /users/{id}).

@@ -12,8 +12,12 @@ export const MACHINE_READ_PROCEDURES = [
   'audit.verify',
 ] as const
 
-/** Starting or revoking an impersonation stays a human act: no configuration grants these. */
-export const NEVER_FOR_MACHINES: readonly string[] = ['impersonation.start', 'impersonation.revoke']
+/** Starting, revoking or ending an impersonation stays a human act: no configuration grants these. */
+export const NEVER_FOR_MACHINES: readonly string[] = [
+  'impersonation.start',
+  'impersonation.revoke',
+  'impersonation.end',
+]
 
 /**
  * Machine id (`mch_…`) or scope (the id of a machine the caller may talk to, e.g. ActAs's own

@@ -2,12 +2,16 @@
 // anything else that hosts the router (a test, another service) brings its own. Types only.
 import type { AuditVerifyOutput } from './schemas/audit.js'
 import type {
+  ImpersonationActiveOutput,
+  ImpersonationEndInput,
   ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
   ImpersonationRecord,
   ImpersonationStartOutput,
   ImpersonationStartParams,
+  ImpersonationStopInput,
+  ImpersonationStopOutput,
 } from './schemas/impersonation.js'
 import type { QuotaOutput, SessionActor } from './schemas/me.js'
 import type { SessionInspectOutput } from './schemas/sessions.js'
@@ -129,6 +133,32 @@ export interface ImpersonationPort {
     request: RequestInfo,
   ): Promise<ImpersonationListOutput>
   quota(principal: StaffPrincipal): Promise<QuotaOutput>
+  /** Live impersonations (signed in, not ended), newest first. */
+  active(principal: StaffPrincipal): Promise<ImpersonationActiveOutput>
+  /**
+   * The kill switch: revokes the Clerk session (and the ticket if unused) and appends `ended`
+   * with who and why. Every API instance refuses the session from then on.
+   */
+  end(
+    principal: StaffPrincipal,
+    params: ImpersonationEndInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord>
+  /**
+   * The impersonated session's own Stop (`principal.actor` set): ends it and, with the return
+   * secret and everything still in order, hands back a sign-in token for the staff member.
+   */
+  stop(
+    principal: UserPrincipal,
+    params: ImpersonationStopInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationStopOutput>
+  /** The console's report that a ticket became a session: `sessionToken` is verified, never trusted. */
+  signedIn(
+    principal: UserPrincipal,
+    sessionToken: string,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord>
   /**
    * For `me` on an impersonated session: the staff member's email and the session's latest end,
    * from the audit row named by `principal.actor.impersonationId`, or null when there is no such
@@ -159,6 +189,11 @@ export interface AuditPort {
 /** What every procedure sees. Built per request by the host (apps/api's tRPC plugin). */
 export interface ActAsContext {
   principal: Principal | null
+  /**
+   * Why `principal` is null although a token verified (e.g. an impersonated session ActAs
+   * ended): the 401's message. Absent: no valid token was sent.
+   */
+  unauthenticatedReason?: string | null
   request: RequestInfo
   rateLimiter: RateLimiterPort
   directory: DirectoryPort

@@ -20,7 +20,7 @@ let calls = { search: 0, list: 0, start: 0 }
 let requests = 0
 
 const emptySearch: UsersSearchOutput = { items: [], total: 0, next: null }
-const emptyList: ImpersonationListOutput = { items: [], next: null }
+const emptyList: ImpersonationListOutput = { items: [], next: null, total: 0 }
 
 const router = createAppRouter({
   isDev: false,
@@ -65,6 +65,10 @@ beforeAll(async () => {
           revoke: () => Promise.reject(new Error('unused')),
           get: () => Promise.reject(new Error('unused')),
           quota: () => Promise.reject(new Error('unused')),
+          active: () => Promise.reject(new Error('unused')),
+          end: () => Promise.reject(new Error('unused')),
+          stop: () => Promise.reject(new Error('unused')),
+          signedIn: () => Promise.reject(new Error('unused')),
         },
         sessions: { inspect: () => Promise.reject(new Error('unused')) },
         audit: { verify: () => Promise.reject(new Error('unused')) },

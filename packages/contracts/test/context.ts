@@ -20,7 +20,17 @@ export function contextWith(principal: Principal | null, port: () => Promise<nev
     request: { id: 'req-1', ip: null, userAgent: null },
     rateLimiter: { consume: () => ({ allowed: true }) },
     directory: { search: port },
-    impersonation: { start: port, revoke: port, get: port, list: port, quota: port },
+    impersonation: {
+      start: port,
+      revoke: port,
+      get: port,
+      list: port,
+      quota: port,
+      active: port,
+      end: port,
+      stop: port,
+      signedIn: port,
+    },
     sessions: { inspect: port },
     audit: { verify: port },
   }

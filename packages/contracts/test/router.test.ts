@@ -23,10 +23,14 @@ describe('authorization rules', () => {
     expect(procedures.map(([path]) => path).sort()).toEqual(
       [
         'audit.verify',
+        'impersonation.active',
+        'impersonation.end',
         'impersonation.get',
         'impersonation.list',
         'impersonation.revoke',
+        'impersonation.signedIn',
         'impersonation.start',
+        'impersonation.stop',
         'me',
         'quota',
         'sessions.inspect',
@@ -39,9 +43,17 @@ describe('authorization rules', () => {
     expect(['staff', 'signed-in'], `${path} has no meta.auth`).toContain(procedure._def.meta?.auth)
   })
 
-  it('only `me` is open to any signed-in session', () => {
+  it("only `me` and the impersonated session's own procedures are open to any signed-in session", () => {
     const open = procedures.filter(([, p]) => p._def.meta?.auth !== 'staff').map(([path]) => path)
-    expect(open).toEqual(['me'])
+    expect(open.sort()).toEqual(['impersonation.signedIn', 'impersonation.stop', 'me'])
+  })
+
+  it('Stop and the sign-in report refuse a session that is not impersonated, before any port', async () => {
+    const caller = router.createCaller(context(staff))
+    await expect(caller.impersonation.stop({})).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    await expect(
+      caller.impersonation.signedIn({ sessionToken: 'eyJh.eyJz.c2ln' }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' })
   })
 
   it('refuses a procedure that declares no rule, even to staff', async () => {
@@ -142,7 +154,17 @@ describe('machines (deny by default)', () => {
     const ctx = context(principal)
     const reach = () => Promise.reject(new Error(reached))
     ctx.directory = { search: reach }
-    ctx.impersonation = { start: reach, revoke: reach, get: reach, list: reach, quota: reach }
+    ctx.impersonation = {
+      start: reach,
+      revoke: reach,
+      get: reach,
+      list: reach,
+      quota: reach,
+      active: reach,
+      end: reach,
+      stop: reach,
+      signedIn: reach,
+    }
     ctx.sessions = { inspect: reach }
     ctx.audit = { verify: reach }
     return ctx
@@ -162,6 +184,15 @@ describe('machines (deny by default)', () => {
       c.impersonation.start({ userId: 'user_123456', reason: 'A machine tries to start one' }),
     'impersonation.revoke': (c: ReturnType<typeof router.createCaller>) =>
       c.impersonation.revoke({ impersonationId: '00000000-0000-4000-8000-000000000000' }),
+    'impersonation.active': (c: ReturnType<typeof router.createCaller>) => c.impersonation.active(),
+    'impersonation.end': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.end({
+        impersonationId: '00000000-0000-4000-8000-000000000000',
+        reason: 'A machine tries the kill switch',
+      }),
+    'impersonation.stop': (c: ReturnType<typeof router.createCaller>) => c.impersonation.stop({}),
+    'impersonation.signedIn': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.signedIn({ sessionToken: token }),
   }
 
   it('only the read procedures admit machines in their meta', () => {

@@ -208,7 +208,7 @@ export async function verifyChain(
         }
         break walk
       }
-      if (eventHash(prevHash, e) !== e.hash) {
+      if (Number.isNaN(e.createdAt.getTime()) || eventHash(prevHash, e) !== e.hash) {
         firstBroken = {
           seq: e.seq,
           reason: `event ${e.seq} does not match its hash (its contents were changed)`,

@@ -8,7 +8,8 @@
 // runs at most `statementTimeoutMs` on the server (`statement_timeout`) and the client gives up
 // one second after that (`query_timeout`, for a server that does not answer at all, e.g. frozen).
 // Such errors are recognised by `isDatabaseUnavailable` and answered 503 with Retry-After.
-import { mkdirSync } from 'node:fs'
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ActAsError } from '@actas/contracts'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
@@ -147,8 +148,12 @@ export async function openDatabase(
   const { PGlite } = await import('@electric-sql/pglite')
   const { drizzle } = await import('drizzle-orm/pglite')
   const { migrate } = await import('drizzle-orm/pglite/migrator')
-  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true })
-  const client = config.dataDir ? await PGlite.create(config.dataDir) : await PGlite.create()
+  const dataDir = config.dataDir
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    restrictModes(dataDir)
+  }
+  const client = dataDir ? await PGlite.create(dataDir) : await PGlite.create()
   const db = drizzle({ client, schema })
   try {
     await migrate(db, { migrationsFolder })
@@ -156,13 +161,30 @@ export async function openDatabase(
     await client.close()
     throw error
   }
+  // PGlite writes its files 0666 (its virtual file system ignores the umask): owner-only now,
+  // and again on close for the files it created meanwhile. The directory itself is 0700, so
+  // nobody else can reach them in between.
+  if (dataDir) restrictModes(dataDir)
   return {
     db: db as unknown as AuditDatabase,
     kind: 'pglite',
     ping: async () => {
       await client.query('select 1')
     },
-    close: () => client.close(),
+    close: async () => {
+      await client.close()
+      if (dataDir) restrictModes(dataDir)
+    },
+  }
+}
+
+/** The embedded data directory and everything in it: directories 0700, files 0600. */
+function restrictModes(dir: string): void {
+  chmodSync(dir, 0o700)
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) restrictModes(path)
+    else if (entry.isFile()) chmodSync(path, 0o600)
   }
 }
 

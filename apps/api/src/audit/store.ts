@@ -7,7 +7,7 @@
 // row's derived status and projection in the same transaction. Every text is cleaned and capped
 // first (clean.ts), so no input can make the write fail.
 import type { KeyObject } from 'node:crypto'
-import { and, asc, count, desc, eq, gte, lt, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type {
   EndCause,
@@ -77,7 +77,13 @@ export type NewImpersonation = Pick<
   | 'ip'
   | 'userAgent'
   | 'attempts'
->
+> & {
+  /**
+   * SHA-256 (hex) of the console's return secret (impersonation.stop), carried in the
+   * `requested` event's data; never the secret itself.
+   */
+  returnSecretHash?: string | null
+}
 
 export interface ListQuery {
   actorId?: string | undefined
@@ -124,9 +130,13 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
       typeof value[0] === 'string' &&
       typeof value[1] === 'string'
     ) {
+      // Exactly what encodeCursor writes: an ISO instant that round-trips (so within the years
+      // Postgres stores) and a UUID; anything else is forged and would make the query fail.
       const createdAt = new Date(value[0])
       if (
+        /^\d{4}-\d{2}-\d{2}T/.test(value[0]) &&
         !Number.isNaN(createdAt.getTime()) &&
+        createdAt.toISOString() === value[0] &&
         /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value[1])
       )
         return { createdAt: createdAt.toISOString(), id: value[1] }
@@ -135,6 +145,15 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
     // fall through
   }
   throw new InvalidCursorError('This cursor was not returned by impersonation.list.')
+}
+
+/**
+ * A timestamptz as Postgres writes it in JSON (`2026-11-29T10:00:00.123+00:00`). Stored instants
+ * have millisecond precision; finer digits (someone wrote them by hand) make it no instant at
+ * all, so the event no longer matches its hash.
+ */
+function storedInstant(text: string): Date {
+  return /\.\d{4,}/.test(text) ? new Date(Number.NaN) : new Date(text)
 }
 
 export function toRecord(row: ImpersonationRow): ImpersonationRecord {
@@ -299,29 +318,37 @@ export class AuditStore {
       userAgent: cleanOptional(input.userAgent, TEXT_LIMITS.userAgent),
       attempts: Math.max(1, input.attempts ?? 1),
     }
+    const requested: EventInput = {
+      type: 'requested',
+      by: row.actorId,
+      reason: row.reason,
+      data: {
+        userId: row.userId,
+        ticketUrl: row.ticketUrl,
+        sessionMinutes: row.sessionMinutes,
+        actorSessionId: row.actorSessionId,
+        actorOrganizationId: row.actorOrganizationId,
+        requestId: row.requestId,
+        ip: row.ip,
+        userAgent: row.userAgent,
+        ...(row.attempts > 1 ? { attempts: row.attempts } : {}),
+        ...(input.returnSecretHash ? { returnSecretHash: input.returnSecretHash } : {}),
+      },
+      at,
+    }
+    // One head lock, one multi-row insert of the events, one row insert with the derived status.
     return this.db.transaction(async (tx) => {
-      await tx
+      const head = await this.lockHead(tx)
+      const { status, patch, chained } = this.chain(head, row.id, null, [requested, ...events])
+      const last = chained.at(-1)!
+      const [inserted] = await tx
         .insert(impersonations)
-        .values({ ...row, status: 'pending', createdAt: at, updatedAt: at })
-      let result = await this.appendIn(tx, row.id, {
-        type: 'requested',
-        by: row.actorId,
-        reason: row.reason,
-        data: {
-          userId: row.userId,
-          ticketUrl: row.ticketUrl,
-          sessionMinutes: row.sessionMinutes,
-          actorSessionId: row.actorSessionId,
-          actorOrganizationId: row.actorOrganizationId,
-          requestId: row.requestId,
-          ip: row.ip,
-          userAgent: row.userAgent,
-          ...(row.attempts > 1 ? { attempts: row.attempts } : {}),
-        },
-        at,
-      })
-      for (const e of events) result = await this.appendIn(tx, row.id, e)
-      return result.row
+        .values({ ...row, ...patch, status: status!, createdAt: at, updatedAt: last.createdAt })
+        .returning()
+      await tx.insert(auditEvents).values(chained)
+      await this.moveHead(tx, head, last)
+      if (!inserted) throw new Error('audit insert returned no row')
+      return inserted
     })
   }
 
@@ -342,67 +369,104 @@ export class AuditStore {
     return this.db.transaction((tx) => this.appendIn(tx, impersonationId, event))
   }
 
-  private async appendIn(
-    tx: Tx,
-    impersonationId: string,
-    input: EventInput,
-  ): Promise<AppendResult> {
+  private async lockHead(tx: Tx) {
     const [head] = await tx
       .select()
       .from(auditChainHead)
       .where(eq(auditChainHead.id, 1))
       .for('update')
     if (!head) throw new Error('audit_chain_head is missing (migration 0002 not applied?)')
+    return head
+  }
+
+  /**
+   * The events `inputs` that can happen from `status`, in order, chained after `head`, and the
+   * status and row projection they lead to. Pure: nothing written.
+   */
+  private chain(
+    head: { seq: number; hash: string },
+    impersonationId: string,
+    from: ImpersonationStatus | null,
+    inputs: EventInput[],
+  ) {
+    let status = from
+    let prevHash = head.hash
+    let seq = head.seq
+    let patch: Partial<NewImpersonationRow> = {}
+    const chained: Array<
+      typeof auditEvents.$inferInsert & { seq: number; hash: string; createdAt: Date }
+    > = []
+    for (const input of inputs) {
+      const next = nextStatus(status, input)
+      if (next === null) continue
+      const at = input.at ?? this.now()
+      const fields = {
+        cause: cleanOptional(input.cause, 64),
+        by: cleanOptional(input.by, TEXT_LIMITS.id),
+        reason: cleanOptional(input.reason, TEXT_LIMITS.reason),
+        clerkSessionId: cleanOptional(input.clerkSessionId, TEXT_LIMITS.id),
+      }
+      const data = cleanData(input.data)
+      seq += 1
+      const event = {
+        seq,
+        impersonationId,
+        type: input.type,
+        ...fields,
+        data: canonicalData(data),
+        createdAt: at,
+      }
+      const hash = eventHash(prevHash, event)
+      chained.push({ ...event, prevHash, hash })
+      prevHash = hash
+      status = next
+      patch = { ...patch, ...projection(input.type, fields, data, at) }
+    }
+    return { status, patch, chained }
+  }
+
+  /** Moves the head to `last`, signing a checkpoint there when one is due by count. */
+  private async moveHead(
+    tx: Tx,
+    head: { checkpointSeq: number },
+    last: { seq: number; hash: string; createdAt: Date },
+  ): Promise<void> {
+    const checkpoint =
+      this.signer !== null && last.seq - head.checkpointSeq >= this.checkpointEvery
+        ? await this.writeCheckpoint(tx, last.seq, last.hash, last.createdAt)
+        : null
+    await tx
+      .update(auditChainHead)
+      .set({
+        seq: last.seq,
+        hash: last.hash,
+        updatedAt: last.createdAt,
+        ...(checkpoint ? { checkpointSeq: last.seq, checkpointAt: checkpoint } : {}),
+      })
+      .where(eq(auditChainHead.id, 1))
+  }
+
+  private async appendIn(
+    tx: Tx,
+    impersonationId: string,
+    input: EventInput,
+  ): Promise<AppendResult> {
+    const head = await this.lockHead(tx)
     const [row] = await tx
       .select()
       .from(impersonations)
       .where(eq(impersonations.id, impersonationId))
       .for('update')
     if (!row) throw new ImpersonationNotFoundError(impersonationId)
-    const current = input.type === 'requested' ? null : row.status
-    const status = nextStatus(current, input)
-    if (status === null) return { appended: false, status: row.status, row }
-
-    const at = input.at ?? this.now()
-    const fields = {
-      cause: cleanOptional(input.cause, 64),
-      by: cleanOptional(input.by, TEXT_LIMITS.id),
-      reason: cleanOptional(input.reason, TEXT_LIMITS.reason),
-      clerkSessionId: cleanOptional(input.clerkSessionId, TEXT_LIMITS.id),
-    }
-    const data = cleanData(input.data)
-    const seq = head.seq + 1
-    const chained = {
-      seq,
-      impersonationId,
-      type: input.type,
-      ...fields,
-      data: canonicalData(data),
-      createdAt: at,
-    }
-    const hash = eventHash(head.hash, chained)
-    const [event] = await tx
-      .insert(auditEvents)
-      .values({ ...chained, prevHash: head.hash, hash })
-      .returning()
+    const { status, patch, chained } = this.chain(head, impersonationId, row.status, [input])
+    const last = chained[0]
+    if (!last || status === null) return { appended: false, status: row.status, row }
+    const [event] = await tx.insert(auditEvents).values(last).returning()
     if (!event) throw new Error('audit event insert returned no row')
-
-    const checkpoint =
-      this.signer !== null && seq - head.checkpointSeq >= this.checkpointEvery
-        ? await this.writeCheckpoint(tx, seq, hash, at)
-        : null
-    await tx
-      .update(auditChainHead)
-      .set({
-        seq,
-        hash,
-        updatedAt: at,
-        ...(checkpoint ? { checkpointSeq: seq, checkpointAt: checkpoint } : {}),
-      })
-      .where(eq(auditChainHead.id, 1))
+    await this.moveHead(tx, head, last)
     const [updated] = await tx
       .update(impersonations)
-      .set({ ...projection(input.type, fields, data, at), status, updatedAt: at })
+      .set({ ...patch, status, updatedAt: last.createdAt })
       .where(eq(impersonations.id, impersonationId))
       .returning()
     if (!updated) throw new Error(`audit row ${impersonationId} vanished`)
@@ -462,6 +526,44 @@ export class AuditStore {
 
   /** An impersonation's events, oldest first. */
   async events(impersonationId: string): Promise<AuditEventRow[]> {
+    return this.eventsQuery(impersonationId)
+  }
+
+  async list(query: ListQuery): Promise<{ rows: ImpersonationRow[]; next: string | null }> {
+    const rows = await this.listQuery(query)
+    const page = rows.slice(0, query.limit)
+    const last = page.at(-1)
+    return { rows: page, next: rows.length > query.limit && last ? encodeCursor(last) : null }
+  }
+
+  /** How many records match a list query's filters (every page). */
+  async count(query: Omit<ListQuery, 'cursor' | 'limit'>): Promise<number> {
+    const [row] = await this.countQuery(query)
+    return row?.n ?? 0
+  }
+
+  /**
+   * Impersonations not settled yet (pending, issued, signed in), oldest first: what the
+   * lifecycle's reconciler and the live board look at (a small partial index).
+   */
+  async listOpen(limit = 500): Promise<ImpersonationRow[]> {
+    return this.openQuery(limit)
+  }
+
+  /** The impersonation a Clerk session (`sess_…`) belongs to, if it is one of ours. */
+  async findByClerkSessionId(clerkSessionId: string): Promise<ImpersonationRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(impersonations)
+      .where(eq(impersonations.clerkSessionId, clerkSessionId))
+      .limit(1)
+    return row ?? null
+  }
+
+  // The read queries unexecuted (drizzle builders: `.toSQL()`), so that tests and the bench
+  // EXPLAIN exactly what runs.
+
+  eventsQuery(impersonationId: string) {
     return this.db
       .select()
       .from(auditEvents)
@@ -469,13 +571,26 @@ export class AuditStore {
       .orderBy(asc(auditEvents.seq))
   }
 
-  async list(query: ListQuery): Promise<{ rows: ImpersonationRow[]; next: string | null }> {
+  /** The filters of a list query (not its cursor or limit). */
+  private filters(query: Omit<ListQuery, 'cursor' | 'limit'>): SQL[] {
     const where: SQL[] = []
     if (query.actorId) where.push(eq(impersonations.actorId, query.actorId))
     if (query.userId) where.push(eq(impersonations.userId, query.userId))
     if (query.status) where.push(eq(impersonations.status, query.status))
     if (query.from) where.push(gte(impersonations.createdAt, new Date(query.from)))
     if (query.to) where.push(lt(impersonations.createdAt, new Date(query.to)))
+    return where
+  }
+
+  countQuery(query: Omit<ListQuery, 'cursor' | 'limit'>) {
+    return this.db
+      .select({ n: count() })
+      .from(impersonations)
+      .where(and(...this.filters(query)))
+  }
+
+  listQuery(query: ListQuery) {
+    const where = this.filters(query)
     if (query.cursor) {
       const c = decodeCursor(query.cursor)
       // A row comparison: one index range, not an OR of two.
@@ -483,15 +598,28 @@ export class AuditStore {
         sql`(${impersonations.createdAt}, ${impersonations.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`,
       )
     }
-    const rows = await this.db
+    return this.db
       .select()
       .from(impersonations)
       .where(and(...where))
       .orderBy(desc(impersonations.createdAt), desc(impersonations.id))
       .limit(query.limit + 1)
-    const page = rows.slice(0, query.limit)
-    const last = page.at(-1)
-    return { rows: page, next: rows.length > query.limit && last ? encodeCursor(last) : null }
+  }
+
+  openQuery(limit: number) {
+    return this.db
+      .select()
+      .from(impersonations)
+      .where(inArray(impersonations.status, ['pending', 'issued', 'signed_in']))
+      .orderBy(asc(impersonations.createdAt))
+      .limit(limit)
+  }
+
+  countIssuedQuery(since: Date) {
+    return this.db
+      .select({ n: count() })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.type, 'issued'), gte(auditEvents.createdAt, since)))
   }
 
   /** Records a read of the audit log by a machine. */
@@ -525,10 +653,7 @@ export class AuditStore {
    * plan): `issued` events, counted from their partial index (index-only, never a table scan).
    */
   async countIssuedSince(since: Date): Promise<number> {
-    const [row] = await this.db
-      .select({ n: count() })
-      .from(auditEvents)
-      .where(and(eq(auditEvents.type, 'issued'), gte(auditEvents.createdAt, since)))
+    const [row] = await this.countIssuedQuery(since)
     return row?.n ?? 0
   }
 
@@ -543,17 +668,48 @@ export class AuditStore {
 
   /** Every event in chain order, `pageSize` at a time (keyset on seq). */
   async *eventPages(pageSize = 10_000): AsyncGenerator<StoredEvent[]> {
-    let after = 0
+    // One JSON text per page (json_agg), parsed in one go: decoding 10,000 rows field by field
+    // costs PGlite several times more than the query itself.
+    type Raw = [
+      number,
+      string,
+      string,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      string,
+      string,
+      string,
+      string,
+    ]
+    const fetchPage = async (after: number): Promise<Raw[]> => {
+      const result: unknown = await this.db.execute(sql`
+        select coalesce(json_agg(json_build_array(seq, impersonation_id, type, cause, "by", reason,
+          clerk_session_id, data, created_at, prev_hash, hash) order by seq), '[]')::text as page
+        from (select * from audit_events where seq > ${after} order by seq limit ${pageSize}) e`)
+      const [first] = (result as { rows: Array<{ page: string }> }).rows
+      return JSON.parse(first?.page ?? '[]') as Raw[]
+    }
+    // The next page is asked for before this one is checked (a server works meanwhile).
+    let pending = fetchPage(0)
     for (;;) {
-      const page = await this.db
-        .select()
-        .from(auditEvents)
-        .where(sql`${auditEvents.seq} > ${after}`)
-        .orderBy(asc(auditEvents.seq))
-        .limit(pageSize)
-      if (page.length === 0) return
-      yield page
-      after = page[page.length - 1]!.seq
+      const raw = await pending
+      if (raw.length === 0) return
+      pending = fetchPage(raw[raw.length - 1]![0])
+      yield raw.map((r) => ({
+        seq: r[0],
+        impersonationId: r[1],
+        type: r[2],
+        cause: r[3],
+        by: r[4],
+        reason: r[5],
+        clerkSessionId: r[6],
+        data: r[7],
+        createdAt: storedInstant(r[8]),
+        prevHash: r[9],
+        hash: r[10],
+      }))
     }
   }
 

@@ -12,6 +12,7 @@ import type { TtlCache } from '../ttl-cache.js'
 import type { ClerkOperation } from './clerk-errors.js'
 import type {
   DirectoryMembership,
+  DirectorySession,
   DirectoryUser,
   IssuedActorToken,
   UserDirectory,
@@ -96,6 +97,29 @@ function toDirectoryUser(user: UserJSON): DirectoryUser {
     lastActiveAt: user.last_active_at ?? null,
     banned: user.banned ?? false,
     locked: user.locked ?? false,
+  }
+}
+
+/** The fields of Clerk's `Session` JSON that ActAs reads. */
+interface SessionJSON {
+  id: string
+  user_id: string
+  status: string
+  actor?: Record<string, unknown> | null
+  last_active_at?: number | null
+  expire_at?: number | null
+  abandon_at?: number | null
+}
+
+function toDirectorySession(s: SessionJSON): DirectorySession {
+  return {
+    id: s.id,
+    userId: s.user_id,
+    status: s.status,
+    actor: s.actor && typeof s.actor === 'object' ? s.actor : null,
+    lastActiveAt: s.last_active_at ?? null,
+    expireAt: s.expire_at ?? null,
+    abandonAt: s.abandon_at ?? null,
   }
 }
 
@@ -269,6 +293,49 @@ export class ClerkDirectory implements UserDirectory {
 
   async revokeActorToken(actorTokenId: string): Promise<void> {
     await this.once('revoke-actor-token', () => this.clerk.actorTokens.revoke(actorTokenId))
+  }
+
+  async listSessions(
+    userId: string,
+    options: { status?: string; limit?: number } = {},
+  ): Promise<DirectorySession[]> {
+    const data = await this.read<SessionJSON[]>('sessions', {
+      user_id: userId,
+      status: options.status,
+      limit: options.limit ?? 100,
+    })
+    return data.map(toDirectorySession)
+  }
+
+  async getSession(sessionId: string): Promise<DirectorySession | null> {
+    try {
+      return toDirectorySession(
+        await this.read<SessionJSON>(`sessions/${encodeURIComponent(sessionId)}`),
+      )
+    } catch (error) {
+      if (error instanceof ActAsError && error.code === 'USER_NOT_FOUND') return null
+      throw error
+    }
+  }
+
+  async revokeSession(sessionId: string): Promise<void> {
+    try {
+      await this.once('revoke-session', () => this.clerk.sessions.revokeSession(sessionId))
+    } catch (error) {
+      // Unknown to Clerk: there is nothing left to revoke.
+      if (error instanceof ActAsError && error.code === 'USER_NOT_FOUND') return
+      throw error
+    }
+  }
+
+  async createSignInToken(
+    userId: string,
+    expiresInSeconds: number,
+  ): Promise<{ id: string; token: string }> {
+    const token = await this.once('create-sign-in-token', () =>
+      this.clerk.signInTokens.createSignInToken({ userId, expiresInSeconds }),
+    )
+    return { id: token.id, token: token.token }
   }
 
   async ping(): Promise<void> {

@@ -6,7 +6,8 @@ export class ClerkTimeoutError extends Error {
   override readonly name = 'ClerkTimeoutError'
 }
 
-export type ClerkOperation = 'read' | 'create-actor-token' | 'revoke-actor-token'
+export type ClerkOperation =
+  'read' | 'create-actor-token' | 'revoke-actor-token' | 'revoke-session' | 'create-sign-in-token'
 
 export function mapClerkError(error: unknown, operation: ClerkOperation): ActAsError {
   if (error instanceof ActAsError) return error

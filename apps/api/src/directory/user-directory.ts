@@ -32,6 +32,19 @@ export interface IssuedActorToken {
   token: string
 }
 
+/** A Clerk session, as the lifecycle needs it. */
+export interface DirectorySession {
+  id: string
+  userId: string
+  /** Clerk's status now: `active`, `ended`, `revoked`, `removed`, `expired`, `abandoned`, `replaced`. */
+  status: string
+  /** The `actor` object of an impersonated session (the actor token's), else null. */
+  actor: Record<string, unknown> | null
+  lastActiveAt: number | null
+  expireAt: number | null
+  abandonAt: number | null
+}
+
 export interface UserDirectory {
   searchUsers(params: {
     query?: string | undefined
@@ -51,6 +64,20 @@ export interface UserDirectory {
     sessionMaxDurationInSeconds: number
   }): Promise<IssuedActorToken>
   revokeActorToken(actorTokenId: string): Promise<void>
+  /** Sessions of one user, newest first (at most `limit`, default 100); `status` filters. */
+  listSessions(
+    userId: string,
+    options?: { status?: string; limit?: number },
+  ): Promise<DirectorySession[]>
+  /** One session, or null when Clerk does not know it. */
+  getSession(sessionId: string): Promise<DirectorySession | null>
+  /** Revokes a session (`POST /v1/sessions/{id}/revoke`); an unknown or already ended one is fine. */
+  revokeSession(sessionId: string): Promise<void>
+  /** A one-time sign-in token (ticket strategy) for `userId`. Never retried. */
+  createSignInToken(
+    userId: string,
+    expiresInSeconds: number,
+  ): Promise<{ id: string; token: string }>
   /** Throws when Clerk cannot be reached (for /readyz). */
   ping(): Promise<void>
 }

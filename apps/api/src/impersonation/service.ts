@@ -7,6 +7,8 @@ import type {
   AuditVerifyOutput,
   DeniedAttempt,
   DirectoryPort,
+  ImpersonationActiveOutput,
+  ImpersonationEndInput,
   ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
@@ -14,6 +16,8 @@ import type {
   ImpersonationRecord,
   ImpersonationStartOutput,
   ImpersonationStartParams,
+  ImpersonationStopInput,
+  ImpersonationStopOutput,
   QuotaOutput,
   ReaderPrincipal,
   RequestInfo,
@@ -24,9 +28,11 @@ import type {
   UsersSearchParams,
 } from '@actas/contracts'
 import type { Logger } from 'pino'
+import type { QuotaGate } from '../audit/quota.js'
 import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
+import type { ImpersonationLifecycle } from './lifecycle.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
 import { ttlCache } from '../ttl-cache.js'
 import type { TtlCache } from '../ttl-cache.js'
@@ -39,7 +45,12 @@ export interface ImpersonationServiceOptions {
   staffOrganizationIds: readonly string[]
   actorTokenTtlSeconds: number
   impersonationQuota: number
+  /** `block`: a start past the quota is refused before asking Clerk (atomically, see QuotaGate). */
+  impersonationQuotaMode?: 'warn' | 'block'
+  quotaGate?: QuotaGate
   appHomePath: string
+  /** After the ticket: the board, the kill switch, Stop and the sign-in report. */
+  lifecycle: ImpersonationLifecycle
   /**
    * Refused `impersonation.start` attempts of one caller who is not staff recorded in full per
    * minute; the rest of that minute become one aggregate record (default 10).
@@ -172,6 +183,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         requestId: request.id,
         ip: request.ip,
         userAgent: request.userAgent,
+        returnSecretHash: params.returnSecretHash ?? null,
       })
     } catch (error) {
       this.o.logger.error(
@@ -234,6 +246,39 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
 
     const issuedAt = this.o.now().getTime()
     const expiresAt = new Date(issuedAt + this.o.actorTokenTtlSeconds * 1000)
+    if (this.o.impersonationQuotaMode === 'block' && this.o.quotaGate) {
+      let reserved: boolean
+      try {
+        const now = this.o.now()
+        reserved = await this.o.quotaGate.reserve(
+          id,
+          this.o.impersonationQuota,
+          monthStart(now),
+          expiresAt,
+          now,
+        )
+      } catch (error) {
+        this.o.logger.error({ err: error, impersonationId: id }, 'quota reservation failed')
+        throw await fail(
+          new ActAsError(
+            'SERVICE_UNAVAILABLE',
+            'The audit database is unavailable; try again in a moment.',
+            { retryAfterSeconds: 5 },
+          ),
+          'failed',
+          { userEmail: target.primaryEmail },
+        )
+      }
+      if (!reserved)
+        throw await fail(
+          new ActAsError(
+            'QUOTA_EXCEEDED',
+            `This month's ${this.o.impersonationQuota} impersonations are used up (IMPERSONATION_QUOTA_MODE=block).`,
+          ),
+          'denied',
+          { userEmail: target.primaryEmail },
+        )
+    }
     const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
     let token
     try {
@@ -477,8 +522,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationListOutput> {
     let page: Awaited<ReturnType<AuditStore['list']>>
+    let total: number
     try {
-      page = await this.o.audit.list(params)
+      ;[page, total] = await Promise.all([this.o.audit.list(params), this.o.audit.count(params)])
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new ActAsError('INVALID_INPUT', error.message)
       throw error
@@ -497,7 +543,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         userAgent: request.userAgent,
       })
     }
-    return { items: page.rows.map(toRecord), next: page.next }
+    return { items: page.rows.map(toRecord), next: page.next, total }
   }
 
   /**
@@ -531,6 +577,34 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       email: row.actorEmail,
       sessionExpiresAt: row.sessionExpiresAt?.toISOString() ?? null,
     }
+  }
+
+  active(principal: StaffPrincipal): Promise<ImpersonationActiveOutput> {
+    return this.o.lifecycle.active(principal)
+  }
+
+  end(
+    principal: StaffPrincipal,
+    params: ImpersonationEndInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.end(principal, params, request)
+  }
+
+  stop(
+    principal: UserPrincipal,
+    params: ImpersonationStopInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationStopOutput> {
+    return this.o.lifecycle.stop(principal, params, request)
+  }
+
+  signedIn(
+    principal: UserPrincipal,
+    sessionToken: string,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.signedIn(principal, sessionToken, request)
   }
 
   async quota(_principal: StaffPrincipal): Promise<QuotaOutput> {

@@ -8,6 +8,7 @@ import type { FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { withDatabaseFaults } from '../audit/db.js'
 import type { AppDeps } from '../deps.js'
+import type { EndedImpersonation } from '../sessions/revocations.js'
 import { principalFromRequest, registerClerk } from './auth.js'
 
 /** The most calls one batch may carry (contracts); `routerOptions.maxParamLength` is sized for it. */
@@ -75,7 +76,17 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
         router,
         maxBatchSize: MAX_BATCH_SIZE,
         createContext: ({ req }): ActAsContext => {
-          const principal = principalFromRequest(req)
+          let principal = principalFromRequest(req)
+          let unauthenticatedReason: string | null = null
+          // An impersonated session ActAs ended is refused although its JWT still verifies.
+          const ended =
+            principal?.kind === 'user' && principal.actor
+              ? deps.revocations.lookup(principal.sessionId, principal.actor.impersonationId)
+              : null
+          if (ended) {
+            principal = null
+            unauthenticatedReason = endedMessage(ended)
+          }
           if (principal?.kind === 'machine') {
             // Every machine call, by machine id and M2M token id (never the token).
             req.log.info(
@@ -89,6 +100,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
           }
           return {
             principal,
+            unauthenticatedReason,
             request: {
               id: req.id,
               ip: req.ip ?? null,
@@ -149,6 +161,19 @@ export async function sendCompleteJsonInOneWrite(
   reply.code(payload.status)
   for (const [name, value] of payload.headers) reply.header(name, value)
   return Buffer.from(await payload.arrayBuffer())
+}
+
+/** What a refused ended session is told (shown by the console's banner). */
+function endedMessage(ended: EndedImpersonation): string {
+  const how =
+    ended.cause === 'ended_by_staff'
+      ? `ended by ${ended.endedBy ?? 'a staff member'}${ended.endReason ? `: ${ended.endReason}` : ''}`
+      : ended.cause === 'stopped_by_actor'
+        ? 'stopped'
+        : ended.cause
+          ? `ended (${ended.cause.replaceAll('_', ' ')})`
+          : `no longer live (${ended.status})`
+  return `This impersonation was ${how}. Its session is refused.`
 }
 
 function isCompleteJson(response: Response): boolean {

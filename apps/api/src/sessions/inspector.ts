@@ -4,8 +4,11 @@
 import { verifyToken } from '@clerk/backend'
 import { ActAsError, parseActorClaim } from '@actas/contracts'
 import type { SessionInspectOutput, SessionsPort } from '@actas/contracts'
+import type { RevocationRegistry } from './revocations.js'
 
 export interface SessionInspectorOptions {
+  /** Impersonated sessions ActAs ended (answered `revoked: true`). */
+  revocations?: Pick<RevocationRegistry, 'lookup'> | null
   secretKey: string
   apiUrl: string
   jwtKey: string | undefined
@@ -28,6 +31,7 @@ const INVALID: SessionInspectOutput = {
   impersonated: false,
   actor: null,
   expiresAt: null,
+  revoked: false,
 }
 
 const str = (value: unknown): string | null =>
@@ -75,6 +79,9 @@ export class SessionInspector implements SessionsPort {
         ? { userId: act.sub, reason: act.reason, impersonationId: act.impersonationId }
         : null,
       expiresAt: typeof data.exp === 'number' ? new Date(data.exp * 1000).toISOString() : null,
+      revoked:
+        act !== null &&
+        (this.o.revocations?.lookup(sessionId, act.impersonationId) ?? null) !== null,
     }
   }
 }

@@ -21,6 +21,7 @@ import {
   createLogger,
   localClerkEnvironment,
   loadConfig,
+  openDatabase,
 } from '../../src/index.js'
 import type { AppDeps, OpenedDatabase } from '../../src/index.js'
 
@@ -53,6 +54,8 @@ export interface StackOptions {
   env?: Record<string, string> | ((clerk: ClerkLocal) => Record<string, string>)
   clerk?: ClerkLocalOptions
   database?: OpenedDatabase
+  /** The API's clock (rate limits, audit times, flood-control minutes); default the real one. */
+  now?: () => Date
 }
 
 export interface Stack {
@@ -115,6 +118,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const deps = await createDeps(config, {
     logger: createLogger('info', sink),
     ...(options.database ? { database: options.database } : {}),
+    ...(options.now ? { now: options.now } : {}),
   })
   const app = await buildApp(deps)
   await app.ready()
@@ -207,10 +211,35 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return { id: body.id, token: body.token }
     },
     async close() {
+      // Every test file leaves a chain that verifies (tamper tests use databases of their own).
+      const report = await deps.audit.verify().catch((error: unknown) => ({
+        ok: false,
+        firstBroken: { seq: -1, reason: `verification failed: ${String(error)}` },
+      }))
       await app.close()
       await deps.close()
       await clerk.stop()
       if (postgres && schema) await dropSchema(postgres, schema)
+      if (!report.ok)
+        throw new Error(`the audit chain does not verify: ${JSON.stringify(report.firstBroken)}`)
+    },
+  }
+}
+
+/**
+ * An audit database of its own: the Postgres server at DATABASE_URL (a fresh schema, dropped on
+ * close) or PGlite in memory. Migrated.
+ */
+export async function openTestDatabase(): Promise<OpenedDatabase> {
+  const postgres = process.env['DATABASE_URL']
+  if (!postgres) return openDatabase({ kind: 'pglite', dataDir: undefined })
+  const schema = `actas_test_${randomBytes(6).toString('hex')}`
+  const opened = await openDatabase({ kind: 'postgres', url: postgres, schema })
+  return {
+    ...opened,
+    close: async () => {
+      await opened.close()
+      await dropSchema(postgres, schema)
     },
   }
 }

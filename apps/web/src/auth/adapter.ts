@@ -38,7 +38,12 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
   const session = computed<AuthSession | null>(() => {
     const s = clerkSession.value
     if (!s) return null
-    return { id: s.id, expireAt: s.expireAt ?? null, actor: toActor(s.actor) }
+    return {
+      id: s.id,
+      expireAt: s.expireAt ?? null,
+      createdAt: s.createdAt ?? null,
+      actor: toActor(s.actor),
+    }
   })
 
   // @clerk/vue logs a failed load and leaves isLoaded false; give up after a while instead.

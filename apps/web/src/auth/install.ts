@@ -4,12 +4,14 @@ import { clerkPlugin } from '@clerk/vue'
 import type { App } from 'vue'
 import type { Router } from 'vue-router'
 import type { AppEnv } from '../env'
+import { REQUEST_TIMEOUT_MS } from '../lib/deadline'
 import { createClerkAuth } from './adapter'
 import { HeadlessClerkUI } from './headless-ui'
 import { AuthKey } from './types'
 import type { Auth } from './types'
 
-const LOAD_TIMEOUT_MS = 15_000
+// clerk-js (script and first Frontend API answer) gets the same 10 s as every other request.
+const LOAD_TIMEOUT_MS = REQUEST_TIMEOUT_MS
 
 export function installAuth(app: App, env: AppEnv, router: Router): Auth {
   app.use(clerkPlugin, {
@@ -24,7 +26,7 @@ export function installAuth(app: App, env: AppEnv, router: Router): Auth {
     routerReplace: (to: string) => void router.replace(to),
     signInUrl: '/sign-in',
   })
-  const auth = app.runWithContext(() => createClerkAuth(LOAD_TIMEOUT_MS + 1000))
+  const auth = app.runWithContext(() => createClerkAuth(LOAD_TIMEOUT_MS))
   app.provide(AuthKey, auth)
   return auth
 }

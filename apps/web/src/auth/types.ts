@@ -25,6 +25,8 @@ export interface AuthActor {
 export interface AuthSession {
   id: string
   expireAt: Date | null
+  /** When this session began (its sign-in). */
+  createdAt: Date | null
   actor: AuthActor | null
 }
 

@@ -1,67 +1,111 @@
 import type { UserSummary } from '@actas/contracts/client'
 import { mount } from '@vue/test-utils'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { webStack } from '../testing/harness'
 import type { WebStack } from '../testing/harness'
 import UserTable from './UserTable.vue'
 
 let web: WebStack
-/** Rows as the API answers them to the admin: a customer, the banned account, an org member. */
-let users: UserSummary[]
+/** Rows as the API answers them to the admin. */
+let customer: UserSummary
+let orgMember: UserSummary
+let refused: Record<'banned' | 'locked' | 'agent' | 'admin', UserSummary>
+let firstPage: UserSummary[]
 
 beforeAll(async () => {
   web = await webStack()
   const api = web.api(await web.signedIn('admin'))
-  const find = async (query: string) => (await api.users.search.query({ query })).items[0]!
-  const orgMember = [...web.stack.clerk.state.users.values()].find(
+  const find = async (id: string) => (await api.users.search.query({ query: id })).items[0]!
+  const member = [...web.stack.clerk.state.users.values()].find(
     (u) =>
       !web.stack.clerk.accounts.some((a) => a.userId === u.id) &&
       web.stack.clerk.state.membershipsOfUser(u.id).length > 0,
   )!
-  users = [
-    await find(web.stack.customers()[0]!.id),
-    await find(web.account('banned').userId),
-    await find(orgMember.id),
-  ]
+  customer = await find(web.stack.customers()[0]!.id)
+  orgMember = await find(member.id)
+  refused = {
+    banned: await find(web.account('banned').userId),
+    locked: await find(web.account('locked').userId),
+    agent: await find(web.account('agent').userId),
+    admin: await find(web.account('admin').userId),
+  }
+  firstPage = (await api.users.search.query({ limit: 20 })).items
 })
 afterAll(() => web?.close())
+afterEach(() => {
+  document.body.innerHTML = ''
+})
+
+const mountTable = (users: UserSummary[]) =>
+  mount(UserTable, { props: { users, loading: false }, attachTo: document.body })
 
 describe('UserTable', () => {
   it('shows each user with name, email, id, status and organizations', () => {
-    const wrapper = mount(UserTable, { props: { users, loading: false } })
+    const wrapper = mountTable([customer, refused.banned, orgMember])
     const rows = wrapper.findAll('tbody tr')
     expect(rows).toHaveLength(3)
-    expect(rows[0]!.text()).toContain(users[0]!.fullName!)
-    expect(rows[0]!.text()).toContain(users[0]!.primaryEmail!)
-    expect(rows[0]!.text()).toContain(users[0]!.id)
+    expect(rows[0]!.text()).toContain(customer.fullName!)
+    expect(rows[0]!.text()).toContain(customer.primaryEmail!)
+    expect(rows[0]!.text()).toContain(customer.id)
     expect(rows[1]!.text()).toContain('Banned')
-    expect(rows[2]!.text()).toContain(users[2]!.organizations[0]!.name)
+    expect(rows[2]!.text()).toContain(orgMember.organizations[0]!.name)
   })
 
-  it("disables Impersonate where the policy refuses, with the policy's reason", async () => {
-    const wrapper = mount(UserTable, { props: { users, loading: false } })
-    const button = wrapper.findAll('tbody tr')[1]!.find('button.button')
-    expect(button.attributes('disabled')).toBeDefined()
-    expect(button.attributes('title')).toMatch(/banned/i)
-    await button.trigger('click')
+  it.each([
+    ['banned', 'Banned', /banned/i],
+    ['locked', 'Locked', /locked/i],
+    ['agent', 'Staff', /staff/i],
+    ['admin', 'You', /yourself/i],
+  ] as const)(
+    'says on the row why %s cannot be impersonated (%s), with the full sentence as its description',
+    (who, label, sentence) => {
+      const wrapper = mountTable([customer, refused[who]])
+      const row = wrapper.findAll('tbody tr')[1]!
+      expect(row.find('.why-not__label').text()).toBe(label)
+      expect(row.findAll('button').filter((b) => b.text() === 'Impersonate')).toHaveLength(0)
+      // screen readers: the row's name carries the label, its description the sentence
+      expect(row.attributes('aria-label')).toContain(label)
+      const described = document.getElementById(row.attributes('aria-describedby')!)
+      expect(described?.textContent).toMatch(sentence)
+      // a customer's row offers the action instead
+      expect(wrapper.findAll('tbody tr')[0]!.find('.why-not').exists()).toBe(false)
+    },
+  )
+
+  it('is one Tab stop; arrows move one row at a time in order, Home/End jump', async () => {
+    const wrapper = mountTable(firstPage)
+    const rows = wrapper.findAll('tbody tr').map((r) => r.element as HTMLElement)
+    expect(rows).toHaveLength(20)
+    const tabStops = () =>
+      [...(wrapper.element as HTMLElement).querySelectorAll('a, button, input, [tabindex]')]
+        .map((e) => e as HTMLElement)
+        .filter((e) => e.tabIndex >= 0)
+    expect(tabStops()).toEqual([rows[0]])
+    rows[0]!.focus()
+    const seen: number[] = []
+    for (let i = 0; i < 19; i++) {
+      await wrapper.find(`tbody tr[data-index="${i}"]`).trigger('keydown', { key: 'ArrowDown' })
+      seen.push(rows.indexOf(document.activeElement as HTMLElement))
+    }
+    expect(seen).toEqual(Array.from({ length: 19 }, (_, i) => i + 1))
+    await wrapper.find('tbody tr[data-index="19"]').trigger('keydown', { key: 'ArrowDown' })
+    expect(document.activeElement).toBe(rows[19])
+    await wrapper.find('tbody tr[data-index="19"]').trigger('keydown', { key: 'Home' })
+    expect(document.activeElement).toBe(rows[0])
+    await wrapper.find('tbody tr[data-index="0"]').trigger('keydown', { key: 'End' })
+    expect(document.activeElement).toBe(rows[19])
+    await wrapper.find('tbody tr[data-index="19"]').trigger('keydown', { key: 'ArrowUp' })
+    expect(document.activeElement).toBe(rows[18])
+    // the Tab stop moved with the focus
+    expect(tabStops()).toEqual([rows[18]])
+  })
+
+  it('opens the dialog with Enter on a row that may be impersonated, not on a refused one', async () => {
+    const wrapper = mountTable([refused.banned, customer])
+    await wrapper.find('tbody tr[data-index="0"]').trigger('keydown', { key: 'Enter' })
     expect(wrapper.emitted('impersonate')).toBeUndefined()
-  })
-
-  it('moves between rows with the arrow keys and opens the dialog with Enter', async () => {
-    const wrapper = mount(UserTable, { props: { users, loading: false }, attachTo: document.body })
-    const rows = wrapper.findAll('tbody tr')
-    ;(rows[0]!.element as HTMLElement).focus()
-    await rows[0]!.trigger('keydown', { key: 'ArrowDown' })
-    expect(document.activeElement).toBe(rows[1]!.element)
-    await rows[1]!.trigger('keydown', { key: 'Enter' })
-    expect(wrapper.emitted('impersonate')).toBeUndefined() // banned: not allowed
-    await rows[1]!.trigger('keydown', { key: 'ArrowDown' })
-    expect(document.activeElement).toBe(rows[2]!.element)
-    await rows[2]!.trigger('keydown', { key: 'Enter' })
-    expect(wrapper.emitted('impersonate')?.[0]?.[0]).toMatchObject({ id: users[2]!.id })
-    await rows[2]!.trigger('keydown', { key: 'ArrowUp' })
-    expect(document.activeElement).toBe(rows[1]!.element)
-    wrapper.unmount()
+    await wrapper.find('tbody tr[data-index="1"]').trigger('keydown', { key: 'Enter' })
+    expect(wrapper.emitted('impersonate')?.[0]?.[0]).toMatchObject({ id: customer.id })
   })
 
   it('shows skeleton rows while the first page loads', () => {

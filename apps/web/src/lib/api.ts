@@ -5,6 +5,7 @@
 import type { ActAsClient, ActAsClientErrorInfo } from '@actas/contracts/client'
 import type { InjectionKey } from 'vue'
 import { inject } from 'vue'
+import { REQUEST_TIMEOUT_MS, withDeadline } from './deadline'
 
 export type { ActAsClient }
 
@@ -23,8 +24,17 @@ export interface ApiOptions {
   timeoutMs?: number
 }
 
-/** No console request waits longer than this for an answer. */
-export const REQUEST_TIMEOUT_MS = 10_000
+/** The request timeout the app runs with (tests provide a shorter one). */
+export const RequestTimeoutKey: InjectionKey<number> = Symbol('actas.requestTimeout')
+
+export function useRequestTimeout(): number {
+  return inject(RequestTimeoutKey, REQUEST_TIMEOUT_MS)
+}
+
+/** Thrown when the session token itself did not come in time (Clerk unreachable). */
+class TokenTimeoutError extends Error {
+  override readonly name = 'TokenTimeoutError'
+}
 
 // The Proxy below keeps tRPC's client out of the first route. Measured (vite build of both,
 // 2026-11-29): initial JS 57.1 KB gzip with it, 64.1 KB with a static createActAsClient:
@@ -33,15 +43,23 @@ export const REQUEST_TIMEOUT_MS = 10_000
 type Callable = (...args: unknown[]) => unknown
 
 export function createApi(options: ApiOptions): ActAsClient {
+  const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS
+  // The client's timeout covers the HTTP request; the session token before it gets its own.
+  const getToken = () =>
+    withDeadline(
+      options.getToken(),
+      timeoutMs,
+      () => new TokenTimeoutError('The session token did not come in time.'),
+    )
   let loading: Promise<{ client: ActAsClient; read: (e: unknown) => ActAsClientErrorInfo }> | null =
     null
   const load = () =>
     (loading ??= import('./api-client').then((m) => ({
       client: m.createActAsClient({
         url: options.url,
-        getToken: options.getToken,
+        getToken,
         ...(options.fetch ? { fetch: options.fetch } : {}),
-        timeoutMs: options.timeoutMs ?? REQUEST_TIMEOUT_MS,
+        timeoutMs,
         // People see errors with their own "Try again" (and its Retry-After); no silent retries.
         retries: 0,
       }),
@@ -60,7 +78,9 @@ export function createApi(options: ApiOptions): ActAsClient {
         try {
           return await method(...args)
         } catch (error) {
-          throw new ApiError(read(error))
+          const info = read(error)
+          const tokenLate = error instanceof Error && error.cause instanceof TokenTimeoutError
+          throw new ApiError(tokenLate ? { ...info, transport: 'timeout' } : info)
         }
       },
     })

@@ -39,7 +39,7 @@ export function describeError(error: unknown): PlainError {
     return {
       code: e.code,
       title: 'No answer',
-      message: 'The ActAs API did not answer in time. Check your connection, then try again.',
+      message: 'The server did not answer in time. Check your connection, then try again.',
       retryable: true,
     }
   if (e.transport === 'network')

@@ -8,8 +8,9 @@ import type {
 } from '@actas/contracts/client'
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
-import { useAuth } from '../auth/types'
-import { useApi } from '../lib/api'
+import { AuthError, useAuth } from '../auth/types'
+import { useApi, useRequestTimeout } from '../lib/api'
+import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 import { safeRedirectPath } from '../lib/safe-redirect'
@@ -23,15 +24,19 @@ export interface StartRequest {
 
 export type StartPhase = 'idle' | 'requesting' | 'signing-in' | 'done' | 'failed'
 
+/** The audit log filters as the API takes them (ids resolved, dates as instants). */
 export interface AuditFilters {
-  actorId: string
-  userId: string
-  status: ImpersonationStatus | ''
+  actorId?: string
+  userId?: string
+  status?: ImpersonationStatus
+  from?: string
+  to?: string
 }
 
 export const useImpersonationStore = defineStore('impersonation', () => {
   const api = useApi()
   const auth = useAuth()
+  const timeoutMs = useRequestTimeout()
 
   const phase = ref<StartPhase>('idle')
   const startError = ref<PlainError | null>(null)
@@ -41,6 +46,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
 
   const records = shallowRef<ImpersonationRecord[]>([])
   const next = ref<string | null>(null)
+  const total = ref<number | null>(null)
   const listLoading = ref(false)
   const listError = ref<PlainError | null>(null)
   const revoking = ref<string | null>(null)
@@ -66,7 +72,15 @@ export const useImpersonationStore = defineStore('impersonation', () => {
         sessionMinutes: request.sessionMinutes,
       })
       phase.value = 'signing-in'
-      await auth.signInWithTicket(started.ticket)
+      await withDeadline(
+        auth.signInWithTicket(started.ticket),
+        timeoutMs,
+        () =>
+          new AuthError(
+            'unavailable',
+            'Clerk did not answer in time, so the impersonation did not start. Try again.',
+          ),
+      )
       phase.value = 'done'
       return safeRedirectPath(started.redirectPath)
     } catch (error) {
@@ -86,25 +100,44 @@ export const useImpersonationStore = defineStore('impersonation', () => {
     }
   }
 
+  let listSeq = 0
+  /** Loads the first page for `filters`, or (`more`) the next page of the current ones. */
   async function loadLog(filters: AuditFilters, more = false): Promise<void> {
+    const mine = ++listSeq
     listLoading.value = true
     listError.value = null
     try {
       const page = await api.impersonation.list.query({
-        ...(filters.actorId.trim() ? { actorId: filters.actorId.trim() } : {}),
-        ...(filters.userId.trim() ? { userId: filters.userId.trim() } : {}),
-        ...(filters.status ? { status: filters.status } : {}),
+        ...filters,
         ...(more && next.value ? { cursor: next.value } : {}),
         limit: 50,
       })
+      if (mine !== listSeq) return
       records.value = more ? [...records.value, ...page.items] : page.items
       next.value = page.next
+      total.value = page.total
     } catch (error) {
+      if (mine !== listSeq) return
       listError.value = describeError(error)
-      if (!more) records.value = []
+      if (!more) {
+        records.value = []
+        total.value = null
+      }
     } finally {
-      listLoading.value = false
+      if (mine === listSeq) listLoading.value = false
     }
+  }
+
+  /** Forgets the log and its messages (a fresh visit of the audit page shows no old banner). */
+  function resetLog(): void {
+    listSeq++
+    records.value = []
+    next.value = null
+    total.value = null
+    listLoading.value = false
+    listError.value = null
+    revoking.value = null
+    revokeError.value = null
   }
 
   async function revoke(impersonationId: string): Promise<void> {
@@ -127,6 +160,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
     quotaError,
     records,
     next,
+    total,
     listLoading,
     listError,
     revoking,
@@ -135,6 +169,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
     start,
     loadQuota,
     loadLog,
+    resetLog,
     revoke,
   }
 })

@@ -4,14 +4,16 @@
 import type { MeOutput } from '@actas/contracts/client'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { useAuth } from '../auth/types'
-import { useApi } from '../lib/api'
+import { AuthError, useAuth } from '../auth/types'
+import { useApi, useRequestTimeout } from '../lib/api'
+import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 
 export const useSessionStore = defineStore('session', () => {
   const auth = useAuth()
   const api = useApi()
+  const timeoutMs = useRequestTimeout()
 
   const me = shallowRef<MeOutput | null>(null)
   const meError = ref<PlainError | null>(null)
@@ -27,6 +29,8 @@ export const useSessionStore = defineStore('session', () => {
   const signedIn = computed(() => auth.session.value !== null)
   const sessionId = computed(() => auth.session.value?.id ?? null)
   const actor = computed(() => auth.session.value?.actor ?? null)
+  /** When the current session began. */
+  const sessionCreatedAt = computed(() => auth.session.value?.createdAt ?? null)
   const meIsCurrent = computed(() => me.value !== null && me.value.sessionId === sessionId.value)
   /** The API's actor of the current session (null until `me` is loaded for it). */
   const meActor = computed(() => (meIsCurrent.value ? me.value!.actor : null))
@@ -89,8 +93,17 @@ export const useSessionStore = defineStore('session', () => {
     return request
   }
 
+  /** Signs in; gives up (AuthError 'unavailable') when Clerk does not answer in time. */
   async function signIn(identifier: string, password: string): Promise<void> {
-    await auth.signInWithPassword(identifier.trim(), password)
+    await withDeadline(
+      auth.signInWithPassword(identifier.trim(), password),
+      timeoutMs,
+      () =>
+        new AuthError(
+          'unavailable',
+          'Clerk did not answer in time, so you are not signed in. Check your connection, then try again.',
+        ),
+    )
     prefillIdentifier.value = ''
     await loadMe(true)
   }
@@ -100,14 +113,22 @@ export const useSessionStore = defineStore('session', () => {
     prefillIdentifier.value = meActor.value?.email ?? ''
     me.value = null
     meSessionId = null
-    await auth.signOut('/sign-in')
+    await signOutWithin()
+  }
+
+  function signOutWithin(): Promise<void> {
+    return withDeadline(
+      auth.signOut('/sign-in'),
+      timeoutMs,
+      () => new AuthError('unavailable', 'Clerk did not answer in time. Try again.'),
+    )
   }
 
   async function signOut(): Promise<void> {
     prefillIdentifier.value = user.value?.primaryEmail ?? ''
     me.value = null
     meSessionId = null
-    await auth.signOut('/sign-in')
+    await signOutWithin()
   }
 
   return {
@@ -119,6 +140,7 @@ export const useSessionStore = defineStore('session', () => {
     actor,
     startedBy,
     sessionExpiresAt,
+    sessionCreatedAt,
     me,
     meError,
     canImpersonate,

@@ -32,7 +32,7 @@ import { toActor } from '../auth/adapter'
 import { toAuthError } from '../auth/errors'
 import type { Auth, AuthSession, AuthUser } from '../auth/types'
 import { AuthKey } from '../auth/types'
-import { ApiKey, createApi } from '../lib/api'
+import { ApiKey, createApi, RequestTimeoutKey } from '../lib/api'
 import type { ActAsClient } from '../lib/api'
 
 // The API client loads lazily in the app; load it up front so tests need no real waiting.
@@ -45,6 +45,8 @@ export interface LocalClerkAuth extends Auth {
   calls: { method: string; args: unknown[] }[]
   /** The FAPI client behind it (a browser's Clerk client). */
   fapi: FapiClient
+  /** Reads the client (sessions, user) from the Frontend API again, as clerk-js does. */
+  refresh(): Promise<void>
 }
 
 interface FapiUserJson {
@@ -65,6 +67,7 @@ interface FapiSessionJson {
   id: string
   status: string
   expire_at: number
+  created_at: number
   actor: unknown
   user?: FapiUserJson
 }
@@ -117,7 +120,12 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
     )
     user.value = active?.user ? toUser(active.user) : null
     session.value = active
-      ? { id: active.id, expireAt: new Date(active.expire_at), actor: toActor(active.actor) }
+      ? {
+          id: active.id,
+          expireAt: new Date(active.expire_at),
+          createdAt: new Date(active.created_at),
+          actor: toActor(active.actor),
+        }
       : null
   }
 
@@ -133,6 +141,7 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
   return {
     fapi,
     calls,
+    refresh,
     isLoaded: ref(true),
     loadFailed: ref(false),
     user: computed(() => user.value),
@@ -159,7 +168,7 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
 }
 
 export interface ApiChoice {
-  /** The console's request timeout (default: the app's own, 10 s). */
+  /** The console's request and sign-in timeout (default: the app's own, 10 s). */
   timeoutMs?: number
 }
 
@@ -267,6 +276,7 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
     install(app) {
       app.provide(AuthKey, auth)
       app.provide(ApiKey, api(auth, opts))
+      if (opts.timeoutMs) app.provide(RequestTimeoutKey, opts.timeoutMs)
     },
   })
 

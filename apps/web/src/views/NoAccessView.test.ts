@@ -47,4 +47,17 @@ describe('NoAccessView', () => {
     await wrapper.find('button').trigger('click')
     await until(() => router.currentRoute.value.fullPath === '/users?q=jane', 'the retry')
   })
+
+  it('tells an impersonated session to stop first, and Stop ends it', async () => {
+    const customer = web.stack.customers()[0]!
+    const { auth } = await web.impersonating(customer.id)
+    const wrapper = await mountAt('/no-access?from=/users', auth)
+    expect(wrapper.find('h1').text()).toBe(
+      `You are acting as ${customer.firstName} ${customer.lastName}: stop first`,
+    )
+    expect(wrapper.text()).not.toContain('ask an administrator')
+    await wrapper.find('button').trigger('click')
+    await until(() => auth.session.value === null, 'the sign-out')
+    expect(useSessionStore().prefillIdentifier).toBe(web.account('admin').identifier)
+  })
 })

@@ -2,7 +2,7 @@ import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Router } from 'vue-router'
 import { routerAt, until, webStack } from '../testing/harness'
-import type { LocalClerkAuth, WebStack } from '../testing/harness'
+import type { ApiChoice, LocalClerkAuth, WebStack } from '../testing/harness'
 import SignInView from './SignInView.vue'
 
 let web: WebStack
@@ -18,7 +18,7 @@ afterEach(() => {
   document.body.innerHTML = ''
 })
 
-async function mountAt(url: string) {
+async function mountAt(url: string, api: ApiChoice = {}) {
   auth = web.signedOut()
   router = await routerAt(url, { path: '/sign-in', component: SignInView }, [
     '/',
@@ -27,7 +27,7 @@ async function mountAt(url: string) {
     '/no-access',
   ])
   return mount(SignInView, {
-    global: { plugins: [...web.plugins(auth), router] },
+    global: { plugins: [...web.plugins(auth, api), router] },
     attachTo: document.body,
   })
 }
@@ -93,5 +93,45 @@ describe('SignInView', () => {
     await signIn(wrapper, banned.identifier, banned.password)
     expect(wrapper.find('[role="alert"]').text()).toBe('This account is banned and cannot sign in.')
     expect(auth.session.value).toBeNull()
+  })
+
+  it('gives up when Clerk does not answer in time, says so, and carries on if it answers late', async () => {
+    const wrapper = await mountAt('/sign-in?redirect=/audit', { timeoutMs: 300 })
+    web.stack.clerk.faults.add({ route: 'POST /v1/client/sign_ins', latencyMs: 1500, times: 1 })
+    const admin = web.account('admin')
+    await signIn(wrapper, admin.identifier, admin.password)
+    const alert = wrapper.find('[role="alert"]')
+    expect(alert.text()).toContain('Clerk did not answer in time')
+    expect(document.activeElement?.textContent?.trim()).toBe('Try again')
+    // the password is kept for Try again
+    expect((wrapper.find('#password').element as HTMLInputElement).value).toBe(admin.password)
+    // Clerk answers after all: the sign-in happened, so the console goes on
+    await until(() => router.currentRoute.value.fullPath === '/audit', 'the late sign-in')
+  })
+
+  it('Try again signs in once Clerk is back', async () => {
+    const wrapper = await mountAt('/sign-in')
+    web.stack.clerk.faults.add({ route: 'POST /v1/client/sign_ins', status: 503, times: 1 })
+    const admin = web.account('admin')
+    await signIn(wrapper, admin.identifier, admin.password)
+    expect(wrapper.find('[role="alert"]').text()).toContain('Clerk is unavailable right now')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Try again')!
+      .trigger('click')
+    await until(() => router.currentRoute.value.fullPath === '/users', 'the sign-in')
+  })
+
+  it('signed in while the API is stopped: explains on "no access" instead of guessing', async () => {
+    const wrapper = await mountAt('/sign-in?redirect=/audit')
+    await web.setApi('stopped')
+    try {
+      const admin = web.account('admin')
+      await signIn(wrapper, admin.identifier, admin.password)
+      await until(() => router.currentRoute.value.path === '/no-access', 'no access')
+      expect(router.currentRoute.value.query).toEqual({ from: '/audit' })
+    } finally {
+      await web.setApi('up')
+    }
   })
 })

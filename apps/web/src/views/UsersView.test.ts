@@ -95,6 +95,25 @@ describe('UsersView', () => {
     expect(wrapper.find('tbody tr').attributes('data-user-id')).toBe(firstPage)
   })
 
+  it('announces "20 of N users" in a polite status line, not the whole table', async () => {
+    const total = customersMatching('gmail.com').length
+    const wrapper = await mountAt('/users?q=gmail.com')
+    const status = wrapper.find('[role="status"]')
+    expect(status.text()).toBe(`20 of ${total} users, page 1 of ${Math.ceil(total / 20)}`)
+    expect(wrapper.find('[aria-live]').exists()).toBe(false)
+    expect(wrapper.find('#users-results').attributes('aria-live')).toBeUndefined()
+  })
+
+  it('after Next, keyboard focus is on the first row of the new page', async () => {
+    const wrapper = await mountAt('/users?q=gmail.com')
+    const next = wrapper.findAll('button').find((b) => b.text() === 'Next')!
+    ;(next.element as HTMLElement).focus()
+    await next.trigger('click')
+    await until(() => wrapper.find('[data-testid="result-count"]').text().startsWith('21–40'))
+    await until(() => document.activeElement?.getAttribute('data-index') === '0', 'the focus')
+    expect(document.activeElement).toBe(wrapper.find('tbody tr').element)
+  })
+
   it('shows an empty state when nothing matches', async () => {
     const wrapper = await mountAt('/users?q=nobody-has-this-name')
     expect(wrapper.text()).toContain('No users found')

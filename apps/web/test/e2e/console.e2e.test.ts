@@ -105,9 +105,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await expect.poll(() => count.textContent()).toMatch(/^21–40 of/)
     await page.locator('#users-results[aria-busy="false"]').waitFor()
 
-    const row = rows
-      .filter({ has: page.locator('button:has-text("Impersonate"):not([disabled])') })
-      .first()
+    const row = rows.filter({ has: page.locator('button:has-text("Impersonate")') }).first()
     const name = (await row.locator('.user-cell__name').textContent())!.trim()
     const email = (await row.locator('.user-cell__email').textContent())!.trim()
     await row.getByRole('button', { name: 'Impersonate' }).click()
@@ -130,7 +128,8 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     // the API sees the impersonated session, with the admin as actor
     await expect
       .poll(() => page.getByTestId('home-api-actor').textContent())
-      .toBe(`impersonated by ${stack.account('admin').userId}`)
+      .toBe(`impersonated by ${stack.account('admin').identifier}`)
+    expect(await page.title()).toBe(`Acting as ${name} · Home · ActAs`)
     await shot(page, '04-home-impersonating')
 
     // another tab (it did not start the impersonation) says the same, from the API's me()
@@ -146,10 +145,11 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
       )
     await tab.close()
 
-    // the banner stays on every page
+    // the banner stays on every page; the console says to stop first
     await page.goto(`${stack.url}/users`)
     await page.waitForURL(/\/no-access/)
     await banner.waitFor()
+    await page.getByRole('heading', { name: `You are acting as ${name}: stop first` }).waitFor()
 
     await banner.getByRole('button', { name: 'Stop' }).click()
     await page.waitForURL(/\/sign-in/)
@@ -191,10 +191,12 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await page.getByLabel('Search users').fill(banned.identifier)
     const row = page.locator('tbody tr', { hasText: banned.identifier })
     await row.waitFor()
-    const button = row.getByRole('button', { name: 'Impersonate' })
-    expect(await button.isDisabled()).toBe(true)
-    expect(await button.getAttribute('title')).toMatch(/banned/i)
-    expect(await row.textContent()).toContain('Banned')
+    expect(await row.getByRole('button', { name: 'Impersonate' }).count()).toBe(0)
+    expect(await row.locator('.why-not__label').textContent()).toBe('Banned')
+    // the full sentence shows when the row has keyboard focus
+    await row.focus()
+    expect(await row.locator('.why-not__full').isVisible()).toBe(true)
+    expect(await row.locator('.why-not__full').textContent()).toMatch(/banned/i)
 
     const api = await stack.apiAs('admin')
     const forced = await api.impersonation.start
@@ -265,7 +267,11 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     const row = page.locator('tbody tr', { hasText: 'Ticket to revoke from the audit log (e2e)' })
     await row.waitFor()
     await row.getByRole('button', { name: 'Revoke' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke ticket' }).click()
     await expect.poll(() => row.locator('.badge').textContent()).toBe('revoked')
+    expect(await row.getByTestId('ended-by').textContent()).toContain(
+      stack.account('admin').identifier,
+    )
     expect(await row.getByRole('button', { name: 'Revoke' }).count()).toBe(0)
 
     const fapi = createFapiClient({ frontendApiUrl: stack.clerk.frontendApiUrl, origin: stack.url })

@@ -162,7 +162,7 @@ export function createBapiRouter(ctx: BapiContext): Router {
 
   organizationRoutes(router, state, handle)
   membershipWriteRoutes(router, state, handle)
-  userWriteRoutes(router, state, handle)
+  userWriteRoutes(router, state, handle, () => new URL(ctx.frontendApiUrl()).origin)
   sessionRoutes(router, state, handle)
   signInTokenRoutes(router, ctx, handle)
 

@@ -1,7 +1,8 @@
 import { clerkError, json, type Handler, type LocalRequest, type Router } from '../http.js'
 import type { LocalUser } from '../model.js'
-import { passwordDigest, type ClerkState } from '../state.js'
-import { BapiError, invalidParam, notFound, unknownParam } from './errors.js'
+import { createUser } from '../search.js'
+import { newId, passwordDigest, type ClerkState } from '../state.js'
+import { BapiError, invalidParam, missingParam, notFound, unknownParam } from './errors.js'
 import { userJson } from './serialize.js'
 
 // The user mutations that Clerk announces by webhook: ban/unban, lock/unlock, update, delete.
@@ -63,11 +64,153 @@ function nullableString(body: Record<string, unknown>, key: string): string | nu
   return value
 }
 
+/** `POST /v1/users` fields this server applies. */
+const CREATE_SUPPORTED = new Set([
+  'external_id',
+  'first_name',
+  'last_name',
+  'email_address',
+  'phone_number',
+  'username',
+  'password',
+  'skip_password_checks',
+  'skip_password_requirement',
+  'public_metadata',
+  'private_metadata',
+  'unsafe_metadata',
+  'banned',
+  'locked',
+])
+const CREATE_UNSUPPORTED = new Set([
+  'locale',
+  'email_address_identification_status',
+  'phone_number_identification_status',
+  'web3_wallet',
+  'password_digest',
+  'password_hasher',
+  'totp_secret',
+  'backup_codes',
+  'delete_self_enabled',
+  'legal_accepted_at',
+  'skip_legal_checks',
+  'skip_user_requirement',
+  'create_organization_enabled',
+  'create_organizations_limit',
+  'created_at',
+  'bypass_client_trust',
+])
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+const E164 = /^\+[1-9]\d{6,14}$/
+
+function stringList(body: Record<string, unknown>, key: string): string[] {
+  const value = body[key]
+  if (value === undefined || value === null) return []
+  const list = Array.isArray(value) ? value : [value]
+  if (!list.every((v) => typeof v === 'string' && v !== ''))
+    throw invalidParam(key, `${key} must be a list of strings.`)
+  return list as string[]
+}
+
+function metadata(body: Record<string, unknown>, key: string): Record<string, unknown> {
+  const value = body[key]
+  if (value === undefined || value === null) return {}
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw invalidParam(key, `${key} must be an object.`)
+  return value as Record<string, unknown>
+}
+
+const formatInvalid = (param: string, message: string) =>
+  new BapiError(
+    clerkError(422, 'form_param_format_invalid', 'is invalid', message, { param_name: param }),
+  )
+
 export function userWriteRoutes(
   router: Router,
   state: ClerkState,
   handle: (fn: Handler) => Handler,
+  baseUrl: () => string,
 ): void {
+  router.add(
+    'POST',
+    '/v1/users',
+    handle((req) => {
+      const body = req.body
+      for (const key of Object.keys(body)) {
+        if (CREATE_UNSUPPORTED.has(key))
+          throw invalidParam(
+            key,
+            `${key} is a valid Clerk parameter that clerk-local does not apply.`,
+          )
+        if (!CREATE_SUPPORTED.has(key)) throw unknownParam(key)
+      }
+      const emails = stringList(body, 'email_address').map((e) => e.trim())
+      const phones = stringList(body, 'phone_number')
+      const username = nullableString(body, 'username') || null
+      const externalId = nullableString(body, 'external_id') || null
+      const firstName = nullableString(body, 'first_name') ?? null
+      const lastName = nullableString(body, 'last_name') ?? null
+      const password = nullableString(body, 'password') ?? null
+      for (const key of ['skip_password_checks', 'skip_password_requirement', 'banned', 'locked'])
+        if (body[key] !== undefined && typeof body[key] !== 'boolean')
+          throw invalidParam(key, `${key} must be true or false.`)
+      // The instance's identification: an email address or a username; a password is required.
+      if (emails.length === 0 && !username) throw missingParam('email_address')
+      if (!password && body.skip_password_requirement !== true) throw missingParam('password')
+      if (password !== null && password.length < 8)
+        throw new BapiError(
+          clerkError(
+            422,
+            'form_password_length_too_short',
+            'Passwords must be 8 characters or more.',
+            'Passwords must be 8 characters or more.',
+            { param_name: 'password' },
+          ),
+        )
+      for (const e of emails)
+        if (!EMAIL.test(e)) throw formatInvalid('email_address', `${e} is not an email address.`)
+      for (const p of phones)
+        if (!E164.test(p))
+          throw formatInvalid('phone_number', `${p} is not a phone number in E.164 format.`)
+      for (const e of emails)
+        if (state.userIndex.slotsByEmail(e).length > 0) throw identifierExists('email_address')
+      for (const p of phones)
+        if (state.userIndex.slotsByPhone(p).length > 0) throw identifierExists('phone_number')
+      if (username && state.userIndex.slotsByUsername(username).length > 0)
+        throw identifierExists('username')
+      if (externalId && state.userIndex.slotsByExternalId(externalId).length > 0)
+        throw identifierExists('external_id')
+
+      const now = state.now()
+      const id = newId('user')
+      const emailAddresses = emails.map((emailAddress) => ({ id: newId('idn'), emailAddress }))
+      const phoneNumbers = phones.map((phoneNumber) => ({ id: newId('idn'), phoneNumber }))
+      const user = createUser(
+        {
+          id,
+          externalId,
+          username,
+          firstName,
+          lastName,
+          imageUrl: `${baseUrl()}/__local/avatars/${id}.svg`,
+          emailAddresses,
+          primaryEmailAddressId: emailAddresses[0]?.id ?? null,
+          phoneNumbers,
+          primaryPhoneNumberId: phoneNumbers[0]?.id ?? null,
+          passwordDigest: password ? passwordDigest(password) : null,
+          banned: body.banned === true,
+          locked: body.locked === true,
+          publicMetadata: metadata(body, 'public_metadata'),
+          privateMetadata: metadata(body, 'private_metadata'),
+          unsafeMetadata: metadata(body, 'unsafe_metadata'),
+          createdAt: now,
+        },
+        { updatedAt: now, lastSignInAt: null, lastActiveAt: null },
+      )
+      state.addUser(user)
+      return json(userJson(state, user))
+    }),
+  )
+
   const flag = (path: string, apply: (user: LocalUser) => void) =>
     router.add(
       'POST',

@@ -1,7 +1,15 @@
 // The procedures: validate, authorize (meta + middleware), delegate to the context's ports.
 import { z } from 'zod'
+import { ActAsError } from '../errors.js'
 import { AuditVerifyOutputSchema } from '../schemas/audit.js'
 import {
+  ImpersonationActiveOutputSchema,
+  ImpersonationEndInputSchema,
+  ImpersonationEndOutputSchema,
+  ImpersonationSignedInInputSchema,
+  ImpersonationSignedInOutputSchema,
+  ImpersonationStopInputSchema,
+  ImpersonationStopOutputSchema,
   ImpersonationGetInputSchema,
   ImpersonationGetOutputSchema,
   ImpersonationListInputSchema,
@@ -84,6 +92,47 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .mutation(({ ctx, input }) =>
           ctx.impersonation.revoke(ctx.principal, input.impersonationId, ctx.request),
         ),
+
+      /** Live impersonations: who acts as whom, since when, why, until when. Staff only. */
+      active: staffProcedure
+        .input(NoInputSchema)
+        .output(ImpersonationActiveOutputSchema)
+        .query(({ ctx }) => ctx.impersonation.active(ctx.principal)),
+
+      /**
+       * The kill switch, for any staff member: revokes the Clerk session (and the ticket if
+       * unused) and records who ended it and why.
+       */
+      end: staffProcedure
+        .input(ImpersonationEndInputSchema)
+        .output(ImpersonationEndOutputSchema)
+        .mutation(({ ctx, input }) => ctx.impersonation.end(ctx.principal, input, ctx.request)),
+
+      /**
+       * The impersonated session's own Stop (any other caller: 403). Returns the way back to the
+       * console when the return secret matches (see the port).
+       */
+      stop: signedInProcedure
+        .input(ImpersonationStopInputSchema)
+        .output(ImpersonationStopOutputSchema)
+        .mutation(({ ctx, input }) => {
+          if (!ctx.principal.actor)
+            throw new ActAsError('FORBIDDEN', 'Stop is for an impersonated session.')
+          return ctx.impersonation.stop(ctx.principal, input, ctx.request)
+        }),
+
+      /**
+       * The console's report after `setActive`: the impersonated session's token, verified
+       * (`sub`, `act.sub`, `act.impersonation_id`); only that session itself may report it.
+       */
+      signedIn: signedInProcedure
+        .input(ImpersonationSignedInInputSchema)
+        .output(ImpersonationSignedInOutputSchema)
+        .mutation(({ ctx, input }) => {
+          if (!ctx.principal.actor)
+            throw new ActAsError('FORBIDDEN', 'Only an impersonated session reports its sign-in.')
+          return ctx.impersonation.signedIn(ctx.principal, input.sessionToken, ctx.request)
+        }),
 
       // A read by a machine is itself audited (by the port).
       list: readProcedure

@@ -139,7 +139,10 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     }
     const principal = ctx.principal
     if (!principal)
-      throw refusal('UNAUTHENTICATED', 'Sign in first: no valid session token was sent.')
+      throw refusal(
+        'UNAUTHENTICATED',
+        ctx.unauthenticatedReason ?? 'Sign in first: no valid session token was sent.',
+      )
     if (principal.kind === 'machine') {
       if (meta?.machines !== 'read' || NEVER_FOR_MACHINES.includes(path)) {
         throw refusal(

@@ -76,6 +76,25 @@ export type EndCause = z.infer<typeof EndCauseSchema>
 
 export const SESSION_MINUTES_MAX = 30
 
+/** SHA-256 of a return secret, lower-case hex. */
+export const ReturnSecretHashSchema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 digest in lower-case hex')
+
+/** A return secret: at least 32 random bytes, base64url (43+ characters). */
+export const ReturnSecretSchema = z
+  .string()
+  .min(43)
+  .max(128)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+
+/** A Clerk session token (a JWT). */
+const SessionTokenSchema = z
+  .string()
+  .min(1)
+  .max(8192)
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/, 'must be a session token (a JWT)')
+
 export const ImpersonationStartInputSchema = z.strictObject({
   userId: UserIdSchema,
   reason: z.string().trim().min(REASON_MIN_LENGTH).max(REASON_MAX_LENGTH),
@@ -85,6 +104,11 @@ export const ImpersonationStartInputSchema = z.strictObject({
     .max(2000)
     .optional(),
   sessionMinutes: z.number().int().min(1).max(SESSION_MINUTES_MAX).default(SESSION_MINUTES_MAX),
+  /**
+   * SHA-256 (hex) of the console's return secret: a random value the console keeps in the tab's
+   * `sessionStorage` and sends to `impersonation.stop` to get back in as the staff member.
+   */
+  returnSecretHash: ReturnSecretHashSchema.optional(),
 })
 export type ImpersonationStartInput = z.input<typeof ImpersonationStartInputSchema>
 export type ImpersonationStartParams = z.output<typeof ImpersonationStartInputSchema>
@@ -198,5 +222,82 @@ export type ImpersonationListParams = z.output<typeof ImpersonationListInputSche
 export const ImpersonationListOutputSchema = z.object({
   items: z.array(ImpersonationRecordSchema),
   next: CursorSchema.nullable(),
+  /** How many records match the filters (every page, not just this one). */
+  total: z.number().int().min(0),
 })
 export type ImpersonationListOutput = z.infer<typeof ImpersonationListOutputSchema>
+
+/** One live impersonation, as the "Active now" board shows it. */
+export const ActiveImpersonationSchema = z.object({
+  id: ImpersonationIdSchema,
+  actor: AuditPartySchema,
+  user: AuditPartySchema,
+  reason: z.string(),
+  ticketUrl: z.string().nullable(),
+  clerkSessionId: z.string().nullable(),
+  signedInAt: InstantSchema.nullable(),
+  /** When it ends at the latest (its cap): sign-in + requested minutes, or the row's latest end. */
+  endsAt: InstantSchema.nullable(),
+  /** Clerk's `last_active_at` of the session, when Clerk answered (null otherwise). */
+  lastActiveAt: InstantSchema.nullable(),
+})
+export type ActiveImpersonation = z.infer<typeof ActiveImpersonationSchema>
+
+export const ImpersonationActiveOutputSchema = z.object({
+  items: z.array(ActiveImpersonationSchema),
+})
+export type ImpersonationActiveOutput = z.infer<typeof ImpersonationActiveOutputSchema>
+
+/** The kill switch: any staff member ends a live impersonation (or an unused ticket), saying why. */
+export const ImpersonationEndInputSchema = z.strictObject({
+  impersonationId: ImpersonationIdSchema,
+  reason: z.string().trim().min(3).max(500),
+})
+export type ImpersonationEndInput = z.infer<typeof ImpersonationEndInputSchema>
+export const ImpersonationEndOutputSchema = ImpersonationRecordSchema
+export type ImpersonationEndOutput = z.infer<typeof ImpersonationEndOutputSchema>
+
+/** The impersonated session's own Stop; with the return secret it may get the way back. */
+export const ImpersonationStopInputSchema = z.strictObject({
+  returnSecret: ReturnSecretSchema.optional(),
+})
+export type ImpersonationStopInput = z.infer<typeof ImpersonationStopInputSchema>
+
+/** Why no return ticket came back from `impersonation.stop`. */
+export const RETURN_REFUSALS = [
+  /** RETURN_TO_CONSOLE=off. */
+  'disabled',
+  /** No return secret was sent (another tab, a leaked session token). */
+  'no_secret',
+  /** The secret does not match the one this impersonation started with (or none was set). */
+  'secret_mismatch',
+  /** The impersonation was no longer live (already ended, or ended by this very call elsewhere). */
+  'not_live',
+  /** Past the impersonation's cap. */
+  'past_cap',
+  /** The staff member no longer holds the permission in a staff organization, or is banned/locked/gone. */
+  'actor_not_allowed',
+  /** Clerk could not create the sign-in token. */
+  'clerk_unavailable',
+] as const
+export const ReturnRefusalSchema = z.enum(RETURN_REFUSALS)
+export type ReturnRefusal = z.infer<typeof ReturnRefusalSchema>
+
+export const ImpersonationStopOutputSchema = z.object({
+  impersonation: ImpersonationRecordSchema,
+  /**
+   * A one-time Clerk sign-in token for the staff member (ticket strategy), valid at most 60 s;
+   * null when the way back was refused (`returnRefused` says why). Never logged or stored.
+   */
+  returnTicket: z.string().min(1).nullable(),
+  returnRefused: ReturnRefusalSchema.nullable(),
+})
+export type ImpersonationStopOutput = z.infer<typeof ImpersonationStopOutputSchema>
+
+/** The console's report after `setActive`: the new session's token, verified by the API. */
+export const ImpersonationSignedInInputSchema = z.strictObject({
+  sessionToken: SessionTokenSchema,
+})
+export type ImpersonationSignedInInput = z.infer<typeof ImpersonationSignedInInputSchema>
+export const ImpersonationSignedInOutputSchema = ImpersonationRecordSchema
+export type ImpersonationSignedInOutput = z.infer<typeof ImpersonationSignedInOutputSchema>

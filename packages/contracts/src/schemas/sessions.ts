@@ -30,5 +30,10 @@ export const SessionInspectOutputSchema = z.object({
   impersonated: z.boolean(),
   actor: SessionInspectActorSchema.nullable(),
   expiresAt: InstantSchema.nullable(),
+  /**
+   * True when ActAs ended this impersonated session (kill switch, Stop, policy, cap): refuse it
+   * even though its JWT still verifies until `exp`.
+   */
+  revoked: z.boolean(),
 })
 export type SessionInspectOutput = z.infer<typeof SessionInspectOutputSchema>

@@ -1,0 +1,268 @@
+// An impersonation after its ticket: the console's sign-in report, the "Active now" board, the
+// kill switch, Stop with the way back to the console, and the refusal of an ended session while
+// its JWT is still valid. Real sign-ins on the local Clerk server, the API in-process, PGlite
+// (or the Postgres server of the servers run).
+import { randomBytes } from 'node:crypto'
+import { getActAsError } from '@actas/contracts/client'
+import type { ActAsClient } from '@actas/contracts/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sha256Hex } from '../src/impersonation/lifecycle.js'
+import { actasCode, callRaw, startStack } from './support/stack.js'
+import type { SignedIn, Stack } from './support/stack.js'
+
+let stack: Stack
+let admin: SignedIn
+let api: ActAsClient
+let customerCursor = 0
+
+async function failure(promise: Promise<unknown>) {
+  try {
+    await promise
+  } catch (error) {
+    return getActAsError(error)
+  }
+  throw new Error('expected the call to fail')
+}
+
+function nextCustomer() {
+  const user = stack.customers()[customerCursor++]
+  if (!user) throw new Error('out of customers')
+  return user
+}
+
+function newSecret() {
+  const secret = randomBytes(32).toString('base64url')
+  return { secret, hash: sha256Hex(secret) }
+}
+
+/** Starts an impersonation of a fresh customer and signs in with its ticket. */
+async function impersonate(options: { returnSecretHash?: string; report?: boolean } = {}) {
+  const user = nextCustomer()
+  const started = await api.impersonation.start.mutate({
+    userId: user.id,
+    reason: 'Customer reports a broken invoice page',
+    ...(options.returnSecretHash ? { returnSecretHash: options.returnSecretHash } : {}),
+  })
+  const session = await stack.signInWithTicket(started.ticket)
+  const client = stack.client(() => session.token())
+  if (options.report !== false) {
+    await client.impersonation.signedIn.mutate({ sessionToken: await session.token() })
+  }
+  return { user, started, session, client, id: started.impersonationId }
+}
+
+beforeAll(async () => {
+  stack = await startStack({ env: { RATE_LIMIT_START_PER_MINUTE: '1000' } })
+  admin = await stack.signIn('admin')
+  api = stack.client(() => admin.token())
+}, 60_000)
+
+afterAll(async () => {
+  await stack?.close()
+})
+
+describe('impersonation.signedIn', () => {
+  it('records the Clerk session from the verified token, once', async () => {
+    const { id, session, client } = await impersonate({ report: false })
+    expect((await api.impersonation.get.query({ impersonationId: id })).status).toBe('issued')
+    const record = await client.impersonation.signedIn.mutate({
+      sessionToken: await session.token(),
+    })
+    expect(record).toMatchObject({ status: 'signed_in', clerkSessionId: session.sessionId })
+    // A second report changes nothing.
+    await client.impersonation.signedIn.mutate({ sessionToken: await session.token() })
+    const got = await api.impersonation.get.query({ impersonationId: id })
+    expect(got.events.filter((e) => e.type === 'signed_in')).toHaveLength(1)
+  })
+
+  it("refuses another session's token and a token that does not verify", async () => {
+    const a = await impersonate({ report: false })
+    const b = await impersonate({ report: false })
+    const other = await failure(
+      a.client.impersonation.signedIn.mutate({ sessionToken: await b.session.token() }),
+    )
+    expect(other.code).toBe('FORBIDDEN')
+    const token = await a.session.token()
+    const [header, payload] = token.split('.')
+    const forged = await failure(
+      a.client.impersonation.signedIn.mutate({ sessionToken: `${header}.${payload}.AAAA` }),
+    )
+    expect(forged.code).toBe('INVALID_INPUT')
+    // Staff sessions report nothing: the body alone is never trusted.
+    const staff = await failure(
+      api.impersonation.signedIn.mutate({ sessionToken: await a.session.token() }),
+    )
+    expect(staff.code).toBe('FORBIDDEN')
+    expect((await api.impersonation.get.query({ impersonationId: a.id })).status).toBe('issued')
+  })
+})
+
+describe('impersonation.active', () => {
+  it('lists live impersonations with who, whom, why and until when', async () => {
+    const { id, user, session } = await impersonate()
+    const { items } = await api.impersonation.active.query()
+    const item = items.find((i) => i.id === id)
+    expect(item).toMatchObject({
+      actor: { id: stack.account('admin').userId, email: 'ada@support.actas.test' },
+      user: { id: user.id },
+      reason: 'Customer reports a broken invoice page',
+      clerkSessionId: session.sessionId,
+    })
+    expect(Date.parse(item!.endsAt!)).toBeGreaterThan(Date.parse(item!.signedInAt!))
+    expect(item!.lastActiveAt).not.toBeNull()
+  })
+})
+
+describe('impersonation.end (the kill switch)', () => {
+  it('revokes the Clerk session, records who and why, and refuses the still-valid JWT', async () => {
+    const { id, session } = await impersonate()
+    const stillValid = await session.token()
+    const record = await api.impersonation.end.mutate({
+      impersonationId: id,
+      reason: 'Wrong customer, stop now',
+    })
+    expect(record).toMatchObject({
+      status: 'ended',
+      endCause: 'ended_by_staff',
+      endedBy: stack.account('admin').userId,
+      endReason: 'Wrong customer, stop now',
+    })
+    expect(stack.clerk.state.sessions.get(session.sessionId)?.status).toBe('revoked')
+    // The JWT minted before the end still verifies, and is refused with the reason.
+    const refused = await callRaw(stack.app, 'me', { type: 'query', token: stillValid })
+    expect(refused.status).toBe(401)
+    expect(actasCode(refused)).toBe('UNAUTHENTICATED')
+    expect(refused.raw).toContain('Wrong customer, stop now')
+    const inspected = await api.sessions.inspect.mutate({ token: stillValid })
+    expect(inspected).toMatchObject({ valid: true, revoked: true, sessionId: session.sessionId })
+    // Clerk mints no new token for it either.
+    await expect(session.token()).rejects.toThrow()
+    // Gone from the board; a second end answers the same record.
+    const { items } = await api.impersonation.active.query()
+    expect(items.map((i) => i.id)).not.toContain(id)
+    const again = await api.impersonation.end.mutate({ impersonationId: id, reason: 'again!' })
+    expect(again.endReason).toBe('Wrong customer, stop now')
+    const got = await api.impersonation.get.query({ impersonationId: id })
+    expect(got.events.map((e) => e.type)).toEqual(['requested', 'issued', 'signed_in', 'ended'])
+  })
+
+  it('ends an unused ticket: revoked in Clerk, so it can no longer sign in', async () => {
+    const user = nextCustomer()
+    const started = await api.impersonation.start.mutate({
+      userId: user.id,
+      reason: 'Started by mistake, ending it',
+    })
+    const record = await api.impersonation.end.mutate({
+      impersonationId: started.impersonationId,
+      reason: 'Not needed after all',
+    })
+    expect(record).toMatchObject({ status: 'ended', endCause: 'ended_by_staff' })
+    await expect(stack.signInWithTicket(started.ticket)).rejects.toThrow()
+  })
+
+  it('finds the session a used ticket became even when nobody reported it', async () => {
+    const { id, session } = await impersonate({ report: false })
+    const record = await api.impersonation.end.mutate({ impersonationId: id, reason: 'Stop it' })
+    expect(record).toMatchObject({ status: 'ended', clerkSessionId: session.sessionId })
+    expect(stack.clerk.state.sessions.get(session.sessionId)?.status).toBe('revoked')
+  })
+
+  it('answers 404 for an unknown id and 400 for one that is not live', async () => {
+    expect(
+      (
+        await failure(
+          api.impersonation.end.mutate({
+            impersonationId: '00000000-0000-4000-8000-000000000000',
+            reason: 'nothing',
+          }),
+        )
+      ).code,
+    ).toBe('IMPERSONATION_NOT_FOUND')
+    const started = await api.impersonation.start.mutate({
+      userId: nextCustomer().id,
+      reason: 'Revoked before use, then ended?',
+    })
+    await api.impersonation.revoke.mutate({ impersonationId: started.impersonationId })
+    const error = await failure(
+      api.impersonation.end.mutate({ impersonationId: started.impersonationId, reason: 'late' }),
+    )
+    expect(error.code).toBe('INVALID_INPUT')
+  })
+})
+
+describe('impersonation.stop (the way back)', () => {
+  it('with the return secret: ends it and hands back a one-time sign-in for the staff member', async () => {
+    const { secret, hash } = newSecret()
+    const { id, session, client } = await impersonate({ returnSecretHash: hash })
+    const stillValid = await session.token()
+    const out = await client.impersonation.stop.mutate({ returnSecret: secret })
+    expect(out.returnRefused).toBeNull()
+    expect(out.impersonation).toMatchObject({
+      id,
+      status: 'ended',
+      endCause: 'stopped_by_actor',
+      endedBy: stack.account('admin').userId,
+    })
+    expect(stack.clerk.state.sessions.get(session.sessionId)?.status).toBe('revoked')
+    // The ticket signs the staff member in, without a password, once.
+    const back = await stack.signInWithTicket(out.returnTicket!)
+    expect(back.userId).toBe(stack.account('admin').userId)
+    await expect(stack.signInWithTicket(out.returnTicket!)).rejects.toThrow()
+    // The impersonated JWT is refused; Stop again is refused too (the secret is single-use).
+    const again = await callRaw(stack.app, 'impersonation.stop', {
+      type: 'mutation',
+      token: stillValid,
+      input: { returnSecret: secret },
+    })
+    expect(again.status).toBe(401)
+    // Neither the secret nor the ticket is in the log or the stored events.
+    const got = await api.impersonation.get.query({ impersonationId: id })
+    const stored = JSON.stringify(got) + stack.logs.join('')
+    expect(stored).not.toContain(secret)
+    expect(stored).not.toContain(out.returnTicket!)
+  })
+
+  it('without the secret, or with another one: ends it and returns no way back', async () => {
+    const { hash } = newSecret()
+    const none = await impersonate({ returnSecretHash: hash })
+    const out = await none.client.impersonation.stop.mutate({})
+    expect(out).toMatchObject({
+      returnTicket: null,
+      returnRefused: 'no_secret',
+      impersonation: { status: 'ended', endCause: 'stopped_by_actor' },
+    })
+    const wrong = await impersonate({ returnSecretHash: hash })
+    const out2 = await wrong.client.impersonation.stop.mutate({
+      returnSecret: newSecret().secret,
+    })
+    expect(out2).toMatchObject({ returnTicket: null, returnRefused: 'secret_mismatch' })
+    expect(stack.clerk.state.sessions.get(wrong.session.sessionId)?.status).toBe('revoked')
+  })
+
+  it('records the sign-in the console never reported before ending', async () => {
+    const { id, session, client } = await impersonate({ report: false })
+    const out = await client.impersonation.stop.mutate({})
+    expect(out.impersonation).toMatchObject({ status: 'ended', clerkSessionId: session.sessionId })
+    const got = await api.impersonation.get.query({ impersonationId: id })
+    expect(got.events.map((e) => e.type)).toEqual(['requested', 'issued', 'signed_in', 'ended'])
+  })
+
+  it('is for impersonated sessions only', async () => {
+    expect((await failure(api.impersonation.stop.mutate({}))).code).toBe('FORBIDDEN')
+  })
+
+  it('returns no way back to a staff member who lost the permission meanwhile', async () => {
+    const { secret, hash } = newSecret()
+    const { client } = await impersonate({ returnSecretHash: hash })
+    const membership = stack.clerk.state
+      .membershipsOfUser(stack.account('admin').userId)
+      .find((m) => m.organizationId === stack.supportOrgId)!
+    membership.role = 'member'
+    try {
+      const out = await client.impersonation.stop.mutate({ returnSecret: secret })
+      expect(out).toMatchObject({ returnTicket: null, returnRefused: 'actor_not_allowed' })
+    } finally {
+      membership.role = 'admin'
+    }
+  })
+})

@@ -1,0 +1,323 @@
+// @vitest-environment node
+// Every page of the console in real Chromium, light and dark, at 1280 and 390 px: axe-core
+// (injected into the page) finds no serious or critical violation, the page never scrolls
+// sideways, and each page's main action is on screen. Plus the keyboard and timeout scenarios.
+// Screenshots go to test-results/e2e/pages/.
+import { mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
+import type { Stack } from './stack.ts'
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/pages/', import.meta.url))
+const AXE_SOURCE = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+)
+
+const WIDTHS = [1280, 390] as const
+const SCHEMES = ['light', 'dark'] as const
+
+let stack: Stack
+let browser: Browser
+const contexts: BrowserContext[] = []
+/** Every page error of every page. */
+const pageErrors: string[] = []
+
+interface AxeResult {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[]
+}
+
+async function newPage(width: number, scheme: 'light' | 'dark' = 'light'): Promise<Page> {
+  const context = await browser.newContext({
+    viewport: { width, height: width < 600 ? 844 : 800 },
+    colorScheme: scheme,
+    reducedMotion: 'reduce',
+  })
+  contexts.push(context)
+  const page = await context.newPage()
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  return page
+}
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE_SOURCE })
+  const result = (await page.evaluate(() =>
+    (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
+  )) as AxeResult
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+    )
+}
+
+/** How far the page scrolls sideways (0 = not at all). */
+async function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const d = (
+      globalThis as unknown as {
+        document: { documentElement: { scrollWidth: number; clientWidth: number } }
+      }
+    ).document
+    return d.documentElement.scrollWidth - d.documentElement.clientWidth
+  })
+}
+
+/** The element is rendered entirely inside the viewport's width. */
+async function withinWidth(page: Page, locator: Locator): Promise<boolean> {
+  const box = await locator.boundingBox()
+  const width = page.viewportSize()!.width
+  return box !== null && box.x >= 0 && box.x + box.width <= width + 0.5
+}
+
+/** Screenshot, axe and layout checks of one page state; returns the problems found. */
+async function check(page: Page, name: string, mustSee: Locator[]): Promise<string[]> {
+  const { width } = page.viewportSize()!
+  const scheme = await page.evaluate(() =>
+    (globalThis as unknown as { matchMedia(q: string): { matches: boolean } }).matchMedia(
+      '(prefers-color-scheme: dark)',
+    ).matches
+      ? 'dark'
+      : 'light',
+  )
+  await page.screenshot({ path: `${ARTIFACTS}${name}-${width}-${scheme}.png`, fullPage: true })
+  await page.screenshot({ path: `${ARTIFACTS}${name}-${width}-${scheme}-viewport.png` })
+  const problems = (await axeViolations(page)).map((v) => `${name} ${width} ${scheme}: ${v}`)
+  const overflow = await sidewaysOverflow(page)
+  if (overflow > 0) problems.push(`${name} ${width} ${scheme}: scrolls ${overflow} px sideways`)
+  for (const locator of mustSee) {
+    await locator.waitFor()
+    if (!(await withinWidth(page, locator)))
+      problems.push(`${name} ${width} ${scheme}: ${String(locator)} is off-screen`)
+  }
+  return problems
+}
+
+async function signIn(page: Page, role: 'admin' | 'agent'): Promise<void> {
+  const account = stack.account(role)
+  await page.goto(`${stack.url}/sign-in`)
+  await page.getByLabel('Email or username').fill(account.identifier)
+  await page.getByLabel('Password').fill(account.password)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await page.waitForURL(role === 'admin' ? /\/users/ : /\/no-access/)
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  stack = await startStack({ users: 300 })
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+}, 120_000)
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined)
+  await browser?.close()
+  await stack?.stop()
+}, 60_000)
+
+describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 }, () => {
+  for (const width of WIDTHS) {
+    for (const scheme of SCHEMES) {
+      it(`${width} px, ${scheme}: no serious/critical axe violation, no sideways scroll, actions on screen`, async () => {
+        const problems: string[] = []
+        const page = await newPage(width, scheme)
+
+        await page.goto(`${stack.url}/sign-in`)
+        await page.getByRole('heading', { name: 'Sign in to ActAs' }).waitFor()
+        problems.push(
+          ...(await check(page, 'sign-in', [
+            page.getByRole('button', { name: 'Sign in', exact: true }),
+          ])),
+        )
+        await page.goto(`${stack.url}/no-such-page`)
+        await page.getByRole('heading', { name: 'Page not found' }).waitFor()
+        problems.push(...(await check(page, 'not-found', [])))
+
+        await signIn(page, 'admin')
+        await page.getByTestId('result-count').filter({ hasText: /of/ }).waitFor()
+        const action = page
+          .locator('tbody tr')
+          .getByRole('button', { name: /Impersonate/ })
+          .first()
+        problems.push(
+          ...(await check(page, 'users', [
+            page.getByRole('button', { name: 'Sign out' }),
+            action,
+            page.getByRole('button', { name: 'Next' }),
+          ])),
+        )
+        // a row that may not be impersonated says why, on screen
+        await page.getByLabel('Search users').fill(stack.account('banned').identifier)
+        const banned = page.locator('tbody tr', { hasText: stack.account('banned').identifier })
+        await banned.waitFor()
+        await banned.focus()
+        problems.push(...(await check(page, 'users-why-not', [banned.locator('.why-not__full')])))
+        await page.getByLabel('Search users').fill('')
+        await page
+          .getByTestId('result-count')
+          .filter({ hasText: /^1–20 of/ })
+          .waitFor()
+
+        await action.click()
+        const dialog = page.getByRole('dialog')
+        await dialog.getByLabel(/Reason/).fill('Checking the layout of every page (e2e)')
+        problems.push(
+          ...(await check(page, 'impersonate-dialog', [
+            dialog.getByRole('button', { name: 'Confirm' }),
+          ])),
+        )
+        await dialog.getByRole('button', { name: 'Cancel' }).click()
+
+        await page.getByRole('link', { name: 'Audit log' }).click()
+        // (the first run sees an empty log, the others rows: both are checked)
+        await page.locator('tbody tr, [data-testid="audit-empty"]').first().waitFor()
+        problems.push(
+          ...(await check(page, 'audit', [page.getByRole('button', { name: 'Filter' })])),
+        )
+
+        // impersonate: home as the customer, with the banner and its Stop
+        await page.getByRole('link', { name: 'Users' }).click()
+        await action.click()
+        await dialog.getByLabel(/Reason/).fill('Checking the layout of every page (e2e)')
+        await dialog.getByRole('button', { name: 'Confirm' }).click()
+        await page.waitForURL(`${stack.url}/`)
+        const banner = page.getByTestId('impersonation-banner')
+        await banner.getByText('started by').waitFor()
+        problems.push(
+          ...(await check(page, 'home-impersonating', [
+            banner.getByRole('button', { name: 'Stop' }),
+          ])),
+        )
+        await page.goto(`${stack.url}/users`)
+        await page.waitForURL(/\/no-access/)
+        await page.getByRole('heading', { level: 1 }).waitFor()
+        problems.push(
+          ...(await check(page, 'users-while-impersonating', [
+            banner.getByRole('button', { name: 'Stop' }),
+          ])),
+        )
+        await banner.getByRole('button', { name: 'Stop' }).click()
+        await page.waitForURL(/\/sign-in/)
+
+        await signIn(page, 'agent')
+        await page.getByRole('heading', { name: "You don't have access" }).waitFor()
+        problems.push(
+          ...(await check(page, 'no-access', [page.getByRole('button', { name: 'Sign out' })])),
+        )
+
+        expect(problems).toEqual([])
+      })
+    }
+  }
+})
+
+describe('keyboard only', { timeout: 120_000 }, () => {
+  it('the results are one Tab stop; arrows go row by row; Enter opens the dialog; paging keeps focus in the table', async () => {
+    const page = await newPage(1280)
+    await signIn(page, 'admin')
+    const count = page.getByTestId('result-count')
+    await count.filter({ hasText: /^1–20 of/ }).waitFor()
+    await page.getByLabel('Search users').focus()
+    await page.keyboard.press('Tab') // the sort
+    await page.keyboard.press('Tab') // the table: its first row
+    const focused = () =>
+      page.evaluate(() => {
+        const el = (
+          globalThis as unknown as {
+            document: {
+              activeElement: {
+                getAttribute(n: string): string | null
+                textContent: string | null
+              } | null
+            }
+          }
+        ).document.activeElement
+        return {
+          index: el?.getAttribute('data-index') ?? null,
+          text: el?.textContent?.trim() ?? '',
+        }
+      })
+    expect((await focused()).index).toBe('0')
+    const order: string[] = []
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('ArrowDown')
+      order.push((await focused()).index!)
+    }
+    expect(order).toEqual(['1', '2', '3', '4', '5'])
+    await page.keyboard.press('End')
+    expect((await focused()).index).toBe('19')
+    await page.keyboard.press('Home')
+    expect((await focused()).index).toBe('0')
+    // one more Tab leaves the table for the pagination
+    await page.keyboard.press('Tab')
+    expect((await focused()).text).toBe('Previous')
+    await page.keyboard.press('Tab')
+    expect((await focused()).text).toBe('Next')
+    await page.keyboard.press('Enter')
+    await count.filter({ hasText: /^21–40 of/ }).waitFor()
+    await expect.poll(async () => (await focused()).index).toBe('0')
+    // Enter on a row opens the dialog on the reason; Escape closes it
+    await page.keyboard.press('Enter')
+    const dialog = page.getByRole('dialog')
+    await dialog.waitFor()
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () =>
+            (globalThis as unknown as { document: { activeElement: { id: string } | null } })
+              .document.activeElement?.id,
+        ),
+      )
+      .toBe('impersonate-reason')
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+  })
+})
+
+describe('when the back end does not answer', { timeout: 120_000 }, () => {
+  it('sign-in gives up within 10 s with a clear error and Try again, which works once Clerk answers', async () => {
+    const page = await newPage(1280)
+    const account = stack.account('admin')
+    let hang = true
+    await page.route('**/__clerk/v1/client/sign_ins**', async (route) => {
+      if (hang) return // never answered
+      await route.continue()
+    })
+    await page.goto(`${stack.url}/sign-in`)
+    await page.getByLabel('Email or username').fill(account.identifier)
+    await page.getByLabel('Password').fill(account.password)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    const alert = page.getByRole('alert')
+    await alert.getByText('Clerk did not answer in time').waitFor({ timeout: 15_000 })
+    await page.screenshot({ path: `${ARTIFACTS}sign-in-timeout-1280-light.png` })
+    hang = false
+    await alert.getByRole('button', { name: 'Try again' }).click()
+    await page.waitForURL(/\/users/)
+  })
+
+  it('the users page says the API cannot be reached, and Try again recovers', async () => {
+    const page = await newPage(390)
+    await signIn(page, 'admin')
+    await page.getByTestId('result-count').filter({ hasText: /of/ }).waitFor()
+    let stopped = true
+    await page.route('**/trpc/**', (route) =>
+      stopped ? route.abort('connectionrefused') : route.continue(),
+    )
+    await page.getByLabel('Search users').fill('gmail')
+    const alert = page.getByRole('alert')
+    await alert.getByText('ActAs unreachable').waitFor()
+    await page.screenshot({ path: `${ARTIFACTS}users-api-stopped-390-light.png`, fullPage: true })
+    stopped = false
+    await alert.getByRole('button', { name: 'Try again' }).click()
+    await page.getByTestId('result-count').filter({ hasText: /of/ }).waitFor()
+  })
+
+  it('raised no uncaught error in any page', () => {
+    expect(pageErrors).toEqual([])
+  })
+})
