@@ -1,7 +1,14 @@
 // Bench helper process: the API exactly as server.ts builds it (config from the environment),
 // plus a bare Fastify app with the baseline routes: one constant JSON answer, and the search's
 // Clerk read with no tRPC, no auth, no policy. Prints both URLs as JSON.
+import { createClerkClient } from '@clerk/backend'
+import { clerkPlugin, getAuth } from '@clerk/fastify'
+import { initTRPC } from '@trpc/server'
+import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify'
 import Fastify from 'fastify'
+import type { FastifyRequest } from 'fastify'
+import { registerWithSessionCache } from '../src/plugins/session-cache.js'
+import { sendCompleteJsonInOneWrite } from '../src/plugins/trpc.js'
 import { buildApp, createDeps, loadConfig } from '../src/index.js'
 
 const config = loadConfig(process.env)
@@ -26,11 +33,90 @@ raw.get('/raw-search', async () => {
 raw.get('/cpu', () => process.cpuUsage())
 // Its memory (the soak bench follows RSS over time).
 raw.get('/memory', () => process.memoryUsage())
-const rawUrl = await raw.listen({ host: '127.0.0.1', port: 0 })
 
-process.stdout.write(`${JSON.stringify({ apiUrl, rawUrl })}\n`)
+// Side by side, each optimization that leans on a library's internals against the library's
+// plain public API, on the same path (the load generator prints the pairs and their gain):
+// - the keep-alive BAPI reader vs @clerk/backend's `users.getUserList` (same page, same mapping);
+const sdk = createClerkClient({
+  secretKey: config.clerk.secretKey,
+  apiUrl: config.clerk.apiUrl,
+  telemetry: { disabled: true },
+})
+raw.get('/raw-search-sdk', async () => {
+  const { data, totalCount } = await sdk.users.getUserList({
+    limit: 20,
+    offset: 0,
+    orderBy: '-created_at',
+  })
+  return {
+    items: data.map((u) => ({
+      id: u.id,
+      primaryEmail:
+        u.primaryEmailAddress?.emailAddress ?? u.emailAddresses[0]?.emailAddress ?? null,
+      fullName: u.fullName || u.username || null,
+      imageUrl: u.imageUrl || null,
+      createdAt: new Date(u.createdAt).toISOString(),
+      lastSignInAt: u.lastSignInAt,
+      lastActiveAt: u.lastActiveAt,
+      banned: u.banned,
+      locked: u.locked,
+    })),
+    total: totalCount,
+  }
+})
+// - clerkPlugin behind the session cache's facade vs clerkPlugin registered plainly;
+const clerkOptions = {
+  secretKey: config.clerk.secretKey,
+  publishableKey: config.clerk.publishableKey,
+  apiUrl: config.clerk.apiUrl,
+  ...(config.clerk.jwtKey ? { jwtKey: config.clerk.jwtKey } : {}),
+  ...(config.clerk.authorizedParties.length > 0
+    ? { authorizedParties: config.clerk.authorizedParties }
+    : {}),
+  hookName: 'preHandler' as const,
+}
+const who = (req: FastifyRequest) => ({ userId: getAuth(req).userId })
+const plainAuth = Fastify({ logger: false })
+await plainAuth.register(clerkPlugin, clerkOptions)
+plainAuth.get('/who', who)
+const cachedAuth = Fastify({ logger: false })
+await registerWithSessionCache(cachedAuth, clerkPlugin, clerkOptions)
+cachedAuth.get('/who', who)
+// - tRPC's Response sent as one buffer vs left to Fastify (which pipes its web stream).
+const t = initTRPC.create()
+const tinyRouter = t.router({
+  me: t.procedure.query(() => ({
+    userId: 'user_2bench0000000000000000000',
+    sessionId: 'sess_2bench000000000000000000',
+    organization: { id: 'org_2bench00000000000000000', slug: 'support', name: 'Support' },
+    permissions: ['org:admin:impersonate'],
+    canImpersonate: true,
+    actor: null,
+  })),
+})
+const plainTrpc = Fastify({ logger: false })
+await plainTrpc.register(fastifyTRPCPlugin, {
+  prefix: '/trpc',
+  trpcOptions: { router: tinyRouter },
+})
+const oneWriteTrpc = Fastify({ logger: false })
+await oneWriteTrpc.register(async (scope) => {
+  scope.addHook('onSend', sendCompleteJsonInOneWrite)
+  await scope.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions: { router: tinyRouter } })
+})
+const rawUrl = await raw.listen({ host: '127.0.0.1', port: 0 })
+const pairs = {
+  plainAuthUrl: await plainAuth.listen({ host: '127.0.0.1', port: 0 }),
+  cachedAuthUrl: await cachedAuth.listen({ host: '127.0.0.1', port: 0 }),
+  plainTrpcUrl: await plainTrpc.listen({ host: '127.0.0.1', port: 0 }),
+  oneWriteTrpcUrl: await oneWriteTrpc.listen({ host: '127.0.0.1', port: 0 }),
+}
+
+process.stdout.write(`${JSON.stringify({ apiUrl, rawUrl, ...pairs })}\n`)
 process.once('SIGTERM', () => {
-  void Promise.all([app.close(), raw.close()])
+  void Promise.all(
+    [app, raw, plainAuth, cachedAuth, plainTrpc, oneWriteTrpc].map((server) => server.close()),
+  )
     .then(() => deps.close())
     .then(() => process.exit(0))
 })

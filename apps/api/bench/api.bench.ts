@@ -3,6 +3,8 @@
 //   (a) a raw Fastify JSON route          (b) `me` through tRPC with auth
 //   (c) `users.search` through the stack   (d) the local server's GET /v1/users directly
 //   (e) a diagnostic: (c)'s Clerk read and mapping on a bare Fastify route (no tRPC, no auth)
+// Then `pairs`: each piece that leans on a library's internals against the library's plain
+// public API, same path, same run; kept only where it saves ≥ 20 % of the API's CPU per request.
 // Targets on a 2-core machine: (b) ≥ 0.06 × (a), (c) ≥ 0.5 × (d), zero errors.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -24,7 +26,7 @@ const children: ChildProcess[] = []
 // BENCH_PROFILE_DIR: the API process writes a V8 CPU profile there (node --cpu-prof) on exit.
 const PROFILE_DIR = process.env['BENCH_PROFILE_DIR']
 // BENCH_ROUTES: a subset of a,b,c,e,d to run (profiling one route at a time).
-const ROUTES = new Set((process.env['BENCH_ROUTES'] ?? 'a,b,c,e,d').split(','))
+const ROUTES = new Set((process.env['BENCH_ROUTES'] ?? 'a,b,c,e,d,pairs').split(','))
 
 function startProcess<T>(
   script: string,
@@ -141,7 +143,14 @@ async function main(): Promise<void> {
     accounts: { role: string; identifier: string; password: string }[]
     users: number
   }>('clerk-process.ts', {})
-  const api = await startProcess<{ apiUrl: string; rawUrl: string }>(
+  const api = await startProcess<{
+    apiUrl: string
+    rawUrl: string
+    plainAuthUrl: string
+    cachedAuthUrl: string
+    plainTrpcUrl: string
+    oneWriteTrpcUrl: string
+  }>(
     'api-process.ts',
     {
       ...localClerkEnvironment(clerk, ORIGIN),
@@ -203,6 +212,39 @@ async function main(): Promise<void> {
       false,
     )
 
+  const pairs: Array<{ what: string; plain: Result; ours: Result }> = []
+  if (ROUTES.has('pairs')) {
+    const pair = async (
+      what: string,
+      plain: [string, string],
+      ours: [string, string],
+      h: () => Record<string, string> = bearer,
+    ) => {
+      await refresh()
+      pairs.push({
+        what,
+        plain: await load(plain[0], plain[1], h),
+        ours: await load(ours[0], ours[1], h),
+      })
+    }
+    await pair(
+      'keep-alive BAPI reader (directory/bapi-reader.ts)',
+      ['(p1) page read, @clerk/backend', `${api.rawUrl}/raw-search-sdk`],
+      ['(o1) page read, BapiReader', `${api.rawUrl}/raw-search`],
+      () => ({}),
+    )
+    await pair(
+      'session cache facade (plugins/session-cache.ts)',
+      ['(p2) clerkPlugin plain', `${api.plainAuthUrl}/who`],
+      ['(o2) clerkPlugin behind the cache', `${api.cachedAuthUrl}/who`],
+    )
+    await pair(
+      'tRPC Response in one write (plugins/trpc.ts)',
+      ['(p3) tRPC answer, Fastify pipes it', `${api.plainTrpcUrl}/trpc/me`],
+      ['(o3) tRPC answer, one buffer', `${api.oneWriteTrpcUrl}/trpc/me`],
+    )
+  }
+
   console.log(
     `\nActAs API benchmark: ${clerk.users} users, concurrency ${CONCURRENCY}, ${DURATION_MS / 1000}s per route`,
   )
@@ -233,6 +275,19 @@ async function main(): Promise<void> {
   for (const r of Object.values(results)) {
     console.log(
       `${r.name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(8)} ${String(r.errors).padStart(8)} ${(r.apiCpuUs === null ? '–' : r.apiCpuUs.toFixed(0)).padStart(16)}`,
+    )
+  }
+  for (const { plain, ours } of pairs) {
+    for (const r of [plain, ours]) {
+      console.log(
+        `${r.name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(2).padStart(9)} ${r.p99.toFixed(2).padStart(8)} ${String(r.errors).padStart(8)} ${(r.apiCpuUs === null ? '–' : r.apiCpuUs.toFixed(0)).padStart(16)}`,
+      )
+    }
+  }
+  for (const { what, plain, ours } of pairs) {
+    const saved = 1 - ours.apiCpuUs! / plain.apiCpuUs!
+    console.log(
+      `${what}: ${(saved * 100).toFixed(0)} % less API CPU per request (${plain.apiCpuUs!.toFixed(0)} → ${ours.apiCpuUs!.toFixed(0)} µs), req/s ×${(ours.rps / plain.rps).toFixed(2)}; keep only at ≥ 20 %: ${saved >= 0.2 ? 'keep' : 'REPLACE with the public API'}`,
     )
   }
   if (!['a', 'b', 'c', 'd'].every((k) => results[k])) return

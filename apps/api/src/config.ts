@@ -5,16 +5,15 @@ import {
   MACHINE_READ_PROCEDURES,
   NEVER_FOR_MACHINES,
 } from '@actas/contracts'
-import type { MachinePermissions } from '@actas/contracts'
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
 import { parseSigningKey } from './audit/chain.js'
+import { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX } from '@actas/contracts'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
 // they still equal its exports. Production refuses keys and hosts of the local server.
-export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
-export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
+export { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX }
 
 /**
  * The staff organization outside production when STAFF_ORGANIZATIONS is unset: the local
@@ -381,69 +380,6 @@ const EnvSchema = z
 
 export type Env = z.output<typeof EnvSchema>
 
-export interface Config {
-  env: Env['NODE_ENV']
-  isDev: boolean
-  host: string
-  port: number
-  trustProxy: boolean | number | string[]
-  logLevel: Env['LOG_LEVEL']
-  clerk: {
-    secretKey: string
-    publishableKey: string
-    apiUrl: string
-    jwtKey: string | undefined
-    /** Verify M2M tokens as ActAs's machine (see CLERK_MACHINE_SECRET_KEY). */
-    machineSecretKey: string | undefined
-    authorizedParties: string[]
-    timeoutMs: number
-    actorTokenTtlSeconds: number
-    /** Without jwtKey: at most one pass to Clerk's JWKS per this interval for unknown kids. */
-    jwksUnknownKidIntervalSeconds: number
-  }
-  /** Ids or slugs (STAFF_ORGANIZATIONS; outside production `support` when unset). */
-  staffOrganizations: string[]
-  /** Country of phone numbers typed in national format (DEFAULT_PHONE_COUNTRY). */
-  defaultPhoneCountry: CountryCode
-  machines: {
-    /** ActAs's own machine id (the scope callers need), if configured. */
-    actasMachineId: string | null
-    /** Machine id or scope → procedures (deny by default). */
-    permissions: MachinePermissions
-  }
-  database:
-    | {
-        kind: 'postgres'
-        url: string
-        schema: string
-        statementTimeoutMs: number
-        acquireTimeoutMs: number
-      }
-    | { kind: 'pglite'; dataDir: string | undefined }
-  impersonationQuota: number
-  impersonationQuotaMode: 'warn' | 'block'
-  appHomePath: string
-  returnToConsole: boolean
-  revocationRefreshMs: number
-  reconciler: { intervalSeconds: number; maxClerkCalls: number }
-  /** The Clerk webhook endpoint's signing secret; null: POST /webhooks/clerk is not served. */
-  webhookSigningSecret: string | null
-  rateLimits: Record<string, { perMinute: number }>
-  /** Reload period of the membership mirror in ms; 0 = no mirror. */
-  membershipMirrorRefreshMs: number
-  audit: {
-    /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
-    signingKey: string | undefined
-    checkpointEvery: number
-    checkpointMinutes: number
-    deniedFullPerMinute: number
-  }
-  /** Per client IP: verifications Clerk has not accepted, per minute. */
-  unverifiedPerIpPerMinute: number
-  /** Shared rate limits; null keeps them in this process's memory. */
-  redis: { url: string; keyPrefix: string } | null
-}
-
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
 }
@@ -519,78 +455,93 @@ export function forbiddenClerkHost(hostname: string): string | null {
 }
 
 /** Validates the environment; throws a ConfigError listing every problem, one per line. */
+/** The validated environment, shaped as the API's configuration. */
+const ConfigSchema = EnvSchema.transform((e) => ({
+  env: e.NODE_ENV,
+  isDev: e.NODE_ENV === 'development',
+  host: e.HOST,
+  port: e.PORT,
+  trustProxy: e.TRUST_PROXY,
+  logLevel: e.LOG_LEVEL,
+  clerk: {
+    secretKey: e.CLERK_SECRET_KEY,
+    publishableKey: e.CLERK_PUBLISHABLE_KEY,
+    apiUrl: e.CLERK_API_URL,
+    jwtKey: e.CLERK_JWT_KEY?.replace(/\\n/g, '\n'),
+    /** Verify M2M tokens as ActAs's machine (see CLERK_MACHINE_SECRET_KEY). */
+    machineSecretKey: e.CLERK_MACHINE_SECRET_KEY,
+    authorizedParties: e.AUTHORIZED_PARTIES,
+    timeoutMs: e.CLERK_TIMEOUT_MS,
+    actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
+    jwksUnknownKidIntervalSeconds: e.CLERK_JWKS_UNKNOWN_KID_INTERVAL_SECONDS,
+  },
+  /** Ids or slugs (STAFF_ORGANIZATIONS; outside production `support` when unset). */
+  staffOrganizations:
+    e.STAFF_ORGANIZATIONS.length > 0 ? e.STAFF_ORGANIZATIONS : [LOCAL_STAFF_ORGANIZATION],
+  /** Country of phone numbers typed in national format (DEFAULT_PHONE_COUNTRY). */
+  defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY,
+  machines: {
+    /** ActAs's own machine id (the scope callers need), if configured. */
+    actasMachineId: e.CLERK_MACHINE_ID ?? null,
+    /** Machine id or scope → procedures (deny by default). */
+    permissions:
+      e.MACHINE_PERMISSIONS ??
+      (e.CLERK_MACHINE_ID ? defaultMachinePermissions(e.CLERK_MACHINE_ID) : {}),
+  },
+  database: e.DATABASE_URL
+    ? {
+        kind: 'postgres' as const,
+        url: e.DATABASE_URL,
+        schema: e.DATABASE_SCHEMA,
+        statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+        acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
+      }
+    : {
+        kind: 'pglite' as const,
+        dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
+      },
+  impersonationQuota: e.IMPERSONATION_QUOTA,
+  impersonationQuotaMode: e.IMPERSONATION_QUOTA_MODE,
+  appHomePath: e.APP_HOME_PATH,
+  returnToConsole: e.RETURN_TO_CONSOLE === 'on',
+  revocationRefreshMs: e.REVOCATION_REFRESH_MS,
+  /** Reload period of the membership mirror in ms; 0 = no mirror. */
+  membershipMirrorRefreshMs: e.MEMBERSHIP_MIRROR_REFRESH_SECONDS * 1000,
+  reconciler: {
+    intervalSeconds: e.RECONCILER_INTERVAL_SECONDS,
+    maxClerkCalls: e.RECONCILER_MAX_CLERK_CALLS,
+  },
+  /** The Clerk webhook endpoint's signing secret; null: POST /webhooks/clerk is not served. */
+  webhookSigningSecret: e.CLERK_WEBHOOK_SIGNING_SECRET ?? null,
+  rateLimits: {
+    'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
+    'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
+  },
+  audit: {
+    /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
+    signingKey: e.AUDIT_SIGNING_KEY,
+    checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
+    checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
+    deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
+  },
+  /** Per client IP: verifications Clerk has not accepted, per minute. */
+  unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
+  /** Shared rate limits; null keeps them in this process's memory. */
+  redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
+}))
+
+/** The API's configuration: what `ConfigSchema` makes of the environment. */
+export type Config = z.output<typeof ConfigSchema>
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = EnvSchema.safeParse(env)
+  const parsed = ConfigSchema.safeParse(env)
   if (!parsed.success) {
     const lines = parsed.error.issues.map(
       (i) => `  - ${i.path.join('.') || 'environment'}: ${i.message}`,
     )
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
-  const e = parsed.data
-  return {
-    env: e.NODE_ENV,
-    isDev: e.NODE_ENV === 'development',
-    host: e.HOST,
-    port: e.PORT,
-    trustProxy: e.TRUST_PROXY,
-    logLevel: e.LOG_LEVEL,
-    clerk: {
-      secretKey: e.CLERK_SECRET_KEY,
-      publishableKey: e.CLERK_PUBLISHABLE_KEY,
-      apiUrl: e.CLERK_API_URL,
-      jwtKey: e.CLERK_JWT_KEY?.replace(/\\n/g, '\n'),
-      machineSecretKey: e.CLERK_MACHINE_SECRET_KEY,
-      authorizedParties: e.AUTHORIZED_PARTIES,
-      timeoutMs: e.CLERK_TIMEOUT_MS,
-      actorTokenTtlSeconds: e.ACTOR_TOKEN_TTL_SECONDS,
-      jwksUnknownKidIntervalSeconds: e.CLERK_JWKS_UNKNOWN_KID_INTERVAL_SECONDS,
-    },
-    staffOrganizations:
-      e.STAFF_ORGANIZATIONS.length > 0 ? e.STAFF_ORGANIZATIONS : [LOCAL_STAFF_ORGANIZATION],
-    defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY,
-    machines: {
-      actasMachineId: e.CLERK_MACHINE_ID ?? null,
-      permissions:
-        e.MACHINE_PERMISSIONS ??
-        (e.CLERK_MACHINE_ID ? defaultMachinePermissions(e.CLERK_MACHINE_ID) : {}),
-    },
-    database: e.DATABASE_URL
-      ? {
-          kind: 'postgres',
-          url: e.DATABASE_URL,
-          schema: e.DATABASE_SCHEMA,
-          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
-          acquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
-        }
-      : {
-          kind: 'pglite',
-          dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
-        },
-    impersonationQuota: e.IMPERSONATION_QUOTA,
-    impersonationQuotaMode: e.IMPERSONATION_QUOTA_MODE,
-    appHomePath: e.APP_HOME_PATH,
-    returnToConsole: e.RETURN_TO_CONSOLE === 'on',
-    revocationRefreshMs: e.REVOCATION_REFRESH_MS,
-    membershipMirrorRefreshMs: e.MEMBERSHIP_MIRROR_REFRESH_SECONDS * 1000,
-    reconciler: {
-      intervalSeconds: e.RECONCILER_INTERVAL_SECONDS,
-      maxClerkCalls: e.RECONCILER_MAX_CLERK_CALLS,
-    },
-    webhookSigningSecret: e.CLERK_WEBHOOK_SIGNING_SECRET ?? null,
-    rateLimits: {
-      'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
-      'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
-    },
-    audit: {
-      signingKey: e.AUDIT_SIGNING_KEY,
-      checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
-      checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
-      deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
-    },
-    unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
-    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
-  }
+  return parsed.data
 }
 
 /** What the audit commands (`audit:verify`, `audit:public-key`) need: the database and the key. */

@@ -23,15 +23,7 @@ async function failure(promise: Promise<unknown>) {
 /** A seeded customer nobody has impersonated yet in this file. */
 let customerCursor = 0
 function nextCustomer() {
-  const staff = new Set(stack.clerk.accounts.map((a) => a.userId))
-  const customers = [...stack.clerk.state.users.values()].filter(
-    (u) =>
-      !staff.has(u.id) &&
-      !u.banned &&
-      !u.locked &&
-      stack.clerk.state.membershipsOfUser(u.id).length === 0,
-  )
-  const user = customers[customerCursor++]
+  const user = stack.customers()[customerCursor++]
   if (!user) throw new Error('out of customers')
   return user
 }

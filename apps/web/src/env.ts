@@ -1,8 +1,9 @@
 // The console's configuration at run time: the only reader of import.meta.env. Vite inlines
 // the VITE_* values at build time, after env.schema.ts (zod) validated them in vite.config.ts.
 
-/** Frontend API host of the local Clerk-compatible server (packages/clerk-local). */
-export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
+import { LOCAL_FRONTEND_API_HOST } from '@actas/contracts/facts'
+
+export { LOCAL_FRONTEND_API_HOST }
 /** Its publishable key: `pk_test_` + base64("<host>$"). Not a secret. */
 export const LOCAL_PUBLISHABLE_KEY = `pk_test_${btoa(`${LOCAL_FRONTEND_API_HOST}$`)}`
 

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { buildApp, createDeps, createLogger, loadConfig, localClerkEnvironment } from '@actas/api'
 import type { AppDeps } from '@actas/api'
+import { customersAnyoneMayImpersonate } from '@actas/api/testing'
 import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
 import { createActAsClient } from '@actas/contracts/client'
@@ -142,10 +143,7 @@ beforeAll(async () => {
   const signedIn = await fapi.signInWithPassword(admin.identifier, admin.password)
   const session = await fapi.touch(signedIn.sessionId, { activeOrganizationId: support.id })
   const api = createActAsClient({ url: apiUrl, getToken: () => fapi.getToken(session.sessionId) })
-  const staff = new Set(clerk.accounts.map((a) => a.userId))
-  const customers = [...clerk.state.users.values()]
-    .filter((u) => !staff.has(u.id) && !u.banned && !u.locked)
-    .filter((u) => clerk.state.membershipsOfUser(u.id).length === 0)
+  const customers = customersAnyoneMayImpersonate(clerk)
   const reasons = [
     'Invoice totals look wrong (ticket 101)',
     'Cannot find "Export", asked for help',

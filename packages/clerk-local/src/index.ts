@@ -58,11 +58,12 @@ export {
   type Machine,
   type SeededMachine,
 } from './m2m.js'
+import { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX } from '@actas/contracts/facts'
 
-/** Secret keys of local servers start with this; production code should refuse them. */
-export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
-/** The Frontend API host in local publishable keys (a `.clerk.accounts.dev` host: clerk-js dev-browser mode). */
-export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
+// The secret-key prefix (production refuses it) and the Frontend API host of local publishable
+// keys (a `.clerk.accounts.dev` host: clerk-js dev-browser mode) are shared with the API and the
+// console through @actas/contracts.
+export { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX }
 export const LOCAL_PUBLISHABLE_KEY = `pk_test_${Buffer.from(`${LOCAL_FRONTEND_API_HOST}$`).toString('base64')}`
 export const LOCAL_ISSUER = `https://${LOCAL_FRONTEND_API_HOST}`
 /** `Machine.instance_id` of the local instance. */

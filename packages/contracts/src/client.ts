@@ -6,8 +6,9 @@ import { isActAsErrorCode } from './errors.js'
 import type { ActAsErrorCode, PolicyRule, RateLimiter } from './errors.js'
 import type { AppRouter } from './router/types.js'
 
-/** The server refuses batches above this size (`maxBatchSize`); the client never sends more. */
-export const MAX_BATCH_SIZE = 20
+import { MAX_BATCH_SIZE } from './facts.js'
+
+export { MAX_BATCH_SIZE }
 /** Longer GET batches are split rather than risking a 414/431. */
 export const MAX_URL_LENGTH = 6000
 

@@ -1,5 +1,6 @@
 // @actas/contracts: schemas, types and error codes. Browser-safe (zod only at runtime).
 export * from './errors.js'
+export * from './facts.js'
 export * from './schemas/common.js'
 export * from './schemas/users.js'
 export * from './schemas/impersonation.js'

@@ -2,10 +2,12 @@
 // Postgres refuses NUL in text (and `\u0000` in JSON); lone surrogates are not UTF-8; control and
 // bidirectional-override characters forge lines and text direction in logs and on screen.
 
+import { REASON_MAX_LENGTH } from '@actas/contracts'
+
 /** Upper bounds, in characters, of the text the audit log stores. */
 export const TEXT_LIMITS = {
   userAgent: 512,
-  reason: 500,
+  reason: REASON_MAX_LENGTH,
   userId: 128,
   ticketUrl: 2000,
   requestId: 64,

@@ -3,7 +3,9 @@
 // Why not @clerk/backend for reads: each of its calls goes through undici `fetch` (a `Request`,
 // web streams, an AbortSignal), parses into class instances (`User.fromJSON`) and, for lists,
 // always adds a `/count` request. A search reads a 20-user page (≈39 KB of JSON) per keystroke;
-// on the bench that path cost ≈0.7 ms of CPU per page against ≈0.35 ms here. Writes (actor
+// on the bench that path cost ≈0.7 ms of CPU per page against ≈0.35 ms here. Side by side in
+// one run (api bench `pairs`, 2026-11-29, three runs): @clerk/backend 3095–3172 µs of API CPU
+// per page, this reader 878–1186 µs: 63–72 % less, kept (docs/benchmarks.md). Writes (actor
 // tokens) stay on the SDK. Failures are thrown as the SDK's own `ClerkAPIResponseError`, so
 // `mapClerkError` treats both paths alike.
 import http from 'node:http'

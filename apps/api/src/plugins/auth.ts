@@ -9,6 +9,7 @@ import { createClerkClient } from '@clerk/backend'
 import { clerkPlugin, getAuth } from '@clerk/fastify'
 import { isClerkAPIResponseError } from '@clerk/shared/error'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { parseActorClaim } from '@actas/contracts'
 import type { Principal } from '@actas/contracts'
 import type { Config } from '../config.js'
 import type { IpRateLimiter } from '../rate-limit.js'
@@ -137,9 +138,6 @@ export async function registerClerk(
   )
 }
 
-const str = (value: unknown): string | null =>
-  typeof value === 'string' && value.length > 0 ? value : null
-
 /**
  * The caller. A person's `staffOrganization` says whether its active organization is one of the
  * staff organizations (the only place permissions count); rejects with SERVICE_UNAVAILABLE while
@@ -161,8 +159,6 @@ export async function principalFromRequest(
     }
   }
   if (auth.tokenType !== 'session_token' || !auth.userId) return null
-  const actor = auth.actor as Record<string, unknown> | null | undefined
-  const actorSub = str(actor?.['sub'])
   const orgId = auth.orgId ?? null
   return {
     kind: 'user',
@@ -173,12 +169,6 @@ export async function principalFromRequest(
     orgRole: auth.orgRole ?? null,
     permissions: auth.orgPermissions ?? [],
     staffOrganization: orgId !== null && (await staff.includes(orgId)),
-    actor: actorSub
-      ? {
-          sub: actorSub,
-          impersonationId: str(actor?.['impersonation_id']),
-          reason: str(actor?.['reason']),
-        }
-      : null,
+    actor: parseActorClaim(auth.actor),
   }
 }

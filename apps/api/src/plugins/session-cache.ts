@@ -20,6 +20,9 @@
 //   The gate keeps the kids of Clerk's JWKS (fetched at most once per `jwks.minIntervalMs`, and
 //   only when a token names a kid it does not know) and refuses a JWT naming another kid
 //   without reaching clerkPlugin.
+// Measured against clerkPlugin registered plainly (api bench `pairs`, 2026-11-29, three runs):
+// 696–728 µs of API CPU per request without the cache, 48–53 µs with it: 92–93 % less, so
+// the facade over the plugin's single hook is kept (docs/benchmarks.md).
 // Keys are SHA-256 digests of the header, and cached machine objects carry no token, so the
 // cache holds no bearer credential.
 import { createHash } from 'node:crypto'

@@ -2,7 +2,7 @@
 // JWKS and authorized parties as the API's own authentication) and says whether the session is
 // an impersonated one, by whom and why. The token is never logged nor echoed back.
 import { verifyToken } from '@clerk/backend'
-import { ActAsError } from '@actas/contracts'
+import { ActAsError, parseActorClaim } from '@actas/contracts'
 import type { SessionInspectOutput, SessionsPort } from '@actas/contracts'
 import type { RevocationRegistry } from './revocations.js'
 
@@ -68,26 +68,20 @@ export class SessionInspector implements SessionsPort {
     const userId = str(data.sub)
     const sessionId = str(data.sid)
     if (!userId?.startsWith('user_') || !sessionId) return INVALID
-    const act = data.act as Record<string, unknown> | undefined | null
-    const actorId = str(act?.['sub'])
-    const impersonationId = str(act?.['impersonation_id'])
+    const act = parseActorClaim(data.act)
     return {
       valid: true,
       invalidReason: null,
       userId,
       sessionId,
-      impersonated: actorId !== null,
-      actor: actorId
-        ? {
-            userId: actorId,
-            reason: str(act?.['reason']),
-            impersonationId,
-          }
+      impersonated: act !== null,
+      actor: act
+        ? { userId: act.sub, reason: act.reason, impersonationId: act.impersonationId }
         : null,
       expiresAt: typeof data.exp === 'number' ? new Date(data.exp * 1000).toISOString() : null,
       revoked:
-        actorId !== null &&
-        (this.o.revocations?.lookup(sessionId, impersonationId) ?? null) !== null,
+        act !== null &&
+        (this.o.revocations?.lookup(sessionId, act.impersonationId) ?? null) !== null,
     }
   }
 }

@@ -13,6 +13,7 @@ import { localClerkEnvironment } from '../../src/config.js'
 import { startApiProcess } from '../support/api-process.js'
 import type { ApiProcess } from '../support/api-process.js'
 import { startPostgres } from '../support/servers.js'
+import { customersAnyoneMayImpersonate } from '../support/stack.js'
 import type { PostgresServer } from '../support/servers.js'
 
 const ORIGIN = 'http://localhost:5173'
@@ -46,16 +47,7 @@ beforeAll(async () => {
   const signedIn = await fapi.signInWithPassword(admin.identifier, admin.password)
   const active = await fapi.touch(signedIn.sessionId, { activeOrganizationId: support.id })
   token = () => fapi.getToken(active.sessionId)
-  const staff = new Set(clerk.accounts.map((a) => a.userId))
-  targets = [...clerk.state.users.values()]
-    .filter(
-      (u) =>
-        !staff.has(u.id) &&
-        !u.banned &&
-        !u.locked &&
-        clerk.state.membershipsOfUser(u.id).length === 0,
-    )
-    .map((u) => u.id)
+  targets = customersAnyoneMayImpersonate(clerk).map((u) => u.id)
 }, 120_000)
 
 afterAll(async () => {

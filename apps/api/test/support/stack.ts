@@ -26,6 +26,19 @@ import {
 import type { AppDeps, OpenedDatabase } from '../../src/index.js'
 
 /** The console's origin: the `azp` of every token, and the API's authorized party. */
+
+/** Seeded customers anyone may impersonate: not staff, banned, locked, nor in any organization. */
+export function customersAnyoneMayImpersonate(clerk: Pick<ClerkLocal, 'accounts' | 'state'>) {
+  const staff = new Set(clerk.accounts.map((a) => a.userId))
+  return [...clerk.state.users.values()].filter(
+    (u) =>
+      !staff.has(u.id) &&
+      !u.banned &&
+      !u.locked &&
+      clerk.state.membershipsOfUser(u.id).length === 0,
+  )
+}
+
 export const ORIGIN = 'http://localhost:5173'
 
 export interface SignedIn {
@@ -160,16 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logs,
     supportOrgId: support.id,
     account,
-    customers() {
-      const staff = new Set(clerk.accounts.map((a) => a.userId))
-      return [...clerk.state.users.values()].filter(
-        (u) =>
-          !staff.has(u.id) &&
-          !u.banned &&
-          !u.locked &&
-          clerk.state.membershipsOfUser(u.id).length === 0,
-      )
-    },
+    customers: () => customersAnyoneMayImpersonate(clerk),
     async signIn(who, opts = {}) {
       const fapi = createFapiClient({
         frontendApiUrl: clerk.frontendApiUrl,

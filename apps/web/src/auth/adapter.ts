@@ -5,17 +5,12 @@ import { computed, ref, watch } from 'vue'
 import { toAuthError } from './errors'
 import type { Auth, AuthActor, AuthSession, AuthUser } from './types'
 import { AuthError } from './types'
+import { parseActorClaim } from '@actas/contracts/facts'
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
 /** The `act` claim of a session (Clerk's `session.actor`) as the console reads it. */
-export function toActor(act: unknown): AuthActor | null {
-  if (!act || typeof act !== 'object') return null
-  const a = act as Record<string, unknown>
-  const sub = str(a['sub'])
-  if (!sub) return null
-  return { sub, reason: str(a['reason']), impersonationId: str(a['impersonation_id']) }
-}
+export const toActor: (act: unknown) => AuthActor | null = parseActorClaim
 
 export function createClerkAuth(loadTimeoutMs: number): Auth {
   const clerk = useClerk()

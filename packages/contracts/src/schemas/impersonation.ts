@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { CursorSchema, ImpersonationIdSchema, InstantSchema, UserIdSchema } from './common.js'
+import { REASON_MAX_LENGTH, REASON_MIN_LENGTH } from '../facts.js'
 
 /**
  * An impersonation's status, derived from its events (see IMPERSONATION_EVENT_TYPES):
@@ -96,7 +97,7 @@ const SessionTokenSchema = z
 
 export const ImpersonationStartInputSchema = z.strictObject({
   userId: UserIdSchema,
-  reason: z.string().trim().min(10).max(500),
+  reason: z.string().trim().min(REASON_MIN_LENGTH).max(REASON_MAX_LENGTH),
   /** Link to the support ticket that justifies the impersonation. */
   ticketUrl: z
     .url({ protocol: /^https?$/, hostname: z.regexes.domain })

@@ -1,0 +1,36 @@
+// Facts several packages rely on, in one place. Browser-safe: no imports.
+
+/** The server refuses batches above this size (tRPC `maxBatchSize`); the client never sends more. */
+export const MAX_BATCH_SIZE = 20
+
+/** An impersonation's reason, trimmed: at least this many characters… */
+export const REASON_MIN_LENGTH = 10
+/** …and at most this many (the audit row stores no more). */
+export const REASON_MAX_LENGTH = 500
+
+/**
+ * The local Clerk-compatible server (`@actas/clerk-local`): the Frontend API host its
+ * publishable keys name (a `.clerk.accounts.dev` host, so clerk-js runs in dev-browser mode),
+ * and the prefix of its secret keys. Production refuses both.
+ */
+export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
+export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
+
+/** The `act` claim of an impersonated session, as ActAs writes it into the actor token. */
+export interface ActorClaim {
+  /** The staff member's user id. */
+  sub: string
+  reason: string | null
+  impersonationId: string | null
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+
+/** Reads an `act` claim (a session token's, or Clerk's `session.actor`); null when absent or without `sub`. */
+export function parseActorClaim(act: unknown): ActorClaim | null {
+  if (!act || typeof act !== 'object') return null
+  const a = act as Record<string, unknown>
+  const sub = text(a['sub'])
+  if (!sub) return null
+  return { sub, reason: text(a['reason']), impersonationId: text(a['impersonation_id']) }
+}
