@@ -72,6 +72,10 @@ beforeAll(async () => {
   // Ada (Support's admin) is also an admin of Acme; an ops member holds no permission at all.
   join(clerk, acme, stack.account('admin').userId, 'admin')
   join(clerk, ops, opsMember.id, 'member')
+  // Search rows show organizations from the membership mirror (display only, up to
+  // MEMBERSHIP_MIRROR_REFRESH_SECONDS stale): reload it now that the memberships exist, as its
+  // next period would. Without this the first load may or may not have seen them.
+  await stack.deps.memberships?.refresh()
 
   customerAdmin = await stack.signIn(
     { identifier: primaryEmail(acmeAdmin), password: PASSWORD },

@@ -69,7 +69,7 @@ export function describeError(error: unknown): PlainError {
         return {
           code: e.code,
           title: 'Clerk is rate-limiting',
-          message: `Clerk is rate-limiting searches; retry in ${seconds} s.`,
+          message: `Clerk is rate-limiting ActAs's requests. Try again in ${seconds} s.`,
           retryable: true,
           clerkRateLimit: { retryAfterSeconds: seconds },
         }
