@@ -6,56 +6,21 @@
 // Then `pairs`: each piece that leans on a library's internals against the library's plain
 // public API, same path, same run; kept only where it saves ≥ 20 % of the API's CPU per request.
 // Targets on a 2-core machine: (b) ≥ 0.06 × (a), (c) ≥ 0.5 × (d), zero errors.
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import http from 'node:http'
 import os from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { createFapiClient } from '@actas/clerk-local'
 import { localClerkEnvironment } from '../src/config.js'
+import { children, startProcess } from './processes.js'
 
 const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 5000)
 const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 1500)
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 16)
 const ORIGIN = 'http://localhost:5173'
 
-const here = fileURLToPath(new URL('.', import.meta.url))
-const tsx = fileURLToPath(import.meta.resolve('tsx/cli'))
-const children: ChildProcess[] = []
-
 // BENCH_PROFILE_DIR: the API process writes a V8 CPU profile there (node --cpu-prof) on exit.
 const PROFILE_DIR = process.env['BENCH_PROFILE_DIR']
 // BENCH_ROUTES: a subset of a,b,c,e,d to run (profiling one route at a time).
 const ROUTES = new Set((process.env['BENCH_ROUTES'] ?? 'a,b,c,e,d,pairs').split(','))
-
-function startProcess<T>(
-  script: string,
-  env: Record<string, string>,
-  nodeArgs?: string[],
-): Promise<T> {
-  // With node flags (profiling), tsx runs in-process (`--import tsx`) so the flags reach the script.
-  const args = nodeArgs
-    ? [...nodeArgs, '--conditions=@actas/source', '--import', 'tsx', script]
-    : [tsx, '--conditions=@actas/source', script]
-  const child = spawn(process.execPath, args, {
-    cwd: here,
-    env: { ...process.env, CLERK_TELEMETRY_DISABLED: '1', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  children.push(child)
-  return new Promise<T>((resolve, reject) => {
-    let buffer = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      // The process's answer is its first JSON line that is not a log line (pino's have `level`).
-      for (const line of buffer.split('\n').slice(0, -1)) {
-        const parsed = JSON.parse(line) as T & { level?: unknown }
-        if (parsed.level === undefined) return resolve(parsed)
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
-  })
-}
 
 interface Result {
   name: string

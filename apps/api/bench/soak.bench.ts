@@ -5,13 +5,11 @@
 // SOAK_MINUTES (default 10). Per minute: requests, errors, p50/p99 and the API process's RSS.
 // Targets: 0 errors, RSS growth ≤ 10 % (from the end of the first minute, after warm-up, to the
 // end). `pnpm --filter @actas/api bench:soak`.
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import http from 'node:http'
 import os from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { createFapiClient } from '@actas/clerk-local'
 import { localClerkEnvironment } from '../src/config.js'
+import { children, startProcess } from './processes.js'
 
 const MINUTES = Number(process.env['SOAK_MINUTES'] ?? 10)
 const LOAD = Number(process.env['SOAK_LOAD'] ?? 0.7)
@@ -21,28 +19,6 @@ const CONCURRENCY = 16
 /** Open loop: requests still in flight beyond this are not sent (counted as errors). */
 const MAX_IN_FLIGHT = 512
 const ORIGIN = 'http://localhost:5173'
-
-const here = fileURLToPath(new URL('.', import.meta.url))
-const children: ChildProcess[] = []
-
-function startProcess<T>(script: string, env: Record<string, string>): Promise<T> {
-  // tsx in-process (`--import tsx`): the pid is the script's own.
-  const child = spawn(process.execPath, ['--conditions=@actas/source', '--import', 'tsx', script], {
-    cwd: here,
-    env: { ...process.env, CLERK_TELEMETRY_DISABLED: '1', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  children.push(child)
-  return new Promise<T>((resolve, reject) => {
-    let buffer = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString()
-      const line = buffer.split('\n')[0]
-      if (buffer.includes('\n') && line) resolve(JSON.parse(line) as T)
-    })
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)))
-  })
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT })
 
