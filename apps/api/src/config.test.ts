@@ -69,6 +69,29 @@ describe('loadConfig', () => {
     )
   })
 
+  it('reads the default mode and the read-only organizations, and refuses what they cannot be', () => {
+    expect(loadConfig(production)).toMatchObject({
+      impersonationDefaultMode: 'full',
+      readOnlyOrganizations: [],
+    })
+    expect(
+      loadConfig({
+        ...production,
+        IMPERSONATION_DEFAULT_MODE: 'read_only',
+        READ_ONLY_ORGANIZATIONS: 'org_bank, globex',
+      }),
+    ).toMatchObject({
+      impersonationDefaultMode: 'read_only',
+      readOnlyOrganizations: ['org_bank', 'globex'],
+    })
+    expect(problems({ ...production, IMPERSONATION_DEFAULT_MODE: 'readonly' })).toMatch(
+      /IMPERSONATION_DEFAULT_MODE: .*read_only.*full/,
+    )
+    expect(problems({ ...production, READ_ONLY_ORGANIZATIONS: 'org_a,not a slug!' })).toMatch(
+      /READ_ONLY_ORGANIZATIONS must be organization ids \(org_…\) or slugs/,
+    )
+  })
+
   it('outside production, the staff organization defaults to the local seeded support organization', () => {
     const dev = loadConfig({ ...production, NODE_ENV: 'development', STAFF_ORGANIZATIONS: '' })
     expect(dev.staffOrganizations).toEqual(['support'])

@@ -124,6 +124,23 @@ const EnvSchema = z
         ),
       ),
     ),
+    /**
+     * Organizations (ids or slugs, comma-separated) whose members may only be impersonated
+     * read-only: `impersonation.start` refuses `full` for them (403, rule read_only_target).
+     */
+    READ_ONLY_ORGANIZATIONS: z.preprocess(
+      emptyAsUndefined,
+      commaList.pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^[A-Za-z0-9_-]{1,128}$/,
+              'READ_ONLY_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
+            ),
+        ),
+      ),
+    ),
     /** Country of phone numbers typed in national format in the search box (ISO 3166-1 alpha-2). */
     DEFAULT_PHONE_COUNTRY: z.preprocess(
       emptyAsUndefined,
@@ -484,6 +501,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   /** Ids or slugs (STAFF_ORGANIZATIONS; outside production `support` when unset). */
   staffOrganizations:
     e.STAFF_ORGANIZATIONS.length > 0 ? e.STAFF_ORGANIZATIONS : [LOCAL_STAFF_ORGANIZATION],
+  /** READ_ONLY_ORGANIZATIONS: ids or slugs whose members are impersonated read-only only. */
+  readOnlyOrganizations: e.READ_ONLY_ORGANIZATIONS,
   /** Country of phone numbers typed in national format (DEFAULT_PHONE_COUNTRY). */
   defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY,
   machines: {
