@@ -198,6 +198,27 @@ const EnvSchema = z
       emptyAsUndefined,
       z.enum(['warn', 'block']).default('warn'),
     ),
+    /**
+     * Step-up: `impersonation.start` needs the staff session's first factor (the password)
+     * verified within this many minutes (the token's `fva`); else Clerk's reverification error.
+     * `off` only outside production.
+     */
+    STEP_UP_MINUTES: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('10')
+        .transform((v, ctx): number | 'off' => {
+          if (v === 'off') return 'off'
+          const minutes = /^\d{1,4}$/.test(v) ? Number(v) : Number.NaN
+          if (minutes >= 1 && minutes <= 1440) return minutes
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be a whole number of minutes (1–1440) or off (got ${JSON.stringify(v.slice(0, 20))})`,
+          })
+          return z.NEVER
+        }),
+    ),
     /** The mode of an impersonation whose `impersonation.start` names none. */
     IMPERSONATION_DEFAULT_MODE: z.preprocess(
       emptyAsUndefined,
@@ -352,6 +373,14 @@ const EnvSchema = z
       })
     }
     if (env.NODE_ENV !== 'production') return
+    if (env.STEP_UP_MINUTES === 'off') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STEP_UP_MINUTES'],
+        message:
+          'cannot be off in production: starting an impersonation needs a recent password check (a number of minutes, default 10)',
+      })
+    }
     if (env.STAFF_ORGANIZATIONS.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -528,6 +557,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   impersonationQuota: e.IMPERSONATION_QUOTA,
   impersonationQuotaMode: e.IMPERSONATION_QUOTA_MODE,
   impersonationDefaultMode: e.IMPERSONATION_DEFAULT_MODE,
+  /** STEP_UP_MINUTES; null = off (never in production). */
+  stepUpMinutes: e.STEP_UP_MINUTES === 'off' ? null : e.STEP_UP_MINUTES,
   appHomePath: e.APP_HOME_PATH,
   returnToConsole: e.RETURN_TO_CONSOLE === 'on',
   revocationRefreshMs: e.REVOCATION_REFRESH_MS,

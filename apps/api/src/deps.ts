@@ -163,6 +163,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     impersonationQuota: config.impersonationQuota,
     impersonationQuotaMode: config.impersonationQuotaMode,
     defaultMode: config.impersonationDefaultMode,
+    stepUpMinutes: config.stepUpMinutes,
     readOnlyOrganizations,
     quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,

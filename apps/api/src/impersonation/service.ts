@@ -39,6 +39,7 @@ import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
+import { requireRecentFirstFactor } from './step-up.js'
 import { ttlCache } from '../ttl-cache.js'
 import type { TtlCache } from '../ttl-cache.js'
 
@@ -59,6 +60,11 @@ export interface ImpersonationServiceOptions {
   impersonationQuotaMode?: 'warn' | 'block'
   quotaGate?: QuotaGate
   appHomePath: string
+  /**
+   * Step-up: the staff session's first factor must have been verified within this many minutes
+   * (STEP_UP_MINUTES; the token's `fva`); null or absent: off.
+   */
+  stepUpMinutes?: number | null
   /** The mode when `impersonation.start` names none (IMPERSONATION_DEFAULT_MODE; default full). */
   defaultMode?: ImpersonationMode
   /**
@@ -230,6 +236,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     params: ImpersonationStartParams,
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput> {
+    // Step-up before anything else: not an attempt yet, so nothing is recorded (like a missing
+    // session); the console reverifies the password and retries.
+    requireRecentFirstFactor(principal.factorVerificationAge, this.o.stepUpMinutes)
     const id = randomUUID()
     // Asked for, or the default (a read-only target's default is read-only: decided below).
     let mode = params.mode ?? this.o.defaultMode ?? 'full'
