@@ -1,6 +1,7 @@
 // Impersonation: start (API → ticket → Clerk sign-in → active session), the monthly quota,
 // and the audit log with revoke. The ticket lives only in a local variable of start().
 import type {
+  ImpersonationMode,
   ImpersonationRecord,
   ImpersonationStatus,
   QuotaOutput,
@@ -14,12 +15,15 @@ import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 import { safeRedirectPath } from '../lib/safe-redirect'
+import { useStepUpStore } from '../lib/step-up'
 
 export interface StartRequest {
   user: UserSummary
   reason: string
   ticketUrl?: string
   sessionMinutes: number
+  /** Absent: the API's default for this user. */
+  mode?: ImpersonationMode
 }
 
 export type StartPhase = 'idle' | 'requesting' | 'signing-in' | 'done' | 'failed'
@@ -37,6 +41,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   const api = useApi()
   const auth = useAuth()
   const timeoutMs = useRequestTimeout()
+  const stepUp = useStepUpStore()
 
   const phase = ref<StartPhase>('idle')
   const startError = ref<PlainError | null>(null)
@@ -65,12 +70,16 @@ export const useImpersonationStore = defineStore('impersonation', () => {
     phase.value = 'requesting'
     startError.value = null
     try {
-      const started = await api.impersonation.start.mutate({
-        userId: request.user.id,
-        reason: request.reason.trim(),
-        ...(request.ticketUrl?.trim() ? { ticketUrl: request.ticketUrl.trim() } : {}),
-        sessionMinutes: request.sessionMinutes,
-      })
+      // A stale password: the reverify dialog, then the same start again (no second click).
+      const started = await stepUp.run(() =>
+        api.impersonation.start.mutate({
+          userId: request.user.id,
+          reason: request.reason.trim(),
+          ...(request.ticketUrl?.trim() ? { ticketUrl: request.ticketUrl.trim() } : {}),
+          sessionMinutes: request.sessionMinutes,
+          ...(request.mode ? { mode: request.mode } : {}),
+        }),
+      )
       phase.value = 'signing-in'
       await withDeadline(
         auth.signInWithTicket(started.ticket),
