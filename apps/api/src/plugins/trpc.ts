@@ -56,6 +56,19 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
     })
     await registerClerk(scope, deps.config, {
       ipLimiter: deps.ipLimiter,
+      onUnavailable: (reply, retryAfterSeconds) =>
+        reply
+          .code(503)
+          .header('retry-after', String(retryAfterSeconds))
+          .send(
+            trpcError(
+              503,
+              'SERVICE_UNAVAILABLE',
+              'SERVICE_UNAVAILABLE',
+              `Clerk could not be reached to verify the machine token; retry in ${retryAfterSeconds} s.`,
+              retryAfterSeconds,
+            ),
+          ),
       onLimited: (reply, retryAfterSeconds) =>
         reply
           .code(429)
