@@ -26,6 +26,7 @@ export type {
   RateLimitResult,
   RequestInfo,
   StaffPrincipal,
+  WebhooksPort,
 } from './ports.js'
 export type {
   AppRouter,
