@@ -10,7 +10,7 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { IMPERSONATION_STATUSES } from '@actas/contracts'
+import { IMPERSONATION_STATUSES, OPEN_IMPERSONATION_STATUSES } from '@actas/contracts'
 
 /**
  * One row per `impersonation.start` attempt by a signed-in caller: who, whom, why, for how long,
@@ -65,7 +65,7 @@ export const impersonations = pgTable(
     // Live ones, for the lifecycle (reconciler, board): small, partial.
     index('impersonations_open_idx')
       .on(t.createdAt)
-      .where(sql`status in ('pending', 'issued', 'signed_in')`),
+      .where(sql.raw(`status in (${OPEN_IMPERSONATION_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
     index('impersonations_clerk_session_idx')
       .on(t.clerkSessionId)
       .where(sql`clerk_session_id is not null`),

@@ -16,6 +16,7 @@ import type {
   ImpersonationRecord,
   ImpersonationStatus,
 } from '@actas/contracts'
+import { OPEN_IMPERSONATION_STATUSES } from '@actas/contracts'
 import { canonicalData, eventHash, GENESIS_HASH, signCheckpoint, verifyChain } from './chain.js'
 import type { AuditSigner, ChainReport, EventData, EventDataValue, StoredEvent } from './chain.js'
 import { cleanOptional, cleanText, TEXT_LIMITS } from './clean.js'
@@ -659,7 +660,7 @@ export class AuditStore {
     return this.db
       .select()
       .from(impersonations)
-      .where(inArray(impersonations.status, ['pending', 'issued', 'signed_in']))
+      .where(inArray(impersonations.status, [...OPEN_IMPERSONATION_STATUSES]))
       .orderBy(asc(impersonations.createdAt))
       .limit(limit)
   }

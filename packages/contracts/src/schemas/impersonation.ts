@@ -32,6 +32,24 @@ export const TERMINAL_IMPERSONATION_STATUSES = [
   'failed',
 ] as const satisfies readonly ImpersonationStatus[]
 
+/** Statuses an impersonation can still leave: the ticket is pending or unused, or the session is live. */
+export const OPEN_IMPERSONATION_STATUSES = [
+  'pending',
+  'issued',
+  'signed_in',
+] as const satisfies readonly ImpersonationStatus[]
+
+// Every status is either open or terminal, never both (a compile-time check).
+type _Partitioned =
+  Exclude<
+    ImpersonationStatus,
+    (typeof OPEN_IMPERSONATION_STATUSES)[number] | (typeof TERMINAL_IMPERSONATION_STATUSES)[number]
+  > extends never
+    ? true
+    : never
+const _partitioned: _Partitioned = true
+void _partitioned
+
 /** What can happen to an impersonation; each is one append-only, hash-chained event. */
 export const IMPERSONATION_EVENT_TYPES = [
   'requested',
