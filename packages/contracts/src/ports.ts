@@ -16,6 +16,11 @@ import type {
 import type { QuotaOutput, SessionActor } from './schemas/me.js'
 import type { SessionInspectOutput } from './schemas/sessions.js'
 import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
+import type {
+  WebhookDeliveriesOutput,
+  WebhookDeliveriesParams,
+  WebhookDelivery,
+} from './schemas/webhooks.js'
 
 /**
  * The permission that makes a session staff, held in its active organization when that
@@ -197,6 +202,24 @@ export interface AuditPort {
   verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput>
 }
 
+/** ActAs's outbox of webhooks to the host application, as staff see it (the audit page). */
+export interface WebhooksPort {
+  /** Deliveries newest first, optionally of one status; `enabled`: any endpoint configured. */
+  deliveries(
+    principal: StaffPrincipal,
+    params: WebhookDeliveriesParams,
+  ): Promise<WebhookDeliveriesOutput>
+  /**
+   * Puts a dead letter back in the queue (attempted again at once, same `webhook-id`). Throws
+   * INVALID_INPUT for an unknown id or a delivery that is not dead.
+   */
+  retry(
+    principal: StaffPrincipal,
+    deliveryId: string,
+    request: RequestInfo,
+  ): Promise<WebhookDelivery>
+}
+
 /** What every procedure sees. Built per request by the host (apps/api's tRPC plugin). */
 export interface ActAsContext {
   principal: Principal | null
@@ -211,4 +234,6 @@ export interface ActAsContext {
   impersonation: ImpersonationPort
   sessions: SessionsPort
   audit: AuditPort
+  /** Absent: the host sends no webhooks (`webhooks.deliveries` answers an empty, disabled list). */
+  webhooks?: WebhooksPort
 }

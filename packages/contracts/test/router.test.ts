@@ -35,6 +35,8 @@ describe('authorization rules', () => {
         'quota',
         'sessions.inspect',
         'users.search',
+        'webhooks.deliveries',
+        'webhooks.retry',
       ].sort(),
     )
   })
@@ -271,5 +273,27 @@ describe('machines (deny by default)', () => {
     await expect(
       calls['users.search'](byId.createCaller(machineContext(unscoped))),
     ).rejects.toThrow(reached)
+  })
+})
+
+describe('webhooks', () => {
+  it('a host without a webhooks port answers an empty, disabled outbox and refuses a retry', async () => {
+    const { webhooks: _, ...bare } = context(staff)
+    const caller = router.createCaller(bare)
+    await expect(caller.webhooks.deliveries({})).resolves.toEqual({
+      items: [],
+      next: null,
+      enabled: false,
+    })
+    await expect(
+      caller.webhooks.retry({ deliveryId: '0b8f8a52-5f0e-4a51-9a4e-3f6f3f1d2c11' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+  })
+
+  it('is for staff only', async () => {
+    const caller = router.createCaller(context({ ...staff, permissions: [] }))
+    await expect(caller.webhooks.deliveries({ status: 'dead' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    })
   })
 })

@@ -24,6 +24,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
   const known = new Set(Object.keys(router._def.procedures))
   // A database that is down, restarting or frozen answers 503 with Retry-After, not 500.
   const ports = withDatabaseFaults(deps.service)
+  const webhooks = withDatabaseFaults(deps.webhooks)
 
   await app.register(async (scope) => {
     // Malformed batch paths are refused whole, before authentication and before any call runs:
@@ -136,6 +137,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             impersonation: ports,
             sessions: deps.sessions,
             audit: deps.service,
+            webhooks,
           }
         },
         responseMeta({ errors }) {
