@@ -7,7 +7,9 @@ import type {
   ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
+  ImpersonationEnded,
   ImpersonationRecord,
+  ImpersonationSignInFailedInput,
   ImpersonationStartOutput,
   ImpersonationStartParams,
   ImpersonationStopInput,
@@ -169,6 +171,16 @@ export interface ImpersonationPort {
     params: ImpersonationStopInput,
     request: RequestInfo,
   ): Promise<ImpersonationStopOutput>
+  /**
+   * The console's report that its ticket sign-in failed: only the staff member who started the
+   * impersonation, only while the ticket has not become a session (refused after the sign-in);
+   * appends `failed` once and revokes the ticket. Idempotent.
+   */
+  signInFailed(
+    principal: StaffPrincipal,
+    params: ImpersonationSignInFailedInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord>
   /** The console's report that a ticket became a session: `sessionToken` is verified, never trusted. */
   signedIn(
     principal: UserPrincipal,
@@ -228,6 +240,8 @@ export interface ActAsContext {
    * ended): the 401's message. Absent: no valid token was sent.
    */
   unauthenticatedReason?: string | null
+  /** With `unauthenticatedReason` for an ended impersonation: how it ended (the 401's data). */
+  impersonationEnded?: ImpersonationEnded | null
   request: RequestInfo
   rateLimiter: RateLimiterPort
   directory: DirectoryPort

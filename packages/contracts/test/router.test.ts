@@ -29,6 +29,7 @@ describe('authorization rules', () => {
         'impersonation.list',
         'impersonation.revoke',
         'impersonation.signedIn',
+        'impersonation.signInFailed',
         'impersonation.start',
         'impersonation.stop',
         'me',
@@ -182,6 +183,7 @@ describe('machines (deny by default)', () => {
       end: reach,
       stop: reach,
       signedIn: reach,
+      signInFailed: reach,
     }
     ctx.sessions = { inspect: reach }
     ctx.audit = { verify: reach }
@@ -211,6 +213,11 @@ describe('machines (deny by default)', () => {
     'impersonation.stop': (c: ReturnType<typeof router.createCaller>) => c.impersonation.stop({}),
     'impersonation.signedIn': (c: ReturnType<typeof router.createCaller>) =>
       c.impersonation.signedIn({ sessionToken: token }),
+    'impersonation.signInFailed': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.signInFailed({
+        impersonationId: '00000000-0000-4000-8000-000000000000',
+        code: 'ticket_expired',
+      }),
   }
 
   it('only the read procedures admit machines in their meta', () => {
