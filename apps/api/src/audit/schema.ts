@@ -1,10 +1,12 @@
 import { sql } from 'drizzle-orm'
 import {
   bigint,
+  date,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   smallint,
   text,
   timestamp,
@@ -224,3 +226,20 @@ export const webhookOutbox = pgTable(
 
 export type WebhookOutboxRow = typeof webhookOutbox.$inferSelect
 export type NewWebhookOutboxRow = typeof webhookOutbox.$inferInsert
+
+/**
+ * Counters the database keeps itself (statement triggers, migration 0005), in the transaction of
+ * each write: impersonation rows per UTC day of creation and current status (`status:<status>`),
+ * and `issued` events per UTC day (`event:issued`). `AuditStore.count` and the monthly quota add
+ * them up for whole days and count only the partial days at a range's edges from the indexes, so
+ * no count reads more than two days of rows.
+ */
+export const auditCounts = pgTable(
+  'audit_counts',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    key: text('key').notNull(),
+    n: bigint('n', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.day] })],
+)
