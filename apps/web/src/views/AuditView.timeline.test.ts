@@ -67,10 +67,9 @@ async function mountView(url = '/audit', role: 'admin' | 'agent' = 'admin') {
 }
 type Wrapper = Awaited<ReturnType<typeof mountView>>
 const row = (w: Wrapper, id: string) => w.find(`tr[data-impersonation-id="${id}"]`)
-const buttons = (w: Wrapper, id: string) =>
-  row(w, id)
-    .findAll('button')
-    .map((b) => b.text())
+/** A button's visible words, without the Timeline button's ▸/▾ (hidden from screen readers). */
+const words = (b: { text(): string }) => b.text().replace(/^[▸▾]\s*/, '')
+const buttons = (w: Wrapper, id: string) => row(w, id).findAll('button').map(words)
 const sentence = (w: Wrapper, id: string) =>
   row(w, id).find('[data-testid="status-sentence"]').text()
 const timeline = (w: Wrapper, id: string) => w.find(`#timeline-${id} [data-testid="timeline"]`)
@@ -104,7 +103,7 @@ describe('AuditView: statuses and timelines', () => {
     const wrapper = await mountView()
     const toggle = row(wrapper, made.ended)
       .findAll('button')
-      .find((b) => b.text() === 'Timeline')!
+      .find((b) => words(b) === 'Timeline')!
     expect(toggle.attributes('aria-expanded')).toBe('false')
     expect(toggle.attributes('aria-controls')).toBe(`timeline-${made.ended}`)
     await toggle.trigger('click')
@@ -140,7 +139,7 @@ describe('AuditView: statuses and timelines', () => {
     const wrapper = await mountView('/audit', 'agent')
     const toggle = row(wrapper, made.endLater)
       .findAll('button')
-      .find((b) => b.text() === 'Timeline')!
+      .find((b) => words(b) === 'Timeline')!
     await toggle.trigger('click')
     await until(() => timeline(wrapper, made.endLater).exists(), 'the timeline')
     await row(wrapper, made.endLater)
