@@ -31,8 +31,10 @@ export function contextWith(principal: Principal | null, port: () => Promise<nev
       end: port,
       stop: port,
       signedIn: port,
+      signInFailed: port,
     },
     sessions: { inspect: port },
     audit: { verify: port },
+    webhooks: { deliveries: port, retry: port },
   }
 }

@@ -16,6 +16,7 @@ import type {
   ImpersonationRecord,
   ImpersonationStartOutput,
   ImpersonationStartParams,
+  ImpersonationSignInFailedInput,
   ImpersonationStopInput,
   ImpersonationStopOutput,
   QuotaOutput,
@@ -645,6 +646,14 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationRecord> {
     return this.o.lifecycle.signedIn(principal, sessionToken, request)
+  }
+
+  signInFailed(
+    principal: StaffPrincipal,
+    params: ImpersonationSignInFailedInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.signInFailed(principal, params, request)
   }
 
   async quota(_principal: StaffPrincipal): Promise<QuotaOutput> {
