@@ -113,6 +113,19 @@ describe('impersonation words', () => {
         name,
       ),
     ).toBe('Ended by sam@support.test: No consent')
+    // the email recorded with the event wins over today's lookup
+    expect(
+      eventWords(
+        event({
+          type: 'ended',
+          cause: 'ended_by_staff',
+          by: 'user_sam',
+          reason: 'No consent',
+          data: { byEmail: 'sam.old@support.test' },
+        }),
+        name,
+      ),
+    ).toBe('Ended by sam.old@support.test: No consent')
     expect(eventWords(event({ type: 'ended', cause: 'expired_at_cap', by: 'system' }), name)).toBe(
       'Ended at its time limit',
     )

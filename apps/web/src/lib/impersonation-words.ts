@@ -103,7 +103,14 @@ const EVENT_TITLES: Record<ImpersonationEventType, string> = {
 
 /** One timeline event as a sentence; `name` turns a user id into an email (or a name). */
 export function eventWords(e: ImpersonationEvent, name: (id: string) => string): string {
-  const who = e.by && e.by !== 'system' ? name(e.by) : null
+  // The email recorded with the event (a kill switch records the ender's), else looked up.
+  const recorded = e.data['byEmail']
+  const who =
+    typeof recorded === 'string' && recorded
+      ? recorded
+      : e.by && e.by !== 'system'
+        ? name(e.by)
+        : null
   const message = typeof e.data['message'] === 'string' ? e.data['message'] : null
   switch (e.type) {
     case 'requested':
