@@ -77,6 +77,7 @@ export type NewImpersonation = Pick<
   | 'reason'
   | 'ticketUrl'
   | 'sessionMinutes'
+  | 'mode'
   | 'requestId'
   | 'ip'
   | 'userAgent'
@@ -176,6 +177,7 @@ export function toRecord(row: ImpersonationRow): ImpersonationRecord {
     user: { id: row.userId, email: row.userEmail },
     reason: row.reason,
     ticketUrl: row.ticketUrl,
+    mode: row.mode,
     status: row.status,
     outcomeCode: row.outcomeCode,
     outcomeMessage: row.outcomeMessage,
@@ -328,6 +330,7 @@ export class AuditStore {
       reason: cleanText(input.reason, TEXT_LIMITS.reason),
       ticketUrl: cleanOptional(input.ticketUrl, TEXT_LIMITS.ticketUrl),
       sessionMinutes: input.sessionMinutes,
+      mode: input.mode ?? 'full',
       requestId: cleanOptional(input.requestId, TEXT_LIMITS.requestId),
       ip: cleanOptional(input.ip, TEXT_LIMITS.ip),
       userAgent: cleanOptional(input.userAgent, TEXT_LIMITS.userAgent),
@@ -341,6 +344,7 @@ export class AuditStore {
         userId: row.userId,
         ticketUrl: row.ticketUrl,
         sessionMinutes: row.sessionMinutes,
+        mode: row.mode,
         actorSessionId: row.actorSessionId,
         actorOrganizationId: row.actorOrganizationId,
         requestId: row.requestId,
