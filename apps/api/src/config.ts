@@ -1,10 +1,6 @@
 // One zod schema over the environment: the only reader of process.env (via server.ts).
 import { isIP } from 'node:net'
-import {
-  defaultMachinePermissions,
-  MACHINE_READ_PROCEDURES,
-  NEVER_FOR_MACHINES,
-} from '@actas/contracts'
+import { defaultMachinePermissions, MACHINE_PROCEDURES, NEVER_FOR_MACHINES } from '@actas/contracts'
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
@@ -215,6 +211,7 @@ const EnvSchema = z
     /**
      * JSON: machine id or scope → procedure names, e.g. {"mch_…":["users.search"]}. Default:
      * machines scoped to CLERK_MACHINE_ID may call the read procedures; without either, none.
+     * The writes (`impersonation.actions`, the guard's action trail) are only ever granted here.
      */
     MACHINE_PERMISSIONS: z.preprocess(
       emptyAsUndefined,
@@ -235,11 +232,11 @@ const EnvSchema = z
             .record(
               z.string().regex(/^mch_\w{1,64}$/, 'keys must be machine ids or scopes (mch_…)'),
               z.array(
-                z.enum(MACHINE_READ_PROCEDURES, {
+                z.enum(MACHINE_PROCEDURES, {
                   error: (issue) =>
                     NEVER_FOR_MACHINES.includes(String(issue.input))
                       ? `${String(issue.input)} can never be granted to a machine`
-                      : `machines may only be granted ${MACHINE_READ_PROCEDURES.join(', ')}`,
+                      : `machines may only be granted ${MACHINE_PROCEDURES.join(', ')}`,
                 }),
               ),
             )

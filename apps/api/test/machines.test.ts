@@ -294,6 +294,7 @@ describe('machine permission configuration', () => {
         'impersonation.list',
         'impersonation.get',
         'sessions.inspect',
+        'sessions.revoked',
         'audit.verify',
       ],
     })

@@ -34,3 +34,9 @@ export function parseActorClaim(act: unknown): ActorClaim | null {
   if (!sub) return null
   return { sub, reason: text(a['reason']), impersonationId: text(a['impersonation_id']) }
 }
+
+/** The most actions one `impersonation.actions` call may carry. */
+export const MAX_ACTIONS_PER_BATCH = 100
+
+/** The most actions `impersonation.get` returns (oldest first; `actionsTotal` counts them all). */
+export const MAX_ACTIONS_IN_GET = 1000

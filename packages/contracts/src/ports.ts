@@ -14,7 +14,12 @@ import type {
   ImpersonationStopOutput,
 } from './schemas/impersonation.js'
 import type { QuotaOutput, SessionActor } from './schemas/me.js'
-import type { SessionInspectOutput } from './schemas/sessions.js'
+import type {
+  SessionInspectOutput,
+  SessionsRevokedOutput,
+  SessionsRevokedParams,
+} from './schemas/sessions.js'
+import type { ImpersonationActionsInput, ImpersonationActionsOutput } from './schemas/actions.js'
 import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
 
 /**
@@ -164,6 +169,23 @@ export interface ImpersonationPort {
     params: ImpersonationStopInput,
     request: RequestInfo,
   ): Promise<ImpersonationStopOutput>
+  /**
+   * Impersonated sessions ActAs ended, after the cursor `since` (without it: those that ended
+   * within the last REVOKED_LOOKBACK_MINUTES), oldest first, at most `limit`. What a guard polls.
+   */
+  revokedSessions(
+    principal: ReaderPrincipal,
+    params: SessionsRevokedParams,
+  ): Promise<SessionsRevokedOutput>
+  /**
+   * Appends what an impersonated session did in the host application (a guard's batch), linked
+   * to its impersonation through the session id. Unknown session: IMPERSONATION_NOT_FOUND.
+   */
+  recordActions(
+    principal: MachinePrincipal,
+    input: ImpersonationActionsInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationActionsOutput>
   /** The console's report that a ticket became a session: `sessionToken` is verified, never trusted. */
   signedIn(
     principal: UserPrincipal,
