@@ -156,6 +156,14 @@ const procedures: ProcedureCase[] = [
     }),
   },
   {
+    path: 'impersonation.signInFailed',
+    type: 'mutation',
+    input: async () => ({
+      impersonationId: (await startImpersonation()).impersonationId,
+      code: 'ticket_expired',
+    }),
+  },
+  {
     path: 'impersonation.signedIn',
     type: 'mutation',
     input: async () => ({ sessionToken: await impersonatedToken() }),

@@ -3,6 +3,7 @@
 import {
   ImpersonationEndInputSchema,
   ImpersonationSignedInInputSchema,
+  ImpersonationSignInFailedInputSchema,
   ImpersonationStopInputSchema,
   ImpersonationGetInputSchema,
   ImpersonationListInputSchema,
@@ -134,6 +135,11 @@ const procedures = [
   { path: 'impersonation.signedIn', type: 'mutation', schema: ImpersonationSignedInInputSchema },
   { path: 'sessions.revoked', type: 'query', schema: SessionsRevokedInputSchema },
   { path: 'impersonation.actions', type: 'mutation', schema: ImpersonationActionsInputSchema },
+  {
+    path: 'impersonation.signInFailed',
+    type: 'mutation',
+    schema: ImpersonationSignInFailedInputSchema,
+  },
 ] as const
 
 describe('bad input', () => {

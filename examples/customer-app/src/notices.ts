@@ -3,33 +3,7 @@
 // account: <reason>". Only `impersonation.started` and `impersonation.signed_in` make a notice,
 // one per impersonation whichever arrives first; `impersonation.ended` and unknown types are
 // acknowledged and ignored.
-import { z } from 'zod'
-
-/** Who: an `{ id, email }` object, or separate `…Id` / `…Email` fields. */
-const PartySchema = z.object({ id: z.string().min(1), email: z.string().nullish() })
-
-/**
- * The event as ActAs sends it: `{ type, timestamp, data }`. The data is read leniently (the
- * fields this example needs: the impersonation, the customer, the staff member's email, the
- * reason); anything else is ignored.
- */
-export const ActAsWebhookSchema = z.object({
-  type: z.string().min(1),
-  data: z
-    .object({
-      impersonationId: z.string().min(1).optional(),
-      id: z.string().min(1).optional(),
-      user: PartySchema.optional(),
-      userId: z.string().min(1).optional(),
-      actor: PartySchema.optional(),
-      actorEmail: z.string().nullish(),
-      reason: z.string().nullish(),
-    })
-    .loose(),
-})
-export type ActAsWebhook = z.infer<typeof ActAsWebhookSchema>
-
-export const NOTICE_EVENTS = ['impersonation.started', 'impersonation.signed_in'] as const
+import type { ActAsWebhook } from '@actas/contracts'
 
 export interface Notice {
   /** The customer it is for. */
@@ -46,18 +20,15 @@ export function maskEmail(email: string | null | undefined): string {
   return at > 0 ? `${email.slice(0, at)}@…` : 'a staff member'
 }
 
-/** The notice an event makes, or null when it makes none (another type, or no customer named). */
+/** The notice an event makes (`started`, `signed_in`), or null (`ended`). */
 export function noticeFor(event: ActAsWebhook, at: Date): Notice | null {
-  if (!(NOTICE_EVENTS as readonly string[]).includes(event.type)) return null
+  if (event.type === 'impersonation.ended') return null
   const d = event.data
-  const userId = d.user?.id ?? d.userId
-  const impersonationId = d.impersonationId ?? d.id
-  if (!userId || !impersonationId) return null
-  const who = maskEmail(d.actor?.email ?? d.actorEmail)
-  const reason = d.reason?.trim() || 'no reason given'
+  const reason = d.reason.trim() || 'no reason given'
+  const who = maskEmail(d.actor.email)
   return {
-    userId,
-    impersonationId,
+    userId: d.user.id,
+    impersonationId: d.impersonationId,
     text: `Support (${who}) accessed your account: ${reason}`,
     at: at.toISOString(),
   }

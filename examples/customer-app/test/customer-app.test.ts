@@ -20,6 +20,8 @@ import { buildCustomerApp } from '../src/app.js'
 
 const ORIGIN = 'http://localhost:5173'
 const WEBHOOK_SECRET = `whsec_${Buffer.from('customer-app-test-secret-0123456789').toString('base64')}`
+/** Stands for ActAs's origin in the guard's client until the API listens (see beforeAll). */
+const ACTAS = 'http://actas.invalid'
 /** The guard's poll of sessions.revoked. */
 const REFRESH_MS = 1000
 
@@ -78,14 +80,43 @@ beforeAll(async () => {
   clerk = await startClerkLocal({ port: 0, users: 60, seed: 1 })
   const actas = clerk.machines.find((m) => m.name === 'actas-api')!
   // The customer app's machine: `helpdesk` (scoped to ActAs), granted the trail's write.
-  const app = clerk.machines.find((m) => m.name === 'helpdesk')!
+  const machine = clerk.machines.find((m) => m.name === 'helpdesk')!
+  const m2m = await fetch(`${clerk.url}/m2m_tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${machine.secretKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ seconds_until_expiration: 3600 }),
+  })
+  const { token } = (await m2m.json()) as { token: string }
+
+  // The customer app listens first: ActAs's config names its webhook endpoint. Its guard's
+  // client is pointed at the API once the API listens (ACTAS below stands for its origin).
+  let apiOrigin = ''
+  guard = createGuard({
+    clerk: { jwtKey: clerk.jwtPublicKeyPem, authorizedParties: [ORIGIN] },
+    actas: createActAsClient({
+      url: `${ACTAS}/trpc`,
+      getToken: () => token,
+      fetch: (input, init) =>
+        fetch(String(input instanceof Request ? input.url : input).replace(ACTAS, apiOrigin), init),
+    }),
+    revokedRefreshMs: REFRESH_MS,
+    trail: { flushMs: 500 },
+    logger: { warn: () => undefined },
+  })
+  customerApp = await buildCustomerApp({ guard, webhookSecret: WEBHOOK_SECRET })
+  const customerUrl = await customerApp.listen({ port: 0, host: '127.0.0.1' })
+
   const config = loadConfig({
     ...localClerkEnvironment(clerk, ORIGIN),
     CLERK_MACHINE_ID: actas.id,
     MACHINE_PERMISSIONS: JSON.stringify({
       [actas.id]: ['sessions.revoked', 'impersonation.get'],
-      [app.id]: ['impersonation.actions'],
+      [machine.id]: ['impersonation.actions'],
     }),
+    WEBHOOK_ENDPOINTS: JSON.stringify([
+      { url: `${customerUrl}/webhooks/actas`, secret: WEBHOOK_SECRET },
+    ]),
+    WEBHOOK_DISPATCH_INTERVAL_MS: '200',
     RATE_LIMIT_START_PER_MINUTE: '1000',
     IMPERSONATION_QUOTA: '1000',
     RECONCILER_INTERVAL_SECONDS: '0',
@@ -97,26 +128,12 @@ beforeAll(async () => {
     received.set(path, (received.get(path) ?? 0) + 1)
   })
   await api.listen({ port: 0, host: '127.0.0.1' })
-  apiUrl = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}/trpc`
+  apiOrigin = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`
+  apiUrl = `${apiOrigin}/trpc`
+  await guard.refreshRevoked() // the guard's first poll ran before the API listened
 
   const admin = await signInAdmin()
   staff = createActAsClient({ url: apiUrl, getToken: () => admin.token() })
-
-  const m2m = await fetch(`${clerk.url}/m2m_tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${app.secretKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ seconds_until_expiration: 3600 }),
-  })
-  const { token } = (await m2m.json()) as { token: string }
-  guard = createGuard({
-    clerk: { jwtKey: clerk.jwtPublicKeyPem, authorizedParties: [ORIGIN] },
-    actas: { url: apiUrl, getToken: () => token },
-    revokedRefreshMs: REFRESH_MS,
-    trail: { flushMs: 500 },
-    logger: { warn: () => undefined },
-  })
-  customerApp = await buildCustomerApp({ guard, webhookSecret: WEBHOOK_SECRET })
-  await customerApp.ready() // starts the guard: the first poll of sessions.revoked
 }, 120_000)
 
 afterAll(async () => {
@@ -233,6 +250,63 @@ describe('the kill switch', () => {
 })
 
 describe("ActAs's webhooks", () => {
+  it('each one arrives signed, verifies, and the customer sees who accessed their account and why', async () => {
+    const { id, session } = await impersonate('Helping with the address change')
+    // ActAs sends impersonation.started and .signed_in to this app (WEBHOOK_ENDPOINTS); the
+    // receiver makes a notice only from a message that verifies.
+    const notices = await eventually(async () => {
+      const res = await call(session, 'GET', '/notices')
+      const items = (res.body as { items: Array<{ impersonationId: string; text: string }> }).items
+      return items.length > 0 ? items : null
+    }, 'the webhook reached the customer app')
+    expect(notices).toEqual([
+      expect.objectContaining({
+        impersonationId: id,
+        text: 'Support (ada@…) accessed your account: Helping with the address change',
+      }),
+    ])
+    // ActAs's outbox says both messages were delivered.
+    const deliveries = await eventually(async () => {
+      const page = await staff.webhooks.deliveries.query({})
+      const mine = page.items.filter((d) => d.impersonationId === id && d.status === 'delivered')
+      return mine.length >= 2 ? mine : null
+    }, 'both deliveries recorded as delivered')
+    expect(deliveries.map((d) => d.type).sort()).toEqual([
+      'impersonation.signed_in',
+      'impersonation.started',
+    ])
+  })
+})
+
+/**
+ * The receiver alone, with payloads signed here by the standardwebhooks library: a second
+ * instance of the app that ActAs does not send to, so only these messages reach it.
+ */
+describe('the webhook receiver, with payloads signed by the standardwebhooks library', () => {
+  let receiver: FastifyInstance
+  beforeAll(async () => {
+    const own = createGuard({
+      clerk: { jwtKey: clerk.jwtPublicKeyPem, authorizedParties: [ORIGIN] },
+      actas: { url: apiUrl, getToken: () => 'unused' },
+      trail: false,
+      failClosedAfterMs: 0,
+      logger: { warn: () => undefined },
+    })
+    receiver = await buildCustomerApp({ guard: own, webhookSecret: WEBHOOK_SECRET })
+    await receiver.ready()
+  })
+  afterAll(async () => {
+    await receiver?.close()
+  })
+  const read = async (session: Session) => {
+    const res = await receiver.inject({
+      method: 'GET',
+      url: '/notices',
+      headers: { authorization: `Bearer ${await session.token()}` },
+    })
+    return res.json<{ items: Array<{ impersonationId: string; text: string }> }>().items
+  }
+
   const sign = (id: string, body: string, secret = WEBHOOK_SECRET) => {
     const at = new Date()
     return {
@@ -245,18 +319,22 @@ describe("ActAs's webhooks", () => {
 
   it('a signed impersonation.started becomes a notice for the customer, once', async () => {
     const { id, user } = await impersonate('Checking the failed card payment')
+    const now = new Date().toISOString()
     const body = JSON.stringify({
       type: 'impersonation.started',
-      timestamp: new Date().toISOString(),
+      timestamp: now,
       data: {
         impersonationId: id,
         actor: { id: 'user_staff', email: 'ada@support.actas.test' },
-        user: { id: user.id, email: null },
+        user: { id: user.id },
         reason: 'Checking the failed card payment',
-        mode: 'full',
+        seq: 1,
+        occurredAt: now,
+        ticketExpiresAt: null,
+        sessionExpiresAt: null,
       },
     })
-    const res = await customerApp.inject({
+    const res = await receiver.inject({
       method: 'POST',
       url: '/webhooks/actas',
       headers: sign('msg_started_1', body),
@@ -264,14 +342,16 @@ describe("ActAs's webhooks", () => {
     })
     expect(res.statusCode).toBe(200)
     // A retry of the same delivery, and the signed_in event of the same impersonation: no second notice.
-    await customerApp.inject({
+    await receiver.inject({
       method: 'POST',
       url: '/webhooks/actas',
       headers: sign('msg_started_1', body),
       payload: body,
     })
-    const signedInBody = body.replace('impersonation.started', 'impersonation.signed_in')
-    await customerApp.inject({
+    const signedInBody = body
+      .replace('impersonation.started', 'impersonation.signed_in')
+      .replace('"ticketExpiresAt":null', '"clerkSessionId":null')
+    await receiver.inject({
       method: 'POST',
       url: '/webhooks/actas',
       headers: sign('msg_signed_in_1', signedInBody),
@@ -279,18 +359,12 @@ describe("ActAs's webhooks", () => {
     })
     // The customer reads their notices (here through a session of their own account).
     const { session } = await impersonateUser(user.id)
-    const notices = await call(session, 'GET', '/notices')
-    expect(notices).toMatchObject({
-      status: 200,
-      body: {
-        items: [
-          {
-            impersonationId: id,
-            text: 'Support (ada@…) accessed your account: Checking the failed card payment',
-          },
-        ],
-      },
-    })
+    expect(await read(session)).toEqual([
+      expect.objectContaining({
+        impersonationId: id,
+        text: 'Support (ada@…) accessed your account: Checking the failed card payment',
+      }),
+    ])
   })
 
   it('refuses a payload that does not verify, and makes no notice', async () => {
@@ -304,7 +378,7 @@ describe("ActAs's webhooks", () => {
       body,
       `whsec_${Buffer.from('another-secret-entirely-00').toString('base64')}`,
     )
-    const res = await customerApp.inject({
+    const res = await receiver.inject({
       method: 'POST',
       url: '/webhooks/actas',
       headers: forged,
@@ -312,7 +386,7 @@ describe("ActAs's webhooks", () => {
     })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toMatchObject({ error: { code: 'INVALID_SIGNATURE' } })
-    const tampered = await customerApp.inject({
+    const tampered = await receiver.inject({
       method: 'POST',
       url: '/webhooks/actas',
       headers: sign('msg_tampered_1', body),
@@ -320,7 +394,7 @@ describe("ActAs's webhooks", () => {
     })
     expect(tampered.statusCode).toBe(400)
     const { session } = await impersonateUser(user.id)
-    expect(await call(session, 'GET', '/notices')).toEqual({ status: 200, body: { items: [] } })
+    expect(await read(session)).toEqual([])
   })
 })
 

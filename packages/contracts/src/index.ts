@@ -8,6 +8,7 @@ export * from './schemas/me.js'
 export * from './schemas/sessions.js'
 export * from './schemas/actions.js'
 export * from './schemas/audit.js'
+export * from './schemas/webhooks.js'
 export * from './machines.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
 export type {
@@ -26,6 +27,7 @@ export type {
   RateLimitResult,
   RequestInfo,
   StaffPrincipal,
+  WebhooksPort,
 } from './ports.js'
 export type {
   AppRouter,

@@ -7,7 +7,9 @@ import type {
   ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
+  ImpersonationEnded,
   ImpersonationRecord,
+  ImpersonationSignInFailedInput,
   ImpersonationStartOutput,
   ImpersonationStartParams,
   ImpersonationStopInput,
@@ -21,6 +23,11 @@ import type {
 } from './schemas/sessions.js'
 import type { ImpersonationActionsInput, ImpersonationActionsOutput } from './schemas/actions.js'
 import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
+import type {
+  WebhookDeliveriesOutput,
+  WebhookDeliveriesParams,
+  WebhookDelivery,
+} from './schemas/webhooks.js'
 
 /**
  * The permission that makes a session staff, held in its active organization when that
@@ -186,6 +193,16 @@ export interface ImpersonationPort {
     input: ImpersonationActionsInput,
     request: RequestInfo,
   ): Promise<ImpersonationActionsOutput>
+  /**
+   * The console's report that its ticket sign-in failed: only the staff member who started the
+   * impersonation, only while the ticket has not become a session (refused after the sign-in);
+   * appends `failed` once and revokes the ticket. Idempotent.
+   */
+  signInFailed(
+    principal: StaffPrincipal,
+    params: ImpersonationSignInFailedInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord>
   /** The console's report that a ticket became a session: `sessionToken` is verified, never trusted. */
   signedIn(
     principal: UserPrincipal,
@@ -219,6 +236,24 @@ export interface AuditPort {
   verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput>
 }
 
+/** ActAs's outbox of webhooks to the host application, as staff see it (the audit page). */
+export interface WebhooksPort {
+  /** Deliveries newest first, optionally of one status; `enabled`: any endpoint configured. */
+  deliveries(
+    principal: StaffPrincipal,
+    params: WebhookDeliveriesParams,
+  ): Promise<WebhookDeliveriesOutput>
+  /**
+   * Puts a dead letter back in the queue (attempted again at once, same `webhook-id`). Throws
+   * INVALID_INPUT for an unknown id or a delivery that is not dead.
+   */
+  retry(
+    principal: StaffPrincipal,
+    deliveryId: string,
+    request: RequestInfo,
+  ): Promise<WebhookDelivery>
+}
+
 /** What every procedure sees. Built per request by the host (apps/api's tRPC plugin). */
 export interface ActAsContext {
   principal: Principal | null
@@ -227,10 +262,14 @@ export interface ActAsContext {
    * ended): the 401's message. Absent: no valid token was sent.
    */
   unauthenticatedReason?: string | null
+  /** With `unauthenticatedReason` for an ended impersonation: how it ended (the 401's data). */
+  impersonationEnded?: ImpersonationEnded | null
   request: RequestInfo
   rateLimiter: RateLimiterPort
   directory: DirectoryPort
   impersonation: ImpersonationPort
   sessions: SessionsPort
   audit: AuditPort
+  /** Absent: the host sends no webhooks (`webhooks.deliveries` answers an empty, disabled list). */
+  webhooks?: WebhooksPort
 }

@@ -33,8 +33,10 @@ export function contextWith(principal: Principal | null, port: () => Promise<nev
       signedIn: port,
       revokedSessions: port,
       recordActions: port,
+      signInFailed: port,
     },
     sessions: { inspect: port },
     audit: { verify: port },
+    webhooks: { deliveries: port, retry: port },
   }
 }

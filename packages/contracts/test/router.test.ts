@@ -34,6 +34,7 @@ describe('authorization rules', () => {
         'impersonation.list',
         'impersonation.revoke',
         'impersonation.signedIn',
+        'impersonation.signInFailed',
         'impersonation.start',
         'impersonation.stop',
         'me',
@@ -41,6 +42,8 @@ describe('authorization rules', () => {
         'sessions.inspect',
         'sessions.revoked',
         'users.search',
+        'webhooks.deliveries',
+        'webhooks.retry',
       ].sort(),
     )
   })
@@ -188,6 +191,7 @@ describe('machines (deny by default)', () => {
       signedIn: reach,
       revokedSessions: reach,
       recordActions: reach,
+      signInFailed: reach,
     }
     ctx.sessions = { inspect: reach }
     ctx.audit = { verify: reach }
@@ -222,6 +226,11 @@ describe('machines (deny by default)', () => {
       c.impersonation.actions({
         sessionId: 'sess_1234567',
         actions: [{ method: 'GET', route: '/orders', status: 200, at: '2026-11-29T12:00:00.000Z' }],
+      }),
+    'impersonation.signInFailed': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.signInFailed({
+        impersonationId: '00000000-0000-4000-8000-000000000000',
+        code: 'ticket_expired',
       }),
   }
 
@@ -316,5 +325,27 @@ describe('machines (deny by default)', () => {
     await expect(
       calls['users.search'](byId.createCaller(machineContext(unscoped))),
     ).rejects.toThrow(reached)
+  })
+})
+
+describe('webhooks', () => {
+  it('a host without a webhooks port answers an empty, disabled outbox and refuses a retry', async () => {
+    const { webhooks: _, ...bare } = context(staff)
+    const caller = router.createCaller(bare)
+    await expect(caller.webhooks.deliveries({})).resolves.toEqual({
+      items: [],
+      next: null,
+      enabled: false,
+    })
+    await expect(
+      caller.webhooks.retry({ deliveryId: '0b8f8a52-5f0e-4a51-9a4e-3f6f3f1d2c11' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+  })
+
+  it('is for staff only', async () => {
+    const caller = router.createCaller(context({ ...staff, permissions: [] }))
+    await expect(caller.webhooks.deliveries({ status: 'dead' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    })
   })
 })

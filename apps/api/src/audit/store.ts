@@ -16,10 +16,12 @@ import type {
   ImpersonationRecord,
   ImpersonationStatus,
 } from '@actas/contracts'
+import { OPEN_IMPERSONATION_STATUSES } from '@actas/contracts'
 import { canonicalData, eventHash, GENESIS_HASH, signCheckpoint, verifyChain } from './chain.js'
 import type { AuditSigner, ChainReport, EventData, EventDataValue, StoredEvent } from './chain.js'
 import { cleanOptional, cleanText, TEXT_LIMITS } from './clean.js'
 import type { AuditDatabase } from './db.js'
+import type { WebhookOutbox } from '../webhooks/outbox.js'
 import { nextStatus } from './lifecycle.js'
 import {
   auditChainHead,
@@ -28,6 +30,7 @@ import {
   auditReads,
   impersonationActions,
   impersonations,
+  webhookOutbox,
 } from './schema.js'
 import type {
   AuditCheckpointRow,
@@ -121,6 +124,11 @@ export interface AuditStoreOptions {
   checkpointEvery?: number
   /** …or, by `checkpointIfDue()`, when this many minutes passed with new events (default 10). */
   checkpointMinutes?: number
+  /**
+   * Webhooks to the host: the messages an event announces are written to the outbox in the
+   * event's transaction (so one exists exactly when the other does).
+   */
+  outbox?: Pick<WebhookOutbox, 'rowsFor' | 'enqueued'> | null
 }
 
 type Tx = Parameters<Parameters<AuditDatabase['transaction']>[0]>[0]
@@ -285,6 +293,7 @@ export class AuditStore {
   private readonly signer: AuditSigner | null
   private readonly checkpointEvery: number
   private readonly checkpointMs: number
+  private readonly outbox: AuditStoreOptions['outbox']
 
   constructor(
     private readonly db: AuditDatabase,
@@ -295,6 +304,7 @@ export class AuditStore {
     this.signer = o.signer ?? null
     this.checkpointEvery = o.checkpointEvery ?? 1000
     this.checkpointMs = (o.checkpointMinutes ?? 10) * 60_000
+    this.outbox = o.outbox ?? null
   }
 
   /** The public key checkpoints are signed with (SPKI PEM), or null without a signing key. */
@@ -345,9 +355,13 @@ export class AuditStore {
       at,
     }
     // One head lock, one multi-row insert of the events, one row insert with the derived status.
-    return this.db.transaction(async (tx) => {
+    let announced = 0
+    const created = await this.db.transaction(async (tx) => {
       const head = await this.lockHead(tx)
-      const { status, patch, chained } = this.chain(head, row.id, null, [requested, ...events])
+      const { status, patch, chained, froms } = this.chain(head, row.id, null, [
+        requested,
+        ...events,
+      ])
       const last = chained.at(-1)!
       const [inserted] = await tx
         .insert(impersonations)
@@ -356,8 +370,26 @@ export class AuditStore {
       await tx.insert(auditEvents).values(chained)
       await this.moveHead(tx, head, last)
       if (!inserted) throw new Error('audit insert returned no row')
+      announced = await this.announce(
+        tx,
+        inserted,
+        chained.map((event, i) => ({ event, from: froms[i] ?? null })),
+      )
       return inserted
     })
+    if (announced > 0) this.outbox?.enqueued()
+    return created
+  }
+
+  /** Writes the outbox rows the events announce (webhooks to the host), in the caller's transaction. */
+  private async announce(
+    tx: Tx,
+    row: ImpersonationRow,
+    events: Parameters<WebhookOutbox['rowsFor']>[1],
+  ): Promise<number> {
+    const rows = this.outbox?.rowsFor(row, events) ?? []
+    if (rows.length > 0) await tx.insert(webhookOutbox).values(rows)
+    return rows.length
   }
 
   /**
@@ -374,7 +406,19 @@ export class AuditStore {
   async appendEvent(impersonationId: string, event: EventInput): Promise<AppendResult> {
     if (event.type === 'requested')
       throw new Error('`requested` starts a timeline: use createImpersonation')
-    return this.db.transaction((tx) => this.appendIn(tx, impersonationId, event))
+    let announced = 0
+    const result = await this.db.transaction(async (tx) => {
+      const appended = await this.appendIn(tx, impersonationId, event)
+      if (appended.appended)
+        announced = await this.announce(tx, appended.row, [
+          { event: appended.event, from: appended.from },
+        ])
+      return appended
+    })
+    if (announced > 0) this.outbox?.enqueued()
+    if (!result.appended) return result
+    const { from: _from, ...appended } = result
+    return appended
   }
 
   private async lockHead(tx: Tx) {
@@ -404,6 +448,8 @@ export class AuditStore {
     const chained: Array<
       typeof auditEvents.$inferInsert & { seq: number; hash: string; createdAt: Date }
     > = []
+    /** The status before each chained event. */
+    const froms: Array<ImpersonationStatus | null> = []
     for (const input of inputs) {
       const next = nextStatus(status, input)
       if (next === null) continue
@@ -426,11 +472,12 @@ export class AuditStore {
       }
       const hash = eventHash(prevHash, event)
       chained.push({ ...event, prevHash, hash })
+      froms.push(status)
       prevHash = hash
       status = next
       patch = { ...patch, ...projection(input.type, fields, data, at) }
     }
-    return { status, patch, chained }
+    return { status, patch, chained, froms }
   }
 
   /** Moves the head to `last`, signing a checkpoint there when one is due by count. */
@@ -458,7 +505,10 @@ export class AuditStore {
     tx: Tx,
     impersonationId: string,
     input: EventInput,
-  ): Promise<AppendResult> {
+  ): Promise<
+    | (Extract<AppendResult, { appended: true }> & { from: ImpersonationStatus })
+    | Extract<AppendResult, { appended: false }>
+  > {
     const head = await this.lockHead(tx)
     const [row] = await tx
       .select()
@@ -478,7 +528,7 @@ export class AuditStore {
       .where(eq(impersonations.id, impersonationId))
       .returning()
     if (!updated) throw new Error(`audit row ${impersonationId} vanished`)
-    return { appended: true, status, row: updated, event }
+    return { appended: true, status, row: updated, event, from: row.status }
   }
 
   private async writeCheckpoint(tx: Tx, seq: number, hash: string, at: Date): Promise<Date> {
@@ -618,7 +668,7 @@ export class AuditStore {
     return this.db
       .select()
       .from(impersonations)
-      .where(inArray(impersonations.status, ['pending', 'issued', 'signed_in']))
+      .where(inArray(impersonations.status, [...OPEN_IMPERSONATION_STATUSES]))
       .orderBy(asc(impersonations.createdAt))
       .limit(limit)
   }

@@ -23,6 +23,7 @@ import type {
   ImpersonationRecord,
   ImpersonationStartOutput,
   ImpersonationStartParams,
+  ImpersonationSignInFailedInput,
   ImpersonationStopInput,
   ImpersonationStopOutput,
   MachinePrincipal,
@@ -740,6 +741,14 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationRecord> {
     return this.o.lifecycle.signedIn(principal, sessionToken, request)
+  }
+
+  signInFailed(
+    principal: StaffPrincipal,
+    params: ImpersonationSignInFailedInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    return this.o.lifecycle.signInFailed(principal, params, request)
   }
 
   async quota(_principal: StaffPrincipal): Promise<QuotaOutput> {

@@ -8,6 +8,8 @@ import {
   ImpersonationEndOutputSchema,
   ImpersonationSignedInInputSchema,
   ImpersonationSignedInOutputSchema,
+  ImpersonationSignInFailedInputSchema,
+  ImpersonationSignInFailedOutputSchema,
   ImpersonationStopInputSchema,
   ImpersonationStopOutputSchema,
   ImpersonationGetInputSchema,
@@ -32,6 +34,12 @@ import {
   ImpersonationActionsOutputSchema,
 } from '../schemas/actions.js'
 import { UsersSearchInputSchema, UsersSearchOutputSchema } from '../schemas/users.js'
+import {
+  WebhookDeliveriesInputSchema,
+  WebhookDeliveriesOutputSchema,
+  WebhookRetryInputSchema,
+  WebhookRetryOutputSchema,
+} from '../schemas/webhooks.js'
 import type { UserPrincipal } from '../ports.js'
 import { createActAsTRPC, isStaff } from './trpc.js'
 import type { ActAsRouterOptions } from './trpc.js'
@@ -149,6 +157,18 @@ export function createAppRouter(options: ActAsRouterOptions) {
           return ctx.impersonation.signedIn(ctx.principal, input.sessionToken, ctx.request)
         }),
 
+      /**
+       * The console's report that the ticket sign-in failed (the dialog shows the error). Staff;
+       * only the staff member who started this impersonation (403 for anyone else), refused once
+       * it signed in; appends `failed` once and revokes the ticket.
+       */
+      signInFailed: staffProcedure
+        .input(ImpersonationSignInFailedInputSchema)
+        .output(ImpersonationSignInFailedOutputSchema)
+        .mutation(({ ctx, input }) =>
+          ctx.impersonation.signInFailed(ctx.principal, input, ctx.request),
+        ),
+
       // A read by a machine is itself audited (by the port).
       list: readProcedure
         .input(ImpersonationListInputSchema)
@@ -182,6 +202,27 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .input(NoInputSchema)
         .output(AuditVerifyOutputSchema)
         .query(({ ctx }) => ctx.audit.verify(ctx.principal, ctx.request)),
+    }),
+
+    webhooks: router({
+      /** The outbox of webhooks to the host, newest first: pending, delivered, dead. Staff only. */
+      deliveries: staffProcedure
+        .input(WebhookDeliveriesInputSchema)
+        .output(WebhookDeliveriesOutputSchema)
+        .query(({ ctx, input }) =>
+          ctx.webhooks
+            ? ctx.webhooks.deliveries(ctx.principal, input)
+            : { items: [], next: null, enabled: false },
+        ),
+
+      /** A staff member sends a dead letter again (same `webhook-id`). Staff only. */
+      retry: staffProcedure
+        .input(WebhookRetryInputSchema)
+        .output(WebhookRetryOutputSchema)
+        .mutation(({ ctx, input }) => {
+          if (!ctx.webhooks) throw new ActAsError('INVALID_INPUT', 'This ActAs sends no webhooks.')
+          return ctx.webhooks.retry(ctx.principal, input.deliveryId, ctx.request)
+        }),
     }),
 
     sessions: router({

@@ -9,6 +9,7 @@ import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
 import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
 import { ImpersonationStartInputSchema } from '../schemas/impersonation.js'
+import type { ImpersonationEnded } from '../schemas/impersonation.js'
 import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
 
 /**
@@ -51,6 +52,11 @@ export interface ActAsErrorData {
   /** RATE_LIMITED: `actas` (the per-actor limit) or `clerk` (Clerk's limit; retryAfter is its wait). */
   rateLimitedBy: RateLimiter | null
   rule: PolicyRule | null
+  /**
+   * UNAUTHENTICATED for an impersonated session ActAs ended (kill switch, policy, cap, Stop in
+   * another tab): how it ended. Only ever about the impersonation of the refused token.
+   */
+  impersonationEnded: ImpersonationEnded | null
   zodError: { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> } | null
   stack?: string
 }
@@ -102,6 +108,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
           retryAfter: actas?.retryAfterSeconds ?? null,
           rateLimitedBy: actas?.rateLimitedBy ?? null,
           rule: actas?.rule ?? null,
+          impersonationEnded: actas?.impersonationEnded ?? null,
           zodError: isInputError ? z.flattenError(cause) : null,
           ...(options.isDev && shape.data.stack ? { stack: shape.data.stack } : {}),
         }
@@ -153,6 +160,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
       throw refusal(
         'UNAUTHENTICATED',
         ctx.unauthenticatedReason ?? 'Sign in first: no valid session token was sent.',
+        { impersonationEnded: ctx.impersonationEnded ?? null },
       )
     if (principal.kind === 'machine') {
       if (meta?.machines === undefined || NEVER_FOR_MACHINES.includes(path)) {
