@@ -10,6 +10,8 @@ import type {
   ReverificationRequirement,
 } from './errors.js'
 import type { AppRouter } from './router/types.js'
+import { ImpersonationEndedSchema } from './schemas/impersonation.js'
+import type { ImpersonationEnded } from './schemas/impersonation.js'
 
 import { MAX_BATCH_SIZE } from './facts.js'
 
@@ -129,6 +131,11 @@ export interface ActAsClientErrorInfo {
    * e.g. `{ level: 'first_factor', afterMinutes: 10 }`.
    */
   reverification?: ReverificationRequirement
+  /**
+   * UNAUTHENTICATED because ActAs ended the impersonation this session belongs to: how (who,
+   * why, when). Absent otherwise.
+   */
+  impersonationEnded?: ImpersonationEnded
 }
 
 export function isActAsClientError(error: unknown): error is TRPCClientError<AppRouter> {
@@ -148,6 +155,7 @@ export function getActAsError(error: unknown): ActAsClientErrorInfo {
       { fieldErrors?: Record<string, string[] | undefined> } | null | undefined
     const httpStatus = typeof d['httpStatus'] === 'number' ? d['httpStatus'] : null
     const timedOut = error.cause instanceof ActAsTimeoutError
+    const ended = ImpersonationEndedSchema.safeParse(d['impersonationEnded'])
     return {
       code: isActAsErrorCode(d['actasCode'])
         ? d['actasCode']
@@ -163,6 +171,7 @@ export function getActAsError(error: unknown): ActAsClientErrorInfo {
       ...(d['rateLimitedBy'] === 'clerk' || d['rateLimitedBy'] === 'actas'
         ? { rateLimitedBy: d['rateLimitedBy'] }
         : {}),
+      ...(ended.success ? { impersonationEnded: ended.data } : {}),
       ...(httpStatus === null && !isActAsErrorCode(d['actasCode'])
         ? { transport: timedOut ? ('timeout' as const) : ('network' as const) }
         : {}),

@@ -1,6 +1,8 @@
-// Error codes shared by the API and its clients. Browser-safe: no imports.
+// Error codes shared by the API and its clients. Browser-safe: type imports only.
 // Domain code throws `ActAsError`; the tRPC layer maps it to a TRPCError whose
 // `data.actasCode` carries the code below, so clients switch on one stable value.
+
+import type { ImpersonationEnded } from './schemas/impersonation.js'
 
 export const ACTAS_ERROR_CODES = [
   'UNAUTHENTICATED',
@@ -121,6 +123,8 @@ export interface ActAsErrorOptions {
   rule?: PolicyRule
   /** REVERIFICATION_REQUIRED: what the session must verify again, and how recently. */
   reverification?: ReverificationRequirement
+  /** UNAUTHENTICATED for a session whose impersonation ActAs ended: how it ended. */
+  impersonationEnded?: ImpersonationEnded | null
   cause?: unknown
 }
 
@@ -135,6 +139,7 @@ export class ActAsError extends Error {
   readonly rule: PolicyRule | undefined
   readonly rateLimitedBy: RateLimiter | undefined
   readonly reverification: ReverificationRequirement | undefined
+  readonly impersonationEnded: ImpersonationEnded | undefined
 
   constructor(code: ActAsErrorCode, message: string, options: ActAsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -143,6 +148,7 @@ export class ActAsError extends Error {
     this.rule = options.rule
     this.rateLimitedBy = options.rateLimitedBy
     this.reverification = options.reverification
+    this.impersonationEnded = options.impersonationEnded ?? undefined
   }
 }
 

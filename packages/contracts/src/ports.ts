@@ -8,15 +8,27 @@ import type {
   ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
+  ImpersonationEnded,
   ImpersonationRecord,
+  ImpersonationSignInFailedInput,
   ImpersonationStartOutput,
   ImpersonationStartParams,
   ImpersonationStopInput,
   ImpersonationStopOutput,
 } from './schemas/impersonation.js'
 import type { QuotaOutput, SessionActor } from './schemas/me.js'
-import type { SessionInspectOutput } from './schemas/sessions.js'
+import type {
+  SessionInspectOutput,
+  SessionsRevokedOutput,
+  SessionsRevokedParams,
+} from './schemas/sessions.js'
+import type { ImpersonationActionsInput, ImpersonationActionsOutput } from './schemas/actions.js'
 import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
+import type {
+  WebhookDeliveriesOutput,
+  WebhookDeliveriesParams,
+  WebhookDelivery,
+} from './schemas/webhooks.js'
 
 /**
  * The permission that makes a session staff, held in its active organization when that
@@ -174,6 +186,33 @@ export interface ImpersonationPort {
     params: ImpersonationStopInput,
     request: RequestInfo,
   ): Promise<ImpersonationStopOutput>
+  /**
+   * Impersonated sessions ActAs ended, after the cursor `since` (without it: those that ended
+   * within the last REVOKED_LOOKBACK_MINUTES), oldest first, at most `limit`. What a guard polls.
+   */
+  revokedSessions(
+    principal: ReaderPrincipal,
+    params: SessionsRevokedParams,
+  ): Promise<SessionsRevokedOutput>
+  /**
+   * Appends what an impersonated session did in the host application (a guard's batch), linked
+   * to its impersonation through the session id. Unknown session: IMPERSONATION_NOT_FOUND.
+   */
+  recordActions(
+    principal: MachinePrincipal,
+    input: ImpersonationActionsInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationActionsOutput>
+  /**
+   * The console's report that its ticket sign-in failed: only the staff member who started the
+   * impersonation, only while the ticket has not become a session (refused after the sign-in);
+   * appends `failed` once and revokes the ticket. Idempotent.
+   */
+  signInFailed(
+    principal: StaffPrincipal,
+    params: ImpersonationSignInFailedInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord>
   /** The console's report that a ticket became a session: `sessionToken` is verified, never trusted. */
   signedIn(
     principal: UserPrincipal,
@@ -207,6 +246,24 @@ export interface AuditPort {
   verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput>
 }
 
+/** ActAs's outbox of webhooks to the host application, as staff see it (the audit page). */
+export interface WebhooksPort {
+  /** Deliveries newest first, optionally of one status; `enabled`: any endpoint configured. */
+  deliveries(
+    principal: StaffPrincipal,
+    params: WebhookDeliveriesParams,
+  ): Promise<WebhookDeliveriesOutput>
+  /**
+   * Puts a dead letter back in the queue (attempted again at once, same `webhook-id`). Throws
+   * INVALID_INPUT for an unknown id or a delivery that is not dead.
+   */
+  retry(
+    principal: StaffPrincipal,
+    deliveryId: string,
+    request: RequestInfo,
+  ): Promise<WebhookDelivery>
+}
+
 /** What every procedure sees. Built per request by the host (apps/api's tRPC plugin). */
 export interface ActAsContext {
   principal: Principal | null
@@ -215,10 +272,14 @@ export interface ActAsContext {
    * ended): the 401's message. Absent: no valid token was sent.
    */
   unauthenticatedReason?: string | null
+  /** With `unauthenticatedReason` for an ended impersonation: how it ended (the 401's data). */
+  impersonationEnded?: ImpersonationEnded | null
   request: RequestInfo
   rateLimiter: RateLimiterPort
   directory: DirectoryPort
   impersonation: ImpersonationPort
   sessions: SessionsPort
   audit: AuditPort
+  /** Absent: the host sends no webhooks (`webhooks.deliveries` answers an empty, disabled list). */
+  webhooks?: WebhooksPort
 }

@@ -31,8 +31,12 @@ export function contextWith(principal: Principal | null, port: () => Promise<nev
       end: port,
       stop: port,
       signedIn: port,
+      revokedSessions: port,
+      recordActions: port,
+      signInFailed: port,
     },
     sessions: { inspect: port },
     audit: { verify: port },
+    webhooks: { deliveries: port, retry: port },
   }
 }

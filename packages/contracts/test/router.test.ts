@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { ActAsError, IMPERSONATE_PERMISSION } from '../src/index.js'
-import { defaultMachinePermissions, MACHINE_READ_PROCEDURES } from '../src/index.js'
+import {
+  defaultMachinePermissions,
+  MACHINE_READ_PROCEDURES,
+  MACHINE_WRITE_PROCEDURES,
+} from '../src/index.js'
 import type { ActAsContext, MachinePrincipal, Principal } from '../src/index.js'
 import { createActAsTRPC, createAppRouter } from '../src/server.js'
 import { contextWith, staff } from './context.js'
@@ -23,18 +27,23 @@ describe('authorization rules', () => {
     expect(procedures.map(([path]) => path).sort()).toEqual(
       [
         'audit.verify',
+        'impersonation.actions',
         'impersonation.active',
         'impersonation.end',
         'impersonation.get',
         'impersonation.list',
         'impersonation.revoke',
         'impersonation.signedIn',
+        'impersonation.signInFailed',
         'impersonation.start',
         'impersonation.stop',
         'me',
         'quota',
         'sessions.inspect',
+        'sessions.revoked',
         'users.search',
+        'webhooks.deliveries',
+        'webhooks.retry',
       ].sort(),
     )
   })
@@ -185,6 +194,9 @@ describe('machines (deny by default)', () => {
       end: reach,
       stop: reach,
       signedIn: reach,
+      revokedSessions: reach,
+      recordActions: reach,
+      signInFailed: reach,
     }
     ctx.sessions = { inspect: reach }
     ctx.audit = { verify: reach }
@@ -214,6 +226,17 @@ describe('machines (deny by default)', () => {
     'impersonation.stop': (c: ReturnType<typeof router.createCaller>) => c.impersonation.stop({}),
     'impersonation.signedIn': (c: ReturnType<typeof router.createCaller>) =>
       c.impersonation.signedIn({ sessionToken: token }),
+    'sessions.revoked': (c: ReturnType<typeof router.createCaller>) => c.sessions.revoked({}),
+    'impersonation.actions': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.actions({
+        sessionId: 'sess_1234567',
+        actions: [{ method: 'GET', route: '/orders', status: 200, at: '2026-11-29T12:00:00.000Z' }],
+      }),
+    'impersonation.signInFailed': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.signInFailed({
+        impersonationId: '00000000-0000-4000-8000-000000000000',
+        code: 'ticket_expired',
+      }),
   }
 
   it('only the read procedures admit machines in their meta', () => {
@@ -231,8 +254,39 @@ describe('machines (deny by default)', () => {
       'impersonation.get',
       'impersonation.list',
       'sessions.inspect',
+      'sessions.revoked',
       'users.search',
     ])
+  })
+
+  it('impersonation.actions is the only write machines may be granted, and only machines', async () => {
+    const writes = Object.entries(
+      router._def.procedures as unknown as Record<
+        string,
+        { _def: { meta?: { machines?: string } } }
+      >,
+    )
+      .filter(([, p]) => p._def.meta?.machines === 'write')
+      .map(([path]) => path)
+    expect(writes).toEqual([...MACHINE_WRITE_PROCEDURES])
+    const granted = createAppRouter({
+      isDev: false,
+      machinePermissions: { [ACTAS]: ['impersonation.actions'] },
+    })
+    await expect(
+      calls['impersonation.actions'](granted.createCaller(machineContext(scoped))),
+    ).rejects.toThrow(reached)
+    // Not granted by the default map; never to staff or customers.
+    const byDefault = createAppRouter({
+      isDev: false,
+      machinePermissions: defaultMachinePermissions(ACTAS),
+    })
+    await expect(
+      calls['impersonation.actions'](byDefault.createCaller(machineContext(scoped))),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    await expect(
+      calls['impersonation.actions'](granted.createCaller(context(staff))),
+    ).rejects.toThrow(/Only services/)
   })
 
   it('without a permission map no machine may call anything', async () => {
@@ -276,5 +330,27 @@ describe('machines (deny by default)', () => {
     await expect(
       calls['users.search'](byId.createCaller(machineContext(unscoped))),
     ).rejects.toThrow(reached)
+  })
+})
+
+describe('webhooks', () => {
+  it('a host without a webhooks port answers an empty, disabled outbox and refuses a retry', async () => {
+    const { webhooks: _, ...bare } = context(staff)
+    const caller = router.createCaller(bare)
+    await expect(caller.webhooks.deliveries({})).resolves.toEqual({
+      items: [],
+      next: null,
+      enabled: false,
+    })
+    await expect(
+      caller.webhooks.retry({ deliveryId: '0b8f8a52-5f0e-4a51-9a4e-3f6f3f1d2c11' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+  })
+
+  it('is for staff only', async () => {
+    const caller = router.createCaller(context({ ...staff, permissions: [] }))
+    await expect(caller.webhooks.deliveries({ status: 'dead' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    })
   })
 })

@@ -17,26 +17,38 @@ import type {
   ImpersonationRecord,
   ImpersonationStatus,
 } from '@actas/contracts'
+import { IMPERSONATION_STATUSES, OPEN_IMPERSONATION_STATUSES } from '@actas/contracts'
 import { canonicalData, eventHash, GENESIS_HASH, signCheckpoint, verifyChain } from './chain.js'
 import type { AuditSigner, ChainReport, EventData, EventDataValue, StoredEvent } from './chain.js'
 import { cleanOptional, cleanText, TEXT_LIMITS } from './clean.js'
 import type { AuditDatabase } from './db.js'
+import type { WebhookOutbox } from '../webhooks/outbox.js'
 import { nextStatus } from './lifecycle.js'
 import {
   auditChainHead,
   auditCheckpoints,
+  auditCounts,
   auditEvents,
   auditReads,
+  impersonationActions,
   impersonations,
+  webhookOutbox,
 } from './schema.js'
 import type {
   AuditCheckpointRow,
+  ImpersonationActionRow,
   AuditEventRow,
   AuditReadRow,
   ImpersonationRow,
   NewAuditReadRow,
   NewImpersonationRow,
 } from './schema.js'
+
+/**
+ * The events that settle an impersonation for good (what `sessions.revoked` reports), written
+ * exactly as the partial indexes' predicate (schema.ts) so the planner matches them.
+ */
+const SETTLING = sql`${auditEvents.type} in ('ended', 'ticket_revoked', 'failed')`
 
 /** One event to append. `at` defaults to the store's clock. */
 export interface EventInput {
@@ -106,6 +118,10 @@ export interface ListQuery {
 
 export class InvalidCursorError extends Error {}
 
+const DAY_MS = 86_400_000
+/** The UTC day of an instant, `yyyy-mm-dd` (audit_counts' `day`). */
+const utcDay = (d: Date) => d.toISOString().slice(0, 10)
+
 export class ImpersonationNotFoundError extends Error {
   constructor(readonly impersonationId: string) {
     super(`No impersonation has the id ${impersonationId}.`)
@@ -120,6 +136,11 @@ export interface AuditStoreOptions {
   checkpointEvery?: number
   /** …or, by `checkpointIfDue()`, when this many minutes passed with new events (default 10). */
   checkpointMinutes?: number
+  /**
+   * Webhooks to the host: the messages an event announces are written to the outbox in the
+   * event's transaction (so one exists exactly when the other does).
+   */
+  outbox?: Pick<WebhookOutbox, 'rowsFor' | 'enqueued'> | null
 }
 
 type Tx = Parameters<Parameters<AuditDatabase['transaction']>[0]>[0]
@@ -289,6 +310,7 @@ export class AuditStore {
   private readonly signer: AuditSigner | null
   private readonly checkpointEvery: number
   private readonly checkpointMs: number
+  private readonly outbox: AuditStoreOptions['outbox']
 
   constructor(
     private readonly db: AuditDatabase,
@@ -299,6 +321,7 @@ export class AuditStore {
     this.signer = o.signer ?? null
     this.checkpointEvery = o.checkpointEvery ?? 1000
     this.checkpointMs = (o.checkpointMinutes ?? 10) * 60_000
+    this.outbox = o.outbox ?? null
   }
 
   /** The public key checkpoints are signed with (SPKI PEM), or null without a signing key. */
@@ -351,9 +374,13 @@ export class AuditStore {
       at,
     }
     // One head lock, one multi-row insert of the events, one row insert with the derived status.
-    return this.db.transaction(async (tx) => {
+    let announced = 0
+    const created = await this.db.transaction(async (tx) => {
       const head = await this.lockHead(tx)
-      const { status, patch, chained } = this.chain(head, row.id, null, [requested, ...events])
+      const { status, patch, chained, froms } = this.chain(head, row.id, null, [
+        requested,
+        ...events,
+      ])
       const last = chained.at(-1)!
       const [inserted] = await tx
         .insert(impersonations)
@@ -362,8 +389,26 @@ export class AuditStore {
       await tx.insert(auditEvents).values(chained)
       await this.moveHead(tx, head, last)
       if (!inserted) throw new Error('audit insert returned no row')
+      announced = await this.announce(
+        tx,
+        inserted,
+        chained.map((event, i) => ({ event, from: froms[i] ?? null })),
+      )
       return inserted
     })
+    if (announced > 0) this.outbox?.enqueued()
+    return created
+  }
+
+  /** Writes the outbox rows the events announce (webhooks to the host), in the caller's transaction. */
+  private async announce(
+    tx: Tx,
+    row: ImpersonationRow,
+    events: Parameters<WebhookOutbox['rowsFor']>[1],
+  ): Promise<number> {
+    const rows = this.outbox?.rowsFor(row, events) ?? []
+    if (rows.length > 0) await tx.insert(webhookOutbox).values(rows)
+    return rows.length
   }
 
   /**
@@ -380,7 +425,19 @@ export class AuditStore {
   async appendEvent(impersonationId: string, event: EventInput): Promise<AppendResult> {
     if (event.type === 'requested')
       throw new Error('`requested` starts a timeline: use createImpersonation')
-    return this.db.transaction((tx) => this.appendIn(tx, impersonationId, event))
+    let announced = 0
+    const result = await this.db.transaction(async (tx) => {
+      const appended = await this.appendIn(tx, impersonationId, event)
+      if (appended.appended)
+        announced = await this.announce(tx, appended.row, [
+          { event: appended.event, from: appended.from },
+        ])
+      return appended
+    })
+    if (announced > 0) this.outbox?.enqueued()
+    if (!result.appended) return result
+    const { from: _from, ...appended } = result
+    return appended
   }
 
   private async lockHead(tx: Tx) {
@@ -410,6 +467,8 @@ export class AuditStore {
     const chained: Array<
       typeof auditEvents.$inferInsert & { seq: number; hash: string; createdAt: Date }
     > = []
+    /** The status before each chained event. */
+    const froms: Array<ImpersonationStatus | null> = []
     for (const input of inputs) {
       const next = nextStatus(status, input)
       if (next === null) continue
@@ -432,11 +491,12 @@ export class AuditStore {
       }
       const hash = eventHash(prevHash, event)
       chained.push({ ...event, prevHash, hash })
+      froms.push(status)
       prevHash = hash
       status = next
       patch = { ...patch, ...projection(input.type, fields, data, at) }
     }
-    return { status, patch, chained }
+    return { status, patch, chained, froms }
   }
 
   /** Moves the head to `last`, signing a checkpoint there when one is due by count. */
@@ -464,7 +524,10 @@ export class AuditStore {
     tx: Tx,
     impersonationId: string,
     input: EventInput,
-  ): Promise<AppendResult> {
+  ): Promise<
+    | (Extract<AppendResult, { appended: true }> & { from: ImpersonationStatus })
+    | Extract<AppendResult, { appended: false }>
+  > {
     const head = await this.lockHead(tx)
     const [row] = await tx
       .select()
@@ -484,7 +547,7 @@ export class AuditStore {
       .where(eq(impersonations.id, impersonationId))
       .returning()
     if (!updated) throw new Error(`audit row ${impersonationId} vanished`)
-    return { appended: true, status, row: updated, event }
+    return { appended: true, status, row: updated, event, from: row.status }
   }
 
   private async writeCheckpoint(tx: Tx, seq: number, hash: string, at: Date): Promise<Date> {
@@ -596,11 +659,57 @@ export class AuditStore {
     return where
   }
 
+  /**
+   * How many rows match: from the per-day counters (audit_counts, kept by triggers) for whole UTC
+   * days, plus the rows of the partial days at the range's edges from the indexes; with a person
+   * filter (an actor's or a user's rows: an index range of that person), from the index alone.
+   */
   countQuery(query: Omit<ListQuery, 'cursor' | 'limit'>) {
+    if (query.actorId || query.userId)
+      return this.db
+        .select({ n: count() })
+        .from(impersonations)
+        .where(and(...this.filters(query)))
+    const keys = (query.status ? [query.status] : IMPERSONATION_STATUSES).map((s) => `status:${s}`)
+    const rows = (from: Date | null, to: Date | null) =>
+      sql`(select count(*) from ${impersonations} where ${and(
+        query.status ? eq(impersonations.status, query.status) : undefined,
+        from ? gte(impersonations.createdAt, from) : undefined,
+        to ? lt(impersonations.createdAt, to) : undefined,
+      )})`
+    return this.countByDays(keys, query.from, query.to, rows)
+  }
+
+  /**
+   * `counters(keys, whole days of [from, to))` + `edge(from, first whole day)` + `edge(last whole
+   * day, to)` as one statement answering `[{ n }]`. A range shorter than a day is one edge.
+   */
+  private countByDays(
+    keys: readonly string[],
+    fromIso: string | undefined,
+    toIso: string | undefined,
+    edge: (from: Date | null, to: Date | null) => SQL,
+  ) {
+    const from = fromIso ? new Date(fromIso) : null
+    const to = toIso ? new Date(toIso) : null
+    const firstDay = from ? new Date(Math.ceil(from.getTime() / DAY_MS) * DAY_MS) : null
+    const endDay = to ? new Date(Math.floor(to.getTime() / DAY_MS) * DAY_MS) : null
+    let n: SQL
+    if (firstDay && endDay && firstDay > endDay) {
+      n = edge(from, to)
+    } else {
+      const days = and(
+        inArray(auditCounts.key, [...keys]),
+        firstDay ? gte(auditCounts.day, utcDay(firstDay)) : undefined,
+        endDay ? lt(auditCounts.day, utcDay(endDay)) : undefined,
+      )
+      n = sql`coalesce((select sum(${auditCounts.n}) from ${auditCounts} where ${days}), 0)`
+      if (from && firstDay && from < firstDay) n = sql`${n} + ${edge(from, firstDay)}`
+      if (to && endDay && endDay < to) n = sql`${n} + ${edge(endDay, to)}`
+    }
     return this.db
-      .select({ n: count() })
-      .from(impersonations)
-      .where(and(...this.filters(query)))
+      .select({ n: sql<number>`(${n})::bigint`.mapWith(Number) })
+      .from(sql`(select 1) as one`)
   }
 
   listQuery(query: ListQuery) {
@@ -624,16 +733,129 @@ export class AuditStore {
     return this.db
       .select()
       .from(impersonations)
-      .where(inArray(impersonations.status, ['pending', 'issued', 'signed_in']))
+      .where(inArray(impersonations.status, [...OPEN_IMPERSONATION_STATUSES]))
       .orderBy(asc(impersonations.createdAt))
       .limit(limit)
   }
 
-  countIssuedQuery(since: Date) {
+  /** An impersonation's action trail, in time order, at most `limit` (the guard's reports). */
+  actionsQuery(impersonationId: string, limit: number) {
+    return this.db
+      .select()
+      .from(impersonationActions)
+      .where(eq(impersonationActions.impersonationId, impersonationId))
+      .orderBy(asc(impersonationActions.at), asc(impersonationActions.id))
+      .limit(limit)
+  }
+
+  countActionsQuery(impersonationId: string) {
     return this.db
       .select({ n: count() })
+      .from(impersonationActions)
+      .where(eq(impersonationActions.impersonationId, impersonationId))
+  }
+
+  /**
+   * Settling events (ended, ticket revoked, failed) after `afterSeq`, oldest first, with the
+   * Clerk session of their impersonation: one range of a small partial index.
+   */
+  settledAfterQuery(afterSeq: number, limit: number) {
+    return this.db
+      .select({
+        seq: auditEvents.seq,
+        impersonationId: auditEvents.impersonationId,
+        createdAt: auditEvents.createdAt,
+        clerkSessionId: sql<
+          string | null
+        >`coalesce(${auditEvents.clerkSessionId}, ${impersonations.clerkSessionId})`,
+      })
       .from(auditEvents)
-      .where(and(eq(auditEvents.type, 'issued'), gte(auditEvents.createdAt, since)))
+      .innerJoin(impersonations, eq(impersonations.id, auditEvents.impersonationId))
+      .where(and(SETTLING, sql`${auditEvents.seq} > ${afterSeq}`))
+      .orderBy(asc(auditEvents.seq))
+      .limit(limit)
+  }
+
+  /** The first settling event at or after `since` (by time): where a fresh guard starts. */
+  firstSettledSinceQuery(since: Date) {
+    return this.db
+      .select({ seq: auditEvents.seq })
+      .from(auditEvents)
+      .where(and(SETTLING, gte(auditEvents.createdAt, since)))
+      .orderBy(asc(auditEvents.createdAt), asc(auditEvents.seq))
+      .limit(1)
+  }
+
+  /**
+   * Impersonations that settled after the cursor `afterSeq` (a chain seq), or, without one,
+   * since `lookbackFrom`; `next` is the cursor to pass next time.
+   */
+  async settledAfter(
+    afterSeq: number | null,
+    lookbackFrom: Date,
+    limit: number,
+  ): Promise<{
+    items: Array<{ impersonationId: string; clerkSessionId: string | null; at: Date }>
+    next: number
+    more: boolean
+  }> {
+    let start = afterSeq
+    if (start === null) {
+      // Read the head first: whatever settles after this read has a larger seq.
+      const { seq: head } = await this.head()
+      const [first] = await this.firstSettledSinceQuery(lookbackFrom)
+      start = first ? first.seq - 1 : head
+    }
+    const rows = await this.settledAfterQuery(start, limit + 1)
+    const page = rows.slice(0, limit)
+    return {
+      items: page.map((r) => ({
+        impersonationId: r.impersonationId,
+        clerkSessionId: r.clerkSessionId,
+        at: r.createdAt,
+      })),
+      next: page.at(-1)?.seq ?? start,
+      more: rows.length > limit,
+    }
+  }
+
+  /** Appends a guard's batch to an impersonation's action trail. */
+  async insertActions(
+    rows: Array<Omit<ImpersonationActionRow, 'id' | 'receivedAt'>>,
+  ): Promise<number> {
+    if (rows.length === 0) return 0
+    const receivedAt = this.now()
+    const inserted = await this.db
+      .insert(impersonationActions)
+      .values(rows.map((r) => ({ ...r, receivedAt })))
+      .returning({ id: impersonationActions.id })
+    return inserted.length
+  }
+
+  /** An impersonation's actions in time order (at most `limit`) and how many there are in all. */
+  async actions(
+    impersonationId: string,
+    limit: number,
+  ): Promise<{ rows: ImpersonationActionRow[]; total: number }> {
+    const rows = await this.actionsQuery(impersonationId, limit)
+    if (rows.length < limit) return { rows, total: rows.length }
+    const [counted] = await this.countActionsQuery(impersonationId)
+    return { rows, total: counted?.n ?? rows.length }
+  }
+
+  /** `issued` events since `since`: counters for whole days, the partial index for the first. */
+  countIssuedQuery(since: Date) {
+    return this.countByDays(
+      ['event:issued'],
+      since.toISOString(),
+      undefined,
+      (from, to) =>
+        sql`(select count(*) from ${auditEvents} where ${and(
+          eq(auditEvents.type, 'issued'),
+          from ? gte(auditEvents.createdAt, from) : undefined,
+          to ? lt(auditEvents.createdAt, to) : undefined,
+        )})`,
+    )
   }
 
   /** Records a read of the audit log by a machine. */

@@ -8,6 +8,8 @@ import {
   ImpersonationEndOutputSchema,
   ImpersonationSignedInInputSchema,
   ImpersonationSignedInOutputSchema,
+  ImpersonationSignInFailedInputSchema,
+  ImpersonationSignInFailedOutputSchema,
   ImpersonationStopInputSchema,
   ImpersonationStopOutputSchema,
   ImpersonationGetInputSchema,
@@ -21,8 +23,23 @@ import {
 } from '../schemas/impersonation.js'
 import { MeOutputSchema, QuotaOutputSchema } from '../schemas/me.js'
 import type { MeOutput } from '../schemas/me.js'
-import { SessionInspectInputSchema, SessionInspectOutputSchema } from '../schemas/sessions.js'
+import {
+  SessionInspectInputSchema,
+  SessionInspectOutputSchema,
+  SessionsRevokedInputSchema,
+  SessionsRevokedOutputSchema,
+} from '../schemas/sessions.js'
+import {
+  ImpersonationActionsInputSchema,
+  ImpersonationActionsOutputSchema,
+} from '../schemas/actions.js'
 import { UsersSearchInputSchema, UsersSearchOutputSchema } from '../schemas/users.js'
+import {
+  WebhookDeliveriesInputSchema,
+  WebhookDeliveriesOutputSchema,
+  WebhookRetryInputSchema,
+  WebhookRetryOutputSchema,
+} from '../schemas/webhooks.js'
 import type { UserPrincipal } from '../ports.js'
 import { createActAsTRPC, isStaff } from './trpc.js'
 import type { ActAsRouterOptions } from './trpc.js'
@@ -53,8 +70,14 @@ export function describeMe(principal: UserPrincipal): MeOutput {
 }
 
 export function createAppRouter(options: ActAsRouterOptions) {
-  const { router, signedInProcedure, staffProcedure, readProcedure, auditedStaffProcedure } =
-    createActAsTRPC(options)
+  const {
+    router,
+    signedInProcedure,
+    staffProcedure,
+    readProcedure,
+    machineWriteProcedure,
+    auditedStaffProcedure,
+  } = createActAsTRPC(options)
 
   return router({
     me: signedInProcedure
@@ -135,6 +158,18 @@ export function createAppRouter(options: ActAsRouterOptions) {
           return ctx.impersonation.signedIn(ctx.principal, input.sessionToken, ctx.request)
         }),
 
+      /**
+       * The console's report that the ticket sign-in failed (the dialog shows the error). Staff;
+       * only the staff member who started this impersonation (403 for anyone else), refused once
+       * it signed in; appends `failed` once and revokes the ticket.
+       */
+      signInFailed: staffProcedure
+        .input(ImpersonationSignInFailedInputSchema)
+        .output(ImpersonationSignInFailedOutputSchema)
+        .mutation(({ ctx, input }) =>
+          ctx.impersonation.signInFailed(ctx.principal, input, ctx.request),
+        ),
+
       // A read by a machine is itself audited (by the port).
       list: readProcedure
         .input(ImpersonationListInputSchema)
@@ -148,6 +183,18 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .query(({ ctx, input }) =>
           ctx.impersonation.get(ctx.principal, input.impersonationId, ctx.request),
         ),
+
+      /**
+       * A guard's report of what an impersonated session did in the host application (method,
+       * route pattern, status, time), appended to the impersonation's action trail. Machines
+       * granted it only. An unknown session is IMPERSONATION_NOT_FOUND (404).
+       */
+      actions: machineWriteProcedure
+        .input(ImpersonationActionsInputSchema)
+        .output(ImpersonationActionsOutputSchema)
+        .mutation(({ ctx, input }) =>
+          ctx.impersonation.recordActions(ctx.principal, input, ctx.request),
+        ),
     }),
 
     audit: router({
@@ -156,6 +203,27 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .input(NoInputSchema)
         .output(AuditVerifyOutputSchema)
         .query(({ ctx }) => ctx.audit.verify(ctx.principal, ctx.request)),
+    }),
+
+    webhooks: router({
+      /** The outbox of webhooks to the host, newest first: pending, delivered, dead. Staff only. */
+      deliveries: staffProcedure
+        .input(WebhookDeliveriesInputSchema)
+        .output(WebhookDeliveriesOutputSchema)
+        .query(({ ctx, input }) =>
+          ctx.webhooks
+            ? ctx.webhooks.deliveries(ctx.principal, input)
+            : { items: [], next: null, enabled: false },
+        ),
+
+      /** A staff member sends a dead letter again (same `webhook-id`). Staff only. */
+      retry: staffProcedure
+        .input(WebhookRetryInputSchema)
+        .output(WebhookRetryOutputSchema)
+        .mutation(({ ctx, input }) => {
+          if (!ctx.webhooks) throw new ActAsError('INVALID_INPUT', 'This ActAs sends no webhooks.')
+          return ctx.webhooks.retry(ctx.principal, input.deliveryId, ctx.request)
+        }),
     }),
 
     sessions: router({
@@ -168,6 +236,15 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .input(SessionInspectInputSchema)
         .output(SessionInspectOutputSchema)
         .mutation(({ ctx, input }) => ctx.sessions.inspect(input.token)),
+
+      /**
+       * Impersonated sessions ActAs ended, after a cursor: what a guard polls to refuse them
+       * without a call per request. Bounded (`limit`), read by the chain's sequence.
+       */
+      revoked: readProcedure
+        .input(SessionsRevokedInputSchema)
+        .output(SessionsRevokedOutputSchema)
+        .query(({ ctx, input }) => ctx.impersonation.revokedSessions(ctx.principal, input)),
     }),
   })
 }

@@ -9,6 +9,7 @@ import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
 import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
 import { ImpersonationModeSchema, ImpersonationStartInputSchema } from '../schemas/impersonation.js'
+import type { ImpersonationEnded } from '../schemas/impersonation.js'
 import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
 
 /**
@@ -17,8 +18,11 @@ import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
  */
 export type ProcedureAuth = 'staff' | 'signed-in'
 
-/** `read`: machines may call the procedure when the permission map grants it to them. */
-export type MachineAccess = 'read'
+/**
+ * `read`: staff, and machines the permission map grants it to. `write`: only machines the
+ * permission map grants it to (a service's report to ActAs, e.g. the guard's action trail).
+ */
+export type MachineAccess = 'read' | 'write'
 
 export interface ActAsMeta {
   /** Required on every procedure: a procedure without a rule is refused (deny by default). */
@@ -48,6 +52,11 @@ export interface ActAsErrorData {
   /** RATE_LIMITED: `actas` (the per-actor limit) or `clerk` (Clerk's limit; retryAfter is its wait). */
   rateLimitedBy: RateLimiter | null
   rule: PolicyRule | null
+  /**
+   * UNAUTHENTICATED for an impersonated session ActAs ended (kill switch, policy, cap, Stop in
+   * another tab): how it ended. Only ever about the impersonation of the refused token.
+   */
+  impersonationEnded: ImpersonationEnded | null
   zodError: { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> } | null
   /**
    * REVERIFICATION_REQUIRED only: Clerk's reverification hint, as `@clerk/shared`'s
@@ -104,6 +113,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
           retryAfter: actas?.retryAfterSeconds ?? null,
           rateLimitedBy: actas?.rateLimitedBy ?? null,
           rule: actas?.rule ?? null,
+          impersonationEnded: actas?.impersonationEnded ?? null,
           zodError: isInputError ? z.flattenError(cause) : null,
           ...(actas?.reverification ? reverificationHint(actas.reverification) : {}),
           ...(options.isDev && shape.data.stack ? { stack: shape.data.stack } : {}),
@@ -156,9 +166,10 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
       throw refusal(
         'UNAUTHENTICATED',
         ctx.unauthenticatedReason ?? 'Sign in first: no valid session token was sent.',
+        { impersonationEnded: ctx.impersonationEnded ?? null },
       )
     if (principal.kind === 'machine') {
-      if (meta?.machines !== 'read' || NEVER_FOR_MACHINES.includes(path)) {
+      if (meta?.machines === undefined || NEVER_FOR_MACHINES.includes(path)) {
         throw refusal(
           'FORBIDDEN',
           `Machines may not call ${path}: it is for people signed in to the console.`,
@@ -264,6 +275,22 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     return next({ ctx: { principal } })
   })
 
+  /**
+   * Machines only (a service reporting to ActAs), granted one by one in the permission map.
+   * `auth: 'staff'` keeps people who are not staff out at `authorize`; staff are refused here.
+   */
+  const machineWriteProcedure = procedure
+    .meta({ auth: 'staff', machines: 'write' })
+    .use(({ ctx, next }) => {
+      const principal = ctx.principal
+      if (principal.kind !== 'machine')
+        throw new ActAsError(
+          'FORBIDDEN',
+          'Only services (Clerk machines) report to this procedure; people never call it.',
+        )
+      return next({ ctx: { principal } })
+    })
+
   /** A staff procedure whose refusals of signed-in non-staff callers go to the audit log. */
   const auditedStaffProcedure = t.procedure
     .use(mapErrors)
@@ -282,6 +309,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     signedInProcedure,
     staffProcedure,
     readProcedure,
+    machineWriteProcedure,
     auditedStaffProcedure,
     createCallerFactory: t.createCallerFactory,
   }

@@ -32,6 +32,24 @@ export const TERMINAL_IMPERSONATION_STATUSES = [
   'failed',
 ] as const satisfies readonly ImpersonationStatus[]
 
+/** Statuses an impersonation can still leave: the ticket is pending or unused, or the session is live. */
+export const OPEN_IMPERSONATION_STATUSES = [
+  'pending',
+  'issued',
+  'signed_in',
+] as const satisfies readonly ImpersonationStatus[]
+
+// Every status is either open or terminal, never both (a compile-time check).
+type _Partitioned =
+  Exclude<
+    ImpersonationStatus,
+    (typeof OPEN_IMPERSONATION_STATUSES)[number] | (typeof TERMINAL_IMPERSONATION_STATUSES)[number]
+  > extends never
+    ? true
+    : never
+const _partitioned: _Partitioned = true
+void _partitioned
+
 /** What can happen to an impersonation; each is one append-only, hash-chained event. */
 export const IMPERSONATION_EVENT_TYPES = [
   'requested',
@@ -210,8 +228,25 @@ export const ImpersonationGetInputSchema = z.strictObject({
 export type ImpersonationGetInput = z.infer<typeof ImpersonationGetInputSchema>
 
 /** The record with its event timeline, oldest first. */
+/** One request the impersonated session made in the host application (the guard's report). */
+export const ImpersonationActionRecordSchema = z.object({
+  method: z.string(),
+  /** The route pattern (`/orders/:id`): never the path's values or the query string. */
+  route: z.string(),
+  status: z.number().int(),
+  at: InstantSchema,
+})
+export type ImpersonationActionRecord = z.infer<typeof ImpersonationActionRecordSchema>
+
 export const ImpersonationGetOutputSchema = ImpersonationRecordSchema.extend({
   events: z.array(ImpersonationEventSchema),
+  /**
+   * What the session did in the host application (reported by `@actas/guard` through
+   * `impersonation.actions`), in time order; the first MAX_ACTIONS_IN_GET of them.
+   */
+  actions: z.array(ImpersonationActionRecordSchema),
+  /** How many actions were reported in all (more than `actions.length` when capped). */
+  actionsTotal: z.number().int().min(0),
 })
 export type ImpersonationGetOutput = z.infer<typeof ImpersonationGetOutputSchema>
 
@@ -315,3 +350,40 @@ export const ImpersonationSignedInInputSchema = z.strictObject({
 export type ImpersonationSignedInInput = z.infer<typeof ImpersonationSignedInInputSchema>
 export const ImpersonationSignedInOutputSchema = ImpersonationRecordSchema
 export type ImpersonationSignedInOutput = z.infer<typeof ImpersonationSignedInOutputSchema>
+
+/**
+ * Why the console's ticket sign-in failed: a short code, e.g. the console's sign-in error kind
+ * (`ticket_expired`, `ticket_used`, `ticket_invalid`, `unavailable`, `rate_limited`, …).
+ */
+export const SignInFailureCodeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a short code in lower case (a-z, 0-9, _)')
+
+/**
+ * The console's report that the ticket sign-in failed (`impersonation.signInFailed`): only the
+ * staff member who started the impersonation may send it, while the ticket has not become a
+ * session. Appends `failed` (once) and revokes the ticket in Clerk.
+ */
+export const ImpersonationSignInFailedInputSchema = z.strictObject({
+  impersonationId: ImpersonationIdSchema,
+  code: SignInFailureCodeSchema,
+})
+export type ImpersonationSignInFailedInput = z.infer<typeof ImpersonationSignInFailedInputSchema>
+export const ImpersonationSignInFailedOutputSchema = ImpersonationRecordSchema
+export type ImpersonationSignInFailedOutput = z.infer<typeof ImpersonationSignInFailedOutputSchema>
+
+/**
+ * How an impersonation ended, as its own (refused) session is told: carried by the 401 every
+ * call of that session gets once ActAs ended it (`data.impersonationEnded`). Only ever about the
+ * impersonation the refused token belongs to.
+ */
+export const ImpersonationEndedSchema = z.object({
+  impersonationId: ImpersonationIdSchema,
+  status: ImpersonationStatusSchema,
+  cause: EndCauseSchema.nullable(),
+  /** Who ended it: a staff member (with the email known for them), the actor, or `system`. */
+  endedBy: AuditPartySchema.nullable(),
+  reason: z.string().nullable(),
+  endedAt: InstantSchema.nullable(),
+})
+export type ImpersonationEnded = z.infer<typeof ImpersonationEndedSchema>
