@@ -3,12 +3,9 @@
 // Clerk read with no tRPC, no auth, no policy. Prints both URLs as JSON.
 import { createClerkClient } from '@clerk/backend'
 import { clerkPlugin, getAuth } from '@clerk/fastify'
-import { initTRPC } from '@trpc/server'
-import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify'
 import Fastify from 'fastify'
 import type { FastifyRequest } from 'fastify'
 import { registerWithSessionCache } from '../src/plugins/session-cache.js'
-import { sendCompleteJsonInOneWrite } from '../src/plugins/trpc.js'
 import { buildApp, createDeps, loadConfig } from '../src/index.js'
 
 const config = loadConfig(process.env)
@@ -82,41 +79,15 @@ plainAuth.get('/who', who)
 const cachedAuth = Fastify({ logger: false })
 await registerWithSessionCache(cachedAuth, clerkPlugin, clerkOptions)
 cachedAuth.get('/who', who)
-// - tRPC's Response sent as one buffer vs left to Fastify (which pipes its web stream).
-const t = initTRPC.create()
-const tinyRouter = t.router({
-  me: t.procedure.query(() => ({
-    userId: 'user_2bench0000000000000000000',
-    sessionId: 'sess_2bench000000000000000000',
-    organization: { id: 'org_2bench00000000000000000', slug: 'support', name: 'Support' },
-    permissions: ['org:admin:impersonate'],
-    canImpersonate: true,
-    actor: null,
-  })),
-})
-const plainTrpc = Fastify({ logger: false })
-await plainTrpc.register(fastifyTRPCPlugin, {
-  prefix: '/trpc',
-  trpcOptions: { router: tinyRouter },
-})
-const oneWriteTrpc = Fastify({ logger: false })
-await oneWriteTrpc.register(async (scope) => {
-  scope.addHook('onSend', sendCompleteJsonInOneWrite)
-  await scope.register(fastifyTRPCPlugin, { prefix: '/trpc', trpcOptions: { router: tinyRouter } })
-})
 const rawUrl = await raw.listen({ host: '127.0.0.1', port: 0 })
 const pairs = {
   plainAuthUrl: await plainAuth.listen({ host: '127.0.0.1', port: 0 }),
   cachedAuthUrl: await cachedAuth.listen({ host: '127.0.0.1', port: 0 }),
-  plainTrpcUrl: await plainTrpc.listen({ host: '127.0.0.1', port: 0 }),
-  oneWriteTrpcUrl: await oneWriteTrpc.listen({ host: '127.0.0.1', port: 0 }),
 }
 
 process.stdout.write(`${JSON.stringify({ apiUrl, rawUrl, ...pairs })}\n`)
 process.once('SIGTERM', () => {
-  void Promise.all(
-    [app, raw, plainAuth, cachedAuth, plainTrpc, oneWriteTrpc].map((server) => server.close()),
-  )
+  void Promise.all([app, raw, plainAuth, cachedAuth].map((server) => server.close()))
     .then(() => deps.close())
     .then(() => process.exit(0))
 })

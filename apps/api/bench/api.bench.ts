@@ -113,8 +113,6 @@ async function main(): Promise<void> {
     rawUrl: string
     plainAuthUrl: string
     cachedAuthUrl: string
-    plainTrpcUrl: string
-    oneWriteTrpcUrl: string
   }>(
     'api-process.ts',
     {
@@ -202,11 +200,6 @@ async function main(): Promise<void> {
       'session cache facade (plugins/session-cache.ts)',
       ['(p2) clerkPlugin plain', `${api.plainAuthUrl}/who`],
       ['(o2) clerkPlugin behind the cache', `${api.cachedAuthUrl}/who`],
-    )
-    await pair(
-      'tRPC Response in one write (plugins/trpc.ts)',
-      ['(p3) tRPC answer, Fastify pipes it', `${api.plainTrpcUrl}/trpc/me`],
-      ['(o3) tRPC answer, one buffer', `${api.oneWriteTrpcUrl}/trpc/me`],
     )
   }
 

@@ -213,3 +213,69 @@ describe('loadConfig', () => {
     )
   })
 })
+
+describe('WEBHOOK_ENDPOINTS', () => {
+  const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
+  const endpoints = (list: unknown) => ({ ...production, WEBHOOK_ENDPOINTS: JSON.stringify(list) })
+
+  it('reads a JSON array of url + secret; unset means none', () => {
+    expect(loadConfig(production).webhooks.endpoints).toEqual([])
+    expect(
+      loadConfig(endpoints([{ url: 'https://app.example.com/hooks/actas', secret }])).webhooks,
+    ).toMatchObject({
+      endpoints: [{ url: 'https://app.example.com/hooks/actas', secret }],
+      maxAttempts: 15,
+      timeoutMs: 5000,
+    })
+  })
+
+  it('refuses bad values with a message naming the entry, never echoing a secret', () => {
+    const bad = `whsec_${Buffer.alloc(8, 1).toString('base64')}`
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [
+        { ...production, WEBHOOK_ENDPOINTS: `[{"url": "https://a.example", "secret": "${secret}"` },
+        /must be a JSON array/,
+      ],
+      [endpoints({ url: 'https://a.example', secret }), /must be a JSON array/],
+      [
+        endpoints([{ url: 'https://a.example', secret: 'sk_live_nope' }]),
+        /WEBHOOK_ENDPOINTS\.0\.secret: secret must be whsec_/,
+      ],
+      [
+        endpoints([{ url: 'https://a.example', secret: bad }]),
+        /secret must encode 24–64 bytes \(it encodes 8\)/,
+      ],
+      [
+        endpoints([{ url: 'ftp://a.example', secret }]),
+        /WEBHOOK_ENDPOINTS\.0\.url: url must be an http\(s\) URL/,
+      ],
+      [endpoints([{ url: 'https://u:p@a.example', secret }]), /must not carry credentials/],
+      [
+        endpoints([{ url: 'http://a.example/hook', secret }]),
+        /WEBHOOK_ENDPOINTS\.0\.url: must use https in production/,
+      ],
+      [
+        endpoints([
+          { url: 'https://a.example/h', secret },
+          { url: 'https://a.example/h', secret },
+        ]),
+        /WEBHOOK_ENDPOINTS\.1\.url: url is listed twice/,
+      ],
+      [
+        endpoints([{ url: 'https://a.example', secret, events: ['x'] }]),
+        /each endpoint is \{"url", "secret"\}/,
+      ],
+    ]
+    for (const [env, message] of cases) {
+      const text = problems(env)
+      expect(text).toMatch(message)
+      expect(text).not.toContain(secret.slice(6, 20))
+      expect(text).not.toContain(bad.slice(6))
+    }
+    // Outside production plain http is fine (a local receiver).
+    expect(
+      loadConfig({ ...endpoints([{ url: 'http://127.0.0.1:9/h', secret }]), NODE_ENV: 'test' })
+        .webhooks.endpoints,
+    ).toHaveLength(1)
+  })
+})

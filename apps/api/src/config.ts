@@ -2,6 +2,7 @@
 import { isIP } from 'node:net'
 import {
   defaultMachinePermissions,
+  IMPERSONATION_MODES,
   MACHINE_READ_PROCEDURES,
   NEVER_FOR_MACHINES,
 } from '@actas/contracts'
@@ -67,6 +68,75 @@ const commaList = z
           .map((s) => s.trim())
           .filter(Boolean)
       : [],
+  )
+
+/** `whsec_` + standard base64 of 24–64 bytes, as the Standard Webhooks spec asks. */
+const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/
+
+function webhookSecretProblem(secret: string): string | null {
+  if (!WEBHOOK_SECRET.test(secret)) return 'must be whsec_ followed by base64'
+  const bytes = Buffer.from(secret.slice('whsec_'.length), 'base64').length
+  if (bytes < 24 || bytes > 64) return `must encode 24–64 bytes (it encodes ${bytes})`
+  return null
+}
+
+/**
+ * WEBHOOK_ENDPOINTS: `[{"url":"https://app.example.com/hooks/actas","secret":"whsec_…"}]`. Error
+ * messages name the entry and the field, never a secret (nor JSON.parse's message, which quotes
+ * the text).
+ */
+const WebhookEndpointsSchema = z
+  .string()
+  .optional()
+  .transform((v, ctx): unknown => {
+    if (v === undefined) return []
+    try {
+      return JSON.parse(v) as unknown
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'WEBHOOK_ENDPOINTS must be a JSON array of {"url": "https://…", "secret": "whsec_…"}',
+      })
+      return z.NEVER
+    }
+  })
+  .pipe(
+    z
+      .array(
+        z.strictObject(
+          {
+            url: z
+              .string({ error: 'url is required (http or https)' })
+              .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+                message: 'url must be an http(s) URL',
+              })
+              .refine(
+                (u) =>
+                  !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''),
+                {
+                  message: 'url must not carry credentials (user:password@)',
+                },
+              ),
+            secret: z.string({ error: 'secret is required (whsec_…)' }).superRefine((s, ctx) => {
+              const problem = webhookSecretProblem(s)
+              if (problem) ctx.addIssue({ code: 'custom', message: `secret ${problem}` })
+            }),
+          },
+          { error: 'each endpoint is {"url", "secret"} and nothing else' },
+        ),
+        { error: 'WEBHOOK_ENDPOINTS must be a JSON array of {"url", "secret"}' },
+      )
+      .max(20, 'WEBHOOK_ENDPOINTS: at most 20 endpoints')
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>()
+        list.forEach((e, i) => {
+          const url = URL.canParse(e.url) ? new URL(e.url).href : e.url
+          if (seen.has(url))
+            ctx.addIssue({ code: 'custom', path: [i, 'url'], message: 'url is listed twice' })
+          seen.add(url)
+        })
+      }),
   )
 
 const EnvSchema = z
@@ -179,6 +249,11 @@ const EnvSchema = z
     IMPERSONATION_QUOTA_MODE: z.preprocess(
       emptyAsUndefined,
       z.enum(['warn', 'block']).default('warn'),
+    ),
+    /** The mode of an impersonation whose `impersonation.start` names none. */
+    IMPERSONATION_DEFAULT_MODE: z.preprocess(
+      emptyAsUndefined,
+      z.enum(IMPERSONATION_MODES).default('full'),
     ),
     APP_HOME_PATH: z.preprocess(
       emptyAsUndefined,
@@ -315,6 +390,35 @@ const EnvSchema = z
           }
         }),
     ),
+    /**
+     * ActAs's webhooks to the host application: a JSON array of `{ "url", "secret" }`, the secret
+     * `whsec_` + base64 of 24–64 random bytes (Standard Webhooks). Unset or `[]`: none are sent.
+     */
+    WEBHOOK_ENDPOINTS: z.preprocess(emptyAsUndefined, WebhookEndpointsSchema),
+    /** Failed attempts after which a delivery is dead-lettered (shown on the audit page). */
+    WEBHOOK_MAX_ATTEMPTS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number().int().min(1).max(100).default(15),
+    ),
+    /** An attempt without an answer after this long fails (ms). */
+    WEBHOOK_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(5000).pipe(z.number().min(100).max(60_000)),
+    ),
+    /** Backoff: the wait after the n-th failure is base × 2^(n−1) (with jitter), at most max (ms). */
+    WEBHOOK_RETRY_BASE_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(5000).pipe(z.number().min(10).max(3_600_000)),
+    ),
+    WEBHOOK_RETRY_MAX_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(3_600_000).pipe(z.number().min(10).max(86_400_000)),
+    ),
+    /** How often each instance looks for due deliveries (ms); new events are sent at once too. */
+    WEBHOOK_DISPATCH_INTERVAL_MS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(1000).pipe(z.number().min(50).max(600_000)),
+    ),
     AUDIT_CHECKPOINT_EVERY: z.preprocess(emptyAsUndefined, positiveInt(1000)),
     AUDIT_CHECKPOINT_MINUTES: z.preprocess(emptyAsUndefined, positiveInt(10)),
     AUDIT_DENIED_FULL_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(10)),
@@ -328,6 +432,20 @@ const EnvSchema = z
           'was replaced by STAFF_ORGANIZATIONS (ids or slugs of the organizations whose admins are staff; no other organization grants anything)',
       })
     }
+    env.WEBHOOK_ENDPOINTS.forEach((endpoint, i) => {
+      if (env.NODE_ENV === 'production' && new URL(endpoint.url).protocol !== 'https:')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WEBHOOK_ENDPOINTS', i, 'url'],
+          message: 'must use https in production (the messages carry who acted as whom)',
+        })
+    })
+    if (env.WEBHOOK_RETRY_MAX_MS < env.WEBHOOK_RETRY_BASE_MS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_RETRY_MAX_MS'],
+        message: 'must be at least WEBHOOK_RETRY_BASE_MS',
+      })
     if (env.NODE_ENV !== 'production') return
     if (env.STAFF_ORGANIZATIONS.length === 0) {
       ctx.addIssue({
@@ -502,6 +620,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
       },
   impersonationQuota: e.IMPERSONATION_QUOTA,
   impersonationQuotaMode: e.IMPERSONATION_QUOTA_MODE,
+  impersonationDefaultMode: e.IMPERSONATION_DEFAULT_MODE,
   appHomePath: e.APP_HOME_PATH,
   returnToConsole: e.RETURN_TO_CONSOLE === 'on',
   revocationRefreshMs: e.REVOCATION_REFRESH_MS,
@@ -523,6 +642,16 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
     checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
     deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
+  },
+  /** ActAs's webhooks to the host (WEBHOOK_*); no endpoints: nothing is written to the outbox. */
+  webhooks: {
+    /** URL → secret. The secrets are never logged. */
+    endpoints: e.WEBHOOK_ENDPOINTS.map((x) => ({ url: x.url, secret: x.secret })),
+    maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+    timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
+    dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
   },
   /** Per client IP: verifications Clerk has not accepted, per minute. */
   unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,

@@ -19,6 +19,8 @@ import { createLogger } from './logger.js'
 import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
 import { RevocationRegistry, revocationChannel } from './sessions/revocations.js'
+import { WebhookDispatcher } from './webhooks/dispatcher.js'
+import { WebhookOutbox } from './webhooks/outbox.js'
 
 export interface AppDeps {
   config: Config
@@ -41,6 +43,10 @@ export interface AppDeps {
   revocations: RevocationRegistry
   lifecycle: ImpersonationLifecycle
   reconciler: Reconciler
+  /** The outbox of webhooks to the host (WEBHOOK_ENDPOINTS): the audit page's view and retry. */
+  webhooks: WebhookOutbox
+  /** Sends the outbox's messages; absent without endpoints. */
+  webhookDispatcher: WebhookDispatcher | undefined
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
@@ -86,11 +92,32 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   const signer = config.audit.signingKey ? parseSigningKey(config.audit.signingKey) : null
   if (!signer)
     logger.warn('AUDIT_SIGNING_KEY is not set: the audit chain gets no signed checkpoints')
+  // Webhooks to the host: messages are written with the events they announce (same
+  // transaction) and sent by this instance's dispatcher (and every other instance's).
+  const webhooks = new WebhookOutbox(database.db, {
+    endpoints: config.webhooks.endpoints.map((e) => e.url),
+    logger: logger.child({ component: 'webhooks' }),
+  })
+  const webhookDispatcher =
+    config.webhooks.endpoints.length > 0
+      ? new WebhookDispatcher(database.db, {
+          endpoints: config.webhooks.endpoints,
+          logger: logger.child({ component: 'webhooks' }),
+          maxAttempts: config.webhooks.maxAttempts,
+          timeoutMs: config.webhooks.timeoutMs,
+          retryBaseMs: config.webhooks.retryBaseMs,
+          retryMaxMs: config.webhooks.retryMaxMs,
+          intervalMs: config.webhooks.dispatchIntervalMs,
+        })
+      : undefined
+  webhooks.onEnqueued = webhookDispatcher ? () => webhookDispatcher.wake() : undefined
+  webhookDispatcher?.start()
   const audit = new AuditStore(database.db, {
     now,
     signer,
     checkpointEvery: config.audit.checkpointEvery,
     checkpointMinutes: config.audit.checkpointMinutes,
+    outbox: webhooks.enabled ? webhooks : null,
   })
   // Time-based checkpoints: a signed head at least every AUDIT_CHECKPOINT_MINUTES when it moved.
   const checkpointTimer = signer
@@ -152,6 +179,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
     impersonationQuotaMode: config.impersonationQuotaMode,
+    defaultMode: config.impersonationDefaultMode,
     quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
     lifecycle,
@@ -185,9 +213,12 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     revocations,
     lifecycle,
     reconciler,
+    webhooks,
+    webhookDispatcher,
     now,
     close: async () => {
       await reconciler.close()
+      await webhookDispatcher?.close()
       if (checkpointTimer) clearInterval(checkpointTimer)
       await revocations.close()
       memberships?.stop()

@@ -7,8 +7,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { END_CAUSES, TERMINAL_IMPERSONATION_STATUSES } from '@actas/contracts'
-import type { ImpersonationEventType } from '@actas/contracts'
+import {
+  END_CAUSES,
+  IMPERSONATION_EVENT_TYPES,
+  TERMINAL_IMPERSONATION_STATUSES,
+} from '@actas/contracts'
 import { sql } from 'drizzle-orm'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -164,15 +167,7 @@ describe('events and derived status', () => {
 
   it('status derivation: a terminal status is reached at most once and never left', () => {
     const event = fc.record({
-      type: fc.constantFrom<ImpersonationEventType>(
-        'requested',
-        'denied',
-        'issued',
-        'failed',
-        'signed_in',
-        'ticket_revoked',
-        'ended',
-      ),
+      type: fc.constantFrom(...IMPERSONATION_EVENT_TYPES),
       cause: fc.option(fc.constantFrom(...END_CAUSES), { nil: null }),
     })
     fc.assert(

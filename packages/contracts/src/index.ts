@@ -7,6 +7,7 @@ export * from './schemas/impersonation.js'
 export * from './schemas/me.js'
 export * from './schemas/sessions.js'
 export * from './schemas/audit.js'
+export * from './schemas/webhooks.js'
 export * from './machines.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
 export type {
@@ -25,6 +26,7 @@ export type {
   RateLimitResult,
   RequestInfo,
   StaffPrincipal,
+  WebhooksPort,
 } from './ports.js'
 export type {
   AppRouter,

@@ -1,5 +1,6 @@
 // The ports the router delegates to. `apps/api` implements them (Clerk, Postgres, policy);
 // anything else that hosts the router (a test, another service) brings its own. Types only.
+import type { ImpersonationMode } from './facts.js'
 import type { AuditVerifyOutput } from './schemas/audit.js'
 import type {
   ImpersonationActiveOutput,
@@ -18,6 +19,11 @@ import type {
 import type { QuotaOutput, SessionActor } from './schemas/me.js'
 import type { SessionInspectOutput } from './schemas/sessions.js'
 import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
+import type {
+  WebhookDeliveriesOutput,
+  WebhookDeliveriesParams,
+  WebhookDelivery,
+} from './schemas/webhooks.js'
 
 /**
  * The permission that makes a session staff, held in its active organization when that
@@ -30,6 +36,8 @@ export interface PrincipalActor {
   sub: string
   impersonationId: string | null
   reason: string | null
+  /** `act.mode` (see ActorClaim). */
+  mode: ImpersonationMode
 }
 
 /** A person, from a verified Clerk session token. */
@@ -115,6 +123,8 @@ export interface DeniedAttempt {
   reason: string | null
   ticketUrl: string | null
   sessionMinutes: number | null
+  /** The mode asked for, when it is a valid one (absent otherwise). */
+  mode?: ImpersonationMode | null
   /** Why it was refused (the code of the error the caller received). */
   code: string
   message: string
@@ -209,6 +219,24 @@ export interface AuditPort {
   verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput>
 }
 
+/** ActAs's outbox of webhooks to the host application, as staff see it (the audit page). */
+export interface WebhooksPort {
+  /** Deliveries newest first, optionally of one status; `enabled`: any endpoint configured. */
+  deliveries(
+    principal: StaffPrincipal,
+    params: WebhookDeliveriesParams,
+  ): Promise<WebhookDeliveriesOutput>
+  /**
+   * Puts a dead letter back in the queue (attempted again at once, same `webhook-id`). Throws
+   * INVALID_INPUT for an unknown id or a delivery that is not dead.
+   */
+  retry(
+    principal: StaffPrincipal,
+    deliveryId: string,
+    request: RequestInfo,
+  ): Promise<WebhookDelivery>
+}
+
 /** What every procedure sees. Built per request by the host (apps/api's tRPC plugin). */
 export interface ActAsContext {
   principal: Principal | null
@@ -225,4 +253,6 @@ export interface ActAsContext {
   impersonation: ImpersonationPort
   sessions: SessionsPort
   audit: AuditPort
+  /** Absent: the host sends no webhooks (`webhooks.deliveries` answers an empty, disabled list). */
+  webhooks?: WebhooksPort
 }

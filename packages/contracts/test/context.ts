@@ -35,5 +35,6 @@ export function contextWith(principal: Principal | null, port: () => Promise<nev
     },
     sessions: { inspect: port },
     audit: { verify: port },
+    webhooks: { deliveries: port, retry: port },
   }
 }

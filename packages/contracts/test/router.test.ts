@@ -36,6 +36,8 @@ describe('authorization rules', () => {
         'quota',
         'sessions.inspect',
         'users.search',
+        'webhooks.deliveries',
+        'webhooks.retry',
       ].sort(),
     )
   })
@@ -69,7 +71,10 @@ describe('authorization rules', () => {
 
   it('`me` describes the session without touching any port (no `describeActor`: nulls)', async () => {
     const caller = router.createCaller(
-      context({ ...staff, actor: { sub: 'user_boss', impersonationId: null, reason: null } }),
+      context({
+        ...staff,
+        actor: { sub: 'user_boss', impersonationId: null, reason: null, mode: 'read_only' },
+      }),
     )
     await expect(caller.me()).resolves.toEqual({
       userId: 'user_staff',
@@ -81,6 +86,7 @@ describe('authorization rules', () => {
         userId: 'user_boss',
         impersonationId: null,
         reason: null,
+        mode: 'read_only',
         email: null,
         sessionExpiresAt: null,
       },
@@ -92,7 +98,7 @@ describe('authorization rules', () => {
     const sessionExpiresAt = '2026-11-24T20:13:00.000Z'
     const impersonated = {
       ...staff,
-      actor: { sub: 'user_boss', impersonationId: 'imp_1', reason: 'r' },
+      actor: { sub: 'user_boss', impersonationId: 'imp_1', reason: 'r', mode: 'full' as const },
     }
     const ctx = context(impersonated)
     ctx.impersonation.describeActor = (principal) => {
@@ -104,6 +110,7 @@ describe('authorization rules', () => {
         userId: 'user_boss',
         impersonationId: 'imp_1',
         reason: 'r',
+        mode: 'full',
         email: 'boss@support.test',
         sessionExpiresAt,
       },
@@ -278,5 +285,27 @@ describe('machines (deny by default)', () => {
     await expect(
       calls['users.search'](byId.createCaller(machineContext(unscoped))),
     ).rejects.toThrow(reached)
+  })
+})
+
+describe('webhooks', () => {
+  it('a host without a webhooks port answers an empty, disabled outbox and refuses a retry', async () => {
+    const { webhooks: _, ...bare } = context(staff)
+    const caller = router.createCaller(bare)
+    await expect(caller.webhooks.deliveries({})).resolves.toEqual({
+      items: [],
+      next: null,
+      enabled: false,
+    })
+    await expect(
+      caller.webhooks.retry({ deliveryId: '0b8f8a52-5f0e-4a51-9a4e-3f6f3f1d2c11' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+  })
+
+  it('is for staff only', async () => {
+    const caller = router.createCaller(context({ ...staff, permissions: [] }))
+    await expect(caller.webhooks.deliveries({ status: 'dead' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    })
   })
 })

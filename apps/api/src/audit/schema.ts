@@ -1,16 +1,22 @@
 import { sql } from 'drizzle-orm'
 import {
   bigint,
+  date,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   smallint,
   text,
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { IMPERSONATION_STATUSES } from '@actas/contracts'
+import {
+  IMPERSONATION_MODES,
+  IMPERSONATION_STATUSES,
+  OPEN_IMPERSONATION_STATUSES,
+} from '@actas/contracts'
 
 /**
  * One row per `impersonation.start` attempt by a signed-in caller: who, whom, why, for how long,
@@ -31,6 +37,8 @@ export const impersonations = pgTable(
     reason: text('reason').notNull(),
     ticketUrl: text('ticket_url'),
     sessionMinutes: integer('session_minutes').notNull(),
+    /** `read_only` or `full` (also in the `requested` event's data); rows from before modes: full. */
+    mode: text('mode', { enum: IMPERSONATION_MODES }).notNull().default('full'),
     /** Derived from the events (lifecycle.ts), written with each event. */
     status: text('status', { enum: IMPERSONATION_STATUSES }).notNull(),
     outcomeCode: text('outcome_code'),
@@ -65,7 +73,7 @@ export const impersonations = pgTable(
     // Live ones, for the lifecycle (reconciler, board): small, partial.
     index('impersonations_open_idx')
       .on(t.createdAt)
-      .where(sql`status in ('pending', 'issued', 'signed_in')`),
+      .where(sql.raw(`status in (${OPEN_IMPERSONATION_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
     index('impersonations_clerk_session_idx')
       .on(t.clerkSessionId)
       .where(sql`clerk_session_id is not null`),
@@ -174,3 +182,70 @@ export const webhookDeliveries = pgTable('webhook_deliveries', {
   type: text('type').notNull(),
   receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
 })
+
+/**
+ * ActAs's own webhooks to the host application (WEBHOOK_ENDPOINTS), as an outbox: one row per
+ * message and endpoint, inserted in the transaction that appends the audit event it announces
+ * (so a row exists exactly when its event does, and nothing is lost while an endpoint is down).
+ * `body` is the JSON sent, byte for byte, on every attempt; `message_id` is the `webhook-id`
+ * header (the same on every attempt, and for every endpoint of one event). The dispatcher
+ * (webhooks/dispatcher.ts) claims due rows with `FOR UPDATE SKIP LOCKED`, so several API
+ * instances never send one row at once. Never holds an endpoint's secret.
+ */
+export const webhookOutbox = pgTable(
+  'webhook_outbox',
+  {
+    id: uuid('id').primaryKey(),
+    messageId: text('message_id').notNull(),
+    /** The endpoint's URL as configured (the secret is looked up in config by it). */
+    endpoint: text('endpoint').notNull(),
+    type: text('type').notNull(),
+    impersonationId: uuid('impersonation_id').notNull(),
+    /** The audit event this message announces. */
+    eventSeq: bigint('event_seq', { mode: 'number' })
+      .notNull()
+      .references(() => auditEvents.seq),
+    body: text('body').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'dead'] }).notNull(),
+    /** Attempts made (a claimed attempt counts at once; a staff retry of a dead letter resets it). */
+    attempts: integer('attempts').notNull().default(0),
+    /** When the row is next due (pending); while an attempt is in flight, the end of its lease. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+    deadAt: timestamp('dead_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    // The dispatcher's claim: due pending rows, soonest first (small, partial).
+    index('webhook_outbox_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`status = 'pending'`),
+    // The audit page's lists, newest first (scanned backwards), all or by status.
+    index('webhook_outbox_created_idx').on(t.createdAt, t.id),
+    index('webhook_outbox_status_idx').on(t.status, t.createdAt, t.id),
+    index('webhook_outbox_event_idx').on(t.eventSeq),
+  ],
+)
+
+export type WebhookOutboxRow = typeof webhookOutbox.$inferSelect
+export type NewWebhookOutboxRow = typeof webhookOutbox.$inferInsert
+
+/**
+ * Counters the database keeps itself (statement triggers, migration 0005), in the transaction of
+ * each write: impersonation rows per UTC day of creation and current status (`status:<status>`),
+ * and `issued` events per UTC day (`event:issued`). `AuditStore.count` and the monthly quota add
+ * them up for whole days and count only the partial days at a range's edges from the indexes, so
+ * no count reads more than two days of rows.
+ */
+export const auditCounts = pgTable(
+  'audit_counts',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    key: text('key').notNull(),
+    n: bigint('n', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.day] })],
+)

@@ -16,17 +16,21 @@ import type {
   ImpersonationRecord,
   ImpersonationStatus,
 } from '@actas/contracts'
+import { IMPERSONATION_STATUSES, OPEN_IMPERSONATION_STATUSES } from '@actas/contracts'
 import { canonicalData, eventHash, GENESIS_HASH, signCheckpoint, verifyChain } from './chain.js'
 import type { AuditSigner, ChainReport, EventData, EventDataValue, StoredEvent } from './chain.js'
 import { cleanOptional, cleanText, TEXT_LIMITS } from './clean.js'
 import type { AuditDatabase } from './db.js'
+import type { WebhookOutbox } from '../webhooks/outbox.js'
 import { nextStatus } from './lifecycle.js'
 import {
   auditChainHead,
   auditCheckpoints,
+  auditCounts,
   auditEvents,
   auditReads,
   impersonations,
+  webhookOutbox,
 } from './schema.js'
 import type {
   AuditCheckpointRow,
@@ -73,6 +77,7 @@ export type NewImpersonation = Pick<
   | 'reason'
   | 'ticketUrl'
   | 'sessionMinutes'
+  | 'mode'
   | 'requestId'
   | 'ip'
   | 'userAgent'
@@ -99,6 +104,10 @@ export interface ListQuery {
 
 export class InvalidCursorError extends Error {}
 
+const DAY_MS = 86_400_000
+/** The UTC day of an instant, `yyyy-mm-dd` (audit_counts' `day`). */
+const utcDay = (d: Date) => d.toISOString().slice(0, 10)
+
 export class ImpersonationNotFoundError extends Error {
   constructor(readonly impersonationId: string) {
     super(`No impersonation has the id ${impersonationId}.`)
@@ -113,6 +122,11 @@ export interface AuditStoreOptions {
   checkpointEvery?: number
   /** …or, by `checkpointIfDue()`, when this many minutes passed with new events (default 10). */
   checkpointMinutes?: number
+  /**
+   * Webhooks to the host: the messages an event announces are written to the outbox in the
+   * event's transaction (so one exists exactly when the other does).
+   */
+  outbox?: Pick<WebhookOutbox, 'rowsFor' | 'enqueued'> | null
 }
 
 type Tx = Parameters<Parameters<AuditDatabase['transaction']>[0]>[0]
@@ -163,6 +177,7 @@ export function toRecord(row: ImpersonationRow): ImpersonationRecord {
     user: { id: row.userId, email: row.userEmail },
     reason: row.reason,
     ticketUrl: row.ticketUrl,
+    mode: row.mode,
     status: row.status,
     outcomeCode: row.outcomeCode,
     outcomeMessage: row.outcomeMessage,
@@ -277,6 +292,7 @@ export class AuditStore {
   private readonly signer: AuditSigner | null
   private readonly checkpointEvery: number
   private readonly checkpointMs: number
+  private readonly outbox: AuditStoreOptions['outbox']
 
   constructor(
     private readonly db: AuditDatabase,
@@ -287,6 +303,7 @@ export class AuditStore {
     this.signer = o.signer ?? null
     this.checkpointEvery = o.checkpointEvery ?? 1000
     this.checkpointMs = (o.checkpointMinutes ?? 10) * 60_000
+    this.outbox = o.outbox ?? null
   }
 
   /** The public key checkpoints are signed with (SPKI PEM), or null without a signing key. */
@@ -313,6 +330,7 @@ export class AuditStore {
       reason: cleanText(input.reason, TEXT_LIMITS.reason),
       ticketUrl: cleanOptional(input.ticketUrl, TEXT_LIMITS.ticketUrl),
       sessionMinutes: input.sessionMinutes,
+      mode: input.mode ?? 'full',
       requestId: cleanOptional(input.requestId, TEXT_LIMITS.requestId),
       ip: cleanOptional(input.ip, TEXT_LIMITS.ip),
       userAgent: cleanOptional(input.userAgent, TEXT_LIMITS.userAgent),
@@ -326,6 +344,7 @@ export class AuditStore {
         userId: row.userId,
         ticketUrl: row.ticketUrl,
         sessionMinutes: row.sessionMinutes,
+        mode: row.mode,
         actorSessionId: row.actorSessionId,
         actorOrganizationId: row.actorOrganizationId,
         requestId: row.requestId,
@@ -337,9 +356,13 @@ export class AuditStore {
       at,
     }
     // One head lock, one multi-row insert of the events, one row insert with the derived status.
-    return this.db.transaction(async (tx) => {
+    let announced = 0
+    const created = await this.db.transaction(async (tx) => {
       const head = await this.lockHead(tx)
-      const { status, patch, chained } = this.chain(head, row.id, null, [requested, ...events])
+      const { status, patch, chained, froms } = this.chain(head, row.id, null, [
+        requested,
+        ...events,
+      ])
       const last = chained.at(-1)!
       const [inserted] = await tx
         .insert(impersonations)
@@ -348,8 +371,26 @@ export class AuditStore {
       await tx.insert(auditEvents).values(chained)
       await this.moveHead(tx, head, last)
       if (!inserted) throw new Error('audit insert returned no row')
+      announced = await this.announce(
+        tx,
+        inserted,
+        chained.map((event, i) => ({ event, from: froms[i] ?? null })),
+      )
       return inserted
     })
+    if (announced > 0) this.outbox?.enqueued()
+    return created
+  }
+
+  /** Writes the outbox rows the events announce (webhooks to the host), in the caller's transaction. */
+  private async announce(
+    tx: Tx,
+    row: ImpersonationRow,
+    events: Parameters<WebhookOutbox['rowsFor']>[1],
+  ): Promise<number> {
+    const rows = this.outbox?.rowsFor(row, events) ?? []
+    if (rows.length > 0) await tx.insert(webhookOutbox).values(rows)
+    return rows.length
   }
 
   /**
@@ -366,7 +407,19 @@ export class AuditStore {
   async appendEvent(impersonationId: string, event: EventInput): Promise<AppendResult> {
     if (event.type === 'requested')
       throw new Error('`requested` starts a timeline: use createImpersonation')
-    return this.db.transaction((tx) => this.appendIn(tx, impersonationId, event))
+    let announced = 0
+    const result = await this.db.transaction(async (tx) => {
+      const appended = await this.appendIn(tx, impersonationId, event)
+      if (appended.appended)
+        announced = await this.announce(tx, appended.row, [
+          { event: appended.event, from: appended.from },
+        ])
+      return appended
+    })
+    if (announced > 0) this.outbox?.enqueued()
+    if (!result.appended) return result
+    const { from: _from, ...appended } = result
+    return appended
   }
 
   private async lockHead(tx: Tx) {
@@ -396,6 +449,8 @@ export class AuditStore {
     const chained: Array<
       typeof auditEvents.$inferInsert & { seq: number; hash: string; createdAt: Date }
     > = []
+    /** The status before each chained event. */
+    const froms: Array<ImpersonationStatus | null> = []
     for (const input of inputs) {
       const next = nextStatus(status, input)
       if (next === null) continue
@@ -418,11 +473,12 @@ export class AuditStore {
       }
       const hash = eventHash(prevHash, event)
       chained.push({ ...event, prevHash, hash })
+      froms.push(status)
       prevHash = hash
       status = next
       patch = { ...patch, ...projection(input.type, fields, data, at) }
     }
-    return { status, patch, chained }
+    return { status, patch, chained, froms }
   }
 
   /** Moves the head to `last`, signing a checkpoint there when one is due by count. */
@@ -450,7 +506,10 @@ export class AuditStore {
     tx: Tx,
     impersonationId: string,
     input: EventInput,
-  ): Promise<AppendResult> {
+  ): Promise<
+    | (Extract<AppendResult, { appended: true }> & { from: ImpersonationStatus })
+    | Extract<AppendResult, { appended: false }>
+  > {
     const head = await this.lockHead(tx)
     const [row] = await tx
       .select()
@@ -470,7 +529,7 @@ export class AuditStore {
       .where(eq(impersonations.id, impersonationId))
       .returning()
     if (!updated) throw new Error(`audit row ${impersonationId} vanished`)
-    return { appended: true, status, row: updated, event }
+    return { appended: true, status, row: updated, event, from: row.status }
   }
 
   private async writeCheckpoint(tx: Tx, seq: number, hash: string, at: Date): Promise<Date> {
@@ -582,11 +641,57 @@ export class AuditStore {
     return where
   }
 
+  /**
+   * How many rows match: from the per-day counters (audit_counts, kept by triggers) for whole UTC
+   * days, plus the rows of the partial days at the range's edges from the indexes; with a person
+   * filter (an actor's or a user's rows: an index range of that person), from the index alone.
+   */
   countQuery(query: Omit<ListQuery, 'cursor' | 'limit'>) {
+    if (query.actorId || query.userId)
+      return this.db
+        .select({ n: count() })
+        .from(impersonations)
+        .where(and(...this.filters(query)))
+    const keys = (query.status ? [query.status] : IMPERSONATION_STATUSES).map((s) => `status:${s}`)
+    const rows = (from: Date | null, to: Date | null) =>
+      sql`(select count(*) from ${impersonations} where ${and(
+        query.status ? eq(impersonations.status, query.status) : undefined,
+        from ? gte(impersonations.createdAt, from) : undefined,
+        to ? lt(impersonations.createdAt, to) : undefined,
+      )})`
+    return this.countByDays(keys, query.from, query.to, rows)
+  }
+
+  /**
+   * `counters(keys, whole days of [from, to))` + `edge(from, first whole day)` + `edge(last whole
+   * day, to)` as one statement answering `[{ n }]`. A range shorter than a day is one edge.
+   */
+  private countByDays(
+    keys: readonly string[],
+    fromIso: string | undefined,
+    toIso: string | undefined,
+    edge: (from: Date | null, to: Date | null) => SQL,
+  ) {
+    const from = fromIso ? new Date(fromIso) : null
+    const to = toIso ? new Date(toIso) : null
+    const firstDay = from ? new Date(Math.ceil(from.getTime() / DAY_MS) * DAY_MS) : null
+    const endDay = to ? new Date(Math.floor(to.getTime() / DAY_MS) * DAY_MS) : null
+    let n: SQL
+    if (firstDay && endDay && firstDay > endDay) {
+      n = edge(from, to)
+    } else {
+      const days = and(
+        inArray(auditCounts.key, [...keys]),
+        firstDay ? gte(auditCounts.day, utcDay(firstDay)) : undefined,
+        endDay ? lt(auditCounts.day, utcDay(endDay)) : undefined,
+      )
+      n = sql`coalesce((select sum(${auditCounts.n}) from ${auditCounts} where ${days}), 0)`
+      if (from && firstDay && from < firstDay) n = sql`${n} + ${edge(from, firstDay)}`
+      if (to && endDay && endDay < to) n = sql`${n} + ${edge(endDay, to)}`
+    }
     return this.db
-      .select({ n: count() })
-      .from(impersonations)
-      .where(and(...this.filters(query)))
+      .select({ n: sql<number>`(${n})::bigint`.mapWith(Number) })
+      .from(sql`(select 1) as one`)
   }
 
   listQuery(query: ListQuery) {
@@ -610,16 +715,24 @@ export class AuditStore {
     return this.db
       .select()
       .from(impersonations)
-      .where(inArray(impersonations.status, ['pending', 'issued', 'signed_in']))
+      .where(inArray(impersonations.status, [...OPEN_IMPERSONATION_STATUSES]))
       .orderBy(asc(impersonations.createdAt))
       .limit(limit)
   }
 
+  /** `issued` events since `since`: counters for whole days, the partial index for the first. */
   countIssuedQuery(since: Date) {
-    return this.db
-      .select({ n: count() })
-      .from(auditEvents)
-      .where(and(eq(auditEvents.type, 'issued'), gte(auditEvents.createdAt, since)))
+    return this.countByDays(
+      ['event:issued'],
+      since.toISOString(),
+      undefined,
+      (from, to) =>
+        sql`(select count(*) from ${auditEvents} where ${and(
+          eq(auditEvents.type, 'issued'),
+          from ? gte(auditEvents.createdAt, from) : undefined,
+          to ? lt(auditEvents.createdAt, to) : undefined,
+        )})`,
+    )
   }
 
   /** Records a read of the audit log by a machine. */

@@ -6,7 +6,7 @@ import type { AppRouter } from '@actas/contracts/server'
 import { TRPCError } from '@trpc/server'
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify'
 import type { FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { withDatabaseFaults } from '../audit/db.js'
 import type { AppDeps } from '../deps.js'
 import type { EndedImpersonation } from '../sessions/revocations.js'
@@ -24,6 +24,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
   const known = new Set(Object.keys(router._def.procedures))
   // A database that is down, restarting or frozen answers 503 with Retry-After, not 500.
   const ports = withDatabaseFaults(deps.service)
+  const webhooks = withDatabaseFaults(deps.webhooks)
 
   await app.register(async (scope) => {
     // Malformed batch paths are refused whole, before authentication and before any call runs:
@@ -54,9 +55,21 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
         },
       })
     })
-    scope.addHook('onSend', sendCompleteJsonInOneWrite)
     await registerClerk(scope, deps.config, {
       ipLimiter: deps.ipLimiter,
+      onUnavailable: (reply, retryAfterSeconds) =>
+        reply
+          .code(503)
+          .header('retry-after', String(retryAfterSeconds))
+          .send(
+            trpcError(
+              503,
+              'SERVICE_UNAVAILABLE',
+              'SERVICE_UNAVAILABLE',
+              `Clerk could not be reached to verify the machine token; retry in ${retryAfterSeconds} s.`,
+              retryAfterSeconds,
+            ),
+          ),
       onLimited: (reply, retryAfterSeconds) =>
         reply
           .code(429)
@@ -128,6 +141,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             impersonation: ports,
             sessions: deps.sessions,
             audit: deps.service,
+            webhooks,
           }
         },
         responseMeta({ errors }) {
@@ -159,27 +173,6 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
   })
 }
 
-/**
- * tRPC answers with a fetch `Response` whose body is a web stream; Fastify would pipe it with
- * chunked encoding (one write for head and body, one for the last chunk). A plain JSON answer
- * is already complete, so it goes as one buffer with a Content-Length: one write, no stream.
- * Streamed answers (`trpc-accept: application/jsonl`, SSE) carry transfer-encoding or another
- * content type and pass through untouched. Exported for the bench, which measures it against
- * Fastify's own handling of the Response (api bench `pairs`, 2026-11-29, three runs on a
- * loaded machine): 14 %, 34 % and 43 % less API CPU per answer (median 34 %), so it is kept;
- * re-measure on a quiet machine before relying on it (docs/benchmarks.md).
- */
-export async function sendCompleteJsonInOneWrite(
-  _req: FastifyRequest,
-  reply: FastifyReply,
-  payload: unknown,
-): Promise<unknown> {
-  if (!(payload instanceof Response) || !isCompleteJson(payload)) return payload
-  reply.code(payload.status)
-  for (const [name, value] of payload.headers) reply.header(name, value)
-  return Buffer.from(await payload.arrayBuffer())
-}
-
 /** What a refused ended session is told (shown by the console's banner). */
 function endedMessage(ended: EndedImpersonation): string {
   const how =
@@ -191,16 +184,6 @@ function endedMessage(ended: EndedImpersonation): string {
           ? `ended (${ended.cause.replaceAll('_', ' ')})`
           : `no longer live (${ended.status})`
   return `This impersonation was ${how}. Its session is refused.`
-}
-
-function isCompleteJson(response: Response): boolean {
-  const type = response.headers.get('content-type')
-  return (
-    response.body !== null &&
-    !response.headers.has('transfer-encoding') &&
-    type !== null &&
-    type.startsWith('application/json')
-  )
 }
 
 /** A tRPC-shaped error body for answers sent before tRPC runs (same `data` as the formatter). */

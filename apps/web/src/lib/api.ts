@@ -37,9 +37,11 @@ class TokenTimeoutError extends Error {
 }
 
 // The Proxy below keeps tRPC's client out of the first route. Measured (vite build of both,
-// 2026-11-29): initial JS 57.1 KB gzip with it, 64.1 KB with a static createActAsClient:
-// 7.0 KB, 11 % — under the 20 % bar for code that leans on a library's proxy, but without it
-// the console misses its 60 KB initial-JS target. See docs/benchmarks.md.
+// 2026-11-29): initial JS 57.1 KB gzip with it, 64.1 KB with a static createActAsClient
+// (7.0 KB, 11 %). It touches no tRPC internals: it records a property path and walks the same
+// path on the real client, tRPC's documented call shape that `ActAsClient` pins at compile
+// time. Kept because without it the console misses its 60 KB initial-JS target
+// (docs/benchmarks.md).
 type Callable = (...args: unknown[]) => unknown
 
 /** Each client's options and the last session token it sent (see `lastTokenClient`). */

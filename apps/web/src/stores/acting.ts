@@ -15,7 +15,7 @@ import { computed, ref, shallowRef, watch } from 'vue'
 import { AuthError, useAuth } from '../auth/types'
 import { ApiError, lastTokenClient, useApi, useRequestTimeout } from '../lib/api'
 import { withDeadline } from '../lib/deadline'
-import { endedSentence, formatDuration, returnRefusedSentence } from '../lib/impersonation-words'
+import { endedSentence, formatDuration, returnRefusedSentence } from '../lib/return-words'
 import { clearReturn, readReturn } from '../lib/return-to-console'
 import { useSessionStore } from './session'
 

@@ -328,7 +328,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     await ended.waitFor({ timeout: 60_000 })
     figures.push(`demotion in Clerk → banner in the impersonated tab: ${Date.now() - demotedAt} ms`)
     expect((await ended.textContent())?.trim()).toBe(
-      'Ended by policy: the staff member no longer has the impersonation permission',
+      'Ended by policy: the staff member lost the impersonate permission',
     )
     expect(await stack.deps.audit.get(id)).toMatchObject({
       status: 'ended',

@@ -25,6 +25,12 @@ import { MeOutputSchema, QuotaOutputSchema } from '../schemas/me.js'
 import type { MeOutput } from '../schemas/me.js'
 import { SessionInspectInputSchema, SessionInspectOutputSchema } from '../schemas/sessions.js'
 import { UsersSearchInputSchema, UsersSearchOutputSchema } from '../schemas/users.js'
+import {
+  WebhookDeliveriesInputSchema,
+  WebhookDeliveriesOutputSchema,
+  WebhookRetryInputSchema,
+  WebhookRetryOutputSchema,
+} from '../schemas/webhooks.js'
 import type { UserPrincipal } from '../ports.js'
 import { createActAsTRPC, isStaff } from './trpc.js'
 import type { ActAsRouterOptions } from './trpc.js'
@@ -46,6 +52,7 @@ export function describeMe(principal: UserPrincipal): MeOutput {
           userId: principal.actor.sub,
           impersonationId: principal.actor.impersonationId,
           reason: principal.actor.reason,
+          mode: principal.actor.mode,
           email: null,
           sessionExpiresAt: null,
         }
@@ -169,6 +176,27 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .input(NoInputSchema)
         .output(AuditVerifyOutputSchema)
         .query(({ ctx }) => ctx.audit.verify(ctx.principal, ctx.request)),
+    }),
+
+    webhooks: router({
+      /** The outbox of webhooks to the host, newest first: pending, delivered, dead. Staff only. */
+      deliveries: staffProcedure
+        .input(WebhookDeliveriesInputSchema)
+        .output(WebhookDeliveriesOutputSchema)
+        .query(({ ctx, input }) =>
+          ctx.webhooks
+            ? ctx.webhooks.deliveries(ctx.principal, input)
+            : { items: [], next: null, enabled: false },
+        ),
+
+      /** A staff member sends a dead letter again (same `webhook-id`). Staff only. */
+      retry: staffProcedure
+        .input(WebhookRetryInputSchema)
+        .output(WebhookRetryOutputSchema)
+        .mutation(({ ctx, input }) => {
+          if (!ctx.webhooks) throw new ActAsError('INVALID_INPUT', 'This ActAs sends no webhooks.')
+          return ctx.webhooks.retry(ctx.principal, input.deliveryId, ctx.request)
+        }),
     }),
 
     sessions: router({
