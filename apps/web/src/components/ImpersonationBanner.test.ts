@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { UserSummary } from '@actas/contracts/client'
 import { h } from 'vue'
 import { readReturn } from '../lib/return-to-console'
-import { useActingStore } from '../stores/acting'
 import { useImpersonationStore } from '../stores/impersonation'
 import { useSessionStore } from '../stores/session'
 import { routerAt, until, webStack } from '../testing/harness'
@@ -76,7 +75,7 @@ describe('ImpersonationBanner', () => {
     await until(() => router.currentRoute.value.path === '/sign-in', 'the sign-in page')
     expect(auth.calls).toContainEqual({ method: 'signOut', args: ['/sign-in'] })
     expect(useSessionStore().prefillIdentifier).toBe(web.account('admin').identifier)
-    expect(useActingStore().notice?.text).toMatch(
+    expect(useSessionStore().notice?.text).toMatch(
       /^Stopped acting as .+ after \d+ s\. Only the tab that started the impersonation can take you back without a password\./,
     )
     expect(await web.stack.deps.audit.get(impersonationId)).toMatchObject({
@@ -119,7 +118,7 @@ describe('ImpersonationBanner', () => {
     expect(auth.user.value?.id).toBe(web.account('admin').userId)
     expect(auth.session.value?.actor).toBeNull()
     expect(auth.calls.filter((c) => c.method === 'signInWithPassword')).toEqual([])
-    expect(useActingStore().notice).toEqual({
+    expect(useSessionStore().notice).toEqual({
       tone: 'success',
       page: 'users',
       text: expect.stringMatching(
@@ -165,7 +164,7 @@ describe('ImpersonationBanner', () => {
     expect(back.text()).toBe('Back to the console')
     await back.trigger('click')
     await until(() => router.currentRoute.value.path === '/sign-in', 'the sign-in page')
-    expect(useActingStore().notice?.text).toBe(
+    expect(useSessionStore().notice?.text).toBe(
       `Ended by ${web.account('admin').identifier}: Wrong customer. Sign in to return to the console.`,
     )
   })

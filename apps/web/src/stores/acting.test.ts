@@ -63,7 +63,7 @@ describe('acting store', () => {
     expect(readReturn(id)).not.toBeNull()
     expect(await acting.stop()).toEqual({ to: 'sign-in' })
     expect(auth.session.value).toBeNull()
-    expect(acting.notice?.text).toMatch(
+    expect(useSessionStore().notice?.text).toMatch(
       /^Stopped acting as Bella Schneider after \d+ s\. Returning to the console without a password is turned off here\./,
     )
     expect(useSessionStore().prefillIdentifier).toBe(web.account('admin').identifier)

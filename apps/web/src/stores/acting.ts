@@ -22,12 +22,7 @@ import { useSessionStore } from './session'
 /** How often a visible impersonated tab asks whether its impersonation still lives. */
 export const WATCH_INTERVAL_MS = 2_000
 
-export interface Notice {
-  tone: 'success' | 'info' | 'warning'
-  text: string
-  /** The page that shows it: the users page after a return, else the sign-in page. */
-  page: 'users' | 'sign-in'
-}
+export type { Notice } from './session'
 
 /** Where Stop (or the way back after an end) leads. */
 export type StopOutcome =
@@ -42,20 +37,6 @@ export const useActingStore = defineStore('acting', () => {
   /** How the current session's impersonation ended, once the API said so. */
   const ended = shallowRef<ImpersonationEnded | null>(null)
   const stopping = ref(false)
-  /**
-   * True while Clerk switches this tab's session on purpose with a ticket (the impersonation's at
-   * start, the staff member's on the way back): the old session is briefly gone before the new
-   * one is active, which is not a sign-out (App.vue does not send the tab to sign-in).
-   */
-  const switching = ref(false)
-  watch(
-    () => session.sessionId,
-    (id) => {
-      if (id && switching.value) switching.value = false // the new session is active
-    },
-  )
-  /** Shown once on the page Stop (or an end) leads to: users page or sign-in. */
-  const notice = shallowRef<Notice | null>(null)
 
   const endedForThisSession = computed(() => {
     const current = session.actor?.impersonationId ?? null
@@ -88,7 +69,7 @@ export const useActingStore = defineStore('acting', () => {
     // The way back without a password needs a live impersonation: the secret is useless now.
     clearReturn()
     // If Clerk drops the session before the staff member acts, the sign-in page says why.
-    notice.value = {
+    session.notice = {
       tone: 'warning',
       text: `${endedSentence(info)}. You are no longer acting as ${name}. Sign in to return to the console.`,
       page: 'sign-in',
@@ -176,7 +157,7 @@ export const useActingStore = defineStore('acting', () => {
 
   /** Leaves the ended (or stopped) session for the sign-in page, the staff email filled in. */
   async function toSignIn(text: string, staffEmail: string | null = null): Promise<StopOutcome> {
-    notice.value = { tone: 'info', text, page: 'sign-in' }
+    session.notice = { tone: 'info', text, page: 'sign-in' }
     try {
       await session.stopImpersonating()
     } catch {
@@ -221,18 +202,18 @@ export const useActingStore = defineStore('acting', () => {
           : ''
       const stopped = `Stopped acting as ${name}${lasted}`
       if (out.returnTicket && kept) {
-        switching.value = true
+        session.switching = true
         try {
           await withDeadline(
             auth.signInWithTicket(out.returnTicket),
             timeoutMs,
             () => new AuthError('unavailable', 'Clerk did not answer in time.'),
           )
-          notice.value = { tone: 'success', text: stopped, page: 'users' }
+          session.notice = { tone: 'success', text: stopped, page: 'users' }
           await session.loadMe(true)
           return { to: 'console', path: kept.returnTo }
         } catch {
-          switching.value = false
+          session.switching = false
           return await toSignIn(
             `${stopped}. Clerk could not sign you back in just now. Sign in again to return to the console.`,
             record.actor.email,
@@ -248,21 +229,14 @@ export const useActingStore = defineStore('acting', () => {
     }
   }
 
-  /** Forgets `shown` once its page closes (a newer notice stays for its own page). */
-  function noticeSeen(shown: Notice): void {
-    if (notice.value === shown) notice.value = null
-  }
-
   return {
     ended,
     endedForThisSession,
     endedText,
     stopping,
-    switching,
-    notice,
+
     check,
     watchEnd,
     stop,
-    noticeSeen,
   }
 })

@@ -15,7 +15,7 @@ import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 import { clearReturn, createReturnSecret, saveReturn } from '../lib/return-to-console'
 import { safeRedirectPath } from '../lib/safe-redirect'
-import { useActingStore } from './acting'
+import { useSessionStore } from './session'
 
 export interface StartRequest {
   user: UserSummary
@@ -41,7 +41,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   const api = useApi()
   const auth = useAuth()
   const timeoutMs = useRequestTimeout()
-  const acting = useActingStore()
+  const session = useSessionStore()
 
   const phase = ref<StartPhase>('idle')
   const startError = ref<PlainError | null>(null)
@@ -92,7 +92,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
         userName: request.user.fullName ?? request.user.primaryEmail ?? request.user.id,
       })
       phase.value = 'signing-in'
-      acting.switching = true
+      session.switching = true
       await withDeadline(
         auth.signInWithTicket(started.ticket),
         timeoutMs,
@@ -106,7 +106,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
       phase.value = 'done'
       return safeRedirectPath(started.redirectPath)
     } catch (error) {
-      acting.switching = false
+      session.switching = false
       phase.value = 'failed'
       startError.value = describeError(error)
       clearReturn()
