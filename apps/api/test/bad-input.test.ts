@@ -3,6 +3,7 @@
 import {
   ImpersonationEndInputSchema,
   ImpersonationSignedInInputSchema,
+  ImpersonationSignInFailedInputSchema,
   ImpersonationStopInputSchema,
   ImpersonationGetInputSchema,
   ImpersonationListInputSchema,
@@ -113,6 +114,11 @@ const procedures = [
   { path: 'impersonation.end', type: 'mutation', schema: ImpersonationEndInputSchema },
   { path: 'impersonation.stop', type: 'mutation', schema: ImpersonationStopInputSchema },
   { path: 'impersonation.signedIn', type: 'mutation', schema: ImpersonationSignedInInputSchema },
+  {
+    path: 'impersonation.signInFailed',
+    type: 'mutation',
+    schema: ImpersonationSignInFailedInputSchema,
+  },
 ] as const
 
 describe('bad input', () => {

@@ -266,3 +266,181 @@ describe('impersonation.stop (the way back)', () => {
     }
   })
 })
+
+/** Clerk's Backend API on the local server, as an operator's script would call it. */
+async function bapi<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${stack.clerk.url}/v1/${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${stack.clerk.secretKey}`,
+      'content-type': 'application/json',
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  expect(res.status, `${method} ${path}`).toBe(200)
+  return (await res.json()) as T
+}
+
+/** A second staff member: a new user, admin of the support organization. */
+async function newStaffMember(local: string) {
+  const email = `${local}@support.actas.test`
+  const password = 'second-staff-pw'
+  const user = await bapi<{ id: string }>('POST', 'users', {
+    email_address: [email],
+    password,
+    first_name: 'Grace',
+    last_name: 'Hopper',
+  })
+  await bapi('POST', `organizations/${stack.supportOrgId}/memberships`, {
+    user_id: user.id,
+    role: 'org:admin',
+  })
+  const signedIn = await stack.signIn({ identifier: email, password })
+  return { email, userId: user.id, client: stack.client(() => signedIn.token()) }
+}
+
+describe('impersonation.signInFailed (the console says the ticket sign-in failed)', () => {
+  it('appends `failed` once with the code, and revokes the ticket so it can no longer sign in', async () => {
+    const started = await api.impersonation.start.mutate({
+      userId: nextCustomer().id,
+      reason: 'The ticket sign-in will fail in the console',
+    })
+    const record = await api.impersonation.signInFailed.mutate({
+      impersonationId: started.impersonationId,
+      code: 'ticket_expired',
+    })
+    expect(record).toMatchObject({ status: 'failed', outcomeCode: 'ticket_expired' })
+    await expect(stack.signInWithTicket(started.ticket)).rejects.toThrow()
+    const again = await api.impersonation.signInFailed.mutate({
+      impersonationId: started.impersonationId,
+      code: 'unavailable',
+    })
+    expect(again).toMatchObject({ status: 'failed', outcomeCode: 'ticket_expired' })
+    const got = await api.impersonation.get.query({ impersonationId: started.impersonationId })
+    expect(got.events.map((e) => e.type)).toEqual(['requested', 'issued', 'failed'])
+  })
+
+  it('is refused once the ticket became a session, and to anyone but the staff member who started it', async () => {
+    const live = await impersonate()
+    const used = await failure(
+      api.impersonation.signInFailed.mutate({ impersonationId: live.id, code: 'unknown' }),
+    )
+    expect(used.code).toBe('TICKET_ALREADY_USED')
+    expect(used.httpStatus).toBe(409)
+    expect((await api.impersonation.get.query({ impersonationId: live.id })).status).toBe(
+      'signed_in',
+    )
+
+    // Used but never reported: Clerk says the ticket was used, so it is a sign-in, recorded.
+    const unreported = await impersonate({ report: false })
+    const late = await failure(
+      api.impersonation.signInFailed.mutate({ impersonationId: unreported.id, code: 'unknown' }),
+    )
+    expect(late.code).toBe('TICKET_ALREADY_USED')
+    expect(
+      (await api.impersonation.get.query({ impersonationId: unreported.id })).clerkSessionId,
+    ).toBe(unreported.session.sessionId)
+
+    const started = await api.impersonation.start.mutate({
+      userId: nextCustomer().id,
+      reason: 'Someone else reports a failure',
+    })
+    const other = await newStaffMember('grace.signin')
+    const forbidden = await failure(
+      other.client.impersonation.signInFailed.mutate({
+        impersonationId: started.impersonationId,
+        code: 'ticket_invalid',
+      }),
+    )
+    expect(forbidden.code).toBe('FORBIDDEN')
+    // The impersonated session is not staff at all.
+    const notStaff = await failure(
+      live.client.impersonation.signInFailed.mutate({
+        impersonationId: started.impersonationId,
+        code: 'ticket_invalid',
+      }),
+    )
+    expect(notStaff.code).toBe('FORBIDDEN')
+    expect(
+      (await api.impersonation.get.query({ impersonationId: started.impersonationId })).status,
+    ).toBe('issued')
+  })
+
+  it('answers bad input with a typed 4xx, never a 500', async () => {
+    const token = await admin.token()
+    const cases: [unknown, number][] = [
+      [{ impersonationId: 'not-a-uuid', code: 'ticket_expired' }, 400],
+      [{ impersonationId: '00000000-0000-4000-8000-000000000000', code: 'Ticket Expired!' }, 400],
+      [{ impersonationId: '00000000-0000-4000-8000-000000000000', code: 'x'.repeat(65) }, 400],
+      [{ impersonationId: '00000000-0000-4000-8000-000000000000' }, 400],
+      [{ impersonationId: '00000000-0000-4000-8000-000000000000', code: 'a', extra: 1 }, 400],
+      ['junk', 400],
+      [{ impersonationId: '00000000-0000-4000-8000-000000000000', code: 'ticket_expired' }, 404],
+    ]
+    for (const [input, status] of cases) {
+      const res = await callRaw(stack.app, 'impersonation.signInFailed', {
+        type: 'mutation',
+        token,
+        input,
+      })
+      expect(res.status, JSON.stringify(input)).toBe(status)
+    }
+  })
+})
+
+describe('the refusal of an ended session says how it ended (for its banner)', () => {
+  it('kill switch: who ended it, by email, why and when; only that impersonation', async () => {
+    const { id, session } = await impersonate()
+    // The token minted before the end (Clerk mints no new one after it).
+    const stillValid = await session.token()
+    const client = stack.client(() => stillValid)
+    const grace = await newStaffMember('grace.end')
+    await grace.client.impersonation.end.mutate({
+      impersonationId: id,
+      reason: 'Customer withdrew consent',
+    })
+    const refused = await failure(client.me.query())
+    expect(refused.code).toBe('UNAUTHENTICATED')
+    expect(refused.message).toContain(`ended by ${grace.userId}: Customer withdrew consent`)
+    expect(refused.impersonationEnded).toMatchObject({
+      impersonationId: id,
+      status: 'ended',
+      cause: 'ended_by_staff',
+      endedBy: { id: grace.userId, email: grace.email },
+      reason: 'Customer withdrew consent',
+    })
+    expect(Date.parse(refused.impersonationEnded!.endedAt!)).not.toBeNaN()
+    // The ender's email is in the audited event too.
+    const got = await api.impersonation.get.query({ impersonationId: id })
+    expect(got.events.at(-1)?.data).toMatchObject({ byEmail: grace.email })
+    // Nothing of it reaches a session that has no ended impersonation.
+    const plain = await callRaw(stack.app, 'me', { type: 'query', token: 'not-a-token' })
+    expect(JSON.stringify(plain.body)).not.toContain('Customer withdrew consent')
+    // A second refusal answers the same (kept, not read again).
+    expect((await failure(client.me.query())).impersonationEnded).toEqual(
+      refused.impersonationEnded,
+    )
+    await expect(session.token()).rejects.toThrow()
+  })
+
+  it('by policy: the cause, ended by the system', async () => {
+    const { id, session } = await impersonate()
+    const stillValid = await session.token()
+    const client = stack.client(() => stillValid)
+    const membership = stack.clerk.state
+      .membershipsOfUser(stack.account('admin').userId)
+      .find((m) => m.organizationId === stack.supportOrgId)!
+    membership.role = 'member'
+    try {
+      await stack.deps.reconciler.run()
+    } finally {
+      membership.role = 'admin'
+    }
+    const refused = await failure(client.me.query())
+    expect(refused.impersonationEnded).toMatchObject({
+      impersonationId: id,
+      cause: 'actor_lost_permission',
+      endedBy: { id: 'system', email: null },
+    })
+  })
+})

@@ -41,6 +41,12 @@ export function createAppRouter(base: string): Router {
         meta: { staff: true, title: 'Users' },
       },
       {
+        path: '/active',
+        name: 'active',
+        component: () => import('./views/ActiveView.vue'),
+        meta: { staff: true, title: 'Active now' },
+      },
+      {
         path: '/audit',
         name: 'audit',
         component: () => import('./views/AuditView.vue'),

@@ -1,7 +1,7 @@
 import { createClerkClient, type ClerkClient } from '@clerk/backend'
-import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal } from '../src/index.js'
+import { accountOf, apiError, type SeededRole } from './support/local.js'
 
 // The real @clerk/backend 3.25 (Clerk-API-Version 2026-05-12) against the local server:
 // what apps/api's directory adapter will do.
@@ -22,18 +22,7 @@ beforeEach(() => {
   local.faults.setQuota(false)
 })
 
-async function apiError(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (error) {
-    if (isClerkAPIResponseError(error)) return error
-    throw error
-  }
-  throw new Error('expected a ClerkAPIResponseError')
-}
-
-const account = (role: 'admin' | 'agent' | 'banned' | 'locked') =>
-  local.accounts.find((a) => a.role === role)!
+const account = (role: SeededRole) => accountOf(local, role)
 
 describe('users', () => {
   it('getUserList finds a customer by part of an email, with totalCount and resolved User objects', async () => {

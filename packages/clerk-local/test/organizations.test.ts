@@ -1,10 +1,9 @@
 import { createClerkClient, type ClerkClient } from '@clerk/backend'
-import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal } from '../src/index.js'
 import type { Organization, OrganizationMembership } from '../src/model.js'
-import { assertBapi } from './openapi.js'
-import { send, type Reply } from './support/http.js'
+import type { Reply } from './support/http.js'
+import { apiError, checkedBapi } from './support/local.js'
 
 // Organization membership filters: `GET /v1/organizations/{id}/memberships` (user_id, role,
 // paging and the spec's other user filters), the instance-wide `GET /v1/organization_memberships`,
@@ -28,27 +27,14 @@ afterAll(async () => {
   await local.stop()
 })
 
-async function bapi(method: string, path: string, template: string): Promise<Reply> {
-  const reply = await send(`${local.url}${path}`, method, { key: local.secretKey })
-  assertBapi(method, template, reply.status, reply.body)
-  return reply
-}
+const bapi = (method: string, path: string, template: string, body?: unknown): Promise<Reply> =>
+  checkedBapi(local, method, path, template, { body })
 
 const membersOf = (org: Organization): OrganizationMembership[] =>
   [...local.state.memberships.values()].filter((m) => m.organizationId === org.id)
 
 const newestFirst = (a: OrganizationMembership, b: OrganizationMembership) =>
   b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
-
-async function apiError(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!isClerkAPIResponseError(error))
-    throw new Error(`expected a ClerkAPIResponseError: ${String(error)}`)
-  return error
-}
 
 describe('GET /v1/organizations/{id}/memberships', () => {
   it('lists an organization’s members newest first, paged, with total_count (SDK)', async () => {

@@ -1,10 +1,10 @@
 import { createClerkClient, type ClerkClient } from '@clerk/backend'
-import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal } from '../src/index.js'
 import { createFapiClient, FapiError } from '../src/testing.js'
-import { assertBapi, assertFapi } from './openapi.js'
-import { send, type Reply } from './support/http.js'
+import { assertFapi } from './openapi.js'
+import type { Reply } from './support/http.js'
+import { accountOf, apiError, checkedBapi, type SeededRole } from './support/local.js'
 
 // Sessions over the Backend API (@clerk/backend's sessions.getSessionList / getSession /
 // revokeSession, and raw HTTP checked against the spec), and what they mean on the Frontend API:
@@ -32,31 +32,11 @@ afterAll(async () => {
   await local.stop()
 })
 
-const account = (role: 'admin' | 'agent' | 'banned' | 'locked') =>
-  local.accounts.find((a) => a.role === role)!
+const account = (role: SeededRole) => accountOf(local, role)
 const fapiClient = () => createFapiClient({ frontendApiUrl: local.frontendApiUrl, origin: ORIGIN })
 
-async function bapi(method: string, path: string, template: string): Promise<Reply> {
-  const reply = await send(`${local.url}${path}`, method, { key: local.secretKey })
-  expect(reply.headers.get('content-type')).toBe('application/json')
-  if (template === '/sessions' && reply.status === 200 && !Array.isArray(reply.body)) {
-    // paginated=true: `{data, total_count}` (what @clerk/backend asks for); the items are Sessions.
-    const page = reply.body as { data: unknown[]; total_count: number }
-    expect(Object.keys(page).sort()).toEqual(['data', 'total_count'])
-    assertBapi(method, template, 200, page.data)
-  } else assertBapi(method, template, reply.status, reply.body)
-  return reply
-}
-
-async function apiError(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!isClerkAPIResponseError(error))
-    throw new Error(`expected a ClerkAPIResponseError: ${String(error)}`)
-  return error
-}
+const bapi = (method: string, path: string, template: string): Promise<Reply> =>
+  checkedBapi(local, method, path, template, { paginated: template === '/sessions' })
 
 async function fapiError(promise: Promise<unknown>): Promise<FapiError> {
   const error = await promise.then(

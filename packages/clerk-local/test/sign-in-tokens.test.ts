@@ -3,8 +3,9 @@ import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal } from '../src/index.js'
 import { createFapiClient, FapiError } from '../src/testing.js'
-import { assertBapi, assertFapi } from './openapi.js'
-import { send, type Reply } from './support/http.js'
+import { assertFapi } from './openapi.js'
+import type { Reply } from './support/http.js'
+import { accountOf, checkedBapi, type SeededRole } from './support/local.js'
 
 // Sign-in tokens: created and revoked through @clerk/backend's signInTokens, consumed by the FAPI
 // ticket strategy as clerk-js sends it (single use, expiry), giving an ordinary session (no act).
@@ -28,23 +29,11 @@ afterAll(async () => {
   await local.stop()
 })
 
-const account = (role: 'admin' | 'agent' | 'banned' | 'locked') =>
-  local.accounts.find((a) => a.role === role)!
+const account = (role: SeededRole) => accountOf(local, role)
 const fapiClient = () => createFapiClient({ frontendApiUrl: local.frontendApiUrl, origin: ORIGIN })
 
-async function bapi(
-  method: string,
-  path: string,
-  template: string,
-  body?: unknown,
-): Promise<Reply> {
-  const reply = await send(`${local.url}${path}`, method, {
-    key: local.secretKey,
-    ...(body === undefined ? {} : { body }),
-  })
-  assertBapi(method, template, reply.status, reply.body)
-  return reply
-}
+const bapi = (method: string, path: string, template: string, body?: unknown): Promise<Reply> =>
+  checkedBapi(local, method, path, template, { body })
 
 async function ticketError(ticket: string): Promise<FapiError> {
   const fapi = fapiClient()

@@ -8,6 +8,7 @@ import { createUser } from '../src/search.js'
 import { createFapiClient } from '../src/testing.js'
 import { assertBapi } from './openapi.js'
 import { send, type Reply } from './support/http.js'
+import { accountOf, checkedBapi, type SeededRole } from './support/local.js'
 import {
   startFastifyReceiver,
   startNodeReceiver,
@@ -51,26 +52,13 @@ beforeEach(async () => {
   local.webhooks.clearFaults()
 })
 
-const account = (role: 'admin' | 'agent' | 'banned' | 'locked') =>
-  local.accounts.find((a) => a.role === role)!
+const account = (role: SeededRole) => accountOf(local, role)
 const customers = () => [...local.state.users.values()].filter((u) => u.passwordDigest === null)
 const orgBySlug = (slug: string) =>
   [...local.state.organizations.values()].find((o) => o.slug === slug)!
 
-async function bapi(
-  method: string,
-  path: string,
-  template: string,
-  body?: unknown,
-): Promise<Reply> {
-  const reply = await send(`${local.url}${path}`, method, {
-    key: local.secretKey,
-    ...(body === undefined ? {} : { body }),
-  })
-  expect(reply.headers.get('content-type')).toBe('application/json')
-  assertBapi(method, template, reply.status, reply.body)
-  return reply
-}
+const bapi = (method: string, path: string, template: string, body?: unknown): Promise<Reply> =>
+  checkedBapi(local, method, path, template, { body })
 
 /** Waits until both consumers verified a `type` event matching `match`; returns them. */
 async function arrival(type: string, match: (data: Record<string, unknown>) => boolean) {

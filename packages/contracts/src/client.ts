@@ -5,6 +5,8 @@ import type { TRPCClient } from '@trpc/client'
 import { isActAsErrorCode } from './errors.js'
 import type { ActAsErrorCode, PolicyRule, RateLimiter } from './errors.js'
 import type { AppRouter } from './router/types.js'
+import { ImpersonationEndedSchema } from './schemas/impersonation.js'
+import type { ImpersonationEnded } from './schemas/impersonation.js'
 
 import { MAX_BATCH_SIZE } from './facts.js'
 
@@ -119,6 +121,11 @@ export interface ActAsClientErrorInfo {
   rateLimitedBy?: RateLimiter
   /** Set when no answer came: the request timed out, or the network failed. */
   transport?: 'timeout' | 'network'
+  /**
+   * UNAUTHENTICATED because ActAs ended the impersonation this session belongs to: how (who,
+   * why, when). Absent otherwise.
+   */
+  impersonationEnded?: ImpersonationEnded
 }
 
 export function isActAsClientError(error: unknown): error is TRPCClientError<AppRouter> {
@@ -138,6 +145,7 @@ export function getActAsError(error: unknown): ActAsClientErrorInfo {
       { fieldErrors?: Record<string, string[] | undefined> } | null | undefined
     const httpStatus = typeof d['httpStatus'] === 'number' ? d['httpStatus'] : null
     const timedOut = error.cause instanceof ActAsTimeoutError
+    const ended = ImpersonationEndedSchema.safeParse(d['impersonationEnded'])
     return {
       code: isActAsErrorCode(d['actasCode'])
         ? d['actasCode']
@@ -152,6 +160,7 @@ export function getActAsError(error: unknown): ActAsClientErrorInfo {
       ...(d['rateLimitedBy'] === 'clerk' || d['rateLimitedBy'] === 'actas'
         ? { rateLimitedBy: d['rateLimitedBy'] }
         : {}),
+      ...(ended.success ? { impersonationEnded: ended.data } : {}),
       ...(httpStatus === null && !isActAsErrorCode(d['actasCode'])
         ? { transport: timedOut ? ('timeout' as const) : ('network' as const) }
         : {}),

@@ -1,6 +1,8 @@
-// Error codes shared by the API and its clients. Browser-safe: no imports.
+// Error codes shared by the API and its clients. Browser-safe: type imports only.
 // Domain code throws `ActAsError`; the tRPC layer maps it to a TRPCError whose
 // `data.actasCode` carries the code below, so clients switch on one stable value.
+
+import type { ImpersonationEnded } from './schemas/impersonation.js'
 
 export const ACTAS_ERROR_CODES = [
   'UNAUTHENTICATED',
@@ -44,6 +46,8 @@ export const POLICY_RULES = [
   'impersonated_session',
   /** The caller is a machine: starting an impersonation stays a human act. */
   'machine',
+  /** `full` was asked for a user the policy allows to impersonate read-only only. */
+  'read_only_target',
 ] as const
 export type PolicyRule = (typeof POLICY_RULES)[number]
 
@@ -61,6 +65,8 @@ export interface ActAsErrorOptions {
   rateLimitedBy?: RateLimiter
   /** The policy rule that refused (POLICY_DENIED). */
   rule?: PolicyRule
+  /** UNAUTHENTICATED for a session whose impersonation ActAs ended: how it ended. */
+  impersonationEnded?: ImpersonationEnded | null
   cause?: unknown
 }
 
@@ -74,6 +80,7 @@ export class ActAsError extends Error {
   readonly retryAfterSeconds: number | undefined
   readonly rule: PolicyRule | undefined
   readonly rateLimitedBy: RateLimiter | undefined
+  readonly impersonationEnded: ImpersonationEnded | undefined
 
   constructor(code: ActAsErrorCode, message: string, options: ActAsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -81,6 +88,7 @@ export class ActAsError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds
     this.rule = options.rule
     this.rateLimitedBy = options.rateLimitedBy
+    this.impersonationEnded = options.impersonationEnded ?? undefined
   }
 }
 

@@ -1,5 +1,6 @@
 // The ports the router delegates to. `apps/api` implements them (Clerk, Postgres, policy);
 // anything else that hosts the router (a test, another service) brings its own. Types only.
+import type { ImpersonationMode } from './facts.js'
 import type { AuditVerifyOutput } from './schemas/audit.js'
 import type {
   ImpersonationActiveOutput,
@@ -7,7 +8,9 @@ import type {
   ImpersonationGetOutput,
   ImpersonationListOutput,
   ImpersonationListParams,
+  ImpersonationEnded,
   ImpersonationRecord,
+  ImpersonationSignInFailedInput,
   ImpersonationStartOutput,
   ImpersonationStartParams,
   ImpersonationStopInput,
@@ -33,6 +36,8 @@ export interface PrincipalActor {
   sub: string
   impersonationId: string | null
   reason: string | null
+  /** `act.mode` (see ActorClaim). */
+  mode: ImpersonationMode
 }
 
 /** A person, from a verified Clerk session token. */
@@ -118,6 +123,8 @@ export interface DeniedAttempt {
   reason: string | null
   ticketUrl: string | null
   sessionMinutes: number | null
+  /** The mode asked for, when it is a valid one (absent otherwise). */
+  mode?: ImpersonationMode | null
   /** Why it was refused (the code of the error the caller received). */
   code: string
   message: string
@@ -169,6 +176,16 @@ export interface ImpersonationPort {
     params: ImpersonationStopInput,
     request: RequestInfo,
   ): Promise<ImpersonationStopOutput>
+  /**
+   * The console's report that its ticket sign-in failed: only the staff member who started the
+   * impersonation, only while the ticket has not become a session (refused after the sign-in);
+   * appends `failed` once and revokes the ticket. Idempotent.
+   */
+  signInFailed(
+    principal: StaffPrincipal,
+    params: ImpersonationSignInFailedInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord>
   /** The console's report that a ticket became a session: `sessionToken` is verified, never trusted. */
   signedIn(
     principal: UserPrincipal,
@@ -228,6 +245,8 @@ export interface ActAsContext {
    * ended): the 401's message. Absent: no valid token was sent.
    */
   unauthenticatedReason?: string | null
+  /** With `unauthenticatedReason` for an ended impersonation: how it ended (the 401's data). */
+  impersonationEnded?: ImpersonationEnded | null
   request: RequestInfo
   rateLimiter: RateLimiterPort
   directory: DirectoryPort

@@ -68,6 +68,7 @@ beforeAll(async () => {
           active: () => Promise.reject(new Error('unused')),
           end: () => Promise.reject(new Error('unused')),
           stop: () => Promise.reject(new Error('unused')),
+          signInFailed: () => Promise.reject(new Error('unused')),
           signedIn: () => Promise.reject(new Error('unused')),
         },
         sessions: { inspect: () => Promise.reject(new Error('unused')) },

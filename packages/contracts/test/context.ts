@@ -31,6 +31,7 @@ export function contextWith(principal: Principal | null, port: () => Promise<nev
       end: port,
       stop: port,
       signedIn: port,
+      signInFailed: port,
     },
     sessions: { inspect: port },
     audit: { verify: port },

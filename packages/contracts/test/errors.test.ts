@@ -63,3 +63,44 @@ describe('error responses', () => {
     expect(Object.keys(body.error.data.zodError.fieldErrors).sort()).toEqual(['limit', 'orderBy'])
   })
 })
+
+describe('the refusal of an ended impersonation', () => {
+  it('carries how it ended in data.impersonationEnded (401), and only when the host set it', async () => {
+    const ended = {
+      impersonationId: '00000000-0000-4000-8000-000000000001',
+      status: 'ended' as const,
+      cause: 'ended_by_staff' as const,
+      endedBy: { id: 'user_boss', email: 'boss@support.example' },
+      reason: 'Wrong customer',
+      endedAt: '2026-11-29T12:00:00.000Z',
+    }
+    const call = async (impersonationEnded: typeof ended | null) => {
+      const res = await fetchRequestHandler({
+        endpoint: '/trpc',
+        req: new Request('http://api.test/trpc/me'),
+        router: createAppRouter({ isDev: false }),
+        createContext: () => ({
+          ...contextWith(null, () => Promise.reject(new Error('not reached'))),
+          unauthenticatedReason: 'This impersonation was ended by user_boss: Wrong customer.',
+          impersonationEnded,
+        }),
+      })
+      return {
+        status: res.status,
+        body: JSON.parse(await res.text()) as {
+          error: { message: string; data: Record<string, unknown> }
+        },
+      }
+    }
+    const refused = await call(ended)
+    expect(refused.status).toBe(401)
+    expect(refused.body.error.message).toContain('ended by user_boss: Wrong customer')
+    expect(refused.body.error.data).toMatchObject({
+      actasCode: 'UNAUTHENTICATED',
+      impersonationEnded: ended,
+    })
+    const plain = await call(null)
+    expect(plain.status).toBe(401)
+    expect(plain.body.error.data['impersonationEnded']).toBeNull()
+  })
+})

@@ -29,6 +29,7 @@ describe('authorization rules', () => {
         'impersonation.list',
         'impersonation.revoke',
         'impersonation.signedIn',
+        'impersonation.signInFailed',
         'impersonation.start',
         'impersonation.stop',
         'me',
@@ -70,7 +71,10 @@ describe('authorization rules', () => {
 
   it('`me` describes the session without touching any port (no `describeActor`: nulls)', async () => {
     const caller = router.createCaller(
-      context({ ...staff, actor: { sub: 'user_boss', impersonationId: null, reason: null } }),
+      context({
+        ...staff,
+        actor: { sub: 'user_boss', impersonationId: null, reason: null, mode: 'read_only' },
+      }),
     )
     await expect(caller.me()).resolves.toEqual({
       userId: 'user_staff',
@@ -82,6 +86,7 @@ describe('authorization rules', () => {
         userId: 'user_boss',
         impersonationId: null,
         reason: null,
+        mode: 'read_only',
         email: null,
         sessionExpiresAt: null,
       },
@@ -93,7 +98,7 @@ describe('authorization rules', () => {
     const sessionExpiresAt = '2026-11-24T20:13:00.000Z'
     const impersonated = {
       ...staff,
-      actor: { sub: 'user_boss', impersonationId: 'imp_1', reason: 'r' },
+      actor: { sub: 'user_boss', impersonationId: 'imp_1', reason: 'r', mode: 'full' as const },
     }
     const ctx = context(impersonated)
     ctx.impersonation.describeActor = (principal) => {
@@ -105,6 +110,7 @@ describe('authorization rules', () => {
         userId: 'user_boss',
         impersonationId: 'imp_1',
         reason: 'r',
+        mode: 'full',
         email: 'boss@support.test',
         sessionExpiresAt,
       },
@@ -182,6 +188,7 @@ describe('machines (deny by default)', () => {
       end: reach,
       stop: reach,
       signedIn: reach,
+      signInFailed: reach,
     }
     ctx.sessions = { inspect: reach }
     ctx.audit = { verify: reach }
@@ -211,6 +218,11 @@ describe('machines (deny by default)', () => {
     'impersonation.stop': (c: ReturnType<typeof router.createCaller>) => c.impersonation.stop({}),
     'impersonation.signedIn': (c: ReturnType<typeof router.createCaller>) =>
       c.impersonation.signedIn({ sessionToken: token }),
+    'impersonation.signInFailed': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.signInFailed({
+        impersonationId: '00000000-0000-4000-8000-000000000000',
+        code: 'ticket_expired',
+      }),
   }
 
   it('only the read procedures admit machines in their meta', () => {

@@ -12,7 +12,11 @@ import {
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { IMPERSONATION_STATUSES, OPEN_IMPERSONATION_STATUSES } from '@actas/contracts'
+import {
+  IMPERSONATION_MODES,
+  IMPERSONATION_STATUSES,
+  OPEN_IMPERSONATION_STATUSES,
+} from '@actas/contracts'
 
 /**
  * One row per `impersonation.start` attempt by a signed-in caller: who, whom, why, for how long,
@@ -33,6 +37,8 @@ export const impersonations = pgTable(
     reason: text('reason').notNull(),
     ticketUrl: text('ticket_url'),
     sessionMinutes: integer('session_minutes').notNull(),
+    /** `read_only` or `full` (also in the `requested` event's data); rows from before modes: full. */
+    mode: text('mode', { enum: IMPERSONATION_MODES }).notNull().default('full'),
     /** Derived from the events (lifecycle.ts), written with each event. */
     status: text('status', { enum: IMPERSONATION_STATUSES }).notNull(),
     outcomeCode: text('outcome_code'),

@@ -77,6 +77,7 @@ export type NewImpersonation = Pick<
   | 'reason'
   | 'ticketUrl'
   | 'sessionMinutes'
+  | 'mode'
   | 'requestId'
   | 'ip'
   | 'userAgent'
@@ -184,6 +185,7 @@ export function toRecord(row: ImpersonationRow): ImpersonationRecord {
     user: { id: row.userId, email: row.userEmail },
     reason: row.reason,
     ticketUrl: row.ticketUrl,
+    mode: row.mode,
     status: row.status,
     outcomeCode: row.outcomeCode,
     outcomeMessage: row.outcomeMessage,
@@ -336,6 +338,7 @@ export class AuditStore {
       reason: cleanText(input.reason, TEXT_LIMITS.reason),
       ticketUrl: cleanOptional(input.ticketUrl, TEXT_LIMITS.ticketUrl),
       sessionMinutes: input.sessionMinutes,
+      mode: input.mode ?? 'full',
       requestId: cleanOptional(input.requestId, TEXT_LIMITS.requestId),
       ip: cleanOptional(input.ip, TEXT_LIMITS.ip),
       userAgent: cleanOptional(input.userAgent, TEXT_LIMITS.userAgent),
@@ -349,6 +352,7 @@ export class AuditStore {
         userId: row.userId,
         ticketUrl: row.ticketUrl,
         sessionMinutes: row.sessionMinutes,
+        mode: row.mode,
         actorSessionId: row.actorSessionId,
         actorOrganizationId: row.actorOrganizationId,
         requestId: row.requestId,

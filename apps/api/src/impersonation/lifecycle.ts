@@ -10,7 +10,9 @@ import type {
   EndCause,
   ImpersonationActiveOutput,
   ImpersonationEndInput,
+  ImpersonationEnded,
   ImpersonationRecord,
+  ImpersonationSignInFailedInput,
   ImpersonationStopInput,
   ImpersonationStopOutput,
   RequestInfo,
@@ -25,7 +27,9 @@ import { toRecord } from '../audit/store.js'
 import type { AuditStore } from '../audit/store.js'
 import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectorySession, UserDirectory } from '../directory/user-directory.js'
-import type { RevocationRegistry } from '../sessions/revocations.js'
+import type { EndedImpersonation, RevocationRegistry } from '../sessions/revocations.js'
+import { ttlCache } from '../ttl-cache.js'
+import type { TtlCache } from '../ttl-cache.js'
 
 export interface LifecycleOptions {
   directory: UserDirectory
@@ -71,8 +75,30 @@ export function sessionOf(session: DirectorySession, row: ImpersonationRow): boo
 
 export class ImpersonationLifecycle {
   private readonly lastActive = new Map<string, { at: number; value: string | null }>()
+  /** Staff emails recorded with an end (`byEmail`), five minutes each. */
+  private readonly emails: TtlCache<{ email: string | null }>
+  /** How ended impersonations ended, for the refusals of their sessions (they never change). */
+  private readonly endings: TtlCache<ImpersonationEnded>
 
-  constructor(private readonly o: LifecycleOptions) {}
+  constructor(private readonly o: LifecycleOptions) {
+    const now = () => o.now().getTime()
+    this.emails = ttlCache({ max: 1_000, ttlMs: 300_000, now })
+    this.endings = ttlCache({ max: 10_000, ttlMs: 2 * 60 * 60_000, now })
+  }
+
+  /** A staff member's primary email (cached 5 min); null when Clerk does not know or fails. */
+  private async emailOf(userId: string): Promise<string | null> {
+    const cached = this.emails.get(userId)
+    if (cached) return cached.email
+    try {
+      const user = await this.o.directory.getUser(userId)
+      const email = user?.primaryEmail ?? null
+      this.emails.set(userId, { email })
+      return email
+    } catch {
+      return null
+    }
+  }
 
   async active(_principal: StaffPrincipal): Promise<ImpersonationActiveOutput> {
     const { rows } = await this.o.audit.list({ status: 'signed_in', limit: ACTIVE_LIMIT })
@@ -87,6 +113,7 @@ export class ImpersonationLifecycle {
       user: { id: row.userId, email: row.userEmail },
       reason: row.reason,
       ticketUrl: row.ticketUrl,
+      mode: row.mode,
       clerkSessionId: row.clerkSessionId,
       signedInAt: row.signedInAt?.toISOString() ?? null,
       endsAt: capOf(row)?.toISOString() ?? null,
@@ -137,7 +164,13 @@ export class ImpersonationLifecycle {
    */
   async terminate(
     row: ImpersonationRow,
-    end: { cause: EndCause; by: string | null; reason?: string | null },
+    end: {
+      cause: EndCause
+      by: string | null
+      reason?: string | null
+      /** Extra event details (flat, scalar), e.g. `byEmail`. */
+      data?: Record<string, string | number | boolean | null>
+    },
     directory: UserDirectory = this.o.directory,
   ): Promise<{ row: ImpersonationRow; appended: boolean }> {
     if (row.status === 'issued' && row.clerkActorTokenId) {
@@ -158,7 +191,7 @@ export class ImpersonationLifecycle {
       by: end.by,
       reason: end.reason ?? null,
       clerkSessionId: sessionId,
-      data: { sessionsRevoked: live.length },
+      data: { ...end.data, sessionsRevoked: live.length },
     })
     await this.o.revocations.ended(result.row)
     if (result.appended) {
@@ -183,16 +216,133 @@ export class ImpersonationLifecycle {
         `This impersonation is not live, there is nothing to end (it is ${row.status}).`,
       )
     }
+    // Who ended it, as people know them: the ended session's banner says it by email.
+    const byEmail = await this.emailOf(principal.userId)
     const ended = await this.terminate(row, {
       cause: 'ended_by_staff',
       by: principal.userId,
       reason: params.reason,
+      data: { byEmail },
     })
     this.o.logger.info(
       { impersonationId: row.id, actorId: principal.userId, requestId: request.id },
       'impersonation ended by staff',
     )
     return toRecord(ended.row)
+  }
+
+  /**
+   * The console's report that the ticket sign-in failed. Only the staff member who started the
+   * impersonation; refused (409) once the ticket became a session. The ticket is revoked in
+   * Clerk first (a ticket Clerk says was already used is a sign-in, not a failure: refused), then
+   * `failed` is appended once; a second report, or one after the ticket expired or was revoked,
+   * answers the record unchanged.
+   */
+  async signInFailed(
+    principal: StaffPrincipal,
+    params: ImpersonationSignInFailedInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationRecord> {
+    const row = await this.row(params.impersonationId)
+    if (row.actorId !== principal.userId)
+      throw new ActAsError(
+        'FORBIDDEN',
+        'Only the staff member who started this impersonation may report its sign-in.',
+      )
+    const signedIn = (r: ImpersonationRow) =>
+      r.status === 'signed_in' || r.signedInAt !== null || r.clerkSessionId !== null
+    const refuseSignedIn = () =>
+      new ActAsError(
+        'TICKET_ALREADY_USED',
+        'This ticket already became a session: the sign-in did not fail.',
+      )
+    if (signedIn(row)) throw refuseSignedIn()
+    if (row.status !== 'issued') {
+      if (row.status === 'pending')
+        throw new ActAsError('INVALID_INPUT', 'This impersonation has no ticket yet.')
+      return toRecord(row) // already settled: failed, expired, revoked, denied or ended unused
+    }
+    if (row.clerkActorTokenId) {
+      try {
+        await this.o.directory.revokeActorToken(row.clerkActorTokenId)
+      } catch (error) {
+        if (!(error instanceof ActAsError) || error.code !== 'TICKET_ALREADY_USED') throw error
+        // Used, revoked or expired already: did it become a session after all?
+        const sessions = await this.findSessions(row)
+        if (sessions.length > 0) {
+          await this.recordSignIn(row, sessions[0]!.id, 'sign-in-failed report')
+          throw refuseSignedIn()
+        }
+      }
+    }
+    const result = await this.o.audit.appendEvent(row.id, {
+      type: 'failed',
+      by: principal.userId,
+      data: {
+        code: params.code,
+        message: 'The ticket sign-in failed in the console.',
+        source: 'console',
+      },
+    })
+    if (!result.appended && signedIn(result.row)) throw refuseSignedIn()
+    await this.o.revocations.ended(result.row)
+    if (result.appended)
+      this.o.logger.info(
+        { impersonationId: row.id, code: params.code, requestId: request.id },
+        'ticket sign-in failed in the console',
+      )
+    return toRecord(result.row)
+  }
+
+  /**
+   * How an ended impersonation ended, for the refusal of its session (the banner of the tab that
+   * is still impersonating): cause, who (with their email), why, when. Read once from the audit
+   * log and kept (an end never changes); falls back to what the registry knows when the read
+   * fails.
+   */
+  async describeEnd(ended: EndedImpersonation): Promise<ImpersonationEnded> {
+    const known = this.endings.get(ended.impersonationId)
+    if (known) return known
+    const fallback: ImpersonationEnded = {
+      impersonationId: ended.impersonationId,
+      status: ended.status as ImpersonationEnded['status'],
+      cause: ended.cause as ImpersonationEnded['cause'],
+      endedBy: ended.endedBy ? { id: ended.endedBy, email: null } : null,
+      reason: ended.endReason,
+      endedAt: null,
+    }
+    try {
+      const row = await this.o.audit.get(ended.impersonationId)
+      if (!row) return fallback
+      const events = await this.o.audit.events(row.id)
+      const last = events.at(-1)
+      const data = last ? (JSON.parse(last.data) as Record<string, unknown>) : {}
+      const by = row.endedBy
+      const email =
+        typeof data['byEmail'] === 'string'
+          ? data['byEmail']
+          : by === row.actorId
+            ? row.actorEmail
+            : by && by !== 'system'
+              ? await this.emailOf(by)
+              : null
+      const described: ImpersonationEnded = {
+        impersonationId: row.id,
+        status: row.status,
+        cause: row.endCause as EndCause | null,
+        endedBy: by ? { id: by, email } : null,
+        reason: row.endReason,
+        endedAt: row.endedAt?.toISOString() ?? null,
+      }
+      this.endings.set(row.id, described)
+      return described
+    } catch (error) {
+      this.o.logger.warn(
+        { err: error, impersonationId: ended.impersonationId },
+        'could not read how an impersonation ended',
+      )
+      return fallback
+    }
   }
 
   /** The row an impersonated principal's `act` claim names, if it really is that row's session. */
@@ -244,6 +394,7 @@ export class ImpersonationLifecycle {
             sub: inspected.actor.userId,
             impersonationId: inspected.actor.impersonationId,
             reason: inspected.actor.reason,
+            mode: inspected.actor.mode,
           }
         : null,
     })

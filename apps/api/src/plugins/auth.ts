@@ -94,6 +94,8 @@ export interface ClerkGate {
   ipLimiter?: IpRateLimiter
   /** Answer when the per-IP limit refuses a request. */
   onLimited?: (reply: FastifyReply, retryAfterSeconds: number) => unknown
+  /** Answer when Clerk cannot verify an M2M token (an outage): a 503, not a 401. */
+  onUnavailable?: (reply: FastifyReply, retryAfterSeconds: number) => unknown
 }
 
 export async function registerClerk(
@@ -126,6 +128,7 @@ export async function registerClerk(
       verifyM2M: createM2MVerifier(config, clerk),
       ...(gate.ipLimiter ? { ipLimiter: gate.ipLimiter } : {}),
       ...(gate.onLimited ? { onLimited: gate.onLimited } : {}),
+      ...(gate.onUnavailable ? { onUnavailable: gate.onUnavailable } : {}),
       ...(config.clerk.jwtKey
         ? {}
         : {

@@ -53,6 +53,9 @@ export type M2MVerdict =
   /** Clerk could not answer (outage, timeout): refused, not cached. */
   | { kind: 'unavailable' }
 
+/** How long a caller waits before retrying when Clerk cannot verify an M2M token. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
 export interface IpGate {
   take(ip: string): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>
   giveBack(ip: string): Promise<void>
@@ -76,6 +79,8 @@ export interface SessionCacheOptions {
   jwks?: { kids: () => Promise<string[]>; minIntervalMs: number }
   /** Answer when `ipLimiter` refuses (default: a bare 429). */
   onLimited?: (reply: FastifyReply, retryAfterSeconds: number) => unknown
+  /** Answer when Clerk cannot say whether an M2M token is valid (an outage, a timeout). */
+  onUnavailable?: (reply: FastifyReply, retryAfterSeconds: number) => unknown
 }
 
 interface CachedAuth {
@@ -272,6 +277,9 @@ export async function registerWithSessionCache<O extends { hookName?: string }>(
         })
       } else if (verdict.kind === 'invalid') {
         remember(key, { auth, clerk: null, expiresAt: now() + maxAgeMs })
+      } else if (options.onUnavailable) {
+        // Clerk said nothing about the token: the caller retries, it is not told it is invalid.
+        return options.onUnavailable(reply, UNAVAILABLE_RETRY_AFTER_SECONDS)
       }
       return
     }

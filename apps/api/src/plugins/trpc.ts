@@ -1,6 +1,6 @@
 // Mounts the contracts' router at /trpc with the ports this API implements.
 import { ActAsError, MAX_BATCH_SIZE, principalId } from '@actas/contracts'
-import type { ActAsContext } from '@actas/contracts'
+import type { ActAsContext, ImpersonationEnded } from '@actas/contracts'
 import { createAppRouter } from '@actas/contracts/server'
 import type { AppRouter } from '@actas/contracts/server'
 import { TRPCError } from '@trpc/server'
@@ -57,6 +57,19 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
     })
     await registerClerk(scope, deps.config, {
       ipLimiter: deps.ipLimiter,
+      onUnavailable: (reply, retryAfterSeconds) =>
+        reply
+          .code(503)
+          .header('retry-after', String(retryAfterSeconds))
+          .send(
+            trpcError(
+              503,
+              'SERVICE_UNAVAILABLE',
+              'SERVICE_UNAVAILABLE',
+              `Clerk could not be reached to verify the machine token; retry in ${retryAfterSeconds} s.`,
+              retryAfterSeconds,
+            ),
+          ),
       onLimited: (reply, retryAfterSeconds) =>
         reply
           .code(429)
@@ -91,6 +104,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             },
           )
           let unauthenticatedReason: string | null = null
+          let impersonationEnded: ImpersonationEnded | null = null
           // An impersonated session ActAs ended is refused although its JWT still verifies.
           const ended =
             principal?.kind === 'user' && principal.actor
@@ -99,6 +113,8 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
           if (ended) {
             principal = null
             unauthenticatedReason = endedMessage(ended)
+            // How it ended (who by email, why, when): the ended tab's banner says it.
+            impersonationEnded = await deps.lifecycle.describeEnd(ended)
           }
           if (principal?.kind === 'machine') {
             // Every machine call, by machine id and M2M token id (never the token).
@@ -114,6 +130,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
           return {
             principal,
             unauthenticatedReason,
+            impersonationEnded,
             request: {
               id: req.id,
               ip: req.ip ?? null,

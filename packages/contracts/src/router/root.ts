@@ -8,6 +8,8 @@ import {
   ImpersonationEndOutputSchema,
   ImpersonationSignedInInputSchema,
   ImpersonationSignedInOutputSchema,
+  ImpersonationSignInFailedInputSchema,
+  ImpersonationSignInFailedOutputSchema,
   ImpersonationStopInputSchema,
   ImpersonationStopOutputSchema,
   ImpersonationGetInputSchema,
@@ -50,6 +52,7 @@ export function describeMe(principal: UserPrincipal): MeOutput {
           userId: principal.actor.sub,
           impersonationId: principal.actor.impersonationId,
           reason: principal.actor.reason,
+          mode: principal.actor.mode,
           email: null,
           sessionExpiresAt: null,
         }
@@ -139,6 +142,18 @@ export function createAppRouter(options: ActAsRouterOptions) {
             throw new ActAsError('FORBIDDEN', 'Only an impersonated session reports its sign-in.')
           return ctx.impersonation.signedIn(ctx.principal, input.sessionToken, ctx.request)
         }),
+
+      /**
+       * The console's report that the ticket sign-in failed (the dialog shows the error). Staff;
+       * only the staff member who started this impersonation (403 for anyone else), refused once
+       * it signed in; appends `failed` once and revokes the ticket.
+       */
+      signInFailed: staffProcedure
+        .input(ImpersonationSignInFailedInputSchema)
+        .output(ImpersonationSignInFailedOutputSchema)
+        .mutation(({ ctx, input }) =>
+          ctx.impersonation.signInFailed(ctx.principal, input, ctx.request),
+        ),
 
       // A read by a machine is itself audited (by the port).
       list: readProcedure

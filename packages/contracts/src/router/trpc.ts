@@ -8,7 +8,8 @@ import type { ActAsErrorCode, PolicyRule, RateLimiter } from '../errors.js'
 import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
 import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
-import { ImpersonationStartInputSchema } from '../schemas/impersonation.js'
+import { ImpersonationModeSchema, ImpersonationStartInputSchema } from '../schemas/impersonation.js'
+import type { ImpersonationEnded } from '../schemas/impersonation.js'
 import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
 
 /**
@@ -48,6 +49,11 @@ export interface ActAsErrorData {
   /** RATE_LIMITED: `actas` (the per-actor limit) or `clerk` (Clerk's limit; retryAfter is its wait). */
   rateLimitedBy: RateLimiter | null
   rule: PolicyRule | null
+  /**
+   * UNAUTHENTICATED for an impersonated session ActAs ended (kill switch, policy, cap, Stop in
+   * another tab): how it ended. Only ever about the impersonation of the refused token.
+   */
+  impersonationEnded: ImpersonationEnded | null
   zodError: { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> } | null
   stack?: string
 }
@@ -99,6 +105,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
           retryAfter: actas?.retryAfterSeconds ?? null,
           rateLimitedBy: actas?.rateLimitedBy ?? null,
           rule: actas?.rule ?? null,
+          impersonationEnded: actas?.impersonationEnded ?? null,
           zodError: isInputError ? z.flattenError(cause) : null,
           ...(options.isDev && shape.data.stack ? { stack: shape.data.stack } : {}),
         }
@@ -150,6 +157,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
       throw refusal(
         'UNAUTHENTICATED',
         ctx.unauthenticatedReason ?? 'Sign in first: no valid session token was sent.',
+        { impersonationEnded: ctx.impersonationEnded ?? null },
       )
     if (principal.kind === 'machine') {
       if (meta?.machines !== 'read' || NEVER_FOR_MACHINES.includes(path)) {
@@ -216,6 +224,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     const minutes = ImpersonationStartInputSchema.shape.sessionMinutes.safeParse(
       field('sessionMinutes'),
     )
+    const mode = ImpersonationModeSchema.safeParse(field('mode'))
     await ctx.impersonation.recordDenied(
       {
         procedure: path,
@@ -226,6 +235,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
         ticketUrl: text('ticketUrl'),
         sessionMinutes:
           minutes.success && field('sessionMinutes') !== undefined ? minutes.data : null,
+        mode: mode.success ? mode.data : null,
         ...refused,
       },
       ctx.request,

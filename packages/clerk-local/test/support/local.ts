@@ -1,0 +1,49 @@
+// What the Backend API tests share: a raw call checked against the vendored spec, the SDK's
+// typed error, and the seeded accounts by role.
+import { isClerkAPIResponseError } from '@clerk/shared/error'
+import { expect } from 'vitest'
+import type { ClerkLocal } from '../../src/index.js'
+import { assertBapi } from '../openapi.js'
+import { send, type Reply } from './http.js'
+
+/**
+ * One raw Backend API call with the instance secret key; the answer must be JSON and match
+ * `template`'s response in the spec. `paginated`: the answer is `{ data, total_count }` (as
+ * @clerk/backend asks with `paginated=true`) around the spec's plain list.
+ */
+export async function checkedBapi(
+  local: Pick<ClerkLocal, 'url' | 'secretKey'>,
+  method: string,
+  path: string,
+  template: string,
+  options: { body?: unknown; paginated?: boolean } = {},
+): Promise<Reply> {
+  const reply = await send(`${local.url}${path}`, method, {
+    key: local.secretKey,
+    ...(options.body === undefined ? {} : { body: options.body }),
+  })
+  expect(reply.headers.get('content-type')).toBe('application/json')
+  if (options.paginated && reply.status === 200 && !Array.isArray(reply.body)) {
+    const page = reply.body as { data: unknown[]; total_count: number }
+    expect(Object.keys(page).sort()).toEqual(['data', 'total_count'])
+    assertBapi(method, template, 200, page.data)
+  } else assertBapi(method, template, reply.status, reply.body)
+  return reply
+}
+
+/** The ClerkAPIResponseError `promise` rejects with (fails the test if it resolves). */
+export async function apiError(promise: Promise<unknown>) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  if (!isClerkAPIResponseError(error))
+    throw new Error(`expected a ClerkAPIResponseError: ${String(error)}`)
+  return error
+}
+
+export type SeededRole = 'admin' | 'agent' | 'banned' | 'locked'
+
+/** The seeded account with `role`. */
+export const accountOf = (local: Pick<ClerkLocal, 'accounts'>, role: SeededRole) =>
+  local.accounts.find((a) => a.role === role)!
