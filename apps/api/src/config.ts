@@ -2,6 +2,7 @@
 import { isIP } from 'node:net'
 import {
   defaultMachinePermissions,
+  IMPERSONATION_MODES,
   MACHINE_READ_PROCEDURES,
   NEVER_FOR_MACHINES,
 } from '@actas/contracts'
@@ -248,6 +249,11 @@ const EnvSchema = z
     IMPERSONATION_QUOTA_MODE: z.preprocess(
       emptyAsUndefined,
       z.enum(['warn', 'block']).default('warn'),
+    ),
+    /** The mode of an impersonation whose `impersonation.start` names none. */
+    IMPERSONATION_DEFAULT_MODE: z.preprocess(
+      emptyAsUndefined,
+      z.enum(IMPERSONATION_MODES).default('full'),
     ),
     APP_HOME_PATH: z.preprocess(
       emptyAsUndefined,
@@ -614,6 +620,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
       },
   impersonationQuota: e.IMPERSONATION_QUOTA,
   impersonationQuotaMode: e.IMPERSONATION_QUOTA_MODE,
+  impersonationDefaultMode: e.IMPERSONATION_DEFAULT_MODE,
   appHomePath: e.APP_HOME_PATH,
   returnToConsole: e.RETURN_TO_CONSOLE === 'on',
   revocationRefreshMs: e.REVOCATION_REFRESH_MS,
