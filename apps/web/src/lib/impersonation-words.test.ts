@@ -23,6 +23,7 @@ function record(over: Partial<ImpersonationRecord>): ImpersonationRecord {
     user: { id: 'user_bella', email: 'bella@example.com' },
     reason: 'Customer reports missing invoices',
     ticketUrl: null,
+    mode: 'full',
     status: 'issued',
     outcomeCode: null,
     outcomeMessage: null,
