@@ -1,6 +1,11 @@
 // One zod schema over the environment: the only reader of process.env (via server.ts).
 import { isIP } from 'node:net'
-import { defaultMachinePermissions, MACHINE_PROCEDURES, NEVER_FOR_MACHINES } from '@actas/contracts'
+import {
+  defaultMachinePermissions,
+  IMPERSONATION_MODES,
+  MACHINE_PROCEDURES,
+  NEVER_FOR_MACHINES,
+} from '@actas/contracts'
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
@@ -244,6 +249,11 @@ const EnvSchema = z
     IMPERSONATION_QUOTA_MODE: z.preprocess(
       emptyAsUndefined,
       z.enum(['warn', 'block']).default('warn'),
+    ),
+    /** The mode of an impersonation whose `impersonation.start` names none. */
+    IMPERSONATION_DEFAULT_MODE: z.preprocess(
+      emptyAsUndefined,
+      z.enum(IMPERSONATION_MODES).default('full'),
     ),
     APP_HOME_PATH: z.preprocess(
       emptyAsUndefined,
@@ -611,6 +621,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
       },
   impersonationQuota: e.IMPERSONATION_QUOTA,
   impersonationQuotaMode: e.IMPERSONATION_QUOTA_MODE,
+  impersonationDefaultMode: e.IMPERSONATION_DEFAULT_MODE,
   appHomePath: e.APP_HOME_PATH,
   returnToConsole: e.RETURN_TO_CONSOLE === 'on',
   revocationRefreshMs: e.REVOCATION_REFRESH_MS,

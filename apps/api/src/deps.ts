@@ -179,6 +179,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
     impersonationQuotaMode: config.impersonationQuotaMode,
+    defaultMode: config.impersonationDefaultMode,
     quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
     lifecycle,

@@ -168,6 +168,13 @@ const procedures: ProcedureCase[] = [
     type: 'mutation',
     input: async () => ({ sessionToken: await impersonatedToken() }),
   },
+  { path: 'webhooks.deliveries', type: 'query', input: () => Promise.resolve({ limit: 5 }) },
+  {
+    path: 'webhooks.retry',
+    type: 'mutation',
+    // No such delivery: the cell shows whether the caller got past authorization.
+    input: () => Promise.resolve({ deliveryId: '00000000-0000-4000-8000-000000000000' }),
+  },
   // Last: Stop by the impersonated session ends it (its later cells would all be 401).
   { path: 'impersonation.stop', type: 'mutation', input: () => Promise.resolve({}) },
 ]
@@ -188,7 +195,13 @@ const expected: Record<Caller, (path: string) => { status: number; code: string 
   'wrong azp': () => UNAUTHENTICATED,
   'alg none': () => UNAUTHENTICATED,
   'agent without the permission': (path) => (path === 'me' ? OK : FORBIDDEN),
-  admin: (path) => (IMPERSONATED_ONLY.has(path) || MACHINE_WRITES.has(path) ? FORBIDDEN : OK),
+  admin: (path) =>
+    IMPERSONATED_ONLY.has(path) || MACHINE_WRITES.has(path)
+      ? FORBIDDEN
+      : // Past authorization; this stack sends no webhooks, so there is nothing to retry.
+        path === 'webhooks.retry'
+        ? { status: 400, code: 'INVALID_INPUT' }
+        : OK,
   "admin's impersonated session": (path) =>
     path === 'me' || IMPERSONATED_ONLY.has(path) ? OK : FORBIDDEN,
   // Machines read (search, the audit log, session inspection); starting, revoking, `me` and

@@ -202,7 +202,7 @@ describe('sessions.inspect', () => {
       userId,
       sessionId: session.sessionId,
       impersonated: true,
-      actor: { userId: stack.account('admin').userId, reason, impersonationId },
+      actor: { userId: stack.account('admin').userId, reason, impersonationId, mode: 'full' },
       expiresAt: expect.stringMatching(/Z$/) as unknown,
       revoked: false,
     })

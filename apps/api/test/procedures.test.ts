@@ -184,6 +184,7 @@ describe('impersonation.start', () => {
       sub: admin.userId,
       reason,
       impersonation_id: started.impersonationId,
+      mode: 'full',
     })
     expect(token.sessionMaxDurationSeconds).toBe(15 * 60)
     expect(token.expiresAt - token.createdAt).toBe(300_000)
@@ -226,6 +227,8 @@ describe('impersonation.start', () => {
       userId: admin.userId,
       impersonationId: started.impersonationId,
       reason,
+      // no act.mode in the forged claim: read as a session from before modes (full)
+      mode: 'full',
       email: null,
       sessionExpiresAt: null,
     })

@@ -41,6 +41,8 @@ describe('route guards', () => {
     expect(router.currentRoute.value.name).toBe('no-access')
     await router.push('/audit')
     expect(router.currentRoute.value.name).toBe('no-access')
+    await router.push('/active')
+    expect(router.currentRoute.value.name).toBe('no-access')
   })
 
   it('keeps an impersonated session out of the console', async () => {
@@ -58,6 +60,9 @@ describe('route guards', () => {
     await router.push('/audit')
     await nextTick()
     expect(document.title).toBe('Audit log · ActAs')
+    await router.push('/active')
+    await nextTick()
+    expect(document.title).toBe('Active now · ActAs')
 
     const customer = web.stack.customers()[1]!
     const { auth } = await web.impersonating(customer.id)

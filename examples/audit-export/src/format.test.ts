@@ -8,6 +8,7 @@ const record: ImpersonationRecord = {
   user: { id: 'user_cust', email: null },
   reason: 'Says "hi", twice',
   ticketUrl: null,
+  mode: 'read_only',
   status: 'issued',
   outcomeCode: null,
   outcomeMessage: null,
@@ -52,7 +53,7 @@ describe('CSV and JSON Lines rows', () => {
     const header = csvHeader().trimEnd().split(',')
     expect(Object.keys(row)).toEqual(header)
     expect(csvLine(row)).toBe(
-      '6f1c2f4e-5b7a-4c1e-9a55-0d2b8f3c1a77,2026-10-01T09:00:00.000Z,2026-10-01T09:00:00.000Z,issued,user_admin,ada@support.actas.test,user_cust,,"Says ""hi"", twice",,30,2026-10-01T09:05:00.000Z,2026-10-01T09:35:00.000Z,,,act_1,req-1,127.0.0.1,\r\n',
+      '6f1c2f4e-5b7a-4c1e-9a55-0d2b8f3c1a77,2026-10-01T09:00:00.000Z,2026-10-01T09:00:00.000Z,issued,user_admin,ada@support.actas.test,user_cust,,"Says ""hi"", twice",,read_only,30,2026-10-01T09:05:00.000Z,2026-10-01T09:35:00.000Z,,,act_1,req-1,127.0.0.1,\r\n',
     )
     expect(JSON.parse(jsonLine(row))).toEqual(row)
     expect(jsonLine(row).endsWith('}\n')).toBe(true)

@@ -106,6 +106,7 @@ async function auditRows(from: number, to: number) {
         userEmail: r.userEmail,
         reason: r.reason,
         ticketUrl: r.ticketUrl,
+        mode: r.mode,
         sessionMinutes: r.sessionMinutes,
         expiresAt: r.expiresAt?.toISOString() ?? null,
         sessionExpiresAt: r.sessionExpiresAt?.toISOString() ?? null,

@@ -46,6 +46,8 @@ export const POLICY_RULES = [
   'impersonated_session',
   /** The caller is a machine: starting an impersonation stays a human act. */
   'machine',
+  /** `full` was asked for a user the policy allows to impersonate read-only only. */
+  'read_only_target',
 ] as const
 export type PolicyRule = (typeof POLICY_RULES)[number]
 

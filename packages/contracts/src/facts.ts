@@ -16,12 +16,31 @@ export const REASON_MAX_LENGTH = 500
 export const LOCAL_FRONTEND_API_HOST = 'actas-local.clerk.accounts.dev'
 export const LOCAL_SECRET_KEY_PREFIX = 'sk_test_actaslocal_'
 
+/**
+ * How much an impersonation may do as the customer: `read_only` (the application refuses every
+ * non-safe request) or `full`. Chosen at `impersonation.start`, written into the actor token's
+ * `actor` payload as `mode`, and so into the session token's `act.mode`.
+ */
+export const IMPERSONATION_MODES = ['read_only', 'full'] as const
+export type ImpersonationMode = (typeof IMPERSONATION_MODES)[number]
+
 /** The `act` claim of an impersonated session, as ActAs writes it into the actor token. */
 export interface ActorClaim {
   /** The staff member's user id. */
   sub: string
   reason: string | null
   impersonationId: string | null
+  /**
+   * `act.mode`. Absent on sessions started before modes existed (they were full impersonations):
+   * `full`. Any value other than `full` or `read_only` reads as `read_only` (fail closed).
+   */
+  mode: ImpersonationMode
+}
+
+/** `act.mode` as read from a claim: see `ActorClaim.mode`. */
+export function actorMode(value: unknown): ImpersonationMode {
+  if (value === undefined || value === null || value === 'full') return 'full'
+  return 'read_only'
 }
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
@@ -32,7 +51,12 @@ export function parseActorClaim(act: unknown): ActorClaim | null {
   const a = act as Record<string, unknown>
   const sub = text(a['sub'])
   if (!sub) return null
-  return { sub, reason: text(a['reason']), impersonationId: text(a['impersonation_id']) }
+  return {
+    sub,
+    reason: text(a['reason']),
+    impersonationId: text(a['impersonation_id']),
+    mode: actorMode(a['mode']),
+  }
 }
 
 /** The most actions one `impersonation.actions` call may carry. */

@@ -1,5 +1,6 @@
 // The ports the router delegates to. `apps/api` implements them (Clerk, Postgres, policy);
 // anything else that hosts the router (a test, another service) brings its own. Types only.
+import type { ImpersonationMode } from './facts.js'
 import type { AuditVerifyOutput } from './schemas/audit.js'
 import type {
   ImpersonationActiveOutput,
@@ -40,6 +41,8 @@ export interface PrincipalActor {
   sub: string
   impersonationId: string | null
   reason: string | null
+  /** `act.mode` (see ActorClaim). */
+  mode: ImpersonationMode
 }
 
 /** A person, from a verified Clerk session token. */
@@ -125,6 +128,8 @@ export interface DeniedAttempt {
   reason: string | null
   ticketUrl: string | null
   sessionMinutes: number | null
+  /** The mode asked for, when it is a valid one (absent otherwise). */
+  mode?: ImpersonationMode | null
   /** Why it was refused (the code of the error the caller received). */
   code: string
   message: string

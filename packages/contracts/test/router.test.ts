@@ -77,7 +77,10 @@ describe('authorization rules', () => {
 
   it('`me` describes the session without touching any port (no `describeActor`: nulls)', async () => {
     const caller = router.createCaller(
-      context({ ...staff, actor: { sub: 'user_boss', impersonationId: null, reason: null } }),
+      context({
+        ...staff,
+        actor: { sub: 'user_boss', impersonationId: null, reason: null, mode: 'read_only' },
+      }),
     )
     await expect(caller.me()).resolves.toEqual({
       userId: 'user_staff',
@@ -89,6 +92,7 @@ describe('authorization rules', () => {
         userId: 'user_boss',
         impersonationId: null,
         reason: null,
+        mode: 'read_only',
         email: null,
         sessionExpiresAt: null,
       },
@@ -100,7 +104,7 @@ describe('authorization rules', () => {
     const sessionExpiresAt = '2026-11-24T20:13:00.000Z'
     const impersonated = {
       ...staff,
-      actor: { sub: 'user_boss', impersonationId: 'imp_1', reason: 'r' },
+      actor: { sub: 'user_boss', impersonationId: 'imp_1', reason: 'r', mode: 'full' as const },
     }
     const ctx = context(impersonated)
     ctx.impersonation.describeActor = (principal) => {
@@ -112,6 +116,7 @@ describe('authorization rules', () => {
         userId: 'user_boss',
         impersonationId: 'imp_1',
         reason: 'r',
+        mode: 'full',
         email: 'boss@support.test',
         sessionExpiresAt,
       },

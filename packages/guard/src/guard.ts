@@ -140,8 +140,8 @@ export class Guard {
         },
       }
     }
-    const rawMode = (session.act as { mode?: unknown }).mode
-    const mode: ImpersonationMode = rawMode === 'read_only' ? 'read_only' : 'full'
+    // Contracts' reading: absent → full; anything but full/read_only → read_only (fail closed).
+    const mode: ImpersonationMode = act.mode
     return {
       ok: true,
       verdict: {

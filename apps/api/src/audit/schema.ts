@@ -1,16 +1,22 @@
 import { sql } from 'drizzle-orm'
 import {
   bigint,
+  date,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   smallint,
   text,
   timestamp,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { IMPERSONATION_STATUSES, OPEN_IMPERSONATION_STATUSES } from '@actas/contracts'
+import {
+  IMPERSONATION_MODES,
+  IMPERSONATION_STATUSES,
+  OPEN_IMPERSONATION_STATUSES,
+} from '@actas/contracts'
 
 /**
  * One row per `impersonation.start` attempt by a signed-in caller: who, whom, why, for how long,
@@ -31,6 +37,8 @@ export const impersonations = pgTable(
     reason: text('reason').notNull(),
     ticketUrl: text('ticket_url'),
     sessionMinutes: integer('session_minutes').notNull(),
+    /** `read_only` or `full` (also in the `requested` event's data); rows from before modes: full. */
+    mode: text('mode', { enum: IMPERSONATION_MODES }).notNull().default('full'),
     /** Derived from the events (lifecycle.ts), written with each event. */
     status: text('status', { enum: IMPERSONATION_STATUSES }).notNull(),
     outcomeCode: text('outcome_code'),
@@ -232,6 +240,23 @@ export const webhookOutbox = pgTable(
 
 export type WebhookOutboxRow = typeof webhookOutbox.$inferSelect
 export type NewWebhookOutboxRow = typeof webhookOutbox.$inferInsert
+
+/**
+ * Counters the database keeps itself (statement triggers, migration 0005), in the transaction of
+ * each write: impersonation rows per UTC day of creation and current status (`status:<status>`),
+ * and `issued` events per UTC day (`event:issued`). `AuditStore.count` and the monthly quota add
+ * them up for whole days and count only the partial days at a range's edges from the indexes, so
+ * no count reads more than two days of rows.
+ */
+export const auditCounts = pgTable(
+  'audit_counts',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    key: text('key').notNull(),
+    n: bigint('n', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.day] })],
+)
 
 /**
  * The action trail: what an impersonated session did in the host application, as a guard

@@ -16,7 +16,7 @@ import type {
   ImpersonationRecord,
   ImpersonationStatus,
 } from '@actas/contracts'
-import { OPEN_IMPERSONATION_STATUSES } from '@actas/contracts'
+import { IMPERSONATION_STATUSES, OPEN_IMPERSONATION_STATUSES } from '@actas/contracts'
 import { canonicalData, eventHash, GENESIS_HASH, signCheckpoint, verifyChain } from './chain.js'
 import type { AuditSigner, ChainReport, EventData, EventDataValue, StoredEvent } from './chain.js'
 import { cleanOptional, cleanText, TEXT_LIMITS } from './clean.js'
@@ -26,6 +26,7 @@ import { nextStatus } from './lifecycle.js'
 import {
   auditChainHead,
   auditCheckpoints,
+  auditCounts,
   auditEvents,
   auditReads,
   impersonationActions,
@@ -84,6 +85,7 @@ export type NewImpersonation = Pick<
   | 'reason'
   | 'ticketUrl'
   | 'sessionMinutes'
+  | 'mode'
   | 'requestId'
   | 'ip'
   | 'userAgent'
@@ -109,6 +111,10 @@ export interface ListQuery {
 }
 
 export class InvalidCursorError extends Error {}
+
+const DAY_MS = 86_400_000
+/** The UTC day of an instant, `yyyy-mm-dd` (audit_counts' `day`). */
+const utcDay = (d: Date) => d.toISOString().slice(0, 10)
 
 export class ImpersonationNotFoundError extends Error {
   constructor(readonly impersonationId: string) {
@@ -179,6 +185,7 @@ export function toRecord(row: ImpersonationRow): ImpersonationRecord {
     user: { id: row.userId, email: row.userEmail },
     reason: row.reason,
     ticketUrl: row.ticketUrl,
+    mode: row.mode,
     status: row.status,
     outcomeCode: row.outcomeCode,
     outcomeMessage: row.outcomeMessage,
@@ -331,6 +338,7 @@ export class AuditStore {
       reason: cleanText(input.reason, TEXT_LIMITS.reason),
       ticketUrl: cleanOptional(input.ticketUrl, TEXT_LIMITS.ticketUrl),
       sessionMinutes: input.sessionMinutes,
+      mode: input.mode ?? 'full',
       requestId: cleanOptional(input.requestId, TEXT_LIMITS.requestId),
       ip: cleanOptional(input.ip, TEXT_LIMITS.ip),
       userAgent: cleanOptional(input.userAgent, TEXT_LIMITS.userAgent),
@@ -344,6 +352,7 @@ export class AuditStore {
         userId: row.userId,
         ticketUrl: row.ticketUrl,
         sessionMinutes: row.sessionMinutes,
+        mode: row.mode,
         actorSessionId: row.actorSessionId,
         actorOrganizationId: row.actorOrganizationId,
         requestId: row.requestId,
@@ -640,11 +649,57 @@ export class AuditStore {
     return where
   }
 
+  /**
+   * How many rows match: from the per-day counters (audit_counts, kept by triggers) for whole UTC
+   * days, plus the rows of the partial days at the range's edges from the indexes; with a person
+   * filter (an actor's or a user's rows: an index range of that person), from the index alone.
+   */
   countQuery(query: Omit<ListQuery, 'cursor' | 'limit'>) {
+    if (query.actorId || query.userId)
+      return this.db
+        .select({ n: count() })
+        .from(impersonations)
+        .where(and(...this.filters(query)))
+    const keys = (query.status ? [query.status] : IMPERSONATION_STATUSES).map((s) => `status:${s}`)
+    const rows = (from: Date | null, to: Date | null) =>
+      sql`(select count(*) from ${impersonations} where ${and(
+        query.status ? eq(impersonations.status, query.status) : undefined,
+        from ? gte(impersonations.createdAt, from) : undefined,
+        to ? lt(impersonations.createdAt, to) : undefined,
+      )})`
+    return this.countByDays(keys, query.from, query.to, rows)
+  }
+
+  /**
+   * `counters(keys, whole days of [from, to))` + `edge(from, first whole day)` + `edge(last whole
+   * day, to)` as one statement answering `[{ n }]`. A range shorter than a day is one edge.
+   */
+  private countByDays(
+    keys: readonly string[],
+    fromIso: string | undefined,
+    toIso: string | undefined,
+    edge: (from: Date | null, to: Date | null) => SQL,
+  ) {
+    const from = fromIso ? new Date(fromIso) : null
+    const to = toIso ? new Date(toIso) : null
+    const firstDay = from ? new Date(Math.ceil(from.getTime() / DAY_MS) * DAY_MS) : null
+    const endDay = to ? new Date(Math.floor(to.getTime() / DAY_MS) * DAY_MS) : null
+    let n: SQL
+    if (firstDay && endDay && firstDay > endDay) {
+      n = edge(from, to)
+    } else {
+      const days = and(
+        inArray(auditCounts.key, [...keys]),
+        firstDay ? gte(auditCounts.day, utcDay(firstDay)) : undefined,
+        endDay ? lt(auditCounts.day, utcDay(endDay)) : undefined,
+      )
+      n = sql`coalesce((select sum(${auditCounts.n}) from ${auditCounts} where ${days}), 0)`
+      if (from && firstDay && from < firstDay) n = sql`${n} + ${edge(from, firstDay)}`
+      if (to && endDay && endDay < to) n = sql`${n} + ${edge(endDay, to)}`
+    }
     return this.db
-      .select({ n: count() })
-      .from(impersonations)
-      .where(and(...this.filters(query)))
+      .select({ n: sql<number>`(${n})::bigint`.mapWith(Number) })
+      .from(sql`(select 1) as one`)
   }
 
   listQuery(query: ListQuery) {
@@ -778,11 +833,19 @@ export class AuditStore {
     return { rows, total: counted?.n ?? rows.length }
   }
 
+  /** `issued` events since `since`: counters for whole days, the partial index for the first. */
   countIssuedQuery(since: Date) {
-    return this.db
-      .select({ n: count() })
-      .from(auditEvents)
-      .where(and(eq(auditEvents.type, 'issued'), gte(auditEvents.createdAt, since)))
+    return this.countByDays(
+      ['event:issued'],
+      since.toISOString(),
+      undefined,
+      (from, to) =>
+        sql`(select count(*) from ${auditEvents} where ${and(
+          eq(auditEvents.type, 'issued'),
+          from ? gte(auditEvents.createdAt, from) : undefined,
+          to ? lt(auditEvents.createdAt, to) : undefined,
+        )})`,
+    )
   }
 
   /** Records a read of the audit log by a machine. */

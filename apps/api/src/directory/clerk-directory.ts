@@ -3,6 +3,7 @@
 // on transient failures; actor tokens go through @clerk/backend and are never retried. Every call
 // is bounded by a timeout.
 import { ActAsError } from '@actas/contracts'
+import type { ImpersonationMode } from '@actas/contracts'
 import { createClerkClient } from '@clerk/backend'
 import type { ClerkClient } from '@clerk/backend'
 import { BapiReader } from './bapi-reader.js'
@@ -345,7 +346,7 @@ export class ClerkDirectory implements UserDirectory {
 
   async createActorToken(params: {
     userId: string
-    actor: { sub: string; reason: string; impersonation_id: string }
+    actor: { sub: string; reason: string; impersonation_id: string; mode: ImpersonationMode }
     expiresInSeconds: number
     sessionMaxDurationInSeconds: number
   }): Promise<IssuedActorToken> {

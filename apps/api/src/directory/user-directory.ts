@@ -1,4 +1,5 @@
 // The user-directory port apps/api's use cases depend on. Domain-shaped: no Clerk types.
+import type { ImpersonationMode } from '@actas/contracts'
 
 export interface DirectoryUser {
   id: string
@@ -79,7 +80,7 @@ export interface UserDirectory {
   /** Never retried: a duplicate would be a second billable token. */
   createActorToken(params: {
     userId: string
-    actor: { sub: string; reason: string; impersonation_id: string }
+    actor: { sub: string; reason: string; impersonation_id: string; mode: ImpersonationMode }
     expiresInSeconds: number
     sessionMaxDurationInSeconds: number
   }): Promise<IssuedActorToken>

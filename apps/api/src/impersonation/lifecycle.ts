@@ -113,6 +113,7 @@ export class ImpersonationLifecycle {
       user: { id: row.userId, email: row.userEmail },
       reason: row.reason,
       ticketUrl: row.ticketUrl,
+      mode: row.mode,
       clerkSessionId: row.clerkSessionId,
       signedInAt: row.signedInAt?.toISOString() ?? null,
       endsAt: capOf(row)?.toISOString() ?? null,
@@ -393,6 +394,7 @@ export class ImpersonationLifecycle {
             sub: inspected.actor.userId,
             impersonationId: inspected.actor.impersonationId,
             reason: inspected.actor.reason,
+            mode: inspected.actor.mode,
           }
         : null,
     })

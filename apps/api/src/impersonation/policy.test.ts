@@ -37,7 +37,7 @@ describe('impersonation policy', () => {
     ['locked', admin, { ...customer, locked: true }],
     [
       'impersonated_session',
-      { ...admin, actor: { sub: 'user_x', impersonationId: null, reason: null } },
+      { ...admin, actor: { sub: 'user_x', impersonationId: null, reason: null, mode: 'full' } },
       customer,
     ],
   ] as const)('refuses with rule %s', (rule, actor, target) => {

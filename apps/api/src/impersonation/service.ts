@@ -17,6 +17,7 @@ import type {
   ImpersonationActiveOutput,
   ImpersonationEndInput,
   ImpersonationGetOutput,
+  ImpersonationMode,
   ImpersonationListOutput,
   ImpersonationListParams,
   ImpersonationPort,
@@ -69,6 +70,8 @@ export interface ImpersonationServiceOptions {
   impersonationQuotaMode?: 'warn' | 'block'
   quotaGate?: QuotaGate
   appHomePath: string
+  /** The mode when `impersonation.start` names none (IMPERSONATION_DEFAULT_MODE; default full). */
+  defaultMode?: ImpersonationMode
   /** After the ticket: the board, the kill switch, Stop and the sign-in report. */
   lifecycle: ImpersonationLifecycle
   /**
@@ -216,6 +219,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput> {
     const id = randomUUID()
+    const mode = params.mode ?? this.o.defaultMode ?? 'full'
     // Write-ahead: no row and `requested` event, no ticket.
     try {
       await this.o.audit.createImpersonation({
@@ -227,6 +231,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         reason: params.reason,
         ticketUrl: params.ticketUrl ?? null,
         sessionMinutes: params.sessionMinutes,
+        mode,
         requestId: request.id,
         ip: request.ip,
         userAgent: request.userAgent,
@@ -338,7 +343,8 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     try {
       token = await this.o.directory.createActorToken({
         userId: target.id,
-        actor: { sub: principal.userId, reason: params.reason, impersonation_id: id },
+        // The whole actor payload becomes the session token's `act` claim (mode included).
+        actor: { sub: principal.userId, reason: params.reason, impersonation_id: id, mode },
         expiresInSeconds: this.o.actorTokenTtlSeconds,
         sessionMaxDurationInSeconds: params.sessionMinutes * 60,
       })
@@ -387,6 +393,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       expiresAt: expiresAt.toISOString(),
       sessionExpiresAt: sessionExpiresAt.toISOString(),
       redirectPath: this.o.appHomePath,
+      mode,
     }
   }
 
@@ -457,6 +464,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           reason: attempt.reason ?? '',
           ticketUrl: attempt.ticketUrl,
           sessionMinutes: attempt.sessionMinutes ?? 0,
+          ...(attempt.mode ? { mode: attempt.mode } : {}),
           requestId: request.id,
           ip: request.ip,
           userAgent: request.userAgent,

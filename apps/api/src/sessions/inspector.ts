@@ -76,7 +76,12 @@ export class SessionInspector implements SessionsPort {
       sessionId,
       impersonated: act !== null,
       actor: act
-        ? { userId: act.sub, reason: act.reason, impersonationId: act.impersonationId }
+        ? {
+            userId: act.sub,
+            reason: act.reason,
+            impersonationId: act.impersonationId,
+            mode: act.mode,
+          }
         : null,
       expiresAt: typeof data.exp === 'number' ? new Date(data.exp * 1000).toISOString() : null,
       revoked:

@@ -12,6 +12,8 @@
 // the delivery is dead-lettered: the audit page shows it and staff may retry it. Nothing here
 // runs in an impersonation's request, so an endpoint that is down never blocks or fails one; a
 // database fault makes a run fail (logged), and the next run starts over.
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { Webhook } from 'standardwebhooks'
 import { and, eq, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
@@ -60,14 +62,49 @@ const LEASE_MARGIN_MS = 30_000
 type Outcome =
   { ok: true; statusCode: number } | { ok: false; statusCode: number | null; error: string }
 
+class AttemptTimeout extends Error {}
+
 function describeFailure(error: unknown, timeoutMs: number): string {
-  const e = error as { name?: string; cause?: { code?: string; message?: string } } | null
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError')
-    return `no answer within ${timeoutMs} ms`
-  const code = e?.cause?.code
+  if (error instanceof AttemptTimeout) return `no answer within ${timeoutMs} ms`
+  const code = (error as { code?: unknown } | null)?.code
   if (code === 'ECONNREFUSED') return 'connection refused'
-  if (code) return `connection failed (${code})`
+  if (typeof code === 'string') return `connection failed (${code})`
   return 'request failed'
+}
+
+/**
+ * One POST with node:http(s) (not the global fetch, which a test environment may replace):
+ * resolves with the status code once the answer's head arrived (its body is discarded; redirects
+ * are not followed), rejects on a connection error or after `timeoutMs` in all.
+ */
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const payload = Buffer.from(body)
+    const target = new URL(url)
+    const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(
+      target,
+      { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) } },
+      (response) => {
+        clearTimeout(timer)
+        response.resume()
+        response.on('error', () => undefined)
+        resolve(response.statusCode ?? 0)
+      },
+    )
+    const timer = setTimeout(() => {
+      request.destroy(new AttemptTimeout())
+    }, timeoutMs)
+    request.on('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    request.end(payload)
+  })
 }
 
 export class WebhookDispatcher {
@@ -182,23 +219,20 @@ export class WebhookDispatcher {
   private async send(row: WebhookOutboxRow, signer: Webhook): Promise<Outcome> {
     const at = this.clock()
     try {
-      const response = await fetch(row.endpoint, {
-        method: 'POST',
-        headers: {
+      const statusCode = await post(
+        row.endpoint,
+        {
           'content-type': 'application/json',
           'user-agent': 'ActAs-Webhooks/1',
           'webhook-id': row.messageId,
           'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
           'webhook-signature': signer.sign(row.messageId, at, row.body),
         },
-        body: row.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.o.timeoutMs),
-      })
-      await response.body?.cancel().catch(() => undefined)
-      if (response.status >= 200 && response.status < 300)
-        return { ok: true, statusCode: response.status }
-      return { ok: false, statusCode: response.status, error: `HTTP ${response.status}` }
+        row.body,
+        this.o.timeoutMs,
+      )
+      if (statusCode >= 200 && statusCode < 300) return { ok: true, statusCode }
+      return { ok: false, statusCode, error: `HTTP ${statusCode}` }
     } catch (error) {
       return { ok: false, statusCode: null, error: describeFailure(error, this.o.timeoutMs) }
     }

@@ -3,6 +3,7 @@
 import type {
   EndCause,
   ImpersonationEvent,
+  ImpersonationGetOutput,
   ImpersonationEventType,
   ImpersonationRecord,
   ImpersonationStatus,
@@ -54,12 +55,19 @@ export function endWords(
 }
 
 /** The status of a record as a sentence: what happened to it, as far as ActAs knows. */
-export function statusSentence(r: ImpersonationRecord, name: (id: string) => string): string {
+export function statusSentence(
+  r: ImpersonationRecord,
+  name: (id: string) => string,
+  now = Date.now(),
+): string {
   switch (r.status) {
     case 'pending':
       return 'Requested; Clerk has not answered yet'
     case 'issued':
-      return 'Ticket issued, not used yet'
+      if (!r.expiresAt) return 'Ticket issued, not used yet'
+      return new Date(r.expiresAt).getTime() > now
+        ? `Ticket issued, not used yet (valid until ${formatDate(r.expiresAt, true)})`
+        : `Ticket issued, not used; it expired at ${formatDate(r.expiresAt, true)}`
     case 'signed_in':
       return r.signedInAt ? `Signed in at ${formatDate(r.signedInAt, true)}` : 'Signed in'
     case 'ended':
@@ -95,7 +103,14 @@ const EVENT_TITLES: Record<ImpersonationEventType, string> = {
 
 /** One timeline event as a sentence; `name` turns a user id into an email (or a name). */
 export function eventWords(e: ImpersonationEvent, name: (id: string) => string): string {
-  const who = e.by && e.by !== 'system' ? name(e.by) : null
+  // The email recorded with the event (a kill switch records the ender's), else looked up.
+  const recorded = e.data['byEmail']
+  const who =
+    typeof recorded === 'string' && recorded
+      ? recorded
+      : e.by && e.by !== 'system'
+        ? name(e.by)
+        : null
   const message = typeof e.data['message'] === 'string' ? e.data['message'] : null
   switch (e.type) {
     case 'requested':
@@ -156,4 +171,50 @@ export function ago(at: string | number | null, now: number): string {
   const m = Math.floor(s / 60)
   if (m < 60) return `${m} min ago`
   return `${Math.floor(m / 60)} h ago`
+}
+
+/** One line of a timeline: an event of the audit chain, or a request in the customer app. */
+export interface TimelineEntry {
+  key: string
+  at: string
+  kind: 'event' | 'action'
+  text: string
+  detail: string | null
+}
+
+/** The events in chain order, with the customer-application requests (if any) slotted in by time. */
+export function timelineEntries(
+  d: ImpersonationGetOutput,
+  name: (id: string) => string,
+): TimelineEntry[] {
+  const out: TimelineEntry[] = d.events.map((e) => {
+    const expires = e.type === 'issued' ? e.data['expiresAt'] : null
+    return {
+      key: `e${e.seq}`,
+      at: e.at,
+      kind: 'event',
+      text: eventWords(e, name),
+      detail:
+        typeof expires === 'string'
+          ? `valid until ${formatDate(expires, true)}`
+          : e.type === 'requested' && e.reason
+            ? `reason: ${e.reason}`
+            : e.type === 'signed_in' && e.clerkSessionId
+              ? `session ${e.clerkSessionId}`
+              : null,
+    }
+  })
+  actionsOf(d).forEach((a, n) => {
+    const t = new Date(a.at).getTime()
+    let i = out.length
+    while (i > 0 && new Date(out[i - 1]!.at).getTime() > t) i--
+    out.splice(i, 0, {
+      key: `a${n}`,
+      at: a.at,
+      kind: 'action',
+      text: `${a.method} ${a.route}`,
+      detail: `answered ${a.status}`,
+    })
+  })
+  return out
 }

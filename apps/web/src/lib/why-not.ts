@@ -8,6 +8,7 @@ const LABELS: Record<PolicyRule, string> = {
   locked: 'Locked',
   impersonated_session: 'Not from this session',
   machine: 'Not allowed',
+  read_only_target: 'Read-only',
 }
 
 const SENTENCES: Record<PolicyRule, string> = {
@@ -17,6 +18,7 @@ const SENTENCES: Record<PolicyRule, string> = {
   locked: 'Locked users cannot be impersonated.',
   impersonated_session: 'An impersonated session cannot start another impersonation.',
   machine: 'Only people can start an impersonation.',
+  read_only_target: 'This user may only be impersonated read-only.',
 }
 
 export interface WhyNot {

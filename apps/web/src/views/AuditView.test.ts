@@ -54,7 +54,9 @@ async function mountView(url = '/audit') {
 type Wrapper = Awaited<ReturnType<typeof mountView>>
 const row = (wrapper: Wrapper, id: string) => wrapper.find(`tr[data-impersonation-id="${id}"]`)
 const shownIds = (wrapper: Wrapper) =>
-  wrapper.findAll('tbody tr').map((r) => r.attributes('data-impersonation-id'))
+  wrapper
+    .findAll('tbody tr[data-impersonation-id]')
+    .map((r) => r.attributes('data-impersonation-id'))
 const customerEmail = (i: number) => web.stack.customers()[i]!.emailAddresses[0]!.emailAddress
 
 describe('AuditView', () => {
@@ -120,25 +122,25 @@ describe('AuditView', () => {
         .filter((b) => b.text() === 'Revoke')
     expect(revoke(made.denied)).toHaveLength(0)
     await revoke(made.open)[0]!.trigger('click')
-    const dialog = wrapper.find('dialog').element as HTMLDialogElement
+    const dialog = wrapper.find('[data-testid="revoke-dialog"]').element as HTMLDialogElement
     expect(dialog.open).toBe(true)
-    expect(wrapper.find('dialog').text()).toContain(customerEmail(0))
+    expect(wrapper.find('[data-testid="revoke-dialog"]').text()).toContain(customerEmail(0))
     // "Keep it" revokes nothing
     await wrapper
-      .findAll('dialog button')
+      .findAll('[data-testid="revoke-dialog"] button')
       .find((b) => b.text() === 'Keep it')!
       .trigger('click')
     expect(dialog.open).toBe(false)
     expect((await web.stack.deps.audit.get(made.open))?.status).toBe('issued')
     await revoke(made.open)[0]!.trigger('click')
     await wrapper
-      .findAll('dialog button')
+      .findAll('[data-testid="revoke-dialog"] button')
       .find((b) => b.text() === 'Revoke ticket')!
       .trigger('click')
-    await until(() => row(wrapper, made.open).text().includes('revoked'), 'the revoke')
+    await until(() => row(wrapper, made.open).text().includes('Revoked'), 'the revoke')
     expect(revoke(made.open)).toHaveLength(0)
-    expect(row(wrapper, made.open).find('[data-testid="ended-by"]').text()).toBe(
-      `by ${web.account('admin').identifier}`,
+    expect(row(wrapper, made.open).find('[data-testid="status-sentence"]').text()).toBe(
+      `Ticket revoked by ${web.account('admin').identifier}`,
     )
     expect((await web.stack.deps.audit.get(made.open))?.status).toBe('revoked')
   })
@@ -150,7 +152,7 @@ describe('AuditView', () => {
       .find((b) => b.text() === 'Revoke')!
       .trigger('click')
     await wrapper
-      .findAll('dialog button')
+      .findAll('[data-testid="revoke-dialog"] button')
       .find((b) => b.text() === 'Revoke ticket')!
       .trigger('click')
     await until(() => wrapper.find('.alert[role="alert"]').exists(), 'the refusal')

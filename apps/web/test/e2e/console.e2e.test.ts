@@ -268,9 +268,9 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await row.waitFor()
     await row.getByRole('button', { name: 'Revoke' }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke ticket' }).click()
-    await expect.poll(() => row.locator('.badge').textContent()).toBe('revoked')
-    expect(await row.getByTestId('ended-by').textContent()).toContain(
-      stack.account('admin').identifier,
+    await expect.poll(() => row.locator('.badge').textContent()).toBe('Revoked')
+    expect(await row.getByTestId('status-sentence').textContent()).toBe(
+      `Ticket revoked by ${stack.account('admin').identifier}`,
     )
     expect(await row.getByRole('button', { name: 'Revoke' }).count()).toBe(0)
 

@@ -61,6 +61,7 @@ export function describeMe(principal: UserPrincipal): MeOutput {
           userId: principal.actor.sub,
           impersonationId: principal.actor.impersonationId,
           reason: principal.actor.reason,
+          mode: principal.actor.mode,
           email: null,
           sessionExpiresAt: null,
         }

@@ -8,7 +8,7 @@ import type { ActAsErrorCode, PolicyRule, RateLimiter } from '../errors.js'
 import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
 import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
-import { ImpersonationStartInputSchema } from '../schemas/impersonation.js'
+import { ImpersonationModeSchema, ImpersonationStartInputSchema } from '../schemas/impersonation.js'
 import type { ImpersonationEnded } from '../schemas/impersonation.js'
 import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
 
@@ -227,6 +227,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     const minutes = ImpersonationStartInputSchema.shape.sessionMinutes.safeParse(
       field('sessionMinutes'),
     )
+    const mode = ImpersonationModeSchema.safeParse(field('mode'))
     await ctx.impersonation.recordDenied(
       {
         procedure: path,
@@ -237,6 +238,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
         ticketUrl: text('ticketUrl'),
         sessionMinutes:
           minutes.success && field('sessionMinutes') !== undefined ? minutes.data : null,
+        mode: mode.success ? mode.data : null,
         ...refused,
       },
       ctx.request,

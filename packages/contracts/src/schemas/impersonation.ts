@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { CursorSchema, ImpersonationIdSchema, InstantSchema, UserIdSchema } from './common.js'
-import { REASON_MAX_LENGTH, REASON_MIN_LENGTH } from '../facts.js'
+import { IMPERSONATION_MODES, REASON_MAX_LENGTH, REASON_MIN_LENGTH } from '../facts.js'
 
 /**
  * An impersonation's status, derived from its events (see IMPERSONATION_EVENT_TYPES):
@@ -94,6 +94,9 @@ export type EndCause = z.infer<typeof EndCauseSchema>
 
 export const SESSION_MINUTES_MAX = 30
 
+/** `read_only`: the application refuses every non-safe request; `full`: anything but the blocked routes. */
+export const ImpersonationModeSchema = z.enum(IMPERSONATION_MODES)
+
 /** SHA-256 of a return secret, lower-case hex. */
 export const ReturnSecretHashSchema = z
   .string()
@@ -127,6 +130,12 @@ export const ImpersonationStartInputSchema = z.strictObject({
    * `sessionStorage` and sends to `impersonation.stop` to get back in as the staff member.
    */
   returnSecretHash: ReturnSecretHashSchema.optional(),
+  /**
+   * What the impersonation may do as the customer. Default: the API's IMPERSONATION_DEFAULT_MODE
+   * (`full` unless configured), or `read_only` for a target the policy allows only read-only
+   * (asking `full` for such a target is refused with POLICY_DENIED, rule `read_only_target`).
+   */
+  mode: ImpersonationModeSchema.optional(),
 })
 export type ImpersonationStartInput = z.input<typeof ImpersonationStartInputSchema>
 export type ImpersonationStartParams = z.output<typeof ImpersonationStartInputSchema>
@@ -141,6 +150,8 @@ export const ImpersonationStartOutputSchema = z.object({
   sessionExpiresAt: InstantSchema,
   /** Where the app should go once signed in with the ticket. */
   redirectPath: z.string().startsWith('/'),
+  /** The mode it was issued with (in the session token's `act.mode`). */
+  mode: ImpersonationModeSchema,
 })
 export type ImpersonationStartOutput = z.infer<typeof ImpersonationStartOutputSchema>
 
@@ -161,6 +172,8 @@ export const ImpersonationRecordSchema = z.object({
   user: AuditPartySchema,
   reason: z.string(),
   ticketUrl: z.string().nullable(),
+  /** The mode asked for (or defaulted); rows from before modes existed are `full`. */
+  mode: ImpersonationModeSchema,
   status: ImpersonationStatusSchema,
   /** For denied/failed rows: the error code and a plain explanation. */
   outcomeCode: z.string().nullable(),
@@ -232,8 +245,11 @@ export const ImpersonationGetOutputSchema = ImpersonationRecordSchema.extend({
    * `impersonation.actions`), in time order; the first MAX_ACTIONS_IN_GET of them.
    */
   actions: z.array(ImpersonationActionRecordSchema),
-  /** How many actions were reported in all (more than `actions.length` when capped). */
-  actionsTotal: z.number().int().min(0),
+  /**
+   * How many actions were reported in all (more than `actions.length` when capped). ActAs always
+   * sets it; optional in the type only so that clients' fixtures written before it still compile.
+   */
+  actionsTotal: z.number().int().min(0).optional(),
 })
 export type ImpersonationGetOutput = z.infer<typeof ImpersonationGetOutputSchema>
 
@@ -269,6 +285,7 @@ export const ActiveImpersonationSchema = z.object({
   user: AuditPartySchema,
   reason: z.string(),
   ticketUrl: z.string().nullable(),
+  mode: ImpersonationModeSchema,
   clerkSessionId: z.string().nullable(),
   signedInAt: InstantSchema.nullable(),
   /** When it ends at the latest (its cap): sign-in + requested minutes, or the row's latest end. */

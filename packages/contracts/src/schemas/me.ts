@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { InstantSchema } from './common.js'
+import { ImpersonationModeSchema } from './impersonation.js'
 
 export const ActiveOrganizationSchema = z.object({
   id: z.string(),
@@ -19,6 +20,8 @@ export const SessionActorSchema = z.object({
   userId: z.string(),
   impersonationId: z.string().nullable(),
   reason: z.string().nullable(),
+  /** `act.mode`: `read_only` or `full` (a session token without it: `full`). */
+  mode: ImpersonationModeSchema,
   /** The staff member's email as recorded in the audit row when the impersonation started. */
   email: z.string().nullable(),
   /**

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { ImpersonationIdSchema, InstantSchema } from './common.js'
+import { ImpersonationModeSchema } from './impersonation.js'
 
 /** A Clerk session token (a JWT) that the calling service received; never echoed back. */
 export const SessionInspectInputSchema = z.strictObject({
@@ -18,6 +19,8 @@ export const SessionInspectActorSchema = z.object({
   userId: z.string(),
   reason: z.string().nullable(),
   impersonationId: z.string().nullable(),
+  /** `act.mode`: a `read_only` impersonation must not change anything (see ActorClaim.mode). */
+  mode: ImpersonationModeSchema,
 })
 
 export const SessionInspectOutputSchema = z.object({

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { POLICY_RULES } from '../errors.js'
 import { CursorSchema, InstantSchema, UserIdSchema } from './common.js'
+import { ImpersonationModeSchema } from './impersonation.js'
 
 export const USER_ORDER_BY = [
   '-created_at',
@@ -48,6 +49,14 @@ export const ImpersonationVerdictSchema = z.object({
   allowed: z.boolean(),
   reason: z.string().optional(),
   rule: z.enum(POLICY_RULES).optional(),
+  /**
+   * When allowed: the modes `impersonation.start` accepts for this user (`['read_only']` when
+   * the policy allows only read-only, e.g. READ_ONLY_ORGANIZATIONS), the one to preselect, and
+   * why the choice is restricted.
+   */
+  modes: z.array(ImpersonationModeSchema).optional(),
+  defaultMode: ImpersonationModeSchema.optional(),
+  modeReason: z.string().optional(),
 })
 export type ImpersonationVerdict = z.infer<typeof ImpersonationVerdictSchema>
 

@@ -1,0 +1,1 @@
+ALTER TABLE "impersonations" ADD COLUMN "mode" text DEFAULT 'full' NOT NULL;

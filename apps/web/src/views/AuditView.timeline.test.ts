@@ -1,0 +1,171 @@
+// The audit page's truthful statuses, timelines and its End/Revoke offers, over impersonations
+// that went through their lifecycle for real (ticket sign-in, the console's report, the kill switch).
+import { mount } from '@vue/test-utils'
+import type { VueWrapper } from '@vue/test-utils'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { routerAt, until, webStack } from '../testing/harness'
+import type { WebStack } from '../testing/harness'
+import AuditView from './AuditView.vue'
+
+let web: WebStack
+const mounted: VueWrapper[] = []
+const made = { open: '', live: '', ended: '', endLater: '', denied: '' }
+const SAM = () => web.account('agent')
+const ADA = () => web.account('admin')
+
+/** A live impersonation: the admin starts it, the ticket signs in, the console reports it. */
+async function live(customer: number, reason: string) {
+  const c = web.stack.customers()[customer]!
+  const started = await web.impersonating(c.id, reason)
+  const token = await started.auth.getToken()
+  await web.api(started.auth).impersonation.signedIn.mutate({ sessionToken: token! })
+  return started.impersonationId
+}
+
+beforeAll(async () => {
+  web = await webStack()
+  // Sam (the agent) becomes a Support admin: a second staff member who may end impersonations.
+  const membership = web.stack.clerk.state.membershipsOfUser(SAM().userId)[0]!
+  web.stack.clerk.state.setMembershipRole(membership, 'admin')
+
+  const ada = await web.stack.signIn('admin')
+  const api = web.stack.client(() => ada.token())
+  made.open = (
+    await api.impersonation.start.mutate({
+      userId: web.stack.customers()[0]!.id,
+      reason: 'A ticket nobody used',
+    })
+  ).impersonationId
+  made.live = await live(1, 'Live while the log is read')
+  made.ended = await live(2, 'Ended by another staff member')
+  made.endLater = await live(3, 'Ended from the audit page')
+  const sam = await web.stack.signIn('agent')
+  await web.stack
+    .client(() => sam.token())
+    .impersonation.end.mutate({ impersonationId: made.ended, reason: 'Customer withdrew consent' })
+  await api.impersonation.start
+    .mutate({ userId: web.account('banned').userId, reason: 'Denied attempt for the log' })
+    .catch(() => undefined)
+  made.denied = (await api.impersonation.list.query({ status: 'denied', limit: 1 })).items[0]!.id
+})
+afterAll(() => web?.close())
+afterEach(() => {
+  for (const w of mounted.splice(0)) w.unmount()
+  document.body.innerHTML = ''
+})
+
+async function mountView(url = '/audit', role: 'admin' | 'agent' = 'admin') {
+  const auth = await web.signedIn(role)
+  const router = await routerAt(url, { path: '/audit', name: 'audit', component: AuditView }, ['/'])
+  const wrapper = mount(AuditView, {
+    global: { plugins: [...web.plugins(auth), router] },
+    attachTo: document.body,
+  })
+  mounted.push(wrapper)
+  await until(() => wrapper.find('tbody tr').exists(), 'the log')
+  return wrapper
+}
+type Wrapper = Awaited<ReturnType<typeof mountView>>
+const row = (w: Wrapper, id: string) => w.find(`tr[data-impersonation-id="${id}"]`)
+/** A button's visible words, without the Timeline button's ▸/▾ (hidden from screen readers). */
+const words = (b: { text(): string }) => b.text().replace(/^[▸▾]\s*/, '')
+const buttons = (w: Wrapper, id: string) => row(w, id).findAll('button').map(words)
+const sentence = (w: Wrapper, id: string) =>
+  row(w, id).find('[data-testid="status-sentence"]').text()
+const timeline = (w: Wrapper, id: string) => w.find(`#timeline-${id} [data-testid="timeline"]`)
+
+describe('AuditView: statuses and timelines', () => {
+  it('says what happened to each in plain words, and who ended it, by email, and why', async () => {
+    const wrapper = await mountView()
+    // the names of other staff members come from the directory
+    await until(() => sentence(wrapper, made.ended).includes('@'), 'the ender’s email')
+    expect(sentence(wrapper, made.ended)).toBe(
+      `Ended by ${SAM().identifier}: Customer withdrew consent`,
+    )
+    expect(row(wrapper, made.ended).find('.badge').text()).toBe('Ended')
+    expect(row(wrapper, made.live).find('.badge').text()).toBe('Signed in')
+    expect(sentence(wrapper, made.live)).toMatch(/^Signed in at /)
+    expect(row(wrapper, made.open).find('.badge').text()).toBe('Issued')
+    expect(sentence(wrapper, made.open)).toMatch(/^Ticket issued, not used yet \(valid until /)
+    expect(row(wrapper, made.denied).find('.badge').text()).toBe('Denied')
+    expect(sentence(wrapper, made.denied)).toMatch(/^Denied: .*banned/i)
+  })
+
+  it('offers Revoke only for an unused ticket and End only for a live session', async () => {
+    const wrapper = await mountView()
+    expect(buttons(wrapper, made.open)).toEqual(['Timeline', 'Revoke'])
+    expect(buttons(wrapper, made.live)).toEqual(['Timeline', 'End'])
+    expect(buttons(wrapper, made.ended)).toEqual(['Timeline'])
+    expect(buttons(wrapper, made.denied)).toEqual(['Timeline'])
+  })
+
+  it('opens a timeline below its row (keyboard: a button with aria-expanded), oldest event first', async () => {
+    const wrapper = await mountView()
+    const toggle = row(wrapper, made.ended)
+      .findAll('button')
+      .find((b) => words(b) === 'Timeline')!
+    expect(toggle.attributes('aria-expanded')).toBe('false')
+    expect(toggle.attributes('aria-controls')).toBe(`timeline-${made.ended}`)
+    await toggle.trigger('click')
+    expect(toggle.attributes('aria-expanded')).toBe('true')
+    await until(() => timeline(wrapper, made.ended).exists(), 'the timeline')
+    await until(
+      () => timeline(wrapper, made.ended).text().includes(`Ended by ${SAM().identifier}`),
+      'the ender’s email',
+    )
+    const entries = timeline(wrapper, made.ended)
+      .findAll('li')
+      .map((li) => li.find('.timeline__text').text())
+    expect(entries).toEqual([
+      `Requested by ${ADA().identifier}`,
+      'Ticket issued',
+      'Signed in to the customer application',
+      `Ended by ${SAM().identifier}: Customer withdrew consent`,
+    ])
+    expect(timeline(wrapper, made.ended).text()).toContain('reason: Ended by another staff member')
+    await toggle.trigger('click')
+    expect(toggle.attributes('aria-expanded')).toBe('false')
+    expect(wrapper.find(`#timeline-${made.ended}`).exists()).toBe(false)
+  })
+
+  it('a link with ?open=<id> opens that timeline', async () => {
+    const wrapper = await mountView(`/audit?open=${made.live}`)
+    await until(() => timeline(wrapper, made.live).exists(), 'the timeline')
+    expect(timeline(wrapper, made.live).text()).toContain('Signed in to the customer application')
+    expect(wrapper.find(`#timeline-${made.open}`).exists()).toBe(false)
+  })
+
+  it('End on a live row: the reason dialog, then the row and its open timeline say who ended it and why', async () => {
+    const wrapper = await mountView('/audit', 'agent')
+    const toggle = row(wrapper, made.endLater)
+      .findAll('button')
+      .find((b) => words(b) === 'Timeline')!
+    await toggle.trigger('click')
+    await until(() => timeline(wrapper, made.endLater).exists(), 'the timeline')
+    await row(wrapper, made.endLater)
+      .findAll('button')
+      .find((b) => b.text() === 'End')!
+      .trigger('click')
+    const dialog = wrapper.find('[data-testid="end-dialog"]')
+    await until(() => (dialog.element as HTMLDialogElement).open, 'the dialog')
+    expect(document.activeElement?.id).toBe('end-reason')
+    await wrapper.find('#end-reason').setValue('Wrong customer selected')
+    await dialog.find('form').trigger('submit')
+    await until(() => row(wrapper, made.endLater).find('.badge').text() === 'Ended', 'the end')
+    expect(buttons(wrapper, made.endLater)).toEqual(['Timeline'])
+    await until(() => sentence(wrapper, made.endLater).includes('@'), 'the ender’s email')
+    expect(sentence(wrapper, made.endLater)).toBe(
+      `Ended by ${SAM().identifier}: Wrong customer selected`,
+    )
+    await until(
+      () =>
+        timeline(wrapper, made.endLater)
+          .text()
+          .includes(`Ended by ${SAM().identifier}: Wrong customer selected`),
+      'the timeline to show the end',
+    )
+    // focus is back on the row, on its Timeline button
+    expect(document.activeElement).toBe(toggle.element)
+    expect((await web.stack.deps.audit.get(made.endLater))?.status).toBe('ended')
+  })
+})

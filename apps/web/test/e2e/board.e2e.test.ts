@@ -1,0 +1,262 @@
+// @vitest-environment node
+// Active now and the audit timeline in real Chromium over the whole local stack: staff member A
+// starts an impersonation through the API, staff member B sees it on Active now and ends it by
+// keyboard alone, and the audit page's timeline says who ended it and why. Plus both pages at
+// 1280 and 390 px, light and dark: axe-core clean, no sideways scroll, the actions on screen.
+import { mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { createFapiClient } from '@actas/clerk-local'
+import { createActAsClient } from '@actas/contracts/client'
+import { chromium } from 'playwright-core'
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
+import type { Stack } from './stack.ts'
+
+const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/board/', import.meta.url))
+const AXE_SOURCE = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+)
+
+let stack: Stack
+let browser: Browser
+const contexts: BrowserContext[] = []
+const pageErrors: string[] = []
+
+async function newPage(width: number, scheme: 'light' | 'dark' = 'light'): Promise<Page> {
+  const context = await browser.newContext({
+    viewport: { width, height: width < 600 ? 844 : 800 },
+    colorScheme: scheme,
+    reducedMotion: 'reduce',
+  })
+  contexts.push(context)
+  const page = await context.newPage()
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  return page
+}
+
+/** Sam, the seeded agent, made a Support admin: a second staff member with the permission. */
+function promoteSam(): void {
+  const sam = stack.account('agent')
+  const membership = stack.clerk.state.membershipsOfUser(sam.userId)[0]!
+  stack.clerk.state.setMembershipRole(membership, 'admin')
+}
+
+async function signIn(page: Page, role: 'admin' | 'agent'): Promise<void> {
+  const account = stack.account(role)
+  await page.goto(`${stack.url}/sign-in`)
+  await page.getByLabel('Email or username').fill(account.identifier)
+  await page.getByLabel('Password').fill(account.password)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await page.waitForURL(/\/users/)
+}
+
+/**
+ * Staff member A (the admin) starts an impersonation through the API; the ticket becomes a
+ * session (a ticket sign-in over the Frontend API) and reports it, as the console does.
+ */
+async function liveImpersonation(reason: string, nth = 0) {
+  const a = await stack.apiAs('admin')
+  const customers = await a.users.search.query({ query: 'example.com', limit: 20 })
+  const customer = customers.items.filter((u) => u.impersonation.allowed)[nth]!
+  const started = await a.impersonation.start.mutate({ userId: customer.id, reason })
+  const fapi = createFapiClient({ frontendApiUrl: stack.clerk.frontendApiUrl, origin: stack.url })
+  const session = await fapi.signInWithTicket(started.ticket)
+  const asCustomer = createActAsClient({
+    url: `${stack.apiUrl}/trpc`,
+    getToken: () => fapi.getToken(session.sessionId),
+  })
+  await asCustomer.impersonation.signedIn.mutate({
+    sessionToken: await fapi.getToken(session.sessionId),
+  })
+  return { id: started.impersonationId, customer, asCustomer }
+}
+
+const focusedLabel = (page: Page) =>
+  page.evaluate(() => {
+    const el = (
+      globalThis as unknown as {
+        document: {
+          activeElement: { id: string; getAttribute(n: string): string | null } | null
+        }
+      }
+    ).document.activeElement
+    return { id: el?.id ?? '', label: el?.getAttribute('aria-label') ?? '' }
+  })
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE_SOURCE })
+  const result = (await page.evaluate(() =>
+    (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
+  )) as {
+    violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[]
+  }
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+    )
+}
+
+/** Screenshot, axe, sideways scroll and "is it on screen" checks; returns the problems found. */
+async function check(page: Page, name: string, mustSee: Locator[]): Promise<string[]> {
+  const { width } = page.viewportSize()!
+  await page.screenshot({ path: `${ARTIFACTS}${name}-${width}.png`, fullPage: true })
+  const problems = (await axeViolations(page)).map((v) => `${name} ${width}: ${v}`)
+  const overflow = await page.evaluate(() => {
+    const d = (
+      globalThis as unknown as {
+        document: { documentElement: { scrollWidth: number; clientWidth: number } }
+      }
+    ).document.documentElement
+    return d.scrollWidth - d.clientWidth
+  })
+  if (overflow > 0) problems.push(`${name} ${width}: scrolls ${overflow} px sideways`)
+  for (const locator of mustSee) {
+    await locator.waitFor()
+    const box = await locator.boundingBox()
+    if (!box || box.x < 0 || box.x + box.width > width + 0.5)
+      problems.push(`${name} ${width}: ${String(locator)} is off-screen`)
+  }
+  return problems
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  stack = await startStack({ users: 300 })
+  promoteSam()
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+}, 120_000)
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined)
+  await browser?.close()
+  await stack?.stop()
+}, 60_000)
+
+describe('Active now and the audit timeline in Chromium', { timeout: 120_000 }, () => {
+  it('A starts an impersonation through the API; B sees it on Active now, ends it by keyboard with a reason; the audit timeline says who and why', async () => {
+    const reason = 'Board e2e: checking the invoices page'
+    const live = await liveImpersonation(reason)
+    const sam = stack.account('agent')
+    const customerEmail = live.customer.primaryEmail!
+
+    const page = await newPage(1280)
+    await signIn(page, 'agent')
+    await page.getByRole('link', { name: 'Active now' }).click()
+    await page.waitForURL(/\/active$/)
+    const card = page.locator(`li[data-impersonation-id="${live.id}"]`)
+    await card.waitFor()
+    expect(await card.getByTestId('active-actor').textContent()).toBe(
+      stack.account('admin').identifier,
+    )
+    expect(await card.getByTestId('active-user').textContent()).toBe(customerEmail)
+    expect(await card.textContent()).toContain(reason)
+    await expect
+      .poll(() => page.getByTestId('active-updated').textContent())
+      .toMatch(/^Updated \d+ s ago$/)
+
+    // keyboard only: Tab to the card's End, Enter, type the reason, Tab to the button, Enter
+    const endLabel = `End ${stack.account('admin').identifier} acting as ${customerEmail}`
+    let found = false
+    for (let i = 0; i < 40 && !found; i++) {
+      await page.keyboard.press('Tab')
+      found = (await focusedLabel(page)).label === endLabel
+    }
+    expect(found).toBe(true)
+    await page.keyboard.press('Enter')
+    const dialog = page.getByRole('dialog')
+    await dialog.waitFor()
+    await expect.poll(async () => (await focusedLabel(page)).id).toBe('end-reason')
+    await page.keyboard.type('Customer withdrew consent (e2e)')
+    await page.keyboard.press('Tab') // Cancel
+    await page.keyboard.press('Tab') // End impersonation
+    await page.keyboard.press('Enter')
+    await card.waitFor({ state: 'detached' })
+    await dialog.waitFor({ state: 'hidden' })
+    // focus stays in the page (the heading, as no card is left)
+    await expect.poll(async () => (await page.locator(':focus').count()) > 0).toBe(true)
+    await page.screenshot({ path: `${ARTIFACTS}active-after-end-1280.png`, fullPage: true })
+
+    // the impersonated session is over: the API refuses it
+    const refused = await live.asCustomer.me.query().then(
+      () => false,
+      () => true,
+    )
+    expect(refused).toBe(true)
+
+    // the audit page: the row says it ended, and its timeline says by whom and why
+    await page.getByRole('link', { name: 'Audit log' }).click()
+    const row = page.locator(`tr[data-impersonation-id="${live.id}"]`)
+    await row.waitFor()
+    await expect.poll(() => row.locator('.badge').textContent()).toBe('Ended')
+    await row.getByRole('button', { name: /^Timeline of/ }).focus()
+    await page.keyboard.press('Enter')
+    const timeline = page.locator(`#timeline-${live.id}`)
+    await expect
+      .poll(() => timeline.textContent())
+      .toContain(`Ended by ${sam.identifier}: Customer withdrew consent (e2e)`)
+    expect(
+      await row.getByRole('button', { name: /^Timeline of/ }).getAttribute('aria-expanded'),
+    ).toBe('true')
+    await page.screenshot({ path: `${ARTIFACTS}audit-timeline-1280.png`, fullPage: true })
+  })
+
+  for (const width of [1280, 390] as const) {
+    for (const scheme of ['light', 'dark'] as const) {
+      it(`${width} px, ${scheme}: Active now, its End dialog and the audit timeline are axe-clean, fit the screen, actions on screen`, async () => {
+        const live = await liveImpersonation(`Board layout check (${width} ${scheme})`, 1)
+        const page = await newPage(width, scheme)
+        await signIn(page, 'agent')
+        await page.goto(`${stack.url}/active`)
+        const card = page.locator(`li[data-impersonation-id="${live.id}"]`)
+        await card.waitFor()
+        const problems: string[] = []
+        const end = card.getByRole('button', { name: /^End / })
+        problems.push(...(await check(page, `active-${scheme}`, [end])))
+        await end.click()
+        const dialog = page.getByRole('dialog')
+        problems.push(
+          ...(await check(page, `active-end-dialog-${scheme}`, [
+            dialog.getByRole('button', { name: 'End impersonation' }),
+          ])),
+        )
+        await page.keyboard.press('Escape')
+        await dialog.waitFor({ state: 'hidden' })
+        expect(
+          await page.evaluate(
+            () =>
+              (
+                globalThis as unknown as {
+                  document: { activeElement: { getAttribute(n: string): string | null } | null }
+                }
+              ).document.activeElement?.getAttribute('aria-label') ?? '',
+          ),
+        ).toMatch(/^End /)
+
+        await card.getByRole('link', { name: /^Audit trail/ }).click()
+        const timeline = page.locator(`#timeline-${live.id} [data-testid="timeline"]`)
+        await timeline.waitFor()
+        const row = page.locator(`tr[data-impersonation-id="${live.id}"]`)
+        problems.push(
+          ...(await check(page, `audit-timeline-${scheme}`, [
+            row.getByRole('button', { name: /^End / }),
+            row.getByRole('button', { name: /^Timeline of/ }),
+          ])),
+        )
+        expect(problems).toEqual([])
+        // leave nothing live for the next run
+        const b = await stack.apiAs('admin')
+        await b.impersonation.end.mutate({ impersonationId: live.id, reason: 'Layout check done' })
+      })
+    }
+  }
+
+  it('raised no uncaught error in any page', () => {
+    expect(pageErrors).toEqual([])
+  })
+})
