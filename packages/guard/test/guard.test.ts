@@ -45,12 +45,13 @@ function guardWith(options: Partial<GuardOptions> = {}): Guard {
   return guard
 }
 
-async function impersonate() {
+async function impersonate(mode: 'full' | 'read_only' = 'full') {
   const user = stack.customers()[customerCursor++]
   if (!user) throw new Error('out of customers')
   const started = await api.impersonation.start.mutate({
     userId: user.id,
     reason: 'Customer cannot see last month invoices',
+    mode,
   })
   const session = await stack.signInWithTicket(started.ticket)
   await stack
@@ -113,6 +114,16 @@ describe('check', () => {
     })
     // Verified with the jwtKey: nothing asked of ActAs.
     expect(link.requests).toBe(before)
+  })
+
+  it("reads a read-only impersonation's mode from act.mode", async () => {
+    const guard = guardWith()
+    await guard.start()
+    const { session } = await impersonate('read_only')
+    const checked = await guard.check(await session.token())
+    expect(checked).toMatchObject({ ok: true, verdict: { impersonated: true, mode: 'read_only' } })
+    expect(checked.ok && guard.decide(checked.verdict, 'GET')).toBeNull()
+    expect(checked.ok && guard.decide(checked.verdict, 'POST')).toMatchObject({ status: 403 })
   })
 
   it('refuses forged, foreign and missing tokens', async () => {
