@@ -8,7 +8,12 @@ import vue from 'eslint-plugin-vue'
 import prettier from 'eslint-config-prettier'
 
 /** Linted with type information. A new package goes here too. */
-const TYPED = ['apps/**/*.{ts,vue}', 'packages/contracts/**/*.ts', 'examples/**/*.ts']
+const TYPED = [
+  'apps/**/*.{ts,vue}',
+  'packages/contracts/**/*.ts',
+  'packages/guard/**/*.ts',
+  'examples/**/*.ts',
+]
 
 /**
  * Where `process.env` may be read: the API's config module and the entry points that hand
@@ -20,6 +25,7 @@ const PROCESS_ENV_READERS = [
   'apps/api/src/server.ts',
   'apps/api/src/audit/cli.ts',
   'examples/audit-export/src/main.ts',
+  'examples/customer-app/src/main.ts',
   'apps/web/vite.config.ts',
   'scripts/**',
   '**/bench/**',

@@ -43,6 +43,14 @@ export function auditQueries(
     { name: 'quota: issued this month', query: store.countIssuedQuery(monthStart(now)) },
     { name: 'get: timeline', query: store.eventsQuery(sample.impersonationId) },
     { name: 'open impersonations', query: store.openQuery(500) },
+    {
+      name: 'sessions.revoked: first settled in the lookback',
+      query: store.firstSettledSinceQuery(new Date(now.getTime() - 2 * 3600_000)),
+    },
+    {
+      name: 'sessions.revoked: a page after a cursor',
+      query: store.settledAfterQuery(Math.floor(sample.events / 2), 501),
+    },
   ]
 }
 

@@ -3,7 +3,7 @@ import { isIP } from 'node:net'
 import {
   defaultMachinePermissions,
   IMPERSONATION_MODES,
-  MACHINE_READ_PROCEDURES,
+  MACHINE_PROCEDURES,
   NEVER_FOR_MACHINES,
 } from '@actas/contracts'
 import { isSupportedCountry } from 'libphonenumber-js'
@@ -290,6 +290,7 @@ const EnvSchema = z
     /**
      * JSON: machine id or scope → procedure names, e.g. {"mch_…":["users.search"]}. Default:
      * machines scoped to CLERK_MACHINE_ID may call the read procedures; without either, none.
+     * The writes (`impersonation.actions`, the guard's action trail) are only ever granted here.
      */
     MACHINE_PERMISSIONS: z.preprocess(
       emptyAsUndefined,
@@ -310,11 +311,11 @@ const EnvSchema = z
             .record(
               z.string().regex(/^mch_\w{1,64}$/, 'keys must be machine ids or scopes (mch_…)'),
               z.array(
-                z.enum(MACHINE_READ_PROCEDURES, {
+                z.enum(MACHINE_PROCEDURES, {
                   error: (issue) =>
                     NEVER_FOR_MACHINES.includes(String(issue.input))
                       ? `${String(issue.input)} can never be granted to a machine`
-                      : `machines may only be granted ${MACHINE_READ_PROCEDURES.join(', ')}`,
+                      : `machines may only be granted ${MACHINE_PROCEDURES.join(', ')}`,
                 }),
               ),
             )

@@ -1,6 +1,6 @@
 // The authorization matrix: every procedure × every kind of caller, each cell asserted
 // through app.inject with tokens from real sign-ins on the local Clerk-compatible server.
-import { MACHINE_READ_PROCEDURES } from '@actas/contracts'
+import { MACHINE_READ_PROCEDURES, MACHINE_WRITE_PROCEDURES } from '@actas/contracts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { actasCode, callRaw, startStack } from './support/stack.js'
 import type { SignedIn, Stack } from './support/stack.js'
@@ -135,6 +135,17 @@ const procedures: ProcedureCase[] = [
     input: async () => ({ impersonationId: (await startImpersonation()).impersonationId }),
   },
   { path: 'audit.verify', type: 'query', input: () => Promise.resolve(undefined) },
+  { path: 'sessions.revoked', type: 'query', input: () => Promise.resolve({}) },
+  {
+    // A machine write: only for machines MACHINE_PERMISSIONS grants it to (none here).
+    path: 'impersonation.actions',
+    type: 'mutation',
+    input: () =>
+      Promise.resolve({
+        sessionId: 'sess_matrix0000',
+        actions: [{ method: 'GET', route: '/orders', status: 200, at: new Date().toISOString() }],
+      }),
+  },
   { path: 'impersonation.active', type: 'query', input: () => Promise.resolve(undefined) },
   {
     path: 'impersonation.end',
@@ -175,6 +186,7 @@ const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED' }
 const FORBIDDEN = { status: 403, code: 'FORBIDDEN' }
 const OK = { status: 200, code: undefined }
 const MACHINE_READS = new Set<string>(MACHINE_READ_PROCEDURES)
+const MACHINE_WRITES = new Set<string>(MACHINE_WRITE_PROCEDURES)
 
 /** The expected answer of each cell. */
 const expected: Record<Caller, (path: string) => { status: number; code: string | undefined }> = {
@@ -184,7 +196,7 @@ const expected: Record<Caller, (path: string) => { status: number; code: string 
   'alg none': () => UNAUTHENTICATED,
   'agent without the permission': (path) => (path === 'me' ? OK : FORBIDDEN),
   admin: (path) =>
-    IMPERSONATED_ONLY.has(path)
+    IMPERSONATED_ONLY.has(path) || MACHINE_WRITES.has(path)
       ? FORBIDDEN
       : // Past authorization; this stack sends no webhooks, so there is nothing to retry.
         path === 'webhooks.retry'

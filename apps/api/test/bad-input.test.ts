@@ -10,6 +10,8 @@ import {
   ImpersonationRevokeInputSchema,
   ImpersonationStartInputSchema,
   SessionInspectInputSchema,
+  SessionsRevokedInputSchema,
+  ImpersonationActionsInputSchema,
   UsersSearchInputSchema,
 } from '@actas/contracts'
 import fc from 'fast-check'
@@ -95,6 +97,23 @@ const junk = fc.oneof(
       impersonationId: fc.oneof(fc.uuid(), fc.string()),
       status: fc.oneof(fc.constantFrom('issued', 'denied', 'nope'), fc.string()),
       actorId: fc.string({ maxLength: 80 }),
+      since: fc.oneof(fc.constantFrom('0', '12', '-1', '1e3'), fc.string({ maxLength: 20 })),
+      sessionId: fc.oneof(fc.constantFrom('sess_123456', 'sess_'), fc.string({ maxLength: 80 })),
+      actions: fc.array(
+        fc.record(
+          {
+            method: fc.constantFrom('GET', 'POST', 'TRACE', ''),
+            route: fc.oneof(
+              fc.constantFrom('/orders', '/orders?x=1', '/orders/123', 'orders'),
+              fc.string({ maxLength: 250 }),
+            ),
+            status: fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.string()),
+            at: fc.oneof(fc.constant(new Date().toISOString()), fc.string()),
+          },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 120 },
+      ),
     },
     { requiredKeys: [] },
   ),
@@ -114,6 +133,8 @@ const procedures = [
   { path: 'impersonation.end', type: 'mutation', schema: ImpersonationEndInputSchema },
   { path: 'impersonation.stop', type: 'mutation', schema: ImpersonationStopInputSchema },
   { path: 'impersonation.signedIn', type: 'mutation', schema: ImpersonationSignedInInputSchema },
+  { path: 'sessions.revoked', type: 'query', schema: SessionsRevokedInputSchema },
+  { path: 'impersonation.actions', type: 'mutation', schema: ImpersonationActionsInputSchema },
   {
     path: 'impersonation.signInFailed',
     type: 'mutation',

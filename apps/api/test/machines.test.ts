@@ -284,6 +284,7 @@ describe('machine permission configuration', () => {
         'impersonation.list',
         'impersonation.get',
         'sessions.inspect',
+        'sessions.revoked',
         'audit.verify',
       ],
     })

@@ -58,3 +58,9 @@ export function parseActorClaim(act: unknown): ActorClaim | null {
     mode: actorMode(a['mode']),
   }
 }
+
+/** The most actions one `impersonation.actions` call may carry. */
+export const MAX_ACTIONS_PER_BATCH = 100
+
+/** The most actions `impersonation.get` returns (oldest first; `actionsTotal` counts them all). */
+export const MAX_ACTIONS_IN_GET = 1000

@@ -1,6 +1,6 @@
 // Which procedures machines (other services with Clerk M2M tokens) may call. Browser-safe.
 // Deny by default: a machine may call a procedure only when (1) the procedure's meta allows
-// machines (`machines: 'read'`), (2) it is not one of NEVER_FOR_MACHINES, and (3) the permission
+// machines (`machines: 'read'` or `'write'`), (2) it is not one of NEVER_FOR_MACHINES, and (3) the permission
 // map grants it to the machine's id or to one of its scopes.
 
 /** The read procedures machines may be granted. */
@@ -9,8 +9,18 @@ export const MACHINE_READ_PROCEDURES = [
   'impersonation.list',
   'impersonation.get',
   'sessions.inspect',
+  'sessions.revoked',
   'audit.verify',
 ] as const
+
+/**
+ * The write procedures machines may be granted: reports a service makes to ActAs (the guard's
+ * action trail). Never in the default map: each needs an explicit MACHINE_PERMISSIONS grant.
+ */
+export const MACHINE_WRITE_PROCEDURES = ['impersonation.actions'] as const
+
+/** Every procedure a machine may ever be granted. */
+export const MACHINE_PROCEDURES = [...MACHINE_READ_PROCEDURES, ...MACHINE_WRITE_PROCEDURES] as const
 
 /** Starting, revoking or ending an impersonation stays a human act: no configuration grants these. */
 export const NEVER_FOR_MACHINES: readonly string[] = [
@@ -25,7 +35,10 @@ export const NEVER_FOR_MACHINES: readonly string[] = [
  */
 export type MachinePermissions = Readonly<Record<string, readonly string[]>>
 
-/** The default map: every machine whose scopes include `actasMachineId` may call the read procedures. */
+/**
+ * The default map: every machine whose scopes include `actasMachineId` may call the read
+ * procedures (not the writes: those are granted one by one).
+ */
 export function defaultMachinePermissions(actasMachineId: string): MachinePermissions {
   return { [actasMachineId]: [...MACHINE_READ_PROCEDURES] }
 }

@@ -17,7 +17,12 @@ import type {
   ImpersonationStopOutput,
 } from './schemas/impersonation.js'
 import type { QuotaOutput, SessionActor } from './schemas/me.js'
-import type { SessionInspectOutput } from './schemas/sessions.js'
+import type {
+  SessionInspectOutput,
+  SessionsRevokedOutput,
+  SessionsRevokedParams,
+} from './schemas/sessions.js'
+import type { ImpersonationActionsInput, ImpersonationActionsOutput } from './schemas/actions.js'
 import type { UsersSearchOutput, UsersSearchParams } from './schemas/users.js'
 import type {
   WebhookDeliveriesOutput,
@@ -176,6 +181,23 @@ export interface ImpersonationPort {
     params: ImpersonationStopInput,
     request: RequestInfo,
   ): Promise<ImpersonationStopOutput>
+  /**
+   * Impersonated sessions ActAs ended, after the cursor `since` (without it: those that ended
+   * within the last REVOKED_LOOKBACK_MINUTES), oldest first, at most `limit`. What a guard polls.
+   */
+  revokedSessions(
+    principal: ReaderPrincipal,
+    params: SessionsRevokedParams,
+  ): Promise<SessionsRevokedOutput>
+  /**
+   * Appends what an impersonated session did in the host application (a guard's batch), linked
+   * to its impersonation through the session id. Unknown session: IMPERSONATION_NOT_FOUND.
+   */
+  recordActions(
+    principal: MachinePrincipal,
+    input: ImpersonationActionsInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationActionsOutput>
   /**
    * The console's report that its ticket sign-in failed: only the staff member who started the
    * impersonation, only while the ticket has not become a session (refused after the sign-in);

@@ -70,6 +70,8 @@ beforeAll(async () => {
           stop: () => Promise.reject(new Error('unused')),
           signInFailed: () => Promise.reject(new Error('unused')),
           signedIn: () => Promise.reject(new Error('unused')),
+          revokedSessions: () => Promise.reject(new Error('unused')),
+          recordActions: () => Promise.reject(new Error('unused')),
         },
         sessions: { inspect: () => Promise.reject(new Error('unused')) },
         audit: { verify: () => Promise.reject(new Error('unused')) },

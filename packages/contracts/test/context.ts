@@ -31,6 +31,8 @@ export function contextWith(principal: Principal | null, port: () => Promise<nev
       end: port,
       stop: port,
       signedIn: port,
+      revokedSessions: port,
+      recordActions: port,
       signInFailed: port,
     },
     sessions: { inspect: port },

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { ActAsError, IMPERSONATE_PERMISSION } from '../src/index.js'
-import { defaultMachinePermissions, MACHINE_READ_PROCEDURES } from '../src/index.js'
+import {
+  defaultMachinePermissions,
+  MACHINE_READ_PROCEDURES,
+  MACHINE_WRITE_PROCEDURES,
+} from '../src/index.js'
 import type { ActAsContext, MachinePrincipal, Principal } from '../src/index.js'
 import { createActAsTRPC, createAppRouter } from '../src/server.js'
 import { contextWith, staff } from './context.js'
@@ -23,6 +27,7 @@ describe('authorization rules', () => {
     expect(procedures.map(([path]) => path).sort()).toEqual(
       [
         'audit.verify',
+        'impersonation.actions',
         'impersonation.active',
         'impersonation.end',
         'impersonation.get',
@@ -35,6 +40,7 @@ describe('authorization rules', () => {
         'me',
         'quota',
         'sessions.inspect',
+        'sessions.revoked',
         'users.search',
         'webhooks.deliveries',
         'webhooks.retry',
@@ -188,6 +194,8 @@ describe('machines (deny by default)', () => {
       end: reach,
       stop: reach,
       signedIn: reach,
+      revokedSessions: reach,
+      recordActions: reach,
       signInFailed: reach,
     }
     ctx.sessions = { inspect: reach }
@@ -218,6 +226,12 @@ describe('machines (deny by default)', () => {
     'impersonation.stop': (c: ReturnType<typeof router.createCaller>) => c.impersonation.stop({}),
     'impersonation.signedIn': (c: ReturnType<typeof router.createCaller>) =>
       c.impersonation.signedIn({ sessionToken: token }),
+    'sessions.revoked': (c: ReturnType<typeof router.createCaller>) => c.sessions.revoked({}),
+    'impersonation.actions': (c: ReturnType<typeof router.createCaller>) =>
+      c.impersonation.actions({
+        sessionId: 'sess_1234567',
+        actions: [{ method: 'GET', route: '/orders', status: 200, at: '2026-11-29T12:00:00.000Z' }],
+      }),
     'impersonation.signInFailed': (c: ReturnType<typeof router.createCaller>) =>
       c.impersonation.signInFailed({
         impersonationId: '00000000-0000-4000-8000-000000000000',
@@ -240,8 +254,39 @@ describe('machines (deny by default)', () => {
       'impersonation.get',
       'impersonation.list',
       'sessions.inspect',
+      'sessions.revoked',
       'users.search',
     ])
+  })
+
+  it('impersonation.actions is the only write machines may be granted, and only machines', async () => {
+    const writes = Object.entries(
+      router._def.procedures as unknown as Record<
+        string,
+        { _def: { meta?: { machines?: string } } }
+      >,
+    )
+      .filter(([, p]) => p._def.meta?.machines === 'write')
+      .map(([path]) => path)
+    expect(writes).toEqual([...MACHINE_WRITE_PROCEDURES])
+    const granted = createAppRouter({
+      isDev: false,
+      machinePermissions: { [ACTAS]: ['impersonation.actions'] },
+    })
+    await expect(
+      calls['impersonation.actions'](granted.createCaller(machineContext(scoped))),
+    ).rejects.toThrow(reached)
+    // Not granted by the default map; never to staff or customers.
+    const byDefault = createAppRouter({
+      isDev: false,
+      machinePermissions: defaultMachinePermissions(ACTAS),
+    })
+    await expect(
+      calls['impersonation.actions'](byDefault.createCaller(machineContext(scoped))),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    await expect(
+      calls['impersonation.actions'](granted.createCaller(context(staff))),
+    ).rejects.toThrow(/Only services/)
   })
 
   it('without a permission map no machine may call anything', async () => {

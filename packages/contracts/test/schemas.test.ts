@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import {
   ActAsWebhookSchema,
+  ImpersonationActionsInputSchema,
   ImpersonationStartInputSchema,
+  MAX_ACTIONS_PER_BATCH,
+  routePatternProblem,
   UsersSearchInputSchema,
 } from '../src/index.js'
 
@@ -35,6 +38,52 @@ describe('impersonation.start input', () => {
     { ...ok, ticketUrl: 'javascript:alert(1)' },
   ])('refuses %j', (input) => {
     expect(ImpersonationStartInputSchema.safeParse(input).success).toBe(false)
+  })
+})
+
+describe('the action trail', () => {
+  it.each([
+    '/',
+    '/orders',
+    '/orders/:id',
+    '/account/password',
+    '/v1/orders/{orderId}/items',
+    '/files/*',
+  ])('accepts the route pattern %s', (route) => {
+    expect(routePatternProblem(route)).toBeNull()
+  })
+
+  it.each([
+    ['/orders?page=2', 'query string'],
+    ['/orders#top', 'query string'],
+    ['/orders/8812', 'looks like a value'],
+    ['/orders/3f2a9c1e-0b7d-4e7a-9a55-3c1d2e4f5a6b', 'looks like a value'],
+    ['/users/user_2xQpL8mZk4', 'looks like a value'],
+    ['/invite/ada@example.com', 'not a path with values'],
+    ['/search/a%20b', 'not a path with values'],
+    ['/tokens/abc123def456', 'looks like a value'],
+    ['orders', 'must start with /'],
+    ['/a//b', 'empty segments'],
+  ])('refuses %s', (route, why) => {
+    expect(routePatternProblem(route)).toContain(why)
+    const parsed = ImpersonationActionsInputSchema.safeParse({
+      sessionId: 'sess_1234567',
+      actions: [{ method: 'GET', route, status: 200, at: '2026-11-29T12:00:00.000Z' }],
+    })
+    expect(parsed.success).toBe(false)
+  })
+
+  it('bounds a batch and refuses unknown methods and statuses', () => {
+    const action = { method: 'GET', route: '/orders', status: 200, at: '2026-11-29T12:00:00.000Z' }
+    const batch = (actions: unknown[]) =>
+      ImpersonationActionsInputSchema.safeParse({ sessionId: 'sess_1234567', actions }).success
+    expect(batch([action])).toBe(true)
+    expect(batch(Array.from({ length: MAX_ACTIONS_PER_BATCH }, () => action))).toBe(true)
+    expect(batch(Array.from({ length: MAX_ACTIONS_PER_BATCH + 1 }, () => action))).toBe(false)
+    expect(batch([])).toBe(false)
+    expect(batch([{ ...action, method: 'TRACE' }])).toBe(false)
+    expect(batch([{ ...action, status: 700 }])).toBe(false)
+    expect(batch([{ ...action, body: '{}' }])).toBe(false)
   })
 })
 

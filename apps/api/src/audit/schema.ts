@@ -114,6 +114,14 @@ export const auditEvents = pgTable(
     index('audit_events_issued_idx')
       .on(t.createdAt)
       .where(sql`type = 'issued'`),
+    // sessions.revoked pages through the settling events by seq (a guard's poll), and starts
+    // from the first one of the lookback window by time: two small partial indexes.
+    index('audit_events_settling_seq_idx')
+      .on(t.seq)
+      .where(sql`type in ('ended', 'ticket_revoked', 'failed')`),
+    index('audit_events_settling_created_idx')
+      .on(t.createdAt, t.seq)
+      .where(sql`type in ('ended', 'ticket_revoked', 'failed')`),
   ],
 )
 
@@ -249,3 +257,33 @@ export const auditCounts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.key, t.day] })],
 )
+
+/**
+ * The action trail: what an impersonated session did in the host application, as a guard
+ * (`@actas/guard`) reported it through `impersonation.actions`: method, route pattern, status,
+ * time, and which machine reported it. Append-only (a trigger refuses UPDATE, DELETE and
+ * TRUNCATE), but outside the hash chain: a busy session reports hundreds of requests, and
+ * chaining each one would serialize every guard's batch behind the chain head's lock that
+ * decisions (start, sign-in, end) take. The chain holds who decided what; this table holds what
+ * happened meanwhile, linked by the impersonation id.
+ */
+export const impersonationActions = pgTable(
+  'impersonation_actions',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    impersonationId: uuid('impersonation_id')
+      .notNull()
+      .references(() => impersonations.id),
+    clerkSessionId: text('clerk_session_id').notNull(),
+    method: text('method').notNull(),
+    route: text('route').notNull(),
+    status: smallint('status').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** The machine (`mch_…`) whose guard reported it. */
+    reportedBy: text('reported_by').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('impersonation_actions_timeline_idx').on(t.impersonationId, t.at, t.id)],
+)
+
+export type ImpersonationActionRow = typeof impersonationActions.$inferSelect

@@ -1,12 +1,19 @@
 // The use cases behind the router's ports: user search with the policy's verdicts, and
 // impersonation start / revoke / list / quota over the audit log and the user directory.
 import { randomUUID } from 'node:crypto'
-import { ActAsError, principalId } from '@actas/contracts'
+import {
+  ActAsError,
+  MAX_ACTIONS_IN_GET,
+  principalId,
+  REVOKED_LOOKBACK_MINUTES,
+} from '@actas/contracts'
 import type {
   AuditPort,
   AuditVerifyOutput,
   DeniedAttempt,
   DirectoryPort,
+  ImpersonationActionsInput,
+  ImpersonationActionsOutput,
   ImpersonationActiveOutput,
   ImpersonationEndInput,
   ImpersonationGetOutput,
@@ -20,10 +27,13 @@ import type {
   ImpersonationSignInFailedInput,
   ImpersonationStopInput,
   ImpersonationStopOutput,
+  MachinePrincipal,
   QuotaOutput,
   ReaderPrincipal,
   RequestInfo,
   SessionActor,
+  SessionsRevokedOutput,
+  SessionsRevokedParams,
   StaffPrincipal,
   UserPrincipal,
   UsersSearchOutput,
@@ -104,6 +114,9 @@ function decodeOffset(cursor: string): number {
 export function monthStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
 }
+
+/** How far an action's time may be off the impersonation's span (the guard's clock). */
+const ACTION_CLOCK_SKEW_MS = 5 * 60_000
 
 export class ImpersonationService implements DirectoryPort, ImpersonationPort, AuditPort {
   /** Staff emails for the audit rows, five minutes each. */
@@ -524,6 +537,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     const row = await this.o.audit.get(impersonationId)
     if (!row) throw new ActAsError('IMPERSONATION_NOT_FOUND', 'No impersonation has this id.')
     const events = await this.o.audit.events(row.id)
+    const actions = await this.o.audit.actions(row.id, MAX_ACTIONS_IN_GET)
     if (principal.kind === 'machine') {
       // A machine reading the audit log is itself audited; no record, no rows.
       await this.o.audit.insertAuditRead({
@@ -538,7 +552,88 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         userAgent: request.userAgent,
       })
     }
-    return { ...toRecord(row), events: events.map(toEvent) }
+    return {
+      ...toRecord(row),
+      events: events.map(toEvent),
+      actions: actions.rows.map((a) => ({
+        method: a.method,
+        route: a.route,
+        status: a.status,
+        at: a.at.toISOString(),
+      })),
+      actionsTotal: actions.total,
+    }
+  }
+
+  /**
+   * What a guard polls. Not recorded as an audit read: it says which sessions to refuse, no
+   * more (no actor, user or reason), and every guard asks every few seconds.
+   */
+  async revokedSessions(
+    _principal: ReaderPrincipal,
+    params: SessionsRevokedParams,
+  ): Promise<SessionsRevokedOutput> {
+    const lookbackFrom = new Date(this.o.now().getTime() - REVOKED_LOOKBACK_MINUTES * 60_000)
+    const page = await this.o.audit.settledAfter(
+      params.since === undefined ? null : Number(params.since),
+      lookbackFrom,
+      params.limit,
+    )
+    return {
+      items: page.items.map((i) => ({
+        sessionId: i.clerkSessionId,
+        impersonationId: i.impersonationId,
+        revokedAt: i.at.toISOString(),
+      })),
+      next: String(page.next),
+      more: page.more,
+    }
+  }
+
+  /**
+   * A guard's batch for one impersonated session. The session must be one ActAs knows (its
+   * sign-in was reported or reconciled), else IMPERSONATION_NOT_FOUND: the guard keeps the batch
+   * and tries again later. Times must fall between the impersonation's request and now (5 min of
+   * clock skew either way), else the batch is refused whole (INVALID_INPUT).
+   */
+  async recordActions(
+    principal: MachinePrincipal,
+    input: ImpersonationActionsInput,
+    request: RequestInfo,
+  ): Promise<ImpersonationActionsOutput> {
+    const row = await this.o.audit.findByClerkSessionId(input.sessionId)
+    if (!row)
+      throw new ActAsError(
+        'IMPERSONATION_NOT_FOUND',
+        'No impersonation has this session (its sign-in may not be known to ActAs yet).',
+      )
+    const earliest = row.createdAt.getTime() - ACTION_CLOCK_SKEW_MS
+    const latest = this.o.now().getTime() + ACTION_CLOCK_SKEW_MS
+    const outside = input.actions.findIndex((a) => {
+      const at = Date.parse(a.at)
+      return at < earliest || at > latest
+    })
+    if (outside !== -1)
+      throw new ActAsError(
+        'INVALID_INPUT',
+        `actions[${outside}].at is outside the impersonation (before it was requested, or in the future).`,
+      )
+    const recorded = await this.o.audit.insertActions(
+      input.actions.map((a) => ({
+        impersonationId: row.id,
+        clerkSessionId: input.sessionId,
+        method: a.method,
+        route: a.route,
+        status: a.status,
+        at: new Date(a.at),
+        reportedBy: principal.machineId,
+      })),
+    )
+    this.o.logger.info(
+      { impersonationId: row.id, machineId: principal.machineId, recorded, requestId: request.id },
+      'impersonation actions recorded',
+    )
+    return { impersonationId: row.id, recorded }
   }
 
   async verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput> {

@@ -23,7 +23,16 @@ import {
 } from '../schemas/impersonation.js'
 import { MeOutputSchema, QuotaOutputSchema } from '../schemas/me.js'
 import type { MeOutput } from '../schemas/me.js'
-import { SessionInspectInputSchema, SessionInspectOutputSchema } from '../schemas/sessions.js'
+import {
+  SessionInspectInputSchema,
+  SessionInspectOutputSchema,
+  SessionsRevokedInputSchema,
+  SessionsRevokedOutputSchema,
+} from '../schemas/sessions.js'
+import {
+  ImpersonationActionsInputSchema,
+  ImpersonationActionsOutputSchema,
+} from '../schemas/actions.js'
 import { UsersSearchInputSchema, UsersSearchOutputSchema } from '../schemas/users.js'
 import {
   WebhookDeliveriesInputSchema,
@@ -61,8 +70,14 @@ export function describeMe(principal: UserPrincipal): MeOutput {
 }
 
 export function createAppRouter(options: ActAsRouterOptions) {
-  const { router, signedInProcedure, staffProcedure, readProcedure, auditedStaffProcedure } =
-    createActAsTRPC(options)
+  const {
+    router,
+    signedInProcedure,
+    staffProcedure,
+    readProcedure,
+    machineWriteProcedure,
+    auditedStaffProcedure,
+  } = createActAsTRPC(options)
 
   return router({
     me: signedInProcedure
@@ -168,6 +183,18 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .query(({ ctx, input }) =>
           ctx.impersonation.get(ctx.principal, input.impersonationId, ctx.request),
         ),
+
+      /**
+       * A guard's report of what an impersonated session did in the host application (method,
+       * route pattern, status, time), appended to the impersonation's action trail. Machines
+       * granted it only. An unknown session is IMPERSONATION_NOT_FOUND (404).
+       */
+      actions: machineWriteProcedure
+        .input(ImpersonationActionsInputSchema)
+        .output(ImpersonationActionsOutputSchema)
+        .mutation(({ ctx, input }) =>
+          ctx.impersonation.recordActions(ctx.principal, input, ctx.request),
+        ),
     }),
 
     audit: router({
@@ -209,6 +236,15 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .input(SessionInspectInputSchema)
         .output(SessionInspectOutputSchema)
         .mutation(({ ctx, input }) => ctx.sessions.inspect(input.token)),
+
+      /**
+       * Impersonated sessions ActAs ended, after a cursor: what a guard polls to refuse them
+       * without a call per request. Bounded (`limit`), read by the chain's sequence.
+       */
+      revoked: readProcedure
+        .input(SessionsRevokedInputSchema)
+        .output(SessionsRevokedOutputSchema)
+        .query(({ ctx, input }) => ctx.impersonation.revokedSessions(ctx.principal, input)),
     }),
   })
 }

@@ -18,8 +18,11 @@ import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
  */
 export type ProcedureAuth = 'staff' | 'signed-in'
 
-/** `read`: machines may call the procedure when the permission map grants it to them. */
-export type MachineAccess = 'read'
+/**
+ * `read`: staff, and machines the permission map grants it to. `write`: only machines the
+ * permission map grants it to (a service's report to ActAs, e.g. the guard's action trail).
+ */
+export type MachineAccess = 'read' | 'write'
 
 export interface ActAsMeta {
   /** Required on every procedure: a procedure without a rule is refused (deny by default). */
@@ -160,7 +163,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
         { impersonationEnded: ctx.impersonationEnded ?? null },
       )
     if (principal.kind === 'machine') {
-      if (meta?.machines !== 'read' || NEVER_FOR_MACHINES.includes(path)) {
+      if (meta?.machines === undefined || NEVER_FOR_MACHINES.includes(path)) {
         throw refusal(
           'FORBIDDEN',
           `Machines may not call ${path}: it is for people signed in to the console.`,
@@ -266,6 +269,22 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     return next({ ctx: { principal } })
   })
 
+  /**
+   * Machines only (a service reporting to ActAs), granted one by one in the permission map.
+   * `auth: 'staff'` keeps people who are not staff out at `authorize`; staff are refused here.
+   */
+  const machineWriteProcedure = procedure
+    .meta({ auth: 'staff', machines: 'write' })
+    .use(({ ctx, next }) => {
+      const principal = ctx.principal
+      if (principal.kind !== 'machine')
+        throw new ActAsError(
+          'FORBIDDEN',
+          'Only services (Clerk machines) report to this procedure; people never call it.',
+        )
+      return next({ ctx: { principal } })
+    })
+
   /** A staff procedure whose refusals of signed-in non-staff callers go to the audit log. */
   const auditedStaffProcedure = t.procedure
     .use(mapErrors)
@@ -284,6 +303,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     signedInProcedure,
     staffProcedure,
     readProcedure,
+    machineWriteProcedure,
     auditedStaffProcedure,
     createCallerFactory: t.createCallerFactory,
   }

@@ -228,8 +228,28 @@ export const ImpersonationGetInputSchema = z.strictObject({
 export type ImpersonationGetInput = z.infer<typeof ImpersonationGetInputSchema>
 
 /** The record with its event timeline, oldest first. */
+/** One request the impersonated session made in the host application (the guard's report). */
+export const ImpersonationActionRecordSchema = z.object({
+  method: z.string(),
+  /** The route pattern (`/orders/:id`): never the path's values or the query string. */
+  route: z.string(),
+  status: z.number().int(),
+  at: InstantSchema,
+})
+export type ImpersonationActionRecord = z.infer<typeof ImpersonationActionRecordSchema>
+
 export const ImpersonationGetOutputSchema = ImpersonationRecordSchema.extend({
   events: z.array(ImpersonationEventSchema),
+  /**
+   * What the session did in the host application (reported by `@actas/guard` through
+   * `impersonation.actions`), in time order; the first MAX_ACTIONS_IN_GET of them.
+   */
+  actions: z.array(ImpersonationActionRecordSchema),
+  /**
+   * How many actions were reported in all (more than `actions.length` when capped). ActAs always
+   * sets it; optional in the type only so that clients' fixtures written before it still compile.
+   */
+  actionsTotal: z.number().int().min(0).optional(),
 })
 export type ImpersonationGetOutput = z.infer<typeof ImpersonationGetOutputSchema>
 

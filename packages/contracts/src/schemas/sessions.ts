@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InstantSchema } from './common.js'
+import { ImpersonationIdSchema, InstantSchema } from './common.js'
 import { ImpersonationModeSchema } from './impersonation.js'
 
 /** A Clerk session token (a JWT) that the calling service received; never echoed back. */
@@ -40,3 +40,40 @@ export const SessionInspectOutputSchema = z.object({
   revoked: z.boolean(),
 })
 export type SessionInspectOutput = z.infer<typeof SessionInspectOutputSchema>
+
+/** Where `sessions.revoked` left off: hand `next` back as `since`. */
+export const RevokedCursorSchema = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, 'must be a cursor returned as `next` by sessions.revoked')
+
+/**
+ * Without `since`: what ended within the last REVOKED_LOOKBACK_MINUTES (longer than any
+ * impersonated session lives), so a guard that starts knows every session it must refuse.
+ */
+export const REVOKED_LOOKBACK_MINUTES = 120
+
+export const SessionsRevokedInputSchema = z.strictObject({
+  since: RevokedCursorSchema.optional(),
+  limit: z.number().int().min(1).max(1000).default(500),
+})
+export type SessionsRevokedInput = z.input<typeof SessionsRevokedInputSchema>
+export type SessionsRevokedParams = z.output<typeof SessionsRevokedInputSchema>
+
+/** An impersonation ActAs ended (kill switch, Stop, policy, cap, revoked ticket). */
+export const RevokedSessionSchema = z.object({
+  /** Its Clerk session (`sess_…`); null when none was ever known (a ticket never used). */
+  sessionId: z.string().nullable(),
+  impersonationId: ImpersonationIdSchema,
+  revokedAt: InstantSchema,
+})
+export type RevokedSession = z.infer<typeof RevokedSessionSchema>
+
+export const SessionsRevokedOutputSchema = z.object({
+  /** Oldest first. */
+  items: z.array(RevokedSessionSchema),
+  /** Pass as `since` next time (the same cursor when nothing new ended). */
+  next: RevokedCursorSchema,
+  /** True when the page was full: ask again at once with `next`. */
+  more: z.boolean(),
+})
+export type SessionsRevokedOutput = z.infer<typeof SessionsRevokedOutputSchema>

@@ -1,0 +1,253 @@
+// The two machine procedures the guard (`@actas/guard`) relies on, through the whole stack:
+// `sessions.revoked` (which impersonated sessions to refuse, after a cursor) and
+// `impersonation.actions` (the action trail), and the trail on `impersonation.get`. Real
+// sign-ins and M2M tokens on the local Clerk server, the API in-process, PGlite (or the Postgres
+// server of the servers run).
+import { getActAsError } from '@actas/contracts/client'
+import type { ActAsClient } from '@actas/contracts/client'
+import { MAX_ACTIONS_PER_BATCH } from '@actas/contracts'
+import { sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { actasCode, callRaw, startStack } from './support/stack.js'
+import type { SignedIn, Stack } from './support/stack.js'
+
+let stack: Stack
+let admin: SignedIn
+let api: ActAsClient
+/** The guard's machine (`helpdesk`, granted the write) and one with only the default reads. */
+let guard: ActAsClient
+let guardToken: string
+let reader: ActAsClient
+let customerCursor = 0
+
+async function failure(promise: Promise<unknown>) {
+  try {
+    await promise
+  } catch (error) {
+    return getActAsError(error)
+  }
+  throw new Error('expected the call to fail')
+}
+
+/** Starts an impersonation of a fresh customer, signs in with its ticket and reports it. */
+async function impersonate() {
+  const user = stack.customers()[customerCursor++]
+  if (!user) throw new Error('out of customers')
+  const started = await api.impersonation.start.mutate({
+    userId: user.id,
+    reason: 'Customer cannot see last month invoices',
+  })
+  const session = await stack.signInWithTicket(started.ticket)
+  const client = stack.client(() => session.token())
+  await client.impersonation.signedIn.mutate({ sessionToken: await session.token() })
+  return { id: started.impersonationId, session }
+}
+
+const at = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString()
+
+beforeAll(async () => {
+  stack = await startStack({
+    env: (clerk) => {
+      const actas = clerk.machines.find((m) => m.name === 'actas-api')!.id
+      const helpdesk = clerk.machines.find((m) => m.name === 'helpdesk')!.id
+      return {
+        RATE_LIMIT_START_PER_MINUTE: '1000',
+        MACHINE_PERMISSIONS: JSON.stringify({
+          [actas]: ['sessions.revoked', 'impersonation.get'],
+          [helpdesk]: ['impersonation.actions'],
+        }),
+      }
+    },
+  })
+  admin = await stack.signIn('admin')
+  api = stack.client(() => admin.token())
+  guardToken = (await stack.m2mToken('helpdesk')).token
+  guard = stack.client(() => guardToken)
+  const auditExport = (await stack.m2mToken('audit-export')).token
+  reader = stack.client(() => auditExport)
+}, 60_000)
+
+afterAll(async () => {
+  await stack?.close()
+})
+
+describe('sessions.revoked', () => {
+  it('reports a session ended by the kill switch after the cursor, then nothing new', async () => {
+    const first = await guard.sessions.revoked.query({})
+    const { id, session } = await impersonate()
+    await api.impersonation.end.mutate({ impersonationId: id, reason: 'Wrong customer opened' })
+    const page = await guard.sessions.revoked.query({ since: first.next })
+    expect(
+      page.items.map(({ sessionId, impersonationId }) => ({ sessionId, impersonationId })),
+    ).toEqual([{ sessionId: session.sessionId, impersonationId: id }])
+    expect(Date.parse(page.items[0]!.revokedAt)).toBeGreaterThan(Date.now() - 60_000)
+    expect(Number(page.next)).toBeGreaterThan(Number(first.next))
+    expect(page.more).toBe(false)
+    const again = await guard.sessions.revoked.query({ since: page.next })
+    expect(again).toEqual({ items: [], next: page.next, more: false })
+  })
+
+  it('without a cursor, reports what ended recently, so a guard that starts knows it', async () => {
+    const { id, session } = await impersonate()
+    await api.impersonation.end.mutate({ impersonationId: id, reason: 'Done with the invoice' })
+    const fresh = await guard.sessions.revoked.query({})
+    expect(fresh.items).toContainEqual(
+      expect.objectContaining({ sessionId: session.sessionId, impersonationId: id }),
+    )
+  })
+
+  it('pages with `limit`, in order, and `more` says when to ask again', async () => {
+    const before = await guard.sessions.revoked.query({})
+    const ended: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const { id } = await impersonate()
+      await api.impersonation.end.mutate({ impersonationId: id, reason: 'Paging the revoked' })
+      ended.push(id)
+    }
+    const seen: string[] = []
+    let cursor = before.next
+    for (;;) {
+      const page = await guard.sessions.revoked.query({ since: cursor, limit: 1 })
+      seen.push(...page.items.map((i) => i.impersonationId))
+      cursor = page.next
+      if (!page.more) break
+    }
+    expect(seen).toEqual(ended)
+  })
+
+  it('refuses a cursor it never handed out, and a machine the map leaves out', async () => {
+    const bad = await callRaw(stack.app, 'sessions.revoked', {
+      type: 'query',
+      input: { since: 'abc' },
+      token: guardToken,
+    })
+    expect(bad.status).toBe(400)
+    expect(actasCode(bad)).toBe('INVALID_INPUT')
+    // audit-export is scoped to ActAs, but the map grants sessions.revoked to ActAs's scope:
+    // let in; a machine without the scope is not.
+    await expect(reader.sessions.revoked.query({})).resolves.toMatchObject({ more: false })
+    const noScope = (await stack.m2mToken('no-scope')).token
+    const refused = await failure(stack.client(() => noScope).sessions.revoked.query({}))
+    expect(refused.code).toBe('FORBIDDEN')
+  })
+})
+
+describe('impersonation.actions', () => {
+  it('appends a batch to the impersonation, and get shows it in time order', async () => {
+    const { id, session } = await impersonate()
+    const result = await guard.impersonation.actions.mutate({
+      sessionId: session.sessionId,
+      actions: [
+        { method: 'POST', route: '/orders', status: 201, at: at(-1000) },
+        { method: 'GET', route: '/orders', status: 200, at: at(-2000) },
+        { method: 'POST', route: '/account/password', status: 403, at: at(-500) },
+      ],
+    })
+    expect(result).toEqual({ impersonationId: id, recorded: 3 })
+    await guard.impersonation.actions.mutate({
+      sessionId: session.sessionId,
+      actions: [{ method: 'GET', route: '/orders/:id', status: 200, at: at() }],
+    })
+    const got = await api.impersonation.get.query({ impersonationId: id })
+    expect(got.actions.map((a) => `${a.method} ${a.route} ${a.status}`)).toEqual([
+      'GET /orders 200',
+      'POST /orders 201',
+      'POST /account/password 403',
+      'GET /orders/:id 200',
+    ])
+    expect(got.actionsTotal).toBe(4)
+    // Machines granted impersonation.get read the same trail.
+    const read = await reader.impersonation.get.query({ impersonationId: id })
+    expect(read.actions).toEqual(got.actions)
+  })
+
+  it('refuses a query string or a value in the route with a typed 400, and stores nothing', async () => {
+    const { id, session } = await impersonate()
+    for (const route of ['/orders?page=2', '/orders/8812', '/users/user_2xQpL8mZk4abc']) {
+      const res = await callRaw(stack.app, 'impersonation.actions', {
+        type: 'mutation',
+        input: {
+          sessionId: session.sessionId,
+          actions: [
+            { method: 'GET', route: '/orders', status: 200, at: at() },
+            { method: 'GET', route, status: 200, at: at() },
+          ],
+        },
+        token: guardToken,
+      })
+      expect(res.status, route).toBe(400)
+      expect(actasCode(res)).toBe('INVALID_INPUT')
+      const body = res.body as { error: { data: { zodError: { fieldErrors: object } } } }
+      expect(body.error.data.zodError.fieldErrors).toHaveProperty('actions')
+    }
+    expect((await api.impersonation.get.query({ impersonationId: id })).actions).toEqual([])
+  })
+
+  it('bounds the batch and refuses times outside the impersonation', async () => {
+    const { session } = await impersonate()
+    const action = { method: 'GET' as const, route: '/orders', status: 200, at: at() }
+    const tooMany = await failure(
+      guard.impersonation.actions.mutate({
+        sessionId: session.sessionId,
+        actions: Array.from({ length: MAX_ACTIONS_PER_BATCH + 1 }, () => action),
+      }),
+    )
+    expect(tooMany).toMatchObject({ code: 'INVALID_INPUT', httpStatus: 400 })
+    const future = await failure(
+      guard.impersonation.actions.mutate({
+        sessionId: session.sessionId,
+        actions: [{ ...action, at: at(3_600_000) }],
+      }),
+    )
+    expect(future).toMatchObject({ code: 'INVALID_INPUT', httpStatus: 400 })
+  })
+
+  it('answers 404 IMPERSONATION_NOT_FOUND for a session ActAs does not know', async () => {
+    // A real session that is not an impersonation's: the admin's own.
+    const unknown = admin.sessionId
+    const res = await callRaw(stack.app, 'impersonation.actions', {
+      type: 'mutation',
+      input: {
+        sessionId: unknown,
+        actions: [{ method: 'GET', route: '/orders', status: 200, at: at() }],
+      },
+      token: guardToken,
+    })
+    expect(res.status).toBe(404)
+    expect(actasCode(res)).toBe('IMPERSONATION_NOT_FOUND')
+  })
+
+  it('is for machines granted it: staff and machines with only the reads are refused', async () => {
+    const { session } = await impersonate()
+    const input = {
+      sessionId: session.sessionId,
+      actions: [{ method: 'GET' as const, route: '/orders', status: 200, at: at() }],
+    }
+    expect((await failure(api.impersonation.actions.mutate(input))).code).toBe('FORBIDDEN')
+    expect((await failure(reader.impersonation.actions.mutate(input))).code).toBe('FORBIDDEN')
+    const customer = stack.client(() => session.token())
+    expect((await failure(customer.impersonation.actions.mutate(input))).code).toBe('FORBIDDEN')
+  })
+
+  it('the trail is append-only: the database refuses to change or delete it', async () => {
+    const { session } = await impersonate()
+    await guard.impersonation.actions.mutate({
+      sessionId: session.sessionId,
+      actions: [{ method: 'GET', route: '/orders', status: 200, at: at() }],
+    })
+    const refusal = async (statement: ReturnType<typeof sql>) => {
+      try {
+        await stack.deps.database.db.execute(statement)
+      } catch (error) {
+        const e = error as Error & { cause?: Error }
+        return e.cause?.message ?? e.message
+      }
+      return 'accepted'
+    }
+    expect(await refusal(sql`update impersonation_actions set status = 200`)).toMatch(
+      /append-only: UPDATE on impersonation_actions refused/,
+    )
+    expect(await refusal(sql`delete from impersonation_actions`)).toMatch(/append-only: DELETE/)
+    expect(await refusal(sql`truncate impersonation_actions`)).toMatch(/append-only: TRUNCATE/)
+  })
+})

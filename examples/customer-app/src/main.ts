@@ -1,0 +1,50 @@
+// Runs the customer app: `PORT`, Clerk (`CLERK_JWT_KEY`, or `CLERK_SECRET_KEY` for the JWKS;
+// `CLERK_API_URL`; `AUTHORIZED_PARTIES`), ActAs (`ACTAS_API_URL`, this app's machine secret
+// `CLERK_MACHINE_SECRET_KEY` for its M2M tokens) and `ACTAS_WEBHOOK_SECRET` (`whsec_…`).
+import { createClerkClient } from '@clerk/backend'
+import { createGuard } from '@actas/guard'
+import { buildCustomerApp } from './app.js'
+
+const env = process.env
+const required = (name: string): string => {
+  const value = env[name]
+  if (!value) throw new Error(`${name} is required`)
+  return value
+}
+
+const apiUrl = env['CLERK_API_URL'] ?? 'https://api.clerk.com'
+const machines = createClerkClient({
+  apiUrl,
+  machineSecretKey: required('CLERK_MACHINE_SECRET_KEY'),
+})
+let token: { value: string; renewAt: number } | null = null
+
+/** A Clerk M2M token for this app, renewed a minute before it expires. Never logged. */
+async function m2mToken(): Promise<string> {
+  if (token && Date.now() < token.renewAt) return token.value
+  const created = await machines.m2m.createToken({ secondsUntilExpiration: 600 })
+  if (!created.token) throw new Error('Clerk returned no M2M token')
+  token = { value: created.token, renewAt: Date.now() + 540_000 }
+  return created.token
+}
+
+const jwtKey = env['CLERK_JWT_KEY']?.replace(/\\n/g, '\n')
+const secretKey = env['CLERK_SECRET_KEY']
+const guard = createGuard({
+  clerk: {
+    ...(jwtKey ? { jwtKey } : {}),
+    ...(secretKey ? { secretKey } : {}),
+    apiUrl,
+    authorizedParties: (env['AUTHORIZED_PARTIES'] ?? '').split(',').filter(Boolean),
+  },
+  actas: { url: required('ACTAS_API_URL'), getToken: m2mToken },
+})
+const webhookSecret = env['ACTAS_WEBHOOK_SECRET']
+const app = await buildCustomerApp({
+  guard,
+  logger: true,
+  ...(webhookSecret ? { webhookSecret } : {}),
+})
+await app.listen({ host: env['HOST'] ?? '127.0.0.1', port: Number(env['PORT'] ?? 4100) })
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void app.close().then(() => process.exit(0)))
