@@ -23,6 +23,7 @@ function record(over: Partial<ImpersonationRecord>): ImpersonationRecord {
     user: { id: 'user_bella', email: 'bella@example.com' },
     reason: 'Customer reports missing invoices',
     ticketUrl: null,
+    mode: 'full',
     status: 'issued',
     outcomeCode: null,
     outcomeMessage: null,
@@ -171,6 +172,7 @@ describe('impersonation words', () => {
         { method: 'GET', route: '/invoices', status: 200, at: '2026-11-29T12:01:00Z' },
         { method: 'POST', route: '/invoices/:id/resend', status: 202, at: '2026-11-29T12:02:00Z' },
       ],
+      actionsTotal: 2,
     }
     expect(timelineEntries(detail, name).map((e) => [e.kind, e.text])).toEqual([
       ['event', 'Requested by ada@support.test'],
