@@ -245,11 +245,8 @@ export const ImpersonationGetOutputSchema = ImpersonationRecordSchema.extend({
    * `impersonation.actions`), in time order; the first MAX_ACTIONS_IN_GET of them.
    */
   actions: z.array(ImpersonationActionRecordSchema),
-  /**
-   * How many actions were reported in all (more than `actions.length` when capped). ActAs always
-   * sets it; optional in the type only so that clients' fixtures written before it still compile.
-   */
-  actionsTotal: z.number().int().min(0).optional(),
+  /** How many actions were reported in all (more than `actions.length` when capped). */
+  actionsTotal: z.number().int().min(0),
 })
 export type ImpersonationGetOutput = z.infer<typeof ImpersonationGetOutputSchema>
 
