@@ -69,6 +69,51 @@ describe('loadConfig', () => {
     )
   })
 
+  it('reads the default mode and the read-only organizations, and refuses what they cannot be', () => {
+    expect(loadConfig(production)).toMatchObject({
+      impersonationDefaultMode: 'full',
+      readOnlyOrganizations: [],
+    })
+    expect(
+      loadConfig({
+        ...production,
+        IMPERSONATION_DEFAULT_MODE: 'read_only',
+        READ_ONLY_ORGANIZATIONS: 'org_bank, globex',
+      }),
+    ).toMatchObject({
+      impersonationDefaultMode: 'read_only',
+      readOnlyOrganizations: ['org_bank', 'globex'],
+    })
+    expect(problems({ ...production, IMPERSONATION_DEFAULT_MODE: 'readonly' })).toMatch(
+      /IMPERSONATION_DEFAULT_MODE: .*read_only.*full/,
+    )
+    expect(problems({ ...production, READ_ONLY_ORGANIZATIONS: 'org_a,not a slug!' })).toMatch(
+      /READ_ONLY_ORGANIZATIONS must be organization ids \(org_…\) or slugs/,
+    )
+  })
+
+  it('STEP_UP_MINUTES: 10 by default, a number of minutes, off only outside production', () => {
+    expect(loadConfig(production).stepUpMinutes).toBe(10)
+    expect(loadConfig({ ...production, STEP_UP_MINUTES: '5' }).stepUpMinutes).toBe(5)
+    expect(problems({ ...production, STEP_UP_MINUTES: 'off' })).toMatch(
+      /STEP_UP_MINUTES: cannot be off in production/,
+    )
+    // Without NODE_ENV the API is production: off is refused too (fail closed).
+    const { NODE_ENV: _, ...unset } = production
+    expect(problems({ ...unset, STEP_UP_MINUTES: 'off' })).toMatch(/STEP_UP_MINUTES: cannot be off/)
+    for (const bad of ['0', '-5', '2.5', '1441', 'ten', 'OFF'])
+      expect(problems({ ...production, STEP_UP_MINUTES: bad })).toMatch(
+        /STEP_UP_MINUTES: must be a whole number of minutes \(1–1440\) or off/,
+      )
+    const development = {
+      ...production,
+      NODE_ENV: 'development',
+      CLERK_API_URL: 'http://127.0.0.1:3999',
+    }
+    expect(loadConfig({ ...development, STEP_UP_MINUTES: 'off' }).stepUpMinutes).toBeNull()
+    expect(loadConfig(development).stepUpMinutes).toBe(10)
+  })
+
   it('outside production, the staff organization defaults to the local seeded support organization', () => {
     const dev = loadConfig({ ...production, NODE_ENV: 'development', STAFF_ORGANIZATIONS: '' })
     expect(dev.staffOrganizations).toEqual(['support'])

@@ -193,6 +193,23 @@ const EnvSchema = z
         ),
       ),
     ),
+    /**
+     * Organizations (ids or slugs, comma-separated) whose members may only be impersonated
+     * read-only: `impersonation.start` refuses `full` for them (403, rule read_only_target).
+     */
+    READ_ONLY_ORGANIZATIONS: z.preprocess(
+      emptyAsUndefined,
+      commaList.pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^[A-Za-z0-9_-]{1,128}$/,
+              'READ_ONLY_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
+            ),
+        ),
+      ),
+    ),
     /** Country of phone numbers typed in national format in the search box (ISO 3166-1 alpha-2). */
     DEFAULT_PHONE_COUNTRY: z.preprocess(
       emptyAsUndefined,
@@ -249,6 +266,27 @@ const EnvSchema = z
     IMPERSONATION_QUOTA_MODE: z.preprocess(
       emptyAsUndefined,
       z.enum(['warn', 'block']).default('warn'),
+    ),
+    /**
+     * Step-up: `impersonation.start` needs the staff session's first factor (the password)
+     * verified within this many minutes (the token's `fva`); else Clerk's reverification error.
+     * `off` only outside production.
+     */
+    STEP_UP_MINUTES: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('10')
+        .transform((v, ctx): number | 'off' => {
+          if (v === 'off') return 'off'
+          const minutes = /^\d{1,4}$/.test(v) ? Number(v) : Number.NaN
+          if (minutes >= 1 && minutes <= 1440) return minutes
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be a whole number of minutes (1–1440) or off (got ${JSON.stringify(v.slice(0, 20))})`,
+          })
+          return z.NEVER
+        }),
     ),
     /** The mode of an impersonation whose `impersonation.start` names none. */
     IMPERSONATION_DEFAULT_MODE: z.preprocess(
@@ -448,6 +486,14 @@ const EnvSchema = z
         message: 'must be at least WEBHOOK_RETRY_BASE_MS',
       })
     if (env.NODE_ENV !== 'production') return
+    if (env.STEP_UP_MINUTES === 'off') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['STEP_UP_MINUTES'],
+        message:
+          'cannot be off in production: starting an impersonation needs a recent password check (a number of minutes, default 10)',
+      })
+    }
     if (env.STAFF_ORGANIZATIONS.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -597,6 +643,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   /** Ids or slugs (STAFF_ORGANIZATIONS; outside production `support` when unset). */
   staffOrganizations:
     e.STAFF_ORGANIZATIONS.length > 0 ? e.STAFF_ORGANIZATIONS : [LOCAL_STAFF_ORGANIZATION],
+  /** READ_ONLY_ORGANIZATIONS: ids or slugs whose members are impersonated read-only only. */
+  readOnlyOrganizations: e.READ_ONLY_ORGANIZATIONS,
   /** Country of phone numbers typed in national format (DEFAULT_PHONE_COUNTRY). */
   defaultPhoneCountry: e.DEFAULT_PHONE_COUNTRY,
   machines: {
@@ -622,6 +670,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   impersonationQuota: e.IMPERSONATION_QUOTA,
   impersonationQuotaMode: e.IMPERSONATION_QUOTA_MODE,
   impersonationDefaultMode: e.IMPERSONATION_DEFAULT_MODE,
+  /** STEP_UP_MINUTES; null = off (never in production). */
+  stepUpMinutes: e.STEP_UP_MINUTES === 'off' ? null : e.STEP_UP_MINUTES,
   appHomePath: e.APP_HOME_PATH,
   returnToConsole: e.RETURN_TO_CONSOLE === 'on',
   revocationRefreshMs: e.REVOCATION_REFRESH_MS,

@@ -79,6 +79,16 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
   // Resolved in the background now so the first request rarely waits; a failure is logged and
   // retried on demand.
   staffOrganizations.ids().catch(() => undefined)
+  const readOnlyOrganizations =
+    config.readOnlyOrganizations.length > 0
+      ? new StaffOrganizations({
+          entries: config.readOnlyOrganizations,
+          setting: 'READ_ONLY_ORGANIZATIONS',
+          directory,
+          logger: logger.child({ component: 'read-only-organizations' }),
+        })
+      : null
+  readOnlyOrganizations?.ids().catch(() => undefined)
   // The organizations shown in search rows, without one Clerk call per user (display only).
   const memberships =
     config.membershipMirrorRefreshMs > 0
@@ -180,6 +190,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     impersonationQuota: config.impersonationQuota,
     impersonationQuotaMode: config.impersonationQuotaMode,
     defaultMode: config.impersonationDefaultMode,
+    stepUpMinutes: config.stepUpMinutes,
+    readOnlyOrganizations,
     quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
     lifecycle,

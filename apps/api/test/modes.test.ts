@@ -5,7 +5,7 @@
 import { getActAsError } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startStack } from './support/stack.js'
+import { callRaw, startStack } from './support/stack.js'
 import type { SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
@@ -18,6 +18,23 @@ const claims = (jwt: string) =>
     act?: Record<string, unknown>
   }
 
+/** A customer who is a member of Globex (a read-only organization here), not yet used. */
+const usedGlobex = new Set<string>()
+function nextGlobexMember() {
+  const globex = [...stack.clerk.state.organizations.values()].find((o) => o.slug === 'globex')!
+  const user = [...stack.clerk.state.users.values()].find(
+    (u) =>
+      !u.banned &&
+      !u.locked &&
+      !usedGlobex.has(u.id) &&
+      stack.clerk.state.membershipsOfUser(u.id).some((m) => m.organizationId === globex.id) &&
+      !stack.clerk.accounts.some((a) => a.userId === u.id),
+  )
+  if (!user) throw new Error('no Globex member left')
+  usedGlobex.add(user.id)
+  return user
+}
+
 function nextCustomer() {
   const user = stack.customers()[cursor++]
   if (!user) throw new Error('out of customers')
@@ -25,7 +42,13 @@ function nextCustomer() {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ env: { RATE_LIMIT_START_PER_MINUTE: '1000' } })
+  stack = await startStack({
+    env: {
+      RATE_LIMIT_START_PER_MINUTE: '1000',
+      // The seeded customer organization (Globex Corporation): its members read-only only.
+      READ_ONLY_ORGANIZATIONS: 'globex',
+    },
+  })
   admin = await stack.signIn('admin')
   api = stack.client(() => admin.token())
 }, 60_000)
@@ -95,5 +118,70 @@ describe('impersonation modes', () => {
     expect(error?.code).toBe('INVALID_INPUT')
     const listed = await api.impersonation.list.query({ userId: user.id })
     expect(listed.items).toMatchObject([{ status: 'denied', outcomeCode: 'INVALID_INPUT' }])
+  })
+
+  it('search says, before the click, who may only be impersonated read-only and why', async () => {
+    const member = nextGlobexMember()
+    const customer = stack.customers()[cursor]!
+    const found = await api.users.search.query({ query: member.id })
+    expect(found.items[0]?.impersonation).toEqual({
+      allowed: true,
+      modes: ['read_only'],
+      defaultMode: 'read_only',
+      modeReason:
+        'Members of Globex Corporation may only be impersonated read-only (READ_ONLY_ORGANIZATIONS).',
+    })
+    const other = await api.users.search.query({ query: customer.id })
+    expect(other.items[0]?.impersonation).toEqual({
+      allowed: true,
+      modes: ['read_only', 'full'],
+      defaultMode: 'full',
+    })
+  })
+
+  it('refuses full for a member of a read-only organization: a typed 403 that says why, recorded', async () => {
+    const member = nextGlobexMember()
+    const res = await callRaw(stack.app, 'impersonation.start', {
+      type: 'mutation',
+      token: await admin.token(),
+      input: { userId: member.id, reason: 'Reproduce the checkout bug', mode: 'full' },
+    })
+    expect(res.status).toBe(403)
+    const error = (res.body as { error: { message: string; data: Record<string, unknown> } }).error
+    expect(error.data).toMatchObject({ actasCode: 'POLICY_DENIED', rule: 'read_only_target' })
+    expect(error.message).toContain('may only be impersonated read-only')
+    expect(error.message).toContain('Globex Corporation')
+    expect([...stack.clerk.state.actorTokens.values()].some((t) => t.userId === member.id)).toBe(
+      false,
+    )
+    const listed = await api.impersonation.list.query({ userId: member.id })
+    expect(listed.items).toMatchObject([
+      { status: 'denied', mode: 'full', outcomeCode: 'POLICY_DENIED' },
+    ])
+  })
+
+  it('without a mode, a member of a read-only organization is impersonated read-only', async () => {
+    const member = nextGlobexMember()
+    const started = await api.impersonation.start.mutate({
+      userId: member.id,
+      reason: 'Check what the customer sees on the invoice page',
+    })
+    expect(started.mode).toBe('read_only')
+    const session = await stack.signInWithTicket(started.ticket)
+    expect(claims(await session.token()).act?.['mode']).toBe('read_only')
+    const record = await api.impersonation.get.query({ impersonationId: started.impersonationId })
+    expect(record.mode).toBe('read_only')
+    // The timeline says nothing was asked, and what was issued.
+    expect(record.events.map((e) => [e.type, e.data['mode']])).toEqual([
+      ['requested', undefined],
+      ['issued', 'read_only'],
+    ])
+    // Read-only may be asked explicitly too.
+    const again = await api.impersonation.start.mutate({
+      userId: nextGlobexMember().id,
+      reason: 'Check what the customer sees on the invoice page',
+      mode: 'read_only',
+    })
+    expect(again.mode).toBe('read_only')
   })
 })

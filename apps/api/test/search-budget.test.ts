@@ -68,9 +68,9 @@ describe('staleness', () => {
     const support = [...stack.clerk.state.organizations.values()].find((o) => o.slug === 'support')!
     const user = stack.customers()[5]!
     const api = stack.client(() => admin.token())
-    expect((await api.users.search.query({ query: user.id })).items[0]!.impersonation).toEqual({
-      allowed: true,
-    })
+    expect(
+      (await api.users.search.query({ query: user.id })).items[0]!.impersonation,
+    ).toMatchObject({ allowed: true })
     const now = stack.clerk.state.now()
     stack.clerk.state.addMembership({
       id: newId('orgmem'),

@@ -154,7 +154,7 @@ describe('a customer organization whose admin role carries org:admin:impersonate
     expect(found.items[0]!.organizations).toEqual([
       { id: acme.id, name: 'Acme Inc.', slug: 'acme', role: 'org:admin' },
     ])
-    expect(found.items[0]!.impersonation).toEqual({ allowed: true })
+    expect(found.items[0]!.impersonation).toMatchObject({ allowed: true })
     const started = await api.impersonation.start.mutate({
       userId: acmeAdmin.id,
       reason: 'Acme admin reports a broken invoice page',
@@ -188,7 +188,7 @@ describe('staff organizations', () => {
     const api = stack.client(() => ada.token())
     const [newcomer] = stack.customers().filter((u) => u.id !== acmeAdmin.id)
     const before = await api.users.search.query({ query: primaryEmail(newcomer!) })
-    expect(before.items[0]!.impersonation).toEqual({ allowed: true })
+    expect(before.items[0]!.impersonation).toMatchObject({ allowed: true })
     // Joins Support after the search (the search's memberships are cached for display).
     join(
       stack.clerk,

@@ -123,6 +123,7 @@ function explain(error: unknown): string {
     case 'IMPERSONATION_NOT_FOUND':
     case 'CLERK_REJECTED':
     case 'TICKET_ALREADY_USED':
+    case 'REVERIFICATION_REQUIRED':
     case 'INTERNAL':
       return `ActAs failed (${e.code}${e.httpStatus ? `, ${e.httpStatus}` : ''}): ${e.message}`
   }

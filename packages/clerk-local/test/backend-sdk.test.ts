@@ -1,6 +1,7 @@
 import { createClerkClient, type ClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal } from '../src/index.js'
+import { createFapiClient } from '../src/testing.js'
 import { accountOf, apiError, type SeededRole } from './support/local.js'
 
 // The real @clerk/backend 3.25 (Clerk-API-Version 2026-05-12) against the local server:
@@ -137,6 +138,36 @@ describe('actor tokens', () => {
     expect(local.state.actorTokens.get(token.id)!.status).toBe('revoked')
     const again = await apiError(clerk.actorTokens.revoke(token.id))
     expect(again.status).toBe(400)
+  })
+
+  it("the whole actor payload, extra fields included, becomes the session token's act claim", async () => {
+    // Clerk: "This whole payload will be also included in the JWT session token" (BAPI spec,
+    // POST /actor_tokens). @clerk/backend sends `actor` as given (no deep snake-casing).
+    const actor = {
+      sub: account('admin').userId,
+      reason: 'Ticket 42: checkout fails',
+      impersonation_id: '6f1c2f4e-5b7a-4c1e-9a55-0d2b8f3c1a77',
+      mode: 'read_only',
+    }
+    const created = await clerk.actorTokens.create({
+      userId: account('agent').userId,
+      actor,
+    })
+    expect(created.actor).toEqual(actor)
+    const origin = 'http://localhost:5173'
+    const fapi = createFapiClient({ frontendApiUrl: local.frontendApiUrl, origin })
+    const { token } = await fapi.signInWithTicket(created.token!)
+    const state = await clerk.authenticateRequest(
+      new Request('http://localhost:3000/x', { headers: { authorization: `Bearer ${token}` } }),
+      {
+        jwtKey: local.jwtPublicKeyPem,
+        authorizedParties: [origin],
+        publishableKey: local.publishableKey,
+      },
+    )
+    const auth = state.toAuth()
+    expect(auth?.userId).toBe(account('agent').userId)
+    expect((auth as { actor?: unknown } | null)?.actor).toEqual(actor)
   })
 
   it('an unknown user is a 422', async () => {

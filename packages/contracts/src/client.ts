@@ -2,8 +2,13 @@
 // Runtime imports: @trpc/client and this package's browser-safe code only.
 import { createTRPCClient, httpBatchLink, httpLink, retryLink, TRPCClientError } from '@trpc/client'
 import type { TRPCClient } from '@trpc/client'
-import { isActAsErrorCode } from './errors.js'
-import type { ActAsErrorCode, PolicyRule, RateLimiter } from './errors.js'
+import { isActAsErrorCode, readReverificationHint } from './errors.js'
+import type {
+  ActAsErrorCode,
+  PolicyRule,
+  RateLimiter,
+  ReverificationRequirement,
+} from './errors.js'
 import type { AppRouter } from './router/types.js'
 import { ImpersonationEndedSchema } from './schemas/impersonation.js'
 import type { ImpersonationEnded } from './schemas/impersonation.js'
@@ -122,6 +127,11 @@ export interface ActAsClientErrorInfo {
   /** Set when no answer came: the request timed out, or the network failed. */
   transport?: 'timeout' | 'network'
   /**
+   * REVERIFICATION_REQUIRED: what to verify again (Clerk's reverification hint in the data),
+   * e.g. `{ level: 'first_factor', afterMinutes: 10 }`.
+   */
+  reverification?: ReverificationRequirement
+  /**
    * UNAUTHENTICATED because ActAs ended the impersonation this session belongs to: how (who,
    * why, when). Absent otherwise.
    */
@@ -157,6 +167,7 @@ export function getActAsError(error: unknown): ActAsClientErrorInfo {
       retryAfterSeconds: typeof d['retryAfter'] === 'number' ? d['retryAfter'] : null,
       rule: typeof d['rule'] === 'string' ? (d['rule'] as PolicyRule) : null,
       fieldErrors: zod?.fieldErrors ?? {},
+      ...(readReverificationHint(d) ? { reverification: readReverificationHint(d)! } : {}),
       ...(d['rateLimitedBy'] === 'clerk' || d['rateLimitedBy'] === 'actas'
         ? { rateLimitedBy: d['rateLimitedBy'] }
         : {}),

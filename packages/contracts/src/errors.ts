@@ -15,6 +15,11 @@ export const ACTAS_ERROR_CODES = [
   'INVALID_INPUT',
   'CLERK_REJECTED',
   'TICKET_ALREADY_USED',
+  /**
+   * Step-up: the session must verify its first factor again (the password) before this call;
+   * the error's data carries Clerk's reverification hint (`clerk_error`, see `reverificationHint`).
+   */
+  'REVERIFICATION_REQUIRED',
   'SERVICE_UNAVAILABLE',
   'INTERNAL',
 ] as const
@@ -33,6 +38,7 @@ export const ACTAS_ERROR_TRPC_CODE = {
   INVALID_INPUT: 'BAD_REQUEST', // 400
   CLERK_REJECTED: 'UNPROCESSABLE_CONTENT', // 422
   TICKET_ALREADY_USED: 'CONFLICT', // 409
+  REVERIFICATION_REQUIRED: 'FORBIDDEN', // 403, as Clerk's reverificationErrorResponse
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE', // 503
   INTERNAL: 'INTERNAL_SERVER_ERROR', // 500
 } as const satisfies Record<ActAsErrorCode, string>
@@ -58,6 +64,56 @@ export type PolicyRule = (typeof POLICY_RULES)[number]
 export const RATE_LIMITERS = ['actas', 'clerk'] as const
 export type RateLimiter = (typeof RATE_LIMITERS)[number]
 
+/** Clerk's reverification levels (`@clerk/shared` SessionVerificationLevel). */
+export type ReverificationLevel = 'first_factor' | 'second_factor' | 'multi_factor'
+
+/** What a step-up asks for: this factor level, verified less than `afterMinutes` ago. */
+export interface ReverificationRequirement {
+  level: ReverificationLevel
+  afterMinutes: number
+}
+
+/** Clerk's reverification error shape (`@clerk/shared/authorization-errors`, `reverificationError`). */
+export interface ReverificationHint {
+  clerk_error: {
+    type: 'forbidden'
+    reason: 'reverification-error'
+    metadata: { reverification: ReverificationRequirement }
+  }
+}
+
+/**
+ * Exactly what `@clerk/shared`'s `reverificationError(missingConfig)` returns (apps/api's tests
+ * compare the two), so Clerk's own `isReverificationHint` recognises an ActAs error's data.
+ * Written here because contracts never imports Clerk.
+ */
+export function reverificationHint(requirement: ReverificationRequirement): ReverificationHint {
+  return {
+    clerk_error: {
+      type: 'forbidden',
+      reason: 'reverification-error',
+      metadata: {
+        reverification: { level: requirement.level, afterMinutes: requirement.afterMinutes },
+      },
+    },
+  }
+}
+
+/** The requirement inside a reverification hint (an error's data), or null when it is none. */
+export function readReverificationHint(data: unknown): ReverificationRequirement | null {
+  if (typeof data !== 'object' || data === null) return null
+  const error = (data as { clerk_error?: unknown }).clerk_error
+  if (typeof error !== 'object' || error === null) return null
+  const e = error as { type?: unknown; reason?: unknown; metadata?: unknown }
+  if (e.type !== 'forbidden' || e.reason !== 'reverification-error') return null
+  const r = (e.metadata as { reverification?: unknown } | null | undefined)?.reverification
+  if (typeof r !== 'object' || r === null) return null
+  const { level, afterMinutes } = r as { level?: unknown; afterMinutes?: unknown }
+  if (level !== 'first_factor' && level !== 'second_factor' && level !== 'multi_factor') return null
+  if (typeof afterMinutes !== 'number' || !(afterMinutes > 0)) return null
+  return { level, afterMinutes }
+}
+
 export interface ActAsErrorOptions {
   /** Seconds the caller should wait before retrying (RATE_LIMITED, SERVICE_UNAVAILABLE). */
   retryAfterSeconds?: number
@@ -65,6 +121,8 @@ export interface ActAsErrorOptions {
   rateLimitedBy?: RateLimiter
   /** The policy rule that refused (POLICY_DENIED). */
   rule?: PolicyRule
+  /** REVERIFICATION_REQUIRED: what the session must verify again, and how recently. */
+  reverification?: ReverificationRequirement
   /** UNAUTHENTICATED for a session whose impersonation ActAs ended: how it ended. */
   impersonationEnded?: ImpersonationEnded | null
   cause?: unknown
@@ -80,6 +138,7 @@ export class ActAsError extends Error {
   readonly retryAfterSeconds: number | undefined
   readonly rule: PolicyRule | undefined
   readonly rateLimitedBy: RateLimiter | undefined
+  readonly reverification: ReverificationRequirement | undefined
   readonly impersonationEnded: ImpersonationEnded | undefined
 
   constructor(code: ActAsErrorCode, message: string, options: ActAsErrorOptions = {}) {
@@ -88,6 +147,7 @@ export class ActAsError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds
     this.rule = options.rule
     this.rateLimitedBy = options.rateLimitedBy
+    this.reverification = options.reverification
     this.impersonationEnded = options.impersonationEnded ?? undefined
   }
 }

@@ -64,6 +64,11 @@ export interface UserPrincipal {
   staffOrganization: boolean
   /** Set when this session is itself an impersonated one. */
   actor: PrincipalActor | null
+  /**
+   * The token's `fva` claim: minutes since the first and the second factor were verified (-1:
+   * never). Step-up (`impersonation.start`) reads it; absent or null: unknown, so not recent.
+   */
+  factorVerificationAge?: readonly [number, number] | null
 }
 
 /** Another service, from a verified Clerk M2M token (`mt_…`). */

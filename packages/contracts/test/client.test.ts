@@ -215,6 +215,7 @@ describe('createActAsClient', () => {
       case 'INVALID_INPUT':
       case 'CLERK_REJECTED':
       case 'TICKET_ALREADY_USED':
+      case 'REVERIFICATION_REQUIRED':
       case 'SERVICE_UNAVAILABLE':
       case 'INTERNAL':
         handled = 'other'

@@ -1,6 +1,6 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch'
 import { describe, expect, it } from 'vitest'
-import { ActAsError } from '../src/index.js'
+import { ActAsError, readReverificationHint } from '../src/index.js'
 import type { ActAsContext } from '../src/index.js'
 import { createAppRouter } from '../src/server.js'
 import { contextWith, staff } from './context.js'
@@ -51,6 +51,33 @@ describe('error responses', () => {
       message: 'Quota used up.',
       data: { actasCode: 'QUOTA_EXCEEDED', httpStatus: 402 },
     })
+  })
+
+  it("carry Clerk's reverification hint on REVERIFICATION_REQUIRED (403), and only there", async () => {
+    const res = await search(
+      false,
+      new ActAsError('REVERIFICATION_REQUIRED', 'Confirm your password first.', {
+        reverification: { level: 'first_factor', afterMinutes: 10 },
+      }),
+    )
+    expect(res.status).toBe(403)
+    const body = JSON.parse(res.text) as { error: { data: Record<string, unknown> } }
+    expect(body.error.data).toMatchObject({
+      actasCode: 'REVERIFICATION_REQUIRED',
+      clerk_error: {
+        type: 'forbidden',
+        reason: 'reverification-error',
+        metadata: { reverification: { level: 'first_factor', afterMinutes: 10 } },
+      },
+    })
+    expect(readReverificationHint(body.error.data)).toEqual({
+      level: 'first_factor',
+      afterMinutes: 10,
+    })
+    const other = await search(false, new ActAsError('FORBIDDEN', 'No.'))
+    const data = (JSON.parse(other.text) as { error: { data: Record<string, unknown> } }).error.data
+    expect(data).not.toHaveProperty('clerk_error')
+    expect(readReverificationHint(data)).toBeNull()
   })
 
   it('name the invalid fields of a bad input', async () => {

@@ -12,6 +12,7 @@ import type { SQL } from 'drizzle-orm'
 import type {
   EndCause,
   ImpersonationEvent,
+  ImpersonationMode,
   ImpersonationEventType,
   ImpersonationRecord,
   ImpersonationStatus,
@@ -96,6 +97,11 @@ export type NewImpersonation = Pick<
    * `requested` event's data; never the secret itself.
    */
   returnSecretHash?: string | null
+  /**
+   * The mode the caller asked for, carried in the `requested` event's data (absent: none asked;
+   * `mode` is then the configured default until the `issued` event says which one was issued).
+   */
+  requestedMode?: ImpersonationMode | null
 }
 
 export interface ListQuery {
@@ -247,6 +253,8 @@ function cleanData(data: Record<string, EventDataValue | undefined> = {}): Event
 }
 
 const str = (v: EventDataValue | undefined) => (typeof v === 'string' ? v : undefined)
+const mode = (v: EventDataValue | undefined): ImpersonationMode | undefined =>
+  v === 'read_only' || v === 'full' ? v : undefined
 const instant = (v: EventDataValue | undefined) => {
   if (typeof v !== 'string') return undefined
   const d = new Date(v)
@@ -283,6 +291,8 @@ function projection(
     case 'issued':
       return {
         ...emails,
+        // The mode the ticket was issued with (the policy may make a default read-only).
+        ...(mode(data['mode']) ? { mode: mode(data['mode']) } : {}),
         clerkActorTokenId: str(data['clerkActorTokenId']) ?? null,
         expiresAt: instant(data['expiresAt']) ?? null,
         sessionExpiresAt: instant(data['sessionExpiresAt']) ?? null,
@@ -360,7 +370,7 @@ export class AuditStore {
         userId: row.userId,
         ticketUrl: row.ticketUrl,
         sessionMinutes: row.sessionMinutes,
-        mode: row.mode,
+        ...(input.requestedMode ? { mode: input.requestedMode } : {}),
         actorSessionId: row.actorSessionId,
         actorOrganizationId: row.actorOrganizationId,
         requestId: row.requestId,

@@ -18,6 +18,12 @@ import type { UserDirectory } from './user-directory.js'
 export interface StaffOrganizationsOptions {
   /** Ids (`org_…`) or slugs, as configured. */
   entries: readonly string[]
+  /**
+   * The setting the entries come from, named in errors and logs (default STAFF_ORGANIZATIONS).
+   * The same resolution serves READ_ONLY_ORGANIZATIONS, whose members are impersonated
+   * read-only only.
+   */
+  setting?: string
   directory: Pick<UserDirectory, 'getOrganization'>
   logger: Logger
   /** How long a failed resolution is answered from memory before Clerk is asked again. */
@@ -27,15 +33,26 @@ export interface StaffOrganizationsOptions {
 
 export class StaffOrganizations {
   private resolved: ReadonlySet<string> | undefined
+  private names: ReadonlyMap<string, string> = new Map()
   private pending: Promise<ReadonlySet<string>> | undefined
   private failure: { at: number; error: ActAsError } | undefined
   private readonly retryAfterMs: number
   private readonly now: () => number
 
   constructor(private readonly o: StaffOrganizationsOptions) {
-    if (o.entries.length === 0) throw new Error('at least one staff organization is required')
+    if (o.entries.length === 0) throw new Error(`${this.setting} needs at least one organization`)
     this.retryAfterMs = o.retryAfterMs ?? 10_000
     this.now = o.now ?? Date.now
+  }
+
+  private get setting(): string {
+    return this.o.setting ?? 'STAFF_ORGANIZATIONS'
+  }
+
+  /** The organizations, id → name (resolved like `ids()`). */
+  async named(): Promise<ReadonlyMap<string, string>> {
+    await this.ids()
+    return this.names
   }
 
   /** The ids, once resolved; undefined before (see `ids()`). */
@@ -71,21 +88,24 @@ export class StaffOrganizations {
       const unknown = found.filter((f) => f.org === null).map((f) => f.entry)
       if (unknown.length > 0) {
         this.o.logger.error(
-          { staffOrganizations: unknown },
-          'STAFF_ORGANIZATIONS names organizations Clerk does not know; staff procedures answer 503 until it is fixed',
+          { [this.setting]: unknown },
+          `${this.setting} names organizations Clerk does not know; staff procedures answer 503 until it is fixed`,
         )
         throw new ActAsError(
           'SERVICE_UNAVAILABLE',
-          `The staff organizations are misconfigured (Clerk does not know ${unknown.join(', ')}); an operator must fix STAFF_ORGANIZATIONS.`,
+          this.o.setting
+            ? `${this.setting} is misconfigured (Clerk does not know ${unknown.join(', ')}); an operator must fix it.`
+            : `The staff organizations are misconfigured (Clerk does not know ${unknown.join(', ')}); an operator must fix STAFF_ORGANIZATIONS.`,
           { retryAfterSeconds: Math.ceil(this.retryAfterMs / 1000) },
         )
       }
       const ids = new Set(found.map((f) => f.org!.id))
+      this.names = new Map(found.map((f) => [f.org!.id, f.org!.name]))
       this.resolved = ids
       this.failure = undefined
       this.o.logger.info(
-        { staffOrganizations: found.map((f) => ({ entry: f.entry, id: f.org!.id })) },
-        'staff organizations resolved',
+        { [this.setting]: found.map((f) => ({ entry: f.entry, id: f.org!.id })) },
+        `${this.setting} resolved`,
       )
       return ids
     } catch (caught) {
@@ -94,7 +114,7 @@ export class StaffOrganizations {
           ? caught
           : new ActAsError(
               'SERVICE_UNAVAILABLE',
-              'The staff organizations could not be read from Clerk.',
+              `The organizations of ${this.setting} could not be read from Clerk.`,
               {
                 retryAfterSeconds: 5,
                 cause: caught,

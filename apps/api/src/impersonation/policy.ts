@@ -5,7 +5,10 @@
 // staff when it is a member of any of them, whatever its role there. Memberships and permissions
 // in any other organization count for nothing: a customer organization's admin role may carry
 // org:admin:impersonate (Clerk's roles belong to the instance) and its admin is still a customer.
-import type { ImpersonationVerdict, UserPrincipal } from '@actas/contracts'
+//
+// Modes: a target who is a member of a read-only organization (READ_ONLY_ORGANIZATIONS) may only
+// be impersonated read-only; anyone else in either mode, the configured default preselected.
+import type { ImpersonationMode, ImpersonationVerdict, UserPrincipal } from '@actas/contracts'
 
 export interface PolicyTarget {
   id: string
@@ -17,6 +20,10 @@ export interface PolicyTarget {
 export interface PolicyOptions {
   /** The staff organizations' ids: their members (any role) are never impersonated. */
   staffOrganizationIds: ReadonlySet<string>
+  /** READ_ONLY_ORGANIZATIONS, id → name: their members are impersonated read-only only. */
+  readOnlyOrganizations?: ReadonlyMap<string, string>
+  /** The mode to preselect when the target allows both (IMPERSONATION_DEFAULT_MODE; default full). */
+  defaultMode?: ImpersonationMode
 }
 
 export const POLICY_MESSAGES = {
@@ -53,5 +60,34 @@ export function evaluateImpersonation(
   }
   if (target.banned) return deny('banned')
   if (target.locked) return deny('locked')
-  return { allowed: true }
+  const readOnlyIn = readOnlyOrganizationsOf(target, options)
+  if (readOnlyIn.length > 0) {
+    return {
+      allowed: true,
+      modes: ['read_only'],
+      defaultMode: 'read_only',
+      modeReason: readOnlyReason(readOnlyIn),
+    }
+  }
+  return { allowed: true, modes: ['read_only', 'full'], defaultMode: options.defaultMode ?? 'full' }
+}
+
+/** The names of the read-only organizations `target` is a member of (none: any mode). */
+export function readOnlyOrganizationsOf(
+  target: Pick<PolicyTarget, 'memberships'>,
+  options: Pick<PolicyOptions, 'readOnlyOrganizations'>,
+): string[] {
+  const readOnly = options.readOnlyOrganizations
+  if (!readOnly || readOnly.size === 0) return []
+  const names = target.memberships.flatMap((m) => {
+    const name = readOnly.get(m.organizationId)
+    return name === undefined ? [] : [name]
+  })
+  return [...new Set(names)]
+}
+
+/** Why only read-only: the organizations named (READ_ONLY_ORGANIZATIONS). */
+export function readOnlyReason(organizationNames: readonly string[]): string {
+  const list = organizationNames.join(', ')
+  return `Members of ${list} may only be impersonated read-only (READ_ONLY_ORGANIZATIONS).`
 }

@@ -50,6 +50,7 @@ import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
+import { requireRecentFirstFactor } from './step-up.js'
 import { ttlCache } from '../ttl-cache.js'
 import type { TtlCache } from '../ttl-cache.js'
 
@@ -70,8 +71,18 @@ export interface ImpersonationServiceOptions {
   impersonationQuotaMode?: 'warn' | 'block'
   quotaGate?: QuotaGate
   appHomePath: string
+  /**
+   * Step-up: the staff session's first factor must have been verified within this many minutes
+   * (STEP_UP_MINUTES; the token's `fva`); null or absent: off.
+   */
+  stepUpMinutes?: number | null
   /** The mode when `impersonation.start` names none (IMPERSONATION_DEFAULT_MODE; default full). */
   defaultMode?: ImpersonationMode
+  /**
+   * READ_ONLY_ORGANIZATIONS resolved (null or absent: none): their members are impersonated
+   * read-only only.
+   */
+  readOnlyOrganizations?: Pick<StaffOrganizations, 'ids' | 'named'> | null
   /** After the ticket: the board, the kill switch, Stop and the sign-in report. */
   lifecycle: ImpersonationLifecycle
   /**
@@ -152,11 +163,12 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     // Clerk calls per page, whatever its size: the list, the count when the page cannot tell the
     // total (cached 5 s), and one fresh read of which rows are staff. Organizations shown come
     // from the membership mirror (display only); before its first load, per-user reads (cached).
-    const [memberships, staff] = await Promise.all([
+    const [memberships, staff, readOnly] = await Promise.all([
       this.o.memberships?.ready
         ? userIds.map((id) => this.o.memberships!.of(id) ?? [])
         : Promise.all(userIds.map((id) => this.o.directory.getMemberships(id))),
       principal.kind === 'machine' ? undefined : this.staffAmong(userIds),
+      principal.kind === 'machine' ? undefined : this.readOnlyAmong(userIds),
     ])
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
@@ -180,9 +192,20 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         impersonation: staff
           ? evaluateImpersonation(
               principal as StaffPrincipal,
-              // The policy sees only the fresh fact that matters: membership of a staff organization.
-              { ...user, memberships: staff.members.has(user.id) ? staff.membership : [] },
-              { staffOrganizationIds: staff.ids },
+              // The policy sees only the fresh facts that matter: membership of a staff
+              // organization, and of a read-only one (named from the rows' organizations).
+              {
+                ...user,
+                memberships: [
+                  ...(staff.members.has(user.id) ? staff.membership : []),
+                  ...readOnlyMemberships(readOnly, user.id, orgs),
+                ],
+              },
+              {
+                staffOrganizationIds: staff.ids,
+                ...(readOnly ? { readOnlyOrganizations: readOnly.names } : {}),
+                ...(this.o.defaultMode ? { defaultMode: this.o.defaultMode } : {}),
+              },
             )
           : MACHINE_VERDICT,
         ...(matchedPhone ? { matchedPhone } : {}),
@@ -204,6 +227,15 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     return { ids, members, membership: first ? [{ organizationId: first }] : [] }
   }
 
+  /** Which of `userIds` belong to a read-only organization: one fresh Clerk read, when configured. */
+  private async readOnlyAmong(userIds: string[]) {
+    const readOnly = this.o.readOnlyOrganizations
+    if (!readOnly) return null
+    const names = await readOnly.named()
+    const members = await this.o.directory.membersAmong(userIds, [...names.keys()])
+    return { names, members }
+  }
+
   private async emailOf(userId: string): Promise<string | null> {
     const cached = this.emailCache.get(userId)
     if (cached) return cached.email
@@ -218,8 +250,12 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     params: ImpersonationStartParams,
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput> {
+    // Step-up before anything else: not an attempt yet, so nothing is recorded (like a missing
+    // session); the console reverifies the password and retries.
+    requireRecentFirstFactor(principal.factorVerificationAge, this.o.stepUpMinutes)
     const id = randomUUID()
-    const mode = params.mode ?? this.o.defaultMode ?? 'full'
+    // Asked for, or the default (a read-only target's default is read-only: decided below).
+    let mode = params.mode ?? this.o.defaultMode ?? 'full'
     // Write-ahead: no row and `requested` event, no ticket.
     try {
       await this.o.audit.createImpersonation({
@@ -232,6 +268,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         ticketUrl: params.ticketUrl ?? null,
         sessionMinutes: params.sessionMinutes,
         mode,
+        requestedMode: params.mode ?? null,
         requestId: request.id,
         ip: request.ip,
         userAgent: request.userAgent,
@@ -273,11 +310,13 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     let target: DirectoryUser | null
     let memberships
     let staffOrganizationIds: ReadonlySet<string>
+    let readOnlyOrganizations: ReadonlyMap<string, string> | undefined
     try {
-      ;[target, actorEmail, staffOrganizationIds] = await Promise.all([
+      ;[target, actorEmail, staffOrganizationIds, readOnlyOrganizations] = await Promise.all([
         this.o.directory.getUser(params.userId),
         this.emailOf(principal.userId).catch(() => null),
         this.o.staffOrganizations.ids(),
+        this.o.readOnlyOrganizations?.named(),
       ])
       // The staff check decides on fresh memberships, never on what a search showed.
       memberships = target ? await this.o.directory.getMemberships(target.id, { fresh: true }) : []
@@ -290,8 +329,23 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     const verdict = evaluateImpersonation(
       principal,
       { ...target, memberships },
-      { staffOrganizationIds },
+      {
+        staffOrganizationIds,
+        ...(readOnlyOrganizations ? { readOnlyOrganizations } : {}),
+        ...(this.o.defaultMode ? { defaultMode: this.o.defaultMode } : {}),
+      },
     )
+    // No mode asked: the policy's (read-only for a read-only target, else the default).
+    if (verdict.allowed && !params.mode && verdict.defaultMode) mode = verdict.defaultMode
+    if (verdict.allowed && !verdict.modes?.includes(mode)) {
+      const who = target.fullName ?? target.primaryEmail ?? target.id
+      const denial = new ActAsError(
+        'POLICY_DENIED',
+        `${who} may only be impersonated read-only: ${verdict.modeReason ?? 'the policy allows no other mode.'} Start a read-only impersonation instead.`,
+        { rule: 'read_only_target' },
+      )
+      throw await fail(denial, 'denied', { userEmail: target.primaryEmail })
+    }
     if (!verdict.allowed) {
       const denial = new ActAsError(
         'POLICY_DENIED',
@@ -361,6 +415,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           sessionExpiresAt: sessionExpiresAt.toISOString(),
           userEmail: target.primaryEmail,
           actorEmail,
+          mode,
         },
       })
     } catch (error) {
@@ -782,4 +837,21 @@ function asActAsError(error: unknown): ActAsError {
     : new ActAsError('SERVICE_UNAVAILABLE', 'Clerk could not be reached; try again in a moment.', {
         cause: error,
       })
+}
+
+/**
+ * The read-only organizations a search row's user is a member of, for the policy: named from the
+ * row's organizations (the membership mirror); when the fresh read says "member" but the mirror
+ * does not show which one yet, every configured one (the verdict is a hint: start re-reads).
+ */
+function readOnlyMemberships(
+  readOnly: { names: ReadonlyMap<string, string>; members: ReadonlySet<string> } | null | undefined,
+  userId: string,
+  orgs: readonly { organizationId: string }[],
+): { organizationId: string }[] {
+  if (!readOnly?.members.has(userId)) return []
+  const shown = orgs.filter((o) => readOnly.names.has(o.organizationId))
+  return shown.length > 0
+    ? shown
+    : [...readOnly.names.keys()].map((organizationId) => ({ organizationId }))
 }

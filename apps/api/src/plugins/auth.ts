@@ -173,5 +173,6 @@ export async function principalFromRequest(
     permissions: auth.orgPermissions ?? [],
     staffOrganization: orgId !== null && (await staff.includes(orgId)),
     actor: parseActorClaim(auth.actor),
+    factorVerificationAge: auth.factorVerificationAge ?? null,
   }
 }

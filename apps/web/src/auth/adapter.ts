@@ -102,6 +102,27 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
         throw toAuthError(error)
       }
     },
+    async reverifyWithPassword(password) {
+      await whenLoaded()
+      const s = clerk.value?.session
+      if (!s) throw new AuthError('incomplete', 'You are signed out. Sign in again.')
+      try {
+        await s.startVerification({ level: 'first_factor' })
+        const verification = await s.attemptFirstFactorVerification({
+          strategy: 'password',
+          password,
+        })
+        if (verification.status !== 'complete')
+          throw new AuthError(
+            'incomplete',
+            'Confirming it is you needs a step this console does not support.',
+          )
+        // The cached token still carries the old `fva`: the next API call needs a fresh one.
+        await s.getToken({ skipCache: true })
+      } catch (error) {
+        throw toAuthError(error)
+      }
+    },
     async signOut(redirectTo) {
       await whenLoaded()
       await clerk.value!.signOut({ redirectUrl: redirectTo })

@@ -1,5 +1,6 @@
 // The console's view of authentication: small, domain-shaped, and free of Clerk types.
 // auth/adapter.ts implements it with @clerk/vue; everything else depends on this file only.
+import type { ImpersonationMode } from '@actas/contracts/facts'
 import type { ComputedRef, InjectionKey, Ref } from 'vue'
 import { inject } from 'vue'
 
@@ -20,6 +21,8 @@ export interface AuthActor {
   sub: string
   reason: string | null
   impersonationId: string | null
+  /** `act.mode`: `read_only` or `full`. */
+  mode: ImpersonationMode
 }
 
 export interface AuthSession {
@@ -70,6 +73,12 @@ export interface Auth {
   signInWithPassword(identifier: string, password: string): Promise<void>
   /** Signs in with a one-time ticket and makes that session the active one. */
   signInWithTicket(ticket: string): Promise<void>
+  /**
+   * Step-up: verifies the current session's password again (Clerk's session reverification,
+   * first factor), so the next session token's `fva` shows it verified now. Rejects with an
+   * AuthError (`password_incorrect`, …) and changes nothing when it fails.
+   */
+  reverifyWithPassword(password: string): Promise<void>
   /** Ends the current session; `redirectTo` is an in-app path. */
   signOut(redirectTo: string): Promise<void>
   /** The current session token, or null when signed out. */

@@ -2,6 +2,7 @@
 import type { ActAsClientErrorInfo, ActAsErrorCode } from '@actas/contracts/client'
 import { AuthError } from '../auth/types'
 import { ApiError } from './api'
+import { StepUpCancelled } from './step-up'
 
 export interface PlainError {
   code: ActAsErrorCode | `AUTH_${string}`
@@ -14,6 +15,14 @@ export interface PlainError {
 }
 
 export function describeError(error: unknown): PlainError {
+  if (error instanceof StepUpCancelled)
+    return {
+      code: 'REVERIFICATION_REQUIRED',
+      title: 'Not started',
+      message:
+        'The impersonation did not start: confirming your password was cancelled. Confirm again to start it.',
+      retryable: true,
+    }
   if (error instanceof AuthError) {
     const retryable = error.kind === 'unavailable' || error.kind === 'rate_limited'
     const title =
@@ -86,6 +95,13 @@ export function describeError(error: unknown): PlainError {
         title: 'Not allowed',
         message: e.message || 'This user may not be impersonated.',
         retryable: false,
+      }
+    case 'REVERIFICATION_REQUIRED':
+      return {
+        code: e.code,
+        title: 'Password needed',
+        message: e.message || 'Confirm your password, then try again.',
+        retryable: true,
       }
     case 'FORBIDDEN':
       return {

@@ -1,6 +1,7 @@
 // Impersonation: start (API → ticket → Clerk sign-in → active session), the monthly quota,
 // and the audit log with revoke. The ticket lives only in a local variable of start().
 import type {
+  ImpersonationMode,
   ImpersonationRecord,
   ImpersonationStatus,
   QuotaOutput,
@@ -15,6 +16,7 @@ import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 import { clearReturn, createReturnSecret, saveReturn } from '../lib/return-to-console'
 import { safeRedirectPath } from '../lib/safe-redirect'
+import { useStepUpStore } from '../lib/step-up'
 import { useSessionStore } from './session'
 
 export interface StartRequest {
@@ -24,6 +26,8 @@ export interface StartRequest {
   sessionMinutes: number
   /** The users page to come back to after Stop, with its search (`/users?q=…`). */
   returnTo?: string
+  /** Absent: the API's default for this user. */
+  mode?: ImpersonationMode
 }
 
 export type StartPhase = 'idle' | 'requesting' | 'signing-in' | 'done' | 'failed'
@@ -42,6 +46,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   const auth = useAuth()
   const timeoutMs = useRequestTimeout()
   const session = useSessionStore()
+  const stepUp = useStepUpStore()
 
   const phase = ref<StartPhase>('idle')
   const startError = ref<PlainError | null>(null)
@@ -76,13 +81,17 @@ export const useImpersonationStore = defineStore('impersonation', () => {
     try {
       // The way back: the secret stays in this tab, the API gets its hash.
       const { secret, hash } = await createReturnSecret()
-      const started = await api.impersonation.start.mutate({
-        userId: request.user.id,
-        reason: request.reason.trim(),
-        ...(request.ticketUrl?.trim() ? { ticketUrl: request.ticketUrl.trim() } : {}),
-        sessionMinutes: request.sessionMinutes,
-        returnSecretHash: hash,
-      })
+      // A stale password: the reverify dialog, then the same start again (no second click).
+      const started = await stepUp.run(() =>
+        api.impersonation.start.mutate({
+          userId: request.user.id,
+          reason: request.reason.trim(),
+          ...(request.ticketUrl?.trim() ? { ticketUrl: request.ticketUrl.trim() } : {}),
+          sessionMinutes: request.sessionMinutes,
+          ...(request.mode ? { mode: request.mode } : {}),
+          returnSecretHash: hash,
+        }),
+      )
       impersonationId = started.impersonationId
       lastImpersonationId.value = impersonationId
       saveReturn({

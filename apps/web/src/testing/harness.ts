@@ -155,6 +155,16 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
       calls.push({ method: 'signInWithTicket', args: [] })
       return signIn(() => fapi.signInWithTicket(ticket))
     },
+    async reverifyWithPassword(password) {
+      calls.push({ method: 'reverifyWithPassword', args: [] })
+      try {
+        await fapi.reverifyWithPassword(password, {
+          ...(session.value ? { sessionId: session.value.id } : {}),
+        })
+      } catch (error) {
+        throw toAuthError(asClerkError(error))
+      }
+    },
     async signOut(redirectTo) {
       calls.push({ method: 'signOut', args: [redirectTo] })
       await fapi.signOut()

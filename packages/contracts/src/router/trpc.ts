@@ -3,8 +3,8 @@
 import { initTRPC, TRPCError } from '@trpc/server'
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server'
 import { z, ZodError } from 'zod'
-import { ACTAS_ERROR_TRPC_CODE, ActAsError } from '../errors.js'
-import type { ActAsErrorCode, PolicyRule, RateLimiter } from '../errors.js'
+import { ACTAS_ERROR_TRPC_CODE, ActAsError, reverificationHint } from '../errors.js'
+import type { ActAsErrorCode, PolicyRule, RateLimiter, ReverificationHint } from '../errors.js'
 import { machineMayCall, NEVER_FOR_MACHINES } from '../machines.js'
 import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
@@ -58,6 +58,11 @@ export interface ActAsErrorData {
    */
   impersonationEnded: ImpersonationEnded | null
   zodError: { formErrors: string[]; fieldErrors: Record<string, string[] | undefined> } | null
+  /**
+   * REVERIFICATION_REQUIRED only: Clerk's reverification hint, as `@clerk/shared`'s
+   * `reverificationError()` writes it (`isReverificationHint(error.data)` is true).
+   */
+  clerk_error?: ReverificationHint['clerk_error']
   stack?: string
 }
 
@@ -110,6 +115,7 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
           rule: actas?.rule ?? null,
           impersonationEnded: actas?.impersonationEnded ?? null,
           zodError: isInputError ? z.flattenError(cause) : null,
+          ...(actas?.reverification ? reverificationHint(actas.reverification) : {}),
           ...(options.isDev && shape.data.stack ? { stack: shape.data.stack } : {}),
         }
         return {
