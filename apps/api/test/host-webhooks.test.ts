@@ -99,11 +99,12 @@ function nextCustomer() {
   return user
 }
 
-async function start() {
+async function start(mode?: 'read_only' | 'full') {
   const user = nextCustomer()
   const started = await api.impersonation.start.mutate({
     userId: user.id,
     reason: 'Customer reports a broken invoice page',
+    ...(mode ? { mode } : {}),
   })
   return { user, started, id: started.impersonationId }
 }
@@ -154,6 +155,7 @@ describe('webhooks to the host application', () => {
         actor: { id: admin.userId, email: 'ada@support.actas.test' },
         user: { id: user.id },
         reason: 'Customer reports a broken invoice page',
+        mode: 'full',
       })
     }
     expect(byType['impersonation.started']?.event.data).toMatchObject({
@@ -191,13 +193,16 @@ describe('webhooks to the host application', () => {
     expect(res.status).toBe(400)
   })
 
-  it('announces a revoked ticket as ended (revoked), and refusals not at all', async () => {
-    const { id } = await start()
+  it('announces a revoked read-only ticket as ended (revoked), with its mode, and refusals not at all', async () => {
+    const { id } = await start('read_only')
     await api.impersonation.revoke.mutate({ impersonationId: id })
     const ended = await until('the ended message', () =>
       messagesOf(id).find((m) => m.event.type === 'impersonation.ended'),
     )
-    expect(ended.event.data).toMatchObject({ status: 'revoked', cause: null })
+    expect(ended.event.data).toMatchObject({ status: 'revoked', cause: null, mode: 'read_only' })
+    expect(
+      messagesOf(id).find((m) => m.event.type === 'impersonation.started')?.event.data,
+    ).toMatchObject({ mode: 'read_only' })
     // A refused start (staff target) changes nothing in a customer's account: no message.
     const denied = await api.impersonation.start
       .mutate({ userId: stack.account('agent').userId, reason: 'Trying to impersonate staff' })

@@ -53,10 +53,13 @@ async function signInAdmin(): Promise<Session> {
 }
 
 /** Staff starts an impersonation; the console signs in with the ticket and reports it. */
-async function impersonate(reason = 'Customer cannot see last month invoices') {
+async function impersonate(
+  reason = 'Customer cannot see last month invoices',
+  mode: 'full' | 'read_only' = 'full',
+) {
   const user = customersAnyoneMayImpersonate(clerk)[customerCursor++]
   if (!user) throw new Error('out of customers')
-  const started = await staff.impersonation.start.mutate({ userId: user.id, reason })
+  const started = await staff.impersonation.start.mutate({ userId: user.id, reason, mode })
   const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
   const signedIn = await fapi.signInWithTicket(started.ticket)
   const session: Session = { ...signedIn, token: () => fapi.getToken(signedIn.sessionId) }
@@ -203,6 +206,33 @@ describe('a full impersonation', () => {
       'POST /account/password 403',
     ])
     expect(JSON.stringify(got.actions)).not.toContain('someone@example.com')
+  })
+})
+
+describe('a read-only impersonation', () => {
+  it('can read orders but not create one (act.mode travels in the session token)', async () => {
+    const { id, session } = await impersonate('Looking at the order history only', 'read_only')
+    expect(await call(session, 'GET', '/orders')).toEqual({ status: 200, body: { items: [] } })
+    const created = await call(session, 'POST', '/orders', {
+      item: 'Should not exist',
+      quantity: 1,
+    })
+    expect(created).toMatchObject({
+      status: 403,
+      body: { error: { code: 'READ_ONLY_IMPERSONATION' } },
+    })
+    expect(await call(session, 'GET', '/orders')).toEqual({ status: 200, body: { items: [] } })
+    // The refused attempt is on the timeline too.
+    const got = await eventually(async () => {
+      const record = await staff.impersonation.get.query({ impersonationId: id })
+      return record.actions.length >= 3 ? record : null
+    }, 'the batch reached ActAs')
+    expect(got.mode).toBe('read_only')
+    expect(got.actions.map((a) => `${a.method} ${a.route} ${a.status}`)).toEqual([
+      'GET /orders 200',
+      'POST /orders 403',
+      'GET /orders 200',
+    ])
   })
 })
 

@@ -37,6 +37,11 @@ export interface GuardOptions {
    * affected.
    */
   failClosedAfterMs?: number
+  /**
+   * How many verified tokens are kept until their `exp` (default 10,000; 0 = verify the signature
+   * on every request).
+   */
+  verifiedTokenCacheSize?: number
   /** The action trail (`false`: record nothing). */
   trail?: ActionTrailOptions | false
   logger?: GuardLogger
@@ -93,7 +98,11 @@ export class Guard {
       'url' in options.actas
         ? createActAsClient({ url: options.actas.url, getToken: options.actas.getToken })
         : options.actas
-    this.verifier = new SessionVerifier(options.clerk, this.now)
+    this.verifier = new SessionVerifier(
+      options.clerk,
+      this.now,
+      options.verifiedTokenCacheSize ?? 10_000,
+    )
     this.refreshMs = options.revokedRefreshMs ?? 1_000
     this.revoked = new RevokedSessions(client, this.refreshMs, this.now, logger)
     this.failClosedAfterMs = options.failClosedAfterMs ?? 30_000
@@ -140,8 +149,8 @@ export class Guard {
         },
       }
     }
-    const rawMode = (session.act as { mode?: unknown }).mode
-    const mode: ImpersonationMode = rawMode === 'read_only' ? 'read_only' : 'full'
+    // Contracts' reading: absent → full; anything but full/read_only → read_only (fail closed).
+    const mode: ImpersonationMode = act.mode
     return {
       ok: true,
       verdict: {

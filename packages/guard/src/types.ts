@@ -1,12 +1,13 @@
 // Types shared by the guard's modules. No runtime code.
+import type { ImpersonationMode } from '@actas/contracts'
+
+/** How an impersonated session may act: `full`, or `read_only` (safe methods only). */
+export type { ImpersonationMode }
 
 /** Where the guard writes its few warnings (a pino or Fastify logger fits). */
 export interface GuardLogger {
   warn(details: object, message: string): void
 }
-
-/** How an impersonated session may act: `full`, or `read_only` (safe methods only). */
-export type ImpersonationMode = 'full' | 'read_only'
 
 /** The guard's answer about one request's session. */
 export interface GuardVerdict {

@@ -90,6 +90,7 @@ export class SessionVerifier {
       expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : this.now(),
       act: (claims as { act?: unknown }).act ?? null,
     }
+    if (this.cacheSize <= 0) return { ok: true, session }
     if (this.cache.size >= this.cacheSize) {
       const oldest = this.cache.keys().next()
       if (!oldest.done) this.cache.delete(oldest.value)

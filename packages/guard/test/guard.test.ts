@@ -7,7 +7,9 @@ import { startStack } from '@actas/api/testing'
 import type { SignedIn, Stack } from '@actas/api/testing'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGuard } from '../src/index.js'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createGuard, guardFetch, guardNodeRequest } from '../src/index.js'
 import type { Guard, GuardOptions, GuardVerdict } from '../src/index.js'
 import { actasGuard } from '../src/fastify.js'
 
@@ -45,12 +47,13 @@ function guardWith(options: Partial<GuardOptions> = {}): Guard {
   return guard
 }
 
-async function impersonate() {
+async function impersonate(mode: 'full' | 'read_only' = 'full') {
   const user = stack.customers()[customerCursor++]
   if (!user) throw new Error('out of customers')
   const started = await api.impersonation.start.mutate({
     userId: user.id,
     reason: 'Customer cannot see last month invoices',
+    mode,
   })
   const session = await stack.signInWithTicket(started.ticket)
   await stack
@@ -113,6 +116,16 @@ describe('check', () => {
     })
     // Verified with the jwtKey: nothing asked of ActAs.
     expect(link.requests).toBe(before)
+  })
+
+  it("reads a read-only impersonation's mode from act.mode", async () => {
+    const guard = guardWith()
+    await guard.start()
+    const { session } = await impersonate('read_only')
+    const checked = await guard.check(await session.token())
+    expect(checked).toMatchObject({ ok: true, verdict: { impersonated: true, mode: 'read_only' } })
+    expect(checked.ok && guard.decide(checked.verdict, 'GET')).toBeNull()
+    expect(checked.ok && guard.decide(checked.verdict, 'POST')).toMatchObject({ status: 403 })
   })
 
   it('refuses forged, foreign and missing tokens', async () => {
@@ -315,6 +328,69 @@ describe('the Fastify plugin', () => {
       ])
     } finally {
       await app.close()
+    }
+  })
+})
+
+describe('plain Node and fetch handlers', () => {
+  it('guardFetch refuses blocked routes, hands the verdict over, and records the route pattern', async () => {
+    const guard = guardWith()
+    await guard.start()
+    const { id, session } = await impersonate()
+    const handler = guardFetch(
+      guard,
+      { route: '/account/email', blockWhileImpersonated: true, requireSession: true },
+      () => Response.json({ changed: true }),
+    )
+    const orders = guardFetch(guard, { route: '/orders/:id', requireSession: true }, (_req, v) =>
+      Response.json({ impersonated: v?.impersonated }),
+    )
+    const auth = { authorization: `Bearer ${await session.token()}` }
+    const blocked = await handler(
+      new Request('http://app.test/account/email', { method: 'POST', headers: auth }),
+    )
+    expect(blocked.status).toBe(403)
+    expect(await blocked.json()).toMatchObject({ error: { code: 'BLOCKED_WHILE_IMPERSONATED' } })
+    const order = await orders(new Request('http://app.test/orders/8812?x=1', { headers: auth }))
+    expect(await order.json()).toEqual({ impersonated: true })
+    const anonymous = await orders(new Request('http://app.test/orders/1'))
+    expect(anonymous.status).toBe(401)
+    await guard.flushTrail()
+    const got = await api.impersonation.get.query({ impersonationId: id })
+    expect(got.actions.map((a) => `${a.method} ${a.route} ${a.status}`)).toEqual([
+      'POST /account/email 403',
+      'GET /orders/:id 200',
+    ])
+  })
+
+  it('guardNodeRequest answers the refusal itself on a node:http server', async () => {
+    const guard = guardWith()
+    await guard.start()
+    const server = createServer((req, res) => {
+      void guardNodeRequest(guard, req, res, {
+        route: '/account/password',
+        blockWhileImpersonated: true,
+      }).then((ok) => {
+        if (ok) res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/account/password`
+      const { session } = await impersonate()
+      const refused = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await session.token()}` },
+      })
+      expect(refused.status).toBe(403)
+      expect(await refused.json()).toMatchObject({ error: { code: 'BLOCKED_WHILE_IMPERSONATED' } })
+      const self = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await admin.token()}` },
+      })
+      expect(self.status).toBe(204)
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
     }
   })
 })

@@ -2,6 +2,7 @@
 // Pure functions (node:crypto only); the store appends with them, `audit:verify` and
 // `verifyChain` check with them. Migration 0002 builds the very same canonical text in SQL
 // (`actas_audit_canonical`) for the rows it migrates; a test holds the two equal.
+import * as nodeCrypto from 'node:crypto'
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 
@@ -52,11 +53,22 @@ export function canonicalEvent(e: ChainedEventFields): string {
   ])
 }
 
+/**
+ * SHA-256 of a string, hex. Node's one-shot `crypto.hash` (20.12+) where it exists: no Hash object
+ * per call, ≈ 1.5× the rows/s of `createHash` for an audit event (the verify walk hashes every
+ * event of the chain).
+ */
+// (Read off the namespace: a named import would fail to link on Node 20 before 20.12.)
+const oneShotHash = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') => string })
+  .hash
+const sha256Hex: (text: string) => string =
+  typeof oneShotHash === 'function'
+    ? (text) => oneShotHash('sha256', text, 'hex')
+    : (text) => createHash('sha256').update(text).digest('hex')
+
 /** hash = sha256(prev_hash ‖ canonical JSON of the event), hex. */
 export function eventHash(prevHash: string, e: ChainedEventFields): string {
-  return createHash('sha256')
-    .update(prevHash + canonicalEvent(e))
-    .digest('hex')
+  return sha256Hex(prevHash + canonicalEvent(e))
 }
 
 // ---- signed checkpoints -------------------------------------------------------------------

@@ -7,7 +7,7 @@
 // row's derived status and projection in the same transaction. Every text is cleaned and capped
 // first (clean.ts), so no input can make the write fail.
 import type { KeyObject } from 'node:crypto'
-import { and, asc, count, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, getTableColumns, gte, inArray, lt, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type {
   EndCause,
@@ -117,6 +117,14 @@ export interface ListQuery {
 }
 
 export class InvalidCursorError extends Error {}
+
+/** A driver (PGlite or a pg Pool) answering `query(text, params)`. */
+interface JsonClient {
+  query(text: string, params: unknown[]): Promise<{ rows: Array<{ rows?: string }> }>
+}
+
+/** The impersonations table's columns: property name → column (its SQL name and driver mapping). */
+const IMPERSONATION_COLUMNS = Object.entries(getTableColumns(impersonations))
 
 const DAY_MS = 86_400_000
 /** The UTC day of an instant, `yyyy-mm-dd` (audit_counts' `day`). */
@@ -607,10 +615,35 @@ export class AuditStore {
   }
 
   async list(query: ListQuery): Promise<{ rows: ImpersonationRow[]; next: string | null }> {
-    const rows = await this.listQuery(query)
+    const rows = await this.pageAsJson(this.listQuery(query))
     const page = rows.slice(0, query.limit)
     const last = page.at(-1)
     return { rows: page, next: rows.length > query.limit && last ? encodeCursor(last) : null }
+  }
+
+  /**
+   * Runs a list query (`listQuery`, ordered newest first) and answers its rows, read as one JSON
+   * text (`json_agg`) instead of 29 columns × 51 rows field by field: the drivers' per-field
+   * decoding (PGlite's wire-protocol reader, pg's type parsers) cost several times the query
+   * itself (bench: PGlite ≈ 3.3 → ≈ 1.x ms of CPU per page at 1,000,000 events). Values go through
+   * the columns' own driver mapping, so the rows are exactly what drizzle would return.
+   */
+  private async pageAsJson(query: { toSQL(): { sql: string; params: unknown[] } }) {
+    const { sql: text, params } = query.toSQL()
+    const client = (this.db as unknown as { $client: JsonClient }).$client
+    const result = await client.query(
+      `select coalesce(json_agg(page order by page.created_at desc, page.id desc), '[]')::text as rows from (${text}) as page`,
+      params,
+    )
+    const raw = JSON.parse(result.rows[0]?.rows ?? '[]') as Array<Record<string, unknown>>
+    return raw.map((r) => {
+      const row: Record<string, unknown> = {}
+      for (const [key, column] of IMPERSONATION_COLUMNS) {
+        const value = r[column.name]
+        row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value)
+      }
+      return row as ImpersonationRow
+    })
   }
 
   /** How many records match a list query's filters (every page). */

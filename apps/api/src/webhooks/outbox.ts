@@ -41,12 +41,6 @@ export interface AnnouncedEvent {
 
 const iso = (d: Date | null | undefined) => d?.toISOString() ?? null
 
-/** `read_only` or `full` when the row records a mode (a column another change adds). */
-function modeOf(row: ImpersonationRow): 'read_only' | 'full' | undefined {
-  const mode = (row as { mode?: unknown }).mode
-  return mode === 'read_only' || mode === 'full' ? mode : undefined
-}
-
 /**
  * The message an event announces, or null. `row` is the impersonation after the event, `from`
  * its status before. `timestamp` is when the message is created (Standard Webhooks' envelope).
@@ -57,13 +51,12 @@ export function webhookFor(
   from: ImpersonationStatus | null,
   timestamp: Date,
 ): ActAsWebhook | null {
-  const mode = modeOf(row)
   const common = {
     impersonationId: row.id,
     actor: { id: row.actorId, email: row.actorEmail },
     user: { id: row.userId },
     reason: row.reason,
-    ...(mode ? { mode } : {}),
+    mode: row.mode,
     seq: event.seq,
     occurredAt: event.createdAt.toISOString(),
   }

@@ -1,8 +1,9 @@
 import type { UserSummary } from '@actas/contracts/client'
 import { mount } from '@vue/test-utils'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h, shallowRef } from 'vue'
 import type { Router } from 'vue-router'
+import { readReturn, sha256Hex } from '../lib/return-to-console'
 import { useImpersonationStore } from '../stores/impersonation'
 import { routerAt, until, webStack } from '../testing/harness'
 import type { LocalClerkAuth, WebStack } from '../testing/harness'
@@ -25,6 +26,7 @@ beforeAll(async () => {
 })
 afterAll(() => web?.close())
 afterEach(() => {
+  sessionStorage.clear()
   web.stack.clerk.faults.clear()
   web.stack.clerk.faults.setQuota(false)
   document.body.innerHTML = ''
@@ -79,28 +81,53 @@ describe('ImpersonateDialog', () => {
     expect((await auditRows()).rows.length).toBe(before)
   })
 
-  it('starts, signs in with the ticket and lands home as the customer; the ticket is kept nowhere', async () => {
+  it('starts with a return secret, signs in with the ticket, reports the sign-in and lands home as the customer; the ticket is kept nowhere', async () => {
     const user = freshCustomer()
     const { wrapper } = await open(user)
+    await router.replace('/users?q=gmail.com&page=2')
     await wrapper.find('#impersonate-minutes').setValue('15')
     await confirmWith(
       wrapper,
       '  Customer cannot see invoices  ',
       'https://support.example.com/t/1',
     )
-    expect(router.currentRoute.value.fullPath).toBe('/')
+    expect(useImpersonationStore().startError).toBeNull()
+    await until(() => router.currentRoute.value.fullPath === '/', 'the home page')
     // this tab is now the customer's session, with the admin as actor
     expect(auth.user.value?.id).toBe(user.id)
     expect(auth.session.value?.actor?.sub).toBe(web.account('admin').userId)
     const row = (await auditRows()).rows.find((r) => r.userId === user.id)!
+    // The console reported the sign-in with the new session's token: signed in at once.
     expect(row).toMatchObject({
-      status: 'issued',
+      status: 'signed_in',
+      clerkSessionId: auth.session.value?.id,
       reason: 'Customer cannot see invoices',
       ticketUrl: 'https://support.example.com/t/1',
       sessionMinutes: 15,
     })
-    // nothing about the impersonation is kept in the browser: the banner asks the API's me()
-    expect(Object.keys(sessionStorage).filter((k) => k !== 'vue-router:scroll')).toEqual([])
+    // The way back: this tab keeps the secret (the API only its SHA-256), the page and the name.
+    const kept = readReturn(row.id)!
+    expect(kept).toMatchObject({
+      impersonationId: row.id,
+      returnTo: '/users?q=gmail.com&page=2',
+      userName: user.fullName ?? user.primaryEmail,
+    })
+    expect(kept.secret).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    const requested = (await web.stack.deps.audit.events(row.id)).find(
+      (e) => e.type === 'requested',
+    )!
+    expect(JSON.parse(requested.data)).toMatchObject({
+      returnSecretHash: await sha256Hex(kept.secret),
+    })
+    expect(requested.data).not.toContain(kept.secret)
+    expect(Object.keys(sessionStorage).filter((k) => k !== 'vue-router:scroll')).toEqual([
+      'actas.return',
+    ])
+    // the ticket is in no storage
+    const stored = JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage })
+    const issued = await web.stack.deps.audit.events(row.id)
+    expect(stored).not.toMatch(/ticket/i)
+    expect(issued.map((e) => e.type)).toEqual(['requested', 'issued', 'signed_in'])
     expect(localStorage.length).toBe(0)
   })
 
@@ -159,6 +186,15 @@ describe('ImpersonateDialog', () => {
     await until(() => store.phase === 'failed', 'the sign-in to fail')
     expect(wrapper.find('[data-testid="impersonate-error"]').text()).toContain('Ticket expired')
     expect(router.currentRoute.value.fullPath).toBe('/users')
+    // Recorded: the audit row says the ticket sign-in failed, and why; no way back is kept.
+    const id = store.lastImpersonationId!
+    await vi.waitFor(async () => {
+      expect(await web.stack.deps.audit.get(id)).toMatchObject({
+        status: 'failed',
+        outcomeCode: 'ticket_expired',
+      })
+    })
+    expect(readReturn(id)).toBeNull()
   })
 
   it('closes on Cancel', async () => {

@@ -1,7 +1,11 @@
 import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { UserSummary } from '@actas/contracts/client'
+import { h } from 'vue'
+import { readReturn } from '../lib/return-to-console'
+import { useImpersonationStore } from '../stores/impersonation'
 import { useSessionStore } from '../stores/session'
-import { until, webStack } from '../testing/harness'
+import { routerAt, until, webStack } from '../testing/harness'
 import type { WebStack } from '../testing/harness'
 import ImpersonationBanner from './ImpersonationBanner.vue'
 
@@ -13,6 +17,7 @@ beforeAll(async () => {
 })
 afterAll(() => web?.close())
 afterEach(() => {
+  sessionStorage.clear()
   document.body.innerHTML = ''
 })
 
@@ -55,13 +60,112 @@ describe('ImpersonationBanner', () => {
     }
   })
 
-  it('Stop signs the impersonated session out to the sign-in page', async () => {
-    const { auth } = await impersonate()
-    const wrapper = mount(ImpersonationBanner, { global: { plugins: web.plugins(auth) } })
+  it('Stop in a tab without the return secret ends the impersonation and leads to sign-in, saying why', async () => {
+    const { auth, impersonationId } = await impersonate()
+    const router = await routerAt('/', { path: '/', component: { render: () => h('p') } }, [
+      '/sign-in',
+      '/users',
+    ])
+    const wrapper = mount(ImpersonationBanner, {
+      global: { plugins: [...web.plugins(auth), router] },
+    })
     await until(() => wrapper.text().includes('started by'), 'me()')
     await wrapper.find('button').trigger('click')
     await until(() => auth.session.value === null, 'the sign-out')
+    await until(() => router.currentRoute.value.path === '/sign-in', 'the sign-in page')
     expect(auth.calls).toContainEqual({ method: 'signOut', args: ['/sign-in'] })
     expect(useSessionStore().prefillIdentifier).toBe(web.account('admin').identifier)
+    expect(useSessionStore().notice?.text).toMatch(
+      /^Stopped acting as .+ after \d+ s\. Only the tab that started the impersonation can take you back without a password\./,
+    )
+    expect(await web.stack.deps.audit.get(impersonationId)).toMatchObject({
+      status: 'ended',
+      endCause: 'stopped_by_actor',
+    })
+  })
+
+  it('Stop in the tab that started it: back on the users page as the staff member, search kept, no password', async () => {
+    const customer = web.stack.customers()[next++]!
+    const auth = await web.signedIn('admin')
+    const router = await routerAt(
+      '/users?q=smith&page=2',
+      { path: '/users', component: { render: () => h('p') } },
+      ['/', '/sign-in'],
+    )
+    const wrapper = mount(ImpersonationBanner, {
+      global: { plugins: [...web.plugins(auth), router] },
+    })
+    const path = await useImpersonationStore().start({
+      user: {
+        id: customer.id,
+        fullName: `${customer.firstName} ${customer.lastName}`,
+        primaryEmail: null,
+      } as UserSummary,
+      reason: 'Customer cannot see invoices',
+      sessionMinutes: 30,
+      returnTo: router.currentRoute.value.fullPath,
+    })
+    expect(path).toBe('/')
+    await router.replace('/')
+    const id = useImpersonationStore().lastImpersonationId!
+    expect(readReturn(id)).not.toBeNull()
+    await until(() => wrapper.text().includes('started by'), 'me()')
+    await wrapper.find('button').trigger('click')
+    await until(
+      () => router.currentRoute.value.fullPath === '/users?q=smith&page=2',
+      'the way back',
+    )
+    expect(auth.user.value?.id).toBe(web.account('admin').userId)
+    expect(auth.session.value?.actor).toBeNull()
+    expect(auth.calls.filter((c) => c.method === 'signInWithPassword')).toEqual([])
+    expect(useSessionStore().notice).toEqual({
+      tone: 'success',
+      page: 'users',
+      text: expect.stringMatching(
+        new RegExp(`^Stopped acting as ${customer.firstName} ${customer.lastName} after \\d+ s$`),
+      ) as unknown,
+    })
+    // Single use: the secret is gone from the tab.
+    expect(readReturn(id)).toBeNull()
+    expect(Object.keys(sessionStorage).filter((k) => k !== 'vue-router:scroll')).toEqual([])
+  })
+
+  it('ended elsewhere: says who ended it and why, forgets the way back, and offers the sign-in', async () => {
+    const customer = web.stack.customers()[next++]!
+    const auth = await web.signedIn('admin')
+    const router = await routerAt(
+      '/users',
+      { path: '/users', component: { render: () => h('p') } },
+      ['/', '/sign-in'],
+    )
+    const wrapper = mount(ImpersonationBanner, {
+      global: { plugins: [...web.plugins(auth), router] },
+    })
+    await useImpersonationStore().start({
+      user: { id: customer.id, fullName: 'Bella Schneider', primaryEmail: null } as UserSummary,
+      reason: 'Customer cannot see invoices',
+      sessionMinutes: 30,
+      returnTo: '/users',
+    })
+    const id = useImpersonationStore().lastImpersonationId!
+    await until(() => wrapper.text().includes('started by'), 'me()')
+    const admin = await web.stack.signIn('admin')
+    await web.stack
+      .client(() => admin.token())
+      .impersonation.end.mutate({ impersonationId: id, reason: 'Wrong customer' })
+    // Learnt by the banner's own polling (every 2 s while the tab is visible).
+    await until(() => wrapper.text().includes('Ended by'), 'the banner to learn of the end')
+    expect(wrapper.find('[data-testid="impersonation-ended"]').text()).toBe(
+      `Ended by ${web.account('admin').identifier}: Wrong customer`,
+    )
+    expect(wrapper.find('[role="alert"]').exists()).toBe(true)
+    expect(readReturn(id)).toBeNull()
+    const back = wrapper.find('button')
+    expect(back.text()).toBe('Back to the console')
+    await back.trigger('click')
+    await until(() => router.currentRoute.value.path === '/sign-in', 'the sign-in page')
+    expect(useSessionStore().notice?.text).toBe(
+      `Ended by ${web.account('admin').identifier}: Wrong customer. Sign in to return to the console.`,
+    )
   })
 })

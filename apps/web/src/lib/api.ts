@@ -44,15 +44,22 @@ class TokenTimeoutError extends Error {
 // (docs/benchmarks.md).
 type Callable = (...args: unknown[]) => unknown
 
+/** Each client's options and the last session token it sent (see `lastTokenClient`). */
+const sent = new WeakMap<object, { options: ApiOptions; last: () => string | null }>()
+
 export function createApi(options: ApiOptions): ActAsClient {
   const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS
+  let lastToken: string | null = null
   // The client's timeout covers the HTTP request; the session token before it gets its own.
   const getToken = () =>
     withDeadline(
       options.getToken(),
       timeoutMs,
       () => new TokenTimeoutError('The session token did not come in time.'),
-    )
+    ).then((token) => {
+      if (token) lastToken = token
+      return token
+    })
   let loading: Promise<{ client: ActAsClient; read: (e: unknown) => ActAsClientErrorInfo }> | null =
     null
   const load = () =>
@@ -86,7 +93,23 @@ export function createApi(options: ApiOptions): ActAsClient {
         }
       },
     })
-  return at([]) as ActAsClient
+  const client = at([]) as ActAsClient
+  sent.set(client, { options, last: () => lastToken })
+  return client
+}
+
+/**
+ * A client that sends the session token `client` sent last, or null when it sent none. For one
+ * question only: how did this tab's impersonation end, once Clerk no longer gives its session a
+ * token (the API still verifies the last one until its `exp`, ≤ 60 s, and answers how it ended).
+ * The token is the one clerk-js held in memory anyway; it is never stored.
+ */
+export function lastTokenClient(client: ActAsClient): ActAsClient | null {
+  const entry = sent.get(client)
+  const token = entry?.last()
+  return entry && token
+    ? createApi({ ...entry.options, getToken: () => Promise.resolve(token) })
+    : null
 }
 
 export const ApiKey: InjectionKey<ActAsClient> = Symbol('actas.api')

@@ -14,14 +14,18 @@ import { useApi, useRequestTimeout } from '../lib/api'
 import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
+import { clearReturn, createReturnSecret, saveReturn } from '../lib/return-to-console'
 import { safeRedirectPath } from '../lib/safe-redirect'
 import { useStepUpStore } from '../lib/step-up'
+import { useSessionStore } from './session'
 
 export interface StartRequest {
   user: UserSummary
   reason: string
   ticketUrl?: string
   sessionMinutes: number
+  /** The users page to come back to after Stop, with its search (`/users?q=…`). */
+  returnTo?: string
   /** Absent: the API's default for this user. */
   mode?: ImpersonationMode
 }
@@ -41,10 +45,13 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   const api = useApi()
   const auth = useAuth()
   const timeoutMs = useRequestTimeout()
+  const session = useSessionStore()
   const stepUp = useStepUpStore()
 
   const phase = ref<StartPhase>('idle')
   const startError = ref<PlainError | null>(null)
+  /** The impersonation the last start created (issued), if any. */
+  const lastImpersonationId = ref<string | null>(null)
 
   const quota = shallowRef<QuotaOutput | null>(null)
   const quotaError = ref<PlainError | null>(null)
@@ -69,7 +76,11 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   async function start(request: StartRequest): Promise<string | null> {
     phase.value = 'requesting'
     startError.value = null
+    lastImpersonationId.value = null
+    let impersonationId: string | null = null
     try {
+      // The way back: the secret stays in this tab, the API gets its hash.
+      const { secret, hash } = await createReturnSecret()
       // A stale password: the reverify dialog, then the same start again (no second click).
       const started = await stepUp.run(() =>
         api.impersonation.start.mutate({
@@ -78,9 +89,19 @@ export const useImpersonationStore = defineStore('impersonation', () => {
           ...(request.ticketUrl?.trim() ? { ticketUrl: request.ticketUrl.trim() } : {}),
           sessionMinutes: request.sessionMinutes,
           ...(request.mode ? { mode: request.mode } : {}),
+          returnSecretHash: hash,
         }),
       )
+      impersonationId = started.impersonationId
+      lastImpersonationId.value = impersonationId
+      saveReturn({
+        impersonationId,
+        secret,
+        returnTo: safeRedirectPath(request.returnTo, window.location.origin, '/users'),
+        userName: request.user.fullName ?? request.user.primaryEmail ?? request.user.id,
+      })
       phase.value = 'signing-in'
+      session.switching = true
       await withDeadline(
         auth.signInWithTicket(started.ticket),
         timeoutMs,
@@ -90,13 +111,43 @@ export const useImpersonationStore = defineStore('impersonation', () => {
             'Clerk did not answer in time, so the impersonation did not start. Try again.',
           ),
       )
+      await reportSignedIn()
       phase.value = 'done'
       return safeRedirectPath(started.redirectPath)
     } catch (error) {
+      session.switching = false
       phase.value = 'failed'
       startError.value = describeError(error)
+      clearReturn()
+      // A ticket that did not become a session is recorded as failed (and revoked).
+      if (impersonationId) void reportSignInFailed(impersonationId, error)
       void loadQuota()
       return null
+    }
+  }
+
+  /**
+   * Tells the API the ticket became this session (`impersonation.signedIn` with the new
+   * session's token, which the API verifies). Best effort: Clerk's webhooks and the reconciler
+   * record the sign-in anyway.
+   */
+  async function reportSignedIn(): Promise<void> {
+    try {
+      const sessionToken = await auth.getToken()
+      if (sessionToken) await api.impersonation.signedIn.mutate({ sessionToken })
+    } catch {
+      // recorded by the webhook or the reconciler instead
+    }
+  }
+
+  /** Records a failed ticket sign-in in the audit log (the dialog shows the error). */
+  async function reportSignInFailed(impersonationId: string, error: unknown): Promise<void> {
+    const code =
+      error instanceof AuthError ? error.kind : error instanceof Error ? 'sign_in_error' : 'unknown'
+    try {
+      await api.impersonation.signInFailed.mutate({ impersonationId, code })
+    } catch {
+      // The reconciler settles the ticket (expired unused) when the report does not arrive.
     }
   }
 
@@ -165,6 +216,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   return {
     phase,
     startError,
+    lastImpersonationId,
     quota,
     quotaError,
     records,

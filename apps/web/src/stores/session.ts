@@ -3,12 +3,20 @@
 // log, the same in every tab), and the staff identifier to pre-fill after Stop.
 import type { MeOutput } from '@actas/contracts/client'
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 import { AuthError, useAuth } from '../auth/types'
 import { useApi, useRequestTimeout } from '../lib/api'
 import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
+
+/** A one-time message for the page Stop (or an end elsewhere) leads to (stores/acting.ts). */
+export interface Notice {
+  tone: 'success' | 'info' | 'warning'
+  text: string
+  /** The page that shows it: the users page after a return, else the sign-in page. */
+  page: 'users' | 'sign-in'
+}
 
 export const useSessionStore = defineStore('session', () => {
   const auth = useAuth()
@@ -22,6 +30,15 @@ export const useSessionStore = defineStore('session', () => {
   let meRequest: Promise<MeOutput | null> | null = null
   /** Filled in on the sign-in screen after Stop. */
   const prefillIdentifier = ref('')
+  /** Shown once on the users or sign-in page (components/ActingNotice.vue). */
+  const notice = shallowRef<Notice | null>(null)
+  /**
+   * True while Clerk switches this tab's session on purpose with a ticket (the impersonation's at
+   * start, the staff member's on the way back): the old session is briefly gone before the new
+   * one is active, which is not a sign-out (App.vue does not send the tab to sign-in). Cleared
+   * once a session is active again.
+   */
+  const switching = ref(false)
 
   const isLoaded = auth.isLoaded
   const loadFailed = auth.loadFailed
@@ -31,6 +48,9 @@ export const useSessionStore = defineStore('session', () => {
   const actor = computed(() => auth.session.value?.actor ?? null)
   /** When the current session began. */
   const sessionCreatedAt = computed(() => auth.session.value?.createdAt ?? null)
+  watch(sessionId, (id) => {
+    if (id && switching.value) switching.value = false // the new session is active
+  })
   const meIsCurrent = computed(() => me.value !== null && me.value.sessionId === sessionId.value)
   /** The API's actor of the current session (null until `me` is loaded for it). */
   const meActor = computed(() => (meIsCurrent.value ? me.value!.actor : null))
@@ -124,6 +144,11 @@ export const useSessionStore = defineStore('session', () => {
     )
   }
 
+  /** Forgets `shown` once its page closes (a newer notice stays for its own page). */
+  function noticeSeen(shown: Notice): void {
+    if (notice.value === shown) notice.value = null
+  }
+
   async function signOut(): Promise<void> {
     prefillIdentifier.value = user.value?.primaryEmail ?? ''
     me.value = null
@@ -146,6 +171,9 @@ export const useSessionStore = defineStore('session', () => {
     canImpersonate,
     organizationSlug,
     prefillIdentifier,
+    notice,
+    switching,
+    noticeSeen,
     loadMe,
     signIn,
     signOut,

@@ -1,7 +1,7 @@
 import { mount } from '@vue/test-utils'
 import type { VueWrapper } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { routerAt, until, webStack } from '../testing/harness'
+import { localClerkAuth, routerAt, until, webStack } from '../testing/harness'
 import type { WebStack } from '../testing/harness'
 import ActiveView from './ActiveView.vue'
 
@@ -30,6 +30,19 @@ async function live(customer: number, reason: string) {
   const token = await started.auth.getToken()
   await web.api(started.auth).impersonation.signedIn.mutate({ sessionToken: token! })
   return { ...started, email: c.emailAddresses[0]!.emailAddress }
+}
+
+/** A live read-only impersonation, started by the admin with `mode: 'read_only'`. */
+async function liveReadOnly(customer: number, reason: string) {
+  const c = web.stack.customers()[customer]!
+  const ada = await web.stack.signIn('admin')
+  const started = await web.stack
+    .client(() => ada.token())
+    .impersonation.start.mutate({ userId: c.id, reason, mode: 'read_only' })
+  const auth = localClerkAuth(web.stack)
+  await auth.signInWithTicket(started.ticket)
+  await web.api(auth).impersonation.signedIn.mutate({ sessionToken: (await auth.getToken())! })
+  return started.impersonationId
 }
 
 async function mountView(role: 'admin' | 'agent' = 'agent') {
@@ -79,6 +92,17 @@ describe('ActiveView', () => {
       'the countdown to tick',
     )
     expect(wrapper.find('[data-testid="active-status"]').text()).toContain('1 live impersonation')
+  })
+
+  it('shows the access mode: read-only or full', async () => {
+    const readOnly = await liveReadOnly(4, 'Looking without touching (board)')
+    const wrapper = await mountView()
+    await until(() => card(wrapper, readOnly).exists(), 'the card')
+    expect(card(wrapper, readOnly).find('[data-testid="active-mode"]').text()).toBe('Read-only')
+    const full = wrapper
+      .findAll('li[data-impersonation-id]')
+      .find((li) => li.attributes('data-impersonation-id') !== readOnly)!
+    expect(full.find('[data-testid="active-mode"]').text()).toBe('Full access')
   })
 
   it('refreshes by itself: an impersonation started elsewhere appears', async () => {

@@ -9,7 +9,7 @@ import AuditView from './AuditView.vue'
 
 let web: WebStack
 const mounted: VueWrapper[] = []
-const made = { open: '', live: '', ended: '', endLater: '', denied: '' }
+const made = { open: '', live: '', ended: '', endLater: '', denied: '', readOnly: '' }
 const SAM = () => web.account('agent')
 const ADA = () => web.account('admin')
 
@@ -34,6 +34,13 @@ beforeAll(async () => {
     await api.impersonation.start.mutate({
       userId: web.stack.customers()[0]!.id,
       reason: 'A ticket nobody used',
+    })
+  ).impersonationId
+  made.readOnly = (
+    await api.impersonation.start.mutate({
+      userId: web.stack.customers()[4]!.id,
+      reason: 'A read-only ticket',
+      mode: 'read_only',
     })
   ).impersonationId
   made.live = await live(1, 'Live while the log is read')
@@ -87,6 +94,8 @@ describe('AuditView: statuses and timelines', () => {
     expect(sentence(wrapper, made.live)).toMatch(/^Signed in at /)
     expect(row(wrapper, made.open).find('.badge').text()).toBe('Issued')
     expect(sentence(wrapper, made.open)).toMatch(/^Ticket issued, not used yet \(valid until /)
+    expect(row(wrapper, made.readOnly).find('[data-testid="status-mode"]').text()).toBe('Read-only')
+    expect(row(wrapper, made.open).find('[data-testid="status-mode"]').exists()).toBe(false)
     expect(row(wrapper, made.denied).find('.badge').text()).toBe('Denied')
     expect(sentence(wrapper, made.denied)).toMatch(/^Denied: .*banned/i)
   })

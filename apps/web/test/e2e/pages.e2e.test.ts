@@ -201,7 +201,13 @@ describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 },
             banner.getByRole('button', { name: 'Stop' }),
           ])),
         )
+        // Stop: back on the users page as the admin (this tab started it), with the notice
         await banner.getByRole('button', { name: 'Stop' }).click()
+        await page.waitForURL(/\/users/)
+        const notice = page.getByTestId('acting-notice')
+        await notice.waitFor()
+        problems.push(...(await check(page, 'users-after-stop', [notice])))
+        await page.getByRole('button', { name: 'Sign out' }).click()
         await page.waitForURL(/\/sign-in/)
 
         await signIn(page, 'agent')

@@ -131,6 +131,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The e2e and the bench start many impersonations within a minute.
     RATE_LIMIT_START_PER_MINUTE: '10000',
     RATE_LIMIT_SEARCH_PER_MINUTE: '100000',
+    // Clerk's webhooks reach the API (below), so a demotion ends an impersonation at once.
+    CLERK_WEBHOOK_SIGNING_SECRET: clerk.webhookSecret,
   })
   const deps = await createDeps(config, { logger: createLogger('info', sink) })
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
@@ -138,6 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     app = await buildApp(deps)
     const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+    clerk.webhooks.addEndpoint(`${apiUrl}/webhooks/clerk`)
 
     const output: string[] = []
     preview = spawn(

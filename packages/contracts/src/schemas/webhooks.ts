@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { CursorSchema, ImpersonationIdSchema, InstantSchema } from './common.js'
-import { EndCauseSchema } from './impersonation.js'
+import { EndCauseSchema, ImpersonationModeSchema } from './impersonation.js'
 
 // ActAs's own webhooks to the host application (WEBHOOK_ENDPOINTS): what the application hears
 // when support acts in a customer's account. Delivered per the Standard Webhooks spec
@@ -30,7 +30,7 @@ export const ActAsWebhookTypeSchema = z.enum(ACTAS_WEBHOOK_TYPES)
 export type ActAsWebhookType = z.infer<typeof ActAsWebhookTypeSchema>
 
 /** `read_only`: the host must refuse every non-safe method; `full`: everything but what it blocks. */
-export const WebhookImpersonationModeSchema = z.enum(['read_only', 'full'])
+export const WebhookImpersonationModeSchema = ImpersonationModeSchema
 
 /** What every message says about the impersonation. */
 const WebhookImpersonationFields = {
@@ -41,7 +41,7 @@ const WebhookImpersonationFields = {
   user: z.object({ id: z.string() }),
   /** The staff member's stated reason. */
   reason: z.string(),
-  /** Present when the impersonation records one. */
+  /** Present when the impersonation records one (every impersonation since modes exist). */
   mode: WebhookImpersonationModeSchema.optional(),
   /** The audit event this message stands for: its place in the chain and its time. */
   seq: z.number().int().min(1),
