@@ -140,8 +140,12 @@ describe('Impersonate dialog: step-up', () => {
     expect(auth.user.value?.id).toBe(user.id)
     expect(router.currentRoute.value.fullPath).toBe('/')
     expect(auth.calls.filter((c) => c.method === 'reverifyWithPassword')).toHaveLength(2)
-    const rows = (await web.stack.deps.audit.list({ userId: user.id, limit: 5 })).rows
-    expect(rows.map((r) => r.status)).toEqual(['issued'])
+    // One impersonation (no second start), signed in once the console reports its sign-in.
+    await expect
+      .poll(async () =>
+        (await web.stack.deps.audit.list({ userId: user.id, limit: 5 })).rows.map((r) => r.status),
+      )
+      .toEqual(['signed_in'])
   })
 
   it('Cancel returns to the dialog, which says the impersonation did not start', async () => {

@@ -130,8 +130,15 @@ describe('step-up before a ticket, in Chromium', { timeout: 90_000 }, () => {
     await expect.poll(() => banner.textContent()).toMatch(/You are acting as .+ · read-only · /)
     await page.screenshot({ path: `${ARTIFACTS}step-up-02-read-only-banner.png` })
     expect(starts).toEqual([403, 200])
-    const rows = (await stack.deps.audit.list({ userId: customer.id, limit: 5 })).rows
-    expect(rows.map((r) => [r.status, r.mode])).toEqual([['issued', 'read_only']])
+    // One impersonation (no second start), signed in once the console reports its sign-in.
+    await expect
+      .poll(async () =>
+        (await stack.deps.audit.list({ userId: customer.id, limit: 5 })).rows.map((r) => [
+          r.status,
+          r.mode,
+        ]),
+      )
+      .toEqual([['signed_in', 'read_only']])
     // The password went to Clerk's Frontend API only, never in a URL.
     expect(requested.some((u) => u.includes(stack.account('admin').password))).toBe(false)
   })
