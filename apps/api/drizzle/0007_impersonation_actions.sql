@@ -10,7 +10,7 @@ CREATE TABLE "impersonation_actions" (
 	"received_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
-ALTER TABLE "impersonation_actions" ADD CONSTRAINT "impersonation_actions_impersonation_id_impersonations_id_fk" FOREIGN KEY ("impersonation_id") REFERENCES "public"."impersonations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "impersonation_actions" ADD CONSTRAINT "impersonation_actions_impersonation_id_impersonations_id_fk" FOREIGN KEY ("impersonation_id") REFERENCES "impersonations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "impersonation_actions_timeline_idx" ON "impersonation_actions" USING btree ("impersonation_id","at","id");--> statement-breakpoint
 CREATE INDEX "audit_events_settling_seq_idx" ON "audit_events" USING btree ("seq") WHERE type in ('ended', 'ticket_revoked', 'failed');--> statement-breakpoint
 CREATE INDEX "audit_events_settling_created_idx" ON "audit_events" USING btree ("created_at","seq") WHERE type in ('ended', 'ticket_revoked', 'failed');;--> statement-breakpoint
