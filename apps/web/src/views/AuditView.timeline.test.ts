@@ -19,11 +19,21 @@ async function live(customer: number, reason: string) {
   const started = await web.impersonating(c.id, reason)
   const token = await started.auth.getToken()
   await web.api(started.auth).impersonation.signedIn.mutate({ sessionToken: token! })
+  sessions.set(started.impersonationId, started.auth.session.value!.id)
   return started.impersonationId
 }
+/** Each live impersonation's Clerk session (where the customer application reports actions). */
+const sessions = new Map<string, string>()
 
 beforeAll(async () => {
-  web = await webStack()
+  web = await webStack({
+    // The helpdesk machine stands for a customer application running @actas/guard.
+    env: (clerk) => ({
+      MACHINE_PERMISSIONS: JSON.stringify({
+        [clerk.machines.find((m) => m.name === 'helpdesk')!.id]: ['impersonation.actions'],
+      }),
+    }),
+  })
   // Sam (the agent) becomes a Support admin: a second staff member who may end impersonations.
   const membership = web.stack.clerk.state.membershipsOfUser(SAM().userId)[0]!
   web.stack.clerk.state.setMembershipRole(membership, 'admin')
@@ -135,6 +145,32 @@ describe('AuditView: statuses and timelines', () => {
     await toggle.trigger('click')
     expect(toggle.attributes('aria-expanded')).toBe('false')
     expect(wrapper.find(`#timeline-${made.ended}`).exists()).toBe(false)
+  })
+
+  it('shows what the staff member did in the customer application, in time order', async () => {
+    const guardToken = (await web.stack.m2mToken('helpdesk')).token
+    const at = (ago: number) => new Date(Date.now() - ago).toISOString()
+    await web.stack
+      .client(() => guardToken)
+      .impersonation.actions.mutate({
+        sessionId: sessions.get(made.live)!,
+        actions: [
+          { method: 'GET', route: '/orders', status: 200, at: at(2000) },
+          { method: 'POST', route: '/orders/:id/refund', status: 403, at: at(1000) },
+        ],
+      })
+    const wrapper = await mountView(`/audit?open=${made.live}`)
+    await until(() => timeline(wrapper, made.live).exists(), 'the timeline')
+    const actions = timeline(wrapper, made.live)
+      .findAll('li.timeline__entry--action')
+      .map((li) => `${li.find('.timeline__text').text()} ${li.find('.timeline__detail').text()}`)
+    expect(actions).toEqual([
+      'In the customer application: GET /orders answered 200',
+      'In the customer application: POST /orders/:id/refund answered 403',
+    ])
+    expect(wrapper.find(`#timeline-${made.live} [data-testid="timeline-actions"]`).text()).toBe(
+      '2 requests in the customer application.',
+    )
   })
 
   it('a link with ?open=<id> opens that timeline', async () => {
