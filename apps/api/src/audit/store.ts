@@ -23,6 +23,7 @@ import type { AuditSigner, ChainReport, EventData, EventDataValue, StoredEvent }
 import { cleanOptional, cleanText, TEXT_LIMITS } from './clean.js'
 import type { AuditDatabase } from './db.js'
 import type { WebhookOutbox } from '../webhooks/outbox.js'
+import { encodeCursor, olderThan } from './keyset.js'
 import { nextStatus } from './lifecycle.js'
 import {
   auditChainHead,
@@ -116,7 +117,7 @@ export interface ListQuery {
   limit: number
 }
 
-export class InvalidCursorError extends Error {}
+export { InvalidCursorError } from './keyset.js'
 
 /** A driver (PGlite or a pg Pool) answering `query(text, params)`. */
 interface JsonClient {
@@ -152,36 +153,6 @@ export interface AuditStoreOptions {
 }
 
 type Tx = Parameters<Parameters<AuditDatabase['transaction']>[0]>[0]
-
-function encodeCursor(row: ImpersonationRow): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url')
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      typeof value[1] === 'string'
-    ) {
-      // Exactly what encodeCursor writes: an ISO instant that round-trips (so within the years
-      // Postgres stores) and a UUID; anything else is forged and would make the query fail.
-      const createdAt = new Date(value[0])
-      if (
-        /^\d{4}-\d{2}-\d{2}T/.test(value[0]) &&
-        !Number.isNaN(createdAt.getTime()) &&
-        createdAt.toISOString() === value[0] &&
-        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value[1])
-      )
-        return { createdAt: createdAt.toISOString(), id: value[1] }
-    }
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError('This cursor was not returned by impersonation.list.')
-}
 
 /**
  * A timestamptz as Postgres writes it in JSON (`2026-11-29T10:00:00.123+00:00`). Stored instants
@@ -747,13 +718,10 @@ export class AuditStore {
 
   listQuery(query: ListQuery) {
     const where = this.filters(query)
-    if (query.cursor) {
-      const c = decodeCursor(query.cursor)
-      // A row comparison: one index range, not an OR of two.
+    if (query.cursor)
       where.push(
-        sql`(${impersonations.createdAt}, ${impersonations.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`,
+        olderThan(impersonations.createdAt, impersonations.id, query.cursor, 'impersonation.list'),
       )
-    }
     return this.db
       .select()
       .from(impersonations)

@@ -22,10 +22,11 @@ import type {
   WebhookDeliveryStatus,
   WebhooksPort,
 } from '@actas/contracts'
-import { and, desc, eq, sql } from 'drizzle-orm'
+import { and, desc, eq } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { AuditDatabase } from '../audit/db.js'
+import { encodeCursor, InvalidCursorError, olderThan } from '../audit/keyset.js'
 import { webhookOutbox } from '../audit/schema.js'
 import type { ImpersonationRow, NewWebhookOutboxRow, WebhookOutboxRow } from '../audit/schema.js'
 
@@ -127,29 +128,6 @@ export function displayEndpoint(url: string): string {
   }
 }
 
-function encodeCursor(row: WebhookOutboxRow): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url')
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      typeof value[1] === 'string' &&
-      /^\d{4}-\d{2}-\d{2}T/.test(value[0]) &&
-      new Date(value[0]).toISOString() === value[0] &&
-      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value[1])
-    )
-      return { createdAt: value[0], id: value[1] }
-  } catch {
-    // fall through
-  }
-  throw new ActAsError('INVALID_INPUT', 'This cursor was not returned by webhooks.deliveries.')
-}
-
 export function toDelivery(row: WebhookOutboxRow): WebhookDelivery {
   return {
     id: row.id,
@@ -247,10 +225,20 @@ export class WebhookOutbox implements WebhooksPort {
     const where: SQL[] = []
     if (params.status) where.push(eq(webhookOutbox.status, params.status))
     if (params.cursor) {
-      const c = decodeCursor(params.cursor)
-      where.push(
-        sql`(${webhookOutbox.createdAt}, ${webhookOutbox.id}) < (${c.createdAt}::timestamptz, ${c.id}::uuid)`,
-      )
+      try {
+        where.push(
+          olderThan(
+            webhookOutbox.createdAt,
+            webhookOutbox.id,
+            params.cursor,
+            'webhooks.deliveries',
+          ),
+        )
+      } catch (error) {
+        if (error instanceof InvalidCursorError)
+          throw new ActAsError('INVALID_INPUT', error.message)
+        throw error
+      }
     }
     return this.db
       .select()
