@@ -41,7 +41,7 @@ export interface LifecycleOptions {
   now: () => Date
   logger: Logger
   /** The policy: judges the way back to the console. */
-  policy: Pick<ImpersonationPolicy, 'atReturn'>
+  policy: Pick<ImpersonationPolicy, 'atReturn' | 'continuousCause'>
   /** RETURN_TO_CONSOLE: whether Stop may hand back a sign-in token for the staff member. */
   returnToConsole: boolean
   /** Life of that sign-in token (≤ 60 s). */
@@ -530,12 +530,18 @@ export class ImpersonationLifecycle {
       const after = await this.recordSignIn(row, session.id, 'webhook')
       return after === row ? `unchanged (${row.status})` : 'signed_in'
     }
+    if (row.status !== 'issued' && row.status !== 'signed_in') return `unchanged (${row.status})`
+    // Revoked in Clerk without ActAs (ActAs appends its own end before revoking): by a ban, or an
+    // admin of the application. When the policy says why (the target was banned), that is the
+    // cause; else the session was signed out.
     const cause: EndCause =
       session.status === 'expired'
         ? 'expired_at_cap'
         : session.status === 'abandoned'
           ? 'expired_inactivity'
-          : 'signed_out'
+          : session.status === 'revoked'
+            ? ((await this.o.policy.continuousCause(row)) ?? 'signed_out')
+            : 'signed_out'
     const result = await this.o.audit.appendEvent(row.id, {
       type: 'ended',
       cause,
