@@ -27,6 +27,7 @@ export {
 export { EVENT_TYPES, type EventType, type StateEvent } from './events.js'
 export { createUser } from './search.js'
 export {
+  goJsonStringify,
   newWebhookSecret,
   WebhookSender,
   type WebhookAttempt,
