@@ -76,7 +76,8 @@ export function sessionOf(session: DirectorySession, row: ImpersonationRow): boo
 }
 
 export class ImpersonationLifecycle {
-  private readonly lastActive = new Map<string, { at: number; value: string | null }>()
+  /** Clerk's `last_active_at` of live sessions, a few seconds each (the board polls). */
+  private readonly lastActive: TtlCache<{ value: string | null }>
   /** Staff emails recorded with an end (`byEmail`), five minutes each. */
   private readonly emails: TtlCache<{ email: string | null }>
   /** How ended impersonations ended, for the refusals of their sessions (they never change). */
@@ -86,10 +87,11 @@ export class ImpersonationLifecycle {
     const now = () => o.now().getTime()
     this.emails = ttlCache({ max: 1_000, ttlMs: 300_000, now })
     this.endings = ttlCache({ max: 10_000, ttlMs: 2 * 60 * 60_000, now })
+    this.lastActive = ttlCache({ max: 1_000, ttlMs: LAST_ACTIVE_CACHE_MS, now })
   }
 
   /** A staff member's primary email (cached 5 min); null when Clerk does not know or fails. */
-  private async emailOf(userId: string): Promise<string | null> {
+  async emailOf(userId: string): Promise<string | null> {
     const cached = this.emails.get(userId)
     if (cached) return cached.email
     try {
@@ -125,18 +127,16 @@ export class ImpersonationLifecycle {
 
   /** Clerk's `last_active_at`, cached a few seconds (the board polls); null when Clerk fails. */
   private async lastActiveOf(sessionId: string): Promise<string | null> {
-    const now = Date.now()
     const cached = this.lastActive.get(sessionId)
-    if (cached && now - cached.at < LAST_ACTIVE_CACHE_MS) return cached.value
+    if (cached) return cached.value
     let value: string | null = null
     try {
       const session = await this.o.directory.getSession(sessionId)
       value = session?.lastActiveAt ? new Date(session.lastActiveAt).toISOString() : null
     } catch {
-      value = cached?.value ?? null
+      return null
     }
-    if (this.lastActive.size > 1000) this.lastActive.clear()
-    this.lastActive.set(sessionId, { at: now, value })
+    this.lastActive.set(sessionId, { value })
     return value
   }
 
