@@ -126,6 +126,8 @@ export const END_CAUSES = [
   'target_banned',
   'target_locked',
   'target_deleted',
+  /** The target joined a read-only organization (READ_ONLY_ORGANIZATIONS) while impersonated in `full`. */
+  'target_became_read_only',
 ] as const
 export const EndCauseSchema = z.enum(END_CAUSES)
 export type EndCause = z.infer<typeof EndCauseSchema>
