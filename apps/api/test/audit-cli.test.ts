@@ -138,9 +138,7 @@ describe('audit:verify', () => {
         'm',
       ),
     )
-    await edit(
-      sql`actor_id = ${row!.actorId}, reason = ${row!.reason}, ended_by = ${row!.endedBy}`,
-    )
+    await edit(sql`actor_id = ${row!.actorId}, reason = ${row!.reason}, ended_by = ${row!.endedBy}`)
     expect((await run(['verify'], { AUDIT_SIGNING_KEY: KEY })).code).toBe(0)
   }, 120_000)
 
