@@ -28,15 +28,15 @@ import { computed, createApp, h, ref } from 'vue'
 import type { App, Component, Plugin } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import type { Router } from 'vue-router'
-import { toActor } from '../auth/adapter'
-import { toAuthError } from '../auth/errors'
-import type { Auth, AuthSession, AuthUser } from '../auth/types'
-import { AuthKey } from '../auth/types'
-import { ApiKey, createApi, RequestTimeoutKey } from '../lib/api'
-import type { ActAsClient } from '../lib/api'
+import { toActor } from '../../src/auth/adapter'
+import { toAuthError } from '../../src/auth/errors'
+import type { Auth, AuthSession, AuthUser } from '../../src/auth/types'
+import { AuthKey } from '../../src/auth/types'
+import { ApiKey, createApi, RequestTimeoutKey } from '../../src/lib/api'
+import type { ActAsClient } from '../../src/lib/api'
 
 // The API client loads lazily in the app; load it up front so tests need no real waiting.
-await import('../lib/api-client')
+await import('../../src/lib/api-client')
 
 export { ORIGIN }
 
