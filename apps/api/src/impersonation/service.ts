@@ -9,6 +9,7 @@ import {
 } from '@actas/contracts'
 import type {
   AuditPort,
+  AuditVerifyInput,
   AuditVerifyOutput,
   DeniedAttempt,
   DirectoryPort,
@@ -693,8 +694,17 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     return { impersonationId: row.id, recorded }
   }
 
-  async verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput> {
-    const report = await this.o.audit.verify()
+  async verify(
+    principal: ReaderPrincipal,
+    request: RequestInfo,
+    params: AuditVerifyInput = {},
+  ): Promise<AuditVerifyOutput> {
+    if (params.full && principal.kind === 'machine')
+      throw new ActAsError(
+        'FORBIDDEN',
+        'A full walk of the audit chain is for staff; machines verify from the last signed checkpoint.',
+      )
+    const report = await this.o.audit.verify({ full: params.full === true })
     if (principal.kind === 'machine') {
       await this.o.audit.insertAuditRead({
         id: randomUUID(),
