@@ -244,10 +244,10 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
   ): Promise<ImpersonationStartOutput> {
     const actorVerifiedAt = await this.authorize(principal)
     const attempt = await this.writeAhead(principal, params, request)
+    await this.gateQuota(attempt)
     const target = await this.gatherTarget(attempt)
     const mode = await this.judgeStart(attempt, target)
     const expiresAt = new Date(this.o.now().getTime() + this.o.actorTokenTtlSeconds * 1000)
-    await this.gateQuota(attempt, target, expiresAt)
     const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
     const token = await this.askClerk(attempt, target, mode)
     await this.recordIssued(attempt, {
@@ -362,12 +362,11 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     return asked ?? judgement.defaultMode
   }
 
-  /** IMPERSONATION_QUOTA_MODE=block: a start past the quota is refused before asking Clerk. */
-  private async gateQuota(
-    attempt: StartAttempt,
-    target: DirectoryUser,
-    expiresAt: Date,
-  ): Promise<void> {
+  /**
+   * IMPERSONATION_QUOTA_MODE=block: a start past the quota is refused before anything is asked
+   * of Clerk (the reservation lasts a ticket's lifetime; a refusal or failure later frees it).
+   */
+  private async gateQuota(attempt: StartAttempt): Promise<void> {
     if (this.o.impersonationQuotaMode !== 'block' || !this.o.quotaGate) return
     let reserved: boolean
     try {
@@ -376,7 +375,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         attempt.id,
         this.o.impersonationQuota,
         monthStart(now),
-        expiresAt,
+        new Date(now.getTime() + this.o.actorTokenTtlSeconds * 1000),
         now,
       )
     } catch (error) {
@@ -389,7 +388,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           { retryAfterSeconds: 5 },
         ),
         'failed',
-        { userEmail: target.primaryEmail },
       )
     }
     if (!reserved)
@@ -400,7 +398,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           `This month's ${this.o.impersonationQuota} impersonations are used up (IMPERSONATION_QUOTA_MODE=block).`,
         ),
         'denied',
-        { userEmail: target.primaryEmail },
       )
   }
 
