@@ -6,6 +6,7 @@ import { parseSigningKey } from './audit/chain.js'
 import { openDatabase } from './audit/db.js'
 import type { OpenedDatabase } from './audit/db.js'
 import { QuotaGate } from './audit/quota.js'
+import { startRetention } from './audit/retention.js'
 import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
@@ -143,6 +144,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       )
     : null
   checkpointTimer?.unref()
+  const retention = startRetention(audit, {
+    retentionDays: config.audit.retentionDays,
+    logger: logger.child({ component: 'retention' }),
+  })
   const revocations = new RevocationRegistry({
     db: database.db,
     logger: logger.child({ component: 'revocations' }),
@@ -243,6 +248,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       await reconciler.close()
       await webhookDispatcher?.close()
       if (checkpointTimer) clearInterval(checkpointTimer)
+      retention.stop()
+      await retention.running
       await revocations.close()
       memberships?.stop()
       await service.close()
