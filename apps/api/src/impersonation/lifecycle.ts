@@ -41,7 +41,7 @@ export interface LifecycleOptions {
   now: () => Date
   logger: Logger
   /** The policy: judges the way back to the console. */
-  policy: Pick<ImpersonationPolicy, 'atReturn'>
+  policy: Pick<ImpersonationPolicy, 'atReturn' | 'continuousCause'>
   /** RETURN_TO_CONSOLE: whether Stop may hand back a sign-in token for the staff member. */
   returnToConsole: boolean
   /** Life of that sign-in token (≤ 60 s). */
@@ -76,7 +76,8 @@ export function sessionOf(session: DirectorySession, row: ImpersonationRow): boo
 }
 
 export class ImpersonationLifecycle {
-  private readonly lastActive = new Map<string, { at: number; value: string | null }>()
+  /** Clerk's `last_active_at` of live sessions, a few seconds each (the board polls). */
+  private readonly lastActive: TtlCache<{ value: string | null }>
   /** Staff emails recorded with an end (`byEmail`), five minutes each. */
   private readonly emails: TtlCache<{ email: string | null }>
   /** How ended impersonations ended, for the refusals of their sessions (they never change). */
@@ -86,10 +87,11 @@ export class ImpersonationLifecycle {
     const now = () => o.now().getTime()
     this.emails = ttlCache({ max: 1_000, ttlMs: 300_000, now })
     this.endings = ttlCache({ max: 10_000, ttlMs: 2 * 60 * 60_000, now })
+    this.lastActive = ttlCache({ max: 1_000, ttlMs: LAST_ACTIVE_CACHE_MS, now })
   }
 
   /** A staff member's primary email (cached 5 min); null when Clerk does not know or fails. */
-  private async emailOf(userId: string): Promise<string | null> {
+  async emailOf(userId: string): Promise<string | null> {
     const cached = this.emails.get(userId)
     if (cached) return cached.email
     try {
@@ -125,18 +127,16 @@ export class ImpersonationLifecycle {
 
   /** Clerk's `last_active_at`, cached a few seconds (the board polls); null when Clerk fails. */
   private async lastActiveOf(sessionId: string): Promise<string | null> {
-    const now = Date.now()
     const cached = this.lastActive.get(sessionId)
-    if (cached && now - cached.at < LAST_ACTIVE_CACHE_MS) return cached.value
+    if (cached) return cached.value
     let value: string | null = null
     try {
       const session = await this.o.directory.getSession(sessionId)
       value = session?.lastActiveAt ? new Date(session.lastActiveAt).toISOString() : null
     } catch {
-      value = cached?.value ?? null
+      return null
     }
-    if (this.lastActive.size > 1000) this.lastActive.clear()
-    this.lastActive.set(sessionId, { at: now, value })
+    this.lastActive.set(sessionId, { value })
     return value
   }
 
@@ -530,12 +530,18 @@ export class ImpersonationLifecycle {
       const after = await this.recordSignIn(row, session.id, 'webhook')
       return after === row ? `unchanged (${row.status})` : 'signed_in'
     }
+    if (row.status !== 'issued' && row.status !== 'signed_in') return `unchanged (${row.status})`
+    // Revoked in Clerk without ActAs (ActAs appends its own end before revoking): by a ban, or an
+    // admin of the application. When the policy says why (the target was banned), that is the
+    // cause; else the session was signed out.
     const cause: EndCause =
       session.status === 'expired'
         ? 'expired_at_cap'
         : session.status === 'abandoned'
           ? 'expired_inactivity'
-          : 'signed_out'
+          : session.status === 'revoked'
+            ? ((await this.o.policy.continuousCause(row)) ?? 'signed_out')
+            : 'signed_out'
     const result = await this.o.audit.appendEvent(row.id, {
       type: 'ended',
       cause,

@@ -52,8 +52,6 @@ import type { ImpersonationLifecycle } from './lifecycle.js'
 import { MACHINE_VERDICT } from './policy.js'
 import type { ImpersonationPolicy } from './policy-facts.js'
 import { StepUp } from './step-up.js'
-import { ttlCache } from '../ttl-cache.js'
-import type { TtlCache } from '../ttl-cache.js'
 
 export interface ImpersonationServiceOptions {
   directory: UserDirectory
@@ -142,8 +140,6 @@ export function monthStart(now: Date): Date {
 const ACTION_CLOCK_SKEW_MS = 5 * 60_000
 
 export class ImpersonationService implements DirectoryPort, ImpersonationPort, AuditPort {
-  /** Staff emails for the audit rows, five minutes each. */
-  private readonly emailCache: TtlCache<{ email: string | null }>
   private readonly refusals = new Map<string, RefusalWindow>()
   private readonly flushTimer: NodeJS.Timeout
   private readonly stepUp: StepUp
@@ -155,7 +151,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       directory: o.directory,
       now: o.now,
     })
-    this.emailCache = ttlCache({ max: 1_000, ttlMs: 300_000, now: () => o.now().getTime() })
     // Aggregates of past minutes are written within 15 s, even if the caller stops.
     this.flushTimer = setInterval(() => void this.flushRefusals(false), 15_000)
     this.flushTimer.unref()
@@ -191,7 +186,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     const verdicts =
       principal.kind === 'machine'
         ? null
-        : await this.o.policy.searchVerdicts(principal as StaffPrincipal, page.users, memberships)
+        : await this.o.policy.searchVerdicts(principal, page.users, memberships)
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
       const matchedPhone = phoneDigits ? matchingPhone(user.phoneNumbers, phoneDigits) : null
@@ -221,15 +216,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       total: page.total,
       next: page.users.length > 0 && end < page.total ? encodeOffset(end) : null,
     }
-  }
-
-  private async emailOf(userId: string): Promise<string | null> {
-    const cached = this.emailCache.get(userId)
-    if (cached) return cached.email
-    const user = await this.o.directory.getUser(userId)
-    const email = user?.primaryEmail ?? null
-    this.emailCache.set(userId, { email })
-    return email
   }
 
   /**
@@ -322,7 +308,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     try {
       ;[target, attempt.actorEmail] = await Promise.all([
         this.o.directory.getUser(attempt.params.userId),
-        this.emailOf(attempt.principal.userId).catch(() => null),
+        this.o.lifecycle.emailOf(attempt.principal.userId),
       ])
     } catch (error) {
       throw await this.refuse(attempt, asActAsError(error), 'failed')

@@ -118,15 +118,30 @@ export class StepUp {
     afterMinutes: number,
     since: number,
   ): Promise<number | null | undefined> {
-    const trace = await this.lastReturn(principal.userId, nowMs, afterMinutes)
+    let trace
+    try {
+      trace = await this.lastReturn(principal.userId, nowMs, afterMinutes)
+    } catch (error) {
+      if (error instanceof ActAsError) throw error
+      throw new ActAsError(
+        'SERVICE_UNAVAILABLE',
+        'The audit log could not be read, so no ticket was issued.',
+        { retryAfterSeconds: 5, cause: error },
+      )
+    }
     // The verification's latest possible instant is before the return: it is not the ticket's.
     if (!trace || since + 60_000 < trace.at - CLOCK_SKEW_MS) return undefined
     const session = principal.sessionId
       ? await this.o.directory.getSession(principal.sessionId)
       : null
     const createdAt = session?.createdAt ?? null
-    // A session older than the return: its verification is its own.
-    if (createdAt !== null && createdAt < trace.at - CLOCK_SKEW_MS) return undefined
+    // A session older than the return, or created after its ticket expired: not the ticket's.
+    if (
+      createdAt !== null &&
+      (createdAt < trace.at - CLOCK_SKEW_MS ||
+        createdAt > trace.at + RETURN_TICKET_MAX_MS + CLOCK_SKEW_MS)
+    )
+      return undefined
     // Born of the return ticket (or after it): its own verification counts once provably later.
     if (createdAt !== null && since > createdAt + CLOCK_SKEW_MS) return undefined
     return trace.actorVerifiedAt
