@@ -186,7 +186,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     const verdicts =
       principal.kind === 'machine'
         ? null
-        : await this.o.policy.searchVerdicts(principal as StaffPrincipal, page.users, memberships)
+        : await this.o.policy.searchVerdicts(principal, page.users, memberships)
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
       const matchedPhone = phoneDigits ? matchingPhone(user.phoneNumbers, phoneDigits) : null
