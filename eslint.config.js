@@ -12,6 +12,7 @@ const TYPED = [
   'apps/**/*.{ts,vue}',
   'packages/contracts/**/*.ts',
   'packages/guard/**/*.ts',
+  'packages/host-kit/**/*.ts',
   'examples/**/*.ts',
 ]
 

@@ -194,6 +194,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     readOnlyOrganizations,
     quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
+    appOrigins: config.appOrigins,
     lifecycle,
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })

@@ -71,6 +71,8 @@ export interface ImpersonationServiceOptions {
   impersonationQuotaMode?: 'warn' | 'block'
   quotaGate?: QuotaGate
   appHomePath: string
+  /** APP_ORIGINS: the host application's origins (the first is the default landing). */
+  appOrigins?: readonly string[]
   /**
    * Step-up: the staff session's first factor must have been verified within this many minutes
    * (STEP_UP_MINUTES; the token's `fva`); null or absent: off.
@@ -253,6 +255,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     // Step-up before anything else: not an attempt yet, so nothing is recorded (like a missing
     // session); the console reverifies the password and retries.
     requireRecentFirstFactor(principal.factorVerificationAge, this.o.stepUpMinutes)
+    const landingUrl = landingFor(params.landingUrl, this.o.appOrigins ?? [], this.o.appHomePath)
     const id = randomUUID()
     // Asked for, or the default (a read-only target's default is read-only: decided below).
     let mode = params.mode ?? this.o.defaultMode ?? 'full'
@@ -448,6 +451,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       expiresAt: expiresAt.toISOString(),
       sessionExpiresAt: sessionExpiresAt.toISOString(),
       redirectPath: this.o.appHomePath,
+      landingUrl,
       mode,
     }
   }
@@ -854,4 +858,27 @@ function readOnlyMemberships(
   return shown.length > 0
     ? shown
     : [...readOnly.names.keys()].map((organizationId) => ({ organizationId }))
+}
+
+/**
+ * Where the impersonation lands in the host application: the asked URL when its origin is one of
+ * APP_ORIGINS (anything else is refused: no open redirect), else the first origin + APP_HOME_PATH;
+ * null without APP_ORIGINS (the console's own `redirectPath`).
+ */
+export function landingFor(
+  asked: string | undefined,
+  origins: readonly string[],
+  homePath: string,
+): string | null {
+  if (asked !== undefined) {
+    const url = new URL(asked)
+    if (!origins.includes(url.origin))
+      throw new ActAsError(
+        'INVALID_INPUT',
+        "landingUrl must be on one of the host application's origins (APP_ORIGINS).",
+      )
+    return url.href
+  }
+  const first = origins[0]
+  return first ? new URL(homePath, first).href : null
 }
