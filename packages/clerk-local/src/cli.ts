@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util'
 import type { FaultRule } from './faults.js'
-import { isWebhookSecret, startClerkLocal, type ClerkLocalOptions } from './index.js'
+import {
+  accountSummaries,
+  isWebhookSecret,
+  startClerkLocal,
+  type ClerkLocalOptions,
+} from './index.js'
 import { webhookUrlProblem } from './webhooks.js'
 
 // `clerk-local`: start the local Clerk-compatible server from a shell.
@@ -169,6 +174,7 @@ export async function main(argv: string[]): Promise<void> {
       (r) =>
         `${r.route} → ${[r.status, r.latencyMs !== undefined ? `+${r.latencyMs}ms` : ''].filter(Boolean).join(' ')}`,
     )
+  const accounts = accountSummaries(local.state)
   const lines = [
     `clerk-local is running (seeded in ${Date.now() - started} ms)`,
     `  Backend API   ${local.url}   (apiUrl / CLERK_API_URL)`,
@@ -178,10 +184,26 @@ export async function main(argv: string[]): Promise<void> {
     `  Faults        ${faultText.length > 0 ? faultText.join(', ') : 'none'}`,
     `  Webhooks      ${local.webhooks.endpoints.length > 0 ? local.webhooks.endpoints.join(', ') : 'none'} (secret in the JSON line)`,
     '',
-    'Staff and special accounts (local passwords):',
+    'Staff (members of Support; local passwords):',
     ...table([
-      ['role', 'identifier', 'password', 'user id'],
-      ...local.accounts.map((a) => [a.role, a.identifier, a.password, a.userId]),
+      ['role', 'identifier', 'password', 'name', 'permissions'],
+      ...accounts
+        .filter((a) => a.kind === 'staff')
+        .map((a) => [
+          a.role,
+          a.identifier,
+          a.password,
+          a.name,
+          a.permissions.join(', ') || '(none)',
+        ]),
+    ]),
+    '',
+    'Special customers (local passwords; every other customer has none):',
+    ...table([
+      ['role', 'identifier', 'password', 'name'],
+      ...accounts
+        .filter((a) => a.kind === 'customer')
+        .map((a) => [a.role, a.identifier, a.password, a.name]),
     ]),
     '',
     'Machines (M2M: a machine may call the machines in its scopes; secret keys in the JSON line):',
@@ -206,11 +228,7 @@ export async function main(argv: string[]): Promise<void> {
       publishableKey: local.publishableKey,
       secretKey: local.secretKey,
       jwtPublicKeyPem: local.jwtPublicKeyPem,
-      accounts: local.accounts.map(({ role, identifier, password }) => ({
-        role,
-        identifier,
-        password,
-      })),
+      accounts,
       machines: local.machines,
       webhookSecret: local.webhookSecret,
       webhooks: [...local.webhooks.endpoints],

@@ -27,6 +27,7 @@ export {
 export { EVENT_TYPES, type EventType, type StateEvent } from './events.js'
 export { createUser } from './search.js'
 export {
+  goJsonStringify,
   newWebhookSecret,
   WebhookSender,
   type WebhookAttempt,
@@ -39,8 +40,10 @@ export {
 export { RequestCounter, type RequestCounts } from './requests.js'
 export { FaultController, faultRuleProblem, type FaultRule, type QuotaSettings } from './faults.js'
 export {
+  accountSummaries,
   seedState,
   SEEDED_PASSWORDS,
+  type AccountSummary,
   IMPERSONATE_PERMISSION,
   SUPPORT_ORG_SLUG,
   type SeedOptions,
