@@ -29,6 +29,13 @@ function proxies(): Record<string, ProxyOptions> {
 export default defineConfig({
   root: web(''),
   resolve: { conditions: ['@actas/source', ...defaultClientConditions] },
+  // Vue's esm-bundler build (inside the host kit's custom element) reads these compile-time
+  // flags; @vitejs/plugin-vue sets them for Vue apps, a page without Vue sets them itself.
+  define: {
+    __VUE_OPTIONS_API__: 'false',
+    __VUE_PROD_DEVTOOLS__: 'false',
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+  },
   server: { proxy: proxies() },
   preview: { proxy: proxies() },
   build: {

@@ -3,15 +3,17 @@
 // `CLERK_MACHINE_SECRET_KEY` for its M2M tokens) and `ACTAS_WEBHOOK_SECRET` (`whsec_…`).
 //
 // The root `dev` writes what it knows (keys, URLs) to `.env.dev` beside this package (git-ignored);
-// it is read when present, and the environment wins over it.
+// it is read when present (`ACTAS_ENV_FILE` names another file, `none` none), and the
+// environment wins over it.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createClerkClient } from '@clerk/backend'
 import { createGuard } from '@actas/guard'
 import { buildCustomerApp } from './app.js'
 
-const envFile = fileURLToPath(new URL('../.env.dev', import.meta.url))
-if (existsSync(envFile)) process.loadEnvFile(envFile)
+const envFile =
+  process.env['ACTAS_ENV_FILE'] ?? fileURLToPath(new URL('../.env.dev', import.meta.url))
+if (envFile !== 'none' && existsSync(envFile)) process.loadEnvFile(envFile)
 const env = process.env
 const required = (name: string): string => {
   const value = env[name]
