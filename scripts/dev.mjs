@@ -39,11 +39,20 @@ const ports = {
 const webOrigin = `http://localhost:${ports.web}`
 // Another host name than the console's (cookies ignore ports): the customer application's origin.
 const appOrigin = `http://127.0.0.1:${ports.app}`
-/** Where `dev` writes what each example needs (git-ignored: `.env.*`). */
-const envFiles = {
-  customerApp: `${root}examples/customer-app/.env.dev`,
-  auditExport: `${root}examples/audit-export/.env.dev`,
-}
+/**
+ * Where `dev` writes what each example needs (git-ignored: `.env.*`); the examples read these
+ * files. ACTAS_DEV_ENV_DIR puts them elsewhere (the README test's own `dev`), the examples then
+ * get the path in ACTAS_ENV_FILE.
+ */
+const envFiles = env.ACTAS_DEV_ENV_DIR
+  ? {
+      customerApp: `${env.ACTAS_DEV_ENV_DIR}/customer-app.env`,
+      auditExport: `${env.ACTAS_DEV_ENV_DIR}/audit-export.env`,
+    }
+  : {
+      customerApp: `${root}examples/customer-app/.env.dev`,
+      auditExport: `${root}examples/audit-export/.env.dev`,
+    }
 const children = []
 let stopping = false
 
@@ -284,6 +293,7 @@ async function main() {
     // The service reads its .env.dev (written above); the pages' Vite server proxies to it.
     start('customer-app', 'examples/customer-app', ['tsx', 'src/main.ts'], {
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+      ACTAS_ENV_FILE: envFiles.customerApp,
     })
     await waitFor(`http://127.0.0.1:${ports.appService}/config`, 'the customer application')
     start(
