@@ -3,6 +3,7 @@ import type { FaultRule } from './faults.js'
 import {
   accountSummaries,
   isWebhookSecret,
+  originProblem,
   startClerkLocal,
   type ClerkLocalOptions,
 } from './index.js'
@@ -26,6 +27,8 @@ const USAGE = `Usage: clerk-local [options]
   --actor-idle-seconds N   inactivity that ends an impersonation session (default 600)
   --webhook URL            deliver Clerk's events, Svix-signed, to URL (repeatable; loopback only)
   --webhook-secret SECRET  the signing secret (whsec_…); generated when absent
+  --allowed-origin ORIGIN  a browser origin that may call the Frontend API directly (CORS with
+                           credentials; repeatable), e.g. http://127.0.0.1:5174
   -h, --help               show this help
 
 The last start-up line is a JSON object with url, frontendApiUrl, publishableKey, secretKey,
@@ -81,6 +84,7 @@ export function parseCli(argv: string[]): CliOptions {
         'actor-idle-seconds': { type: 'string' },
         webhook: { type: 'string', multiple: true },
         'webhook-secret': { type: 'string' },
+        'allowed-origin': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }))
@@ -116,6 +120,11 @@ export function parseCli(argv: string[]): CliOptions {
   const webhookSecret = values['webhook-secret']
   if (webhookSecret !== undefined && !isWebhookSecret(webhookSecret))
     throw new UsageError('--webhook-secret must be whsec_ followed by a base64 key of 16+ bytes')
+  const allowedOrigins = values['allowed-origin'] ?? []
+  for (const origin of allowedOrigins) {
+    const problem = originProblem(origin)
+    if (problem) throw new UsageError(`--allowed-origin: ${problem}`)
+  }
   const actorIdle = integer('actor-idle-seconds', values['actor-idle-seconds'], 1, 30 * 86_400)
   return {
     help: values.help ?? false,
@@ -128,6 +137,7 @@ export function parseCli(argv: string[]): CliOptions {
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     quota: values.quota ?? false,
     faults,
+    allowedOrigins,
   }
 }
 
