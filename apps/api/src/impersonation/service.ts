@@ -70,6 +70,8 @@ export interface ImpersonationServiceOptions {
   impersonationQuotaMode?: 'warn' | 'block'
   quotaGate?: QuotaGate
   appHomePath: string
+  /** APP_ORIGINS: the host application's origins (the first is the default landing). */
+  appOrigins?: readonly string[]
   /**
    * Step-up: the staff session's first factor must have been verified within this many minutes
    * (STEP_UP_MINUTES; the token's `fva`); null or absent: off.
@@ -229,6 +231,8 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput> {
     const actorVerifiedAt = await this.authorize(principal)
+    // Where it lands (APP_ORIGINS), checked before anything is recorded or asked of Clerk.
+    const landingUrl = landingFor(params.landingUrl, this.o.appOrigins ?? [], this.o.appHomePath)
     const attempt = await this.writeAhead(principal, params, request)
     await this.gateQuota(attempt)
     const target = await this.gatherTarget(attempt)
@@ -255,6 +259,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       expiresAt: expiresAt.toISOString(),
       sessionExpiresAt: sessionExpiresAt.toISOString(),
       redirectPath: this.o.appHomePath,
+      landingUrl,
       mode,
     }
   }
@@ -846,4 +851,27 @@ function asActAsError(error: unknown): ActAsError {
     : new ActAsError('SERVICE_UNAVAILABLE', 'Clerk could not be reached; try again in a moment.', {
         cause: error,
       })
+}
+
+/**
+ * Where the impersonation lands in the host application: the asked URL when its origin is one of
+ * APP_ORIGINS (anything else is refused: no open redirect), else the first origin + APP_HOME_PATH;
+ * null without APP_ORIGINS (the console's own `redirectPath`).
+ */
+export function landingFor(
+  asked: string | undefined,
+  origins: readonly string[],
+  homePath: string,
+): string | null {
+  if (asked !== undefined) {
+    const url = new URL(asked)
+    if (!origins.includes(url.origin))
+      throw new ActAsError(
+        'INVALID_INPUT',
+        "landingUrl must be on one of the host application's origins (APP_ORIGINS).",
+      )
+    return url.href
+  }
+  const first = origins[0]
+  return first ? new URL(homePath, first).href : null
 }
