@@ -15,7 +15,7 @@ import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 import { clearReturn, createReturnSecret, saveReturn } from '../lib/return-to-console'
-import { safeRedirectPath } from '../lib/safe-redirect'
+import { safeLandingUrl, safeRedirectPath } from '../lib/safe-redirect'
 import { useStepUpStore } from '../lib/step-up'
 import { useSessionStore } from './session'
 
@@ -70,8 +70,9 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   }
 
   /**
-   * Starts impersonating `request.user`: returns the same-origin path to go to, or null when it
-   * failed (see `startError`).
+   * Starts impersonating `request.user`: returns where to go (a same-origin path, or the host
+   * application's URL carrying the session; see `leaveTo`), or null when it failed (see
+   * `startError`).
    */
   async function start(request: StartRequest): Promise<string | null> {
     phase.value = 'requesting'
@@ -113,6 +114,10 @@ export const useImpersonationStore = defineStore('impersonation', () => {
       )
       await reportSignedIn()
       phase.value = 'done'
+      // The host application when the API names it (APP_ORIGINS), with the session carried
+      // across origins; the return secret stays in this tab's sessionStorage on this origin.
+      const landing = safeLandingUrl(started.landingUrl)
+      if (landing) return auth.buildUrlWithAuth(landing)
       return safeRedirectPath(started.redirectPath)
     } catch (error) {
       session.switching = false
