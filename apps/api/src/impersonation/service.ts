@@ -49,6 +49,7 @@ import type { MembershipMirror } from '../directory/membership-mirror.js'
 import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
+import { actorTokenWithin } from './deadline.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
 import { requireRecentFirstFactor } from './step-up.js'
 import { ttlCache } from '../ttl-cache.js'
@@ -395,13 +396,15 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
     let token
     try {
-      token = await this.o.directory.createActorToken({
-        userId: target.id,
-        // The whole actor payload becomes the session token's `act` claim (mode included).
-        actor: { sub: principal.userId, reason: params.reason, impersonation_id: id, mode },
-        expiresInSeconds: this.o.actorTokenTtlSeconds,
-        sessionMaxDurationInSeconds: params.sessionMinutes * 60,
-      })
+      token = await actorTokenWithin(params.deadline, this.o, () =>
+        this.o.directory.createActorToken({
+          userId: target.id,
+          // The whole actor payload becomes the session token's `act` claim (mode included).
+          actor: { sub: principal.userId, reason: params.reason, impersonation_id: id, mode },
+          expiresInSeconds: this.o.actorTokenTtlSeconds,
+          sessionMaxDurationInSeconds: params.sessionMinutes * 60,
+        }),
+      )
     } catch (error) {
       throw await fail(asActAsError(error), 'failed', { userEmail: target.primaryEmail })
     }
