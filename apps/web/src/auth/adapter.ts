@@ -2,7 +2,7 @@
 // injection context (app.runWithContext) after installing the plugin (auth/install.ts).
 import { useAuth as useClerkAuth, useClerk, useSession, useSignIn, useUser } from '@clerk/vue'
 import { computed, ref, watch } from 'vue'
-import { toAuthError } from './errors'
+import { networkAuthError, toAuthError } from './errors'
 import type { Auth, AuthActor, AuthSession, AuthUser } from './types'
 import { AuthError } from './types'
 import { parseActorClaim } from '@actas/contracts/facts'
@@ -71,6 +71,8 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
         })
 
   async function activate(createdSessionId: string | null) {
+    // Offline, clerk-js answers a sign-in with no session instead of an error: say what it is.
+    if (!createdSessionId && !navigator.onLine) throw networkAuthError()
     if (!createdSessionId)
       throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
     await setActive.value!({ session: createdSessionId })
@@ -86,8 +88,10 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
       await whenLoaded()
       try {
         const attempt = await signIn.value!.create({ strategy: 'password', identifier, password })
-        if (attempt.status !== 'complete')
+        if (attempt.status !== 'complete') {
+          if (!navigator.onLine) throw networkAuthError()
           throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+        }
         await activate(attempt.createdSessionId)
       } catch (error) {
         throw toAuthError(error)
