@@ -50,6 +50,7 @@ import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
 import { actorTokenWithin } from './deadline.js'
+import { lastSignInWasImpersonation } from './last-sign-in.js'
 import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
 import { requireRecentFirstFactor } from './step-up.js'
 import { ttlCache } from '../ttl-cache.js'
@@ -164,12 +165,14 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     // Clerk calls per page, whatever its size: the list, the count when the page cannot tell the
     // total (cached 5 s), and one fresh read of which rows are staff. Organizations shown come
     // from the membership mirror (display only); before its first load, per-user reads (cached).
-    const [memberships, staff, readOnly] = await Promise.all([
+    const [memberships, staff, readOnly, impersonated] = await Promise.all([
       this.o.memberships?.ready
         ? userIds.map((id) => this.o.memberships!.of(id) ?? [])
         : Promise.all(userIds.map((id) => this.o.directory.getMemberships(id))),
       principal.kind === 'machine' ? undefined : this.staffAmong(userIds),
       principal.kind === 'machine' ? undefined : this.readOnlyAmong(userIds),
+      // display only: without the audit log the rows simply carry no mark
+      this.o.audit.latestImpersonatedSignIns(userIds).catch(() => new Map()),
     ])
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
@@ -181,6 +184,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         imageUrl: user.imageUrl,
         createdAt: new Date(user.createdAt).toISOString(),
         lastSignInAt: iso(user.lastSignInAt),
+        ...(lastSignInWasImpersonation(user.lastSignInAt, impersonated.get(user.id))
+          ? { lastSignInImpersonated: true as const }
+          : {}),
         lastActiveAt: iso(user.lastActiveAt),
         banned: user.banned,
         locked: user.locked,
