@@ -70,11 +70,15 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
           })
         })
 
+  /** A sign-in that did not complete. Offline, clerk-js answers one with no session instead of
+   * an error: that is a network failure, not a step this console lacks. */
+  const incomplete = () =>
+    navigator.onLine
+      ? new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+      : networkAuthError()
+
   async function activate(createdSessionId: string | null) {
-    // Offline, clerk-js answers a sign-in with no session instead of an error: say what it is.
-    if (!createdSessionId && !navigator.onLine) throw networkAuthError()
-    if (!createdSessionId)
-      throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+    if (!createdSessionId) throw incomplete()
     await setActive.value!({ session: createdSessionId })
   }
 
@@ -88,10 +92,7 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
       await whenLoaded()
       try {
         const attempt = await signIn.value!.create({ strategy: 'password', identifier, password })
-        if (attempt.status !== 'complete') {
-          if (!navigator.onLine) throw networkAuthError()
-          throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
-        }
+        if (attempt.status !== 'complete') throw incomplete()
         await activate(attempt.createdSessionId)
       } catch (error) {
         throw toAuthError(error)

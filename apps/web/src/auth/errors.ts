@@ -1,19 +1,21 @@
 // Clerk's sign-in errors, in plain words. Never echoes the ticket or the password.
-import { isClerkAPIResponseError, isClerkRuntimeError } from '@clerk/shared/error'
+import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { AuthError } from './types'
 
 /** A sign-in whose request did not get through: the network, not Clerk, not the console. */
 export function networkAuthError(): AuthError {
   return new AuthError(
     'network',
-    'The network failed during the sign-in: Clerk could not be reached from this browser. Check your connection, then try again.',
+    'The network failed during the sign-in. Check your connection, then try again.',
   )
 }
 
 export function toAuthError(error: unknown): AuthError {
   if (error instanceof AuthError) return error
-  // clerk-js's own network failures (offline, a dropped connection)
-  if (isClerkRuntimeError(error) && error.code === 'network_error') return networkAuthError()
+  // clerk-js's own network failures (offline, a dropped connection): a ClerkRuntimeError whose
+  // code says so (read by its code: the class would weigh on the first route)
+  if (error instanceof Error && (error as { code?: unknown }).code === 'network_error')
+    return networkAuthError()
   if (isClerkAPIResponseError(error)) {
     const first = error.errors[0]
     // clerk's ClerkAPIError types `meta` as `any` by default.

@@ -113,8 +113,13 @@ describe('ImpersonateDialog', () => {
     // this tab is now the customer's session, with the admin as actor
     expect(auth.user.value?.id).toBe(user.id)
     expect(auth.session.value?.actor?.sub).toBe(web.account('admin').userId)
+    // The console reported the sign-in with the new session's token (not awaited before the
+    // landing, so polled): signed in without waiting for a webhook.
+    await vi.waitFor(async () => {
+      const reported = (await auditRows()).rows.find((r) => r.userId === user.id)
+      expect(reported?.status).toBe('signed_in')
+    })
     const row = (await auditRows()).rows.find((r) => r.userId === user.id)!
-    // The console reported the sign-in with the new session's token: signed in at once.
     expect(row).toMatchObject({
       status: 'signed_in',
       clerkSessionId: auth.session.value?.id,

@@ -10,7 +10,7 @@ import type {
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import { AuthError, useAuth } from '../auth/types'
-import { ApiError, useApi, useRequestTimeout } from '../lib/api'
+import { ApiError, clientLike, useApi, useRequestTimeout } from '../lib/api'
 import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
@@ -43,6 +43,14 @@ export interface AuditFilters {
 
 export const useImpersonationStore = defineStore('impersonation', () => {
   const api = useApi()
+  /**
+   * For the sign-in report, which must outlive a navigation away (to the customer application's
+   * origin): `keepalive` requests are delivered after the page is gone.
+   */
+  const reporter =
+    clientLike(api, {
+      fetch: (input, init) => globalThis.fetch(input, { ...init, keepalive: true }),
+    }) ?? api
   const auth = useAuth()
   const timeoutMs = useRequestTimeout()
   const session = useSessionStore()
@@ -160,7 +168,9 @@ export const useImpersonationStore = defineStore('impersonation', () => {
             'Clerk did not answer in time, so the impersonation did not start. Try again.',
           ),
       )
-      await reportSignedIn()
+      // Not awaited: navigation does not wait for the report (keepalive: delivered even when the
+      // tab leaves for another origin; webhooks and the reconciler record the sign-in anyway).
+      void reportSignedIn()
       phase.value = 'done'
       return safeRedirectPath(redirectPath)
     } catch (error) {
@@ -196,13 +206,13 @@ export const useImpersonationStore = defineStore('impersonation', () => {
 
   /**
    * Tells the API the ticket became this session (`impersonation.signedIn` with the new
-   * session's token, which the API verifies). Best effort: Clerk's webhooks and the reconciler
-   * record the sign-in anyway.
+   * session's token, which the API verifies). Best effort, not awaited: Clerk's webhooks and the
+   * reconciler record the sign-in anyway.
    */
   async function reportSignedIn(): Promise<void> {
     try {
       const sessionToken = await auth.getToken()
-      if (sessionToken) await api.impersonation.signedIn.mutate({ sessionToken })
+      if (sessionToken) await reporter.impersonation.signedIn.mutate({ sessionToken })
     } catch {
       // recorded by the webhook or the reconciler instead
     }
