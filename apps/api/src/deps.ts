@@ -6,6 +6,7 @@ import { parseSigningKey } from './audit/chain.js'
 import { openDatabase } from './audit/db.js'
 import type { OpenedDatabase } from './audit/db.js'
 import { QuotaGate } from './audit/quota.js'
+import { startRetention } from './audit/retention.js'
 import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
@@ -13,6 +14,7 @@ import { MembershipMirror } from './directory/membership-mirror.js'
 import { StaffOrganizations } from './directory/staff-organizations.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
+import { ImpersonationPolicy } from './impersonation/policy-facts.js'
 import { Reconciler } from './impersonation/reconciler.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
@@ -42,6 +44,8 @@ export interface AppDeps {
   /** Impersonated sessions ActAs ended: refused by every instance (see sessions/revocations.ts). */
   revocations: RevocationRegistry
   lifecycle: ImpersonationLifecycle
+  /** The policy's one judge (search, start, continuous re-authorization, the return). */
+  policy: ImpersonationPolicy
   reconciler: Reconciler
   /** The outbox of webhooks to the host (WEBHOOK_ENDPOINTS): the audit page's view and retry. */
   webhooks: WebhookOutbox
@@ -140,6 +144,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       )
     : null
   checkpointTimer?.unref()
+  const retention = startRetention(audit, {
+    retentionDays: config.audit.retentionDays,
+    logger: logger.child({ component: 'retention' }),
+  })
   const revocations = new RevocationRegistry({
     db: database.db,
     logger: logger.child({ component: 'revocations' }),
@@ -157,6 +165,14 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     jwtKey: config.clerk.jwtKey,
     authorizedParties: config.clerk.authorizedParties,
   })
+  // The one judge of the policy, for search, start, continuous re-authorization and the return.
+  const policy = new ImpersonationPolicy({
+    directory,
+    staffOrganizations,
+    readOnlyOrganizations,
+    defaultMode: config.impersonationDefaultMode,
+    now,
+  })
   const lifecycle = new ImpersonationLifecycle({
     directory,
     audit,
@@ -164,7 +180,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     revocations,
     now,
     logger: logger.child({ component: 'lifecycle' }),
-    staffOrganizations,
+    policy,
     returnToConsole: config.returnToConsole,
   })
   const reconciler = new Reconciler({
@@ -173,7 +189,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     lifecycle,
     now,
     logger: logger.child({ component: 'reconciler' }),
-    staffOrganizations,
+    policy,
     maxClerkCalls: config.reconciler.maxClerkCalls,
   })
   if (config.reconciler.intervalSeconds > 0)
@@ -183,7 +199,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     audit,
     now,
     logger: logger.child({ component: 'impersonation' }),
-    staffOrganizations,
+    policy,
     defaultPhoneCountry: config.defaultPhoneCountry,
     ...(memberships ? { memberships } : {}),
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
@@ -191,7 +207,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     impersonationQuotaMode: config.impersonationQuotaMode,
     defaultMode: config.impersonationDefaultMode,
     stepUpMinutes: config.stepUpMinutes,
-    readOnlyOrganizations,
     quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
     lifecycle,
@@ -224,6 +239,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     sessions,
     revocations,
     lifecycle,
+    policy,
     reconciler,
     webhooks,
     webhookDispatcher,
@@ -232,6 +248,8 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
       await reconciler.close()
       await webhookDispatcher?.close()
       if (checkpointTimer) clearInterval(checkpointTimer)
+      retention.stop()
+      await retention.running
       await revocations.close()
       memberships?.stop()
       await service.close()
