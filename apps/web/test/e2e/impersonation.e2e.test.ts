@@ -108,6 +108,7 @@ async function impersonate(page: Page, query: string, reason: string): Promise<s
   await row.getByRole('button', { name: 'Impersonate' }).click()
   const dialog = page.getByRole('dialog')
   await dialog.getByLabel(/Reason/).fill(reason)
+  await dialog.getByRole('radio', { name: /Full access/ }).check()
   await dialog.getByRole('button', { name: 'Confirm' }).click()
   await page.waitForURL(`${stack.url}/`)
   await page.getByTestId('impersonation-banner').getByText('started by').waitFor()
@@ -197,7 +198,26 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     const dialog = page.getByRole('dialog')
     await dialog.waitFor()
     await page.keyboard.type('Customer cannot download invoices (keyboard e2e)')
-    // Tab to Confirm (past the ticket URL, the session length and Cancel).
+    // Tab to the Access group (nothing preselected: the staff member picks), Space on Full.
+    for (
+      let i = 0;
+      i < 10 &&
+      !(await page
+        .getByRole('radio', { name: /Full access/ })
+        .evaluate((e) => e === e.ownerDocument.activeElement));
+      i++
+    ) {
+      await page.keyboard.press(
+        (await page
+          .getByRole('radio', { name: /Read-only/ })
+          .evaluate((e) => e === e.ownerDocument.activeElement))
+          ? 'ArrowDown'
+          : 'Tab',
+      )
+    }
+    await page.keyboard.press('Space')
+    expect(await page.getByRole('radio', { name: /Full access/ }).isChecked()).toBe(true)
+    // Tab to Confirm (past the session length and Cancel).
     await tabTo(page, 'Confirm')
     await page.keyboard.press('Enter')
     await page.waitForURL(`${stack.url}/`)
@@ -365,6 +385,56 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
       endCause: 'stopped_by_actor',
     })
     await shot(tab, '07-sign-in-after-stop-in-another-tab')
+  })
+
+  it('other console tabs say "You are acting as X in another tab", never drop to sign-in, and come back by themselves after Stop', async () => {
+    const page = await newPage(1280)
+    await signIn(page, stack.account('admin'))
+    const other = await page.context().newPage()
+    other.on('pageerror', (e) => pageErrors.push(e.message))
+    const navigations: string[] = []
+    other.on('framenavigated', (f) => {
+      if (f === other.mainFrame()) navigations.push(f.url())
+    })
+    await other.goto(`${stack.url}/active`)
+    await other.getByRole('heading', { name: 'Active now' }).waitFor()
+
+    const name = await impersonate(page, 'yahoo', 'Checking the other tabs (e2e)')
+    const notice = other.getByTestId('acting-elsewhere')
+    await expect
+      .poll(() => notice.textContent())
+      .toMatch(new RegExp(`You are acting as ${name} in another tab\\.`))
+    // Its staff session ended with the ticket sign-in (one Clerk client per browser): at its
+    // next token refresh (forced here instead of waiting up to a minute) clerk-js drops it.
+    await other.evaluate(() =>
+      (
+        globalThis as unknown as {
+          Clerk: { session: { getToken(o: object): Promise<unknown> } | null }
+        }
+      ).Clerk.session
+        ?.getToken({ skipCache: true })
+        .catch(() => undefined),
+    )
+    await expect
+      .poll(() =>
+        other.evaluate(
+          () => (globalThis as unknown as { Clerk: { session: unknown } }).Clerk.session ?? null,
+        ),
+      )
+      .toBeNull()
+    expect(other.url()).toBe(`${stack.url}/active`)
+    expect(await notice.textContent()).toContain(`You are acting as ${name} in another tab.`)
+    expect(await axeViolations(other)).toEqual([])
+    await shot(other, '08-other-tab-while-acting')
+
+    await page.getByTestId('impersonation-banner').getByRole('button', { name: 'Stop' }).click()
+    await page.waitForURL(/\/users/)
+    // The other tab loads again by itself: signed in as the staff member, on its page.
+    await other.getByRole('heading', { name: 'Active now' }).waitFor()
+    await other.getByRole('button', { name: 'Sign out' }).waitFor()
+    expect(await notice.count()).toBe(0)
+    expect(other.url()).toBe(`${stack.url}/active`)
+    expect(navigations.filter((u) => u.includes('/sign-in'))).toEqual([])
   })
 
   it('raised no uncaught error in any page', () => {

@@ -184,6 +184,13 @@ export const ImpersonationStartInputSchema = z.strictObject({
     .url({ protocol: /^https?$/ })
     .max(2000)
     .optional(),
+  /**
+   * The caller stops waiting for the answer at this instant (the console: its request timeout,
+   * less a margin for the answer's way back). Past it the API asks Clerk for no ticket, and a
+   * ticket Clerk issues after it is revoked at once (the start fails, SERVICE_UNAVAILABLE): no
+   * ticket is issued that nobody receives. Compared with the API's clock (kept in sync by NTP).
+   */
+  deadline: InstantSchema.optional(),
 })
 export type ImpersonationStartInput = z.input<typeof ImpersonationStartInputSchema>
 export type ImpersonationStartParams = z.output<typeof ImpersonationStartInputSchema>
