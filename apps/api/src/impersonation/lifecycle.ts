@@ -517,7 +517,11 @@ export class ImpersonationLifecycle {
   async onSession(
     heard: DirectorySession,
     event: 'created' | 'ended',
-    options: { readFromClerk?: boolean } = {},
+    options: {
+      readFromClerk?: boolean
+      /** The policy was judged on this row just now and found nothing (the reconciler). */
+      policyAllows?: boolean
+    } = {},
   ): Promise<string> {
     const id = heard.actor?.['impersonation_id']
     const row = typeof id === 'string' && UUID.test(id) ? await this.o.audit.get(id) : null
@@ -539,7 +543,7 @@ export class ImpersonationLifecycle {
         ? 'expired_at_cap'
         : session.status === 'abandoned'
           ? 'expired_inactivity'
-          : session.status === 'revoked'
+          : session.status === 'revoked' && !options.policyAllows
             ? ((await this.o.policy.continuousCause(row)) ?? 'signed_out')
             : 'signed_out'
     const result = await this.o.audit.appendEvent(row.id, {
