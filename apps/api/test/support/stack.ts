@@ -221,7 +221,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       // Every test file leaves a chain that verifies (tamper tests use databases of their own).
-      const report = await deps.audit.verify().catch((error: unknown) => ({
+      const report = await deps.audit.verify({ full: true }).catch((error: unknown) => ({
         ok: false,
         firstBroken: { seq: -1, reason: `verification failed: ${String(error)}` },
       }))
