@@ -209,6 +209,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     stepUpMinutes: config.stepUpMinutes,
     quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
+    appOrigins: config.appOrigins,
     lifecycle,
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })

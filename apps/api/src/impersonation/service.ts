@@ -72,6 +72,8 @@ export interface ImpersonationServiceOptions {
   impersonationQuotaMode?: 'warn' | 'block'
   quotaGate?: QuotaGate
   appHomePath: string
+  /** APP_ORIGINS: the host application's origins (the first is the default landing). */
+  appOrigins?: readonly string[]
   /**
    * Step-up: the staff session's first factor must have been verified within this many minutes
    * (STEP_UP_MINUTES; the token's `fva`); null or absent: off.
@@ -238,11 +240,13 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput> {
     const actorVerifiedAt = await this.authorize(principal)
+    // Where it lands (APP_ORIGINS), checked before anything is recorded or asked of Clerk.
+    const landingUrl = landingFor(params.landingUrl, this.o.appOrigins ?? [], this.o.appHomePath)
     const attempt = await this.writeAhead(principal, params, request)
+    await this.gateQuota(attempt)
     const target = await this.gatherTarget(attempt)
     const mode = await this.judgeStart(attempt, target)
     const expiresAt = new Date(this.o.now().getTime() + this.o.actorTokenTtlSeconds * 1000)
-    await this.gateQuota(attempt, target, expiresAt)
     const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
     const token = await this.askClerk(attempt, target, mode)
     await this.recordIssued(attempt, {
@@ -264,6 +268,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       expiresAt: expiresAt.toISOString(),
       sessionExpiresAt: sessionExpiresAt.toISOString(),
       redirectPath: this.o.appHomePath,
+      landingUrl,
       mode,
     }
   }
@@ -357,12 +362,11 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     return asked ?? judgement.defaultMode
   }
 
-  /** IMPERSONATION_QUOTA_MODE=block: a start past the quota is refused before asking Clerk. */
-  private async gateQuota(
-    attempt: StartAttempt,
-    target: DirectoryUser,
-    expiresAt: Date,
-  ): Promise<void> {
+  /**
+   * IMPERSONATION_QUOTA_MODE=block: a start past the quota is refused before anything is asked
+   * of Clerk (the reservation lasts a ticket's lifetime; a refusal or failure later frees it).
+   */
+  private async gateQuota(attempt: StartAttempt): Promise<void> {
     if (this.o.impersonationQuotaMode !== 'block' || !this.o.quotaGate) return
     let reserved: boolean
     try {
@@ -371,7 +375,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         attempt.id,
         this.o.impersonationQuota,
         monthStart(now),
-        expiresAt,
+        new Date(now.getTime() + this.o.actorTokenTtlSeconds * 1000),
         now,
       )
     } catch (error) {
@@ -384,7 +388,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           { retryAfterSeconds: 5 },
         ),
         'failed',
-        { userEmail: target.primaryEmail },
       )
     }
     if (!reserved)
@@ -395,7 +398,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           `This month's ${this.o.impersonationQuota} impersonations are used up (IMPERSONATION_QUOTA_MODE=block).`,
         ),
         'denied',
-        { userEmail: target.primaryEmail },
       )
   }
 
@@ -866,4 +868,27 @@ function asActAsError(error: unknown): ActAsError {
     : new ActAsError('SERVICE_UNAVAILABLE', 'Clerk could not be reached; try again in a moment.', {
         cause: error,
       })
+}
+
+/**
+ * Where the impersonation lands in the host application: the asked URL when its origin is one of
+ * APP_ORIGINS (anything else is refused: no open redirect), else the first origin + APP_HOME_PATH;
+ * null without APP_ORIGINS (the console's own `redirectPath`).
+ */
+export function landingFor(
+  asked: string | undefined,
+  origins: readonly string[],
+  homePath: string,
+): string | null {
+  if (asked !== undefined) {
+    const url = new URL(asked)
+    if (!origins.includes(url.origin))
+      throw new ActAsError(
+        'INVALID_INPUT',
+        "landingUrl must be on one of the host application's origins (APP_ORIGINS).",
+      )
+    return url.href
+  }
+  const first = origins[0]
+  return first ? new URL(homePath, first).href : null
 }

@@ -137,5 +137,8 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
       const s = clerk.value?.session
       return s ? await s.getToken() : null
     },
+    buildUrlWithAuth(url) {
+      return clerk.value ? clerk.value.buildUrlWithAuth(url) : url
+    },
   }
 }

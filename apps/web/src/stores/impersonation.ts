@@ -3,6 +3,7 @@
 import type {
   ImpersonationMode,
   ImpersonationRecord,
+  ImpersonationStartOutput,
   ImpersonationStatus,
   QuotaOutput,
   UserSummary,
@@ -15,7 +16,7 @@ import { withDeadline } from '../lib/deadline'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 import { clearReturn, createReturnSecret, saveReturn } from '../lib/return-to-console'
-import { safeRedirectPath } from '../lib/safe-redirect'
+import { safeLandingUrl, safeRedirectPath } from '../lib/safe-redirect'
 import { useStepUpStore } from '../lib/step-up'
 import { useSessionStore } from './session'
 
@@ -100,8 +101,9 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   }
 
   /**
-   * Starts impersonating `request.user`: returns the same-origin path to go to, or null when it
-   * failed (see `startError` and `startOutcome`).
+   * Starts impersonating `request.user`: returns where to go (a same-origin path, or the host
+   * application's URL carrying the session; see `leaveTo`), or null when it failed (see
+   * `startError` and `startOutcome`).
    */
   async function start(request: StartRequest): Promise<string | null> {
     reset()
@@ -143,14 +145,14 @@ export const useImpersonationStore = defineStore('impersonation', () => {
       returnTo: safeRedirectPath(request.returnTo, window.location.origin, '/users'),
       userName: request.user.fullName ?? request.user.primaryEmail ?? request.user.id,
     })
-    return signInWith(started.ticket, impersonationId, started.redirectPath)
+    return signInWith(started.ticket, impersonationId, started)
   }
 
   /** The ticket sign-in of a start (again, after a network failure: `retrySignIn`). */
   async function signInWith(
     ticket: string,
     impersonationId: string,
-    redirectPath: string,
+    started: Pick<ImpersonationStartOutput, 'landingUrl' | 'redirectPath'>,
   ): Promise<string | null> {
     phase.value = 'signing-in'
     startError.value = null
@@ -172,7 +174,11 @@ export const useImpersonationStore = defineStore('impersonation', () => {
       // tab leaves for another origin; webhooks and the reconciler record the sign-in anyway).
       void reportSignedIn()
       phase.value = 'done'
-      return safeRedirectPath(redirectPath)
+      // The host application when the API names it (APP_ORIGINS), with the session carried
+      // across origins; the return secret stays in this tab's sessionStorage on this origin.
+      const landing = safeLandingUrl(started.landingUrl)
+      if (landing) return auth.buildUrlWithAuth(landing)
+      return safeRedirectPath(started.redirectPath)
     } catch (error) {
       session.switching = false
       phase.value = 'failed'
@@ -182,7 +188,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
         // The ticket did not get through: Try again uses it (no second ticket, no second bill).
         canRetrySignIn.value = true
         pendingSignIn = {
-          retry: () => signInWith(ticket, impersonationId, redirectPath),
+          retry: () => signInWith(ticket, impersonationId, started),
           abandon: () => {
             clearReturn()
             void reportSignInFailed(impersonationId, error)
