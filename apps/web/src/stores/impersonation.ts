@@ -3,6 +3,7 @@
 import type {
   ImpersonationMode,
   ImpersonationRecord,
+  ImpersonationStartOutput,
   ImpersonationStatus,
   QuotaOutput,
   UserSummary,
@@ -101,8 +102,8 @@ export const useImpersonationStore = defineStore('impersonation', () => {
 
   /**
    * Starts impersonating `request.user`: returns where to go (a same-origin path, or the host
-   * application's URL carrying the session), or null when it failed (see `startError` and
-   * `startOutcome`).
+   * application's URL carrying the session; see `leaveTo`), or null when it failed (see
+   * `startError` and `startOutcome`).
    */
   async function start(request: StartRequest): Promise<string | null> {
     reset()
@@ -151,7 +152,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
   async function signInWith(
     ticket: string,
     impersonationId: string,
-    leave: { redirectPath: string; landingUrl?: string | null | undefined },
+    started: Pick<ImpersonationStartOutput, 'landingUrl' | 'redirectPath'>,
   ): Promise<string | null> {
     phase.value = 'signing-in'
     startError.value = null
@@ -175,9 +176,9 @@ export const useImpersonationStore = defineStore('impersonation', () => {
       phase.value = 'done'
       // The host application when the API names it (APP_ORIGINS), with the session carried
       // across origins; the return secret stays in this tab's sessionStorage on this origin.
-      const landing = safeLandingUrl(leave.landingUrl)
+      const landing = safeLandingUrl(started.landingUrl)
       if (landing) return auth.buildUrlWithAuth(landing)
-      return safeRedirectPath(leave.redirectPath)
+      return safeRedirectPath(started.redirectPath)
     } catch (error) {
       session.switching = false
       phase.value = 'failed'
@@ -187,7 +188,7 @@ export const useImpersonationStore = defineStore('impersonation', () => {
         // The ticket did not get through: Try again uses it (no second ticket, no second bill).
         canRetrySignIn.value = true
         pendingSignIn = {
-          retry: () => signInWith(ticket, impersonationId, leave),
+          retry: () => signInWith(ticket, impersonationId, started),
           abandon: () => {
             clearReturn()
             void reportSignInFailed(impersonationId, error)
