@@ -290,5 +290,26 @@ describe('bad input', () => {
     const res = await batch(21)
     assertClientError(res, '21 calls')
     expect(res.statusCode).toBe(400)
+    // Refused before tRPC runs, yet shaped like every other error (the router's formatter): the
+    // same `data` keys as a refusal from inside tRPC (but `path`: no single procedure is meant).
+    const inside = await stack.app.inject({ method: 'GET', url: '/trpc/me' })
+    const keys = (r: { body: string }) =>
+      Object.keys(JSON.parse(r.body).error.data as object)
+        .filter((k) => k !== 'path')
+        .sort()
+    expect(keys(res)).toEqual(keys(inside))
+    expect(JSON.parse(res.body).error.data).toMatchObject({
+      code: 'BAD_REQUEST',
+      actasCode: 'INVALID_INPUT',
+      rateLimitedBy: null,
+      impersonationEnded: null,
+    })
+    const unknown = await stack.app.inject({
+      method: 'GET',
+      url: '/trpc/me,nope?batch=1',
+      headers: { authorization },
+    })
+    expect(unknown.statusCode).toBe(404)
+    expect(keys(unknown)).toEqual(keys(inside))
   })
 })

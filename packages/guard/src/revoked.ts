@@ -1,12 +1,13 @@
 // The impersonated sessions ActAs ended, kept fresh by polling `sessions.revoked` through the
 // typed client (a cursor, so each poll reads only what is new). Requests look the set up in
 // memory: no network call per request.
+import { REVOKED_LOOKBACK_MINUTES } from '@actas/contracts'
 import { getActAsError } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import type { GuardLogger } from './types.js'
 
-/** Longer than any impersonated session lives (ticket 10 min + session 30 min): then pruned. */
-const KEEP_MS = 2 * 60 * 60_000
+/** Ends are kept as long as `sessions.revoked` looks back (longer than any impersonated session lives). */
+const KEEP_MS = REVOKED_LOOKBACK_MINUTES * 60_000
 
 export interface RevokedSyncStats {
   /** Sessions and impersonations known to be ended. */

@@ -4,7 +4,7 @@
 // AuditStore.appendEvent (which refuses transitions lifecycle.ts does not allow, so duplicates
 // and races are no-ops); every end is announced to the revocation registry at once.
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { ActAsError, IMPERSONATE_PERMISSION } from '@actas/contracts'
+import { ActAsError, IMPERSONATE_PERMISSION, REVOKED_LOOKBACK_MINUTES } from '@actas/contracts'
 import type {
   ActiveImpersonation,
   EndCause,
@@ -74,7 +74,8 @@ export function sessionOf(session: DirectorySession, row: ImpersonationRow): boo
 }
 
 export class ImpersonationLifecycle {
-  private readonly lastActive = new Map<string, { at: number; value: string | null }>()
+  /** Clerk's `last_active_at` per session, a few seconds each (the board polls). */
+  private readonly lastActive: TtlCache<{ value: string | null }>
   /** Staff emails recorded with an end (`byEmail`), five minutes each. */
   private readonly emails: TtlCache<{ email: string | null }>
   /** How ended impersonations ended, for the refusals of their sessions (they never change). */
@@ -83,7 +84,8 @@ export class ImpersonationLifecycle {
   constructor(private readonly o: LifecycleOptions) {
     const now = () => o.now().getTime()
     this.emails = ttlCache({ max: 1_000, ttlMs: 300_000, now })
-    this.endings = ttlCache({ max: 10_000, ttlMs: 2 * 60 * 60_000, now })
+    this.endings = ttlCache({ max: 10_000, ttlMs: REVOKED_LOOKBACK_MINUTES * 60_000, now })
+    this.lastActive = ttlCache({ max: 1_000, ttlMs: LAST_ACTIVE_CACHE_MS, now })
   }
 
   /** A staff member's primary email (cached 5 min); null when Clerk does not know or fails. */
@@ -123,18 +125,17 @@ export class ImpersonationLifecycle {
 
   /** Clerk's `last_active_at`, cached a few seconds (the board polls); null when Clerk fails. */
   private async lastActiveOf(sessionId: string): Promise<string | null> {
-    const now = Date.now()
-    const cached = this.lastActive.get(sessionId)
-    if (cached && now - cached.at < LAST_ACTIVE_CACHE_MS) return cached.value
+    const cached = this.lastActive.get(sessionId, { noDeleteOnStaleGet: true })
+    if (cached) return cached.value
     let value: string | null = null
     try {
       const session = await this.o.directory.getSession(sessionId)
       value = session?.lastActiveAt ? new Date(session.lastActiveAt).toISOString() : null
     } catch {
-      value = cached?.value ?? null
+      // Clerk failed: the last value known, if any (asked again next time).
+      return this.lastActive.peek(sessionId, { allowStale: true })?.value ?? null
     }
-    if (this.lastActive.size > 1000) this.lastActive.clear()
-    this.lastActive.set(sessionId, { at: now, value })
+    this.lastActive.set(sessionId, { value })
     return value
   }
 

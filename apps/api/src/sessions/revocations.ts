@@ -11,11 +11,12 @@
 //   the backstop for a lost notification or a reconnecting listener, and all that PGlite (one
 //   process) needs.
 // The read is a range of the event chain's primary key (`seq > last`), so it costs the same at
-// any size of the log. At start the terminal impersonations of the last two hours are loaded (an
+// any size of the log. At start the terminal impersonations of the last REVOKED_LOOKBACK_MINUTES are loaded (an
 // impersonated session lives at most the ticket's 10 min + 30 min; older ones have no valid
 // token left), from the `(status, created_at)` index.
 import { and, gt, inArray, sql } from 'drizzle-orm'
 import type { Client as PgClient } from 'pg'
+import { REVOKED_LOOKBACK_MINUTES } from '@actas/contracts'
 import type { Logger } from 'pino'
 import type { AuditDatabase } from '../audit/db.js'
 import { auditChainHead, auditEvents, impersonations } from '../audit/schema.js'
@@ -46,8 +47,8 @@ export interface RevocationRegistryOptions {
 const TERMINAL = ['ended', 'expired', 'revoked', 'failed'] as const
 /** Events that settle an impersonation for good (the ones that can end a session). */
 const SETTLING = ['ended', 'ticket_revoked', 'failed']
-/** How long an ended impersonation is remembered: longer than any impersonated session lives. */
-const KEEP_MS = 2 * 60 * 60_000
+/** How long an ended impersonation is remembered: as long as `sessions.revoked` looks back. */
+const KEEP_MS = REVOKED_LOOKBACK_MINUTES * 60_000
 
 /** The NOTIFY channel for one database schema (≤ 63 bytes, Postgres' identifier limit). */
 export function revocationChannel(schema: string): string {
