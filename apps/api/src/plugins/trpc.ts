@@ -1,5 +1,5 @@
 // Mounts the contracts' router at /trpc with the ports this API implements.
-import { ActAsError, MAX_BATCH_SIZE, principalId } from '@actas/contracts'
+import { ACTAS_ERROR_TRPC_CODE, ActAsError, MAX_BATCH_SIZE, principalId } from '@actas/contracts'
 import type { ActAsContext, ImpersonationEnded } from '@actas/contracts'
 import { createAppRouter } from '@actas/contracts/server'
 import type { AppRouter } from '@actas/contracts/server'
@@ -13,6 +13,7 @@ import { databaseFault } from '../audit/db.js'
 import type { AppDeps } from '../deps.js'
 import type { EndedImpersonation } from '../sessions/revocations.js'
 import { principalFromRequest, registerAuth } from './auth.js'
+import { registerEndedStream } from './ended-stream.js'
 
 /** The most calls one batch may carry (contracts); `routerOptions.maxParamLength` is sized for it. */
 export { MAX_BATCH_SIZE }
@@ -28,22 +29,27 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
 
   const known = new Set(Object.keys(router._def.procedures))
 
+  /** An answer sent before tRPC runs, shaped by the router's own error formatter. */
+  const sendError = (reply: FastifyReply, code: TRPC_ERROR_CODE_KEY, cause: ActAsError) => {
+    const error = new TRPCError({ code, message: cause.message, cause })
+    const shape = getTRPCErrorShape({
+      config: router._def._config,
+      error,
+      type: 'unknown',
+      path: undefined,
+      input: undefined,
+      ctx: undefined,
+    })
+    if (cause.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(cause.retryAfterSeconds))
+    return reply.code(getHTTPStatusCodeFromError(error)).send({ error: shape })
+  }
+  // The push of ends (GET /v1/sessions/ended), its refusals shaped as every other.
+  await registerEndedStream(app, deps, {
+    send: (reply, cause) => sendError(reply, ACTAS_ERROR_TRPC_CODE[cause.code], cause),
+  })
+
   await app.register(async (scope) => {
-    /** An answer sent before tRPC runs, shaped by the router's own error formatter. */
-    const sendError = (reply: FastifyReply, code: TRPC_ERROR_CODE_KEY, cause: ActAsError) => {
-      const error = new TRPCError({ code, message: cause.message, cause })
-      const shape = getTRPCErrorShape({
-        config: router._def._config,
-        error,
-        type: 'unknown',
-        path: undefined,
-        input: undefined,
-        ctx: undefined,
-      })
-      if (cause.retryAfterSeconds !== undefined)
-        reply.header('retry-after', String(cause.retryAfterSeconds))
-      return reply.code(getHTTPStatusCodeFromError(error)).send({ error: shape })
-    }
     // Malformed batch paths are refused whole, before authentication and before any call runs:
     // an unknown procedure anywhere in a batch, or more calls than the batch limit.
     scope.addHook('onRequest', async (req, reply) => {

@@ -65,6 +65,7 @@ export class RevocationRegistry {
   private listener: PgClient | null = null
   private closed = false
   private readonly now: () => number
+  private readonly listeners = new Set<(ended: EndedImpersonation) => void>()
 
   constructor(private readonly o: RevocationRegistryOptions) {
     this.now = o.now ?? Date.now
@@ -99,6 +100,16 @@ export class RevocationRegistry {
     const listener = this.listener
     this.listener = null
     await listener?.end().catch(() => undefined)
+  }
+
+  /**
+   * Calls `listener` with every end this instance learns from now on (its own, at once; the other
+   * instances', through NOTIFY or the periodic read), once per impersonation. Returns the
+   * unsubscribe function. What the push of `GET /v1/sessions/ended` streams.
+   */
+  subscribe(listener: (ended: EndedImpersonation) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
   }
 
   /** The ended impersonation a session belongs to, or null when it may go on. */
@@ -171,8 +182,17 @@ export class RevocationRegistry {
       endReason: row.endReason,
       learntAt: this.now(),
     }
+    const known = this.byImpersonation.has(row.id)
     this.byImpersonation.set(row.id, entry)
     if (row.clerkSessionId) this.bySession.set(row.clerkSessionId, entry)
+    if (known) return
+    for (const listener of this.listeners) {
+      try {
+        listener(entry)
+      } catch (error) {
+        this.o.logger.warn({ err: error }, 'revocation listener failed')
+      }
+    }
   }
 
   private prune(): void {
