@@ -18,7 +18,9 @@ export default defineConfig((configEnv) =>
           settings: { fetch: { disableSameOriginPolicy: true } },
         },
       },
-      // Each test file starts its own API (PGlite) and local Clerk server.
+      // Each test file starts its own API and local Clerk server; its database loads the API
+      // suite's migrated PGlite template.
+      globalSetup: ['../api/test/support/global-setup.ts'],
       testTimeout: 30_000,
       hookTimeout: 90_000,
       include: testInclude,

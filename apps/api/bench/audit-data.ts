@@ -1,10 +1,14 @@
 // A synthetic audit log of any size, valid chain included, for the audit bench and the query
 // plan test: impersonations spread over `months` up to `now`, by `actors` staff members on
 // `users` customers, with the mix of outcomes a busy support team would leave. Deterministic
-// (seeded PRNG). Written in multi-row inserts straight to the tables, then the chain head.
+// (seeded PRNG). Written in multi-row inserts straight to the tables, then the chain head: a bulk
+// load as the tables' owner would restore one, with the projection triggers (migration 0008) off
+// meanwhile; each row is what its events project to (projection.ts), so `verify` holds.
 import { randomUUID } from 'node:crypto'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { canonicalData, eventHash } from '../src/audit/chain.js'
+import { projectTimeline } from '../src/audit/projection.js'
+import type { ProjectedEvent } from '../src/audit/projection.js'
 import type { AuditDatabase } from '../src/audit/db.js'
 import { auditChainHead } from '../src/audit/schema.js'
 import type { NewImpersonationRow, auditEvents } from '../src/audit/schema.js'
@@ -102,6 +106,7 @@ export async function seedAuditLog(db: AuditDatabase, o: SeedOptions): Promise<S
         ['session_minutes', 'int', (r) => r.sessionMinutes],
         ['status', 'text', (r) => r.status],
         ['outcome_code', 'text', (r) => r.outcomeCode ?? null],
+        ['outcome_message', 'text', (r) => r.outcomeMessage ?? null],
         ['clerk_actor_token_id', 'text', (r) => r.clerkActorTokenId ?? null],
         ['expires_at', 'timestamptz', (r) => iso(r.expiresAt)],
         ['session_expires_at', 'timestamptz', (r) => iso(r.sessionExpiresAt)],
@@ -142,125 +147,146 @@ export async function seedAuditLog(db: AuditDatabase, o: SeedOptions): Promise<S
     o.progress?.(written)
   }
 
-  while (seq - head.seq < o.events) {
-    t += step * (0.5 + random())
-    const created = new Date(Math.floor(t))
-    const id = randomUUID()
-    const actorId = `user_staff${Math.floor(random() * actors)}`
-    const userId = `user_cust${Math.floor(random() * users)}`
-    let r = random()
-    let outcome: Outcome = 'ended'
-    for (const [name, share] of MIX) {
-      if (r < share) {
-        outcome = name
-        break
+  const triggers = 'impersonations_projection_only, impersonations_match_events'
+  const switchTriggers = async (on: boolean) => {
+    for (const t of triggers.split(', '))
+      await db.execute(
+        sql.raw(`alter table impersonations ${on ? 'enable' : 'disable'} trigger ${t}`),
+      )
+  }
+  await switchTriggers(false)
+  try {
+    while (seq - head.seq < o.events) {
+      t += step * (0.5 + random())
+      const created = new Date(Math.floor(t))
+      const id = randomUUID()
+      const actorId = `user_staff${Math.floor(random() * actors)}`
+      const userId = `user_cust${Math.floor(random() * users)}`
+      let r = random()
+      let outcome: Outcome = 'ended'
+      for (const [name, share] of MIX) {
+        if (r < share) {
+          outcome = name
+          break
+        }
+        r -= share
       }
-      r -= share
-    }
-    const minutes = 5 + Math.floor(random() * 26)
-    const reason = `Support ticket ${Math.floor(random() * 100_000)}: checking the account`
-    const timeline: Array<{
-      type: string
-      cause?: string
-      by?: string
-      clerkSessionId?: string
-      data?: Record<string, string | number | null>
-      at: Date
-    }> = [
-      {
-        type: 'requested',
-        by: actorId,
-        data: { userId, sessionMinutes: minutes, requestId: `req-${count}`, ip: '10.0.0.1' },
-        at: created,
-      },
-    ]
-    const later = (ms: number) => new Date(created.getTime() + ms)
-    const row: NewImpersonationRow = {
-      id,
-      actorId,
-      userId,
-      reason,
-      sessionMinutes: minutes,
-      status: outcome,
-      requestId: `req-${count}`,
-      ip: '10.0.0.1',
-      userAgent: 'Mozilla/5.0 (bench)',
-      createdAt: created,
-      updatedAt: created,
-    }
-    if (outcome === 'denied' || outcome === 'failed') {
-      timeline.push({
-        type: outcome,
-        data: {
-          code: outcome === 'denied' ? 'POLICY_DENIED' : 'SERVICE_UNAVAILABLE',
-          message: 'x',
+      const minutes = 5 + Math.floor(random() * 26)
+      const reason = `Support ticket ${Math.floor(random() * 100_000)}: checking the account`
+      const timeline: Array<{
+        type: string
+        cause?: string
+        by?: string
+        clerkSessionId?: string
+        data?: Record<string, string | number | null>
+        at: Date
+      }> = [
+        {
+          type: 'requested',
+          by: actorId,
+          data: {
+            userId,
+            sessionMinutes: minutes,
+            requestId: `req-${count}`,
+            ip: '10.0.0.1',
+            userAgent: 'Mozilla/5.0 (bench)',
+          },
+          at: created,
         },
-        at: later(300),
-      })
-      row.outcomeCode = outcome === 'denied' ? 'POLICY_DENIED' : 'SERVICE_UNAVAILABLE'
-      row.endedAt = later(300)
-    } else {
-      const expiresAt = later(300_000)
-      timeline.push({
-        type: 'issued',
-        data: { clerkActorTokenId: `act_${count}`, expiresAt: expiresAt.toISOString() },
-        at: later(400),
-      })
-      row.clerkActorTokenId = `act_${count}`
-      row.expiresAt = expiresAt
-      row.sessionExpiresAt = later(300_000 + minutes * 60_000)
-      if (outcome === 'revoked') {
-        timeline.push({ type: 'ticket_revoked', by: actorId, at: later(20_000) })
-        row.revokedBy = actorId
-        row.endedAt = later(20_000)
-      } else if (outcome === 'expired') {
+      ]
+      const later = (ms: number) => new Date(created.getTime() + ms)
+      const row: NewImpersonationRow = {
+        id,
+        actorId,
+        userId,
+        reason,
+        sessionMinutes: minutes,
+        status: outcome,
+        requestId: `req-${count}`,
+        ip: '10.0.0.1',
+        userAgent: 'Mozilla/5.0 (bench)',
+        createdAt: created,
+        updatedAt: created,
+      }
+      if (outcome === 'denied' || outcome === 'failed') {
         timeline.push({
-          type: 'ended',
-          cause: 'ticket_expired_unused',
-          by: 'system',
-          at: later(300_000),
+          type: outcome,
+          data: {
+            code: outcome === 'denied' ? 'POLICY_DENIED' : 'SERVICE_UNAVAILABLE',
+            message: 'x',
+          },
+          at: later(300),
         })
-        row.endCause = 'ticket_expired_unused'
-        row.endedAt = later(300_000)
-      } else if (outcome !== 'issued') {
-        const session = `sess_${count}`
-        timeline.push({ type: 'signed_in', clerkSessionId: session, at: later(5_000) })
-        row.clerkSessionId = session
-        row.signedInAt = later(5_000)
-        if (outcome === 'ended') {
-          const cause = CAUSES[Math.floor(random() * CAUSES.length)]!
-          const endAt = later(5_000 + Math.floor(random() * minutes * 60_000))
-          timeline.push({ type: 'ended', cause, by: actorId, clerkSessionId: session, at: endAt })
-          row.endCause = cause
-          row.endedAt = endAt
-          row.endedBy = actorId
+        row.outcomeCode = outcome === 'denied' ? 'POLICY_DENIED' : 'SERVICE_UNAVAILABLE'
+        row.endedAt = later(300)
+      } else {
+        const expiresAt = later(300_000)
+        timeline.push({
+          type: 'issued',
+          data: { clerkActorTokenId: `act_${count}`, expiresAt: expiresAt.toISOString() },
+          at: later(400),
+        })
+        row.clerkActorTokenId = `act_${count}`
+        row.expiresAt = expiresAt
+        row.sessionExpiresAt = later(300_000 + minutes * 60_000)
+        if (outcome === 'revoked') {
+          timeline.push({ type: 'ticket_revoked', by: actorId, at: later(20_000) })
+          row.revokedBy = actorId
+          row.endedAt = later(20_000)
+        } else if (outcome === 'expired') {
+          timeline.push({
+            type: 'ended',
+            cause: 'ticket_expired_unused',
+            by: 'system',
+            at: later(300_000),
+          })
+          row.endCause = 'ticket_expired_unused'
+          row.endedAt = later(300_000)
+        } else if (outcome !== 'issued') {
+          const session = `sess_${count}`
+          timeline.push({ type: 'signed_in', clerkSessionId: session, at: later(5_000) })
+          row.clerkSessionId = session
+          row.signedInAt = later(5_000)
+          if (outcome === 'ended') {
+            const cause = CAUSES[Math.floor(random() * CAUSES.length)]!
+            const endAt = later(5_000 + Math.floor(random() * minutes * 60_000))
+            timeline.push({ type: 'ended', cause, by: actorId, clerkSessionId: session, at: endAt })
+            row.endCause = cause
+            row.endedAt = endAt
+            row.endedBy = actorId
+          }
         }
       }
-    }
-    row.updatedAt = timeline.at(-1)!.at
-    rows.push(row)
-    for (const e of timeline) {
-      seq += 1
-      const event = {
-        seq,
-        impersonationId: id,
-        type: e.type,
-        cause: e.cause ?? null,
-        by: e.by ?? null,
-        reason: e.type === 'requested' ? reason : null,
-        clerkSessionId: e.clerkSessionId ?? null,
-        data: canonicalData(e.data ?? {}),
-        createdAt: e.at,
+      const projected: ProjectedEvent[] = []
+      for (const e of timeline) {
+        seq += 1
+        const event = {
+          seq,
+          impersonationId: id,
+          type: e.type,
+          cause: e.cause ?? null,
+          by: e.by ?? null,
+          reason: e.type === 'requested' ? reason : null,
+          clerkSessionId: e.clerkSessionId ?? null,
+          data: canonicalData(e.data ?? {}),
+          createdAt: e.at,
+        }
+        const hash = eventHash(prevHash, event)
+        events.push({ ...event, prevHash, hash })
+        projected.push({ ...event, data: e.data ?? {} })
+        prevHash = hash
       }
-      const hash = eventHash(prevHash, event)
-      events.push({ ...event, prevHash, hash })
-      prevHash = hash
+      const projectedRow = projectTimeline(projected)!
+      if (projectedRow.status !== row.status) throw new Error('bench timeline and outcome disagree')
+      rows.push(projectedRow)
+      count += 1
+      if (count === Math.floor(estimate / 2)) sample = id
+      if (events.length >= 20_000) await flush()
     }
-    count += 1
-    if (count === Math.floor(estimate / 2)) sample = id
-    if (events.length >= 20_000) await flush()
+    await flush()
+  } finally {
+    await switchTriggers(true)
   }
-  await flush()
   await db
     .update(auditChainHead)
     .set({ seq, hash: prevHash, updatedAt: new Date() })

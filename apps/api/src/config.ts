@@ -461,6 +461,17 @@ const EnvSchema = z
     AUDIT_CHECKPOINT_EVERY: z.preprocess(emptyAsUndefined, positiveInt(1000)),
     AUDIT_CHECKPOINT_MINUTES: z.preprocess(emptyAsUndefined, positiveInt(10)),
     AUDIT_DENIED_FULL_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(10)),
+    /**
+     * Days kept of the tables outside the audit chain (delivered host-webhook outbox rows, Clerk
+     * webhook de-duplication, machines' audit reads); at least 7 (Clerk retries a delivery for
+     * days). The chain itself is never pruned.
+     */
+    AUDIT_RETENTION_DAYS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(90).pipe(z.number().min(7).max(36_500)),
+    ),
+    /** audit.verify per caller and minute. */
+    RATE_LIMIT_VERIFY_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(6)),
   })
   .superRefine((env, ctx) => {
     if (env.STAFF_ORGANIZATION_IDS !== undefined) {
@@ -686,6 +697,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   rateLimits: {
     'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
     'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
+    'audit.verify': { perMinute: e.RATE_LIMIT_VERIFY_PER_MINUTE },
   },
   audit: {
     /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
@@ -693,6 +705,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
     checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
     deniedFullPerMinute: e.AUDIT_DENIED_FULL_PER_MINUTE,
+    retentionDays: e.AUDIT_RETENTION_DAYS,
   },
   /** ActAs's webhooks to the host (WEBHOOK_*); no endpoints: nothing is written to the outbox. */
   webhooks: {
@@ -728,6 +741,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 export interface AuditToolConfig {
   database: Config['database']
   signingKey: string | undefined
+  /** The checkpoints' cadence `audit:verify` expects. */
+  checkpointEvery: number
+  checkpointMinutes: number
 }
 
 /** The subset of the environment the audit commands read (no Clerk keys needed). */
@@ -741,6 +757,8 @@ export function loadAuditToolConfig(env: Record<string, string | undefined>): Au
       DATABASE_STATEMENT_TIMEOUT_MS: shape.DATABASE_STATEMENT_TIMEOUT_MS,
       DATABASE_ACQUIRE_TIMEOUT_MS: shape.DATABASE_ACQUIRE_TIMEOUT_MS,
       AUDIT_SIGNING_KEY: shape.AUDIT_SIGNING_KEY,
+      AUDIT_CHECKPOINT_EVERY: shape.AUDIT_CHECKPOINT_EVERY,
+      AUDIT_CHECKPOINT_MINUTES: shape.AUDIT_CHECKPOINT_MINUTES,
     })
     .safeParse(env)
   if (!parsed.success) {
@@ -764,5 +782,7 @@ export function loadAuditToolConfig(env: Record<string, string | undefined>): Au
           dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
         },
     signingKey: e.AUDIT_SIGNING_KEY,
+    checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
+    checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
   }
 }

@@ -6,6 +6,7 @@ import { parseSigningKey } from './audit/chain.js'
 import { openDatabase } from './audit/db.js'
 import type { OpenedDatabase } from './audit/db.js'
 import { QuotaGate } from './audit/quota.js'
+import { startRetention } from './audit/retention.js'
 import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
@@ -13,6 +14,7 @@ import { MembershipMirror } from './directory/membership-mirror.js'
 import { StaffOrganizations } from './directory/staff-organizations.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
+import { ImpersonationPolicy } from './impersonation/policy-facts.js'
 import { Reconciler } from './impersonation/reconciler.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
@@ -45,6 +47,8 @@ export interface AppDeps {
   /** Impersonated sessions ActAs ended: refused by every instance (see sessions/revocations.ts). */
   revocations: RevocationRegistry
   lifecycle: ImpersonationLifecycle
+  /** The policy's one judge (search, start, continuous re-authorization, the return). */
+  policy: ImpersonationPolicy
   reconciler: Reconciler
   /** The outbox of webhooks to the host (WEBHOOK_ENDPOINTS): the audit page's view and retry. */
   webhooks: WebhookOutbox
@@ -205,6 +209,17 @@ async function openDeps(
     checkpointTimer.unref()
     opened.add('checkpoint timer', checkpointTimer, (t) => clearInterval(t))
   }
+  opened.add(
+    'retention',
+    startRetention(audit, {
+      retentionDays: config.audit.retentionDays,
+      logger: logger.child({ component: 'retention' }),
+    }),
+    async (r) => {
+      r.stop()
+      await r.running
+    },
+  )
   const revocations = new RevocationRegistry({
     db: database.db,
     logger: logger.child({ component: 'revocations' }),
@@ -225,6 +240,14 @@ async function openDeps(
     ...(overrides.now ? { now: () => now().getTime() } : {}),
   })
   const sessions = new SessionInspector({ revocations, verifier: sessionVerifier })
+  // The one judge of the policy, for search, start, continuous re-authorization and the return.
+  const policy = new ImpersonationPolicy({
+    directory,
+    staffOrganizations,
+    readOnlyOrganizations,
+    defaultMode: config.impersonationDefaultMode,
+    now,
+  })
   const lifecycle = new ImpersonationLifecycle({
     directory,
     audit,
@@ -232,7 +255,7 @@ async function openDeps(
     revocations,
     now,
     logger: logger.child({ component: 'lifecycle' }),
-    staffOrganizations,
+    policy,
     returnToConsole: config.returnToConsole,
   })
   const reconciler = new Reconciler({
@@ -241,7 +264,7 @@ async function openDeps(
     lifecycle,
     now,
     logger: logger.child({ component: 'reconciler' }),
-    staffOrganizations,
+    policy,
     maxClerkCalls: config.reconciler.maxClerkCalls,
   })
   opened.add('reconciler', reconciler, (r) => r.close())
@@ -252,7 +275,7 @@ async function openDeps(
     audit,
     now,
     logger: logger.child({ component: 'impersonation' }),
-    staffOrganizations,
+    policy,
     defaultPhoneCountry: config.defaultPhoneCountry,
     ...(memberships ? { memberships } : {}),
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
@@ -260,7 +283,6 @@ async function openDeps(
     impersonationQuotaMode: config.impersonationQuotaMode,
     defaultMode: config.impersonationDefaultMode,
     stepUpMinutes: config.stepUpMinutes,
-    readOnlyOrganizations,
     quotaGate: new QuotaGate(database.db),
     appHomePath: config.appHomePath,
     lifecycle,
@@ -299,6 +321,7 @@ async function openDeps(
     sessionVerifier,
     revocations,
     lifecycle,
+    policy,
     reconciler,
     webhooks,
     webhookDispatcher,

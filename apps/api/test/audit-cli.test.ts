@@ -113,6 +113,35 @@ describe('audit:verify', () => {
     expect(other.stdout).toMatch(/BROKEN at seq 4: the checkpoint at 4 has no valid signature/)
   }, 60_000)
 
+  it('exits 1 and names an impersonations row edited outside the event append', async () => {
+    const [row] = await withStore(async (store) => (await store.list({ limit: 1 })).rows)
+    const edit = (set: ReturnType<typeof sql>) =>
+      withStore(async (_store, db) => {
+        // A raw edit is refused (migration 0008)…
+        await expect(
+          db.db.execute(sql`update impersonations set ${set} where id = ${row!.id}`),
+        ).rejects.toThrow()
+        // …so only someone who switches the triggers off can make one.
+        await db.db.execute(sql`alter table impersonations disable trigger user`)
+        try {
+          await db.db.execute(sql`update impersonations set ${set} where id = ${row!.id}`)
+        } finally {
+          await db.db.execute(sql`alter table impersonations enable trigger user`)
+        }
+      })
+    await edit(sql`actor_id = 'user_someone_else', reason = 'Nothing to see', ended_by = 'nobody'`)
+    const res = await run(['verify'], { AUDIT_SIGNING_KEY: KEY })
+    expect(res.code).toBe(1)
+    expect(res.stdout).toMatch(
+      new RegExp(
+        `^BROKEN at seq \\d+: the impersonations row ${row!.id} disagrees with its events \\(actor_id, reason, ended_by\\)`,
+        'm',
+      ),
+    )
+    await edit(sql`actor_id = ${row!.actorId}, reason = ${row!.reason}, ended_by = ${row!.endedBy}`)
+    expect((await run(['verify'], { AUDIT_SIGNING_KEY: KEY })).code).toBe(0)
+  }, 120_000)
+
   it('exits 1 and names the first broken link after one byte of an event changed', async () => {
     await withStore(async (_store, db) => {
       await db.db.execute(sql`alter table audit_events disable trigger audit_events_append_only`)

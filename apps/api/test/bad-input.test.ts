@@ -1,6 +1,7 @@
 // Property-based bad input: whatever a caller sends, the answer is a 4xx with no stack trace,
 // never a 5xx. ≥ 1,000 runs per procedure, through the whole stack with a valid admin token.
 import {
+  AuditVerifyInputSchema,
   ImpersonationEndInputSchema,
   ImpersonationSignedInInputSchema,
   ImpersonationSignInFailedInputSchema,
@@ -125,7 +126,7 @@ const procedures = [
   { path: 'impersonation.revoke', type: 'mutation', schema: ImpersonationRevokeInputSchema },
   { path: 'impersonation.list', type: 'query', schema: ImpersonationListInputSchema },
   { path: 'impersonation.get', type: 'query', schema: ImpersonationGetInputSchema },
-  { path: 'audit.verify', type: 'query', schema: z.undefined() },
+  { path: 'audit.verify', type: 'query', schema: AuditVerifyInputSchema },
   { path: 'me', type: 'query', schema: z.undefined() },
   { path: 'quota', type: 'query', schema: z.undefined() },
   { path: 'sessions.inspect', type: 'mutation', schema: SessionInspectInputSchema },

@@ -276,7 +276,7 @@ describe('machine permission configuration', () => {
     )
   })
 
-  it('defaults: scoped to CLERK_MACHINE_ID may read; without it, no machine may call anything', () => {
+  it('defaults: scoped to CLERK_MACHINE_ID may read (audit.verify only by an explicit grant); without it, no machine may call anything', () => {
     expect(loadConfig(base).machines.permissions).toEqual({})
     expect(loadConfig({ ...base, CLERK_MACHINE_ID: 'mch_actas' }).machines.permissions).toEqual({
       mch_actas: [
@@ -285,7 +285,6 @@ describe('machine permission configuration', () => {
         'impersonation.get',
         'sessions.inspect',
         'sessions.revoked',
-        'audit.verify',
       ],
     })
     expect(

@@ -51,7 +51,7 @@ function reconcilerAt(offsetMs: number, maxClerkCalls = 1000) {
     lifecycle: d.lifecycle,
     now: () => new Date(Date.now() + offsetMs),
     logger: d.logger,
-    staffOrganizations: d.staffOrganizations,
+    policy: d.policy,
     maxClerkCalls,
   })
 }

@@ -5,7 +5,7 @@ import { createServer } from 'node:http'
 import type { IncomingHttpHeaders, Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ActAsClient } from '@actas/contracts/client'
-import { count } from 'drizzle-orm'
+import { count, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditEvents, webhookDeliveries } from '../src/audit/schema.js'
 import { startStack } from './support/stack.js'
@@ -65,6 +65,19 @@ async function impersonate() {
   return { id: started.impersonationId, session }
 }
 
+/** Sends a recorded delivery (its svix headers) to the API again, with `body` (default: as signed). */
+const resend = (sample: (typeof recorded)[number], body = sample.body) =>
+  fetch(webhookUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'svix-id': String(sample.headers['svix-id']),
+      'svix-timestamp': String(sample.headers['svix-timestamp']),
+      'svix-signature': String(sample.headers['svix-signature']),
+    },
+    body,
+  })
+
 const get = (id: string) => api.impersonation.get.query({ impersonationId: id })
 
 async function deliveriesStored(): Promise<number> {
@@ -116,6 +129,7 @@ describe('POST /webhooks/clerk', () => {
       body: sample!.body,
     })
     expect(forged.status).toBe(400)
+    expect(await forged.json()).toMatchObject({ code: 'WEBHOOK_SIGNATURE_INVALID' })
     const changed = await fetch(webhookUrl, {
       method: 'POST',
       headers: { ...headers, 'svix-signature': String(sample!.headers['svix-signature']) },
@@ -128,8 +142,60 @@ describe('POST /webhooks/clerk', () => {
       body: '{}',
     })
     expect(noHeaders.status).toBe(400)
+    expect(await noHeaders.json()).toMatchObject({ code: 'WEBHOOK_MALFORMED' })
     expect(await deliveriesStored()).toBe(before.stored)
     expect((await get(id)).events).toHaveLength(before.events)
+  })
+
+  it("accepts a body in Clerk's escaping (\\u0026, \\u003c, \\u003e) and refuses one changed byte", async () => {
+    // An organization "Smith & Co" and an avatar URL with a query string: Clerk's servers (Go's
+    // JSON encoder) write `&`, `<`, `>` escaped, and so does the local server.
+    const org = stack.clerk.state.createOrganization('Smith & Co', 'smith-and-co')
+    const user = nextCustomer()
+    user.imageUrl = 'https://img.example.test/avatar.png?a=1&b=<2>'
+    stack.clerk.state.userChanged(user)
+    const res = await fetch(`${stack.clerk.url}/v1/organizations/${org.id}/memberships`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${stack.clerk.secretKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ user_id: user.id, role: 'org:member' }),
+    })
+    expect(res.status).toBe(200)
+    await stack.clerk.webhooks.idle()
+    const toApi = stack.clerk.webhooks.deliveries.filter(
+      (d) => d.url === webhookUrl && d.body.includes(org.id),
+    )
+    expect(toApi.map((d) => d.type)).toEqual(['organizationMembership.created'])
+    const [delivery] = toApi
+    expect(delivery!.body).toContain('"name":"Smith \\u0026 Co"')
+    expect(delivery!.body).toContain('avatar.png?a=1\\u0026b=\\u003c2\\u003e')
+    // Accepted at the first attempt, and handled (stored once).
+    expect(delivery!.status).toBe('delivered')
+    expect(delivery!.attempts.map((a) => a.outcome)).toEqual([200])
+    const [stored] = await stack.deps.database.db
+      .select({ n: count() })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.svixId, delivery!.id))
+    expect(stored?.n).toBe(1)
+
+    // The recorder's copy (its own svix-id): accepted as sent, refused with one byte changed.
+    const sample = recorded.find((r) => r.body.includes(org.id))!
+    const post = (body: string) => resend(sample, body)
+    const before = await deliveriesStored()
+    const changed = await post(sample.body.replace('Smith \\u0026 Co', 'Smith \\u0026 Cp'))
+    expect(changed.status).toBe(400)
+    expect(await changed.json()).toMatchObject({ code: 'WEBHOOK_SIGNATURE_INVALID' })
+    // Unescaped, it is the same JSON value but other bytes: not what was signed.
+    const unescaped = JSON.stringify(JSON.parse(sample.body))
+    expect(unescaped).not.toBe(sample.body)
+    expect((await post(unescaped)).status).toBe(400)
+    expect(await deliveriesStored()).toBe(before)
+    const accepted = await post(sample.body)
+    expect(accepted.status).toBe(200)
+    expect(await accepted.json()).toEqual({ ok: true })
+    expect(await deliveriesStored()).toBe(before + 1)
   })
 
   it('ignores a replay of a handled delivery', async () => {
@@ -137,17 +203,7 @@ describe('POST /webhooks/clerk', () => {
     await stack.clerk.webhooks.idle()
     // The recorder's copy (its own svix-id, signed alike), sent to the API twice.
     const sample = recorded.find((r) => r.body.includes(id) && r.body.includes('session.created'))!
-    const replay = () =>
-      fetch(webhookUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'svix-id': String(sample.headers['svix-id']),
-          'svix-timestamp': String(sample.headers['svix-timestamp']),
-          'svix-signature': String(sample.headers['svix-signature']),
-        },
-        body: sample.body,
-      })
+    const replay = () => resend(sample)
     const first = await replay()
     expect(first.status).toBe(200)
     expect(await first.json()).not.toHaveProperty('duplicate')

@@ -1,6 +1,12 @@
 import { parseArgs } from 'node:util'
 import type { FaultRule } from './faults.js'
-import { isWebhookSecret, startClerkLocal, type ClerkLocalOptions } from './index.js'
+import {
+  accountSummaries,
+  isWebhookSecret,
+  originProblem,
+  startClerkLocal,
+  type ClerkLocalOptions,
+} from './index.js'
 import { webhookUrlProblem } from './webhooks.js'
 
 // `clerk-local`: start the local Clerk-compatible server from a shell.
@@ -21,6 +27,8 @@ const USAGE = `Usage: clerk-local [options]
   --actor-idle-seconds N   inactivity that ends an impersonation session (default 600)
   --webhook URL            deliver Clerk's events, Svix-signed, to URL (repeatable; loopback only)
   --webhook-secret SECRET  the signing secret (whsec_…); generated when absent
+  --allowed-origin ORIGIN  a browser origin that may call the Frontend API directly (CORS with
+                           credentials; repeatable), e.g. http://127.0.0.1:5174
   -h, --help               show this help
 
 The last start-up line is a JSON object with url, frontendApiUrl, publishableKey, secretKey,
@@ -76,6 +84,7 @@ export function parseCli(argv: string[]): CliOptions {
         'actor-idle-seconds': { type: 'string' },
         webhook: { type: 'string', multiple: true },
         'webhook-secret': { type: 'string' },
+        'allowed-origin': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }))
@@ -111,6 +120,11 @@ export function parseCli(argv: string[]): CliOptions {
   const webhookSecret = values['webhook-secret']
   if (webhookSecret !== undefined && !isWebhookSecret(webhookSecret))
     throw new UsageError('--webhook-secret must be whsec_ followed by a base64 key of 16+ bytes')
+  const allowedOrigins = values['allowed-origin'] ?? []
+  for (const origin of allowedOrigins) {
+    const problem = originProblem(origin)
+    if (problem) throw new UsageError(`--allowed-origin: ${problem}`)
+  }
   const actorIdle = integer('actor-idle-seconds', values['actor-idle-seconds'], 1, 30 * 86_400)
   return {
     help: values.help ?? false,
@@ -123,6 +137,7 @@ export function parseCli(argv: string[]): CliOptions {
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     quota: values.quota ?? false,
     faults,
+    allowedOrigins,
   }
 }
 
@@ -169,6 +184,7 @@ export async function main(argv: string[]): Promise<void> {
       (r) =>
         `${r.route} → ${[r.status, r.latencyMs !== undefined ? `+${r.latencyMs}ms` : ''].filter(Boolean).join(' ')}`,
     )
+  const accounts = accountSummaries(local.state)
   const lines = [
     `clerk-local is running (seeded in ${Date.now() - started} ms)`,
     `  Backend API   ${local.url}   (apiUrl / CLERK_API_URL)`,
@@ -178,10 +194,26 @@ export async function main(argv: string[]): Promise<void> {
     `  Faults        ${faultText.length > 0 ? faultText.join(', ') : 'none'}`,
     `  Webhooks      ${local.webhooks.endpoints.length > 0 ? local.webhooks.endpoints.join(', ') : 'none'} (secret in the JSON line)`,
     '',
-    'Staff and special accounts (local passwords):',
+    'Staff (members of Support; local passwords):',
     ...table([
-      ['role', 'identifier', 'password', 'user id'],
-      ...local.accounts.map((a) => [a.role, a.identifier, a.password, a.userId]),
+      ['role', 'identifier', 'password', 'name', 'permissions'],
+      ...accounts
+        .filter((a) => a.kind === 'staff')
+        .map((a) => [
+          a.role,
+          a.identifier,
+          a.password,
+          a.name,
+          a.permissions.join(', ') || '(none)',
+        ]),
+    ]),
+    '',
+    'Special customers (local passwords; every other customer has none):',
+    ...table([
+      ['role', 'identifier', 'password', 'name'],
+      ...accounts
+        .filter((a) => a.kind === 'customer')
+        .map((a) => [a.role, a.identifier, a.password, a.name]),
     ]),
     '',
     'Machines (M2M: a machine may call the machines in its scopes; secret keys in the JSON line):',
@@ -206,11 +238,7 @@ export async function main(argv: string[]): Promise<void> {
       publishableKey: local.publishableKey,
       secretKey: local.secretKey,
       jwtPublicKeyPem: local.jwtPublicKeyPem,
-      accounts: local.accounts.map(({ role, identifier, password }) => ({
-        role,
-        identifier,
-        password,
-      })),
+      accounts,
       machines: local.machines,
       webhookSecret: local.webhookSecret,
       webhooks: [...local.webhooks.endpoints],

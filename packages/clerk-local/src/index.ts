@@ -9,6 +9,7 @@ import { createSigningKey, type JsonWebKey } from './jwt.js'
 import { MachineRegistry, seedMachines, type SeededMachine } from './m2m.js'
 import { RequestCounter } from './requests.js'
 import type { SeededAccount } from './model.js'
+import { originProblem } from './bapi/instance.js'
 import { seedState } from './seed.js'
 import { listen } from './server.js'
 import { ClerkState } from './state.js'
@@ -27,6 +28,7 @@ export {
 export { EVENT_TYPES, type EventType, type StateEvent } from './events.js'
 export { createUser } from './search.js'
 export {
+  goJsonStringify,
   newWebhookSecret,
   WebhookSender,
   type WebhookAttempt,
@@ -39,14 +41,18 @@ export {
 export { RequestCounter, type RequestCounts } from './requests.js'
 export { FaultController, faultRuleProblem, type FaultRule, type QuotaSettings } from './faults.js'
 export {
+  accountSummaries,
   seedState,
   SEEDED_PASSWORDS,
+  type AccountSummary,
   IMPERSONATE_PERMISSION,
   SUPPORT_ORG_SLUG,
   type SeedOptions,
   type SeedResult,
 } from './seed.js'
 export { sessionJson, userJson, type UserJson } from './bapi/serialize.js'
+export { originProblem } from './bapi/instance.js'
+export { CLIENT_COOKIE, DEV_BROWSER_PARAM } from './fapi/index.js'
 export { createSigningKey, signJwt, type JsonWebKey, type SigningKey } from './jwt.js'
 export * from './testing.js'
 export {
@@ -97,6 +103,12 @@ export interface ClerkLocalOptions {
   webhookSecret?: string
   /** Retry delays and attempt timeout of webhook deliveries. */
   webhookRetry?: WebhookRetryOptions
+  /**
+   * Browser origins (`http://127.0.0.1:5174`) that may call the Frontend API directly, cross-origin:
+   * they get CORS with credentials, as a Clerk instance's `allowed_origins`. Apps that proxy
+   * `/__clerk` to the FAPI (same origin) need none. See docs/cross-origin.md.
+   */
+  allowedOrigins?: string[]
 }
 
 export interface ClerkLocal {
@@ -160,6 +172,12 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     const problem = webhookUrlProblem(url)
     if (problem) throw new Error(problem)
   }
+  const allowedOrigins = new Set<string>()
+  for (const origin of options.allowedOrigins ?? []) {
+    const problem = originProblem(origin)
+    if (problem) throw new Error(problem)
+    allowedOrigins.add(origin)
+  }
   if (options.webhookSecret !== undefined && !isWebhookSecret(options.webhookSecret))
     throw new Error('webhookSecret must be whsec_ followed by a base64 key')
   const state = new ClerkState(options.now ?? Date.now, {
@@ -188,6 +206,7 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     requests,
     frontendApiUrl: () => frontendApiUrl,
     m2m: { machines: machineRegistry, secretKey, instanceId: LOCAL_INSTANCE_ID },
+    allowedOrigins,
   })
   const fapi = createFapiRouter({ state, signingKey, issuer })
 
@@ -197,6 +216,7 @@ export async function startClerkLocal(options: ClerkLocalOptions = {}): Promise<
     fapiPath,
     bapi,
     fapi,
+    corsOrigins: (origin) => allowedOrigins.has(origin),
     before: async (api, routeName, req) => {
       if (api === 'bapi') {
         if (isPublicControlRoute(routeName)) return undefined

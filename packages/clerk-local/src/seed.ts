@@ -37,6 +37,7 @@ export const IMPERSONATE_PERMISSION = 'org:admin:impersonate'
 /** Passwords of the special accounts (local only; printed by the CLI). */
 export const SEEDED_PASSWORDS = {
   admin: 'actas-admin-pw',
+  colleague: 'actas-colleague-pw',
   agent: 'actas-agent-pw',
   banned: 'actas-banned-pw',
   locked: 'actas-locked-pw',
@@ -746,6 +747,7 @@ export function seedState(state: ClerkState, options: SeedOptions = {}): SeedRes
     state.addUser(user)
     const account: SeededAccount = {
       role,
+      kind: role === 'banned' || role === 'locked' ? 'customer' : 'staff',
       identifier: email,
       password: SEEDED_PASSWORDS[role],
       userId: user.id,
@@ -876,7 +878,55 @@ export function seedState(state: ClerkState, options: SeedOptions = {}): SeedRes
     }
   }
 
+  // A second staff member who may impersonate (two-staff flows: a colleague ends your
+  // impersonation). Seeded after the customers, so they are the same as before she existed.
+  const colleague = special('colleague', 'Grace', 'Hopper', 'grace@support.actas.test', {
+    username: usedUsernames.has('grace') ? null : 'grace',
+  })
+  state.addMembership({
+    id: gen.id('orgmem'),
+    organizationId: supportOrganization.id,
+    userId: colleague.user.id,
+    role: 'admin',
+    createdAt: supportOrganization.createdAt,
+    updatedAt: supportOrganization.createdAt,
+  })
+
   const sessions = seedSessions(state, seededCustomers, seed, now)
   state.userIndex.prepare()
   return { accounts: state.accounts.slice(), sessions, supportOrganization, customerOrganization }
+}
+
+/** A seeded account as tools print it: staff apart from customers, with what each may do. */
+export interface AccountSummary {
+  role: SeededAccount['role']
+  /** `staff`: a member of Support; `customer`: the banned and locked demo customers. */
+  kind: SeededAccount['kind']
+  identifier: string
+  password: string
+  name: string
+  /** The account's permissions in the Support organization (e.g. `org:admin:impersonate`). */
+  permissions: string[]
+}
+
+/**
+ * The seeded accounts with their kind and current Support permissions (read from the state, so a
+ * role changed at run time shows). The CLI prints these in its table and its JSON line (`accounts`).
+ */
+export function accountSummaries(state: ClerkState): AccountSummary[] {
+  const support = [...state.organizations.values()].find((o) => o.slug === SUPPORT_ORG_SLUG)
+  const staffFirst = [...state.accounts].sort(
+    (a, b) => Number(a.kind === 'customer') - Number(b.kind === 'customer'),
+  )
+  return staffFirst.map((a) => {
+    const user = state.users.get(a.userId)
+    return {
+      role: a.role,
+      kind: a.kind,
+      identifier: a.identifier,
+      password: a.password,
+      name: [user?.firstName, user?.lastName].filter(Boolean).join(' '),
+      permissions: support ? state.permissionsIn(a.userId, support.id) : [],
+    }
+  })
 }

@@ -107,6 +107,20 @@ export function webhookFaultProblem(fault: unknown): string | undefined {
   return undefined
 }
 
+/**
+ * JSON as Clerk's servers write it: Go's `encoding/json` escapes `<`, `>`, `&` as `\u003c`,
+ * `\u003e`, `\u0026` (HTML-safe by default) and U+2028/U+2029 as `\u2028`/`\u2029`. Those
+ * characters can only occur inside strings in `JSON.stringify`'s output, so escaping them there
+ * keeps the same JSON value and gives different bytes: a receiver must verify the signature over
+ * the bytes it got, not over a re-serialization (docs/wire-details.md).
+ */
+export function goJsonStringify(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+}
+
 /** A new signing secret: `whsec_` + base64 of 24 random bytes (Svix's format). */
 export function newWebhookSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`
@@ -207,7 +221,7 @@ export class WebhookSender {
       instance_id: this.instanceId,
       event_attributes: { http_request: { client_ip: '127.0.0.1', user_agent: 'clerk-local' } },
     }
-    const body = JSON.stringify(payload)
+    const body = goJsonStringify(payload)
     for (const url of this.#urls) {
       const delivery: WebhookDelivery = {
         id: `msg_${randomBytes(20).toString('base64url').replace(/[-_]/g, '').slice(0, 27)}`,

@@ -218,7 +218,10 @@ describe('GET /v1/users', () => {
     const staff = users(await bapi('GET', `/v1/users?organization_id=${support.id}`, '/users'))
     const admin = local.accounts.find((x) => x.role === 'admin')!
     const agent = local.accounts.find((x) => x.role === 'agent')!
-    expect(new Set(staff.map((u) => u.id))).toEqual(new Set([admin.userId, agent.userId]))
+    const colleague = local.accounts.find((x) => x.role === 'colleague')!
+    expect(new Set(staff.map((u) => u.id))).toEqual(
+      new Set([admin.userId, agent.userId, colleague.userId]),
+    )
 
     // Different filters combine with AND.
     const both = users(

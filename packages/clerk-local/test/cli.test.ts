@@ -49,7 +49,14 @@ interface StartupJson {
   publishableKey: string
   secretKey: string
   jwtPublicKeyPem: string
-  accounts: Array<{ role: string; identifier: string; password: string }>
+  accounts: Array<{
+    role: string
+    kind: string
+    identifier: string
+    password: string
+    name: string
+    permissions: string[]
+  }>
   machines: Array<{ id: string; name: string; secretKey: string; scopedMachineIds: string[] }>
   webhookSecret: string
   webhooks: string[]
@@ -73,7 +80,16 @@ describe('clerk-local CLI', () => {
     expect(startup.publishableKey).toMatch(/^pk_test_/)
     expect(startup.secretKey).toMatch(/^sk_test_actaslocal_/)
     expect(startup.jwtPublicKeyPem).toContain('BEGIN PUBLIC KEY')
-    expect(startup.accounts.map((a) => a.role)).toEqual(['admin', 'agent', 'banned', 'locked'])
+    // Staff apart from customers, each with what it may do in Support.
+    expect(startup.accounts.map((a) => [a.kind, a.role, a.identifier, a.permissions])).toEqual([
+      ['staff', 'admin', 'ada@support.actas.test', ['org:admin:impersonate']],
+      ['staff', 'agent', 'sam@support.actas.test', []],
+      ['staff', 'colleague', 'grace@support.actas.test', ['org:admin:impersonate']],
+      ['customer', 'banned', 'mallory.banks@example.com', []],
+      ['customer', 'locked', 'larry.lockwood@example.com', []],
+    ])
+    expect(table).toContain('grace@support.actas.test')
+    expect(table).toContain('actas-colleague-pw')
     // Machines: in the table by name and id, their secret keys only in the JSON line.
     const names = startup.machines.map((m) => m.name)
     expect(names).toEqual(['actas-api', 'helpdesk', 'audit-export', 'no-scope'])
@@ -93,7 +109,7 @@ describe('clerk-local CLI', () => {
 
     const headers = { Authorization: `Bearer ${startup.secretKey}` }
     const count = await fetch(`${startup.url}/v1/users/count`, { headers })
-    expect(await count.json()).toEqual({ object: 'total_count', total_count: 54 })
+    expect(await count.json()).toEqual({ object: 'total_count', total_count: 55 })
     const jwks = await fetch(`${startup.url}/v1/jwks`, { headers })
     expect(jwks.status).toBe(503)
     expect(jwks.headers.get('retry-after')).toBe('9')

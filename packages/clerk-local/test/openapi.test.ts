@@ -83,6 +83,22 @@ describe('validateBapi', () => {
     expect(() => validateBapi('GET', '/users/{user_id}', 418, error)).toThrow(/documents no 418/)
     expect(() => validateBapi('GET', '/no/such/path', 200, {})).toThrow(/no path/)
   })
+
+  it('knows PATCH /v1/instance (allowed_origins): 204 without a body, 422 with Clerk’s error', () => {
+    expect(validateBapi('PATCH', '/v1/instance', 204, undefined).ok).toBe(true)
+    const invalid = {
+      errors: [
+        {
+          code: 'form_param_value_invalid',
+          message: 'is invalid',
+          long_message: 'allowed_origins must be an array of origins.',
+          meta: { param_name: 'allowed_origins' },
+        },
+      ],
+    }
+    expect(validateBapi('PATCH', '/v1/instance', 422, invalid).ok).toBe(true)
+    expect(() => validateBapi('PATCH', '/v1/instance', 200, {})).toThrow(/documents no 200/)
+  })
 })
 
 describe('validateFapi', () => {

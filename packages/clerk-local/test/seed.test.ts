@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { LocalUser } from '../src/model.js'
-import { IMPERSONATE_PERMISSION, SEEDED_PASSWORDS, seedState } from '../src/seed.js'
+import {
+  accountSummaries,
+  IMPERSONATE_PERMISSION,
+  SEEDED_PASSWORDS,
+  seedState,
+} from '../src/seed.js'
 import { ClerkState, verifyPassword } from '../src/state.js'
 
 const NOW = Date.UTC(2026, 8, 1)
@@ -35,7 +40,7 @@ describe('seed', () => {
     expect([...c.state.users.keys()].filter((id) => idsA.has(id))).toEqual([])
   })
 
-  it('creates Support with an admin role holding org:admin:impersonate, Ada as admin, Sam as member', () => {
+  it('creates Support with an admin role holding org:admin:impersonate, Ada and Grace as admins, Sam as member', () => {
     const { state, result } = seeded(10, 1)
     const support = result.supportOrganization
     expect(support).toMatchObject({
@@ -49,10 +54,25 @@ describe('seed', () => {
     expect(agent.identifier).toBe('sam@support.actas.test')
     expect(state.permissionsIn(admin.userId, support.id)).toEqual([IMPERSONATE_PERMISSION])
     expect(state.permissionsIn(agent.userId, support.id)).toEqual([])
+    // A second staff member who may impersonate, for two-staff flows.
+    const colleague = state.accounts.find((a) => a.role === 'colleague')!
+    expect(colleague).toMatchObject({
+      kind: 'staff',
+      identifier: 'grace@support.actas.test',
+      password: 'actas-colleague-pw',
+    })
+    expect(state.permissionsIn(colleague.userId, support.id)).toEqual([IMPERSONATE_PERMISSION])
+    expect(accountSummaries(state).map((a) => [a.kind, a.role, a.name])).toEqual([
+      ['staff', 'admin', 'Ada Lovelace'],
+      ['staff', 'agent', 'Sam Rivera'],
+      ['staff', 'colleague', 'Grace Hopper'],
+      ['customer', 'banned', 'Mallory Banks'],
+      ['customer', 'locked', 'Larry Lockwood'],
+    ])
     expect(state.users.get(admin.userId)!.firstName).toBe('Ada')
   })
 
-  it('gives the four special accounts working passwords, banned and locked flags; customers none', () => {
+  it('gives the five special accounts working passwords, banned and locked flags; customers none', () => {
     const { state } = seeded(50, 1)
     for (const account of state.accounts) {
       const user = state.users.get(account.userId)!
@@ -96,9 +116,9 @@ describe('seed', () => {
 
   it('seeds 100,000 customers', () => {
     const { state } = seeded(100_000, 1)
-    expect(state.users.size).toBe(100_004)
-    expect(state.userIndex.size).toBe(100_004)
+    expect(state.users.size).toBe(100_005)
+    expect(state.userIndex.size).toBe(100_005)
     const ids = new Set(state.users.keys())
-    expect(ids.size).toBe(100_004)
+    expect(ids.size).toBe(100_005)
   }, 120_000)
 })

@@ -265,6 +265,44 @@ describe('every event type arrives signed and verifies', () => {
   })
 })
 
+describe("bodies are written as Clerk's servers write them (Go's JSON encoder)", () => {
+  it('escapes & < > U+2028 U+2029; verifies over the raw bytes, not over a re-serialization', async () => {
+    const org = local.state.createOrganization('Smith & Co', 'smith-and-co')
+    const user = customers().find((u) => local.state.membershipsOfUser(u.id).length === 0)!
+    user.imageUrl = 'https://img.example.test/avatar.png?a=1&b=<2>'
+    user.lastName = 'Line\u2028Para\u2029'
+    local.state.userChanged(user)
+    await clerk.organizations.createOrganizationMembership({
+      organizationId: org.id,
+      userId: user.id,
+      role: 'org:member',
+    })
+    const got = await arrival(
+      'organizationMembership.created',
+      (d) => (d.organization as { id: string }).id === org.id,
+    )
+    const body = got.fastify.body
+    expect(body).toContain('"name":"Smith \\u0026 Co"')
+    expect(body).toContain('avatar.png?a=1\\u0026b=\\u003c2\\u003e')
+    expect(body).toContain('Line\\u2028Para\\u2029')
+    expect(body).not.toMatch(/[&<>\u2028\u2029]/)
+    // The same value, other bytes than JSON.stringify writes.
+    expect(JSON.stringify(JSON.parse(body))).not.toBe(body)
+    expect(got.node.event!.data.organization).toMatchObject({ name: 'Smith & Co' })
+    expect(got.node.event!.data.public_user_data).toMatchObject({
+      image_url: 'https://img.example.test/avatar.png?a=1&b=<2>',
+      last_name: 'Line\u2028Para\u2029',
+    })
+    // @clerk/fastify's verifyWebhook re-serializes the parsed body: it refuses what Clerk sends.
+    expect(got.fastify.reserializedVerifies).toBe(false)
+    const updated = await arrival(
+      'user.updated',
+      (d) => d.id === user.id && String(d.image_url).endsWith('<2>'),
+    )
+    expect(updated.fastify.body).toContain('\\u003c2\\u003e')
+  })
+})
+
 describe('delivery', () => {
   it('retries after a 500 with the same svix-id, and stops after the bounded retries', async () => {
     node.failNext('user.updated', 1)

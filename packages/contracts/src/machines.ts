@@ -14,6 +14,12 @@ export const MACHINE_READ_PROCEDURES = [
 ] as const
 
 /**
+ * Read procedures left out of the default map: each needs an explicit MACHINE_PERMISSIONS grant
+ * (`audit.verify` walks the chain: work for the database, not a routine read).
+ */
+export const MACHINE_EXPLICIT_READ_PROCEDURES: readonly string[] = ['audit.verify']
+
+/**
  * The write procedures machines may be granted: reports a service makes to ActAs (the guard's
  * action trail). Never in the default map: each needs an explicit MACHINE_PERMISSIONS grant.
  */
@@ -37,10 +43,15 @@ export type MachinePermissions = Readonly<Record<string, readonly string[]>>
 
 /**
  * The default map: every machine whose scopes include `actasMachineId` may call the read
- * procedures (not the writes: those are granted one by one).
+ * procedures but MACHINE_EXPLICIT_READ_PROCEDURES (not the writes either: those are granted one
+ * by one).
  */
 export function defaultMachinePermissions(actasMachineId: string): MachinePermissions {
-  return { [actasMachineId]: [...MACHINE_READ_PROCEDURES] }
+  return {
+    [actasMachineId]: MACHINE_READ_PROCEDURES.filter(
+      (p) => !MACHINE_EXPLICIT_READ_PROCEDURES.includes(p),
+    ),
+  }
 }
 
 /** Whether `permissions` grants `procedure` to a machine (the meta check is the router's). */

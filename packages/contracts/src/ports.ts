@@ -1,7 +1,7 @@
 // The ports the router delegates to. `apps/api` implements them (Clerk, Postgres, policy);
 // anything else that hosts the router (a test, another service) brings its own. Types only.
 import type { ImpersonationMode } from './facts.js'
-import type { AuditVerifyOutput } from './schemas/audit.js'
+import type { AuditVerifyInput, AuditVerifyOutput } from './schemas/audit.js'
 import type {
   ImpersonationActiveOutput,
   ImpersonationEndInput,
@@ -243,7 +243,11 @@ export interface AuditPort {
    * Walks the audit hash chain and checks every link, the head and the signed checkpoints;
    * reports the first broken link. A check by a machine is recorded (an audit read).
    */
-  verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput>
+  verify(
+    principal: ReaderPrincipal,
+    request: RequestInfo,
+    params?: AuditVerifyInput,
+  ): Promise<AuditVerifyOutput>
 }
 
 /** ActAs's outbox of webhooks to the host application, as staff see it (the audit page). */

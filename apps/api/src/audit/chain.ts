@@ -192,13 +192,19 @@ export async function verifyChain(
     head?: { seq: number; hash: string } | null
     checkpoints?: StoredCheckpoint[]
     publicKey?: KeyObject | null
+    /**
+     * Where `pages` start: after this event, whose hash is trusted (a checkpoint verified, or a
+     * head verified before). Default: the first event, after the genesis hash.
+     */
+    from?: { seq: number; hash: string }
   } = {},
 ): Promise<ChainReport> {
   const checkpoints = [...(options.checkpoints ?? [])].sort((a, b) => a.seq - b.seq)
   const wanted = new Map(checkpoints.map((c) => [c.seq, c]))
   const seen = new Map<number, string>()
-  let prevHash = GENESIS_HASH
-  let expected = 1
+  if (options.from) seen.set(options.from.seq, options.from.hash)
+  let prevHash = options.from?.hash ?? GENESIS_HASH
+  let expected = (options.from?.seq ?? 0) + 1
   let count = 0
   let firstBroken: ChainBreak | null = null
   walk: for await (const page of pages) {

@@ -1,10 +1,12 @@
 // `pnpm --filter @actas/api audit:verify`, `audit:public-key`, `audit:keygen`.
 //
 //   audit:verify [--public-key <file.pem>] [--json]
-//       Walks the audit chain in the configured database (DATABASE_URL + DATABASE_SCHEMA, else
-//       the PGlite directory ACTAS_DATA_DIR) and reports the first broken link; checks every
+//       Walks the whole audit chain in the configured database (DATABASE_URL + DATABASE_SCHEMA,
+//       else the PGlite directory ACTAS_DATA_DIR) and reports the first broken link; checks every
 //       checkpoint's signature with the public key of AUDIT_SIGNING_KEY, or the given PEM file
-//       (someone who trusts only that key). Exit code 0 when the chain verifies, 1 when not.
+//       (someone who trusts only that key), and their cadence (AUDIT_CHECKPOINT_EVERY/_MINUTES);
+//       recomputes every impersonations row from its events and names any that disagrees.
+//       Exit code 0 when all of it verifies, 1 when not.
 //   audit:public-key   prints the Ed25519 public key (SPKI PEM) of AUDIT_SIGNING_KEY.
 //   audit:keygen       prints a new AUDIT_SIGNING_KEY (a 32-byte seed, base64url) and its public key.
 //
@@ -32,9 +34,13 @@ async function verify(): Promise<number> {
       : null
   const database = await openDatabase(config.database)
   try {
-    const store = new AuditStore(database.db, () => new Date())
+    const store = new AuditStore(database.db, {
+      now: () => new Date(),
+      checkpointEvery: config.checkpointEvery,
+      checkpointMinutes: config.checkpointMinutes,
+    })
     const started = performance.now()
-    const report = await store.verify({ publicKey })
+    const report = await store.verify({ publicKey, full: true })
     const seconds = (performance.now() - started) / 1000
     const rowsPerSecond = Math.round(report.events / Math.max(seconds, 1e-6))
     if (args.includes('--json')) {
@@ -46,6 +52,7 @@ async function verify(): Promise<number> {
           `events walked: ${report.events} in ${seconds.toFixed(2)} s (${rowsPerSecond} rows/s)`,
           `head: seq ${report.head.seq}, ${report.head.hash}`,
           `checkpoints: ${cp.verified} of ${cp.total} verified${publicKey ? '' : ' (no public key: signatures not checked)'}`,
+          `rows checked against their events: ${report.rows}`,
           report.ok
             ? 'the audit chain verifies'
             : `BROKEN at seq ${report.firstBroken?.seq}: ${report.firstBroken?.reason}`,

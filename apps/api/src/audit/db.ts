@@ -35,7 +35,15 @@ export interface PostgresTimeouts {
 
 export type DatabaseConfig =
   | ({ kind: 'postgres'; url: string; schema?: string } & PostgresTimeouts)
-  | { kind: 'pglite'; dataDir: string | undefined }
+  | {
+      kind: 'pglite'
+      dataDir: string | undefined
+      /**
+       * A data directory dumped by PGlite's `dumpDataDir()` to start from instead of a fresh
+       * initdb (tests: a migrated template is several times faster to load than to create).
+       */
+      loadDataDir?: Blob
+    }
 
 export interface OpenDatabaseOptions {
   /** Where pool and connection errors are logged (default: nowhere, they are still handled). */
@@ -195,7 +203,10 @@ export async function openDatabase(
     mkdirSync(dataDir, { recursive: true, mode: 0o700 })
     restrictModes(dataDir)
   }
-  const client = dataDir ? await PGlite.create(dataDir) : await PGlite.create()
+  const client = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(config.loadDataDir ? { loadDataDir: config.loadDataDir } : {}),
+  })
   const db = drizzle({ client, schema })
   try {
     await migrate(db, { migrationsFolder })

@@ -19,12 +19,14 @@ export function decodeCursor(cursor: string, procedure: string): { createdAt: st
       typeof value[0] === 'string' &&
       typeof value[1] === 'string'
     ) {
-      // An ISO instant that round-trips (so within the years Postgres stores) and a UUID;
-      // anything else would make the query fail.
+      // An ISO instant that round-trips, in the years 0001–9999 (Postgres has no year 0000,
+      // and `toISOString` writes others with a sign), and a UUID; anything else would make the
+      // query fail.
       const createdAt = new Date(value[0])
       if (
         /^\d{4}-\d{2}-\d{2}T/.test(value[0]) &&
         !Number.isNaN(createdAt.getTime()) &&
+        createdAt.getUTCFullYear() >= 1 &&
         createdAt.toISOString() === value[0] &&
         /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value[1])
       )

@@ -1,14 +1,17 @@
 // IMPERSONATION_QUOTA_MODE=block: a start past the plan's monthly limit is refused before Clerk
 // is asked, atomically. The count and the reservation happen in one transaction under a
 // transaction-scoped advisory lock, so two starts (in this process or in another instance on
-// the same Postgres) can never both take the last slot. A slot is held by an `issued` or
-// `revoked` row with an actor token (what Clerk bills, as `quota()` counts) or by a `pending`
-// row whose reservation (`expires_at`, set here) is still live: a start that fails afterwards
-// turns its row `failed` and frees the slot; one whose process died frees it when the
-// reservation expires (the ticket's lifetime).
-import { and, count, eq, gt, gte, inArray, isNotNull, or, sql } from 'drizzle-orm'
+// the same Postgres) can never both take the last slot. A slot is held by every ticket Clerk
+// billed this month (its `issued` event: billedSinceQuery, exactly what `quota` reports), whatever
+// happened to it after, or by a start in flight: a reservation (quota_reservations) of a row
+// still `pending` whose `expires_at` is ahead. A start that fails afterwards turns its row
+// `failed` and frees the slot; one whose process died frees it when the reservation expires
+// (the ticket's lifetime). Reservations live outside the impersonations projection, which only
+// the event append writes.
+import { and, count, eq, gt, sql } from 'drizzle-orm'
+import { billedSinceQuery } from './counts.js'
 import type { AuditDatabase } from './db.js'
-import { impersonations } from './schema.js'
+import { impersonations, quotaReservations } from './schema.js'
 
 /** Arbitrary, fixed: the advisory lock key of the quota (one per database). */
 const QUOTA_LOCK_KEY = 7_411_001
@@ -23,26 +26,26 @@ export class QuotaGate {
   async reserve(id: string, limit: number, periodStart: Date, reservedUntil: Date, now: Date) {
     return this.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${QUOTA_LOCK_KEY})`)
-      const [held] = await tx
+      const [billed] = await billedSinceQuery(tx, periodStart)
+      const [reserved] = await tx
         .select({ n: count() })
-        .from(impersonations)
+        .from(quotaReservations)
+        .innerJoin(impersonations, eq(impersonations.id, quotaReservations.impersonationId))
         .where(
           and(
-            gte(impersonations.createdAt, periodStart),
-            or(
-              and(
-                inArray(impersonations.status, ['issued', 'revoked']),
-                isNotNull(impersonations.clerkActorTokenId),
-              ),
-              and(eq(impersonations.status, 'pending'), gt(impersonations.expiresAt, now)),
-            ),
+            gt(quotaReservations.expiresAt, now),
+            // Once `issued` (or `failed`), the event holds the slot (or none does).
+            eq(impersonations.status, 'pending'),
           ),
         )
-      if ((held?.n ?? 0) >= limit) return false
+      if ((billed?.n ?? 0) + (reserved?.n ?? 0) >= limit) return false
       await tx
-        .update(impersonations)
-        .set({ expiresAt: reservedUntil })
-        .where(eq(impersonations.id, id))
+        .insert(quotaReservations)
+        .values({ impersonationId: id, expiresAt: reservedUntil })
+        .onConflictDoUpdate({
+          target: quotaReservations.impersonationId,
+          set: { expiresAt: reservedUntil },
+        })
       return true
     })
   }

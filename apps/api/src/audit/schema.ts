@@ -13,10 +13,19 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 import {
+  BILLING_EVENT_TYPE,
   IMPERSONATION_MODES,
   IMPERSONATION_STATUSES,
   OPEN_IMPERSONATION_STATUSES,
+  SETTLING_EVENT_TYPES,
 } from '@actas/contracts'
+
+/**
+ * `'a', 'b'`: a constant list written into SQL as literals, for the partial indexes' predicates
+ * and the queries that must match them word for word (so the planner uses them).
+ */
+export const sqlList = (values: readonly string[]) =>
+  sql.raw(values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', '))
 
 /**
  * One row per `impersonation.start` attempt by a signed-in caller: who, whom, why, for how long,
@@ -73,7 +82,7 @@ export const impersonations = pgTable(
     // Live ones, for the lifecycle (reconciler, board): small, partial.
     index('impersonations_open_idx')
       .on(t.createdAt)
-      .where(sql.raw(`status in (${OPEN_IMPERSONATION_STATUSES.map((s) => `'${s}'`).join(', ')})`)),
+      .where(sql`status in (${sqlList(OPEN_IMPERSONATION_STATUSES)})`),
     index('impersonations_clerk_session_idx')
       .on(t.clerkSessionId)
       .where(sql`clerk_session_id is not null`),
@@ -113,15 +122,15 @@ export const auditEvents = pgTable(
     // The monthly quota counts issued tickets from this (index-only scan over one month).
     index('audit_events_issued_idx')
       .on(t.createdAt)
-      .where(sql`type = 'issued'`),
+      .where(sql`type = ${sqlList([BILLING_EVENT_TYPE])}`),
     // sessions.revoked pages through the settling events by seq (a guard's poll), and starts
     // from the first one of the lookback window by time: two small partial indexes.
     index('audit_events_settling_seq_idx')
       .on(t.seq)
-      .where(sql`type in ('ended', 'ticket_revoked', 'failed')`),
+      .where(sql`type in (${sqlList(SETTLING_EVENT_TYPES)})`),
     index('audit_events_settling_created_idx')
       .on(t.createdAt, t.seq)
-      .where(sql`type in ('ended', 'ticket_revoked', 'failed')`),
+      .where(sql`type in (${sqlList(SETTLING_EVENT_TYPES)})`),
   ],
 )
 
@@ -175,7 +184,11 @@ export const auditReads = pgTable(
     userAgent: text('user_agent'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
-  (t) => [index('audit_reads_machine_idx').on(t.machineId, t.createdAt.desc())],
+  (t) => [
+    index('audit_reads_machine_idx').on(t.machineId, t.createdAt.desc()),
+    // Retention (AUDIT_RETENTION_DAYS) deletes the oldest.
+    index('audit_reads_created_idx').on(t.createdAt),
+  ],
 )
 
 export type AuditReadRow = typeof auditReads.$inferSelect
@@ -185,11 +198,16 @@ export type NewAuditReadRow = typeof auditReads.$inferInsert
  * Clerk webhook deliveries already handled, by `svix-id` (Svix retries and duplicates carry the
  * same id): a replay is answered 200 and ignored. Only the id, the event type and when it came.
  */
-export const webhookDeliveries = pgTable('webhook_deliveries', {
-  svixId: text('svix_id').primaryKey(),
-  type: text('type').notNull(),
-  receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
-})
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    svixId: text('svix_id').primaryKey(),
+    type: text('type').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  // Retention (AUDIT_RETENTION_DAYS) deletes the oldest.
+  (t) => [index('webhook_deliveries_received_idx').on(t.receivedAt)],
+)
 
 /**
  * ActAs's own webhooks to the host application (WEBHOOK_ENDPOINTS), as an outbox: one row per
@@ -235,6 +253,10 @@ export const webhookOutbox = pgTable(
     index('webhook_outbox_created_idx').on(t.createdAt, t.id),
     index('webhook_outbox_status_idx').on(t.status, t.createdAt, t.id),
     index('webhook_outbox_event_idx').on(t.eventSeq),
+    // Retention (AUDIT_RETENTION_DAYS) deletes delivered rows, the oldest first.
+    index('webhook_outbox_delivered_idx')
+      .on(t.deliveredAt)
+      .where(sql`status = 'delivered'`),
   ],
 )
 
@@ -287,3 +309,20 @@ export const impersonationActions = pgTable(
 )
 
 export type ImpersonationActionRow = typeof impersonationActions.$inferSelect
+
+/**
+ * IMPERSONATION_QUOTA_MODE=block: the slot a start in flight holds between the quota gate
+ * (quota.ts) and its `issued` (or `failed`) event. Outside the chain and outside the projection:
+ * a reservation counts while its impersonation is `pending` and `expires_at` is ahead; once the
+ * `issued` event is appended the event holds the slot. Expired ones are pruned (retention).
+ */
+export const quotaReservations = pgTable(
+  'quota_reservations',
+  {
+    impersonationId: uuid('impersonation_id')
+      .primaryKey()
+      .references(() => impersonations.id),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('quota_reservations_expires_idx').on(t.expiresAt)],
+)

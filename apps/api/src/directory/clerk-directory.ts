@@ -72,6 +72,11 @@ interface MembershipJSON {
   public_user_data?: { user_id: string } | null
 }
 
+/** Clerk's largest page of `GET /v1/sessions` (bapi-2026-05-12.yml). */
+const SESSION_PAGE_SIZE = 500
+/** Pages of a user's sessions read at most (25,000 sessions); past it, a typed refusal. */
+const MAX_SESSION_PAGES = 50
+
 /** Clerk's limit on repeated `user_id` values (bapi-2026-05-12.yml). */
 export const MAX_USER_IDS_PER_READ = 100
 
@@ -127,6 +132,7 @@ export interface SessionJSON {
   status: string
   actor?: Record<string, unknown> | null
   last_active_at?: number | null
+  created_at?: number | null
   expire_at?: number | null
   abandon_at?: number | null
 }
@@ -138,6 +144,7 @@ export function toDirectorySession(s: SessionJSON): DirectorySession {
     status: s.status,
     actor: s.actor && typeof s.actor === 'object' ? s.actor : null,
     lastActiveAt: s.last_active_at ?? null,
+    createdAt: s.created_at ?? null,
     expireAt: s.expire_at ?? null,
     abandonAt: s.abandon_at ?? null,
   }
@@ -299,6 +306,25 @@ export class ClerkDirectory implements UserDirectory {
     return value
   }
 
+  async membershipsIn(
+    userId: string,
+    organizationIds: readonly string[],
+  ): Promise<DirectoryMembership[]> {
+    const pages = await Promise.all(
+      [...new Set(organizationIds)].map((organizationId) =>
+        this.read<{ data: MembershipJSON[] }>(
+          `organizations/${encodeURIComponent(organizationId)}/memberships`,
+          { user_id: userId, limit: MAX_USER_IDS_PER_READ },
+        ),
+      ),
+    )
+    // The filter names one user: at most one membership per organization. Anything else is not
+    // this user's (a server that ignored the filter) and is dropped rather than believed.
+    return pages.flatMap(({ data }) =>
+      data.filter((m) => m.public_user_data?.user_id === userId).map(toDirectoryMembership),
+    )
+  }
+
   async membersAmong(
     userIds: readonly string[],
     organizationIds: readonly string[],
@@ -375,14 +401,26 @@ export class ClerkDirectory implements UserDirectory {
 
   async listSessions(
     userId: string,
-    options: { status?: string; limit?: number } = {},
+    options: { status?: string } = {},
   ): Promise<DirectorySession[]> {
-    const data = await this.read<SessionJSON[]>('sessions', {
-      user_id: userId,
-      status: options.status,
-      limit: options.limit ?? 100,
-    })
-    return data.map(toDirectorySession)
+    const byId = new Map<string, DirectorySession>()
+    for (let page = 0; ; page++) {
+      if (page === MAX_SESSION_PAGES)
+        throw new ActAsError(
+          'SERVICE_UNAVAILABLE',
+          `This user has more than ${MAX_SESSION_PAGES * SESSION_PAGE_SIZE} sessions in Clerk; ActAs does not decide on part of them.`,
+          { retryAfterSeconds: 60 },
+        )
+      const data = await this.read<SessionJSON[]>('sessions', {
+        user_id: userId,
+        status: options.status,
+        limit: SESSION_PAGE_SIZE,
+        offset: page * SESSION_PAGE_SIZE,
+      })
+      // Newest first: a session created while paging shifts the rest by one (seen twice, kept once).
+      for (const s of data) byId.set(s.id, toDirectorySession(s))
+      if (data.length < SESSION_PAGE_SIZE) return [...byId.values()]
+    }
   }
 
   async getSession(sessionId: string): Promise<DirectorySession | null> {

@@ -50,6 +50,8 @@ export interface DirectorySession {
   /** The `actor` object of an impersonated session (the actor token's), else null. */
   actor: Record<string, unknown> | null
   lastActiveAt: number | null
+  /** When Clerk created the session (ms), when Clerk says. */
+  createdAt: number | null
   expireAt: number | null
   abandonAt: number | null
 }
@@ -63,8 +65,17 @@ export interface UserDirectory {
   }): Promise<UserPage>
   /** A fresh read (no cache): null when the user does not exist. */
   getUser(userId: string): Promise<DirectoryUser | null>
-  /** The user's organization memberships; `fresh` bypasses the short cache used for display. */
+  /**
+   * The user's organization memberships, for display only (the first page, cached briefly;
+   * `fresh` bypasses the cache): no decision rests on it, see `membershipsIn`.
+   */
   getMemberships(userId: string, options?: { fresh?: boolean }): Promise<DirectoryMembership[]>
+  /**
+   * The user's memberships in `organizationIds`, asked directly: one
+   * `GET /v1/organizations/{id}/memberships?user_id=…` per organization, so the answer is
+   * complete however many other organizations the user belongs to. What the policy decides on.
+   */
+  membershipsIn(userId: string, organizationIds: readonly string[]): Promise<DirectoryMembership[]>
   /**
    * Which of `userIds` (at most 100) are members of any of `organizationIds`: one fresh read
    * (`GET /v1/users?user_id=…&organization_id=…`), whatever the number of organizations.
@@ -85,11 +96,11 @@ export interface UserDirectory {
     sessionMaxDurationInSeconds: number
   }): Promise<IssuedActorToken>
   revokeActorToken(actorTokenId: string): Promise<void>
-  /** Sessions of one user, newest first (at most `limit`, default 100); `status` filters. */
-  listSessions(
-    userId: string,
-    options?: { status?: string; limit?: number },
-  ): Promise<DirectorySession[]>
+  /**
+   * Every session of one user, newest first: every page is read (a user may have thousands);
+   * `status` filters in Clerk. Throws rather than answer part of the list.
+   */
+  listSessions(userId: string, options?: { status?: string }): Promise<DirectorySession[]>
   /** One session, or null when Clerk does not know it. */
   getSession(sessionId: string): Promise<DirectorySession | null>
   /** Revokes a session (`POST /v1/sessions/{id}/revoke`); an unknown or already ended one is fine. */

@@ -3,8 +3,8 @@
 // report that the ticket became a session. Every change is an event appended through
 // AuditStore.appendEvent (which refuses transitions lifecycle.ts does not allow, so duplicates
 // and races are no-ops); every end is announced to the revocation registry at once.
-import { createHash, timingSafeEqual } from 'node:crypto'
-import { ActAsError, IMPERSONATE_PERMISSION, REVOKED_LOOKBACK_MINUTES } from '@actas/contracts'
+import { createHash } from 'node:crypto'
+import { ActAsError, REVOKED_LOOKBACK_MINUTES } from '@actas/contracts'
 import type {
   ActiveImpersonation,
   EndCause,
@@ -25,9 +25,11 @@ import type { Logger } from 'pino'
 import type { ImpersonationRow } from '../audit/schema.js'
 import { toRecord } from '../audit/store.js'
 import type { AuditStore } from '../audit/store.js'
-import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectorySession, UserDirectory } from '../directory/user-directory.js'
 import type { EndedImpersonation, RevocationRegistry } from '../sessions/revocations.js'
+import type { ImpersonationPolicy } from './policy-facts.js'
+import { returnVerification } from './step-up.js'
+import type { ReturnTrace } from './step-up.js'
 import { ttlCache } from '../ttl-cache.js'
 import type { TtlCache } from '../ttl-cache.js'
 
@@ -38,8 +40,8 @@ export interface LifecycleOptions {
   revocations: Pick<RevocationRegistry, 'ended'>
   now: () => Date
   logger: Logger
-  /** The staff organizations (STAFF_ORGANIZATIONS, resolved to ids): where the permission counts. */
-  staffOrganizations: Pick<StaffOrganizations, 'ids'>
+  /** The policy: judges the way back to the console. */
+  policy: Pick<ImpersonationPolicy, 'atReturn' | 'continuousCause'>
   /** RETURN_TO_CONSOLE: whether Stop may hand back a sign-in token for the staff member. */
   returnToConsole: boolean
   /** Life of that sign-in token (≤ 60 s). */
@@ -74,7 +76,7 @@ export function sessionOf(session: DirectorySession, row: ImpersonationRow): boo
 }
 
 export class ImpersonationLifecycle {
-  /** Clerk's `last_active_at` per session, a few seconds each (the board polls). */
+  /** Clerk's `last_active_at` of live sessions, a few seconds each (the board polls). */
   private readonly lastActive: TtlCache<{ value: string | null }>
   /** Staff emails recorded with an end (`byEmail`), five minutes each. */
   private readonly emails: TtlCache<{ email: string | null }>
@@ -89,7 +91,7 @@ export class ImpersonationLifecycle {
   }
 
   /** A staff member's primary email (cached 5 min); null when Clerk does not know or fails. */
-  private async emailOf(userId: string): Promise<string | null> {
+  async emailOf(userId: string): Promise<string | null> {
     const cached = this.emails.get(userId)
     if (cached) return cached.email
     try {
@@ -125,15 +127,14 @@ export class ImpersonationLifecycle {
 
   /** Clerk's `last_active_at`, cached a few seconds (the board polls); null when Clerk fails. */
   private async lastActiveOf(sessionId: string): Promise<string | null> {
-    const cached = this.lastActive.get(sessionId, { noDeleteOnStaleGet: true })
+    const cached = this.lastActive.get(sessionId)
     if (cached) return cached.value
     let value: string | null = null
     try {
       const session = await this.o.directory.getSession(sessionId)
       value = session?.lastActiveAt ? new Date(session.lastActiveAt).toISOString() : null
     } catch {
-      // Clerk failed: the last value known, if any (asked again next time).
-      return this.lastActive.peek(sessionId, { allowStale: true })?.value ?? null
+      return null
     }
     this.lastActive.set(sessionId, { value })
     return value
@@ -146,22 +147,33 @@ export class ImpersonationLifecycle {
   }
 
   /**
-   * The Clerk sessions this impersonation became: the recorded one, else the target's sessions
-   * whose `actor.impersonation_id` is this one (one `GET /v1/sessions?user_id=…`).
+   * The Clerk sessions this impersonation became: the recorded one, asked by id
+   * (`GET /v1/sessions/{id}`); else every session of the target (every page; only the active
+   * ones with `status`) whose `actor.impersonation_id` is this one.
    */
   async findSessions(
     row: ImpersonationRow,
     directory: UserDirectory = this.o.directory,
+    options: { status?: 'active' } = {},
   ): Promise<DirectorySession[]> {
-    const sessions = await directory.listSessions(row.userId)
-    return sessions.filter((s) => s.id === row.clerkSessionId || sessionOf(s, row))
+    if (row.clerkSessionId) {
+      const session = await directory.getSession(row.clerkSessionId)
+      if (!session || (options.status && session.status !== options.status)) return []
+      return [session]
+    }
+    const sessions = await directory.listSessions(row.userId, options)
+    return sessions.filter((s) => sessionOf(s, row))
   }
 
   /**
-   * Ends an impersonation in Clerk and in the log: revokes the ticket if it may be unused,
-   * revokes every session it became, then appends `ended` with the cause. Clerk first: when
-   * Clerk cannot be reached nothing is appended (503), so the log never says "ended" while the
-   * session lives on. Returns the row after, and whether this call appended the end.
+   * Ends an impersonation, its cause decided here once: revokes the ticket if it may be unused
+   * (Clerk first: when Clerk cannot be reached nothing is appended, 503), finds the live
+   * sessions it became, appends `ended` with the cause, announces it to the revocation registry
+   * (ActAs and the guards refuse the session from now on), and only then revokes the sessions in
+   * Clerk. So the webhook that revocation causes (`session.revoked`) always arrives after the end
+   * and is a no-op: a kill switch is never recorded as "signed out". A revocation Clerk refuses
+   * now is a 503 after the end was recorded; `end` again (or the reconciler) revokes it then.
+   * Returns the row after, and whether this call appended the end.
    */
   async terminate(
     row: ImpersonationRow,
@@ -182,10 +194,8 @@ export class ImpersonationLifecycle {
         if (!(error instanceof ActAsError) || error.code === 'SERVICE_UNAVAILABLE') throw error
       }
     }
-    const sessions = await this.findSessions(row, directory)
-    const live = sessions.filter((s) => s.status === 'active')
-    await Promise.all(live.map((s) => directory.revokeSession(s.id)))
-    const sessionId = row.clerkSessionId ?? sessions[0]?.id ?? null
+    const live = await this.findSessions(row, directory, { status: 'active' })
+    const sessionId = row.clerkSessionId ?? live[0]?.id ?? null
     const result = await this.o.audit.appendEvent(row.id, {
       type: 'ended',
       cause: end.cause,
@@ -201,7 +211,29 @@ export class ImpersonationLifecycle {
         'impersonation ended',
       )
     }
+    await this.revokeInClerk(row.id, live, directory)
     return { row: result.row, appended: result.appended }
+  }
+
+  /** Revokes `sessions` in Clerk; a failure is a 503 (the end is recorded; a retry revokes). */
+  private async revokeInClerk(
+    impersonationId: string,
+    sessions: readonly DirectorySession[],
+    directory: UserDirectory,
+  ): Promise<void> {
+    const failed = (await Promise.allSettled(sessions.map((s) => directory.revokeSession(s.id))))
+      .map((r) => (r.status === 'rejected' ? (r.reason as unknown) : null))
+      .filter((e) => e !== null)
+    if (failed.length === 0) return
+    this.o.logger.error(
+      { err: failed[0], impersonationId, sessions: failed.length },
+      'impersonation ended, but Clerk did not revoke its session yet',
+    )
+    throw new ActAsError(
+      'SERVICE_UNAVAILABLE',
+      'The impersonation is ended (ActAs and the guards refuse its session), but Clerk could not revoke the session yet; try again in a moment.',
+      { retryAfterSeconds: 5 },
+    )
   }
 
   async end(
@@ -210,7 +242,16 @@ export class ImpersonationLifecycle {
     request: RequestInfo,
   ): Promise<ImpersonationRecord> {
     const row = await this.row(params.impersonationId)
-    if (row.status === 'ended') return toRecord(row)
+    if (row.status === 'ended') {
+      // Already ended: make sure Clerk revoked its session too (a revocation that failed then).
+      if (row.clerkSessionId)
+        await this.revokeInClerk(
+          row.id,
+          await this.findSessions(row, this.o.directory, { status: 'active' }),
+          this.o.directory,
+        )
+      return toRecord(row)
+    }
     if (row.status !== 'issued' && row.status !== 'signed_in') {
       throw new ActAsError(
         'INVALID_INPUT',
@@ -414,8 +455,22 @@ export class ImpersonationLifecycle {
       return { impersonation: toRecord(row), returnTicket: null, returnRefused: 'not_live' }
     }
     // Judged before the end (which changes what "live" means), used only if this call ends it.
-    const refused = await this.returnRefusal(row, params.returnSecret)
-    const ended = await this.terminate(row, { cause: 'stopped_by_actor', by: row.actorId })
+    const events = await this.o.audit.events(row.id)
+    const refused = await this.o.policy.atReturn({
+      row,
+      events,
+      secret: params.returnSecret,
+      enabled: this.o.returnToConsole,
+    })
+    // A return ticket offered carries the staff member's last real verification with it: the
+    // next start's step-up counts that one, not the ticket sign-in's (step-up.ts).
+    const trace: ReturnTrace | null =
+      refused === null ? { returnOffered: true, actorVerifiedAt: returnVerification(events) } : null
+    const ended = await this.terminate(row, {
+      cause: 'stopped_by_actor',
+      by: row.actorId,
+      ...(trace ? { data: { ...trace } } : {}),
+    })
     let returnRefused: ReturnRefusal | null = ended.appended ? refused : 'not_live'
     let returnTicket: string | null = null
     if (returnRefused === null) {
@@ -452,21 +507,41 @@ export class ImpersonationLifecycle {
    * longer active) → ended, `signed_out` unless ActAs ended it first (then a no-op). Sessions
    * that are not ours (no `actor.impersonation_id`, or one whose row names another actor or user)
    * are ignored. Idempotent and order-independent: an end heard before the sign-in ends it.
+   *
+   * A webhook's session is not believed as it stands: Clerk's own session of that id
+   * (`GET /v1/sessions/{id}`) must be the impersonation's (user, `actor.sub`,
+   * `actor.impersonation_id`) and its status decides (a `created` whose session already ended
+   * ends the impersonation; an end whose session Clerk says is active changes nothing). With
+   * `readFromClerk`, `session` was just read from Clerk (the reconciler) and is used as it is.
    */
-  async onSession(session: DirectorySession, event: 'created' | 'ended'): Promise<string> {
-    const id = session.actor?.['impersonation_id']
+  async onSession(
+    heard: DirectorySession,
+    event: 'created' | 'ended',
+    options: { readFromClerk?: boolean } = {},
+  ): Promise<string> {
+    const id = heard.actor?.['impersonation_id']
     const row = typeof id === 'string' && UUID.test(id) ? await this.o.audit.get(id) : null
-    if (!row || !sessionOf(session, row)) return 'not ours'
+    if (!row || !sessionOf(heard, row)) return 'not ours'
+    const session = options.readFromClerk ? heard : await this.o.directory.getSession(heard.id)
+    if (!session || !sessionOf(session, row)) return 'not ours (Clerk does not confirm it)'
+    if (session.status !== 'active') event = 'ended'
+    else if (event === 'ended') return `unchanged (Clerk says the session is active)`
     if (event === 'created') {
       const after = await this.recordSignIn(row, session.id, 'webhook')
       return after === row ? `unchanged (${row.status})` : 'signed_in'
     }
+    if (row.status !== 'issued' && row.status !== 'signed_in') return `unchanged (${row.status})`
+    // Revoked in Clerk without ActAs (ActAs appends its own end before revoking): by a ban, or an
+    // admin of the application. When the policy says why (the target was banned), that is the
+    // cause; else the session was signed out.
     const cause: EndCause =
       session.status === 'expired'
         ? 'expired_at_cap'
         : session.status === 'abandoned'
           ? 'expired_inactivity'
-          : 'signed_out'
+          : session.status === 'revoked'
+            ? ((await this.o.policy.continuousCause(row)) ?? 'signed_out')
+            : 'signed_out'
     const result = await this.o.audit.appendEvent(row.id, {
       type: 'ended',
       cause,
@@ -476,43 +551,5 @@ export class ImpersonationLifecycle {
     })
     await this.o.revocations.ended(result.row)
     return result.appended ? `ended (${cause})` : `unchanged (${row.status})`
-  }
-
-  /** Why Stop may not hand back a way in for the staff member, or null when it may. */
-  private async returnRefusal(
-    row: ImpersonationRow,
-    secret: string | undefined,
-  ): Promise<ReturnRefusal | null> {
-    if (!this.o.returnToConsole) return 'disabled'
-    if (!secret) return 'no_secret'
-    const stored = await this.storedSecretHash(row.id)
-    const given = Buffer.from(sha256Hex(secret), 'hex')
-    if (!stored || stored.length !== given.length || !timingSafeEqual(stored, given))
-      return 'secret_mismatch'
-    const cap = capOf(row)
-    if (cap && this.o.now() >= cap) return 'past_cap'
-    try {
-      const [actor, memberships] = await Promise.all([
-        this.o.directory.getUser(row.actorId),
-        this.o.directory.getMemberships(row.actorId, { fresh: true }),
-      ])
-      if (!actor || actor.banned || actor.locked) return 'actor_not_allowed'
-      const staffOrgs = await this.o.staffOrganizations.ids()
-      const allowed = memberships.some(
-        (m) => staffOrgs.has(m.organizationId) && m.permissions.includes(IMPERSONATE_PERMISSION),
-      )
-      return allowed ? null : 'actor_not_allowed'
-    } catch {
-      return 'clerk_unavailable'
-    }
-  }
-
-  private async storedSecretHash(id: string): Promise<Buffer | null> {
-    const events = await this.o.audit.events(id)
-    const requested = events.find((e) => e.type === 'requested')
-    if (!requested) return null
-    const data = JSON.parse(requested.data) as Record<string, unknown>
-    const hash = data['returnSecretHash']
-    return typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash) ? Buffer.from(hash, 'hex') : null
   }
 }

@@ -1,91 +1,121 @@
-import { IMPERSONATE_PERMISSION } from '@actas/contracts'
 import { describe, expect, it } from 'vitest'
-import { evaluateImpersonation } from './policy.js'
-import type { PolicyTarget } from './policy.js'
+import { endCauseOf, judge, MOMENTS, returnRefusalOf, RULES, verdictOf } from './policy.js'
+import type { PolicyFacts } from './policy.js'
 
-const admin = { userId: 'user_admin', actor: null }
-const customer: PolicyTarget = { id: 'user_c', banned: false, locked: false, memberships: [] }
-const options = { staffOrganizationIds: new Set(['org_support', 'org_ops']) }
+const allowedFacts = (): PolicyFacts => ({
+  actor: {
+    id: 'user_admin',
+    machine: false,
+    impersonating: false,
+    user: { banned: false, locked: false },
+    mayImpersonate: true,
+  },
+  target: {
+    id: 'user_c',
+    name: 'Casey',
+    user: { banned: false, locked: false },
+    staff: false,
+    readOnlyIn: [],
+  },
+  return: { enabled: true, secret: 'match', pastCap: false },
+})
 
-describe('impersonation policy', () => {
-  it('allows an ordinary customer', () => {
-    expect(evaluateImpersonation(admin, customer, options)).toEqual({
+/** Facts on which exactly `rule` bites (and, for a read-only rule, the impersonation is in full). */
+const breaking: Record<string, (f: PolicyFacts) => void> = {
+  return_disabled: (f) => (f.return!.enabled = false),
+  return_secret_missing: (f) => (f.return!.secret = 'missing'),
+  return_secret_mismatch: (f) => (f.return!.secret = 'mismatch'),
+  return_past_cap: (f) => (f.return!.pastCap = true),
+  machine: (f) => (f.actor.machine = true),
+  impersonated_session: (f) => (f.actor.impersonating = true),
+  self: (f) => (f.target.id = f.actor.id),
+  actor_deleted: (f) => (f.actor.user = null),
+  actor_banned: (f) => (f.actor.user = { banned: true, locked: false }),
+  actor_locked: (f) => (f.actor.user = { banned: false, locked: true }),
+  actor_lost_permission: (f) => (f.actor.mayImpersonate = false),
+  target_deleted: (f) => (f.target.user = null),
+  staff: (f) => (f.target.staff = true),
+  banned: (f) => (f.target.user = { banned: true, locked: false }),
+  locked: (f) => (f.target.user = { banned: false, locked: true }),
+  read_only_target: (f) => {
+    f.target.readOnlyIn = ['Globex']
+    f.mode = 'full'
+  },
+}
+
+describe('the policy: one judge', () => {
+  it('allows an ordinary customer, both modes, the configured default preselected', () => {
+    for (const moment of MOMENTS) expect(judge(moment, allowedFacts()).allowed, moment).toBe(true)
+    expect(verdictOf(judge('search', allowedFacts()))).toEqual({
       allowed: true,
       modes: ['read_only', 'full'],
       defaultMode: 'full',
     })
+    expect(
+      verdictOf(judge('search', allowedFacts(), { defaultMode: 'read_only' })).defaultMode,
+    ).toBe('read_only')
   })
 
-  it('allows members of customer organizations, even one whose role carries the impersonate permission', () => {
-    const target = {
-      ...customer,
-      memberships: [
-        { organizationId: 'org_acme', permissions: ['org:sys_memberships:read'] },
-        { organizationId: 'org_globex', permissions: [IMPERSONATE_PERMISSION] },
-      ],
-    }
-    expect(evaluateImpersonation(admin, target, options)).toMatchObject({ allowed: true })
-  })
-
-  it.each([
-    ['self', admin, { ...customer, id: 'user_admin' }],
-    ['staff', admin, { ...customer, memberships: [{ organizationId: 'org_support' }] }],
-    // Any staff organization, any role.
-    ['staff', admin, { ...customer, memberships: [{ organizationId: 'org_ops' }] }],
-    [
-      'staff',
-      admin,
-      { ...customer, memberships: [{ organizationId: 'org_acme' }, { organizationId: 'org_ops' }] },
-    ],
-    ['banned', admin, { ...customer, banned: true }],
-    ['locked', admin, { ...customer, locked: true }],
-    [
-      'impersonated_session',
-      { ...admin, actor: { sub: 'user_x', impersonationId: null, reason: null, mode: 'full' } },
-      customer,
-    ],
-  ] as const)('refuses with rule %s', (rule, actor, target) => {
-    const verdict = evaluateImpersonation(actor, target, options)
-    expect(verdict.allowed).toBe(false)
-    expect(verdict.rule).toBe(rule)
-    expect(verdict.reason).toMatch(/\w{5,}/)
-  })
-
-  describe('modes', () => {
-    const readOnly = {
-      ...options,
-      readOnlyOrganizations: new Map([
-        ['org_bank', 'Acme Bank'],
-        ['org_health', 'Globex Health'],
-      ]),
-    }
-
-    it('preselects the configured default for an ordinary customer, and offers both', () => {
-      expect(
-        evaluateImpersonation(admin, customer, { ...readOnly, defaultMode: 'read_only' }),
-      ).toEqual({ allowed: true, modes: ['read_only', 'full'], defaultMode: 'read_only' })
-    })
-
-    it('allows only read-only for a member of a read-only organization, and says which', () => {
-      const target = {
-        ...customer,
-        memberships: [{ organizationId: 'org_acme' }, { organizationId: 'org_health' }],
+  it('every rule answers at every moment it names, and at no other', () => {
+    expect(Object.keys(breaking).sort()).toEqual(RULES.map((r) => r.id).sort())
+    for (const rule of RULES) {
+      const facts = allowedFacts()
+      breaking[rule.id]!(facts)
+      for (const moment of MOMENTS) {
+        const judgement = judge(moment, facts)
+        const where = `${rule.id} at ${moment}`
+        if (!rule.moments.includes(moment)) {
+          expect(judgement.allowed, where).toBe(true)
+          continue
+        }
+        expect(judgement, where).toMatchObject({ allowed: false, by: { id: rule.id } })
+        if (moment === 'search' || moment === 'start')
+          expect(verdictOf(judgement), where).toMatchObject({
+            allowed: false,
+            rule: rule.rule,
+            reason: expect.stringMatching(/\w{5,}/) as unknown,
+          })
+        if (moment === 'continuous') expect(endCauseOf(judgement), where).toBe(rule.cause)
+        if (moment === 'return') expect(returnRefusalOf(judgement), where).toBe(rule.refusal)
       }
-      expect(evaluateImpersonation(admin, target, readOnly)).toEqual({
-        allowed: true,
-        modes: ['read_only'],
-        defaultMode: 'read_only',
-        modeReason:
-          'Members of Globex Health may only be impersonated read-only (READ_ONLY_ORGANIZATIONS).',
-      })
-    })
+    }
+  })
 
-    it('refusals come first: a banned member of a read-only organization is refused', () => {
-      const target = { ...customer, banned: true, memberships: [{ organizationId: 'org_bank' }] }
-      expect(evaluateImpersonation(admin, target, readOnly)).toMatchObject({
-        allowed: false,
-        rule: 'banned',
-      })
+  it('a read-only organization limits the modes, and says which organizations', () => {
+    const facts = allowedFacts()
+    facts.target.readOnlyIn = ['Globex Health']
+    expect(verdictOf(judge('search', facts))).toEqual({
+      allowed: true,
+      modes: ['read_only'],
+      defaultMode: 'read_only',
+      modeReason:
+        'Members of Globex Health may only be impersonated read-only (READ_ONLY_ORGANIZATIONS).',
     })
+    // Read-only asked, or running: allowed; full asked at the start: refused, naming the target.
+    expect(judge('start', { ...facts, mode: 'read_only' }).allowed).toBe(true)
+    expect(judge('continuous', { ...facts, mode: 'read_only' }).allowed).toBe(true)
+    expect(verdictOf(judge('start', { ...facts, mode: 'full' }))).toMatchObject({
+      allowed: false,
+      rule: 'read_only_target',
+      reason: expect.stringMatching(
+        /^Casey may only be impersonated read-only: Members of Globex Health/,
+      ) as unknown,
+    })
+    expect(endCauseOf(judge('continuous', { ...facts, mode: 'full' }))).toBe(
+      'target_became_read_only',
+    )
+  })
+
+  it('refusals come first: a banned member of a read-only organization is refused', () => {
+    const facts = allowedFacts()
+    facts.target.readOnlyIn = ['Globex']
+    facts.target.user = { banned: true, locked: false }
+    expect(verdictOf(judge('search', facts))).toMatchObject({ allowed: false, rule: 'banned' })
+  })
+
+  it('a rule whose fact was not gathered refuses to judge (never "allowed")', () => {
+    const facts = allowedFacts()
+    delete facts.actor.mayImpersonate
+    expect(() => judge('continuous', facts)).toThrow(/actor.mayImpersonate/)
   })
 })

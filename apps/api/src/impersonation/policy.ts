@@ -1,29 +1,93 @@
-// Who may be impersonated, by whom. Pure: the same verdict drives the search list's buttons
-// and the check inside impersonation.start.
+// The policy: one judge. Who may be impersonated, by whom, in which mode, for how long, and who
+// may get back to the console — every rule written once, in RULES, with the moments it applies
+// to. Pure: the facts come from policy-facts.ts (one complete gathering per moment), and the
+// callers only translate the judgement into their answer:
+//
+// - `search`: the verdict each search row carries (its buttons);
+// - `start`: the check inside `impersonation.start`;
+// - `continuous`: re-authorization of a live impersonation (the reconciler's runs and the
+//   webhook-triggered `reauthorize`): a rule that applies ends it, with the rule's cause;
+// - `return`: Stop's way back to the console (a return ticket for the staff member).
 //
 // Staff is tied to the staff organizations (STAFF_ORGANIZATIONS, resolved to ids): a target is
-// staff when it is a member of any of them, whatever its role there. Memberships and permissions
-// in any other organization count for nothing: a customer organization's admin role may carry
-// org:admin:impersonate (Clerk's roles belong to the instance) and its admin is still a customer.
+// staff when it is a member of any of them, whatever its role there; the actor's permission
+// (org:admin:impersonate) counts only there. Memberships and permissions in any other
+// organization count for nothing: a customer organization's admin role may carry the
+// permission (Clerk's roles belong to the instance) and its admin is still a customer.
 //
 // Modes: a target who is a member of a read-only organization (READ_ONLY_ORGANIZATIONS) may only
-// be impersonated read-only; anyone else in either mode, the configured default preselected.
-import type { ImpersonationMode, ImpersonationVerdict, UserPrincipal } from '@actas/contracts'
+// be impersonated read-only — at the start, and for as long as the impersonation lives (one in
+// `full` ends when its target joins such an organization); anyone else in either mode, the
+// configured default preselected.
+import type {
+  EndCause,
+  ImpersonationMode,
+  ImpersonationVerdict,
+  PolicyRule,
+  ReturnRefusal,
+} from '@actas/contracts'
 
-export interface PolicyTarget {
-  id: string
-  banned: boolean
-  locked: boolean
-  memberships: readonly { organizationId: string }[]
+export const MOMENTS = ['search', 'start', 'continuous', 'return'] as const
+export type Moment = (typeof MOMENTS)[number]
+
+/** What a judgement rests on. Each moment's gatherer (policy-facts.ts) reads what its rules need. */
+export interface PolicyFacts {
+  actor: {
+    id: string
+    /** A machine caller: impersonating stays a human act. */
+    machine: boolean
+    /** The caller's own session is an impersonation (`act` claim): no chains. */
+    impersonating: boolean
+    /** The actor as Clerk knows it now (null: deleted). Gathered at `continuous` and `return`. */
+    user?: { banned: boolean; locked: boolean } | null
+    /**
+     * Holds org:admin:impersonate in a staff organization now. Gathered at `continuous` and
+     * `return` (at `start` the session token's claims decided it before the policy ran).
+     */
+    mayImpersonate?: boolean
+  }
+  target: {
+    id: string
+    /** How people know the target (messages). */
+    name?: string
+    /** The target as Clerk knows it now (null: deleted). */
+    user: { banned: boolean; locked: boolean } | null
+    /** A member of a staff organization. */
+    staff: boolean
+    /** Names of the read-only organizations the target is a member of (none: any mode). */
+    readOnlyIn: readonly string[]
+  }
+  /** The mode asked (`start`; absent when none was asked) or running (`continuous`). */
+  mode?: ImpersonationMode
+  /** The way back to the console (`return`). */
+  return?: {
+    /** RETURN_TO_CONSOLE. */
+    enabled: boolean
+    /** The return secret sent to Stop, against the one the impersonation started with. */
+    secret: 'missing' | 'mismatch' | 'match'
+    /** The impersonation is past its cap. */
+    pastCap: boolean
+  }
 }
 
-export interface PolicyOptions {
-  /** The staff organizations' ids: their members (any role) are never impersonated. */
-  staffOrganizationIds: ReadonlySet<string>
-  /** READ_ONLY_ORGANIZATIONS, id → name: their members are impersonated read-only only. */
-  readOnlyOrganizations?: ReadonlyMap<string, string>
-  /** The mode to preselect when the target allows both (IMPERSONATION_DEFAULT_MODE; default full). */
-  defaultMode?: ImpersonationMode
+/** One rule: where it applies, when it bites, and what each moment answers when it does. */
+export interface PolicyRuleDefinition {
+  id: string
+  moments: readonly Moment[]
+  /**
+   * `deny` (default): the rule refuses. `read_only`: it limits the modes to read-only; it
+   * refuses only an impersonation in `full` (asked at `start`, running at `continuous`).
+   */
+  effect?: 'deny' | 'read_only'
+  /** Whether the rule bites on these facts. */
+  applies(facts: PolicyFacts): boolean
+  /** `search` / `start`: the refusal's rule and message. */
+  rule?: PolicyRule
+  reason?: (facts: PolicyFacts) => string
+  /** `continuous`: why the impersonation ends. */
+  cause?: EndCause
+  /** `return`: why no return ticket. */
+  refusal?: ReturnRefusal
 }
 
 export const POLICY_MESSAGES = {
@@ -36,58 +100,226 @@ export const POLICY_MESSAGES = {
   machine: 'Machines cannot impersonate: starting an impersonation is a human act with a reason.',
 } as const
 
-/** The verdict every search row carries for a machine caller. */
-export const MACHINE_VERDICT: ImpersonationVerdict = {
-  allowed: false,
-  rule: 'machine',
-  reason: POLICY_MESSAGES.machine,
+/**
+ * Thrown when a rule needs a fact that was not gathered: never "allowed". A gatherer may leave
+ * costly facts out and gather them only when the judge reaches a rule that needs them.
+ */
+export class FactNotGathered extends Error {
+  constructor(readonly fact: string) {
+    super(`policy: the fact ${fact} was not gathered`)
+  }
 }
 
-export function evaluateImpersonation(
-  actor: Pick<UserPrincipal, 'userId' | 'actor'>,
-  target: PolicyTarget,
-  options: PolicyOptions,
-): ImpersonationVerdict {
-  const deny = (rule: keyof typeof POLICY_MESSAGES): ImpersonationVerdict => ({
-    allowed: false,
-    rule,
-    reason: POLICY_MESSAGES[rule],
-  })
-  if (actor.actor) return deny('impersonated_session')
-  if (target.id === actor.userId) return deny('self')
-  if (target.memberships.some((m) => options.staffOrganizationIds.has(m.organizationId))) {
-    return deny('staff')
-  }
-  if (target.banned) return deny('banned')
-  if (target.locked) return deny('locked')
-  const readOnlyIn = readOnlyOrganizationsOf(target, options)
-  if (readOnlyIn.length > 0) {
-    return {
-      allowed: true,
-      modes: ['read_only'],
-      defaultMode: 'read_only',
-      modeReason: readOnlyReason(readOnlyIn),
-    }
-  }
-  return { allowed: true, modes: ['read_only', 'full'], defaultMode: options.defaultMode ?? 'full' }
+function known<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new FactNotGathered(name)
+  return value
 }
 
-/** The names of the read-only organizations `target` is a member of (none: any mode). */
-export function readOnlyOrganizationsOf(
-  target: Pick<PolicyTarget, 'memberships'>,
-  options: Pick<PolicyOptions, 'readOnlyOrganizations'>,
-): string[] {
-  const readOnly = options.readOnlyOrganizations
-  if (!readOnly || readOnly.size === 0) return []
-  const names = target.memberships.flatMap((m) => {
-    const name = readOnly.get(m.organizationId)
-    return name === undefined ? [] : [name]
-  })
-  return [...new Set(names)]
-}
+const actorUser = (f: PolicyFacts) => known(f.actor.user, 'actor.user')
+const returnFacts = (f: PolicyFacts) => known(f.return, 'return')
+const message = (text: string) => () => text
 
 /** Why only read-only: the organizations named (READ_ONLY_ORGANIZATIONS). */
 export function readOnlyReason(organizationNames: readonly string[]): string {
   const list = organizationNames.join(', ')
   return `Members of ${list} may only be impersonated read-only (READ_ONLY_ORGANIZATIONS).`
 }
+
+/**
+ * Every rule, in the order they are judged (the first that bites answers). Adding a rule is
+ * adding a row here (and its fact to the gatherers of its moments); policy-rules.test.ts shows
+ * each one enforced at every moment it names.
+ */
+export const RULES: readonly PolicyRuleDefinition[] = [
+  // The way back to the console: the mechanics of Stop's return ticket.
+  {
+    id: 'return_disabled',
+    moments: ['return'],
+    applies: (f) => !returnFacts(f).enabled,
+    refusal: 'disabled',
+  },
+  {
+    id: 'return_secret_missing',
+    moments: ['return'],
+    applies: (f) => returnFacts(f).secret === 'missing',
+    refusal: 'no_secret',
+  },
+  {
+    id: 'return_secret_mismatch',
+    moments: ['return'],
+    applies: (f) => returnFacts(f).secret === 'mismatch',
+    refusal: 'secret_mismatch',
+  },
+  {
+    id: 'return_past_cap',
+    moments: ['return'],
+    applies: (f) => returnFacts(f).pastCap,
+    refusal: 'past_cap',
+  },
+  // The actor.
+  {
+    id: 'machine',
+    moments: ['search', 'start'],
+    applies: (f) => f.actor.machine,
+    rule: 'machine',
+    reason: message(POLICY_MESSAGES.machine),
+  },
+  {
+    id: 'impersonated_session',
+    moments: ['search', 'start'],
+    applies: (f) => f.actor.impersonating,
+    rule: 'impersonated_session',
+    reason: message(POLICY_MESSAGES.impersonated_session),
+  },
+  {
+    id: 'self',
+    moments: ['search', 'start'],
+    applies: (f) => f.target.id === f.actor.id,
+    rule: 'self',
+    reason: message(POLICY_MESSAGES.self),
+  },
+  {
+    id: 'actor_deleted',
+    moments: ['continuous', 'return'],
+    applies: (f) => actorUser(f) === null,
+    cause: 'actor_deleted',
+    refusal: 'actor_not_allowed',
+  },
+  {
+    id: 'actor_banned',
+    moments: ['continuous', 'return'],
+    applies: (f) => actorUser(f)?.banned === true,
+    cause: 'actor_banned',
+    refusal: 'actor_not_allowed',
+  },
+  {
+    id: 'actor_locked',
+    moments: ['continuous', 'return'],
+    applies: (f) => actorUser(f)?.locked === true,
+    cause: 'actor_locked',
+    refusal: 'actor_not_allowed',
+  },
+  {
+    id: 'actor_lost_permission',
+    moments: ['continuous', 'return'],
+    applies: (f) => !known(f.actor.mayImpersonate, 'actor.mayImpersonate'),
+    cause: 'actor_lost_permission',
+    refusal: 'actor_not_allowed',
+  },
+  // The target.
+  {
+    id: 'target_deleted',
+    moments: ['continuous'],
+    applies: (f) => f.target.user === null,
+    cause: 'target_deleted',
+  },
+  {
+    id: 'staff',
+    moments: ['search', 'start', 'continuous'],
+    applies: (f) => f.target.staff,
+    rule: 'staff',
+    reason: message(POLICY_MESSAGES.staff),
+    cause: 'target_became_staff',
+  },
+  {
+    id: 'banned',
+    moments: ['search', 'start', 'continuous'],
+    applies: (f) => f.target.user?.banned === true,
+    rule: 'banned',
+    reason: message(POLICY_MESSAGES.banned),
+    cause: 'target_banned',
+  },
+  {
+    id: 'locked',
+    moments: ['search', 'start', 'continuous'],
+    applies: (f) => f.target.user?.locked === true,
+    rule: 'locked',
+    reason: message(POLICY_MESSAGES.locked),
+    cause: 'target_locked',
+  },
+  {
+    id: 'read_only_target',
+    moments: ['search', 'start', 'continuous'],
+    effect: 'read_only',
+    applies: (f) => f.target.readOnlyIn.length > 0,
+    rule: 'read_only_target',
+    reason: (f) => readOnlyReason(f.target.readOnlyIn),
+    cause: 'target_became_read_only',
+  },
+]
+
+export type Judgement =
+  | {
+      allowed: true
+      modes: ImpersonationMode[]
+      defaultMode: ImpersonationMode
+      /** Why only some modes (a `read_only` rule bit). */
+      modeReason?: string
+    }
+  | { allowed: false; by: PolicyRuleDefinition; reason: string }
+
+export interface JudgeOptions {
+  /** The mode to preselect when the target allows both (IMPERSONATION_DEFAULT_MODE; default full). */
+  defaultMode?: ImpersonationMode | undefined
+}
+
+/** Every rule of `moment`, in order, on `facts`: the first refusal, else what is allowed. */
+export function judge(
+  moment: Moment,
+  facts: PolicyFacts,
+  options: JudgeOptions = {},
+  rules: readonly PolicyRuleDefinition[] = RULES,
+): Judgement {
+  let modeReason: string | undefined
+  for (const rule of rules) {
+    if (!rule.moments.includes(moment) || !rule.applies(facts)) continue
+    const reason = rule.reason?.(facts) ?? rule.id
+    if (rule.effect === 'read_only') {
+      if (facts.mode === 'full') {
+        const who = facts.target.name ?? facts.target.id
+        const refusal = `${who} may only be impersonated read-only: ${reason} Start a read-only impersonation instead.`
+        return { allowed: false, by: rule, reason: refusal }
+      }
+      modeReason ??= reason
+      continue
+    }
+    return { allowed: false, by: rule, reason }
+  }
+  if (modeReason !== undefined)
+    return { allowed: true, modes: ['read_only'], defaultMode: 'read_only', modeReason }
+  return { allowed: true, modes: ['read_only', 'full'], defaultMode: options.defaultMode ?? 'full' }
+}
+
+function missing(rule: PolicyRuleDefinition, what: string, moment: Moment): never {
+  throw new Error(`policy: the rule ${rule.id} applies at ${moment} but has no ${what}`)
+}
+
+/** The judgement as a search row's verdict (the start's refusal is the same rule and message). */
+export function verdictOf(judgement: Judgement): ImpersonationVerdict {
+  if (judgement.allowed) {
+    const { allowed, modes, defaultMode, modeReason } = judgement
+    return { allowed, modes, defaultMode, ...(modeReason ? { modeReason } : {}) }
+  }
+  const rule = judgement.by.rule ?? missing(judgement.by, 'refusal rule', 'search')
+  return { allowed: false, rule, reason: judgement.reason }
+}
+
+/** `continuous`: why a live impersonation ends now, or null. */
+export function endCauseOf(judgement: Judgement): EndCause | null {
+  if (judgement.allowed) return null
+  return judgement.by.cause ?? missing(judgement.by, 'end cause', 'continuous')
+}
+
+/** `return`: why Stop hands back no way in, or null. */
+export function returnRefusalOf(judgement: Judgement): ReturnRefusal | null {
+  if (judgement.allowed) return null
+  return judgement.by.refusal ?? missing(judgement.by, 'return refusal', 'return')
+}
+
+/** The verdict every search row carries for a machine caller (no facts read for it). */
+export const MACHINE_VERDICT: ImpersonationVerdict = verdictOf(
+  judge('search', {
+    actor: { id: '', machine: true, impersonating: false },
+    target: { id: '', user: null, staff: false, readOnlyIn: [] },
+  }),
+)

@@ -2,25 +2,22 @@
 // did not tell (installs without webhooks, lost deliveries) and re-authorizes live
 // impersonations. For each unsettled impersonation, oldest first, within a budget of Clerk calls
 // per run (RECONCILER_MAX_CLERK_CALLS; a row is only started when its worst case still fits):
-// - `issued`: one `GET /v1/sessions?user_id=…`; a session whose `actor.impersonation_id` is this
-//   one → signed in (or ended, if that session is no longer active); none and the ticket past its
-//   expiry → `ended` (`ticket_expired_unused`, status `expired`);
+// - `issued`: every page of `GET /v1/sessions?user_id=…`; a session whose
+//   `actor.impersonation_id` is this one → signed in (or ended, if that session is no longer
+//   active); none and the ticket past its expiry → `ended` (`ticket_expired_unused`, status
+//   `expired`);
 // - `signed_in` past its cap → ended `expired_at_cap` (sessions revoked in Clerk);
-// - `signed_in` otherwise: the actor and the target, read fresh (user + memberships, 4 calls):
-//   the actor deleted, banned, locked or without `org:admin:impersonate` in the staff
-//   organizations, or the target deleted, banned, locked or now a member of a staff organization
-//   → ended by policy with that cause; else one sessions read: its session no longer active →
-//   ended (`signed_out`, `expired_at_cap` or `expired_inactivity` from Clerk's status).
+// - `signed_in` otherwise: the policy's continuous moment (policy.ts: the actor and the target
+//   read fresh, 4 calls) → ended with the rule's cause; else its session, read by id: no longer
+//   active → ended (`signed_out`, `expired_at_cap` or `expired_inactivity` from Clerk's status).
 // Every append goes through lifecycle.ts, so a race with a webhook or a staff member is a no-op.
-import { IMPERSONATE_PERMISSION } from '@actas/contracts'
-import type { EndCause } from '@actas/contracts'
 import type { Logger } from 'pino'
 import type { ImpersonationRow } from '../audit/schema.js'
 import type { AuditStore } from '../audit/store.js'
-import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { UserDirectory } from '../directory/user-directory.js'
 import { capOf, sessionOf } from './lifecycle.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
+import type { ImpersonationPolicy } from './policy-facts.js'
 
 export interface ReconcilerOptions {
   audit: AuditStore
@@ -28,8 +25,8 @@ export interface ReconcilerOptions {
   lifecycle: ImpersonationLifecycle
   now: () => Date
   logger: Pick<Logger, 'info' | 'warn' | 'error'>
-  /** The staff organizations (STAFF_ORGANIZATIONS, resolved to ids): where the permission counts. */
-  staffOrganizations: Pick<StaffOrganizations, 'ids'>
+  /** The judge of continuous re-authorization. */
+  policy: Pick<ImpersonationPolicy, 'continuousCause'>
   /** Clerk calls one run may make at most. */
   maxClerkCalls: number
   /** Rows read per run at most. */
@@ -124,6 +121,7 @@ export class Reconciler {
         const outcome = await lifecycle.onSession(
           session,
           session.status === 'active' ? 'created' : 'ended',
+          { readFromClerk: true },
         )
         changed = !outcome.startsWith('unchanged')
         // Signed in: go on with the checks of a live one (its cap, policy) in this same run.
@@ -149,14 +147,14 @@ export class Reconciler {
       )
       return ended.appended || changed
     }
-    const cause = await this.policyEnd(row, directory)
+    const cause = await this.o.policy.continuousCause(row, directory)
     if (cause)
       return (
         (await lifecycle.terminate(row, { cause, by: 'system' }, directory)).appended || changed
       )
     const session = row.clerkSessionId ? await directory.getSession(row.clerkSessionId) : null
     if (session && session.status !== 'active') {
-      const outcome = await lifecycle.onSession(session, 'ended')
+      const outcome = await lifecycle.onSession(session, 'ended', { readFromClerk: true })
       return !outcome.startsWith('unchanged') || changed
     }
     return changed
@@ -168,38 +166,33 @@ export class Reconciler {
    */
   async reauthorize(userId: string): Promise<number> {
     const [asActor, asTarget] = await Promise.all([
-      this.o.audit.list({ actorId: userId, status: 'signed_in', limit: 100 }),
-      this.o.audit.list({ userId, status: 'signed_in', limit: 100 }),
+      this.live({ actorId: userId }),
+      this.live({ userId }),
     ])
     let ended = 0
-    for (const row of [...asActor.rows, ...asTarget.rows]) {
-      const cause = await this.policyEnd(row, this.o.directory)
+    for (const row of [...asActor, ...asTarget]) {
+      const cause = await this.o.policy.continuousCause(row)
       if (cause && (await this.o.lifecycle.terminate(row, { cause, by: 'system' })).appended)
         ended++
     }
     return ended
   }
 
-  /** Why policy ends this live impersonation now, or null (fresh reads of actor and target). */
-  async policyEnd(row: ImpersonationRow, directory: UserDirectory): Promise<EndCause | null> {
-    const staffOrgs = await this.o.staffOrganizations.ids()
-    const [actor, actorOrgs, target, targetOrgs] = await Promise.all([
-      directory.getUser(row.actorId),
-      directory.getMemberships(row.actorId, { fresh: true }),
-      directory.getUser(row.userId),
-      directory.getMemberships(row.userId, { fresh: true }),
-    ])
-    if (!actor) return 'actor_deleted'
-    if (actor.banned) return 'actor_banned'
-    if (actor.locked) return 'actor_locked'
-    const allowed = actorOrgs.some(
-      (m) => staffOrgs.has(m.organizationId) && m.permissions.includes(IMPERSONATE_PERMISSION),
-    )
-    if (!allowed) return 'actor_lost_permission'
-    if (!target) return 'target_deleted'
-    if (target.banned) return 'target_banned'
-    if (target.locked) return 'target_locked'
-    if (targetOrgs.some((m) => staffOrgs.has(m.organizationId))) return 'target_became_staff'
-    return null
+  /** Every live impersonation of an actor or of a target (every page). */
+  private async live(
+    filter: { actorId: string } | { userId: string },
+  ): Promise<ImpersonationRow[]> {
+    const rows: ImpersonationRow[] = []
+    for (let cursor: string | undefined; ;) {
+      const page = await this.o.audit.list({
+        ...filter,
+        status: 'signed_in',
+        limit: 100,
+        ...(cursor ? { cursor } : {}),
+      })
+      rows.push(...page.rows)
+      if (!page.next) return rows
+      cursor = page.next
+    }
   }
 }

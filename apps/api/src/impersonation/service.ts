@@ -9,6 +9,7 @@ import {
 } from '@actas/contracts'
 import type {
   AuditPort,
+  AuditVerifyInput,
   AuditVerifyOutput,
   DeniedAttempt,
   DirectoryPort,
@@ -46,21 +47,19 @@ import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
 import { matchingPhone, normalizeSearchQuery } from '../directory/phone-query.js'
 import type { MembershipMirror } from '../directory/membership-mirror.js'
-import type { StaffOrganizations } from '../directory/staff-organizations.js'
-import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
+import type { DirectoryUser, IssuedActorToken, UserDirectory } from '../directory/user-directory.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
-import { evaluateImpersonation, MACHINE_VERDICT } from './policy.js'
-import { requireRecentFirstFactor } from './step-up.js'
-import { ttlCache } from '../ttl-cache.js'
-import type { TtlCache } from '../ttl-cache.js'
+import { MACHINE_VERDICT } from './policy.js'
+import type { ImpersonationPolicy } from './policy-facts.js'
+import { StepUp } from './step-up.js'
 
 export interface ImpersonationServiceOptions {
   directory: UserDirectory
   audit: AuditStore
   now: () => Date
   logger: Logger
-  /** STAFF_ORGANIZATIONS as ids: their members are never impersonated. */
-  staffOrganizations: StaffOrganizations
+  /** The policy: the search rows' verdicts and the start's judgement. */
+  policy: Pick<ImpersonationPolicy, 'searchVerdicts' | 'atStart'>
   /** Country of phone numbers typed in national format. */
   defaultPhoneCountry: CountryCode
   /** Every membership, for the organizations shown in search rows (display only). */
@@ -78,11 +77,6 @@ export interface ImpersonationServiceOptions {
   stepUpMinutes?: number | null
   /** The mode when `impersonation.start` names none (IMPERSONATION_DEFAULT_MODE; default full). */
   defaultMode?: ImpersonationMode
-  /**
-   * READ_ONLY_ORGANIZATIONS resolved (null or absent: none): their members are impersonated
-   * read-only only.
-   */
-  readOnlyOrganizations?: Pick<StaffOrganizations, 'ids' | 'named'> | null
   /** After the ticket: the board, the kill switch, Stop and the sign-in report. */
   lifecycle: ImpersonationLifecycle
   /**
@@ -103,6 +97,22 @@ interface RefusalWindow {
   firstAt: number
   lastAt: number
 }
+
+/** One `impersonation.start` under way, after its write-ahead. */
+interface StartAttempt {
+  id: string
+  principal: StaffPrincipal
+  params: ImpersonationStartParams
+  /** The staff member's email, for the record (once read). */
+  actorEmail: string | null
+}
+
+const auditUnavailable = () =>
+  new ActAsError(
+    'SERVICE_UNAVAILABLE',
+    'The audit log could not be written, so no ticket was issued.',
+    { retryAfterSeconds: 5 },
+  )
 
 /** Callers whose refusal windows are kept at most; past it, every window is flushed. */
 const MAX_REFUSAL_WINDOWS = 10_000
@@ -130,13 +140,17 @@ export function monthStart(now: Date): Date {
 const ACTION_CLOCK_SKEW_MS = 5 * 60_000
 
 export class ImpersonationService implements DirectoryPort, ImpersonationPort, AuditPort {
-  /** Staff emails for the audit rows, five minutes each. */
-  private readonly emailCache: TtlCache<{ email: string | null }>
   private readonly refusals = new Map<string, RefusalWindow>()
   private readonly flushTimer: NodeJS.Timeout
+  private readonly stepUp: StepUp
 
   constructor(private readonly o: ImpersonationServiceOptions) {
-    this.emailCache = ttlCache({ max: 1_000, ttlMs: 300_000, now: () => o.now().getTime() })
+    this.stepUp = new StepUp({
+      afterMinutes: o.stepUpMinutes,
+      audit: o.audit,
+      directory: o.directory,
+      now: o.now,
+    })
     // Aggregates of past minutes are written within 15 s, even if the caller stops.
     this.flushTimer = setInterval(() => void this.flushRefusals(false), 15_000)
     this.flushTimer.unref()
@@ -163,13 +177,16 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     // Clerk calls per page, whatever its size: the list, the count when the page cannot tell the
     // total (cached 5 s), and one fresh read of which rows are staff. Organizations shown come
     // from the membership mirror (display only); before its first load, per-user reads (cached).
-    const [memberships, staff, readOnly] = await Promise.all([
-      this.o.memberships?.ready
-        ? userIds.map((id) => this.o.memberships!.of(id) ?? [])
-        : Promise.all(userIds.map((id) => this.o.directory.getMemberships(id))),
-      principal.kind === 'machine' ? undefined : this.staffAmong(userIds),
-      principal.kind === 'machine' ? undefined : this.readOnlyAmong(userIds),
-    ])
+    const memberships = this.o.memberships?.ready
+      ? userIds.map((id) => this.o.memberships!.of(id) ?? [])
+      : await Promise.all(userIds.map((id) => this.o.directory.getMemberships(id)))
+    // The policy's verdicts: a machine gets its own; staff, one fresh read of which rows are
+    // members of a staff organization and one of a read-only one (policy-facts.ts). The rows'
+    // organizations (display data) only name which read-only organization a verdict is about.
+    const verdicts =
+      principal.kind === 'machine'
+        ? null
+        : await this.o.policy.searchVerdicts(principal, page.users, memberships)
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
       const matchedPhone = phoneDigits ? matchingPhone(user.phoneNumbers, phoneDigits) : null
@@ -189,25 +206,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           slug: m.organizationSlug,
           role: m.role,
         })),
-        impersonation: staff
-          ? evaluateImpersonation(
-              principal as StaffPrincipal,
-              // The policy sees only the fresh facts that matter: membership of a staff
-              // organization, and of a read-only one (named from the rows' organizations).
-              {
-                ...user,
-                memberships: [
-                  ...(staff.members.has(user.id) ? staff.membership : []),
-                  ...readOnlyMemberships(readOnly, user.id, orgs),
-                ],
-              },
-              {
-                staffOrganizationIds: staff.ids,
-                ...(readOnly ? { readOnlyOrganizations: readOnly.names } : {}),
-                ...(this.o.defaultMode ? { defaultMode: this.o.defaultMode } : {}),
-              },
-            )
-          : MACHINE_VERDICT,
+        impersonation: verdicts?.[i] ?? MACHINE_VERDICT,
         ...(matchedPhone ? { matchedPhone } : {}),
       }
     })
@@ -219,44 +218,62 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     }
   }
 
-  /** Which of `userIds` belong to a staff organization: one fresh Clerk read for the page. */
-  private async staffAmong(userIds: string[]) {
-    const ids = await this.o.staffOrganizations.ids()
-    const members = await this.o.directory.membersAmong(userIds, [...ids])
-    const first = [...ids][0]
-    return { ids, members, membership: first ? [{ organizationId: first }] : [] }
-  }
-
-  /** Which of `userIds` belong to a read-only organization: one fresh Clerk read, when configured. */
-  private async readOnlyAmong(userIds: string[]) {
-    const readOnly = this.o.readOnlyOrganizations
-    if (!readOnly) return null
-    const names = await readOnly.named()
-    const members = await this.o.directory.membersAmong(userIds, [...names.keys()])
-    return { names, members }
-  }
-
-  private async emailOf(userId: string): Promise<string | null> {
-    const cached = this.emailCache.get(userId)
-    if (cached) return cached.email
-    const user = await this.o.directory.getUser(userId)
-    const email = user?.primaryEmail ?? null
-    this.emailCache.set(userId, { email })
-    return email
-  }
-
+  /**
+   * `impersonation.start`, step by step: authorize (step-up), write the request ahead, gather
+   * the facts, judge, gate the quota, ask Clerk for the ticket, record it, answer. Every refusal
+   * after the write-ahead is recorded on the attempt's timeline (`denied` or `failed`).
+   */
   async start(
     principal: StaffPrincipal,
     params: ImpersonationStartParams,
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput> {
-    // Step-up before anything else: not an attempt yet, so nothing is recorded (like a missing
-    // session); the console reverifies the password and retries.
-    requireRecentFirstFactor(principal.factorVerificationAge, this.o.stepUpMinutes)
+    const actorVerifiedAt = await this.authorize(principal)
+    const attempt = await this.writeAhead(principal, params, request)
+    await this.gateQuota(attempt)
+    const target = await this.gatherTarget(attempt)
+    const mode = await this.judgeStart(attempt, target)
+    const expiresAt = new Date(this.o.now().getTime() + this.o.actorTokenTtlSeconds * 1000)
+    const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
+    const token = await this.askClerk(attempt, target, mode)
+    await this.recordIssued(attempt, {
+      clerkActorTokenId: token.id,
+      expiresAt: expiresAt.toISOString(),
+      sessionExpiresAt: sessionExpiresAt.toISOString(),
+      userEmail: target.primaryEmail,
+      actorEmail: attempt.actorEmail,
+      mode,
+      ...(actorVerifiedAt ? { actorVerifiedAt } : {}),
+    })
+    this.o.logger.info(
+      { impersonationId: attempt.id, actorId: principal.userId, userId: target.id },
+      'impersonation issued',
+    )
+    return {
+      impersonationId: attempt.id,
+      ticket: token.token,
+      expiresAt: expiresAt.toISOString(),
+      sessionExpiresAt: sessionExpiresAt.toISOString(),
+      redirectPath: this.o.appHomePath,
+      mode,
+    }
+  }
+
+  /**
+   * Step-up before anything else: not an attempt yet, so nothing is recorded (like a missing
+   * session); the console reverifies the password and retries. Answers the verification to carry.
+   */
+  private authorize(principal: StaffPrincipal): Promise<string | null> {
+    return this.stepUp.require(principal)
+  }
+
+  /** Write-ahead: no row and `requested` event, no ticket. */
+  private async writeAhead(
+    principal: StaffPrincipal,
+    params: ImpersonationStartParams,
+    request: RequestInfo,
+  ): Promise<StartAttempt> {
     const id = randomUUID()
-    // Asked for, or the default (a read-only target's default is read-only: decided below).
-    let mode = params.mode ?? this.o.defaultMode ?? 'full'
-    // Write-ahead: no row and `requested` event, no ticket.
     try {
       await this.o.audit.createImpersonation({
         id,
@@ -267,7 +284,8 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         reason: params.reason,
         ticketUrl: params.ticketUrl ?? null,
         sessionMinutes: params.sessionMinutes,
-        mode,
+        // Asked for, or the default (a read-only target's default is read-only: judged later).
+        mode: params.mode ?? this.o.defaultMode ?? 'full',
         requestedMode: params.mode ?? null,
         requestId: request.id,
         ip: request.ip,
@@ -279,177 +297,159 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         { err: error, impersonationId: id },
         'audit write failed; no ticket issued',
       )
-      throw new ActAsError(
-        'SERVICE_UNAVAILABLE',
-        'The audit log could not be written, so no ticket was issued.',
-        {
-          retryAfterSeconds: 5,
-        },
-      )
+      throw auditUnavailable()
     }
+    return { id, principal, params, actorEmail: null }
+  }
 
-    let actorEmail: string | null = null
-    const fail = async (
-      error: ActAsError,
-      type: 'denied' | 'failed',
-      extra: { userEmail?: string | null } = {},
-    ) => {
-      await this.append(id, {
-        type,
-        data: {
-          code: error.code,
-          message: error.message,
-          rule: error.rule,
-          actorEmail,
-          ...extra,
-        },
-      })
-      return error
-    }
-
+  /** The target, read fresh (and the staff member's email for the record). */
+  private async gatherTarget(attempt: StartAttempt): Promise<DirectoryUser> {
     let target: DirectoryUser | null
-    let memberships
-    let staffOrganizationIds: ReadonlySet<string>
-    let readOnlyOrganizations: ReadonlyMap<string, string> | undefined
     try {
-      ;[target, actorEmail, staffOrganizationIds, readOnlyOrganizations] = await Promise.all([
-        this.o.directory.getUser(params.userId),
-        this.emailOf(principal.userId).catch(() => null),
-        this.o.staffOrganizations.ids(),
-        this.o.readOnlyOrganizations?.named(),
+      ;[target, attempt.actorEmail] = await Promise.all([
+        this.o.directory.getUser(attempt.params.userId),
+        this.o.lifecycle.emailOf(attempt.principal.userId),
       ])
-      // The staff check decides on fresh memberships, never on what a search showed.
-      memberships = target ? await this.o.directory.getMemberships(target.id, { fresh: true }) : []
     } catch (error) {
-      throw await fail(asActAsError(error), 'failed')
+      throw await this.refuse(attempt, asActAsError(error), 'failed')
     }
     if (!target)
-      throw await fail(new ActAsError('USER_NOT_FOUND', 'This user no longer exists.'), 'failed')
-
-    const verdict = evaluateImpersonation(
-      principal,
-      { ...target, memberships },
-      {
-        staffOrganizationIds,
-        ...(readOnlyOrganizations ? { readOnlyOrganizations } : {}),
-        ...(this.o.defaultMode ? { defaultMode: this.o.defaultMode } : {}),
-      },
-    )
-    // No mode asked: the policy's (read-only for a read-only target, else the default).
-    if (verdict.allowed && !params.mode && verdict.defaultMode) mode = verdict.defaultMode
-    if (verdict.allowed && !verdict.modes?.includes(mode)) {
-      const who = target.fullName ?? target.primaryEmail ?? target.id
-      const denial = new ActAsError(
-        'POLICY_DENIED',
-        `${who} may only be impersonated read-only: ${verdict.modeReason ?? 'the policy allows no other mode.'} Start a read-only impersonation instead.`,
-        { rule: 'read_only_target' },
+      throw await this.refuse(
+        attempt,
+        new ActAsError('USER_NOT_FOUND', 'This user no longer exists.'),
+        'failed',
       )
-      throw await fail(denial, 'denied', { userEmail: target.primaryEmail })
-    }
-    if (!verdict.allowed) {
-      const denial = new ActAsError(
-        'POLICY_DENIED',
-        verdict.reason ?? 'Impersonation refused by policy.',
-        {
-          ...(verdict.rule ? { rule: verdict.rule } : {}),
-        },
-      )
-      throw await fail(denial, 'denied', { userEmail: target.primaryEmail })
-    }
+    return target
+  }
 
-    const issuedAt = this.o.now().getTime()
-    const expiresAt = new Date(issuedAt + this.o.actorTokenTtlSeconds * 1000)
-    if (this.o.impersonationQuotaMode === 'block' && this.o.quotaGate) {
-      let reserved: boolean
-      try {
-        const now = this.o.now()
-        reserved = await this.o.quotaGate.reserve(
-          id,
-          this.o.impersonationQuota,
-          monthStart(now),
-          expiresAt,
-          now,
-        )
-      } catch (error) {
-        this.o.logger.error({ err: error, impersonationId: id }, 'quota reservation failed')
-        throw await fail(
-          new ActAsError(
-            'SERVICE_UNAVAILABLE',
-            'The audit database is unavailable; try again in a moment.',
-            { retryAfterSeconds: 5 },
-          ),
-          'failed',
-          { userEmail: target.primaryEmail },
-        )
-      }
-      if (!reserved)
-        throw await fail(
-          new ActAsError(
-            'QUOTA_EXCEEDED',
-            `This month's ${this.o.impersonationQuota} impersonations are used up (IMPERSONATION_QUOTA_MODE=block).`,
-          ),
-          'denied',
-          { userEmail: target.primaryEmail },
-        )
-    }
-    const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
-    let token
+  /**
+   * The policy's `start` moment, on facts read fresh (never on what a search showed): the mode,
+   * or a recorded POLICY_DENIED. No mode asked: the policy's (read-only for a read-only target,
+   * else the default).
+   */
+  private async judgeStart(
+    attempt: StartAttempt,
+    target: DirectoryUser,
+  ): Promise<ImpersonationMode> {
+    const asked = attempt.params.mode
+    let judgement
     try {
-      token = await this.o.directory.createActorToken({
+      judgement = await this.o.policy.atStart(attempt.principal, target, asked)
+    } catch (error) {
+      throw await this.refuse(attempt, asActAsError(error), 'failed', {
+        userEmail: target.primaryEmail,
+      })
+    }
+    if (!judgement.allowed) {
+      const rule = judgement.by.rule
+      const denial = new ActAsError('POLICY_DENIED', judgement.reason, rule ? { rule } : {})
+      throw await this.refuse(attempt, denial, 'denied', { userEmail: target.primaryEmail })
+    }
+    return asked ?? judgement.defaultMode
+  }
+
+  /**
+   * IMPERSONATION_QUOTA_MODE=block: a start past the quota is refused before anything is asked
+   * of Clerk (the reservation lasts a ticket's lifetime; a refusal or failure later frees it).
+   */
+  private async gateQuota(attempt: StartAttempt): Promise<void> {
+    if (this.o.impersonationQuotaMode !== 'block' || !this.o.quotaGate) return
+    let reserved: boolean
+    try {
+      const now = this.o.now()
+      reserved = await this.o.quotaGate.reserve(
+        attempt.id,
+        this.o.impersonationQuota,
+        monthStart(now),
+        new Date(now.getTime() + this.o.actorTokenTtlSeconds * 1000),
+        now,
+      )
+    } catch (error) {
+      this.o.logger.error({ err: error, impersonationId: attempt.id }, 'quota reservation failed')
+      throw await this.refuse(
+        attempt,
+        new ActAsError(
+          'SERVICE_UNAVAILABLE',
+          'The audit database is unavailable; try again in a moment.',
+          { retryAfterSeconds: 5 },
+        ),
+        'failed',
+      )
+    }
+    if (!reserved)
+      throw await this.refuse(
+        attempt,
+        new ActAsError(
+          'QUOTA_EXCEEDED',
+          `This month's ${this.o.impersonationQuota} impersonations are used up (IMPERSONATION_QUOTA_MODE=block).`,
+        ),
+        'denied',
+      )
+  }
+
+  /** The actor token: its whole actor payload becomes the session token's `act` claim. */
+  private async askClerk(
+    attempt: StartAttempt,
+    target: DirectoryUser,
+    mode: ImpersonationMode,
+  ): Promise<IssuedActorToken> {
+    const { principal, params } = attempt
+    try {
+      return await this.o.directory.createActorToken({
         userId: target.id,
-        // The whole actor payload becomes the session token's `act` claim (mode included).
-        actor: { sub: principal.userId, reason: params.reason, impersonation_id: id, mode },
+        actor: { sub: principal.userId, reason: params.reason, impersonation_id: attempt.id, mode },
         expiresInSeconds: this.o.actorTokenTtlSeconds,
         sessionMaxDurationInSeconds: params.sessionMinutes * 60,
       })
     } catch (error) {
-      throw await fail(asActAsError(error), 'failed', { userEmail: target.primaryEmail })
-    }
-
-    try {
-      await this.o.audit.appendEvent(id, {
-        type: 'issued',
-        data: {
-          clerkActorTokenId: token.id,
-          expiresAt: expiresAt.toISOString(),
-          sessionExpiresAt: sessionExpiresAt.toISOString(),
-          userEmail: target.primaryEmail,
-          actorEmail,
-          mode,
-        },
+      throw await this.refuse(attempt, asActAsError(error), 'failed', {
+        userEmail: target.primaryEmail,
       })
+    }
+  }
+
+  /** The `issued` event; when it cannot be written the ticket is revoked and nothing answered. */
+  private async recordIssued(
+    attempt: StartAttempt,
+    data: { clerkActorTokenId: string } & Record<string, string | null>,
+  ): Promise<void> {
+    try {
+      await this.o.audit.appendEvent(attempt.id, { type: 'issued', data })
     } catch (error) {
       this.o.logger.error(
-        { err: error, impersonationId: id },
+        { err: error, impersonationId: attempt.id },
         'audit outcome write failed; revoking the ticket',
       )
-      await this.o.directory.revokeActorToken(token.id).catch((revokeError: unknown) => {
-        this.o.logger.error(
-          { err: revokeError, impersonationId: id },
-          'could not revoke an unrecorded ticket',
-        )
-      })
-      throw new ActAsError(
-        'SERVICE_UNAVAILABLE',
-        'The audit log could not be written, so no ticket was issued.',
-        {
-          retryAfterSeconds: 5,
-        },
-      )
+      await this.o.directory
+        .revokeActorToken(data.clerkActorTokenId)
+        .catch((revokeError: unknown) => {
+          this.o.logger.error(
+            { err: revokeError, impersonationId: attempt.id },
+            'could not revoke an unrecorded ticket',
+          )
+        })
+      throw auditUnavailable()
     }
+  }
 
-    this.o.logger.info(
-      { impersonationId: id, actorId: principal.userId, userId: target.id },
-      'impersonation issued',
-    )
-    return {
-      impersonationId: id,
-      ticket: token.token,
-      expiresAt: expiresAt.toISOString(),
-      sessionExpiresAt: sessionExpiresAt.toISOString(),
-      redirectPath: this.o.appHomePath,
-      mode,
-    }
+  /** Records a refused attempt's outcome (`denied` or `failed`) and answers the error to throw. */
+  private async refuse(
+    attempt: StartAttempt,
+    error: ActAsError,
+    type: 'denied' | 'failed',
+    extra: { userEmail?: string | null } = {},
+  ): Promise<ActAsError> {
+    await this.append(attempt.id, {
+      type,
+      data: {
+        code: error.code,
+        message: error.message,
+        rule: error.rule,
+        actorEmail: attempt.actorEmail,
+        ...extra,
+      },
+    })
+    return error
   }
 
   /** Appends an outcome event; a failed write is logged (the caller's answer stands). */
@@ -691,8 +691,17 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     return { impersonationId: row.id, recorded }
   }
 
-  async verify(principal: ReaderPrincipal, request: RequestInfo): Promise<AuditVerifyOutput> {
-    const report = await this.o.audit.verify()
+  async verify(
+    principal: ReaderPrincipal,
+    request: RequestInfo,
+    params: AuditVerifyInput = {},
+  ): Promise<AuditVerifyOutput> {
+    if (params.full && principal.kind === 'machine')
+      throw new ActAsError(
+        'FORBIDDEN',
+        'A full walk of the audit chain is for staff; machines verify from the last signed checkpoint.',
+      )
+    const report = await this.o.audit.verify({ full: params.full === true })
     if (principal.kind === 'machine') {
       await this.o.audit.insertAuditRead({
         id: randomUUID(),
@@ -837,21 +846,4 @@ function asActAsError(error: unknown): ActAsError {
     : new ActAsError('SERVICE_UNAVAILABLE', 'Clerk could not be reached; try again in a moment.', {
         cause: error,
       })
-}
-
-/**
- * The read-only organizations a search row's user is a member of, for the policy: named from the
- * row's organizations (the membership mirror); when the fresh read says "member" but the mirror
- * does not show which one yet, every configured one (the verdict is a hint: start re-reads).
- */
-function readOnlyMemberships(
-  readOnly: { names: ReadonlyMap<string, string>; members: ReadonlySet<string> } | null | undefined,
-  userId: string,
-  orgs: readonly { organizationId: string }[],
-): { organizationId: string }[] {
-  if (!readOnly?.members.has(userId)) return []
-  const shown = orgs.filter((o) => readOnly.names.has(o.organizationId))
-  return shown.length > 0
-    ? shown
-    : [...readOnly.names.keys()].map((organizationId) => ({ organizationId }))
 }

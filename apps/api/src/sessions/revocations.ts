@@ -14,9 +14,13 @@
 // any size of the log. At start the terminal impersonations of the last REVOKED_LOOKBACK_MINUTES are loaded (an
 // impersonated session lives at most the ticket's 10 min + 30 min; older ones have no valid
 // token left), from the `(status, created_at)` index.
+import {
+  REVOKED_LOOKBACK_MINUTES,
+  SETTLED_IMPERSONATION_STATUSES,
+  SETTLING_EVENT_TYPES,
+} from '@actas/contracts'
 import { and, gt, inArray, sql } from 'drizzle-orm'
 import type { Client as PgClient } from 'pg'
-import { REVOKED_LOOKBACK_MINUTES } from '@actas/contracts'
 import type { Logger } from 'pino'
 import type { AuditDatabase } from '../audit/db.js'
 import { auditChainHead, auditEvents, impersonations } from '../audit/schema.js'
@@ -44,9 +48,6 @@ export interface RevocationRegistryOptions {
   now?: () => number
 }
 
-const TERMINAL = ['ended', 'expired', 'revoked', 'failed'] as const
-/** Events that settle an impersonation for good (the ones that can end a session). */
-const SETTLING = ['ended', 'ticket_revoked', 'failed']
 /** How long an ended impersonation is remembered: as long as `sessions.revoked` looks back. */
 const KEEP_MS = REVOKED_LOOKBACK_MINUTES * 60_000
 
@@ -82,7 +83,7 @@ export class RevocationRegistry {
       .from(impersonations)
       .where(
         and(
-          inArray(impersonations.status, [...TERMINAL]),
+          inArray(impersonations.status, [...SETTLED_IMPERSONATION_STATUSES]),
           gt(impersonations.createdAt, new Date(this.now() - KEEP_MS)),
         ),
       )
@@ -160,7 +161,12 @@ export class RevocationRegistry {
         .select({ seq: auditEvents.seq, row: impersonations })
         .from(auditEvents)
         .innerJoin(impersonations, sql`${impersonations.id} = ${auditEvents.impersonationId}`)
-        .where(and(gt(auditEvents.seq, this.lastSeq), inArray(auditEvents.type, SETTLING)))
+        .where(
+          and(
+            gt(auditEvents.seq, this.lastSeq),
+            inArray(auditEvents.type, [...SETTLING_EVENT_TYPES]),
+          ),
+        )
         .orderBy(auditEvents.seq)
         .limit(500)
       for (const { seq, row } of rows) {

@@ -24,6 +24,7 @@ import {
   openDatabase,
 } from '../../src/index.js'
 import type { AppDeps, OpenedDatabase } from '../../src/index.js'
+import { pgliteTemplate } from './pglite-template.js'
 
 /** The console's origin: the `azp` of every token, and the API's authorized party. */
 
@@ -118,9 +119,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       : {}),
     ...(typeof options.env === 'function' ? options.env(clerk) : options.env),
   })
+  // On PGlite in memory, a database loaded from the migrated template (see pglite-template.ts),
+  // closed with the stack; a database the caller gave stays the caller's.
+  const inMemory = config.database.kind === 'pglite' && config.database.dataDir === undefined
+  const ownDatabase = options.database || !inMemory ? undefined : await openTestDatabase()
+  const database = options.database ?? ownDatabase
   const deps = await createDeps(config, {
     logger: createLogger('info', sink),
-    ...(options.database ? { database: options.database } : {}),
+    ...(database ? { database } : {}),
     ...(options.now ? { now: options.now } : {}),
   })
   const app = await buildApp(deps)
@@ -221,6 +227,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }))
       await app.close()
       await deps.close()
+      await ownDatabase?.close()
       await clerk.stop()
       if (postgres && schema) await dropSchema(postgres, schema)
       if (!report.ok)
@@ -231,11 +238,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
 /**
  * An audit database of its own: the Postgres server at DATABASE_URL (a fresh schema, dropped on
- * close) or PGlite in memory. Migrated.
+ * close) or PGlite in memory (loaded from the migrated template under vitest). Migrated.
  */
 export async function openTestDatabase(): Promise<OpenedDatabase> {
   const postgres = process.env['DATABASE_URL']
-  if (!postgres) return openDatabase({ kind: 'pglite', dataDir: undefined })
+  if (!postgres) {
+    const template = await pgliteTemplate()
+    return openDatabase({
+      kind: 'pglite',
+      dataDir: undefined,
+      ...(template ? { loadDataDir: template } : {}),
+    })
+  }
   const schema = `actas_test_${randomBytes(6).toString('hex')}`
   const opened = await openDatabase({ kind: 'postgres', url: postgres, schema })
   return {

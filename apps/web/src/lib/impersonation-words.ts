@@ -39,6 +39,8 @@ export function causeWords(cause: EndCause, who: string | null): string {
     target_banned: 'Ended by policy: the customer was banned',
     target_locked: 'Ended by policy: the customer was locked',
     target_deleted: 'Ended by policy: the customer was deleted',
+    target_became_read_only:
+      'Ended by policy: the customer joined an organization impersonated read-only only',
   }
   return words[cause]
 }

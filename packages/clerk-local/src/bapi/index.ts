@@ -13,6 +13,7 @@ import type { Actor } from '../model.js'
 import type { ClerkState } from '../state.js'
 import type { WebhookSender } from '../webhooks.js'
 import { controlRoutes } from './control.js'
+import { instanceRoutes } from './instance.js'
 import { m2mRoutes, type M2mContext } from './m2m.js'
 import { membershipWriteRoutes, organizationRoutes } from './organizations.js'
 import { userWriteRoutes } from './users-write.js'
@@ -34,6 +35,8 @@ export interface BapiContext {
   m2m?: M2mContext
   /** Webhook endpoints and delivery faults (the control API drives them). */
   webhooks?: WebhookSender
+  /** Origins allowed to call FAPI cross-origin (`PATCH /v1/instance` replaces them). */
+  allowedOrigins?: Set<string>
 }
 
 /** Turns thrown `BapiError`s into their responses. */
@@ -162,6 +165,7 @@ export function createBapiRouter(ctx: BapiContext): Router {
   )
 
   router.add('GET', '/v1/jwks', () => json({ keys: [ctx.signingKey.jwk] }))
+  if (ctx.allowedOrigins) instanceRoutes(router, ctx.allowedOrigins, handle)
 
   organizationRoutes(router, state, handle)
   membershipWriteRoutes(router, state, handle)

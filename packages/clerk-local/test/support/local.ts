@@ -2,7 +2,7 @@
 // typed error, and the seeded accounts by role.
 import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { expect } from 'vitest'
-import type { ClerkLocal } from '../../src/index.js'
+import type { ClerkLocal, SeededAccount } from '../../src/index.js'
 import { assertBapi } from '../openapi.js'
 import { send, type Reply } from './http.js'
 
@@ -42,7 +42,7 @@ export async function apiError(promise: Promise<unknown>) {
   return error
 }
 
-export type SeededRole = 'admin' | 'agent' | 'banned' | 'locked'
+export type SeededRole = SeededAccount['role']
 
 /** The seeded account with `role`. */
 export const accountOf = (local: Pick<ClerkLocal, 'accounts'>, role: SeededRole) =>

@@ -17,6 +17,13 @@ export interface PageServerOptions {
   /** e.g. `http://127.0.0.1:4010/fapi` */
   frontendApiUrl: string
   publishableKey: string
+  /**
+   * The host name in `url` (default `127.0.0.1`; the server listens on 127.0.0.1 either way).
+   * Cookies ignore ports: two apps on one machine are two sites only under two host names.
+   */
+  hostname?: 'localhost' | '127.0.0.1'
+  /** clerk-js `proxyUrl` (default `/__clerk`, this server's own proxy); absolute: FAPI directly. */
+  proxyUrl?: string
 }
 
 export interface PageServer {
@@ -24,7 +31,7 @@ export interface PageServer {
   close(): Promise<void>
 }
 
-const page = (publishableKey: string) => `<!doctype html>
+const page = (publishableKey: string, proxyUrl: string) => `<!doctype html>
 <html>
 <head><meta charset="utf-8"><title>clerk-local contract</title></head>
 <body>
@@ -33,7 +40,7 @@ const page = (publishableKey: string) => `<!doctype html>
   window.addEventListener('error', (e) => window.__errors.push(String(e.message)))
   window.addEventListener('unhandledrejection', (e) => window.__errors.push('unhandledrejection: ' + String(e.reason && e.reason.message || e.reason)))
 </script>
-<script src="/clerk/clerk.browser.js" data-clerk-publishable-key="${publishableKey}" data-clerk-proxy-url="/__clerk"></script>
+<script src="/clerk/clerk.browser.js" data-clerk-publishable-key="${publishableKey}" data-clerk-proxy-url="${proxyUrl}"></script>
 </body>
 </html>`
 
@@ -89,7 +96,7 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
       }
       if (url.pathname === '/favicon.ico') return notFound(res)
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      res.end(page(options.publishableKey))
+      res.end(page(options.publishableKey, options.proxyUrl ?? '/__clerk'))
     }
     handle().catch((error: unknown) => {
       res.writeHead(502, { 'content-type': 'text/plain' })
@@ -99,7 +106,7 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${options.hostname ?? '127.0.0.1'}:${port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()))

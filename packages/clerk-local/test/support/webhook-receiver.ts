@@ -4,8 +4,8 @@ import { verifyWebhook as verifyWithBackend } from '@clerk/backend/webhooks'
 import { verifyWebhook as verifyWithFastify } from '@clerk/fastify/webhooks'
 import Fastify from 'fastify'
 
-// Two webhook consumers as an application writes them: a Fastify route with @clerk/fastify's
-// `verifyWebhook`, and a bare node:http server with @clerk/backend's `verifyWebhook` on a
+// Two webhook consumers as an application writes them: a Fastify route that keeps the raw body
+// for @clerk/backend's `verifyWebhook`, and a bare node:http server with @clerk/backend's `verifyWebhook` on a
 // web Request. Each records every request (raw headers and body) and what verification said,
 // and can be told to answer 500 to the first attempts of a message.
 
@@ -18,6 +18,8 @@ export interface Received {
   error?: string
   /** What the receiver answered. */
   status: number
+  /** Fastify receiver only: whether @clerk/fastify's `verifyWebhook` (re-serializing) accepted it. */
+  reserializedVerifies?: boolean
 }
 
 export interface Receiver {
@@ -56,15 +58,20 @@ function answerFor(failures: Map<string, number>, body: string): number {
   return 500
 }
 
-/** @clerk/fastify's verifyWebhook in a Fastify route (`POST /clerk`). */
+/**
+ * A Fastify route as an application should write it: a content-type parser keeps the raw bytes,
+ * and @clerk/backend's `verifyWebhook` checks them on a web Request built from that buffer. It
+ * also records whether @clerk/fastify's own `verifyWebhook` (which re-serializes the parsed body
+ * with `JSON.stringify`, see docs/wire-details.md) would have accepted the same request.
+ */
 export async function startFastifyReceiver(signingSecret: string): Promise<Receiver> {
   const received: Received[] = []
   const failures = new Map<string, number>()
   const app = Fastify()
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    ;(req as unknown as { rawBody: string }).rawBody = body as string
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    ;(req as unknown as { rawBody: Buffer }).rawBody = body as Buffer
     try {
-      done(null, JSON.parse(body as string))
+      done(null, JSON.parse((body as Buffer).toString('utf8')))
     } catch (error) {
       done(error as Error, undefined)
     }
@@ -73,13 +80,19 @@ export async function startFastifyReceiver(signingSecret: string): Promise<Recei
     const headers = Object.fromEntries(
       Object.entries(req.headers).filter(([, v]) => typeof v === 'string'),
     ) as Record<string, string>
-    const body = (req as unknown as { rawBody: string }).rawBody
+    const raw = (req as unknown as { rawBody: Buffer }).rawBody
+    const body = raw.toString('utf8')
     const entry: Received = { svixId: headers['svix-id'] ?? '', headers, body, status: 400 }
     received.push(entry)
+    entry.reserializedVerifies = await verifyWithFastify(req, { signingSecret }).then(
+      () => true,
+      () => false,
+    )
     try {
-      entry.event = (await verifyWithFastify(req, {
-        signingSecret,
-      })) as unknown as Received['event']
+      entry.event = (await verifyWithBackend(
+        new Request('http://127.0.0.1/clerk', { method: 'POST', headers, body: raw }),
+        { signingSecret },
+      )) as unknown as Received['event']
     } catch (error) {
       entry.error = error instanceof Error ? error.message : String(error)
       return reply.code(400).send({ error: 'unverified' })

@@ -1,7 +1,7 @@
 // The procedures: validate, authorize (meta + middleware), delegate to the context's ports.
 import { z } from 'zod'
 import { ActAsError } from '../errors.js'
-import { AuditVerifyOutputSchema } from '../schemas/audit.js'
+import { AuditVerifyInputSchema, AuditVerifyOutputSchema } from '../schemas/audit.js'
 import {
   ImpersonationActiveOutputSchema,
   ImpersonationEndInputSchema,
@@ -198,11 +198,15 @@ export function createAppRouter(options: ActAsRouterOptions) {
     }),
 
     audit: router({
-      /** Walks the hash chain: the first broken link, the head, the signed checkpoints. */
+      /**
+       * Walks the hash chain from the last signed checkpoint (`{ full: true }`, staff only: from
+       * the first event): the first broken link, the head, the signed checkpoints, and the rows
+       * checked against their events. Rate-limited; machines need an explicit grant.
+       */
       verify: readProcedure
-        .input(NoInputSchema)
+        .input(AuditVerifyInputSchema)
         .output(AuditVerifyOutputSchema)
-        .query(({ ctx }) => ctx.audit.verify(ctx.principal, ctx.request)),
+        .query(({ ctx, input }) => ctx.audit.verify(ctx.principal, ctx.request, input ?? {})),
     }),
 
     webhooks: router({

@@ -23,32 +23,57 @@ export const IMPERSONATION_STATUSES = [
 export const ImpersonationStatusSchema = z.enum(IMPERSONATION_STATUSES)
 export type ImpersonationStatus = z.infer<typeof ImpersonationStatusSchema>
 
-/** Statuses no event can leave. */
-export const TERMINAL_IMPERSONATION_STATUSES = [
-  'ended',
-  'expired',
-  'revoked',
-  'denied',
-  'failed',
-] as const satisfies readonly ImpersonationStatus[]
+/**
+ * What each status says, the one table the named sets below are read from: `open` (an event can
+ * still leave it), `billed` (reached only through an `issued` event: Clerk issued, and billed, an
+ * actor token), `settled` (a settling event, SETTLING_EVENT_TYPES, led to it: any ticket or
+ * session it had is refused from then on).
+ */
+const STATUS_FACTS = {
+  pending: { open: true, billed: false, settled: false },
+  issued: { open: true, billed: true, settled: false },
+  signed_in: { open: true, billed: true, settled: false },
+  ended: { open: false, billed: true, settled: true },
+  expired: { open: false, billed: true, settled: true },
+  revoked: { open: false, billed: true, settled: true },
+  denied: { open: false, billed: false, settled: false },
+  // A `failed` row may have been billed (its ticket sign-in failed after `issued`) or not (Clerk
+  // refused the ticket): the quota counts `issued` events (BILLING_EVENT_TYPE), never statuses.
+  failed: { open: false, billed: false, settled: true },
+} as const satisfies Record<
+  ImpersonationStatus,
+  { open: boolean; billed: boolean; settled: boolean }
+>
+
+type StatusFact = keyof (typeof STATUS_FACTS)[ImpersonationStatus]
+type StatusesWhere<F extends StatusFact, V extends boolean> = {
+  [S in ImpersonationStatus]: (typeof STATUS_FACTS)[S][F] extends V ? S : never
+}[ImpersonationStatus]
+
+/** The statuses, in IMPERSONATION_STATUSES' order, whose `fact` is `value`. */
+function statusesWhere<F extends StatusFact, V extends boolean>(
+  fact: F,
+  value: V,
+): readonly StatusesWhere<F, V>[] {
+  return IMPERSONATION_STATUSES.filter(
+    (s): s is StatusesWhere<F, V> => STATUS_FACTS[s][fact] === value,
+  )
+}
 
 /** Statuses an impersonation can still leave: the ticket is pending or unused, or the session is live. */
-export const OPEN_IMPERSONATION_STATUSES = [
-  'pending',
-  'issued',
-  'signed_in',
-] as const satisfies readonly ImpersonationStatus[]
+export const OPEN_IMPERSONATION_STATUSES = statusesWhere('open', true)
 
-// Every status is either open or terminal, never both (a compile-time check).
-type _Partitioned =
-  Exclude<
-    ImpersonationStatus,
-    (typeof OPEN_IMPERSONATION_STATUSES)[number] | (typeof TERMINAL_IMPERSONATION_STATUSES)[number]
-  > extends never
-    ? true
-    : never
-const _partitioned: _Partitioned = true
-void _partitioned
+/** Statuses no event can leave. */
+export const TERMINAL_IMPERSONATION_STATUSES = statusesWhere('open', false)
+
+/**
+ * Statuses only an `issued` ticket leads to: such a row holds its slot of the monthly quota
+ * whatever happened to it after (signed in, ended, expired, revoked).
+ */
+export const BILLED_IMPERSONATION_STATUSES = statusesWhere('billed', true)
+
+/** Statuses a settling event leads to: the ticket or session is refused from then on. */
+export const SETTLED_IMPERSONATION_STATUSES = statusesWhere('settled', true)
 
 /** What can happen to an impersonation; each is one append-only, hash-chained event. */
 export const IMPERSONATION_EVENT_TYPES = [
@@ -62,6 +87,19 @@ export const IMPERSONATION_EVENT_TYPES = [
 ] as const
 export const ImpersonationEventTypeSchema = z.enum(IMPERSONATION_EVENT_TYPES)
 export type ImpersonationEventType = z.infer<typeof ImpersonationEventTypeSchema>
+
+/** The event that bills a ticket: the monthly quota counts these (`quota` and the block-mode gate). */
+export const BILLING_EVENT_TYPE = 'issued' satisfies ImpersonationEventType
+
+/**
+ * Events that settle an impersonation for good: its ticket or session is refused from then on
+ * (`sessions.revoked`, the guard). They lead to SETTLED_IMPERSONATION_STATUSES.
+ */
+export const SETTLING_EVENT_TYPES = [
+  'ended',
+  'ticket_revoked',
+  'failed',
+] as const satisfies readonly ImpersonationEventType[]
 
 /**
  * Why an impersonation ended (the `cause` of an `ended` event). `ticket_expired_unused` ends it
@@ -88,6 +126,8 @@ export const END_CAUSES = [
   'target_banned',
   'target_locked',
   'target_deleted',
+  /** The target joined a read-only organization (READ_ONLY_ORGANIZATIONS) while impersonated in `full`. */
+  'target_became_read_only',
 ] as const
 export const EndCauseSchema = z.enum(END_CAUSES)
 export type EndCause = z.infer<typeof EndCauseSchema>
