@@ -294,12 +294,14 @@ describe('bad input', () => {
     // Refused before tRPC runs, yet shaped like every other error (the router's formatter): the
     // same `data` keys as a refusal from inside tRPC (but `path`: no single procedure is meant).
     const inside = await stack.app.inject({ method: 'GET', url: '/trpc/me' })
+    const data = (r: { body: string }) =>
+      (JSON.parse(r.body) as { error: { data: Record<string, unknown> } }).error.data
     const keys = (r: { body: string }) =>
-      Object.keys(JSON.parse(r.body).error.data as object)
+      Object.keys(data(r))
         .filter((k) => k !== 'path')
         .sort()
     expect(keys(res)).toEqual(keys(inside))
-    expect(JSON.parse(res.body).error.data).toMatchObject({
+    expect(data(res)).toMatchObject({
       code: 'BAD_REQUEST',
       actasCode: 'INVALID_INPUT',
       rateLimitedBy: null,

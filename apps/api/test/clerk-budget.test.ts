@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCountingProxy } from './support/counting-proxy.js'
 import type { CountingProxy } from './support/counting-proxy.js'
-import { actasCode, callRaw, startStack } from './support/stack.js'
+import { callRaw, startStack } from './support/stack.js'
 import type { Stack } from './support/stack.js'
 
 const VERIFY = 'POST /m2m_tokens/verify'

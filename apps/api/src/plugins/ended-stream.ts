@@ -44,7 +44,7 @@ export async function registerEndedStream(
     reply.header('vary', 'Origin')
   }
 
-  await app.register(async (scope) => {
+  await app.register((scope, _options, done) => {
     registerAuth(scope, deps.config, {
       verifier: deps.sessionVerifier,
       ipLimiter: deps.ipLimiter,
@@ -168,11 +168,13 @@ export async function registerEndedStream(
       const already = mine ? deps.revocations.lookup(mine.sessionId, mine.impersonationId) : null
       if (already) send(already)
     })
+    done()
   })
 
   // Before the server waits for its connections to end: the streams are ended first.
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     for (const res of open) res.end()
     open.clear()
+    done()
   })
 }
