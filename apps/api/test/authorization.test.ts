@@ -246,7 +246,7 @@ describe('authorization matrix', () => {
   })
 })
 
-describe('session cache (in front of clerkPlugin)', () => {
+describe('session verdict cache (plugins/auth.ts)', () => {
   it('answers a cached token like Clerk, and never lets a look-alike through', async () => {
     const token = await admin.token()
     const me = (t: string, headers?: Record<string, string>) =>

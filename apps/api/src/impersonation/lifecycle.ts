@@ -4,7 +4,7 @@
 // AuditStore.appendEvent (which refuses transitions lifecycle.ts does not allow, so duplicates
 // and races are no-ops); every end is announced to the revocation registry at once.
 import { createHash } from 'node:crypto'
-import { ActAsError } from '@actas/contracts'
+import { ActAsError, REVOKED_LOOKBACK_MINUTES } from '@actas/contracts'
 import type {
   ActiveImpersonation,
   EndCause,
@@ -86,7 +86,7 @@ export class ImpersonationLifecycle {
   constructor(private readonly o: LifecycleOptions) {
     const now = () => o.now().getTime()
     this.emails = ttlCache({ max: 1_000, ttlMs: 300_000, now })
-    this.endings = ttlCache({ max: 10_000, ttlMs: 2 * 60 * 60_000, now })
+    this.endings = ttlCache({ max: 10_000, ttlMs: REVOKED_LOOKBACK_MINUTES * 60_000, now })
     this.lastActive = ttlCache({ max: 1_000, ttlMs: LAST_ACTIVE_CACHE_MS, now })
   }
 

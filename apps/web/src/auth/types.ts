@@ -45,6 +45,8 @@ export type AuthErrorKind =
   | 'ticket_invalid'
   | 'rate_limited'
   | 'unavailable'
+  /** The request did not get through (offline, connection dropped): worth trying again. */
+  | 'network'
   | 'incomplete'
   | 'unknown'
 

@@ -7,22 +7,18 @@
 // application → back in the console, signed in, on the same search. And a colleague (the seeded
 // second staff member) ends an impersonation from Active now: the application's banner says so
 // by itself (the delay is printed). At 1280 and 390 px, axe clean.
-import { mkdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { axeViolations, impersonationIdOf, signIn } from './browser.ts'
 import { planCustomerApp, startCustomerApp } from './customer-app.ts'
 import type { CustomerApp } from './customer-app.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
 import type { Stack } from './stack.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/host-app/', import.meta.url))
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
 
 let stack: Stack
 let app: CustomerApp
@@ -47,16 +43,6 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
 }
 
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE })
-  const result = (await page.evaluate(() =>
-    (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
-  )) as { violations: { id: string; impact: string | null; help: string }[] }
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}`)
-}
-
 /** No horizontal scrolling at this width. */
 async function overflow(page: Page): Promise<number> {
   return page.evaluate(() => {
@@ -67,14 +53,6 @@ async function overflow(page: Page): Promise<number> {
     ).document.documentElement
     return d.scrollWidth - d.clientWidth
   })
-}
-
-async function signIn(page: Page, who: { identifier: string; password: string }): Promise<void> {
-  await page.goto(`${stack.url}/sign-in`)
-  await page.getByLabel('Email or username').fill(who.identifier)
-  await page.getByLabel('Password').fill(who.password)
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-  await page.waitForURL(/\/users/)
 }
 
 /** Impersonates the first impersonable row of `/users?q=…`; returns the customer's name. */
@@ -99,20 +77,6 @@ async function impersonate(
   return name
 }
 
-/** The impersonation id in the application page's session token (its `act` claim). */
-async function impersonationIdOf(page: Page): Promise<string> {
-  const token = await page.evaluate(async () => {
-    const clerk = (
-      globalThis as unknown as { Clerk: { session: { getToken(): Promise<string | null> } } }
-    ).Clerk
-    return clerk.session.getToken()
-  })
-  const claims = JSON.parse(Buffer.from(token!.split('.')[1]!, 'base64url').toString('utf8')) as {
-    act?: { impersonation_id?: string }
-  }
-  return claims.act!.impersonation_id!
-}
-
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true })
   const plan = await planCustomerApp()
@@ -133,7 +97,7 @@ describe('landing in the customer application, across origins', { timeout: 180_0
   it('impersonate → the application with its banner → guarded routes → Stop there → back in the console on the same search (1280 px)', async () => {
     const page = await newPage(1280)
     const admin = stack.account('admin')
-    await signIn(page, admin)
+    await signIn(page, stack.url, admin)
     const navigations: string[] = []
     page.on('framenavigated', (f) => {
       if (f === page.mainFrame()) navigations.push(f.url())
@@ -213,7 +177,7 @@ describe('landing in the customer application, across origins', { timeout: 180_0
 
   it("a colleague ends it from Active now: the application's banner says so by itself (390 px)", async () => {
     const page = await newPage(390)
-    await signIn(page, stack.account('admin'))
+    await signIn(page, stack.url, stack.account('admin'))
     const name = await impersonate(
       page,
       '/users?q=yahoo',
@@ -229,7 +193,7 @@ describe('landing in the customer application, across origins', { timeout: 180_0
 
     // The colleague, in another browser, ends it from Active now.
     const colleague = await newPage(1280)
-    await signIn(colleague, stack.account('colleague'))
+    await signIn(colleague, stack.url, stack.account('colleague'))
     await colleague.goto(`${stack.url}/active`)
     const email = await page.evaluate(
       () =>

@@ -177,6 +177,13 @@ export const ImpersonationStartInputSchema = z.strictObject({
    */
   mode: ImpersonationModeSchema.optional(),
   /**
+   * The caller stops waiting for the answer at this instant (the console: its request timeout,
+   * less a margin for the answer's way back). Past it the API asks Clerk for no ticket, and a
+   * ticket Clerk issues after it is revoked at once (the start fails, SERVICE_UNAVAILABLE): no
+   * ticket is issued that nobody receives. Compared with the API's clock (kept in sync by NTP).
+   */
+  deadline: InstantSchema.optional(),
+  /**
    * Where to land in the host application (an absolute URL); refused unless its origin is one of
    * the API's APP_ORIGINS. Default: the first of APP_ORIGINS + APP_HOME_PATH.
    */
