@@ -26,6 +26,8 @@ import {
 import type { AppDeps, OpenedDatabase } from '../../src/index.js'
 import { pgliteTemplate } from './pglite-template.js'
 
+export { freePort } from './servers.js'
+
 /** The console's origin: the `azp` of every token, and the API's authorized party. */
 
 /** Seeded customers anyone may impersonate: not staff, banned, locked, nor in any organization. */

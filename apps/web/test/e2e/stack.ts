@@ -34,6 +34,8 @@ export const CHROMIUM_ARGS = [
 export interface StackOptions {
   /** Seeded customers on the local Clerk server. */
   users?: number
+  /** More API settings (e.g. APP_ORIGINS), given the local Clerk server. */
+  apiEnv?: (clerk: ClerkLocal) => Record<string, string>
 }
 
 export interface Stack {
@@ -50,7 +52,7 @@ export interface Stack {
   stop(): Promise<void>
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -61,7 +63,7 @@ async function freePort(): Promise<number> {
   })
 }
 
-async function waitFor(
+export async function waitFor(
   url: string,
   timeoutMs: number,
   child: ChildProcess,
@@ -133,6 +135,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     RATE_LIMIT_SEARCH_PER_MINUTE: '100000',
     // Clerk's webhooks reach the API (below), so a demotion ends an impersonation at once.
     CLERK_WEBHOOK_SIGNING_SECRET: clerk.webhookSecret,
+    ...options.apiEnv?.(clerk),
   })
   const deps = await createDeps(config, { logger: createLogger('info', sink) })
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
