@@ -12,6 +12,7 @@ const TYPED = [
   'apps/**/*.{ts,vue}',
   'packages/contracts/**/*.ts',
   'packages/guard/**/*.ts',
+  'packages/host-kit/**/*.ts',
   'examples/**/*.ts',
 ]
 
@@ -27,6 +28,7 @@ const PROCESS_ENV_READERS = [
   'examples/audit-export/src/main.ts',
   'examples/customer-app/src/main.ts',
   'apps/web/vite.config.ts',
+  'examples/customer-app/vite.config.ts',
   'scripts/**',
   '**/bench/**',
   '**/test/**',

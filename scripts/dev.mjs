@@ -6,10 +6,16 @@
 // (apps/web), wired to each other, and prints the URL to open and the staff accounts.
 // With CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY set, the local server is not started and
 // the API and console talk to that Clerk instance instead.
+//
+// With the local server it also starts the example customer application (examples/customer-app)
+// on its own origin, where impersonations land (the API's APP_ORIGINS), and writes what the
+// examples need (machine keys, webhook secret, URLs) to a git-ignored `.env.dev` in each
+// example's folder, which the examples read; the paths are printed.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { existsSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const env = process.env
@@ -17,8 +23,36 @@ const ports = {
   clerk: Number(env.ACTAS_CLERK_PORT ?? 4100),
   api: Number(env.ACTAS_API_PORT ?? 4000),
   web: Number(env.ACTAS_WEB_PORT ?? 5173),
+  app: Number(env.ACTAS_APP_PORT ?? 5180),
+  appService: Number(env.ACTAS_APP_SERVICE_PORT ?? 4300),
+}
+{
+  const seen = new Map()
+  for (const [name, port] of Object.entries(ports)) {
+    if (seen.has(port)) {
+      console.error(`[dev] ports collide: ${seen.get(port)} and ${name} are both ${port}`)
+      process.exit(2)
+    }
+    seen.set(port, name)
+  }
 }
 const webOrigin = `http://localhost:${ports.web}`
+// Another host name than the console's (cookies ignore ports): the customer application's origin.
+const appOrigin = `http://127.0.0.1:${ports.app}`
+/**
+ * Where `dev` writes what each example needs (git-ignored: `.env.*`); the examples read these
+ * files. ACTAS_DEV_ENV_DIR puts them elsewhere (the README test's own `dev`), the examples then
+ * get the path in ACTAS_ENV_FILE.
+ */
+const envFiles = env.ACTAS_DEV_ENV_DIR
+  ? {
+      customerApp: `${env.ACTAS_DEV_ENV_DIR}/customer-app.env`,
+      auditExport: `${env.ACTAS_DEV_ENV_DIR}/audit-export.env`,
+    }
+  : {
+      customerApp: `${root}examples/customer-app/.env.dev`,
+      auditExport: `${root}examples/audit-export/.env.dev`,
+    }
 const children = []
 let stopping = false
 
@@ -109,9 +143,63 @@ async function startLocalClerk() {
 const VITE_BANNER =
   /VITE v\d|ready in|➜ {2}(Local|Network)|press h|\[optimizer\]|dependencies optimized|^\s*$/
 
+/** `KEY="value"` lines (Node's `process.loadEnvFile` format: `\n` in double quotes is a newline), mode 0600. */
+function writeEnvFile(path, values) {
+  const lines = Object.entries(values).map(
+    ([key, value]) => `${key}="${String(value).replace(/\n/g, '\\n')}"`,
+  )
+  writeFileSync(
+    path,
+    `# Written by \`pnpm dev\` (${new Date().toISOString()}); rewritten at every start.\n${lines.join('\n')}\n`,
+    {
+      mode: 0o600,
+    },
+  )
+}
+
+/** MACHINE_READ_PROCEDURES from contracts' source (through the API's tsx): no copy here. */
+async function machineReadProcedures() {
+  const { tsImport } = await import(
+    pathToFileURL(`${root}apps/api/node_modules/tsx/dist/esm/api/index.mjs`).href
+  )
+  const machines = await tsImport(`${root}packages/contracts/src/machines.ts`, import.meta.url)
+  return [...machines.MACHINE_READ_PROCEDURES]
+}
+
+/** A few ordinary customers to search for (the local server's Backend API, first page is enough). */
+async function someCustomers(local) {
+  try {
+    const res = await fetch(`${local.url}/v1/users?limit=3&order_by=created_at`, {
+      headers: { authorization: `Bearer ${local.secretKey}` },
+    })
+    if (!res.ok) return []
+    const body = await res.json()
+    const users = Array.isArray(body) ? body : (body.data ?? [])
+    const special = new Set(local.accounts.map((a) => a.identifier))
+    return users
+      .map((u) => ({
+        name: [u.first_name, u.last_name].filter(Boolean).join(' '),
+        email: u.email_addresses?.[0]?.email_address ?? u.id,
+      }))
+      .filter((u) => !special.has(u.email))
+  } catch {
+    return []
+  }
+}
+
 async function main() {
   const realKeys = Boolean(env.CLERK_SECRET_KEY && env.CLERK_PUBLISHABLE_KEY)
   const local = realKeys ? undefined : await startLocalClerk()
+  const machine = (name) => local?.machines?.find((m) => m.name === name)
+  // The customer application and its wiring: with the local server (its seeded machines).
+  const customerApp =
+    local && machine('actas-api') && machine('helpdesk')
+      ? {
+          webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+          actas: machine('actas-api'),
+          helpdesk: machine('helpdesk'),
+        }
+      : undefined
   const clerkEnv = local
     ? {
         CLERK_SECRET_KEY: local.secretKey,
@@ -125,8 +213,28 @@ async function main() {
       }
     : {}
 
+  const appEnv = customerApp
+    ? {
+        // Impersonations land in the customer application (its first page).
+        APP_ORIGINS: appOrigin,
+        APP_HOME_PATH: '/',
+        // Its machine (`helpdesk`, scoped to ActAs) may report what an impersonation did.
+        MACHINE_PERMISSIONS: JSON.stringify({
+          [customerApp.actas.id]: await machineReadProcedures(),
+          [customerApp.helpdesk.id]: ['impersonation.actions'],
+        }),
+        WEBHOOK_ENDPOINTS: JSON.stringify([
+          {
+            url: `http://127.0.0.1:${ports.appService}/webhooks/actas`,
+            secret: customerApp.webhookSecret,
+          },
+        ]),
+      }
+    : {}
+
   start('api', 'apps/api', ['tsx', 'src/server.ts'], {
     ...clerkEnv,
+    ...appEnv,
     // One line per request drowns everything else: warnings and errors only, unless asked.
     LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     NODE_ENV: env.NODE_ENV ?? 'development',
@@ -162,16 +270,70 @@ async function main() {
   )
   await waitFor(webOrigin, 'the console')
 
+  if (customerApp) {
+    const apiUrl = `http://127.0.0.1:${ports.api}/trpc`
+    writeEnvFile(envFiles.customerApp, {
+      PORT: ports.appService,
+      HOST: '127.0.0.1',
+      CLERK_PUBLISHABLE_KEY: local.publishableKey,
+      CLERK_JWT_KEY: local.jwtPublicKeyPem,
+      CLERK_API_URL: local.url,
+      AUTHORIZED_PARTIES: appOrigin,
+      ACTAS_API_URL: apiUrl,
+      ACTAS_CONSOLE_URL: webOrigin,
+      CLERK_MACHINE_SECRET_KEY: customerApp.helpdesk.secretKey,
+      ACTAS_WEBHOOK_SECRET: customerApp.webhookSecret,
+    })
+    if (machine('audit-export'))
+      writeEnvFile(envFiles.auditExport, {
+        CLERK_MACHINE_SECRET_KEY: machine('audit-export').secretKey,
+        CLERK_API_URL: local.url,
+        ACTAS_API_URL: apiUrl,
+      })
+    // The service reads its .env.dev (written above); the pages' Vite server proxies to it.
+    start('customer-app', 'examples/customer-app', ['tsx', 'src/main.ts'], {
+      LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+      ACTAS_ENV_FILE: envFiles.customerApp,
+    })
+    await waitFor(`http://127.0.0.1:${ports.appService}/config`, 'the customer application')
+    start(
+      'customer-web',
+      'examples/customer-app',
+      [
+        'node_modules/vite/bin/vite.js',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(ports.app),
+        '--strictPort',
+      ],
+      {
+        ACTAS_FAPI_TARGET: local.frontendApiUrl,
+        CUSTOMER_APP_SERVICE_TARGET: `http://127.0.0.1:${ports.appService}`,
+      },
+      (line) => !VITE_BANNER.test(line.replace(/\x1b\[[0-9;]*m/g, '')),
+    )
+    await waitFor(appOrigin, 'the customer application pages')
+  }
+
   console.log('')
   log(`ActAs console: \x1b[1m${webOrigin}\x1b[0m`)
+  if (customerApp)
+    log(`customer application: \x1b[1m${appOrigin}\x1b[0m (impersonations land here)`)
   if (local) {
-    log('staff accounts on the local Clerk-compatible server:')
-    for (const a of local.accounts)
-      log(`  ${a.role.padEnd(7)} ${a.identifier.padEnd(32)} ${a.password}`)
-    const scoped = (local.machines ?? []).filter((m) => m.scopedMachineIds.length > 0)
-    if (scoped.length > 0)
+    const staff = local.accounts.filter((a) => (a.kind ?? 'staff') === 'staff')
+    const special = local.accounts.filter((a) => a.kind === 'customer')
+    log('staff (sign in to the console):')
+    for (const a of staff)
       log(
-        `machines scoped to ActAs (M2M; secret keys in clerk-local's JSON line): ${scoped.map((m) => m.name).join(', ')}`,
+        `  ${a.role.padEnd(9)} ${a.identifier.padEnd(30)} ${a.password.padEnd(20)} ${a.permissions?.length ? a.permissions.join(', ') : '(may not impersonate)'}`,
+      )
+    log('customers (search for them in the console; no passwords needed):')
+    for (const c of await someCustomers(local)) log(`  ${c.email.padEnd(40)} ${c.name}`)
+    for (const a of special) log(`  ${a.identifier.padEnd(40)} ${a.role} (refused by the policy)`)
+    if (customerApp)
+      log(
+        `machine keys, webhook secret and URLs for the examples: ${envFiles.customerApp}, ${envFiles.auditExport}`,
       )
     log('sign in as the admin, search a customer, and click Impersonate. Ctrl-C stops everything.')
   }

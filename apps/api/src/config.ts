@@ -297,6 +297,27 @@ const EnvSchema = z
       emptyAsUndefined,
       z.string().startsWith('/', 'APP_HOME_PATH must start with /').default('/'),
     ),
+    /**
+     * The host application's origins, comma-separated: where an impersonation may land. The
+     * first is the default landing (`landingUrl` = first origin + APP_HOME_PATH); a start may ask
+     * for another URL only on one of these origins. Empty: the console's own APP_HOME_PATH.
+     */
+    APP_ORIGINS: z.preprocess(
+      emptyAsUndefined,
+      commaList.pipe(
+        z.array(
+          z
+            .url({
+              protocol: /^https?$/,
+              error: 'APP_ORIGINS must be a comma-separated list of origins',
+            })
+            .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), {
+              error: 'APP_ORIGINS must list origins only (scheme, host and port; no path)',
+            })
+            .transform((v) => new URL(v).origin),
+        ),
+      ),
+    ),
     ACTOR_TOKEN_TTL_SECONDS: z.preprocess(
       emptyAsUndefined,
       z.coerce.number().int().min(30).max(600).default(300),
@@ -684,6 +705,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   /** STEP_UP_MINUTES; null = off (never in production). */
   stepUpMinutes: e.STEP_UP_MINUTES === 'off' ? null : e.STEP_UP_MINUTES,
   appHomePath: e.APP_HOME_PATH,
+  appOrigins: e.APP_ORIGINS,
   returnToConsole: e.RETURN_TO_CONSOLE === 'on',
   revocationRefreshMs: e.REVOCATION_REFRESH_MS,
   /** Reload period of the membership mirror in ms; 0 = no mirror. */

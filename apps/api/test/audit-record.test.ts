@@ -6,9 +6,20 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  BILLED_IMPERSONATION_STATUSES,
+  END_CAUSES,
+  IMPERSONATION_EVENT_TYPES,
+  OPEN_IMPERSONATION_STATUSES,
+  SETTLED_IMPERSONATION_STATUSES,
+  SETTLING_EVENT_TYPES,
+  TERMINAL_IMPERSONATION_STATUSES,
+} from '@actas/contracts'
+import type { ImpersonationStatus } from '@actas/contracts'
 import { parseSigningKey } from '../src/audit/chain.js'
 import type { OpenedDatabase } from '../src/audit/db.js'
 import { decodeCursor, InvalidCursorError } from '../src/audit/keyset.js'
+import { nextStatus } from '../src/audit/lifecycle.js'
 import { AuditStore } from '../src/audit/store.js'
 import { openTestDatabase } from './support/stack.js'
 
@@ -283,12 +294,12 @@ describe('retention', () => {
 
     const report = await audit.prune(90)
     expect(report).toMatchObject({ outbox: 1, deliveries: 1, auditReads: 1 })
-    const left = async (table: string) =>
-      (
-        (await db.db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as {
-          rows: Array<{ n: number }>
-        }
-      ).rows[0]!.n
+    const left = async (table: string) => {
+      const result: unknown = await db.db.execute(
+        sql.raw(`select count(*)::int as n from ${table}`),
+      )
+      return (result as { rows: Array<{ n: number }> }).rows[0]!.n
+    }
     // The recent delivered row, and the dead and pending ones (not delivered) are kept.
     expect(await left('webhook_outbox')).toBe(3)
     expect(await left('webhook_deliveries')).toBe(1)
@@ -310,5 +321,53 @@ describe('cursors', () => {
     expect(decodeCursor(forged('0001-01-01T00:00:00.000Z'), 'impersonation.list').createdAt).toBe(
       '0001-01-01T00:00:00.000Z',
     )
+  })
+})
+
+describe('the status sets (contracts) say what the lifecycle does', () => {
+  /** Every (status, event) step the lifecycle allows, from `requested` on. */
+  function steps() {
+    const out: Array<{ from: ImpersonationStatus; type: string; to: ImpersonationStatus }> = []
+    const seen = new Set<ImpersonationStatus>(['pending'])
+    const queue: ImpersonationStatus[] = ['pending']
+    while (queue.length > 0) {
+      const from = queue.shift()!
+      for (const type of IMPERSONATION_EVENT_TYPES)
+        for (const cause of [null, ...END_CAUSES]) {
+          const to = nextStatus(from, { type, cause })
+          if (!to) continue
+          out.push({ from, type, to })
+          if (!seen.has(to)) {
+            seen.add(to)
+            queue.push(to)
+          }
+        }
+    }
+    return out
+  }
+  const sorted = (list: readonly string[]) => [...new Set(list)].sort()
+
+  it('open statuses are left by some event, terminal ones by none', () => {
+    const left = steps().map((s) => s.from)
+    expect(sorted(left)).toEqual(sorted(OPEN_IMPERSONATION_STATUSES))
+    for (const s of TERMINAL_IMPERSONATION_STATUSES) expect(left).not.toContain(s)
+  })
+
+  it('settled statuses are what settling events lead to; billed ones only follow `issued`', () => {
+    const all = steps()
+    expect(
+      sorted(
+        all
+          .filter((s) => (SETTLING_EVENT_TYPES as readonly string[]).includes(s.type))
+          .map((s) => s.to),
+      ),
+    ).toEqual(sorted(SETTLED_IMPERSONATION_STATUSES))
+    // Reached from `issued` or from a billed status, never from `pending` but by `issued`.
+    const billed = new Set<string>(BILLED_IMPERSONATION_STATUSES)
+    for (const { from, type, to } of all) {
+      if (billed.has(to) && from === 'pending') expect(type).toBe('issued')
+      if (billed.has(from)) expect(billed.has(to) || to === 'failed').toBe(true)
+    }
+    expect(billed.has('issued')).toBe(true)
   })
 })

@@ -65,6 +65,19 @@ async function impersonate() {
   return { id: started.impersonationId, session }
 }
 
+/** Sends a recorded delivery (its svix headers) to the API again, with `body` (default: as signed). */
+const resend = (sample: (typeof recorded)[number], body = sample.body) =>
+  fetch(webhookUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'svix-id': String(sample.headers['svix-id']),
+      'svix-timestamp': String(sample.headers['svix-timestamp']),
+      'svix-signature': String(sample.headers['svix-signature']),
+    },
+    body,
+  })
+
 const get = (id: string) => api.impersonation.get.query({ impersonationId: id })
 
 async function deliveriesStored(): Promise<number> {
@@ -137,15 +150,7 @@ describe('POST /webhooks/clerk', () => {
   it("accepts a body in Clerk's escaping (\\u0026, \\u003c, \\u003e) and refuses one changed byte", async () => {
     // An organization "Smith & Co" and an avatar URL with a query string: Clerk's servers (Go's
     // JSON encoder) write `&`, `<`, `>` escaped, and so does the local server.
-    const now = Date.now()
-    const org = stack.clerk.state.addOrganization({
-      id: 'org_smithandco000000000000000',
-      name: 'Smith & Co',
-      slug: 'smith-and-co',
-      roles: { admin: [], member: [] },
-      createdAt: now,
-      updatedAt: now,
-    })
+    const org = stack.clerk.state.createOrganization('Smith & Co', 'smith-and-co')
     const user = nextCustomer()
     user.imageUrl = 'https://img.example.test/avatar.png?a=1&b=<2>'
     stack.clerk.state.userChanged(user)
@@ -177,17 +182,7 @@ describe('POST /webhooks/clerk', () => {
 
     // The recorder's copy (its own svix-id): accepted as sent, refused with one byte changed.
     const sample = recorded.find((r) => r.body.includes(org.id))!
-    const post = (body: string) =>
-      fetch(webhookUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'svix-id': String(sample.headers['svix-id']),
-          'svix-timestamp': String(sample.headers['svix-timestamp']),
-          'svix-signature': String(sample.headers['svix-signature']),
-        },
-        body,
-      })
+    const post = (body: string) => resend(sample, body)
     const before = await deliveriesStored()
     const changed = await post(sample.body.replace('Smith \\u0026 Co', 'Smith \\u0026 Cp'))
     expect(changed.status).toBe(400)
@@ -208,17 +203,7 @@ describe('POST /webhooks/clerk', () => {
     await stack.clerk.webhooks.idle()
     // The recorder's copy (its own svix-id, signed alike), sent to the API twice.
     const sample = recorded.find((r) => r.body.includes(id) && r.body.includes('session.created'))!
-    const replay = () =>
-      fetch(webhookUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'svix-id': String(sample.headers['svix-id']),
-          'svix-timestamp': String(sample.headers['svix-timestamp']),
-          'svix-signature': String(sample.headers['svix-signature']),
-        },
-        body: sample.body,
-      })
+    const replay = () => resend(sample)
     const first = await replay()
     expect(first.status).toBe(200)
     expect(await first.json()).not.toHaveProperty('duplicate')

@@ -4,6 +4,7 @@ import type { Pinia } from 'pinia'
 import { watchEffect } from 'vue'
 import { createRouter, createWebHistory } from 'vue-router'
 import type { Router } from 'vue-router'
+import { CONSOLE_RETURN_PATH } from '@actas/contracts/facts'
 import type { Auth } from './auth/types'
 import { safeRedirectPath } from './lib/safe-redirect'
 import { useSessionStore } from './stores/session'
@@ -51,6 +52,14 @@ export function createAppRouter(base: string): Router {
         name: 'audit',
         component: () => import('./views/AuditView.vue'),
         meta: { staff: true, title: 'Audit log' },
+      },
+      {
+        // Stop from the host application (@actas/host-kit): ends the impersonation and signs
+        // the staff member back in with this tab's return secret.
+        path: CONSOLE_RETURN_PATH,
+        name: 'return',
+        component: () => import('./views/ReturnView.vue'),
+        meta: { title: 'Returning to the console' },
       },
       {
         path: '/no-access',

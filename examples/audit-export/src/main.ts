@@ -5,8 +5,13 @@
 //
 //   CLERK_MACHINE_SECRET_KEY=ak_… ACTAS_API_URL=https://actas.example.com/trpc \
 //     actas-audit-export --from 2026-11-01 --to 2026-12-01 --format csv --out nov.csv
-import { createWriteStream } from 'node:fs'
+//
+// The root `dev` writes this machine's key and the local URLs to `.env.dev` beside this package
+// (git-ignored); it is read when present (`ACTAS_ENV_FILE` names another file, `none` none), and
+// the environment wins over it.
+import { createWriteStream, existsSync } from 'node:fs'
 import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createActAsClient, getActAsError } from '@actas/contracts/client'
 import { exportAuditLog } from './export.js'
@@ -130,9 +135,14 @@ function explain(error: unknown): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const envFile =
+    process.env['ACTAS_ENV_FILE'] ?? fileURLToPath(new URL('../.env.dev', import.meta.url))
+  if (envFile !== 'none' && existsSync(envFile)) process.loadEnvFile(envFile)
+  // `pnpm run dev -- --from …` hands the `--` on: it ends no option list here.
+  const args = argv[0] === '--' ? argv.slice(1) : argv
   let cli: Cli | 'help'
   try {
-    cli = parseCli(argv, process.env)
+    cli = parseCli(args, process.env)
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`actas-audit-export: ${error.message}\n\n${USAGE}\n`)

@@ -37,6 +37,7 @@ async function run(
       cwd: root,
       env: {
         PATH: process.env['PATH'] ?? '',
+        ACTAS_ENV_FILE: 'none', // never the `.env.dev` a local `dev` wrote
         ACTAS_API_URL: apiUrl,
         CLERK_API_URL: clerk.url,
         ...env,

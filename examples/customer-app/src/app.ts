@@ -15,8 +15,13 @@ export interface CustomerAppOptions {
   guard: Guard
   /** The signing secret of ActAs's webhook endpoint for this app (`whsec_…`); unset: no receiver. */
   webhookSecret?: string
-  logger?: FastifyBaseLogger | boolean
+  logger?: FastifyBaseLogger | boolean | { level: string }
   now?: () => Date
+  /**
+   * What the pages need to start (`GET /config`): the Clerk publishable key and the ActAs
+   * console's origin (the banner's Stop). Unset: no `/config` (the service alone).
+   */
+  pageConfig?: { publishableKey: string; consoleUrl: string }
 }
 
 export interface Order {
@@ -44,6 +49,8 @@ export async function buildCustomerApp(options: CustomerAppOptions): Promise<Fas
   const orders = new Map<string, Order[]>()
   const passwordChanges = new Map<string, number>()
   const notices = new NoticeBoard()
+  /** impersonation id → the staff member's email, from ActAs's webhooks (for the banner). */
+  const actorEmails = new Map<string, string>()
 
   await app.register(actasGuard, { guard: options.guard })
 
@@ -80,6 +87,29 @@ export async function buildCustomerApp(options: CustomerAppOptions): Promise<Fas
 
   app.get('/notices', signedIn, (request) => ({ items: notices.of(userOf(request)) }))
 
+  // The host kit's status route: the guard refuses an impersonation ActAs ended (401
+  // IMPERSONATION_ENDED) before this runs; otherwise who is acting, with the staff email that
+  // ActAs's webhook brought (when it did).
+  app.get('/actas/session', signedIn, (request) => {
+    const verdict = request.actas!
+    const impersonationId = verdict.impersonationId
+    return {
+      impersonated: verdict.impersonated,
+      impersonationId,
+      mode: verdict.mode,
+      actor: verdict.actor
+        ? {
+            userId: verdict.actor.userId,
+            reason: verdict.actor.reason,
+            email: (impersonationId && actorEmails.get(impersonationId)) ?? null,
+          }
+        : null,
+    }
+  })
+
+  const pageConfig = options.pageConfig
+  if (pageConfig) app.get('/config', () => pageConfig)
+
   const secret = options.webhookSecret
   if (secret) {
     const webhook = new Webhook(secret)
@@ -108,6 +138,8 @@ export async function buildCustomerApp(options: CustomerAppOptions): Promise<Fas
         const event = ActAsWebhookSchema.safeParse(payload)
         // A type or shape this version does not know: acknowledged (ActAs would retry a 4xx).
         if (!event.success) return reply.code(200).send({ ignored: true })
+        const { impersonationId, actor } = event.data.data
+        if (actor.email) actorEmails.set(impersonationId, actor.email)
         const notice = noticeFor(event.data, now())
         if (notice) notices.add(notice)
         return reply.code(200).send({ received: event.data.type })

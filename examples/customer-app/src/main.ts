@@ -1,10 +1,19 @@
 // Runs the customer app: `PORT`, Clerk (`CLERK_JWT_KEY`, or `CLERK_SECRET_KEY` for the JWKS;
 // `CLERK_API_URL`; `AUTHORIZED_PARTIES`), ActAs (`ACTAS_API_URL`, this app's machine secret
 // `CLERK_MACHINE_SECRET_KEY` for its M2M tokens) and `ACTAS_WEBHOOK_SECRET` (`whsec_…`).
+//
+// The root `dev` writes what it knows (keys, URLs) to `.env.dev` beside this package (git-ignored);
+// it is read when present (`ACTAS_ENV_FILE` names another file, `none` none), and the
+// environment wins over it.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { createClerkClient } from '@clerk/backend'
 import { createGuard } from '@actas/guard'
 import { buildCustomerApp } from './app.js'
 
+const envFile =
+  process.env['ACTAS_ENV_FILE'] ?? fileURLToPath(new URL('../.env.dev', import.meta.url))
+if (envFile !== 'none' && existsSync(envFile)) process.loadEnvFile(envFile)
 const env = process.env
 const required = (name: string): string => {
   const value = env[name]
@@ -40,11 +49,14 @@ const guard = createGuard({
   actas: { url: required('ACTAS_API_URL'), getToken: m2mToken },
 })
 const webhookSecret = env['ACTAS_WEBHOOK_SECRET']
+const publishableKey = env['CLERK_PUBLISHABLE_KEY']
+const consoleUrl = env['ACTAS_CONSOLE_URL']
 const app = await buildCustomerApp({
   guard,
-  logger: true,
+  logger: { level: env['LOG_LEVEL'] ?? 'info' },
   ...(webhookSecret ? { webhookSecret } : {}),
+  ...(publishableKey && consoleUrl ? { pageConfig: { publishableKey, consoleUrl } } : {}),
 })
-await app.listen({ host: env['HOST'] ?? '127.0.0.1', port: Number(env['PORT'] ?? 4100) })
+await app.listen({ host: env['HOST'] ?? '127.0.0.1', port: Number(env['PORT'] ?? 4300) })
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => void app.close().then(() => process.exit(0)))

@@ -253,6 +253,19 @@ export class ClerkState {
     return org
   }
 
+  /** A new organization named `name` (id and timestamps generated; roles hold no permission). */
+  createOrganization(name: string, slug: string, roles: Organization['roles'] = {}): Organization {
+    const now = this.now()
+    return this.addOrganization({
+      id: newId('org'),
+      name,
+      slug,
+      roles: { admin: [], member: [], ...roles },
+      createdAt: now,
+      updatedAt: now,
+    })
+  }
+
   /** Bumped on every membership change (caches of `organization_id` filters key on it). */
   membershipVersion = 0
 

@@ -1,7 +1,8 @@
 import { backendSdk } from './support/local.js'
 import { createClerkClient } from '@clerk/backend'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from './support/chromium.js'
 import { startPageServer, type PageServer } from './support/page-server.js'
 import { startTestServer, type TestServer } from './support/local-server.js'
 
@@ -10,17 +11,6 @@ import { startTestServer, type TestServer } from './support/local-server.js'
 // ticket sign-in with an actor token and with a sign-in token, signOut. No request may leave loopback.
 
 process.env.CLERK_TELEMETRY_DISABLED = '1'
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 let server: TestServer
 let pages: PageServer
@@ -35,10 +25,7 @@ beforeAll(async () => {
     frontendApiUrl: server.frontendApiUrl,
     publishableKey: server.publishableKey,
   })
-  browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  })
+  browser = await launchChromium()
   page = await browser.newPage()
   page.on('request', (req) => {
     requests.push(req.url())
@@ -63,19 +50,7 @@ afterAll(async () => {
 })
 
 async function verify(token: string) {
-  const clerk = createClerkClient({
-    secretKey: server.secretKey,
-    publishableKey: server.publishableKey,
-    apiUrl: server.url,
-    jwtKey: server.jwtPublicKeyPem,
-  })
-  const state = await clerk.authenticateRequest(
-    new Request('http://localhost:3000/trpc', { headers: { authorization: `Bearer ${token}` } }),
-    {
-      jwtKey: server.jwtPublicKeyPem,
-      authorizedParties: [pages.url],
-    },
-  )
+  const state = await server.authenticate(token, pages.url)
   expect(state.status, state.reason ?? '').toBe('signed-in')
   return state.toAuth()!
 }

@@ -1,9 +1,10 @@
 import { backendSdk } from './support/local.js'
 import { createClerkClient } from '@clerk/backend'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_BROWSER_PARAM } from '../src/fapi/index.js'
 import { startTestServer, type TestServer } from './support/local-server.js'
+import { launchChromium } from './support/chromium.js'
 import { startPageServer, type PageServer } from './support/page-server.js'
 
 // One Clerk session on two origins, in a development instance, through the real clerk-js in
@@ -16,17 +17,6 @@ import { startPageServer, type PageServer } from './support/page-server.js'
 // cross-origin, when clerk-local allows its origin (CORS with credentials). See docs/cross-origin.md.
 
 process.env.CLERK_TELEMETRY_DISABLED = '1'
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 let server: TestServer
 let appA: PageServer
@@ -47,10 +37,7 @@ beforeAll(async () => {
     publishableKey: server.publishableKey,
     hostname: '127.0.0.1',
   })
-  browser = await chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  })
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {
@@ -109,16 +96,7 @@ function customer() {
 }
 
 async function verifyFor(token: string, origin: string) {
-  const clerk = createClerkClient({
-    secretKey: server.secretKey,
-    publishableKey: server.publishableKey,
-    apiUrl: server.url,
-    jwtKey: server.jwtPublicKeyPem,
-  })
-  const state = await clerk.authenticateRequest(
-    new Request('http://127.0.0.1:3000/api', { headers: { authorization: `Bearer ${token}` } }),
-    { jwtKey: server.jwtPublicKeyPem, authorizedParties: [origin] },
-  )
+  const state = await server.authenticate(token, origin)
   expect(state.status, state.reason ?? '').toBe('signed-in')
   return state.toAuth()!
 }

@@ -267,15 +267,7 @@ describe('every event type arrives signed and verifies', () => {
 
 describe("bodies are written as Clerk's servers write them (Go's JSON encoder)", () => {
   it('escapes & < > U+2028 U+2029; verifies over the raw bytes, not over a re-serialization', async () => {
-    const now = Date.now()
-    const org = local.state.addOrganization({
-      id: 'org_smithandco000000000000000',
-      name: 'Smith & Co',
-      slug: 'smith-and-co',
-      roles: { admin: [], member: [] },
-      createdAt: now,
-      updatedAt: now,
-    })
+    const org = local.state.createOrganization('Smith & Co', 'smith-and-co')
     const user = customers().find((u) => local.state.membershipsOfUser(u.id).length === 0)!
     user.imageUrl = 'https://img.example.test/avatar.png?a=1&b=<2>'
     user.lastName = 'Line\u2028Para\u2029'

@@ -59,6 +59,13 @@ export function parseActorClaim(act: unknown): ActorClaim | null {
   }
 }
 
+/**
+ * The console's page that ends an impersonation and brings the staff member back, signed in
+ * (`<console origin>/return?impersonation=<id>`): where the host kit's Stop leads. The same tab
+ * holds the return secret in the console origin's `sessionStorage`.
+ */
+export const CONSOLE_RETURN_PATH = '/return'
+
 /** The most actions one `impersonation.actions` call may carry. */
 export const MAX_ACTIONS_PER_BATCH = 100
 

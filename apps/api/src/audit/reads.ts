@@ -95,6 +95,33 @@ export class AuditReads extends AuditCounts {
     return this.openQuery(limit)
   }
 
+  /**
+   * Each user's latest impersonation that signed in (when it was requested, when it signed in),
+   * for the search rows' last sign-in (impersonation/last-sign-in.ts). One indexed query.
+   */
+  async latestImpersonatedSignIns(
+    userIds: readonly string[],
+  ): Promise<Map<string, { requestedAt: Date; signedInAt: Date }>> {
+    if (userIds.length === 0) return new Map()
+    const rows = await this.db
+      .selectDistinctOn([impersonations.userId], {
+        userId: impersonations.userId,
+        requestedAt: impersonations.createdAt,
+        signedInAt: impersonations.signedInAt,
+      })
+      .from(impersonations)
+      .where(
+        and(
+          inArray(impersonations.userId, [...userIds]),
+          sql`${impersonations.signedInAt} is not null`,
+        ),
+      )
+      .orderBy(impersonations.userId, desc(impersonations.signedInAt))
+    return new Map(
+      rows.map((r) => [r.userId, { requestedAt: r.requestedAt, signedInAt: r.signedInAt! }]),
+    )
+  }
+
   /** The impersonation a Clerk session (`sess_…`) belongs to, if it is one of ours. */
   async findByClerkSessionId(clerkSessionId: string): Promise<ImpersonationRow | null> {
     const [row] = await this.db

@@ -49,6 +49,8 @@ import { matchingPhone, normalizeSearchQuery } from '../directory/phone-query.js
 import type { MembershipMirror } from '../directory/membership-mirror.js'
 import type { DirectoryUser, IssuedActorToken, UserDirectory } from '../directory/user-directory.js'
 import type { ImpersonationLifecycle } from './lifecycle.js'
+import { actorTokenWithin } from './deadline.js'
+import { lastSignInWasImpersonation } from './last-sign-in.js'
 import { MACHINE_VERDICT } from './policy.js'
 import type { ImpersonationPolicy } from './policy-facts.js'
 import { StepUp } from './step-up.js'
@@ -70,6 +72,8 @@ export interface ImpersonationServiceOptions {
   impersonationQuotaMode?: 'warn' | 'block'
   quotaGate?: QuotaGate
   appHomePath: string
+  /** APP_ORIGINS: the host application's origins (the first is the default landing). */
+  appOrigins?: readonly string[]
   /**
    * Step-up: the staff session's first factor must have been verified within this many minutes
    * (STEP_UP_MINUTES; the token's `fva`); null or absent: off.
@@ -177,6 +181,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     // Clerk calls per page, whatever its size: the list, the count when the page cannot tell the
     // total (cached 5 s), and one fresh read of which rows are staff. Organizations shown come
     // from the membership mirror (display only); before its first load, per-user reads (cached).
+    // Which rows' last sign-in was an impersonation (the audit log; display only: without it the
+    // rows carry no mark), read while Clerk is asked.
+    const impersonated = this.o.audit.latestImpersonatedSignIns(userIds).catch(() => new Map())
     const memberships = this.o.memberships?.ready
       ? userIds.map((id) => this.o.memberships!.of(id) ?? [])
       : await Promise.all(userIds.map((id) => this.o.directory.getMemberships(id)))
@@ -186,7 +193,8 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     const verdicts =
       principal.kind === 'machine'
         ? null
-        : await this.o.policy.searchVerdicts(principal as StaffPrincipal, page.users, memberships)
+        : await this.o.policy.searchVerdicts(principal, page.users, memberships)
+    const lastSignIns = await impersonated
     const items = page.users.map((user, i) => {
       const orgs = memberships[i] ?? []
       const matchedPhone = phoneDigits ? matchingPhone(user.phoneNumbers, phoneDigits) : null
@@ -197,6 +205,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         imageUrl: user.imageUrl,
         createdAt: new Date(user.createdAt).toISOString(),
         lastSignInAt: iso(user.lastSignInAt),
+        ...(lastSignInWasImpersonation(user.lastSignInAt, lastSignIns.get(user.id))
+          ? { lastSignInImpersonated: true as const }
+          : {}),
         lastActiveAt: iso(user.lastActiveAt),
         banned: user.banned,
         locked: user.locked,
@@ -229,11 +240,13 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput> {
     const actorVerifiedAt = await this.authorize(principal)
+    // Where it lands (APP_ORIGINS), checked before anything is recorded or asked of Clerk.
+    const landingUrl = landingFor(params.landingUrl, this.o.appOrigins ?? [], this.o.appHomePath)
     const attempt = await this.writeAhead(principal, params, request)
+    await this.gateQuota(attempt)
     const target = await this.gatherTarget(attempt)
     const mode = await this.judgeStart(attempt, target)
     const expiresAt = new Date(this.o.now().getTime() + this.o.actorTokenTtlSeconds * 1000)
-    await this.gateQuota(attempt, target, expiresAt)
     const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
     const token = await this.askClerk(attempt, target, mode)
     await this.recordIssued(attempt, {
@@ -255,6 +268,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
       expiresAt: expiresAt.toISOString(),
       sessionExpiresAt: sessionExpiresAt.toISOString(),
       redirectPath: this.o.appHomePath,
+      landingUrl,
       mode,
     }
   }
@@ -348,12 +362,11 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     return asked ?? judgement.defaultMode
   }
 
-  /** IMPERSONATION_QUOTA_MODE=block: a start past the quota is refused before asking Clerk. */
-  private async gateQuota(
-    attempt: StartAttempt,
-    target: DirectoryUser,
-    expiresAt: Date,
-  ): Promise<void> {
+  /**
+   * IMPERSONATION_QUOTA_MODE=block: a start past the quota is refused before anything is asked
+   * of Clerk (the reservation lasts a ticket's lifetime; a refusal or failure later frees it).
+   */
+  private async gateQuota(attempt: StartAttempt): Promise<void> {
     if (this.o.impersonationQuotaMode !== 'block' || !this.o.quotaGate) return
     let reserved: boolean
     try {
@@ -362,7 +375,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         attempt.id,
         this.o.impersonationQuota,
         monthStart(now),
-        expiresAt,
+        new Date(now.getTime() + this.o.actorTokenTtlSeconds * 1000),
         now,
       )
     } catch (error) {
@@ -375,7 +388,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           { retryAfterSeconds: 5 },
         ),
         'failed',
-        { userEmail: target.primaryEmail },
       )
     }
     if (!reserved)
@@ -386,7 +398,6 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
           `This month's ${this.o.impersonationQuota} impersonations are used up (IMPERSONATION_QUOTA_MODE=block).`,
         ),
         'denied',
-        { userEmail: target.primaryEmail },
       )
   }
 
@@ -398,12 +409,20 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
   ): Promise<IssuedActorToken> {
     const { principal, params } = attempt
     try {
-      return await this.o.directory.createActorToken({
-        userId: target.id,
-        actor: { sub: principal.userId, reason: params.reason, impersonation_id: attempt.id, mode },
-        expiresInSeconds: this.o.actorTokenTtlSeconds,
-        sessionMaxDurationInSeconds: params.sessionMinutes * 60,
-      })
+      // Never past the caller's deadline (deadline.ts): no ticket that nobody receives.
+      return await actorTokenWithin(params.deadline, this.o, () =>
+        this.o.directory.createActorToken({
+          userId: target.id,
+          actor: {
+            sub: principal.userId,
+            reason: params.reason,
+            impersonation_id: attempt.id,
+            mode,
+          },
+          expiresInSeconds: this.o.actorTokenTtlSeconds,
+          sessionMaxDurationInSeconds: params.sessionMinutes * 60,
+        }),
+      )
     } catch (error) {
       throw await this.refuse(attempt, asActAsError(error), 'failed', {
         userEmail: target.primaryEmail,
@@ -849,4 +868,27 @@ function asActAsError(error: unknown): ActAsError {
     : new ActAsError('SERVICE_UNAVAILABLE', 'Clerk could not be reached; try again in a moment.', {
         cause: error,
       })
+}
+
+/**
+ * Where the impersonation lands in the host application: the asked URL when its origin is one of
+ * APP_ORIGINS (anything else is refused: no open redirect), else the first origin + APP_HOME_PATH;
+ * null without APP_ORIGINS (the console's own `redirectPath`).
+ */
+export function landingFor(
+  asked: string | undefined,
+  origins: readonly string[],
+  homePath: string,
+): string | null {
+  if (asked !== undefined) {
+    const url = new URL(asked)
+    if (!origins.includes(url.origin))
+      throw new ActAsError(
+        'INVALID_INPUT',
+        "landingUrl must be on one of the host application's origins (APP_ORIGINS).",
+      )
+    return url.href
+  }
+  const first = origins[0]
+  return first ? new URL(homePath, first).href : null
 }

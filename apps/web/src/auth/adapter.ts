@@ -2,7 +2,7 @@
 // injection context (app.runWithContext) after installing the plugin (auth/install.ts).
 import { useAuth as useClerkAuth, useClerk, useSession, useSignIn, useUser } from '@clerk/vue'
 import { computed, ref, watch } from 'vue'
-import { toAuthError } from './errors'
+import { networkAuthError, toAuthError } from './errors'
 import type { Auth, AuthActor, AuthSession, AuthUser } from './types'
 import { AuthError } from './types'
 import { parseActorClaim } from '@actas/contracts/facts'
@@ -70,9 +70,15 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
           })
         })
 
+  /** A sign-in that did not complete. Offline, clerk-js answers one with no session instead of
+   * an error: that is a network failure, not a step this console lacks. */
+  const incomplete = () =>
+    navigator.onLine
+      ? new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+      : networkAuthError()
+
   async function activate(createdSessionId: string | null) {
-    if (!createdSessionId)
-      throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+    if (!createdSessionId) throw incomplete()
     await setActive.value!({ session: createdSessionId })
   }
 
@@ -86,8 +92,7 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
       await whenLoaded()
       try {
         const attempt = await signIn.value!.create({ strategy: 'password', identifier, password })
-        if (attempt.status !== 'complete')
-          throw new AuthError('incomplete', 'Sign-in needs a step this console does not support.')
+        if (attempt.status !== 'complete') throw incomplete()
         await activate(attempt.createdSessionId)
       } catch (error) {
         throw toAuthError(error)
@@ -131,6 +136,9 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
       await whenLoaded()
       const s = clerk.value?.session
       return s ? await s.getToken() : null
+    },
+    buildUrlWithAuth(url) {
+      return clerk.value ? clerk.value.buildUrlWithAuth(url) : url
     },
   }
 }

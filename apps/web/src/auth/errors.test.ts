@@ -1,4 +1,4 @@
-import { ClerkAPIResponseError } from '@clerk/shared/error'
+import { ClerkAPIResponseError, ClerkRuntimeError } from '@clerk/shared/error'
 import { describe, expect, it } from 'vitest'
 import { toAuthError } from './errors'
 
@@ -33,7 +33,15 @@ describe('toAuthError: Clerk sign-in errors in plain words', () => {
     expect(error.message).not.toMatch(/_code|form_/)
   })
 
-  it('treats a network failure as Clerk being unavailable', () => {
-    expect(toAuthError(new TypeError('Failed to fetch')).kind).toBe('unavailable')
+  it('says a network failure is one, never "a step this console does not support"', () => {
+    for (const error of [
+      new TypeError('Failed to fetch'),
+      new ClerkRuntimeError('Network request failed while offline', { code: 'network_error' }),
+    ]) {
+      const plain = toAuthError(error)
+      expect(plain.kind).toBe('network')
+      expect(plain.message).toMatch(/network failed/)
+      expect(plain.message).not.toMatch(/does not support/)
+    }
   })
 })

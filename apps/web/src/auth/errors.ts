@@ -2,8 +2,20 @@
 import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { AuthError } from './types'
 
+/** A sign-in whose request did not get through: the network, not Clerk, not the console. */
+export function networkAuthError(): AuthError {
+  return new AuthError(
+    'network',
+    'The network failed during the sign-in. Check your connection, then try again.',
+  )
+}
+
 export function toAuthError(error: unknown): AuthError {
   if (error instanceof AuthError) return error
+  // clerk-js's own network failures (offline, a dropped connection): a ClerkRuntimeError whose
+  // code says so (read by its code: the class would weigh on the first route)
+  if (error instanceof Error && (error as { code?: unknown }).code === 'network_error')
+    return networkAuthError()
   if (isClerkAPIResponseError(error)) {
     const first = error.errors[0]
     // clerk's ClerkAPIError types `meta` as `any` by default.
@@ -62,9 +74,7 @@ export function toAuthError(error: unknown): AuthError {
       return new AuthError('unavailable', 'Clerk is unavailable right now. Try again in a moment.')
     return new AuthError('unknown', first?.longMessage ?? first?.message ?? 'Sign-in failed.')
   }
-  if (error instanceof TypeError) {
-    // fetch() network failures surface as TypeError
-    return new AuthError('unavailable', 'Clerk is unavailable right now. Try again in a moment.')
-  }
+  // fetch() network failures surface as TypeError ("Failed to fetch", "NetworkError …")
+  if (error instanceof TypeError) return networkAuthError()
   return new AuthError('unknown', 'Sign-in failed. Try again.')
 }

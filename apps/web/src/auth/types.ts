@@ -45,6 +45,8 @@ export type AuthErrorKind =
   | 'ticket_invalid'
   | 'rate_limited'
   | 'unavailable'
+  /** The request did not get through (offline, connection dropped): worth trying again. */
+  | 'network'
   | 'incomplete'
   | 'unknown'
 
@@ -83,6 +85,12 @@ export interface Auth {
   signOut(redirectTo: string): Promise<void>
   /** The current session token, or null when signed out. */
   getToken(): Promise<string | null>
+  /**
+   * `url` (another origin, e.g. the host application) carrying this browser's Clerk session the
+   * way Clerk does (clerk-js `buildUrlWithAuth`): development instances add the dev browser token
+   * (`__clerk_db_jwt`); production instances share it through the primary or satellite domains.
+   */
+  buildUrlWithAuth(url: string): string
 }
 
 export const AuthKey: InjectionKey<Auth> = Symbol('actas.auth')

@@ -71,7 +71,7 @@ const reverifyOpen = (w: Awaited<ReturnType<typeof open>>) =>
   (w.find('[data-testid="reverify-dialog"]').element as HTMLDialogElement).open
 
 describe('Impersonate dialog: mode', () => {
-  it('offers read-only and full as one radio group with a legend, full preselected', async () => {
+  it('offers read-only and full as one radio group with a legend, neither preselected', async () => {
     const wrapper = await open(customers[0]!)
     const group = wrapper.find('fieldset[data-testid="mode-picker"]')
     expect(group.find('legend').text()).toBe('Access')
@@ -80,7 +80,8 @@ describe('Impersonate dialog: mode', () => {
       'impersonate-mode',
       'impersonate-mode',
     ])
-    expect((radio(wrapper, 'full').element as HTMLInputElement).checked).toBe(true)
+    expect((radio(wrapper, 'full').element as HTMLInputElement).checked).toBe(false)
+    expect((radio(wrapper, 'read_only').element as HTMLInputElement).checked).toBe(false)
     expect((radio(wrapper, 'full').element as HTMLInputElement).disabled).toBe(false)
     expect(wrapper.find('[data-testid="mode-reason"]').exists()).toBe(false)
   })
@@ -119,6 +120,7 @@ describe('Impersonate dialog: step-up', () => {
     const wrapper = await open(user)
     passwordAge(25)
     await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
+    await radio(wrapper, 'full').setValue(true)
     await wrapper.find('form').trigger('submit')
     await until(() => reverifyOpen(wrapper), 'the password dialog')
     expect(wrapper.find('#reverify-desc').text()).toContain('within the last 10 minutes')
@@ -153,6 +155,7 @@ describe('Impersonate dialog: step-up', () => {
     const wrapper = await open(user)
     passwordAge(25)
     await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
+    await radio(wrapper, 'full').setValue(true)
     await wrapper.find('form').trigger('submit')
     await until(() => reverifyOpen(wrapper), 'the password dialog')
     await wrapper

@@ -54,6 +54,7 @@ async function confirmWith(
 ) {
   await wrapper.find('#impersonate-reason').setValue(reason)
   await wrapper.find('#impersonate-ticket').setValue(ticketUrl)
+  await wrapper.find('input[data-mode="full"]').setValue(true)
   await wrapper.find('form').trigger('submit')
   await until(() => !useImpersonationStore().phase.endsWith('ing'), 'the start to finish')
 }
@@ -66,6 +67,22 @@ describe('ImpersonateDialog', () => {
     const { wrapper } = await open(user)
     expect(wrapper.find('h2').text()).toBe(`Impersonate ${user.fullName ?? user.primaryEmail}`)
     expect(document.activeElement?.id).toBe('impersonate-reason')
+  })
+
+  it('preselects no access mode where the policy allows both: the staff member picks', async () => {
+    const before = (await auditRows()).rows.length
+    const { wrapper } = await open(customers[0]!)
+    const radios = wrapper.findAll('input[name="impersonate-mode"]')
+    expect(radios.map((r) => (r.element as HTMLInputElement).checked)).toEqual([false, false])
+    expect(radios.every((r) => !(r.element as HTMLInputElement).disabled)).toBe(true)
+    await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
+    await wrapper.find('form').trigger('submit')
+    expect(wrapper.find('[data-testid="mode-error"]').text()).toBe(
+      'Choose the access: read-only or full.',
+    )
+    expect(wrapper.find('[data-testid="mode-picker"]').attributes('aria-invalid')).toBe('true')
+    expect(document.activeElement?.getAttribute('name')).toBe('impersonate-mode')
+    expect((await auditRows()).rows.length).toBe(before)
   })
 
   it('requires a reason of at least 10 characters before calling the API', async () => {
@@ -96,8 +113,13 @@ describe('ImpersonateDialog', () => {
     // this tab is now the customer's session, with the admin as actor
     expect(auth.user.value?.id).toBe(user.id)
     expect(auth.session.value?.actor?.sub).toBe(web.account('admin').userId)
+    // The console reported the sign-in with the new session's token (not awaited before the
+    // landing, so polled): signed in without waiting for a webhook.
+    await vi.waitFor(async () => {
+      const reported = (await auditRows()).rows.find((r) => r.userId === user.id)
+      expect(reported?.status).toBe('signed_in')
+    })
     const row = (await auditRows()).rows.find((r) => r.userId === user.id)!
-    // The console reported the sign-in with the new session's token: signed in at once.
     expect(row).toMatchObject({
       status: 'signed_in',
       clerkSessionId: auth.session.value?.id,
@@ -171,6 +193,7 @@ describe('ImpersonateDialog', () => {
     // Clerk holds the ticket sign-in; meanwhile every pending ticket expires
     web.stack.clerk.faults.add({ route: 'POST /v1/client/sign_ins', latencyMs: 800, times: 1 })
     await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
+    await wrapper.find('input[data-mode="full"]').setValue(true)
     await wrapper.find('form').trigger('submit')
     const store = useImpersonationStore()
     await until(() => store.phase === 'signing-in', 'the ticket sign-in')

@@ -1,4 +1,4 @@
-// The banner says "read-only" when the impersonated session's act.mode is, and only then.
+// The banner names the impersonated session's act.mode: read-only, and full access too.
 import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { localClerkAuth, until, webStack } from '../../test/support/harness'
@@ -41,11 +41,13 @@ describe('ImpersonationBanner mode', () => {
     )
   })
 
-  it('says nothing of a mode for a full impersonation', async () => {
+  it('says full access for a full impersonation', async () => {
     const { auth, name } = await impersonate('full')
     const wrapper = mount(ImpersonationBanner, { global: { plugins: web.plugins(auth) } })
     await until(() => wrapper.text().includes('started by'), 'me()')
-    expect(wrapper.text()).toMatch(new RegExp(`^You are acting as ${name} · started by `))
-    expect(wrapper.find('[data-testid="read-only"]').exists()).toBe(false)
+    expect(wrapper.text()).toMatch(
+      new RegExp(`^You are acting as ${name} · full access · started by `),
+    )
+    expect(wrapper.find('[data-testid="acting-mode"]').text()).toBe('· full access')
   })
 })

@@ -39,6 +39,30 @@ afterEach(() => {
 const mountTable = (users: UserSummary[]) =>
   mount(UserTable, { props: { users, loading: false }, attachTo: document.body })
 
+describe('UserTable: last sign-in', () => {
+  it('marks a last sign-in that was an impersonation (the audit log knows), and only that one', async () => {
+    const target = web.stack.customers()[5]!
+    const started = await web.impersonating(target.id, 'Checking the last sign-in column')
+    const token = await started.auth.getToken()
+    await web.api(started.auth).impersonation.signedIn.mutate({ sessionToken: token! })
+    const api = web.api(await web.signedIn('admin'))
+    const row = async () => (await api.users.search.query({ query: target.id })).items[0]!
+    const impersonated = await row()
+    expect(impersonated.lastSignInImpersonated).toBe(true)
+    const wrapper = mountTable([impersonated, customer])
+    const [mine, other] = wrapper.findAll('tbody tr')
+    expect(mine!.find('[data-testid="last-sign-in-impersonated"]').text()).toBe(
+      'by staff (an impersonation)',
+    )
+    expect(other!.find('[data-testid="last-sign-in-impersonated"]').exists()).toBe(false)
+    wrapper.unmount()
+
+    // The customer signs in again later, by themselves: Clerk's last sign-in is theirs again.
+    web.stack.clerk.state.users.get(target.id)!.lastSignInAt = Date.now() + 60_000
+    expect((await row()).lastSignInImpersonated).toBeUndefined()
+  })
+})
+
 describe('UserTable', () => {
   it('shows each user with name, email, id, status and organizations', () => {
     const wrapper = mountTable([customer, refused.banned, orgMember])

@@ -6,12 +6,21 @@ export interface Polling {
   stop(): void
 }
 
+export interface PollingOptions {
+  /** Wait this long before the first run instead of running at once (a retry after a failure). */
+  firstAfterMs?: number
+}
+
 /**
  * Runs `task` now and then `intervalMs` after each run ends (never two at once), while the
  * calling scope lives. Paused while the tab is hidden (`document.hidden`); when it shows again
  * the task runs at once. A task may ask for a longer wait (a Retry-After) by returning it in ms.
  */
-export function usePolling(task: () => Promise<number | void>, intervalMs: number): Polling {
+export function usePolling(
+  task: () => Promise<number | void>,
+  intervalMs: number,
+  options: PollingOptions = {},
+): Polling {
   let timer: ReturnType<typeof setTimeout> | undefined
   let running: Promise<void> | null = null
   let stopped = false
@@ -52,6 +61,7 @@ export function usePolling(task: () => Promise<number | void>, intervalMs: numbe
     document.removeEventListener('visibilitychange', onVisibility)
   }
   onScopeDispose(stop)
-  void run()
+  if (options.firstAfterMs === undefined) void run()
+  else schedule(options.firstAfterMs)
   return { refresh: run, stop }
 }

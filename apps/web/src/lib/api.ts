@@ -107,9 +107,13 @@ export function createApi(options: ApiOptions): ActAsClient {
 export function lastTokenClient(client: ActAsClient): ActAsClient | null {
   const entry = sent.get(client)
   const token = entry?.last()
-  return entry && token
-    ? createApi({ ...entry.options, getToken: () => Promise.resolve(token) })
-    : null
+  return entry && token ? clientLike(client, { getToken: () => Promise.resolve(token) }) : null
+}
+
+/** A client like `client` (its URL, token and timeout), changed by `patch` (e.g. its fetch). */
+export function clientLike(client: ActAsClient, patch: Partial<ApiOptions>): ActAsClient | null {
+  const entry = sent.get(client)
+  return entry ? createApi({ ...entry.options, ...patch }) : null
 }
 
 export const ApiKey: InjectionKey<ActAsClient> = Symbol('actas.api')

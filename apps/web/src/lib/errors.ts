@@ -24,15 +24,18 @@ export function describeError(error: unknown): PlainError {
       retryable: true,
     }
   if (error instanceof AuthError) {
-    const retryable = error.kind === 'unavailable' || error.kind === 'rate_limited'
+    const retryable =
+      error.kind === 'unavailable' || error.kind === 'rate_limited' || error.kind === 'network'
     const title =
-      error.kind === 'ticket_expired'
-        ? 'Ticket expired'
-        : error.kind === 'unavailable'
-          ? 'Clerk unavailable'
-          : error.kind === 'rate_limited'
-            ? 'Too many attempts'
-            : 'Sign-in failed'
+      error.kind === 'network'
+        ? 'Network failure'
+        : error.kind === 'ticket_expired'
+          ? 'Ticket expired'
+          : error.kind === 'unavailable'
+            ? 'Clerk unavailable'
+            : error.kind === 'rate_limited'
+              ? 'Too many attempts'
+              : 'Sign-in failed'
     return { code: `AUTH_${error.kind}`, title, message: error.message, retryable }
   }
   const e: ActAsClientErrorInfo =

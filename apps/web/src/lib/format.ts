@@ -1,4 +1,9 @@
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+// The audit log and timelines: to the second (events a few seconds apart stay apart).
+const dateTimeSeconds = new Intl.DateTimeFormat(undefined, {
+  dateStyle: 'medium',
+  timeStyle: 'medium',
+})
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' })
 const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' })
 
@@ -8,10 +13,15 @@ export function formatTime(value: string | Date | null | undefined): string {
   return Number.isNaN(d.getTime()) ? '' : timeOnly.format(d)
 }
 
-export function formatDate(value: string | Date | null | undefined, withTime = false): string {
+/** The date, with the time (`true`: to the minute; `'seconds'`: to the second). */
+export function formatDate(
+  value: string | Date | null | undefined,
+  withTime: boolean | 'seconds' = false,
+): string {
   if (!value) return '—'
   const d = typeof value === 'string' ? new Date(value) : value
-  return Number.isNaN(d.getTime()) ? '—' : (withTime ? dateTime : dateOnly).format(d)
+  if (Number.isNaN(d.getTime())) return '—'
+  return (withTime === 'seconds' ? dateTimeSeconds : withTime ? dateTime : dateOnly).format(d)
 }
 
 /** mm:ss (or h:mm:ss) of a positive duration in milliseconds. */

@@ -5,6 +5,7 @@ import type {
   ImpersonationEvent,
   ImpersonationGetOutput,
   ImpersonationEventType,
+  ImpersonationMode,
   ImpersonationRecord,
   ImpersonationStatus,
 } from '@actas/contracts/client'
@@ -132,7 +133,6 @@ export function eventWords(e: ImpersonationEvent, name: (id: string) => string):
 }
 
 /** The access an impersonation grants, when the API says (read-only or full). */
-export type ImpersonationMode = 'read_only' | 'full'
 export const MODE_WORDS: Record<ImpersonationMode, string> = {
   read_only: 'Read-only',
   full: 'Full access',

@@ -8,14 +8,11 @@ export function offeredModes(verdict: ImpersonationVerdict): readonly Impersonat
   return verdict.modes && verdict.modes.length > 0 ? verdict.modes : BOTH
 }
 
-/** The mode to preselect: the API's choice (read-only for a read-only-only user). */
-export function preselectedMode(verdict: ImpersonationVerdict): ImpersonationMode {
+/**
+ * The mode to preselect: the only one offered (read-only for a read-only-only user), else none:
+ * where the policy allows both, the staff member picks (no silent default).
+ */
+export function preselectedMode(verdict: ImpersonationVerdict): ImpersonationMode | null {
   const offered = offeredModes(verdict)
-  const wanted = verdict.defaultMode ?? 'full'
-  return offered.includes(wanted) ? wanted : offered[0]!
-}
-
-export const MODE_LABELS: Record<ImpersonationMode, string> = {
-  read_only: 'Read-only',
-  full: 'Full access',
+  return offered.length === 1 ? offered[0]! : null
 }

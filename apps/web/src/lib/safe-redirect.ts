@@ -19,3 +19,34 @@ export function safeRedirectPath(
     return fallback
   }
 }
+
+/**
+ * The host application's URL the API handed back for the landing (`landingUrl`, already checked
+ * there against APP_ORIGINS), or null: only http(s) URLs of another origin are taken.
+ */
+export function safeLandingUrl(
+  candidate: unknown,
+  origin: string = window.location.origin,
+): string | null {
+  if (typeof candidate !== 'string') return null
+  try {
+    const url = new URL(candidate)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null
+    if (url.origin === origin || url.username || url.password) return null
+    return url.href
+  } catch {
+    return null
+  }
+}
+
+/** Goes to an in-app path (the router) or to another origin's URL (a full navigation). */
+export async function leaveTo(
+  router: { replace(path: string): Promise<unknown> },
+  target: string,
+): Promise<void> {
+  if (target.startsWith('/')) {
+    await router.replace(target)
+    return
+  }
+  window.location.assign(target)
+}

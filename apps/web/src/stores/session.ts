@@ -39,6 +39,11 @@ export const useSessionStore = defineStore('session', () => {
    * once a session is active again.
    */
   const switching = ref(false)
+  /**
+   * Another console tab of this browser acts as this customer (composables/use-other-tabs.ts):
+   * this tab's staff session ends with it, so it says so instead of going to sign-in.
+   */
+  const actingElsewhere = ref<string | null>(null)
 
   const isLoaded = auth.isLoaded
   const loadFailed = auth.loadFailed
@@ -173,6 +178,7 @@ export const useSessionStore = defineStore('session', () => {
     prefillIdentifier,
     notice,
     switching,
+    actingElsewhere,
     noticeSeen,
     loadMe,
     signIn,

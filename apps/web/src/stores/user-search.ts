@@ -2,7 +2,7 @@
 import type { UserOrderBy, UserSummary } from '@actas/contracts/client'
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { useApi } from '../lib/api'
+import { ApiError, useApi } from '../lib/api'
 import { describeError } from '../lib/errors'
 import type { PlainError } from '../lib/errors'
 
@@ -35,6 +35,8 @@ export const useUserSearchStore = defineStore('userSearch', () => {
   const loading = ref(false)
   const loaded = ref(false)
   const error = ref<PlainError | null>(null)
+  /** The API's Retry-After of the last failure, in ms (null: none said). */
+  const retryAfterMs = ref<number | null>(null)
   let seq = 0
   let controller: AbortController | null = null
 
@@ -56,6 +58,7 @@ export const useUserSearchStore = defineStore('userSearch', () => {
     controller = new AbortController()
     loading.value = true
     error.value = null
+    retryAfterMs.value = null
     try {
       const result = await api.users.search.query(
         {
@@ -74,6 +77,8 @@ export const useUserSearchStore = defineStore('userSearch', () => {
     } catch (e) {
       if (mine !== seq) return
       error.value = describeError(e)
+      const wait = e instanceof ApiError ? e.info.retryAfterSeconds : null
+      retryAfterMs.value = wait ? wait * 1000 : null
       items.value = []
     } finally {
       if (mine === seq) loading.value = false
@@ -91,6 +96,7 @@ export const useUserSearchStore = defineStore('userSearch', () => {
     loading,
     loaded,
     error,
+    retryAfterMs,
     pageCount,
     isEmpty,
     rangeStart,

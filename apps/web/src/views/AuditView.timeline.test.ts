@@ -105,7 +105,7 @@ describe('AuditView: statuses and timelines', () => {
     expect(row(wrapper, made.open).find('.badge').text()).toBe('Issued')
     expect(sentence(wrapper, made.open)).toMatch(/^Ticket issued, not used yet \(valid until /)
     expect(row(wrapper, made.readOnly).find('[data-testid="status-mode"]').text()).toBe('Read-only')
-    expect(row(wrapper, made.open).find('[data-testid="status-mode"]').exists()).toBe(false)
+    expect(row(wrapper, made.open).find('[data-testid="status-mode"]').text()).toBe('Full access')
     expect(row(wrapper, made.denied).find('.badge').text()).toBe('Denied')
     expect(sentence(wrapper, made.denied)).toMatch(/^Denied: .*banned/i)
   })
@@ -142,6 +142,16 @@ describe('AuditView: statuses and timelines', () => {
       `Ended by ${SAM().identifier}: Customer withdrew consent`,
     ])
     expect(timeline(wrapper, made.ended).text()).toContain('reason: Ended by another staff member')
+    // to the second, as the row's own time: events a few seconds apart stay apart
+    const seconds = (at: string) => String(new Date(at).getSeconds()).padStart(2, '0')
+    for (const time of timeline(wrapper, made.ended).findAll('time')) {
+      const at = time.attributes('datetime')!
+      expect(time.text()).toMatch(new RegExp(`\\d:\\d{2}:${seconds(at)}\\b`))
+    }
+    const when = row(wrapper, made.ended).find('time')
+    expect(when.text()).toMatch(
+      new RegExp(`\\d:\\d{2}:${seconds(when.attributes('datetime')!)}\\b`),
+    )
     await toggle.trigger('click')
     expect(toggle.attributes('aria-expanded')).toBe('false')
     expect(wrapper.find(`#timeline-${made.ended}`).exists()).toBe(false)

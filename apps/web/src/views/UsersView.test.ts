@@ -151,6 +151,23 @@ describe('UsersView', () => {
     await until(() => wrapper.findAll('tbody tr').length === 20, 'the first page')
   })
 
+  it('after an outage the search runs again by itself (no click) once the API is back', async () => {
+    await web.setApi('stopped')
+    let wrapper: Awaited<ReturnType<typeof mountAt>>
+    try {
+      wrapper = await mountAt('/users?q=example.com')
+      expect(wrapper.find('[role="alert"]').text()).toContain('ActAs unreachable')
+      expect(wrapper.find('[data-testid="users-retrying"]').text()).toBe(
+        'The search runs again by itself until it answers.',
+      )
+    } finally {
+      await web.setApi('up')
+    }
+    await until(() => wrapper!.findAll('tbody tr').length > 0, 'the results, by themselves')
+    expect(wrapper.find('[role="alert"]').exists()).toBe(false)
+    expect(router.currentRoute.value.fullPath).toBe('/users?q=example.com')
+  })
+
   it('gives up on a hung API after the timeout, with Try again', async () => {
     await web.setApi('hung')
     try {

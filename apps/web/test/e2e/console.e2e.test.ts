@@ -44,6 +44,11 @@ async function openImpersonateFor(page: Page, query: string, reason: string): Pr
   const row = page.locator('tbody tr', { hasText: query }).first()
   await row.getByRole('button', { name: 'Impersonate' }).click()
   await page.getByLabel(/Reason/).fill(reason)
+  // Where the policy allows both modes nothing is preselected: the staff member picks.
+  await page
+    .getByRole('dialog')
+    .getByRole('radio', { name: /Full access/ })
+    .check()
 }
 
 describe('the console in Chromium over the local stack', { timeout: 90_000 }, () => {
@@ -85,6 +90,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await row.getByRole('button', { name: 'Impersonate' }).click()
     const dialog = page.getByRole('dialog')
     await dialog.getByLabel(/Reason/).fill('Customer reports missing invoices (e2e)')
+    await dialog.getByRole('radio', { name: /Full access/ }).check()
     await shot(page, '03-impersonate-dialog')
     await dialog.getByRole('button', { name: 'Confirm' }).click()
 

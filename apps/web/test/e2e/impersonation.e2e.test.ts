@@ -3,19 +3,14 @@
 // its webhooks to the API, the API over PGlite, the built console): Stop brings the staff member
 // back to the users page without a password; a kill switch from a second staff member and a
 // demotion in Clerk end the impersonation, and the impersonated tab says so by itself.
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { createActAsClient } from '@actas/contracts/client'
 import type { Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { axeViolations, impersonationIdOf, sessionToken, signIn } from './browser.ts'
 import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/impersonation/', import.meta.url))
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
 
 const e2e = useE2e({ users: 300, artifacts: ARTIFACTS })
 let supportOrgId: string
@@ -41,16 +36,6 @@ async function newPage(width = 1280): Promise<Page> {
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
-}
-
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE })
-  const result = (await page.evaluate(() =>
-    (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
-  )) as { violations: { id: string; impact: string | null; help: string }[] }
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}`)
 }
 
 async function bapi<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -83,11 +68,6 @@ async function newStaffMember(local: string, firstName: string, lastName: string
   return { identifier, password, userId: user.id }
 }
 
-async function signIn(page: Page, who: { identifier: string; password: string }): Promise<void> {
-  await e2e.signIn(page, who)
-  await page.waitForURL(/\/users/)
-}
-
 /** Impersonates the first impersonable row of a search; returns the customer's name. */
 async function impersonate(page: Page, query: string, reason: string): Promise<string> {
   await page.goto(`${e2e.stack.url}/users?q=${encodeURIComponent(query)}`)
@@ -100,6 +80,7 @@ async function impersonate(page: Page, query: string, reason: string): Promise<s
   await row.getByRole('button', { name: 'Impersonate' }).click()
   const dialog = page.getByRole('dialog')
   await dialog.getByLabel(/Reason/).fill(reason)
+  await dialog.getByRole('radio', { name: /Full access/ }).check()
   await dialog.getByRole('button', { name: 'Confirm' }).click()
   await page.waitForURL(`${e2e.stack.url}/`)
   await page.getByTestId('impersonation-banner').getByText('started by').waitFor()
@@ -117,27 +98,6 @@ async function tabTo(page: Page, text: string): Promise<void> {
     )
   for (let i = 0; i < 20 && (await focused()) !== text; i++) await page.keyboard.press('Tab')
   expect(await focused()).toBe(text)
-}
-
-/** The console's session token in the page (clerk-js's own, as the API client sends it). */
-function sessionToken(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const clerk = (
-      globalThis as unknown as { Clerk: { session: { getToken(): Promise<string | null> } } }
-    ).Clerk
-    const token = await clerk.session.getToken()
-    if (!token) throw new Error('no session token')
-    return token
-  })
-}
-
-/** The impersonation id of the page's session (its `act` claim). */
-async function impersonationIdOf(page: Page): Promise<string> {
-  const token = await sessionToken(page)
-  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as {
-    act?: { impersonation_id?: string }
-  }
-  return claims.act!.impersonation_id!
 }
 
 /** The next refused (401) `me` of the page's own polling, with its body. */
@@ -162,7 +122,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
   it('by keyboard alone: start → banner → Stop → back on the users page as the staff member, search kept, notice shown, no password', async () => {
     const page = await newPage(1280)
     const admin = e2e.stack.account('admin')
-    await signIn(page, admin)
+    await signIn(page, e2e.stack.url, admin)
     const navigations: string[] = []
     page.on('framenavigated', (f) => {
       if (f === page.mainFrame()) navigations.push(f.url())
@@ -185,7 +145,26 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     const dialog = page.getByRole('dialog')
     await dialog.waitFor()
     await page.keyboard.type('Customer cannot download invoices (keyboard e2e)')
-    // Tab to Confirm (past the ticket URL, the session length and Cancel).
+    // Tab to the Access group (nothing preselected: the staff member picks), Space on Full.
+    for (
+      let i = 0;
+      i < 10 &&
+      !(await page
+        .getByRole('radio', { name: /Full access/ })
+        .evaluate((e) => e === e.ownerDocument.activeElement));
+      i++
+    ) {
+      await page.keyboard.press(
+        (await page
+          .getByRole('radio', { name: /Read-only/ })
+          .evaluate((e) => e === e.ownerDocument.activeElement))
+          ? 'ArrowDown'
+          : 'Tab',
+      )
+    }
+    await page.keyboard.press('Space')
+    expect(await page.getByRole('radio', { name: /Full access/ }).isChecked()).toBe(true)
+    // Tab to Confirm (past the session length and Cancel).
     await tabTo(page, 'Confirm')
     await page.keyboard.press('Enter')
     await page.waitForURL(`${e2e.stack.url}/`)
@@ -241,7 +220,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
 
   it("a second staff member's kill switch: the impersonated tab says who ended it and why, by itself, and its API calls are refused", async () => {
     const page = await newPage(390)
-    await signIn(page, e2e.stack.account('admin'))
+    await signIn(page, e2e.stack.url, e2e.stack.account('admin'))
     const name = await impersonate(page, 'yahoo', 'Checking the kill switch (e2e)')
     const id = await impersonationIdOf(page)
     await shot(page, '03-banner-390')
@@ -249,7 +228,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     // Grace, another staff member, in her own browser context.
     const grace = await newStaffMember('grace.e2e', 'Grace', 'Hopper')
     const other = await newPage(1280)
-    await signIn(other, grace)
+    await signIn(other, e2e.stack.url, grace)
     const graceApi = createActAsClient({
       url: `${e2e.stack.apiUrl}/trpc`,
       getToken: () => sessionToken(other),
@@ -303,7 +282,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
   it("a demoted staff member's impersonation ends by itself: the tab shows the policy cause", async () => {
     const demoted = await newStaffMember('demoted.e2e', 'Dana', 'Demoted')
     const page = await newPage(1280)
-    await signIn(page, demoted)
+    await signIn(page, e2e.stack.url, demoted)
     await impersonate(page, 'hotmail', 'Checking a demotion ends it (e2e)')
     const id = await impersonationIdOf(page)
 
@@ -328,7 +307,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
 
   it('Stop in another tab of the same session (no secret there) still ends it, and lands on sign-in saying why', async () => {
     const page = await newPage(1280)
-    await signIn(page, e2e.stack.account('admin'))
+    await signIn(page, e2e.stack.url, e2e.stack.account('admin'))
     const name = await impersonate(page, 'outlook', 'Checking Stop from a second tab (e2e)')
     const id = await impersonationIdOf(page)
     const tab = await page.context().newPage()
@@ -353,6 +332,56 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
       endCause: 'stopped_by_actor',
     })
     await shot(tab, '07-sign-in-after-stop-in-another-tab')
+  })
+
+  it('other console tabs say "You are acting as X in another tab", never drop to sign-in, and come back by themselves after Stop', async () => {
+    const page = await newPage(1280)
+    await signIn(page, e2e.stack.url, e2e.stack.account('admin'))
+    const other = await page.context().newPage()
+    other.on('pageerror', (e) => pageErrors.push(e.message))
+    const navigations: string[] = []
+    other.on('framenavigated', (f) => {
+      if (f === other.mainFrame()) navigations.push(f.url())
+    })
+    await other.goto(`${e2e.stack.url}/active`)
+    await other.getByRole('heading', { name: 'Active now' }).waitFor()
+
+    const name = await impersonate(page, 'yahoo', 'Checking the other tabs (e2e)')
+    const notice = other.getByTestId('acting-elsewhere')
+    await expect
+      .poll(() => notice.textContent())
+      .toMatch(new RegExp(`You are acting as ${name} in another tab\\.`))
+    // Its staff session ended with the ticket sign-in (one Clerk client per browser): at its
+    // next token refresh (forced here instead of waiting up to a minute) clerk-js drops it.
+    await other.evaluate(() =>
+      (
+        globalThis as unknown as {
+          Clerk: { session: { getToken(o: object): Promise<unknown> } | null }
+        }
+      ).Clerk.session
+        ?.getToken({ skipCache: true })
+        .catch(() => undefined),
+    )
+    await expect
+      .poll(() =>
+        other.evaluate(
+          () => (globalThis as unknown as { Clerk: { session: unknown } }).Clerk.session ?? null,
+        ),
+      )
+      .toBeNull()
+    expect(other.url()).toBe(`${e2e.stack.url}/active`)
+    expect(await notice.textContent()).toContain(`You are acting as ${name} in another tab.`)
+    expect(await axeViolations(other)).toEqual([])
+    await shot(other, '08-other-tab-while-acting')
+
+    await page.getByTestId('impersonation-banner').getByRole('button', { name: 'Stop' }).click()
+    await page.waitForURL(/\/users/)
+    // The other tab loads again by itself: signed in as the staff member, on its page.
+    await other.getByRole('heading', { name: 'Active now' }).waitFor()
+    await other.getByRole('button', { name: 'Sign out' }).waitFor()
+    expect(await notice.count()).toBe(0)
+    expect(other.url()).toBe(`${e2e.stack.url}/active`)
+    expect(navigations.filter((u) => u.includes('/sign-in'))).toEqual([])
   })
 
   it('raised no uncaught error in any page', () => {

@@ -163,6 +163,7 @@ describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 },
         await page.getByRole('link', { name: 'Users' }).click()
         await action.click()
         await dialog.getByLabel(/Reason/).fill('Checking the layout of every page (e2e)')
+        await dialog.getByRole('radio', { name: /Full access/ }).check()
         await dialog.getByRole('button', { name: 'Confirm' }).click()
         await page.waitForURL(`${e2e.stack.url}/`)
         const banner = page.getByTestId('impersonation-banner')
@@ -199,6 +200,45 @@ describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 },
       })
     }
   }
+})
+
+describe('long names and emails', { timeout: 120_000 }, () => {
+  it('the users table does not scroll sideways at 1280 px (nor at 390 px) with a long email and name', async () => {
+    const local = 'maximiliana.alexandrina.vanderbilt-featherstonehaugh.escalations'
+    const res = await fetch(`${e2e.stack.clerk.url}/v1/users`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${e2e.stack.clerk.secretKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        email_address: [`${local}@very-long-subdomain.enterprise-customer-example.co.uk`],
+        first_name: 'Maximiliana Alexandrina Konstantinopoulou',
+        last_name: 'Vanderbilt-Featherstonehaugh-Montgomery',
+        password: 'long-email-e2e-password',
+      }),
+    })
+    expect(res.status).toBe(200)
+    for (const width of WIDTHS) {
+      const page = await newPage(width)
+      await signIn(page, 'admin')
+      // the long row (newest first) among ordinary ones
+      await page.goto(`${e2e.stack.url}/users?q=example.co`)
+      const row = page.locator('tbody tr', { hasText: 'Maximiliana' })
+      await row.waitFor()
+      expect(await page.locator('tbody tr').count()).toBeGreaterThan(1)
+      const wrap = await page.locator('.table-wrap').evaluate((e) => e.scrollWidth - e.clientWidth)
+      expect({ width, table: wrap, page: await sidewaysOverflow(page) }).toEqual({
+        width,
+        table: 0,
+        page: 0,
+      })
+      expect(await withinWidth(page, row.getByRole('button', { name: /^Impersonate/ }))).toBe(true)
+      // the whole email is still there for whoever needs it (the row's label and the title)
+      expect(await row.getAttribute('aria-label')).toContain(`${local}@`)
+      await page.screenshot({ path: `${ARTIFACTS}users-long-email-${width}.png` })
+    }
+  })
 })
 
 describe('keyboard only', { timeout: 120_000 }, () => {

@@ -36,6 +36,8 @@ export const CHROMIUM_ARGS = [
 export interface StackOptions {
   /** Seeded customers on the local Clerk server. */
   users?: number
+  /** More API settings (e.g. APP_ORIGINS), given the local Clerk server. */
+  apiEnv?: (clerk: ClerkLocal) => Record<string, string>
 }
 
 export interface Stack {
@@ -74,6 +76,34 @@ function previewUrl(child: ChildProcess, output: string[], timeoutMs: number): P
       reject(new Error(`vite preview exited (${code}):\n${output.join('')}`))
     })
   })
+}
+
+/**
+ * A free loopback port, for a server that must be known before it starts (the example customer
+ * application, customer-app.ts, whose origin the API is configured with first).
+ */
+export { freePort } from '@actas/api/testing'
+
+/** Polls `url` until it answers 2xx; fails when `child` exits or after `timeoutMs`. */
+export async function waitFor(
+  url: string,
+  timeoutMs: number,
+  child: ChildProcess,
+  output: string[],
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${url} exited (${child.exitCode}):\n${output.join('')}`)
+    try {
+      const res = await fetch(url)
+      if (res.ok) return
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${url} did not answer:\n${output.join('')}`)
 }
 
 function newestSourceMtime(): number {
@@ -154,6 +184,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     RATE_LIMIT_SEARCH_PER_MINUTE: '100000',
     // Clerk's webhooks reach the API (below), so a demotion ends an impersonation at once.
     CLERK_WEBHOOK_SIGNING_SECRET: clerk.webhookSecret,
+    ...options.apiEnv?.(clerk),
   })
   const deps = await createDeps(config, { logger: createLogger('info', sink) })
   let app: Awaited<ReturnType<typeof buildApp>> | undefined

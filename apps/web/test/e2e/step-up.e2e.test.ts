@@ -76,11 +76,14 @@ describe('step-up before a ticket, in Chromium', { timeout: 90_000 }, () => {
     const customer = nextCustomer()
     const dialog = await openDialogFor(page, customer.email)
 
-    // The mode by keyboard: from Full (preselected), ArrowUp checks Read-only.
+    // The mode by keyboard: nothing preselected; on Full, ArrowUp checks Read-only.
     const full = dialog.getByRole('radio', { name: /Full access/ })
     const readOnly = dialog.getByRole('radio', { name: /Read-only/ })
-    expect(await full.isChecked()).toBe(true)
+    expect(await full.isChecked()).toBe(false)
+    expect(await readOnly.isChecked()).toBe(false)
     await full.focus()
+    await page.keyboard.press('Space')
+    expect(await full.isChecked()).toBe(true)
     await page.keyboard.press('ArrowUp')
     expect(await readOnly.isChecked()).toBe(true)
 
@@ -127,6 +130,7 @@ describe('step-up before a ticket, in Chromium', { timeout: 90_000 }, () => {
     await adminWithStalePassword(page)
     const customer = nextCustomer()
     const dialog = await openDialogFor(page, customer.email)
+    await dialog.getByRole('radio', { name: /Full access/ }).check()
     await dialog.getByRole('button', { name: 'Confirm' }).click()
     const reverify = page.getByRole('dialog', { name: 'Confirm it’s you' })
     await reverify.waitFor()

@@ -6,6 +6,7 @@ import type { SeededAccount } from '@actas/clerk-local'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
 import { afterAll, beforeAll, inject } from 'vitest'
+import { submitSignIn } from '../e2e/browser.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from '../e2e/stack.ts'
 import type { Stack, StackOptions } from '../e2e/stack.ts'
 
@@ -16,7 +17,7 @@ export interface E2e {
   readonly contexts: readonly BrowserContext[]
   /** A new browser context, closed after the file. */
   context(options?: BrowserContextOptions): Promise<BrowserContext>
-  /** Signs in on the console's sign-in page as a seeded role or any account. */
+  /** Submits the console's sign-in form as a seeded role or any account (no wait after). */
   signIn(
     page: Page,
     who: SeededAccount['role'] | { identifier: string; password: string },
@@ -25,14 +26,15 @@ export interface E2e {
 
 /** Registers the file's beforeAll/afterAll; the returned fields are usable from its tests on. */
 export function useE2e(options: StackOptions & { artifacts?: string } = {}): E2e {
+  const { artifacts, ...stackOptions } = options
   let stack: Stack | undefined
   let browser: Browser | undefined
   const contexts: BrowserContext[] = []
   beforeAll(async () => {
-    if (options.artifacts) mkdirSync(options.artifacts, { recursive: true })
+    if (artifacts) mkdirSync(artifacts, { recursive: true })
     const endpoint = inject('chromiumEndpoint')
     ;[stack, browser] = await Promise.all([
-      startStack({ ...(options.users ? { users: options.users } : {}) }),
+      startStack(stackOptions),
       endpoint
         ? chromium.connect(endpoint)
         : chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
@@ -58,13 +60,8 @@ export function useE2e(options: StackOptions & { artifacts?: string } = {}): E2e
       contexts.push(context)
       return context
     },
-    async signIn(page, who) {
-      const account = typeof who === 'string' ? e2e.stack.account(who) : who
-      await page.goto(`${e2e.stack.url}/sign-in`)
-      await page.getByLabel('Email or username').fill(account.identifier)
-      await page.getByLabel('Password').fill(account.password)
-      await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-    },
+    signIn: (page, who) =>
+      submitSignIn(page, e2e.stack.url, typeof who === 'string' ? e2e.stack.account(who) : who),
   }
   return e2e
 }

@@ -171,6 +171,10 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
       user.value = null
       session.value = null
     },
+    buildUrlWithAuth(url) {
+      calls.push({ method: 'buildUrlWithAuth', args: [url] })
+      return url // no dev browser in this Node-side client
+    },
     async getToken() {
       return session.value ? fapi.getToken(session.value.id) : null
     },

@@ -1,4 +1,4 @@
-import { createClerkClient } from '@clerk/backend'
+import { createClerkClient, type ClerkClient } from '@clerk/backend'
 import { startClerkLocal, type ClerkLocal, type SeededAccount } from '../../src/index.js'
 
 // The local server as tests use it: startClerkLocal (seeded: Support org whose admin role holds
@@ -15,6 +15,11 @@ export interface TestServer extends ClerkLocal {
     options?: { expiresInSeconds?: number; sessionMaxDurationInSeconds?: number },
   ): Promise<{ id: string; ticket: string; url: string | null }>
   revokeActorToken(id: string): Promise<void>
+  /**
+   * The real @clerk/backend's `authenticateRequest` on `Authorization: Bearer <token>`, with this
+   * server's key and `origin` as the only authorized party.
+   */
+  authenticate(token: string, origin: string): ReturnType<ClerkClient['authenticateRequest']>
 }
 
 export interface TestServerOptions {
@@ -55,6 +60,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async revokeActorToken(id) {
       await bapi.actorTokens.revoke(id)
+    },
+    async authenticate(token, origin) {
+      return bapi.authenticateRequest(
+        new Request('http://127.0.0.1:3000/api', {
+          headers: { authorization: `Bearer ${token}` },
+        }),
+        { jwtKey: local.jwtPublicKeyPem, authorizedParties: [origin] },
+      )
     },
   }
 }

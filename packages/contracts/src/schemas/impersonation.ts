@@ -176,6 +176,21 @@ export const ImpersonationStartInputSchema = z.strictObject({
    * (asking `full` for such a target is refused with POLICY_DENIED, rule `read_only_target`).
    */
   mode: ImpersonationModeSchema.optional(),
+  /**
+   * The caller stops waiting for the answer at this instant (the console: its request timeout,
+   * less a margin for the answer's way back). Past it the API asks Clerk for no ticket, and a
+   * ticket Clerk issues after it is revoked at once (the start fails, SERVICE_UNAVAILABLE): no
+   * ticket is issued that nobody receives. Compared with the API's clock (kept in sync by NTP).
+   */
+  deadline: InstantSchema.optional(),
+  /**
+   * Where to land in the host application (an absolute URL); refused unless its origin is one of
+   * the API's APP_ORIGINS. Default: the first of APP_ORIGINS + APP_HOME_PATH.
+   */
+  landingUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
 })
 export type ImpersonationStartInput = z.input<typeof ImpersonationStartInputSchema>
 export type ImpersonationStartParams = z.output<typeof ImpersonationStartInputSchema>
@@ -190,6 +205,14 @@ export const ImpersonationStartOutputSchema = z.object({
   sessionExpiresAt: InstantSchema,
   /** Where the app should go once signed in with the ticket. */
   redirectPath: z.string().startsWith('/'),
+  /**
+   * The host application's URL to land on instead (an origin of the API's APP_ORIGINS, checked),
+   * carrying the Clerk session across origins; null or absent: `redirectPath` in the console.
+   */
+  landingUrl: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .optional(),
   /** The mode it was issued with (in the session token's `act.mode`). */
   mode: ImpersonationModeSchema,
 })

@@ -67,6 +67,11 @@ export const UserSummarySchema = z.object({
   imageUrl: z.string().nullable(),
   createdAt: InstantSchema,
   lastSignInAt: InstantSchema.nullable(),
+  /**
+   * True when that last sign-in (Clerk's, which counts a ticket sign-in too) was an
+   * impersonation's, as the audit log says; absent otherwise.
+   */
+  lastSignInImpersonated: z.literal(true).optional(),
   lastActiveAt: InstantSchema.nullable(),
   banned: z.boolean(),
   locked: z.boolean(),

@@ -1,0 +1,145 @@
+// The example customer application (examples/customer-app) beside the e2e stack, on its own
+// origin: its Fastify service (src/main.ts, spawned with tsx, guarded by @actas/guard against the
+// stack's API with the seeded `helpdesk` machine) and its pages (built, served by `vite preview`
+// with /__clerk → the Frontend API and /api → the service). The console is on 127.0.0.1, the
+// application on `localhost`: two host names, as cookies ignore ports.
+import { spawn, spawnSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import type { ClerkLocal } from '@actas/clerk-local'
+import { freePort, waitFor } from './stack.ts'
+import type { Stack } from './stack.ts'
+
+const APP_DIR = fileURLToPath(new URL('../../../../examples/customer-app/', import.meta.url))
+
+export interface CustomerAppPlan {
+  /** The pages' origin (`http://localhost:<port>`). */
+  url: string
+  servicePort: number
+  pagePort: number
+  webhookSecret: string
+  /** The API settings that make impersonations land here (for startStack's apiEnv). */
+  apiEnv: (clerk: ClerkLocal) => Record<string, string>
+}
+
+export async function planCustomerApp(): Promise<CustomerAppPlan> {
+  const pagePort = await freePort()
+  const servicePort = await freePort()
+  const url = `http://localhost:${pagePort}`
+  const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`
+  return {
+    url,
+    servicePort,
+    pagePort,
+    webhookSecret,
+    apiEnv: (clerk) => {
+      const actas = clerk.machines.find((m) => m.name === 'actas-api')!
+      const helpdesk = clerk.machines.find((m) => m.name === 'helpdesk')!
+      return {
+        APP_ORIGINS: url,
+        APP_HOME_PATH: '/',
+        CLERK_MACHINE_ID: actas.id,
+        MACHINE_PERMISSIONS: JSON.stringify({
+          [actas.id]: ['sessions.revoked', 'impersonation.get', 'impersonation.list'],
+          [helpdesk.id]: ['impersonation.actions'],
+        }),
+        WEBHOOK_ENDPOINTS: JSON.stringify([
+          { url: `http://127.0.0.1:${servicePort}/webhooks/actas`, secret: webhookSecret },
+        ]),
+        WEBHOOK_DISPATCH_INTERVAL_MS: '200',
+      }
+    },
+  }
+}
+
+export interface CustomerApp {
+  url: string
+  /** What the service printed (warnings and errors). */
+  output: string[]
+  stop(): Promise<void>
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+}
+
+export async function startCustomerApp(plan: CustomerAppPlan, stack: Stack): Promise<CustomerApp> {
+  const built = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build'], {
+    cwd: APP_DIR,
+    env: { ...process.env, NODE_ENV: 'production' },
+    encoding: 'utf8',
+  })
+  if (built.status !== 0)
+    throw new Error(`customer-app build failed:\n${built.stdout}${built.stderr}`)
+
+  const helpdesk = stack.clerk.machines.find((m) => m.name === 'helpdesk')!
+  const output: string[] = []
+  const service = spawn(
+    `${APP_DIR}node_modules/.bin/tsx`,
+    ['--conditions=@actas/source', 'src/main.ts'],
+    {
+      cwd: APP_DIR,
+      env: {
+        ...process.env,
+        ACTAS_ENV_FILE: 'none', // never the `.env.dev` a local `dev` wrote
+        LOG_LEVEL: 'warn',
+        HOST: '127.0.0.1',
+        PORT: String(plan.servicePort),
+        CLERK_JWT_KEY: stack.clerk.jwtPublicKeyPem,
+        CLERK_API_URL: stack.clerk.url,
+        CLERK_PUBLISHABLE_KEY: stack.clerk.publishableKey,
+        AUTHORIZED_PARTIES: plan.url,
+        ACTAS_API_URL: `${stack.apiUrl}/trpc`,
+        ACTAS_CONSOLE_URL: stack.url,
+        CLERK_MACHINE_SECRET_KEY: helpdesk.secretKey,
+        ACTAS_WEBHOOK_SECRET: plan.webhookSecret,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  service.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
+  service.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
+  const preview = spawn(
+    process.execPath,
+    [
+      'node_modules/vite/bin/vite.js',
+      'preview',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(plan.pagePort),
+      '--strictPort',
+    ],
+    {
+      cwd: APP_DIR,
+      env: {
+        ...process.env,
+        ACTAS_FAPI_TARGET: stack.clerk.frontendApiUrl,
+        CUSTOMER_APP_SERVICE_TARGET: `http://127.0.0.1:${plan.servicePort}`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  preview.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
+  preview.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
+  try {
+    await waitFor(`http://127.0.0.1:${plan.servicePort}/config`, 60_000, service, output)
+    await waitFor(`http://127.0.0.1:${plan.pagePort}/`, 30_000, preview, output)
+  } catch (error) {
+    await stopChild(service)
+    await stopChild(preview)
+    throw error
+  }
+  return {
+    url: plan.url,
+    output,
+    async stop() {
+      await stopChild(preview)
+      await stopChild(service)
+    },
+  }
+}

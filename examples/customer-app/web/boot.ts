@@ -1,0 +1,65 @@
+// What every page does first: read the app's config (GET /api/config), load clerk-js headless
+// (no Clerk UI) against the Frontend API behind this origin's /__clerk proxy, and put the host
+// kit's <actas-banner> at the top. A staff member arrives here from the ActAs console with the
+// dev browser token in the URL (`__clerk_db_jwt`, clerk-js `buildUrlWithAuth`): clerk-js takes it
+// from the URL on load, so this origin shares the console's Clerk client and session.
+import { Clerk } from '@clerk/clerk-js/no-rhc'
+import '@actas/host-kit/element'
+
+interface PageConfig {
+  publishableKey: string
+  consoleUrl: string
+}
+
+export interface Page {
+  clerk: Clerk
+  /** Calls this app's service with the session token; the parsed JSON body (or null). */
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>
+}
+
+/** The message of the service's `{ error: { message } }`, or a plain one. */
+export function errorMessage(body: unknown, fallback: string): string {
+  const message = (body as { error?: { message?: unknown } } | null)?.error?.message
+  return typeof message === 'string' ? message : fallback
+}
+
+export async function boot(): Promise<Page> {
+  const config = (await (await fetch('/api/config')).json()) as PageConfig
+  const clerk = new Clerk(config.publishableKey, { proxyUrl: '/__clerk' })
+  await clerk.load({ telemetry: false })
+  ;(window as unknown as { Clerk: Clerk }).Clerk = clerk
+
+  const banner = document.createElement('actas-banner')
+  banner.setAttribute('console-url', config.consoleUrl)
+  banner.setAttribute('status-url', '/api/actas/session')
+  document.getElementById('actas')?.replaceWith(banner)
+
+  const user = clerk.user
+  const who = document.getElementById('who')
+  if (who) who.textContent = user ? `Signed in as ${user.fullName ?? user.id}` : ''
+  if (!clerk.session) document.getElementById('signed-out')?.removeAttribute('hidden')
+
+  return {
+    clerk,
+    async call(method, path, body) {
+      const token = await clerk.session?.getToken()
+      const res = await fetch(`/api${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+      return { status: res.status, body: await res.json().catch(() => null) }
+    },
+  }
+}
+
+/** Shows a result line (an error in red). */
+export function showResult(id: string, text: string, error: boolean): void {
+  const el = document.getElementById(id)
+  if (!el) return
+  el.textContent = text
+  el.classList.toggle('result--error', error)
+}
