@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { PGlite } from '@electric-sql/pglite'
 
 // (Not `new URL('…', import.meta.url)` inline: Vite rewrites that form into an asset URL when
 // the console's tests load this module.)
@@ -44,11 +45,10 @@ export function templatePath(): string {
 export async function ensurePgliteTemplate(): Promise<string> {
   const path = templatePath()
   if (existsSync(path)) return path
-  const { PGlite } = await import('@electric-sql/pglite')
   const { openDatabase } = await import('../../src/audit/db.js')
   const opened = await openDatabase({ kind: 'pglite', dataDir: undefined })
   try {
-    const client = (opened.db as unknown as { $client: InstanceType<typeof PGlite> }).$client
+    const client = (opened.db as unknown as { $client: PGlite }).$client
     const dump = await client.dumpDataDir('gzip')
     // Written aside, then renamed: a concurrent run never reads half a file.
     const partial = `${path}.${process.pid}.partial`
