@@ -2,6 +2,7 @@
 // PGlite runs initdb (seconds, most of a stack's start), loading a dump skips it. The dump is
 // made by the vitest global set-up (global-setup.ts) and found by the workers through
 // `inject('pgliteTemplate')`; outside vitest (benches) every database is created fresh.
+import type { PGlite } from '@electric-sql/pglite'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -44,10 +45,9 @@ function templatePath(): string {
 export async function ensurePgliteTemplate(): Promise<string> {
   const path = templatePath()
   if (existsSync(path)) return path
-  const { PGlite } = await import('@electric-sql/pglite')
   const opened = await openDatabase({ kind: 'pglite', dataDir: undefined })
   try {
-    const client = (opened.db as unknown as { $client: InstanceType<typeof PGlite> }).$client
+    const client = (opened.db as unknown as { $client: PGlite }).$client
     const dump = await client.dumpDataDir('gzip')
     // Written aside, then renamed: a concurrent run never reads half a file.
     const partial = `${path}.${process.pid}.partial`

@@ -29,6 +29,12 @@ type PageDocument = {
   documentElement: { scrollWidth: number; clientWidth: number }
 }
 
+/** Whether the element is the page's focused one (run in the page: self-contained). */
+function isFocused(e: unknown): boolean {
+  const element = e as { ownerDocument: { activeElement: unknown } }
+  return element === element.ownerDocument.activeElement
+}
+
 async function newPage(width = 1280): Promise<Page> {
   const context = await browser.newContext({
     viewport: { width, height: width < 600 ? 844 : 800 },
@@ -158,16 +164,11 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     // Tab to the Access group (nothing preselected: the staff member picks), Space on Full.
     for (
       let i = 0;
-      i < 10 &&
-      !(await page
-        .getByRole('radio', { name: /Full access/ })
-        .evaluate((e) => e === e.ownerDocument.activeElement));
+      i < 10 && !(await page.getByRole('radio', { name: /Full access/ }).evaluate(isFocused));
       i++
     ) {
       await page.keyboard.press(
-        (await page
-          .getByRole('radio', { name: /Read-only/ })
-          .evaluate((e) => e === e.ownerDocument.activeElement))
+        (await page.getByRole('radio', { name: /Read-only/ }).evaluate(isFocused))
           ? 'ArrowDown'
           : 'Tab',
       )
@@ -346,7 +347,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
 
   it('other console tabs say "You are acting as X in another tab", never drop to sign-in, and come back by themselves after Stop', async () => {
     const page = await newPage(1280)
-    await signIn(page, stack.account('admin'))
+    await signIn(page, stack.url, stack.account('admin'))
     const other = await page.context().newPage()
     other.on('pageerror', (e) => pageErrors.push(e.message))
     const navigations: string[] = []
