@@ -8,7 +8,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { createActAsClient } from '@actas/contracts/client'
 import { chromium } from 'playwright-core'
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core'
+import type { Browser, BrowserContext, Locator, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
 import type { Stack } from './stack.ts'
@@ -115,6 +115,15 @@ async function impersonate(page: Page, query: string, reason: string): Promise<s
   return name
 }
 
+/** The element has the keyboard focus. */
+function hasFocus(locator: Locator): Promise<boolean> {
+  return locator.evaluate(
+    (e) =>
+      e ===
+      (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+  )
+}
+
 /** Presses Tab until the focused element reads `text` (at most 20 times). */
 async function tabTo(page: Page, text: string): Promise<void> {
   const focused = () =>
@@ -199,24 +208,12 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     await dialog.waitFor()
     await page.keyboard.type('Customer cannot download invoices (keyboard e2e)')
     // Tab to the Access group (nothing preselected: the staff member picks), Space on Full.
-    for (
-      let i = 0;
-      i < 10 &&
-      !(await page
-        .getByRole('radio', { name: /Full access/ })
-        .evaluate((e) => e === e.ownerDocument.activeElement));
-      i++
-    ) {
-      await page.keyboard.press(
-        (await page
-          .getByRole('radio', { name: /Read-only/ })
-          .evaluate((e) => e === e.ownerDocument.activeElement))
-          ? 'ArrowDown'
-          : 'Tab',
-      )
-    }
+    const full = page.getByRole('radio', { name: /Full access/ })
+    const readOnly = page.getByRole('radio', { name: /Read-only/ })
+    for (let i = 0; i < 10 && !(await hasFocus(full)); i++)
+      await page.keyboard.press((await hasFocus(readOnly)) ? 'ArrowDown' : 'Tab')
     await page.keyboard.press('Space')
-    expect(await page.getByRole('radio', { name: /Full access/ }).isChecked()).toBe(true)
+    expect(await full.isChecked()).toBe(true)
     // Tab to Confirm (past the session length and Cancel).
     await tabTo(page, 'Confirm')
     await page.keyboard.press('Enter')
