@@ -2,10 +2,7 @@
 // plus a bare Fastify app with the baseline routes: one constant JSON answer, and the search's
 // Clerk read with no tRPC, no auth, no policy. Prints both URLs as JSON.
 import { createClerkClient } from '@clerk/backend'
-import { clerkPlugin, getAuth } from '@clerk/fastify'
 import Fastify from 'fastify'
-import type { FastifyRequest } from 'fastify'
-import { registerWithSessionCache } from '../src/plugins/session-cache.js'
 import { buildApp, createDeps, loadConfig } from '../src/index.js'
 
 const config = loadConfig(process.env)
@@ -32,8 +29,8 @@ raw.get('/cpu', () => process.cpuUsage())
 raw.get('/memory', () => process.memoryUsage())
 
 // Side by side, each optimization that leans on a library's internals against the library's
-// plain public API, on the same path (the load generator prints the pairs and their gain):
-// - the keep-alive BAPI reader vs @clerk/backend's `users.getUserList` (same page, same mapping);
+// plain public API, on the same path (the load generator prints the pairs and their gain): the
+// keep-alive BAPI reader vs @clerk/backend's `users.getUserList` (same page, same mapping).
 const sdk = createClerkClient({
   secretKey: config.clerk.secretKey,
   apiUrl: config.clerk.apiUrl,
@@ -61,33 +58,11 @@ raw.get('/raw-search-sdk', async () => {
     total: totalCount,
   }
 })
-// - clerkPlugin behind the session cache's facade vs clerkPlugin registered plainly;
-const clerkOptions = {
-  secretKey: config.clerk.secretKey,
-  publishableKey: config.clerk.publishableKey,
-  apiUrl: config.clerk.apiUrl,
-  ...(config.clerk.jwtKey ? { jwtKey: config.clerk.jwtKey } : {}),
-  ...(config.clerk.authorizedParties.length > 0
-    ? { authorizedParties: config.clerk.authorizedParties }
-    : {}),
-  hookName: 'preHandler' as const,
-}
-const who = (req: FastifyRequest) => ({ userId: getAuth(req).userId })
-const plainAuth = Fastify({ logger: false })
-await plainAuth.register(clerkPlugin, clerkOptions)
-plainAuth.get('/who', who)
-const cachedAuth = Fastify({ logger: false })
-await registerWithSessionCache(cachedAuth, clerkPlugin, clerkOptions)
-cachedAuth.get('/who', who)
 const rawUrl = await raw.listen({ host: '127.0.0.1', port: 0 })
-const pairs = {
-  plainAuthUrl: await plainAuth.listen({ host: '127.0.0.1', port: 0 }),
-  cachedAuthUrl: await cachedAuth.listen({ host: '127.0.0.1', port: 0 }),
-}
 
-process.stdout.write(`${JSON.stringify({ apiUrl, rawUrl, ...pairs })}\n`)
+process.stdout.write(`${JSON.stringify({ apiUrl, rawUrl })}\n`)
 process.once('SIGTERM', () => {
-  void Promise.all([app, raw, plainAuth, cachedAuth].map((server) => server.close()))
+  void Promise.all([app, raw].map((server) => server.close()))
     .then(() => deps.close())
     .then(() => process.exit(0))
 })

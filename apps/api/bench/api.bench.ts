@@ -5,6 +5,9 @@
 //   (e) a diagnostic: (c)'s Clerk read and mapping on a bare Fastify route (no tRPC, no auth)
 // Then `pairs`: each piece that leans on a library's internals against the library's plain
 // public API, same path, same run; kept only where it saves ≥ 20 % of the API's CPU per request.
+// With BENCH_BEFORE_DIR (another checkout's apps/api/bench, e.g. `main`'s), a second API from that
+// code runs beside this one against the same local Clerk server, and (b) and (c) are measured on
+// both, alternating, BENCH_BEFORE_ROUNDS times (default 3): before → after, with the ratio.
 // Targets on a 2-core machine: (b) ≥ 0.06 × (a), (c) ≥ 0.5 × (d), zero errors.
 import http from 'node:http'
 import os from 'node:os'
@@ -21,6 +24,8 @@ const ORIGIN = 'http://localhost:5173'
 const PROFILE_DIR = process.env['BENCH_PROFILE_DIR']
 // BENCH_ROUTES: a subset of a,b,c,e,d to run (profiling one route at a time).
 const ROUTES = new Set((process.env['BENCH_ROUTES'] ?? 'a,b,c,e,d,pairs').split(','))
+const BEFORE_DIR = process.env['BENCH_BEFORE_DIR']
+const BEFORE_ROUNDS = Number(process.env['BENCH_BEFORE_ROUNDS'] ?? 3)
 
 interface Result {
   name: string
@@ -48,8 +53,8 @@ function once(url: URL, headers: Record<string, string>): Promise<number> {
 
 let cpuUrl: string | undefined
 
-async function apiCpu(): Promise<number> {
-  const res = await fetch(cpuUrl!)
+async function apiCpu(url = cpuUrl!): Promise<number> {
+  const res = await fetch(url)
   const { user, system } = (await res.json()) as { user: number; system: number }
   return user + system
 }
@@ -59,6 +64,8 @@ async function load(
   url: string,
   headers: () => Record<string, string>,
   measureApiCpu = true,
+  /** The API process whose CPU is read (default the one under test). */
+  cpuOf = cpuUrl!,
 ): Promise<Result> {
   const target = new URL(url)
   const run = async (ms: number, record: boolean) => {
@@ -79,11 +86,11 @@ async function load(
     return { latencies, errors }
   }
   await run(WARMUP_MS, false)
-  const cpu0 = measureApiCpu ? await apiCpu() : 0
+  const cpu0 = measureApiCpu ? await apiCpu(cpuOf) : 0
   const started = performance.now()
   const { latencies, errors } = await run(DURATION_MS, true)
   const elapsed = (performance.now() - started) / 1000
-  const cpu1 = measureApiCpu ? await apiCpu() : 0
+  const cpu1 = measureApiCpu ? await apiCpu(cpuOf) : 0
   latencies.sort((a, b) => a - b)
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN
@@ -108,20 +115,24 @@ async function main(): Promise<void> {
     accounts: { role: string; identifier: string; password: string }[]
     users: number
   }>('clerk-process.ts', {})
-  const api = await startProcess<{
-    apiUrl: string
-    rawUrl: string
-    plainAuthUrl: string
-    cachedAuthUrl: string
-  }>(
+  const apiEnv = {
+    ...localClerkEnvironment(clerk, ORIGIN),
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_SEARCH_PER_MINUTE: '100000000',
+  }
+  const api = await startProcess<{ apiUrl: string; rawUrl: string }>(
     'api-process.ts',
-    {
-      ...localClerkEnvironment(clerk, ORIGIN),
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_SEARCH_PER_MINUTE: '100000000',
-    },
+    apiEnv,
     PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : undefined,
   )
+  const before = BEFORE_DIR
+    ? await startProcess<{ apiUrl: string; rawUrl: string }>(
+        'api-process.ts',
+        apiEnv,
+        undefined,
+        BEFORE_DIR,
+      )
+    : null
 
   cpuUrl = `${api.rawUrl}/cpu`
   const admin = clerk.accounts.find((a) => a.role === 'admin')!
@@ -196,11 +207,38 @@ async function main(): Promise<void> {
       ['(o1) page read, BapiReader', `${api.rawUrl}/raw-search`],
       () => ({}),
     )
-    await pair(
-      'session cache facade (plugins/session-cache.ts)',
-      ['(p2) clerkPlugin plain', `${api.plainAuthUrl}/who`],
-      ['(o2) clerkPlugin behind the cache', `${api.cachedAuthUrl}/who`],
-    )
+  }
+
+  // Before (another checkout's API) → after (this one), alternating which goes first.
+  const beforeAfter: Array<{ what: string; before: Result[]; after: Result[] }> = []
+  if (before) {
+    const routes = [
+      { what: '(b) me', path: '/trpc/me' },
+      { what: '(c) users.search', path: `/trpc/users.search?input=${searchInput}` },
+    ]
+    for (const route of routes) {
+      const row = { what: route.what, before: [] as Result[], after: [] as Result[] }
+      for (let round = 0; round < BEFORE_ROUNDS; round++) {
+        const sides = [
+          { into: row.before, api: before, name: `${route.what} before` },
+          { into: row.after, api, name: `${route.what} after` },
+        ]
+        if (round % 2 === 1) sides.reverse()
+        for (const side of sides) {
+          await refresh()
+          side.into.push(
+            await load(
+              side.name,
+              `${side.api.apiUrl}${route.path}`,
+              bearer,
+              true,
+              `${side.api.rawUrl}/cpu`,
+            ),
+          )
+        }
+      }
+      beforeAfter.push(row)
+    }
   }
 
   console.log(
@@ -247,6 +285,23 @@ async function main(): Promise<void> {
     console.log(
       `${what}: ${(saved * 100).toFixed(0)} % less API CPU per request (${plain.apiCpuUs!.toFixed(0)} → ${ours.apiCpuUs!.toFixed(0)} µs), req/s ×${(ours.rps / plain.rps).toFixed(2)}; keep only at ≥ 20 %: ${saved >= 0.2 ? 'keep' : 'REPLACE with the public API'}`,
     )
+  }
+  if (beforeAfter.length > 0) {
+    console.log(
+      `\nBefore (${BEFORE_DIR}) → after (this checkout), API CPU µs per request, ${BEFORE_ROUNDS} rounds alternating:`,
+    )
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((x, y) => x - y)
+      return s[Math.floor(s.length / 2)]!
+    }
+    for (const { what, before: b, after: a } of beforeAfter) {
+      const cpuB = b.map((r) => r.apiCpuUs!)
+      const cpuA = a.map((r) => r.apiCpuUs!)
+      const errors = [...b, ...a].reduce((n, r) => n + r.errors, 0)
+      console.log(
+        `${what.padEnd(20)} before ${cpuB.map((x) => x.toFixed(0)).join(', ')}  after ${cpuA.map((x) => x.toFixed(0)).join(', ')}  median ${median(cpuB).toFixed(0)} → ${median(cpuA).toFixed(0)} µs: after/before = ${(median(cpuA) / median(cpuB)).toFixed(3)}; req/s ${median(b.map((r) => r.rps)).toFixed(0)} → ${median(a.map((r) => r.rps)).toFixed(0)}; errors ${errors}`,
+      )
+    }
   }
   if (!['a', 'b', 'c', 'd'].every((k) => results[k])) return
   const b = results['b']!.rps / results['a']!.rps

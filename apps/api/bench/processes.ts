@@ -20,12 +20,14 @@ export function startProcess<T>(
   script: string,
   env: Record<string, string>,
   nodeArgs?: string[],
+  /** The folder of `script` (default this one; the bench's before/after runs another checkout's). */
+  cwd = here,
 ): Promise<T> {
   const args = nodeArgs
     ? [...nodeArgs, '--conditions=@actas/source', '--import', 'tsx', script]
     : [tsx, '--conditions=@actas/source', script]
   const child = spawn(process.execPath, args, {
-    cwd: here,
+    cwd,
     env: { ...process.env, CLERK_TELEMETRY_DISABLED: '1', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

@@ -20,6 +20,7 @@ import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
 import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
+import { SessionVerifier } from './sessions/verifier.js'
 import { RevocationRegistry, revocationChannel } from './sessions/revocations.js'
 import { WebhookDispatcher } from './webhooks/dispatcher.js'
 import { WebhookOutbox } from './webhooks/outbox.js'
@@ -36,11 +37,13 @@ export interface AppDeps {
   audit: AuditStore
   service: ImpersonationService
   rateLimiter: RateLimiterPort
-  /** Per client IP: credentials Clerk must verify (see plugins/session-cache.ts). */
+  /** Per client IP: credentials Clerk must verify (see plugins/auth.ts). */
   ipLimiter: IpRateLimiter
   /** The Redis client of the shared limits (REDIS_URL), if any. */
   redis: Redis | undefined
   sessions: SessionInspector
+  /** Verifies Clerk session tokens (authentication and sessions.inspect; see sessions/verifier.ts). */
+  sessionVerifier: SessionVerifier
   /** Impersonated sessions ActAs ended: refused by every instance (see sessions/revocations.ts). */
   revocations: RevocationRegistry
   lifecycle: ImpersonationLifecycle
@@ -63,18 +66,84 @@ export interface DepsOverrides {
   database?: OpenedDatabase
 }
 
+/**
+ * What createDeps opened, closed in the reverse order: by `close()`, or at once when start-up
+ * fails midway (timers, the LISTEN client, the database and Redis never outlive a failed start).
+ */
+const CLOSE_TIMEOUT_MS = 5_000
+
+class Opened {
+  private readonly closers: { what: string; close: () => unknown }[] = []
+
+  /** `value`, whose `close` runs when everything opened after it has been closed. */
+  add<T>(what: string, value: T, close: (value: T) => unknown): T {
+    this.closers.push({ what, close: () => close(value) })
+    return value
+  }
+
+  /**
+   * Closes everything, last opened first; a failure is logged and the rest still closed. Each
+   * close is bounded (CLOSE_TIMEOUT_MS): a frozen database or Redis never holds the shutdown.
+   */
+  async closeAll(logger: Logger): Promise<void> {
+    for (const { what, close } of this.closers.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined
+      try {
+        await Promise.race([
+          Promise.resolve().then(close),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`timed out`)), CLOSE_TIMEOUT_MS)
+          }),
+        ])
+      } catch (err) {
+        logger.error({ err, what }, 'closing failed')
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+  }
+}
+
 export async function createDeps(config: Config, overrides: DepsOverrides = {}): Promise<AppDeps> {
   const logger = overrides.logger ?? createLogger(config.logLevel)
+  const opened = new Opened()
+  try {
+    return await openDeps(config, overrides, logger, opened)
+  } catch (error) {
+    logger.error(
+      { err: error },
+      'start-up failed; closing what was opened (database, timers, listener, Redis)',
+    )
+    await opened.closeAll(logger)
+    throw error
+  }
+}
+
+async function openDeps(
+  config: Config,
+  overrides: DepsOverrides,
+  logger: Logger,
+  opened: Opened,
+): Promise<AppDeps> {
   const now = overrides.now ?? (() => new Date())
-  const database =
-    overrides.database ??
-    (await openDatabase(config.database, { logger: logger.child({ component: 'database' }) }))
-  const directory = new ClerkDirectory({
-    secretKey: config.clerk.secretKey,
-    publishableKey: config.clerk.publishableKey,
-    apiUrl: config.clerk.apiUrl,
-    timeoutMs: config.clerk.timeoutMs,
-  })
+  const database = overrides.database
+    ? overrides.database
+    : opened.add(
+        'database',
+        await openDatabase(config.database, { logger: logger.child({ component: 'database' }) }),
+        (db) => db.close(),
+      )
+  logger.info({ kind: database.kind }, 'audit database open')
+  const directory = opened.add(
+    'Clerk connections',
+    new ClerkDirectory({
+      secretKey: config.clerk.secretKey,
+      publishableKey: config.clerk.publishableKey,
+      apiUrl: config.clerk.apiUrl,
+      timeoutMs: config.clerk.timeoutMs,
+    }),
+    (d) => d.close(),
+  )
   const staffOrganizations = new StaffOrganizations({
     entries: config.staffOrganizations,
     directory,
@@ -102,7 +171,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
           refreshMs: config.membershipMirrorRefreshMs,
         })
       : undefined
-  memberships?.start()
+  if (memberships) {
+    memberships.start()
+    opened.add('membership mirror', memberships, (m) => m.stop())
+  }
   const signer = config.audit.signingKey ? parseSigningKey(config.audit.signingKey) : null
   if (!signer)
     logger.warn('AUDIT_SIGNING_KEY is not set: the audit chain gets no signed checkpoints')
@@ -125,7 +197,10 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
         })
       : undefined
   webhooks.onEnqueued = webhookDispatcher ? () => webhookDispatcher.wake() : undefined
-  webhookDispatcher?.start()
+  if (webhookDispatcher) {
+    webhookDispatcher.start()
+    opened.add('webhook dispatcher', webhookDispatcher, (d) => d.close())
+  }
   const audit = new AuditStore(database.db, {
     now,
     signer,
@@ -143,11 +218,21 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
         Math.min(60_000, config.audit.checkpointMinutes * 60_000),
       )
     : null
-  checkpointTimer?.unref()
-  const retention = startRetention(audit, {
-    retentionDays: config.audit.retentionDays,
-    logger: logger.child({ component: 'retention' }),
-  })
+  if (checkpointTimer) {
+    checkpointTimer.unref()
+    opened.add('checkpoint timer', checkpointTimer, (t) => clearInterval(t))
+  }
+  opened.add(
+    'retention',
+    startRetention(audit, {
+      retentionDays: config.audit.retentionDays,
+      logger: logger.child({ component: 'retention' }),
+    }),
+    async (r) => {
+      r.stop()
+      await r.running
+    },
+  )
   const revocations = new RevocationRegistry({
     db: database.db,
     logger: logger.child({ component: 'revocations' }),
@@ -157,14 +242,17 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
         ? { url: config.database.url, channel: revocationChannel(config.database.schema) }
         : null,
   })
+  opened.add('revocation registry', revocations, (r) => r.close())
   await revocations.start()
-  const sessions = new SessionInspector({
-    revocations,
+  const sessionVerifier = new SessionVerifier({
     secretKey: config.clerk.secretKey,
+    publishableKey: config.clerk.publishableKey,
     apiUrl: config.clerk.apiUrl,
     jwtKey: config.clerk.jwtKey,
     authorizedParties: config.clerk.authorizedParties,
+    ...(overrides.now ? { now: () => now().getTime() } : {}),
   })
+  const sessions = new SessionInspector({ revocations, verifier: sessionVerifier })
   // The one judge of the policy, for search, start, continuous re-authorization and the return.
   const policy = new ImpersonationPolicy({
     directory,
@@ -192,6 +280,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     policy,
     maxClerkCalls: config.reconciler.maxClerkCalls,
   })
+  opened.add('reconciler', reconciler, (r) => r.close())
   if (config.reconciler.intervalSeconds > 0)
     reconciler.start(config.reconciler.intervalSeconds * 1000)
   const service = new ImpersonationService({
@@ -213,8 +302,13 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     lifecycle,
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })
+  opened.add('impersonation service', service, (s) => s.close())
   const redis = config.redis
-    ? await connectRedis(config.redis.url, logger.child({ component: 'redis' }))
+    ? opened.add(
+        'Redis',
+        await connectRedis(config.redis.url, logger.child({ component: 'redis' })),
+        (r) => r.disconnect(),
+      )
     : undefined
   const limiterStore = {
     // A clock given by the caller (tests) moves the limits' windows too.
@@ -238,6 +332,7 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     ipLimiter,
     redis,
     sessions,
+    sessionVerifier,
     revocations,
     lifecycle,
     policy,
@@ -245,18 +340,6 @@ export async function createDeps(config: Config, overrides: DepsOverrides = {}):
     webhooks,
     webhookDispatcher,
     now,
-    close: async () => {
-      await reconciler.close()
-      await webhookDispatcher?.close()
-      if (checkpointTimer) clearInterval(checkpointTimer)
-      retention.stop()
-      await retention.running
-      await revocations.close()
-      memberships?.stop()
-      await service.close()
-      directory.close()
-      redis?.disconnect()
-      if (!overrides.database) await database.close()
-    },
+    close: () => opened.closeAll(logger),
   }
 }

@@ -294,12 +294,12 @@ describe('retention', () => {
 
     const report = await audit.prune(90)
     expect(report).toMatchObject({ outbox: 1, deliveries: 1, auditReads: 1 })
-    const left = async (table: string) =>
-      (
-        (await db.db.execute(sql.raw(`select count(*)::int as n from ${table}`))) as unknown as {
-          rows: Array<{ n: number }>
-        }
-      ).rows[0]!.n
+    const left = async (table: string) => {
+      const result: unknown = await db.db.execute(
+        sql.raw(`select count(*)::int as n from ${table}`),
+      )
+      return (result as { rows: Array<{ n: number }> }).rows[0]!.n
+    }
     // The recent delivered row, and the dead and pending ones (not delivered) are kept.
     expect(await left('webhook_outbox')).toBe(3)
     expect(await left('webhook_deliveries')).toBe(1)

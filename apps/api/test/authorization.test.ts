@@ -1,6 +1,10 @@
 // The authorization matrix: every procedure × every kind of caller, each cell asserted
 // through app.inject with tokens from real sign-ins on the local Clerk-compatible server.
-import { MACHINE_READ_PROCEDURES, MACHINE_WRITE_PROCEDURES } from '@actas/contracts'
+import {
+  MACHINE_EXPLICIT_READ_PROCEDURES,
+  MACHINE_READ_PROCEDURES,
+  MACHINE_WRITE_PROCEDURES,
+} from '@actas/contracts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { actasCode, callRaw, startStack } from './support/stack.js'
 import type { SignedIn, Stack } from './support/stack.js'
@@ -185,7 +189,10 @@ const IMPERSONATED_ONLY = new Set(['impersonation.stop', 'impersonation.signedIn
 const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED' }
 const FORBIDDEN = { status: 403, code: 'FORBIDDEN' }
 const OK = { status: 200, code: undefined }
-const MACHINE_READS = new Set<string>(MACHINE_READ_PROCEDURES)
+/** What the default machine map grants: the reads but those needing an explicit grant. */
+const MACHINE_READS = new Set<string>(
+  MACHINE_READ_PROCEDURES.filter((p) => !MACHINE_EXPLICIT_READ_PROCEDURES.includes(p)),
+)
 const MACHINE_WRITES = new Set<string>(MACHINE_WRITE_PROCEDURES)
 
 /** The expected answer of each cell. */
@@ -239,7 +246,7 @@ describe('authorization matrix', () => {
   })
 })
 
-describe('session cache (in front of clerkPlugin)', () => {
+describe('session verdict cache (plugins/auth.ts)', () => {
   it('answers a cached token like Clerk, and never lets a look-alike through', async () => {
     const token = await admin.token()
     const me = (t: string, headers?: Record<string, string>) =>

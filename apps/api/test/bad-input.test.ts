@@ -291,5 +291,28 @@ describe('bad input', () => {
     const res = await batch(21)
     assertClientError(res, '21 calls')
     expect(res.statusCode).toBe(400)
+    // Refused before tRPC runs, yet shaped like every other error (the router's formatter): the
+    // same `data` keys as a refusal from inside tRPC (but `path`: no single procedure is meant).
+    const inside = await stack.app.inject({ method: 'GET', url: '/trpc/me' })
+    const data = (r: { body: string }) =>
+      (JSON.parse(r.body) as { error: { data: Record<string, unknown> } }).error.data
+    const keys = (r: { body: string }) =>
+      Object.keys(data(r))
+        .filter((k) => k !== 'path')
+        .sort()
+    expect(keys(res)).toEqual(keys(inside))
+    expect(data(res)).toMatchObject({
+      code: 'BAD_REQUEST',
+      actasCode: 'INVALID_INPUT',
+      rateLimitedBy: null,
+      impersonationEnded: null,
+    })
+    const unknown = await stack.app.inject({
+      method: 'GET',
+      url: '/trpc/me,nope?batch=1',
+      headers: { authorization },
+    })
+    expect(unknown.statusCode).toBe(404)
+    expect(keys(unknown)).toEqual(keys(inside))
   })
 })

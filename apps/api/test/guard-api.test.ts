@@ -251,3 +251,145 @@ describe('impersonation.actions', () => {
     expect(await refusal(sql`truncate impersonation_actions`)).toMatch(/append-only: TRUNCATE/)
   })
 })
+
+describe('GET /v1/sessions/ended (the push of ends)', () => {
+  let base = ''
+  beforeAll(async () => {
+    base = (await stack.listen()).replace(/\/trpc$/, '')
+  })
+
+  /** Opens the stream; `next()` resolves with the next event (a hang guard, not a timing). */
+  async function follow(token: string | null, headers: Record<string, string> = {}) {
+    const controller = new AbortController()
+    const res = await fetch(`${base}/v1/sessions/ended`, {
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      signal: controller.signal,
+    })
+    const events: { event: string; data: unknown }[] = []
+    let closed = false
+    let wake: () => void = () => undefined
+    if (res.ok && res.body) {
+      void (async () => {
+        const decoder = new TextDecoder()
+        let buffer = ''
+        try {
+          for await (const chunk of res.body!) {
+            buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+            let end: number
+            while ((end = buffer.indexOf('\n\n')) >= 0) {
+              const block = buffer.slice(0, end)
+              buffer = buffer.slice(end + 2)
+              const event = /^event: (.*)$/m.exec(block)?.[1]
+              const data = /^data: (.*)$/m.exec(block)?.[1]
+              if (event) events.push({ event, data: data ? JSON.parse(data) : null })
+              wake()
+            }
+          }
+        } catch {
+          // aborted
+        }
+        closed = true
+        wake()
+      })()
+    }
+    const next = async (event: string) => {
+      const deadline = Date.now() + 20_000
+      for (;;) {
+        const found = events.findIndex((e) => e.event === event)
+        if (found >= 0) return events.splice(found, 1)[0]!.data
+        if (closed || Date.now() > deadline) throw new Error(`no ${event} event`)
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          setTimeout(resolve, 200)
+        })
+      }
+    }
+    return { res, next, isClosed: () => closed, close: () => controller.abort() }
+  }
+
+  it('tells an impersonated session its own end at once, with who ended it and why, then closes', async () => {
+    const { id, session } = await impersonate()
+    const stream = await follow(await session.token())
+    expect(stream.res.status).toBe(200)
+    expect(stream.res.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    await stream.next('open')
+    await api.impersonation.end.mutate({ impersonationId: id, reason: 'Wrong customer opened' })
+    const ended = (await stream.next('ended')) as Record<string, unknown>
+    expect(ended).toMatchObject({
+      impersonationId: id,
+      sessionId: session.sessionId,
+      impersonationEnded: {
+        impersonationId: id,
+        cause: 'ended_by_staff',
+        reason: 'Wrong customer opened',
+        endedBy: { id: admin.userId },
+      },
+    })
+    await stream.next('never').catch(() => undefined)
+    expect(stream.isClosed()).toBe(true)
+  })
+
+  it('tells a session whose impersonation already ended at once', async () => {
+    const { id, session } = await impersonate()
+    const token = await session.token()
+    await api.impersonation.end.mutate({ impersonationId: id, reason: 'Ended before it asked' })
+    const stream = await follow(token)
+    expect(await stream.next('ended')).toMatchObject({ impersonationId: id })
+  })
+
+  it('streams every end to a machine granted sessions.revoked', async () => {
+    const actas = await stack.m2mToken('actas-api')
+    const stream = await follow(actas.token)
+    await stream.next('open')
+    const one = await impersonate()
+    const two = await impersonate()
+    await api.impersonation.end.mutate({ impersonationId: one.id, reason: 'First of two ended' })
+    await api.impersonation.end.mutate({ impersonationId: two.id, reason: 'Second of two ended' })
+    const seen = [await stream.next('ended'), await stream.next('ended')] as {
+      impersonationId: string
+      impersonationEnded: unknown
+    }[]
+    expect(seen.map((e) => e.impersonationId).sort()).toEqual([one.id, two.id].sort())
+    // How it ended is for the session's own banner, not the machine's stream.
+    expect(seen.map((e) => e.impersonationEnded)).toEqual([null, null])
+    stream.close()
+  })
+
+  it('refuses with typed errors: no token 401, a session that is not impersonated and a machine not granted it 403', async () => {
+    const body = async (r: Response) =>
+      ((await r.json()) as { error: { data: { actasCode: string } } }).error.data.actasCode
+    const none = await follow(null)
+    expect({ status: none.res.status, code: await body(none.res) }).toEqual({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    })
+    const staff = await follow(await admin.token())
+    expect({ status: staff.res.status, code: await body(staff.res) }).toEqual({
+      status: 403,
+      code: 'FORBIDDEN',
+    })
+    const ungranted = await follow((await stack.m2mToken('no-scope')).token)
+    expect({ status: ungranted.res.status, code: await body(ungranted.res) }).toEqual({
+      status: 403,
+      code: 'FORBIDDEN',
+    })
+  })
+
+  it('lets the authorized parties (the host application) call it cross-origin, no one else', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${base}/v1/sessions/ended`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      })
+    const allowed = await preflight('http://localhost:5173')
+    expect(allowed.status).toBe(204)
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
+    expect(allowed.headers.get('access-control-allow-headers')).toBe('authorization')
+    const other = await preflight('https://evil.example')
+    expect(other.headers.get('access-control-allow-origin')).toBeNull()
+  })
+})

@@ -159,3 +159,36 @@ export function isActAsError(value: unknown): value is ActAsError {
 export function isActAsErrorCode(value: unknown): value is ActAsErrorCode {
   return typeof value === 'string' && (ACTAS_ERROR_CODES as readonly string[]).includes(value)
 }
+
+/**
+ * `@clerk/backend`'s token verification reasons (`TokenVerificationErrorReason`) that say nothing
+ * about the token: Clerk's keys could not be loaded (Clerk unreachable, or the key misconfigured).
+ * The one classification of the API and the guard: such a token is answered 503, not 401.
+ */
+export const CLERK_UNAVAILABLE_REASONS: readonly string[] = [
+  'jwk-remote-failed-to-load',
+  'jwk-failed-to-resolve',
+  'jwk-remote-missing',
+  'secret-key-invalid',
+  'jwk-local-missing',
+]
+
+/** Reasons meaning the token's lifetime is over (`token-expired`, or its handshake variants). */
+const EXPIRED = /(^|-)expired(-|$)/
+
+/**
+ * What a refused session token verification means, from the error `verifyToken` threw (or the
+ * `reason` of a signed-out `authenticateRequest` state): `unavailable` (retry; Clerk said
+ * nothing), `expired`, or `invalid`.
+ */
+export function classifyTokenFailure(
+  errorOrReason: unknown,
+): 'unavailable' | 'expired' | 'invalid' {
+  const reason =
+    typeof errorOrReason === 'string'
+      ? errorOrReason
+      : (errorOrReason as { reason?: unknown } | null)?.reason
+  if (typeof reason !== 'string') return 'invalid'
+  if (CLERK_UNAVAILABLE_REASONS.includes(reason)) return 'unavailable'
+  return EXPIRED.test(reason) ? 'expired' : 'invalid'
+}

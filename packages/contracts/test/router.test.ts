@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ActAsError, IMPERSONATE_PERMISSION } from '../src/index.js'
 import {
   defaultMachinePermissions,
+  MACHINE_EXPLICIT_READ_PROCEDURES,
   MACHINE_READ_PROCEDURES,
   MACHINE_WRITE_PROCEDURES,
 } from '../src/index.js'
@@ -295,7 +296,7 @@ describe('machines (deny by default)', () => {
       await expect(call(caller), path).rejects.toMatchObject({ code: 'FORBIDDEN' })
   })
 
-  it('the default map lets machines scoped to ActAs call the read procedures, nothing else', async () => {
+  it('the default map lets machines scoped to ActAs call the read procedures but audit.verify, nothing else', async () => {
     const withMap = createAppRouter({
       isDev: false,
       machinePermissions: defaultMachinePermissions(ACTAS),
@@ -303,7 +304,9 @@ describe('machines (deny by default)', () => {
     const ok = withMap.createCaller(machineContext(scoped))
     const refused = withMap.createCaller(machineContext(unscoped))
     for (const [path, call] of Object.entries(calls)) {
-      const read = (MACHINE_READ_PROCEDURES as readonly string[]).includes(path)
+      const read =
+        (MACHINE_READ_PROCEDURES as readonly string[]).includes(path) &&
+        !MACHINE_EXPLICIT_READ_PROCEDURES.includes(path)
       if (read) await expect(call(ok), path).rejects.toThrow(reached)
       else await expect(call(ok), path).rejects.toMatchObject({ code: 'FORBIDDEN' })
       await expect(call(refused), path).rejects.toMatchObject({ code: 'FORBIDDEN' })

@@ -1,11 +1,11 @@
 // The framework-agnostic core: one Guard per process. `check` verifies a session token locally
 // and says whether it is impersonated, by whom, in which mode and whether ActAs ended it;
 // `decide` applies a route's rules; `record` adds an answered request to the action trail.
-import { parseActorClaim, SAFE_METHODS } from '@actas/contracts'
+import { parseActorClaim, SAFE_METHODS, SESSIONS_ENDED_PATH } from '@actas/contracts'
 import { createActAsClient } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import { RevokedSessions } from './revoked.js'
-import type { RevokedSyncStats } from './revoked.js'
+import type { RevokedPushOptions, RevokedSyncStats } from './revoked.js'
 import { ActionTrail } from './trail.js'
 import type { ActionTrailOptions, ActionTrailStats, RecordedAction } from './trail.js'
 import type {
@@ -28,8 +28,15 @@ export interface GuardOptions {
    * `impersonation.actions` (ActAs's MACHINE_PERMISSIONS).
    */
   actas: ActAsClient | { url: string; getToken: () => string | Promise<string> }
-  /** Poll `sessions.revoked` this often (default 1,000 ms; an end is refused within about that). */
+  /** Poll `sessions.revoked` this often (default 1,000 ms): the backstop of the push. */
   revokedRefreshMs?: number
+  /**
+   * ActAs's push of ends (`GET /v1/sessions/ended`, server-sent events): an end is refused within
+   * milliseconds instead of at the next poll. Default: on when `actas` is `{ url, getToken }` (the
+   * stream at the same origin, `/v1/sessions/ended`); give `{ url, getToken }` when `actas` is a
+   * client or ActAs is behind a path prefix; `false` for the poll alone.
+   */
+  revokedPush?: RevokedPushOptions | false
   /**
    * When the list of ended impersonations has not been refreshed for this long (ActAs
    * unreachable), impersonated sessions are refused with 503 until it is (default 30,000 ms;
@@ -104,7 +111,17 @@ export class Guard {
       options.verifiedTokenCacheSize ?? 10_000,
     )
     this.refreshMs = options.revokedRefreshMs ?? 1_000
-    this.revoked = new RevokedSessions(client, this.refreshMs, this.now, logger)
+    const push =
+      options.revokedPush === false
+        ? null
+        : (options.revokedPush ??
+          ('url' in options.actas
+            ? {
+                url: new URL(SESSIONS_ENDED_PATH, options.actas.url).href,
+                getToken: options.actas.getToken,
+              }
+            : null))
+    this.revoked = new RevokedSessions(client, this.refreshMs, this.now, logger, push)
     this.failClosedAfterMs = options.failClosedAfterMs ?? 30_000
     this.trail =
       options.trail === false ? null : new ActionTrail(client, this.now, logger, options.trail)

@@ -5,7 +5,7 @@ export type { GuardCheck, GuardOptions, GuardStats } from './guard.js'
 export { guardFetch, guardNodeRequest } from './http.js'
 export type { HandlerGuardOptions } from './http.js'
 export type { ActionTrailOptions, ActionTrailStats, RecordedAction } from './trail.js'
-export type { RevokedSyncStats } from './revoked.js'
+export type { RevokedPushOptions, RevokedSyncStats } from './revoked.js'
 export type { ClerkVerifyOptions } from './verify.js'
 export type {
   GuardLogger,

@@ -1,8 +1,11 @@
 // Local verification of Clerk session tokens with @clerk/backend's `verifyToken`: networkless
 // with `jwtKey`, otherwise with the instance's JWKS (fetched with the secret key and cached by
 // @clerk/backend). A verified token's claims are kept until its `exp` (≤ 60 s for Clerk session
-// tokens), so a request with a token already seen costs a map lookup, not a signature check.
+// tokens), so a request with a token already seen costs a cache lookup, not a signature check.
 import { verifyToken } from '@clerk/backend'
+import { classifyTokenFailure } from '@actas/contracts'
+import { VerifiedTokens } from '@actas/contracts/ttl-cache'
+import type { TokenVerdict } from '@actas/contracts/ttl-cache'
 
 /** How a Clerk instance's session tokens are verified. */
 export interface ClerkVerifyOptions {
@@ -32,35 +35,32 @@ export type VerifyResult =
   | { ok: true; session: VerifiedSession }
   | { ok: false; reason: 'expired' | 'invalid' | 'unavailable' }
 
-/** Failures that say nothing about the token: the keys could not be loaded. */
-const UNAVAILABLE = new Set([
-  'jwk-remote-failed-to-load',
-  'jwk-failed-to-resolve',
-  'jwk-remote-missing',
-  'secret-key-invalid',
-  'jwk-local-missing',
-])
-
 export class SessionVerifier {
-  private readonly cache = new Map<string, VerifiedSession>()
+  /** Verified tokens until their `exp` (@actas/contracts/ttl-cache: keyed by a hash, never the token). */
+  private readonly tokens: VerifiedTokens<VerifiedSession>
 
   constructor(
     private readonly options: ClerkVerifyOptions,
-    private readonly now: () => number,
-    /** At most this many verified tokens are kept (oldest dropped first). */
-    private readonly cacheSize = 10_000,
+    now: () => number,
+    /** At most this many verified tokens are kept (least recently used dropped first). */
+    cacheSize = 10_000,
   ) {
     if (!options.jwtKey && !options.secretKey)
       throw new Error('@actas/guard: give clerk.jwtKey (networkless) or clerk.secretKey (JWKS)')
+    this.tokens = new VerifiedTokens({
+      verify: (token) => this.verifyNow(token),
+      max: cacheSize,
+      now,
+    })
   }
 
   /** Verifies `token`; a token verified before answers from memory until its `exp`. */
   async verify(token: string): Promise<VerifyResult> {
-    const cached = this.cache.get(token)
-    if (cached) {
-      if (cached.expiresAt > this.now()) return { ok: true, session: cached }
-      this.cache.delete(token)
-    }
+    const verdict = await this.tokens.check(token)
+    return verdict.ok ? { ok: true, session: verdict.value } : verdict
+  }
+
+  private async verifyNow(token: string): Promise<TokenVerdict<VerifiedSession>> {
     let claims: Awaited<ReturnType<typeof verifyToken>>
     try {
       claims = await verifyToken(token, {
@@ -75,27 +75,20 @@ export class SessionVerifier {
           : { clockSkewInMs: this.options.clockSkewInMs }),
       })
     } catch (error) {
-      const reason = (error as { reason?: unknown } | null)?.reason
-      if (typeof reason === 'string' && UNAVAILABLE.has(reason))
-        return { ok: false, reason: 'unavailable' }
-      return { ok: false, reason: reason === 'token-expired' ? 'expired' : 'invalid' }
+      // The one classification of the API and the guard (@actas/contracts).
+      return { ok: false, reason: classifyTokenFailure(error) }
     }
     const userId = typeof claims.sub === 'string' ? claims.sub : ''
     const sessionId = typeof claims.sid === 'string' ? claims.sid : ''
     // Session tokens only: an M2M JWT (`sub` mch_…) or a token without a session is not one.
-    if (!userId.startsWith('user_') || !sessionId) return { ok: false, reason: 'invalid' }
+    if (!userId.startsWith('user_') || !sessionId || typeof claims.exp !== 'number')
+      return { ok: false, reason: 'invalid' }
     const session: VerifiedSession = {
       userId,
       sessionId,
-      expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : this.now(),
+      expiresAt: claims.exp * 1000,
       act: (claims as { act?: unknown }).act ?? null,
     }
-    if (this.cacheSize <= 0) return { ok: true, session }
-    if (this.cache.size >= this.cacheSize) {
-      const oldest = this.cache.keys().next()
-      if (!oldest.done) this.cache.delete(oldest.value)
-    }
-    this.cache.set(token, session)
-    return { ok: true, session }
+    return { ok: true, value: session, expiresAt: session.expiresAt }
   }
 }

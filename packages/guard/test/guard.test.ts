@@ -174,6 +174,31 @@ describe('the kill switch', () => {
     })
   })
 
+  it('learns an end by push (GET /v1/sessions/ended) without waiting for its poll', async () => {
+    const actas = (await stack.m2mToken('actas-api')).token
+    const guard = guardWith({
+      revokedPush: { url: new URL('/v1/sessions/ended', apiUrl).href, getToken: () => actas },
+    })
+    await guard.start()
+    const { id, session } = await impersonate()
+    const token = await session.token()
+    // Connected, and its first poll done: from here on the poll (every 60 s here) is silent.
+    for (let i = 0; i < 100 && !guard.stats().revoked.pushConnected; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(guard.stats().revoked.pushConnected).toBe(true)
+    await guard.refreshRevoked()
+    const polls = link.requests
+    await api.impersonation.end.mutate({ impersonationId: id, reason: 'Ended, pushed at once' })
+    let checked = await guard.check(token)
+    for (let i = 0; i < 200 && checked.ok && !checked.verdict.revoked; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      checked = await guard.check(token)
+    }
+    expect(checked).toMatchObject({ ok: true, verdict: { revoked: true } })
+    expect(link.requests).toBe(polls)
+    expect(guard.stats().revoked.pushed).toBeGreaterThan(0)
+  })
+
   it('a guard started later learns the ends of the last two hours', async () => {
     const { id, session } = await impersonate()
     await api.impersonation.end.mutate({ impersonationId: id, reason: 'Ended before the start' })

@@ -254,27 +254,15 @@ function errorSummary(err: unknown): { code?: string; message: string } {
 export const DATABASE_RETRY_AFTER_SECONDS = 5
 
 /**
- * `port` with every method's database-unavailable error (see `isDatabaseUnavailable`) turned
- * into `SERVICE_UNAVAILABLE` with Retry-After: the caller gets 503, not 500. Other errors pass
- * unchanged.
+ * The database-unavailable error (see `isDatabaseUnavailable`) as `SERVICE_UNAVAILABLE` with
+ * Retry-After, or null for any other error. The router's one error mapper applies it to every
+ * procedure and port (contracts' `classifyError`): the caller gets 503, not 500.
  */
-export function withDatabaseFaults<T extends object>(port: T): T {
-  return new Proxy(port, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver)
-      if (typeof value !== 'function') return value
-      return async (...args: unknown[]) => {
-        try {
-          return await (value as (...a: unknown[]) => unknown).apply(target, args)
-        } catch (error) {
-          if (error instanceof ActAsError || !isDatabaseUnavailable(error)) throw error
-          throw new ActAsError(
-            'SERVICE_UNAVAILABLE',
-            'The audit database is unavailable; try again in a moment.',
-            { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS, cause: error },
-          )
-        }
-      }
-    },
-  })
+export function databaseFault(error: unknown): ActAsError | null {
+  if (error instanceof ActAsError || !isDatabaseUnavailable(error)) return null
+  return new ActAsError(
+    'SERVICE_UNAVAILABLE',
+    'The audit database is unavailable; try again in a moment.',
+    { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS, cause: error },
+  )
 }

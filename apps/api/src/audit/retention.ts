@@ -24,7 +24,8 @@ export function startRetention(
   const run = () => {
     running = store.prune(options.retentionDays).then(
       (report) => {
-        const pruned = Object.values(report).reduce((a, b) => a + b, 0)
+        const pruned =
+          report.outbox + report.deliveries + report.auditReads + report.quotaReservations
         if (pruned > 0)
           options.logger.info(
             { ...report, retentionDays: options.retentionDays },

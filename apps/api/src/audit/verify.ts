@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto'
 import { asc, gt, inArray, sql } from 'drizzle-orm'
 import { GENESIS_HASH, verifyChain, verifyCheckpoint } from './chain.js'
 import type { ChainBreak, ChainReport, EventData } from './chain.js'
-import { projectionDiff, projectTimeline, storedInstant } from './projection.js'
+import { projectionDiff, projectTimeline } from './projection.js'
 import type { ProjectedEvent } from './projection.js'
 import { rowFromJson } from './reads.js'
 import { auditEvents, impersonations } from './schema.js'
@@ -31,9 +31,14 @@ export interface VerifyReport extends ChainReport {
   rows: number
 }
 
-/** Events per page of the incremental walk (≈ 10–20 ms of hashing between two turns of the loop). */
+/**
+ * Events per page of the incremental walk (≈ 10–20 ms of work between two turns of the loop).
+ * Every page and every chunk of rows ends with a turn of the event loop (`setImmediate`): PGlite
+ * runs in this thread and its queries resolve as microtasks, so without it a walk would hold the
+ * loop from start to end.
+ */
 const CHUNK = 2_000
-/** Events per page of the full walk (the CLI: throughput first). */
+/** Events per page of the full walk (the CLI, staff's explicit flag: throughput first). */
 const FULL_CHUNK = 10_000
 /** Rows recomputed per query of the projection check. */
 const ROWS_CHUNK = 500
@@ -57,7 +62,7 @@ export class AuditVerification extends AuditWrites {
     const head = await this.chainHead()
     const start = full ? { seq: 0, hash: GENESIS_HASH } : await this.startingPoint(publicKey)
     const checkpoints = await this.checkpoints(start.seq + 1)
-    const chain = await verifyChain(this.eventPages(full ? FULL_CHUNK : CHUNK, start.seq, !full), {
+    const chain = await verifyChain(this.eventPages(full ? FULL_CHUNK : CHUNK, start.seq, true), {
       from: start,
       head: { seq: head.seq, hash: head.hash },
       checkpoints,
@@ -66,7 +71,7 @@ export class AuditVerification extends AuditWrites {
     let firstBroken: ChainBreak | null = chain.firstBroken
     let rows = 0
     if (!firstBroken) {
-      const projection = await this.verifyProjection(full ? null : start.seq, !full)
+      const projection = await this.verifyProjection(full ? null : start.seq)
       rows = projection.rows
       firstBroken = projection.firstBroken
     }
@@ -106,7 +111,6 @@ export class AuditVerification extends AuditWrites {
    */
   private async verifyProjection(
     afterSeq: number | null,
-    yieldBetweenChunks: boolean,
   ): Promise<{ rows: number; firstBroken: ChainBreak | null }> {
     let rows = 0
     for await (const ids of this.rowIdPages(afterSeq)) {
@@ -136,7 +140,7 @@ export class AuditVerification extends AuditWrites {
             },
           }
       }
-      if (yieldBetweenChunks) await turn()
+      await turn()
     }
     return { rows, firstBroken: null }
   }
@@ -178,37 +182,11 @@ export class AuditVerification extends AuditWrites {
   private async timelines(
     ids: string[],
   ): Promise<Map<string, Array<ProjectedEvent & { seq: number }>>> {
-    type Raw = [
-      number,
-      string,
-      string,
-      string | null,
-      string | null,
-      string | null,
-      string | null,
-      string,
-      string,
-    ]
-    const result: unknown = await this.db.execute(sql`
-      select coalesce(json_agg(json_build_array(seq, impersonation_id, type, cause, "by", reason,
-        clerk_session_id, data, created_at) order by seq), '[]')::text as page
-      from ${auditEvents} where ${inArray(auditEvents.impersonationId, ids)}`)
-    const [first] = (result as { rows: Array<{ page: string }> }).rows
     const out = new Map<string, Array<ProjectedEvent & { seq: number }>>()
-    for (const r of JSON.parse(first?.page ?? '[]') as Raw[]) {
-      const events = out.get(r[1]) ?? []
-      events.push({
-        seq: r[0],
-        impersonationId: r[1],
-        type: r[2],
-        cause: r[3],
-        by: r[4],
-        reason: r[5],
-        clerkSessionId: r[6],
-        data: JSON.parse(r[7]) as EventData,
-        createdAt: storedInstant(r[8]),
-      })
-      out.set(r[1], events)
+    for (const e of await this.storedEvents(inArray(auditEvents.impersonationId, ids))) {
+      const events = out.get(e.impersonationId) ?? []
+      events.push({ ...e, data: JSON.parse(e.data) as EventData })
+      out.set(e.impersonationId, events)
     }
     return out
   }

@@ -178,3 +178,53 @@ describe('ClerkDirectory.searchUsers', () => {
     expect(result.total).toBeLessThan(10_000)
   })
 })
+
+describe('ClerkDirectory reads what a decision needs, whole', () => {
+  it("lists every session of a user, past Clerk's page of 500, and filters by status", async () => {
+    const { dir } = directory(0)
+    const state = clerk.state
+    const user = [...state.users.values()].find((u) => state.membershipsOfUser(u.id).length === 0)!
+    const oldest = state.createSession(state.newClient(), user)
+    oldest.createdAt -= 60_000
+    const revoked = state.createSession(state.newClient(), user)
+    revoked.createdAt -= 30_000
+    state.endSession(revoked, 'revoked')
+    for (let i = 0; i < 520; i++) state.createSession(state.newClient(), user)
+    const all = await dir.listSessions(user.id)
+    expect(all.length).toBeGreaterThanOrEqual(522)
+    expect(new Set(all.map((s) => s.id)).size).toBe(all.length)
+    expect(all.map((s) => s.id)).toContain(oldest.id)
+    const active = await dir.listSessions(user.id, { status: 'active' })
+    expect(active.map((s) => s.id)).toContain(oldest.id)
+    expect(active.map((s) => s.id)).not.toContain(revoked.id)
+  })
+
+  it('asks each organization for one user: the membership is found among any number of others', async () => {
+    const { dir } = directory(0)
+    const state = clerk.state
+    const [staffOrg, other] = [...state.organizations.values()]
+    const user = [...state.users.values()].find((u) => state.membershipsOfUser(u.id).length === 0)!
+    const membership = {
+      id: 'orgmem_judge_first',
+      organizationId: staffOrg!.id,
+      userId: user.id,
+      role: 'member',
+      createdAt: Date.now() - 60_000,
+      updatedAt: Date.now() - 60_000,
+    }
+    state.addMembership(membership)
+    for (let i = 0; i < 120; i++) {
+      const id = `org_judgedir${i}`
+      state.addOrganization({ ...staffOrg!, id, slug: `judge-dir-${i}`, createdAt: Date.now() + i })
+      state.addMembership({
+        ...membership,
+        id: `orgmem_judge_${i}`,
+        organizationId: id,
+        createdAt: Date.now() + i,
+      })
+    }
+    const found = await dir.membershipsIn(user.id, [staffOrg!.id, other!.id])
+    expect(found.map((m) => m.organizationId)).toEqual([staffOrg!.id])
+    expect(found[0]?.permissions).toEqual(state.permissionsIn(user.id, staffOrg!.id))
+  })
+})

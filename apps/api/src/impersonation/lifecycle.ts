@@ -4,7 +4,7 @@
 // AuditStore.appendEvent (which refuses transitions lifecycle.ts does not allow, so duplicates
 // and races are no-ops); every end is announced to the revocation registry at once.
 import { createHash } from 'node:crypto'
-import { ActAsError } from '@actas/contracts'
+import { ActAsError, REVOKED_LOOKBACK_MINUTES } from '@actas/contracts'
 import type {
   ActiveImpersonation,
   EndCause,
@@ -86,7 +86,7 @@ export class ImpersonationLifecycle {
   constructor(private readonly o: LifecycleOptions) {
     const now = () => o.now().getTime()
     this.emails = ttlCache({ max: 1_000, ttlMs: 300_000, now })
-    this.endings = ttlCache({ max: 10_000, ttlMs: 2 * 60 * 60_000, now })
+    this.endings = ttlCache({ max: 10_000, ttlMs: REVOKED_LOOKBACK_MINUTES * 60_000, now })
     this.lastActive = ttlCache({ max: 1_000, ttlMs: LAST_ACTIVE_CACHE_MS, now })
   }
 
@@ -517,7 +517,11 @@ export class ImpersonationLifecycle {
   async onSession(
     heard: DirectorySession,
     event: 'created' | 'ended',
-    options: { readFromClerk?: boolean } = {},
+    options: {
+      readFromClerk?: boolean
+      /** The policy was judged on this row just now and found nothing (the reconciler). */
+      policyAllows?: boolean
+    } = {},
   ): Promise<string> {
     const id = heard.actor?.['impersonation_id']
     const row = typeof id === 'string' && UUID.test(id) ? await this.o.audit.get(id) : null
@@ -539,7 +543,7 @@ export class ImpersonationLifecycle {
         ? 'expired_at_cap'
         : session.status === 'abandoned'
           ? 'expired_inactivity'
-          : session.status === 'revoked'
+          : session.status === 'revoked' && !options.policyAllows
             ? ((await this.o.policy.continuousCause(row)) ?? 'signed_out')
             : 'signed_out'
     const result = await this.o.audit.appendEvent(row.id, {

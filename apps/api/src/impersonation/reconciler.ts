@@ -154,7 +154,10 @@ export class Reconciler {
       )
     const session = row.clerkSessionId ? await directory.getSession(row.clerkSessionId) : null
     if (session && session.status !== 'active') {
-      const outcome = await lifecycle.onSession(session, 'ended', { readFromClerk: true })
+      const outcome = await lifecycle.onSession(session, 'ended', {
+        readFromClerk: true,
+        policyAllows: true,
+      })
       return !outcome.startsWith('unchanged') || changed
     }
     return changed

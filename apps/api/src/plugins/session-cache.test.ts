@@ -1,252 +1,134 @@
-// The verdict cache in front of clerkPlugin's hook, with a stand-in plugin that "verifies" by
-// looking the header up in a table and counts its calls.
+// The verdict caches of plugins/auth.ts, over real tokens of the local Clerk server: a session
+// token is verified once (sessions/verifier.ts, @clerk/backend's public authenticateRequest) and
+// then answered from memory until its `exp`; M2M tokens once a minute at most; nothing reaches
+// Clerk without a bearer credential, nor past the per-IP limit.
+import { createFapiClient, startClerkLocal } from '@actas/clerk-local'
+import type { ClerkLocal } from '@actas/clerk-local'
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import { describe, expect, it } from 'vitest'
-import { registerWithSessionCache } from './session-cache.js'
-import type { HookPlugin, M2MVerdict, SessionCacheOptions } from './session-cache.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { localClerkEnvironment, loadConfig } from '../config.js'
+import type { Config } from '../config.js'
+import { IpRateLimiter } from '../rate-limit.js'
+import { SessionVerifier } from '../sessions/verifier.js'
+import { createM2MVerifier, registerAuth } from './auth.js'
 
-const T0 = 1_700_000_000_000
-const exp = (ms: number) => Math.floor((T0 + ms) / 1000)
+const ORIGIN = 'http://localhost:5173'
+let clerk: ClerkLocal
+let config: Config
+let token: string
 
-const verdicts: Record<string, unknown> = {
-  'Bearer good': {
-    tokenType: 'session_token',
-    isAuthenticated: true,
-    userId: 'user_1',
-    sessionClaims: { exp: exp(60_000) },
-  },
-  'Bearer other': {
-    tokenType: 'session_token',
-    isAuthenticated: true,
-    userId: 'user_2',
-    sessionClaims: { exp: exp(60_000) },
-  },
-  'Bearer soon': {
-    tokenType: 'session_token',
-    isAuthenticated: true,
-    userId: 'user_1',
-    sessionClaims: { exp: exp(2_000) },
-  },
-  'Bearer refused': { tokenType: 'session_token', isAuthenticated: false, userId: null },
-  'Bearer machine': { tokenType: 'm2m_token', isAuthenticated: true, userId: null },
-}
+beforeAll(async () => {
+  process.env['CLERK_TELEMETRY_DISABLED'] = '1'
+  clerk = await startClerkLocal({ port: 0, users: 5, seed: 1 })
+  config = loadConfig(localClerkEnvironment(clerk, ORIGIN))
+  const admin = clerk.accounts.find((a) => a.role === 'admin')!
+  const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
+  const session = await fapi.signInWithPassword(admin.identifier, admin.password)
+  token = await fapi.getToken(session.sessionId)
+}, 60_000)
 
-async function setup(options: Omit<SessionCacheOptions, 'now'> = {}) {
-  let now = T0
-  const calls: string[] = []
-  const fake: HookPlugin<{ hookName: 'preHandler' }> = (instance, opts, done) => {
-    instance.decorateRequest('auth', null)
-    instance.decorateRequest('clerk', null as never)
-    instance.addHook(opts.hookName, async (req, reply) => {
-      const header = req.headers.authorization ?? ''
-      calls.push(header)
-      if (header === 'Bearer redirect') return reply.code(307).send()
-      const r = req as unknown as { auth: unknown; clerk: unknown }
-      r.auth = verdicts[header] ?? { tokenType: 'session_token', isAuthenticated: false }
-      r.clerk = 'client'
-    })
-    done()
-  }
-  const app: FastifyInstance = Fastify()
-  const stats = await registerWithSessionCache(
-    app,
-    fake,
-    { hookName: 'preHandler' },
-    { ...options, now: () => now },
-  )
-  app.get('/who', (req) => {
-    const r = req as unknown as { auth: { userId?: unknown } | null; clerk: unknown }
-    return { userId: r.auth?.userId ?? null, clerk: r.clerk }
-  })
-  app.get('/who-machine', (req) => {
-    const r = req as unknown as { auth: { machineId?: unknown } | null }
-    return { machineId: r.auth?.machineId ?? null }
-  })
-  await app.ready()
-  const who = async (authorization?: string) => {
-    const res = await app.inject({
-      url: '/who',
-      headers: authorization ? { authorization } : {},
-    })
-    return res.statusCode === 200 ? res.json<{ userId: string | null }>().userId : res.statusCode
-  }
-  return { app, calls, stats, who, advance: (ms: number) => (now += ms) }
-}
-
-describe('session cache in front of clerkPlugin', () => {
-  it('verifies a token once, then answers the same header from the cache', async () => {
-    const { calls, stats, who } = await setup()
-    expect(await who('Bearer good')).toBe('user_1')
-    expect(await who('Bearer good')).toBe('user_1')
-    expect(await who('Bearer other')).toBe('user_2')
-    expect(await who('Bearer good')).toBe('user_1')
-    expect(calls).toEqual(['Bearer good', 'Bearer other'])
-    expect(stats).toMatchObject({ hits: 2, misses: 2, size: 2 })
-  })
-
-  it('never caches refusals or machine verdicts of the plugin', async () => {
-    const { calls, stats, who } = await setup()
-    for (let i = 0; i < 2; i++) {
-      expect(await who('Bearer refused')).toBe(null)
-      expect(await who('Bearer machine')).toBe(null)
-      expect(await who('Bearer unknown')).toBe(null)
-    }
-    expect(calls).toHaveLength(6)
-    expect(stats.size).toBe(0)
-  })
-
-  it('reads Bearer credentials only: without one, the plugin is never asked (no cookie, no 307)', async () => {
-    const { app, calls, who } = await setup()
-    expect(await who()).toBe(null)
-    expect(await who('Basic dXNlcjpwdw==')).toBe(null)
-    const res = await app.inject({ url: '/who', headers: { cookie: '__session=good' } })
-    expect(res.json()).toMatchObject({ userId: null })
-    expect(calls).toEqual([])
-  })
-
-  it('sends the request back to the plugin once the token expires', async () => {
-    const { calls, advance, who } = await setup()
-    expect(await who('Bearer soon')).toBe('user_1')
-    advance(1_000)
-    expect(await who('Bearer soon')).toBe('user_1')
-    expect(calls).toHaveLength(1)
-    advance(1_000) // now === exp: the cache no longer answers; the plugin decides
-    expect(await who('Bearer soon')).toBe('user_1')
-    expect(calls).toHaveLength(2)
-  })
-
-  it('keeps no entry longer than maxAgeMs, nor more than maxEntries', async () => {
-    const { calls, advance, who, stats } = await setup({ maxAgeMs: 500, maxEntries: 1 })
-    await who('Bearer good')
-    await who('Bearer good')
-    expect(calls).toHaveLength(1)
-    advance(500)
-    await who('Bearer good')
-    expect(calls).toHaveLength(2)
-    await who('Bearer other') // evicts good
-    expect(stats.size).toBe(1)
-    await who('Bearer good')
-    expect(calls).toHaveLength(4)
-  })
-
-  it('passes through a reply the plugin sent itself', async () => {
-    const { who, stats } = await setup()
-    expect(await who('Bearer redirect')).toBe(307)
-    expect(await who('Bearer redirect')).toBe(307)
-    expect(stats.size).toBe(0)
-  })
+afterAll(async () => {
+  await clerk?.stop()
 })
 
-describe('what reaches Clerk', () => {
-  it('verifies an M2M token once until it expires (≤ 60 s), a refused one once a minute, an outage every time', async () => {
-    const asked: string[] = []
-    const verdicts: Record<string, M2MVerdict> = {
-      mt_valid: {
-        kind: 'valid',
-        id: 'm2m_1',
-        machineId: 'mch_1',
-        scopes: [],
-        claims: null,
-        expiresAt: T0 + 30_000,
-      },
-      mt_forever: {
-        kind: 'valid',
-        id: 'm2m_2',
-        machineId: 'mch_2',
-        scopes: [],
-        claims: null,
-        expiresAt: null,
-      },
-      mt_junk: { kind: 'invalid' },
-      mt_outage: { kind: 'unavailable' },
+async function setup(options: { ipPerMinute?: number } = {}) {
+  let now = Date.now()
+  const clock = () => now
+  const verifier = new SessionVerifier({ ...config.clerk, now: clock })
+  const m2mCalls: string[] = []
+  const m2m = createM2MVerifier(config)
+  const app: FastifyInstance = Fastify()
+  const caches = registerAuth(app, config, {
+    verifier,
+    now: clock,
+    ...(options.ipPerMinute
+      ? { ipLimiter: new IpRateLimiter(options.ipPerMinute, { keyPrefix: 'test', now: clock }) }
+      : {}),
+    onLimited: (reply, s) => reply.code(429).header('retry-after', String(s)).send(),
+    onUnavailable: (reply, s) => reply.code(503).header('retry-after', String(s)).send(),
+    verifyM2M: (t) => {
+      m2mCalls.push(t)
+      return m2m(t)
+    },
+  })
+  app.get('/who', (req) => {
+    const c = req.actasCredential
+    return {
+      who: c === null ? null : c.kind === 'session' ? c.session.userId : c.machine.machineId,
     }
-    const { calls, advance, app } = await setup({
-      verifyM2M: (token) => {
-        asked.push(token)
-        return Promise.resolve(verdicts[token] ?? { kind: 'invalid' })
-      },
+  })
+  await app.ready()
+  const who = async (headers: Record<string, string> = {}) => {
+    const res = await app.inject({ url: '/who', headers })
+    return res.statusCode === 200 ? res.json<{ who: string | null }>().who : res.statusCode
+  }
+  return { app, caches, m2mCalls, who, advance: (ms: number) => (now += ms) }
+}
+
+describe('verdict caches in front of Clerk (plugins/auth.ts)', () => {
+  it('verifies a session token once, then answers it from memory until its exp', async () => {
+    const { caches, who, advance } = await setup()
+    const userId = clerk.accounts.find((a) => a.role === 'admin')!.userId
+    expect(await who({ authorization: `Bearer ${token}` })).toBe(userId)
+    expect(await who({ authorization: `Bearer ${token}` })).toBe(userId)
+    expect({ misses: caches.sessions.misses, hits: caches.sessions.hits }).toEqual({
+      misses: 1,
+      hits: 1,
     })
-    const auth = async (token: string) =>
-      (
-        await app.inject({ url: '/who-machine', headers: { authorization: `Bearer ${token}` } })
-      ).json<{ machineId: string | null }>()
-    for (let i = 0; i < 3; i++) {
-      expect(await auth('mt_valid')).toEqual({ machineId: 'mch_1' })
-      expect(await auth('mt_forever')).toEqual({ machineId: 'mch_2' })
-      expect(await auth('mt_junk')).toEqual({ machineId: null })
-      expect(await auth('mt_outage')).toEqual({ machineId: null })
-    }
-    expect(asked).toEqual([
-      'mt_valid',
-      'mt_forever',
-      'mt_junk',
-      'mt_outage',
-      'mt_outage',
-      'mt_outage',
-    ])
-    advance(30_000) // mt_valid expired: asked again (and refused by Clerk in real life)
-    await auth('mt_valid')
-    await auth('mt_forever')
-    await auth('mt_junk')
-    expect(asked.slice(6)).toEqual(['mt_valid'])
-    advance(30_000) // 60 s: every verdict is asked for again
-    await auth('mt_forever')
-    await auth('mt_junk')
-    expect(asked.slice(7)).toEqual(['mt_forever', 'mt_junk'])
-    expect(calls).toEqual([]) // M2M tokens never reach the plugin
+    // Past the token's exp on the API's clock the verdict is gone: verified again.
+    advance(61_000)
+    await who({ authorization: `Bearer ${token}` })
+    expect(caches.sessions.misses).toBe(2)
+  })
+
+  it('never keeps a refusal, and a look-alike with another signature is refused every time', async () => {
+    const { caches, who } = await setup()
+    const [header, payload, signature] = token.split('.')
+    const forged = `${header}.${payload}.${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`
+    expect(await who({ authorization: `Bearer ${forged}` })).toBeNull()
+    expect(await who({ authorization: `Bearer ${forged}` })).toBeNull()
+    expect(caches.sessions.misses).toBe(2)
+    expect(caches.sessions.size).toBe(0)
+  })
+
+  it('reads Bearer credentials only: a cookie session is never verified', async () => {
+    const { caches, who } = await setup()
+    expect(await who({ cookie: `__session=${token}; __client_uat=1` })).toBeNull()
+    expect(await who({ authorization: `Basic ${token}` })).toBeNull()
+    expect(caches.sessions.misses).toBe(0)
+  })
+
+  it('verifies an M2M token once until it expires, and a refused one once a minute', async () => {
+    const { m2mCalls, who, advance } = await setup()
+    const machine = clerk.machines.find((m) => m.name === 'helpdesk')!
+    const res = await fetch(`${clerk.url}/m2m_tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${machine.secretKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ seconds_until_expiration: 300 }),
+    })
+    const m2m = (await res.json()) as { token: string }
+    expect(await who({ authorization: `Bearer ${m2m.token}` })).toBe(machine.id)
+    expect(await who({ authorization: `Bearer ${m2m.token}` })).toBe(machine.id)
+    expect(m2mCalls).toHaveLength(1)
+    // Kept at most a minute, then Clerk is asked again.
+    advance(60_000)
+    expect(await who({ authorization: `Bearer ${m2m.token}` })).toBe(machine.id)
+    expect(m2mCalls).toHaveLength(2)
+    const unknown = 'mt_' + 'x'.repeat(40)
+    expect(await who({ authorization: `Bearer ${unknown}` })).toBeNull()
+    expect(await who({ authorization: `Bearer ${unknown}` })).toBeNull()
+    expect(m2mCalls).toHaveLength(3)
+    advance(60_000)
+    expect(await who({ authorization: `Bearer ${unknown}` })).toBeNull()
+    expect(m2mCalls).toHaveLength(4)
   })
 
   it('refuses with 429 before verifying once an IP has used its unverified credentials', async () => {
-    const taken = new Map<string, number>()
-    const { calls, app } = await setup({
-      ipLimiter: {
-        take: (ip) => {
-          const n = (taken.get(ip) ?? 0) + 1
-          taken.set(ip, n)
-          return Promise.resolve(
-            n > 3 ? { allowed: false, retryAfterSeconds: 42 } : { allowed: true },
-          )
-        },
-        giveBack: (ip) => {
-          taken.set(ip, (taken.get(ip) ?? 1) - 1)
-          return Promise.resolve()
-        },
-      },
-    })
-    const send = (authorization: string) => app.inject({ url: '/who', headers: { authorization } })
-    // Accepted tokens give their point back: any number of them.
-    for (let i = 0; i < 5; i++) expect((await send('Bearer good')).statusCode).toBe(200)
-    for (let i = 0; i < 3; i++) expect((await send(`Bearer junk${i}`)).statusCode).toBe(200)
-    const refused = await send('Bearer junk-more')
-    expect(refused.statusCode).toBe(429)
-    expect(refused.headers['retry-after']).toBe('42')
-    expect(calls.filter((c) => c.startsWith('Bearer junk'))).toHaveLength(3)
-    // A token the cache already accepted is not a verification: still answered.
-    expect((await send('Bearer good')).statusCode).toBe(200)
-  })
-
-  it('fetches the JWKS at most once per interval for kids it does not know, and never lets them reach the plugin', async () => {
-    let fetches = 0
-    const jwt = (kid: string) =>
-      `Bearer ${Buffer.from(JSON.stringify({ alg: 'RS256', kid })).toString('base64url')}.e30.sig`
-    const { calls, advance, who } = await setup({
-      jwks: {
-        kids: () => {
-          fetches++
-          return Promise.resolve(['ins_key_1'])
-        },
-        minIntervalMs: 30_000,
-      },
-    })
-    for (let i = 0; i < 20; i++) expect(await who(jwt(`random_${i}`))).toBe(null)
-    expect(fetches).toBe(1)
-    expect(calls).toEqual([])
-    await who(jwt('ins_key_1')) // a kid of Clerk's JWKS goes to the plugin, without a fetch
-    expect(calls).toHaveLength(1)
-    expect(fetches).toBe(1)
-    advance(30_000)
-    for (let i = 0; i < 5; i++) await who(jwt(`later_${i}`))
-    expect(fetches).toBe(2)
+    const { caches, who } = await setup({ ipPerMinute: 2 })
+    expect(await who({ authorization: 'Bearer not.a.jwt' })).toBeNull()
+    expect(await who({ authorization: 'Bearer not.b.jwt' })).toBeNull()
+    expect(await who({ authorization: 'Bearer not.c.jwt' })).toBe(429)
+    expect(caches.sessions.misses).toBe(2)
   })
 })

@@ -1,16 +1,19 @@
 // Mounts the contracts' router at /trpc with the ports this API implements.
-import { ActAsError, MAX_BATCH_SIZE, principalId } from '@actas/contracts'
+import { ACTAS_ERROR_TRPC_CODE, ActAsError, MAX_BATCH_SIZE, principalId } from '@actas/contracts'
 import type { ActAsContext, ImpersonationEnded } from '@actas/contracts'
 import { createAppRouter } from '@actas/contracts/server'
 import type { AppRouter } from '@actas/contracts/server'
-import { TRPCError } from '@trpc/server'
+import { getTRPCErrorShape, TRPCError } from '@trpc/server'
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server'
+import { getHTTPStatusCodeFromError } from '@trpc/server/http'
 import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify'
 import type { FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
-import type { FastifyInstance } from 'fastify'
-import { withDatabaseFaults } from '../audit/db.js'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { databaseFault } from '../audit/db.js'
 import type { AppDeps } from '../deps.js'
 import type { EndedImpersonation } from '../sessions/revocations.js'
-import { principalFromRequest, registerClerk } from './auth.js'
+import { principalFromRequest, registerAuth } from './auth.js'
+import { registerEndedStream } from './ended-stream.js'
 
 /** The most calls one batch may carry (contracts); `routerOptions.maxParamLength` is sized for it. */
 export { MAX_BATCH_SIZE }
@@ -19,12 +22,32 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
   const router = createAppRouter({
     isDev: deps.config.isDev,
     machinePermissions: deps.config.machines.permissions,
+    // A database that is down, restarting or frozen answers 503 with Retry-After, not 500, from
+    // every port: classified once, by the router's error mapper.
+    classifyError: databaseFault,
   })
 
   const known = new Set(Object.keys(router._def.procedures))
-  // A database that is down, restarting or frozen answers 503 with Retry-After, not 500.
-  const ports = withDatabaseFaults(deps.service)
-  const webhooks = withDatabaseFaults(deps.webhooks)
+
+  /** An answer sent before tRPC runs, shaped by the router's own error formatter. */
+  const sendError = (reply: FastifyReply, code: TRPC_ERROR_CODE_KEY, cause: ActAsError) => {
+    const error = new TRPCError({ code, message: cause.message, cause })
+    const shape = getTRPCErrorShape({
+      config: router._def._config,
+      error,
+      type: 'unknown',
+      path: undefined,
+      input: undefined,
+      ctx: undefined,
+    })
+    if (cause.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(cause.retryAfterSeconds))
+    return reply.code(getHTTPStatusCodeFromError(error)).send({ error: shape })
+  }
+  // The push of ends (GET /v1/sessions/ended), its refusals shaped as every other.
+  await registerEndedStream(app, deps, {
+    send: (reply, cause) => sendError(reply, ACTAS_ERROR_TRPC_CODE[cause.code], cause),
+  })
 
   await app.register(async (scope) => {
     // Malformed batch paths are refused whole, before authentication and before any call runs:
@@ -36,53 +59,39 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
       const unknown = names.find((n) => !known.has(n))
       if (unknown === undefined && names.length <= MAX_BATCH_SIZE) return
       const tooMany = unknown === undefined
-      const httpStatus = tooMany ? 400 : 404
       const message = tooMany
         ? `A batch may hold at most ${MAX_BATCH_SIZE} calls.`
         : `No such procedure: ${JSON.stringify(unknown.slice(0, 64))}.`
-      return reply.code(httpStatus).send({
-        error: {
-          message,
-          code: tooMany ? -32600 : -32004,
-          data: {
-            code: tooMany ? 'BAD_REQUEST' : 'NOT_FOUND',
-            httpStatus,
-            actasCode: 'INVALID_INPUT',
-            retryAfter: null,
-            rule: null,
-            zodError: null,
-          },
-        },
-      })
+      return sendError(
+        reply,
+        tooMany ? 'BAD_REQUEST' : 'NOT_FOUND',
+        new ActAsError('INVALID_INPUT', message),
+      )
     })
-    await registerClerk(scope, deps.config, {
+    registerAuth(scope, deps.config, {
+      verifier: deps.sessionVerifier,
       ipLimiter: deps.ipLimiter,
+      now: () => deps.now().getTime(),
       onUnavailable: (reply, retryAfterSeconds) =>
-        reply
-          .code(503)
-          .header('retry-after', String(retryAfterSeconds))
-          .send(
-            trpcError(
-              503,
-              'SERVICE_UNAVAILABLE',
-              'SERVICE_UNAVAILABLE',
-              `Clerk could not be reached to verify the machine token; retry in ${retryAfterSeconds} s.`,
-              retryAfterSeconds,
-            ),
+        sendError(
+          reply,
+          'SERVICE_UNAVAILABLE',
+          new ActAsError(
+            'SERVICE_UNAVAILABLE',
+            `Clerk could not be reached to verify the token; retry in ${retryAfterSeconds} s.`,
+            { retryAfterSeconds },
           ),
+        ),
       onLimited: (reply, retryAfterSeconds) =>
-        reply
-          .code(429)
-          .header('retry-after', String(retryAfterSeconds))
-          .send(
-            trpcError(
-              429,
-              'TOO_MANY_REQUESTS',
-              'RATE_LIMITED',
-              `Too many unverified credentials from this address; retry in ${retryAfterSeconds} s.`,
-              retryAfterSeconds,
-            ),
+        sendError(
+          reply,
+          'TOO_MANY_REQUESTS',
+          new ActAsError(
+            'RATE_LIMITED',
+            `Too many unverified credentials from this address; retry in ${retryAfterSeconds} s.`,
+            { retryAfterSeconds, rateLimitedBy: 'actas' },
           ),
+        ),
     })
     await scope.register(fastifyTRPCPlugin, {
       prefix: '/trpc',
@@ -137,11 +146,11 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
               userAgent: req.headers['user-agent'] ?? null,
             },
             rateLimiter: deps.rateLimiter,
-            directory: ports,
-            impersonation: ports,
+            directory: deps.service,
+            impersonation: deps.service,
             sessions: deps.sessions,
             audit: deps.service,
-            webhooks,
+            webhooks: deps.webhooks,
           }
         },
         responseMeta({ errors }) {
@@ -184,26 +193,4 @@ function endedMessage(ended: EndedImpersonation): string {
           ? `ended (${ended.cause.replaceAll('_', ' ')})`
           : `no longer live (${ended.status})`
   return `This impersonation was ${how}. Its session is refused.`
-}
-
-/** A tRPC-shaped error body for answers sent before tRPC runs (same `data` as the formatter). */
-function trpcError(
-  httpStatus: number,
-  code: string,
-  actasCode: string,
-  message: string,
-  retryAfter: number | null = null,
-) {
-  const jsonRpc: Record<string, number> = {
-    BAD_REQUEST: -32600,
-    NOT_FOUND: -32004,
-    TOO_MANY_REQUESTS: -32029,
-  }
-  return {
-    error: {
-      message,
-      code: jsonRpc[code] ?? -32603,
-      data: { code, httpStatus, actasCode, retryAfter, rule: null, zodError: null },
-    },
-  }
 }

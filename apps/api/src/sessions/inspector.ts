@@ -1,28 +1,17 @@
-// sessions.inspect: verifies a Clerk session token that another service received (same key,
-// JWKS and authorized parties as the API's own authentication) and says whether the session is
-// an impersonated one, by whom and why. The token is never logged nor echoed back.
-import { verifyToken } from '@clerk/backend'
+// sessions.inspect: verifies a Clerk session token that another service received (the API's own
+// verifier: same key, JWKS and authorized parties as its authentication, and the same cache) and
+// says whether the session is an impersonated one, by whom and why. The token is never logged
+// nor echoed back.
 import { ActAsError, parseActorClaim } from '@actas/contracts'
 import type { SessionInspectOutput, SessionsPort } from '@actas/contracts'
 import type { RevocationRegistry } from './revocations.js'
+import type { SessionVerifier } from './verifier.js'
 
 export interface SessionInspectorOptions {
   /** Impersonated sessions ActAs ended (answered `revoked: true`). */
   revocations?: Pick<RevocationRegistry, 'lookup'> | null
-  secretKey: string
-  apiUrl: string
-  jwtKey: string | undefined
-  authorizedParties: readonly string[]
+  verifier: SessionVerifier
 }
-
-/** Verification failures that say nothing about the token: Clerk or the key is unreachable. */
-const UNAVAILABLE = new Set([
-  'jwk-remote-failed-to-load',
-  'jwk-failed-to-resolve',
-  'secret-key-invalid',
-  'jwk-local-missing',
-])
-
 const INVALID: SessionInspectOutput = {
   valid: false,
   invalidReason: 'invalid',
@@ -34,41 +23,24 @@ const INVALID: SessionInspectOutput = {
   revoked: false,
 }
 
-const str = (value: unknown): string | null =>
-  typeof value === 'string' && value.length > 0 ? value : null
-
 export class SessionInspector implements SessionsPort {
   constructor(private readonly o: SessionInspectorOptions) {}
 
   async inspect(token: string): Promise<SessionInspectOutput> {
-    // @clerk/backend's public verifyToken returns the payload and throws a
-    // TokenVerificationError (with `reason`) when the token is refused.
-    let data: Awaited<ReturnType<typeof verifyToken>>
-    try {
-      data = await verifyToken(token, {
-        secretKey: this.o.secretKey,
-        apiUrl: this.o.apiUrl,
-        ...(this.o.jwtKey ? { jwtKey: this.o.jwtKey } : {}),
-        ...(this.o.authorizedParties.length > 0
-          ? { authorizedParties: [...this.o.authorizedParties] }
-          : {}),
-      })
-    } catch (error) {
-      const reason = (error as { reason?: unknown } | null)?.reason
-      if (typeof reason === 'string' && UNAVAILABLE.has(reason)) {
+    const verdict = await this.o.verifier.tokens.check(token)
+    if (!verdict.ok) {
+      if (verdict.reason === 'unavailable')
         throw new ActAsError(
           'SERVICE_UNAVAILABLE',
           'Clerk could not be reached to check this token; retry shortly.',
           { retryAfterSeconds: 5 },
         )
-      }
-      return { ...INVALID, invalidReason: reason === 'token-expired' ? 'expired' : 'invalid' }
+      return { ...INVALID, invalidReason: verdict.reason === 'expired' ? 'expired' : 'invalid' }
     }
     // Only session tokens: an M2M JWT (sub mch_…) or a token without a session is not one.
-    const userId = str(data.sub)
-    const sessionId = str(data.sid)
-    if (!userId?.startsWith('user_') || !sessionId) return INVALID
-    const act = parseActorClaim(data.act)
+    const { userId, sessionId, expiresAt } = verdict.value
+    if (!userId.startsWith('user_')) return INVALID
+    const act = parseActorClaim(verdict.value.actor)
     return {
       valid: true,
       invalidReason: null,
@@ -83,7 +55,7 @@ export class SessionInspector implements SessionsPort {
             mode: act.mode,
           }
         : null,
-      expiresAt: typeof data.exp === 'number' ? new Date(data.exp * 1000).toISOString() : null,
+      expiresAt: new Date(expiresAt).toISOString(),
       revoked:
         act !== null &&
         (this.o.revocations?.lookup(sessionId, act.impersonationId) ?? null) !== null,

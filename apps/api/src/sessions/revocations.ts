@@ -11,10 +11,14 @@
 //   the backstop for a lost notification or a reconnecting listener, and all that PGlite (one
 //   process) needs.
 // The read is a range of the event chain's primary key (`seq > last`), so it costs the same at
-// any size of the log. At start the terminal impersonations of the last two hours are loaded (an
+// any size of the log. At start the terminal impersonations of the last REVOKED_LOOKBACK_MINUTES are loaded (an
 // impersonated session lives at most the ticket's 10 min + 30 min; older ones have no valid
 // token left), from the `(status, created_at)` index.
-import { SETTLED_IMPERSONATION_STATUSES, SETTLING_EVENT_TYPES } from '@actas/contracts'
+import {
+  REVOKED_LOOKBACK_MINUTES,
+  SETTLED_IMPERSONATION_STATUSES,
+  SETTLING_EVENT_TYPES,
+} from '@actas/contracts'
 import { and, gt, inArray, sql } from 'drizzle-orm'
 import type { Client as PgClient } from 'pg'
 import type { Logger } from 'pino'
@@ -44,8 +48,8 @@ export interface RevocationRegistryOptions {
   now?: () => number
 }
 
-/** How long an ended impersonation is remembered: longer than any impersonated session lives. */
-const KEEP_MS = 2 * 60 * 60_000
+/** How long an ended impersonation is remembered: as long as `sessions.revoked` looks back. */
+const KEEP_MS = REVOKED_LOOKBACK_MINUTES * 60_000
 
 /** The NOTIFY channel for one database schema (≤ 63 bytes, Postgres' identifier limit). */
 export function revocationChannel(schema: string): string {
@@ -62,6 +66,7 @@ export class RevocationRegistry {
   private listener: PgClient | null = null
   private closed = false
   private readonly now: () => number
+  private readonly listeners = new Set<(ended: EndedImpersonation) => void>()
 
   constructor(private readonly o: RevocationRegistryOptions) {
     this.now = o.now ?? Date.now
@@ -96,6 +101,16 @@ export class RevocationRegistry {
     const listener = this.listener
     this.listener = null
     await listener?.end().catch(() => undefined)
+  }
+
+  /**
+   * Calls `listener` with every end this instance learns from now on (its own, at once; the other
+   * instances', through NOTIFY or the periodic read), once per impersonation. Returns the
+   * unsubscribe function. What the push of `GET /v1/sessions/ended` streams.
+   */
+  subscribe(listener: (ended: EndedImpersonation) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
   }
 
   /** The ended impersonation a session belongs to, or null when it may go on. */
@@ -173,8 +188,17 @@ export class RevocationRegistry {
       endReason: row.endReason,
       learntAt: this.now(),
     }
+    const known = this.byImpersonation.has(row.id)
     this.byImpersonation.set(row.id, entry)
     if (row.clerkSessionId) this.bySession.set(row.clerkSessionId, entry)
+    if (known) return
+    for (const listener of this.listeners) {
+      try {
+        listener(entry)
+      } catch (error) {
+        this.o.logger.warn({ err: error }, 'revocation listener failed')
+      }
+    }
   }
 
   private prune(): void {

@@ -138,12 +138,48 @@ describe('kill switch across two API processes (Postgres server)', () => {
     expect(data(inspected)).toMatchObject({ valid: true, revoked: true })
   })
 
+  it("B's push stream (GET /v1/sessions/ended) tells the session of an end done through A", async () => {
+    const figures: number[] = []
+    for (let i = 9; i < 12; i++) {
+      const { impersonationId, token } = await liveImpersonation(i)
+      const res = await fetch(`${b.url}/v1/sessions/ended`, {
+        headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      })
+      expect(res.status).toBe(200)
+      const decoder = new TextDecoder()
+      let text = ''
+      let endedAt = Number.NaN
+      const seen = (async () => {
+        for await (const chunk of res.body!) {
+          text += decoder.decode(chunk as Uint8Array, { stream: true })
+          if (text.includes('event: ended')) return Date.now()
+        }
+        throw new Error('the stream closed without an end')
+      })()
+      while (!text.includes('event: open')) await new Promise((r) => setTimeout(r, 10))
+      const ended = await call(a, 'impersonation.end', await staffToken(), {
+        impersonationId,
+        reason: 'Ended from the other instance',
+      })
+      expect(ended.status).toBe(200)
+      endedAt = Date.now()
+      const at = await seen
+      expect(text).toContain(impersonationId)
+      expect(text).toContain('Ended from the other instance')
+      figures.push(at - endedAt)
+    }
+    console.log(
+      `[revocation] push from B after A's end answered: ${figures.join(', ')} ms ` +
+        `(max ${Math.max(...figures)} ms; negative: before the answer; target ≤ 500 ms)`,
+    )
+  })
+
   it('B refuses it without NOTIFY too, from its periodic read (listener connection killed)', async () => {
     const admin = new pg.Client({ connectionString: postgres.url })
     await admin.connect()
     const figures: number[] = []
     try {
-      for (let i = 6; i < 9; i++) {
+      for (let i = 12; i < 15; i++) {
         const { impersonationId, token } = await liveImpersonation(i)
         // Every listener's connection is terminated: the NOTIFY of this end reaches nobody.
         await admin.query(

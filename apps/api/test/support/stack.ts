@@ -26,6 +26,8 @@ import {
 import type { AppDeps, OpenedDatabase } from '../../src/index.js'
 import { pgliteTemplate } from './pglite-template.js'
 
+export { freePort } from './servers.js'
+
 /** The console's origin: the `azp` of every token, and the API's authorized party. */
 
 /** Seeded customers anyone may impersonate: not staff, banned, locked, nor in any organization. */
@@ -221,7 +223,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       // Every test file leaves a chain that verifies (tamper tests use databases of their own).
-      const report = await deps.audit.verify().catch((error: unknown) => ({
+      const report = await deps.audit.verify({ full: true }).catch((error: unknown) => ({
         ok: false,
         firstBroken: { seq: -1, reason: `verification failed: ${String(error)}` },
       }))

@@ -3,21 +3,17 @@
 // its webhooks to the API, the API over PGlite, the built console): Stop brings the staff member
 // back to the users page without a password; a kill switch from a second staff member and a
 // demotion in Clerk end the impersonation, and the impersonated tab says so by itself.
-import { mkdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createActAsClient } from '@actas/contracts/client'
 import { chromium } from 'playwright-core'
 import type { Browser, BrowserContext, Locator, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { axeViolations, impersonationIdOf, sessionToken, signIn } from './browser.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
 import type { Stack } from './stack.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/impersonation/', import.meta.url))
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
 
 let stack: Stack
 let browser: Browser
@@ -48,16 +44,6 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
 }
 
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE })
-  const result = (await page.evaluate(() =>
-    (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
-  )) as { violations: { id: string; impact: string | null; help: string }[] }
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}`)
-}
-
 async function bapi<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${stack.clerk.url}/v1/${path}`, {
     method,
@@ -86,14 +72,6 @@ async function newStaffMember(local: string, firstName: string, lastName: string
     role: 'org:admin',
   })
   return { identifier, password, userId: user.id }
-}
-
-async function signIn(page: Page, who: { identifier: string; password: string }): Promise<void> {
-  await page.goto(`${stack.url}/sign-in`)
-  await page.getByLabel('Email or username').fill(who.identifier)
-  await page.getByLabel('Password').fill(who.password)
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-  await page.waitForURL(/\/users/)
 }
 
 /** Impersonates the first impersonable row of a search; returns the customer's name. */
@@ -137,27 +115,6 @@ async function tabTo(page: Page, text: string): Promise<void> {
   expect(await focused()).toBe(text)
 }
 
-/** The console's session token in the page (clerk-js's own, as the API client sends it). */
-function sessionToken(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const clerk = (
-      globalThis as unknown as { Clerk: { session: { getToken(): Promise<string | null> } } }
-    ).Clerk
-    const token = await clerk.session.getToken()
-    if (!token) throw new Error('no session token')
-    return token
-  })
-}
-
-/** The impersonation id of the page's session (its `act` claim). */
-async function impersonationIdOf(page: Page): Promise<string> {
-  const token = await sessionToken(page)
-  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as {
-    act?: { impersonation_id?: string }
-  }
-  return claims.act!.impersonation_id!
-}
-
 /** The next refused (401) `me` of the page's own polling, with its body. */
 function refusedMe(page: Page): Promise<Response> {
   return page.waitForResponse(
@@ -184,7 +141,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
   it('by keyboard alone: start → banner → Stop → back on the users page as the staff member, search kept, notice shown, no password', async () => {
     const page = await newPage(1280)
     const admin = stack.account('admin')
-    await signIn(page, admin)
+    await signIn(page, stack.url, admin)
     const navigations: string[] = []
     page.on('framenavigated', (f) => {
       if (f === page.mainFrame()) navigations.push(f.url())
@@ -270,7 +227,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
 
   it("a second staff member's kill switch: the impersonated tab says who ended it and why, by itself, and its API calls are refused", async () => {
     const page = await newPage(390)
-    await signIn(page, stack.account('admin'))
+    await signIn(page, stack.url, stack.account('admin'))
     const name = await impersonate(page, 'yahoo', 'Checking the kill switch (e2e)')
     const id = await impersonationIdOf(page)
     await shot(page, '03-banner-390')
@@ -278,7 +235,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     // Grace, another staff member, in her own browser context.
     const grace = await newStaffMember('grace.e2e', 'Grace', 'Hopper')
     const other = await newPage(1280)
-    await signIn(other, grace)
+    await signIn(other, stack.url, grace)
     const graceApi = createActAsClient({
       url: `${stack.apiUrl}/trpc`,
       getToken: () => sessionToken(other),
@@ -332,7 +289,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
   it("a demoted staff member's impersonation ends by itself: the tab shows the policy cause", async () => {
     const demoted = await newStaffMember('demoted.e2e', 'Dana', 'Demoted')
     const page = await newPage(1280)
-    await signIn(page, demoted)
+    await signIn(page, stack.url, demoted)
     await impersonate(page, 'hotmail', 'Checking a demotion ends it (e2e)')
     const id = await impersonationIdOf(page)
 
@@ -357,7 +314,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
 
   it('Stop in another tab of the same session (no secret there) still ends it, and lands on sign-in saying why', async () => {
     const page = await newPage(1280)
-    await signIn(page, stack.account('admin'))
+    await signIn(page, stack.url, stack.account('admin'))
     const name = await impersonate(page, 'outlook', 'Checking Stop from a second tab (e2e)')
     const id = await impersonationIdOf(page)
     const tab = await page.context().newPage()

@@ -40,6 +40,13 @@ export interface ActAsRouterOptions {
    * `meta.machines`, have no effect.
    */
   machinePermissions?: MachinePermissions
+  /**
+   * The host's classification of errors its ports throw that are not `ActAsError`s (e.g. a
+   * database that is down → SERVICE_UNAVAILABLE with Retry-After), applied by the one error
+   * mapper to every procedure and every port (`ctx.audit`, `ctx.webhooks`, …). Null: unchanged
+   * (a 500).
+   */
+  classifyError?: (error: unknown) => ActAsError | null
 }
 
 /** The `data` every error response carries, beside tRPC's own `code`/`httpStatus`/`path`. */
@@ -126,15 +133,16 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
       },
     })
 
-  /** Turns an `ActAsError` thrown anywhere below into a TRPCError with the matching HTTP status. */
+  /**
+   * The one error mapper: turns an `ActAsError` thrown anywhere below, or an error the host's
+   * `classifyError` recognises, into a TRPCError with the matching HTTP status.
+   */
   const mapErrors = t.middleware(async ({ next }) => {
     const result = await next()
-    if (
-      !result.ok &&
-      result.error.cause instanceof ActAsError &&
-      result.error.code === 'INTERNAL_SERVER_ERROR'
-    ) {
-      const cause = result.error.cause
+    if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') {
+      const raw = result.error.cause
+      const cause = raw instanceof ActAsError ? raw : (options.classifyError?.(raw) ?? null)
+      if (!cause) return result
       throw new TRPCError({
         code: ACTAS_ERROR_TRPC_CODE[cause.code],
         message: cause.message,

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { ImpersonationIdSchema, InstantSchema } from './common.js'
-import { ImpersonationModeSchema } from './impersonation.js'
+import { ImpersonationEndedSchema, ImpersonationModeSchema } from './impersonation.js'
 
 /** A Clerk session token (a JWT) that the calling service received; never echoed back. */
 export const SessionInspectInputSchema = z.strictObject({
@@ -77,3 +77,19 @@ export const SessionsRevokedOutputSchema = z.object({
   more: z.boolean(),
 })
 export type SessionsRevokedOutput = z.infer<typeof SessionsRevokedOutputSchema>
+
+/**
+ * `GET /v1/sessions/ended`: the push of ends, as server-sent events (`text/event-stream`), with
+ * `Authorization: Bearer …` (never a token in the URL; so `fetch`, not `EventSource`). A machine
+ * granted `sessions.revoked` gets every end from now on; an impersonated session gets the end of
+ * its own impersonation (at once if it already ended), then the stream closes. Each `ended`
+ * event's data is one `SessionEndedEvent`. See packages/guard/README.md.
+ */
+export const SESSIONS_ENDED_PATH = '/v1/sessions/ended'
+
+/** One `ended` event of `GET /v1/sessions/ended`. */
+export const SessionEndedEventSchema = RevokedSessionSchema.extend({
+  /** The impersonated session's own stream only (else null): how it ended, for its banner. */
+  impersonationEnded: ImpersonationEndedSchema.nullable(),
+})
+export type SessionEndedEvent = z.infer<typeof SessionEndedEventSchema>

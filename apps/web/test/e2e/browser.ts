@@ -1,0 +1,55 @@
+// Page helpers the Chromium e2e files share (the host-app and impersonation scenarios): axe,
+// the console's sign-in, and the page's Clerk session token and impersonation id.
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import type { Page } from 'playwright-core'
+
+const AXE_SOURCE = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+)
+
+/** axe-core's serious and critical violations on the page, as lines. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE_SOURCE })
+  const result = (await page.evaluate(() =>
+    (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
+  )) as { violations: { id: string; impact: string | null; help: string }[] }
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}`)
+}
+
+/** Signs in on the console at `consoleUrl` with a password; waits for the users page. */
+export async function signIn(
+  page: Page,
+  consoleUrl: string,
+  who: { identifier: string; password: string },
+): Promise<void> {
+  await page.goto(`${consoleUrl}/sign-in`)
+  await page.getByLabel('Email or username').fill(who.identifier)
+  await page.getByLabel('Password').fill(who.password)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await page.waitForURL(/\/users/)
+}
+
+/** The page's session token (clerk-js's own, `window.Clerk`). */
+export function sessionToken(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const clerk = (
+      globalThis as unknown as { Clerk: { session: { getToken(): Promise<string | null> } } }
+    ).Clerk
+    const token = await clerk.session.getToken()
+    if (!token) throw new Error('no session token')
+    return token
+  })
+}
+
+/** The impersonation id of the page's session (its `act` claim). */
+export async function impersonationIdOf(page: Page): Promise<string> {
+  const token = await sessionToken(page)
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as {
+    act?: { impersonation_id?: string }
+  }
+  return claims.act!.impersonation_id!
+}
