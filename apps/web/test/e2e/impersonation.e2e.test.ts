@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createActAsClient } from '@actas/contracts/client'
 import { chromium } from 'playwright-core'
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core'
+import type { Browser, BrowserContext, Locator, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { axeViolations, impersonationIdOf, sessionToken, signIn } from './browser.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
@@ -27,12 +27,6 @@ const figures: string[] = []
 type PageDocument = {
   activeElement: { textContent: string | null; id: string; tagName: string } | null
   documentElement: { scrollWidth: number; clientWidth: number }
-}
-
-/** Whether the element is the page's focused one (run in the page: self-contained). */
-function isFocused(e: unknown): boolean {
-  const element = e as { ownerDocument: { activeElement: unknown } }
-  return element === element.ownerDocument.activeElement
 }
 
 async function newPage(width = 1280): Promise<Page> {
@@ -99,6 +93,15 @@ async function impersonate(page: Page, query: string, reason: string): Promise<s
   return name
 }
 
+/** The element has the keyboard focus. */
+function hasFocus(locator: Locator): Promise<boolean> {
+  return locator.evaluate(
+    (e) =>
+      e ===
+      (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+  )
+}
+
 /** Presses Tab until the focused element reads `text` (at most 20 times). */
 async function tabTo(page: Page, text: string): Promise<void> {
   const focused = () =>
@@ -162,19 +165,12 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     await dialog.waitFor()
     await page.keyboard.type('Customer cannot download invoices (keyboard e2e)')
     // Tab to the Access group (nothing preselected: the staff member picks), Space on Full.
-    for (
-      let i = 0;
-      i < 10 && !(await page.getByRole('radio', { name: /Full access/ }).evaluate(isFocused));
-      i++
-    ) {
-      await page.keyboard.press(
-        (await page.getByRole('radio', { name: /Read-only/ }).evaluate(isFocused))
-          ? 'ArrowDown'
-          : 'Tab',
-      )
-    }
+    const full = page.getByRole('radio', { name: /Full access/ })
+    const readOnly = page.getByRole('radio', { name: /Read-only/ })
+    for (let i = 0; i < 10 && !(await hasFocus(full)); i++)
+      await page.keyboard.press((await hasFocus(readOnly)) ? 'ArrowDown' : 'Tab')
     await page.keyboard.press('Space')
-    expect(await page.getByRole('radio', { name: /Full access/ }).isChecked()).toBe(true)
+    expect(await full.isChecked()).toBe(true)
     // Tab to Confirm (past the session length and Cancel).
     await tabTo(page, 'Confirm')
     await page.keyboard.press('Enter')
