@@ -240,7 +240,10 @@ async function main() {
     NODE_ENV: env.NODE_ENV ?? 'development',
     PORT: String(ports.api),
     HOST: '127.0.0.1',
-    AUTHORIZED_PARTIES: env.AUTHORIZED_PARTIES ?? `${webOrigin},http://127.0.0.1:${ports.web}`,
+    // The customer application's origin too: its banner follows ActAs's push of ends.
+    AUTHORIZED_PARTIES:
+      env.AUTHORIZED_PARTIES ??
+      [webOrigin, `http://127.0.0.1:${ports.web}`, ...(customerApp ? [appOrigin] : [])].join(','),
     CLERK_TELEMETRY_DISABLED: '1',
   })
   await waitFor(`http://127.0.0.1:${ports.api}/healthz`, 'the API')

@@ -18,10 +18,15 @@ export interface CustomerAppOptions {
   logger?: FastifyBaseLogger | boolean | { level: string }
   now?: () => Date
   /**
-   * What the pages need to start (`GET /config`): the Clerk publishable key and the ActAs
-   * console's origin (the banner's Stop). Unset: no `/config` (the service alone).
+   * What the pages need to start (`GET /config`): the Clerk publishable key, the ActAs
+   * console's origin (the banner's Stop) and ActAs's push of ends. Unset: no `/config`.
    */
-  pageConfig?: { publishableKey: string; consoleUrl: string }
+  pageConfig?: {
+    publishableKey: string
+    consoleUrl: string
+    /** ActAs's push of ends for the banner (`…/v1/sessions/ended`). */
+    endsUrl?: string
+  }
 }
 
 export interface Order {

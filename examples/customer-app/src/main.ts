@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createClerkClient } from '@clerk/backend'
+import { SESSIONS_ENDED_PATH } from '@actas/contracts'
 import { createGuard } from '@actas/guard'
 import { buildCustomerApp } from './app.js'
 
@@ -55,7 +56,16 @@ const app = await buildCustomerApp({
   guard,
   logger: { level: env['LOG_LEVEL'] ?? 'info' },
   ...(webhookSecret ? { webhookSecret } : {}),
-  ...(publishableKey && consoleUrl ? { pageConfig: { publishableKey, consoleUrl } } : {}),
+  ...(publishableKey && consoleUrl
+    ? {
+        pageConfig: {
+          publishableKey,
+          consoleUrl,
+          // ActAs's push of ends, on the API's origin (the banner follows it with its own token).
+          endsUrl: new URL(SESSIONS_ENDED_PATH, required('ACTAS_API_URL')).href,
+        },
+      }
+    : {}),
 })
 await app.listen({ host: env['HOST'] ?? '127.0.0.1', port: Number(env['PORT'] ?? 4300) })
 for (const signal of ['SIGINT', 'SIGTERM'] as const)

@@ -9,6 +9,7 @@ import '@actas/host-kit/element'
 interface PageConfig {
   publishableKey: string
   consoleUrl: string
+  endsUrl?: string
 }
 
 export interface Page {
@@ -32,6 +33,7 @@ export async function boot(): Promise<Page> {
   const banner = document.createElement('actas-banner')
   banner.setAttribute('console-url', config.consoleUrl)
   banner.setAttribute('status-url', '/api/actas/session')
+  if (config.endsUrl) banner.setAttribute('ends-url', config.endsUrl)
   document.getElementById('actas')?.replaceWith(banner)
 
   const user = clerk.user

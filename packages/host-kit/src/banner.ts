@@ -8,6 +8,8 @@ import { computed, defineComponent, h, onBeforeUnmount, onMounted, ref, shallowR
 import type { PropType } from 'vue'
 import { readSessionToken } from './act.js'
 import type { SessionClaims } from './act.js'
+import { followEnds } from './ended-stream.js'
+import type { EndedNews } from './ended-stream.js'
 import { consoleReturnUrl } from './return.js'
 import { clerkSession } from './session.js'
 import type { HostSession } from './session.js'
@@ -43,6 +45,11 @@ export const bannerProps = {
   /** The host application's guarded route the banner asks (see README). */
   statusUrl: { type: String, default: '/actas/session' },
   intervalMs: { type: Number, default: STATUS_INTERVAL_MS },
+  /**
+   * ActAs's push of ends (`<ActAs API origin>/v1/sessions/ended`): the end arrives in
+   * milliseconds; the poll stays the backstop. Unset: the poll alone.
+   */
+  endsUrl: { type: String, default: undefined },
   /** Where the session comes from; default: clerk-js (`window.Clerk`). */
   session: { type: Object as PropType<HostSession>, default: undefined },
 }
@@ -60,6 +67,9 @@ function createBanner(options: { injectCss: boolean }) {
       const userName = ref<string | null>(null)
       const expireAt = shallowRef<Date | null>(null)
       const now = ref(Date.now())
+      /** Who ended it and why, when the push told. */
+      const news = shallowRef<EndedNews | null>(null)
+      const following = new AbortController()
       let lastToken: string | null = null
       let asking = false
 
@@ -69,6 +79,7 @@ function createBanner(options: { injectCss: boolean }) {
         if (state.value === 'ended') return
         state.value = 'ended'
         stopTimers()
+        following.abort()
         emit('ended', actor.value?.impersonationId ?? null)
       }
 
@@ -92,6 +103,7 @@ function createBanner(options: { injectCss: boolean }) {
             expireAt.value = session.expireAt() ?? expireAt.value
           }
           if (!actor.value) return // not an impersonation (and never was in this page)
+          startFollowing()
           // No token now: ask with the last one (still valid for its minute) to learn why.
           const answer = await askStatus({ statusUrl: props.statusUrl, token: token ?? lastToken })
           if (answer.state === 'live') actorEmail.value = answer.actorEmail ?? actorEmail.value
@@ -100,6 +112,25 @@ function createBanner(options: { injectCss: boolean }) {
         } finally {
           asking = false
         }
+      }
+
+      let followingStarted = false
+      /** Once the session is known to be an impersonation: follow ActAs's push of its end. */
+      function startFollowing(): void {
+        if (followingStarted || !props.endsUrl) return
+        followingStarted = true
+        void followEnds({
+          url: props.endsUrl,
+          getToken: async () =>
+            (await source()
+              .getToken()
+              .catch(() => null)) ?? lastToken,
+          onEnded: (told) => {
+            news.value = told
+            end()
+          },
+          signal: following.signal,
+        })
       }
 
       let poll: ReturnType<typeof setInterval> | null = null
@@ -126,7 +157,18 @@ function createBanner(options: { injectCss: boolean }) {
         window.addEventListener('focus', onFocus)
         void refresh()
       })
-      onBeforeUnmount(stopTimers)
+      onBeforeUnmount(() => {
+        stopTimers()
+        following.abort()
+      })
+
+      /** ` (ended by sam@…: wrong customer)` when the push told who. */
+      function endedBy(): string {
+        const told = news.value
+        if (!told?.endedBy) return ''
+        const by = told.endedBy.email ?? told.endedBy.id
+        return ` (ended by ${by}${told.reason ? `: ${told.reason}` : ''})`
+      }
 
       return () => {
         const a = actor.value
@@ -139,7 +181,7 @@ function createBanner(options: { injectCss: boolean }) {
             h(
               'p',
               { class: 'actas-banner__text' },
-              `ActAs ended this impersonation: ${who} is no longer acting as ${customer}, and this application refuses the session.`,
+              `ActAs ended this impersonation${endedBy()}: ${who} is no longer acting as ${customer}, and this application refuses the session.`,
             ),
             h('a', { class: 'actas-banner__stop', href: back }, 'Back to the console'),
           ])

@@ -3,6 +3,8 @@
 export { ActAsBanner, STATUS_INTERVAL_MS, bannerCss } from './banner.js'
 export { readSessionToken } from './act.js'
 export type { ActorClaim, SessionClaims } from './act.js'
+export { followEnds } from './ended-stream.js'
+export type { EndedNews, FollowEndsOptions } from './ended-stream.js'
 export { consoleReturnUrl } from './return.js'
 export { clerkSession } from './session.js'
 export type { ClerkLike, HostSession } from './session.js'

@@ -3,6 +3,7 @@
 // made for the vitest global set-up (global-setup.ts, which runs this file as a script) and
 // found by the workers through `inject('pgliteTemplate')`; outside vitest (benches) every
 // database is created fresh.
+import type { PGlite } from '@electric-sql/pglite'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -20,7 +20,7 @@ export interface CustomerAppPlan {
   pagePort: number
   webhookSecret: string
   /** The API settings that make impersonations land here (for startStack's apiEnv). */
-  apiEnv: (clerk: ClerkLocal) => Record<string, string>
+  apiEnv: (clerk: ClerkLocal, consoleUrl: string) => Record<string, string>
 }
 
 export async function planCustomerApp(): Promise<CustomerAppPlan> {
@@ -33,11 +33,13 @@ export async function planCustomerApp(): Promise<CustomerAppPlan> {
     servicePort,
     pagePort,
     webhookSecret,
-    apiEnv: (clerk) => {
+    apiEnv: (clerk, consoleUrl) => {
       const actas = clerk.machines.find((m) => m.name === 'actas-api')!
       const helpdesk = clerk.machines.find((m) => m.name === 'helpdesk')!
       return {
         APP_ORIGINS: url,
+        // The application's session tokens too: its banner follows ActAs's push of ends.
+        AUTHORIZED_PARTIES: `${consoleUrl},${url}`,
         APP_HOME_PATH: '/',
         CLERK_MACHINE_ID: actas.id,
         MACHINE_PERMISSIONS: JSON.stringify({

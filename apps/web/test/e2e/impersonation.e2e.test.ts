@@ -5,12 +5,21 @@
 // demotion in Clerk end the impersonation, and the impersonated tab says so by itself.
 import { fileURLToPath } from 'node:url'
 import { createActAsClient } from '@actas/contracts/client'
-import type { Page, Response } from 'playwright-core'
+import type { Locator, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { axeViolations, impersonationIdOf, sessionToken, signIn } from './browser.ts'
 import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/impersonation/', import.meta.url))
+
+/** The element has the keyboard focus. */
+function hasFocus(locator: Locator): Promise<boolean> {
+  return locator.evaluate(
+    (e) =>
+      e ===
+      (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+  )
+}
 
 const e2e = useE2e({ users: 300, artifacts: ARTIFACTS })
 let supportOrgId: string
@@ -146,24 +155,12 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     await dialog.waitFor()
     await page.keyboard.type('Customer cannot download invoices (keyboard e2e)')
     // Tab to the Access group (nothing preselected: the staff member picks), Space on Full.
-    for (
-      let i = 0;
-      i < 10 &&
-      !(await page
-        .getByRole('radio', { name: /Full access/ })
-        .evaluate((e) => e === e.ownerDocument.activeElement));
-      i++
-    ) {
-      await page.keyboard.press(
-        (await page
-          .getByRole('radio', { name: /Read-only/ })
-          .evaluate((e) => e === e.ownerDocument.activeElement))
-          ? 'ArrowDown'
-          : 'Tab',
-      )
-    }
+    const full = page.getByRole('radio', { name: /Full access/ })
+    const readOnly = page.getByRole('radio', { name: /Read-only/ })
+    for (let i = 0; i < 10 && !(await hasFocus(full)); i++)
+      await page.keyboard.press((await hasFocus(readOnly)) ? 'ArrowDown' : 'Tab')
     await page.keyboard.press('Space')
-    expect(await page.getByRole('radio', { name: /Full access/ }).isChecked()).toBe(true)
+    expect(await full.isChecked()).toBe(true)
     // Tab to Confirm (past the session length and Cancel).
     await tabTo(page, 'Confirm')
     await page.keyboard.press('Enter')

@@ -227,7 +227,10 @@ describe('long names and emails', { timeout: 120_000 }, () => {
       const row = page.locator('tbody tr', { hasText: 'Maximiliana' })
       await row.waitFor()
       expect(await page.locator('tbody tr').count()).toBeGreaterThan(1)
-      const wrap = await page.locator('.table-wrap').evaluate((e) => e.scrollWidth - e.clientWidth)
+      const wrap = await page.locator('.table-wrap').evaluate((e) => {
+        const box = e as unknown as { scrollWidth: number; clientWidth: number }
+        return box.scrollWidth - box.clientWidth
+      })
       expect({ width, table: wrap, page: await sidewaysOverflow(page) }).toEqual({
         width,
         table: 0,

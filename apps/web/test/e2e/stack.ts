@@ -26,8 +26,8 @@ export { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.ts'
 export interface StackOptions {
   /** Seeded customers on the local Clerk server. */
   users?: number
-  /** More API settings (e.g. APP_ORIGINS), given the local Clerk server. */
-  apiEnv?: (clerk: ClerkLocal) => Record<string, string>
+  /** More API settings (e.g. APP_ORIGINS), given the local Clerk server and the console's URL. */
+  apiEnv?: (clerk: ClerkLocal, consoleUrl: string) => Record<string, string>
 }
 
 export interface Stack {
@@ -174,7 +174,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     RATE_LIMIT_SEARCH_PER_MINUTE: '100000',
     // Clerk's webhooks reach the API (below), so a demotion ends an impersonation at once.
     CLERK_WEBHOOK_SIGNING_SECRET: clerk.webhookSecret,
-    ...options.apiEnv?.(clerk),
+    ...options.apiEnv?.(clerk, url),
   })
   const deps = await createDeps(config, { logger: createLogger('info', sink) })
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
