@@ -100,7 +100,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
       .poll(() => banner.textContent())
       .toMatch(
         new RegExp(
-          `You are acting as ${name} · started by ${e2e.stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
+          `You are acting as ${name} · full access · started by ${e2e.stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
         ),
       )
     await expect.poll(() => page.getByTestId('home-name').textContent()).toBe(name)
@@ -120,7 +120,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
       .poll(() => tab.getByTestId('impersonation-banner').textContent())
       .toMatch(
         new RegExp(
-          `You are acting as ${name} · started by ${e2e.stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
+          `You are acting as ${name} · full access · started by ${e2e.stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
         ),
       )
     await tab.close()
@@ -246,7 +246,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await row.waitFor()
     await row.getByRole('button', { name: 'Revoke' }).click()
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke ticket' }).click()
-    await expect.poll(() => row.locator('.badge').textContent()).toBe('Revoked')
+    await expect.poll(() => row.locator('.badge').first().textContent()).toBe('Revoked')
     expect(await row.getByTestId('status-sentence').textContent()).toBe(
       `Ticket revoked by ${e2e.stack.account('admin').identifier}`,
     )
