@@ -346,7 +346,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
 
   it('other console tabs say "You are acting as X in another tab", never drop to sign-in, and come back by themselves after Stop', async () => {
     const page = await newPage(1280)
-    await signIn(page, stack.account('admin'))
+    await signIn(page, stack.url, stack.account('admin'))
     const other = await page.context().newPage()
     other.on('pageerror', (e) => pageErrors.push(e.message))
     const navigations: string[] = []
