@@ -20,7 +20,8 @@ export default defineConfig((configEnv) =>
       },
       // Each test file starts its own API and local Clerk server; its database loads the API
       // suite's migrated PGlite template.
-      globalSetup: ['../api/test/support/global-setup.ts'],
+      // One Chromium for the run, which the e2e files connect to (test/support/e2e.ts).
+      globalSetup: ['../api/test/support/global-setup.ts', 'test/support/browser-setup.ts'],
       testTimeout: 30_000,
       hookTimeout: 90_000,
       include: testInclude,

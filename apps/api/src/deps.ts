@@ -70,6 +70,8 @@ export interface DepsOverrides {
  * What createDeps opened, closed in the reverse order: by `close()`, or at once when start-up
  * fails midway (timers, the LISTEN client, the database and Redis never outlive a failed start).
  */
+const CLOSE_TIMEOUT_MS = 5_000
+
 class Opened {
   private readonly closers: { what: string; close: () => unknown }[] = []
 
@@ -79,13 +81,24 @@ class Opened {
     return value
   }
 
-  /** Closes everything, last opened first; a failure is logged and the rest still closed. */
+  /**
+   * Closes everything, last opened first; a failure is logged and the rest still closed. Each
+   * close is bounded (CLOSE_TIMEOUT_MS): a frozen database or Redis never holds the shutdown.
+   */
   async closeAll(logger: Logger): Promise<void> {
     for (const { what, close } of this.closers.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined
       try {
-        await close()
+        await Promise.race([
+          Promise.resolve().then(close),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`timed out`)), CLOSE_TIMEOUT_MS)
+          }),
+        ])
       } catch (err) {
         logger.error({ err, what }, 'closing failed')
+      } finally {
+        clearTimeout(timer)
       }
     }
   }

@@ -61,16 +61,12 @@ async function started(audit: AuditStore, reason = 'Checking the invoice page, t
   return id
 }
 
-/** The database's own message for a refused statement (drizzle wraps it). */
-async function refusal(statement: ReturnType<typeof sql>): Promise<string> {
-  try {
-    await db.db.execute(statement)
-  } catch (error) {
-    const e = error as Error & { cause?: Error }
-    return e.cause?.message ?? e.message
-  }
-  return 'accepted'
-}
+/** The database's own message when `work` (a statement, a transaction) is refused. */
+const refusal = (work: Promise<unknown>) =>
+  work.then(
+    () => 'accepted',
+    (error: Error & { cause?: Error }) => error.cause?.message ?? error.message,
+  )
 
 async function withTriggersOff(table: string, change: () => Promise<unknown>) {
   await db.db.execute(sql.raw(`alter table ${table} disable trigger user`))
@@ -102,22 +98,23 @@ describe('the impersonations row is a projection only the event append writes', 
       clerkSessionId: 'sess_imp1',
     })
     const edit = sql`update impersonations set actor_id = 'user_mallory', reason = 'Routine', ended_by = 'system' where id = ${id}`
-    expect(await refusal(edit)).toMatch(/projection of audit_events: UPDATE refused/)
+    expect(await refusal(db.db.execute(edit))).toMatch(/projection of audit_events: UPDATE refused/)
     expect(
-      await refusal(sql`insert into impersonations select * from impersonations where id = ${id}`),
+      await refusal(
+        db.db.execute(
+          sql`insert into impersonations select * from impersonations where id = ${id}`,
+        ),
+      ),
     ).toMatch(/projection of audit_events: INSERT refused/)
     // Even inside a transaction marked as the append's, a row must say what its events say.
-    const marked = await db.db
-      .transaction(async (tx) => {
+    const marked = await refusal(
+      db.db.transaction(async (tx) => {
         await tx.execute(sql`select set_config('actas.audit_append', 'on', true)`)
         await tx.execute(
           sql`update impersonations set ended_by = 'system', end_reason = null where id = ${id}`,
         )
-      })
-      .then(
-        () => 'accepted',
-        (error: Error & { cause?: Error }) => error.cause?.message ?? error.message,
-      )
+      }),
+    )
     expect(marked).toMatch(/the row disagrees with its events/)
     expect(await audit.get(id)).toMatchObject({
       actorId: 'user_staff1',
@@ -289,7 +286,9 @@ describe('retention', () => {
     }
     clock = recent.getTime() + 10 * day
     // Outside retention, audit reads stay append-only.
-    expect(await refusal(sql`delete from audit_reads`)).toMatch(/append-only: DELETE/)
+    expect(await refusal(db.db.execute(sql`delete from audit_reads`))).toMatch(
+      /append-only: DELETE/,
+    )
     const events = (await audit.head()).seq
 
     const report = await audit.prune(90)

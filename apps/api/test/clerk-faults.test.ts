@@ -149,18 +149,25 @@ describe('actor token faults', () => {
     const userId = customer()
     const db = stack.deps.database.db
     const tokensBefore = stack.clerk.state.actorTokens.size
-    await db.execute(sql`alter table impersonations rename to impersonations_away`)
+    // Reads still work (step-up reads the staff member's last return); only appends fail.
+    await db.execute(
+      sql.raw(`create function actas_test_refuse_append() returns trigger language plpgsql as $$
+        begin raise exception 'appends refused by the test'; end $$`),
+    )
+    await db.execute(
+      sql`create trigger test_refuse_append before insert on audit_events for each row execute function actas_test_refuse_append()`,
+    )
     try {
       const res = await start(userId)
       expect({ status: res.status, code: actasCode(res) }).toEqual({
         status: 503,
         code: 'SERVICE_UNAVAILABLE',
       })
-      // Step-up reads the staff member's last return first (step-up.ts): that read fails first.
-      expect(message(res)).toMatch(/audit log could not be (read|written)/)
+      expect(message(res)).toMatch(/audit log could not be written/)
       expect(JSON.stringify(res.body)).not.toMatch(/ticket"/)
     } finally {
-      await db.execute(sql`alter table impersonations_away rename to impersonations`)
+      await db.execute(sql`drop trigger test_refuse_append on audit_events`)
+      await db.execute(sql`drop function actas_test_refuse_append()`)
     }
     expect(stack.clerk.state.actorTokens.size).toBe(tokensBefore)
     expect(await rowsFor(userId)).toEqual([])

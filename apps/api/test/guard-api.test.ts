@@ -3,13 +3,12 @@
 // `impersonation.actions` (the action trail), and the trail on `impersonation.get`. Real
 // sign-ins and M2M tokens on the local Clerk server, the API in-process, PGlite (or the Postgres
 // server of the servers run).
-import { getActAsError } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import { MAX_ACTIONS_PER_BATCH } from '@actas/contracts'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { actasCode, callRaw, startStack } from './support/stack.js'
-import type { SignedIn, Stack } from './support/stack.js'
+import { actasCode, callRaw, failure, startAdminStack } from './support/stack.js'
+import type { AdminStack, SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
 let admin: SignedIn
@@ -18,21 +17,11 @@ let api: ActAsClient
 let guard: ActAsClient
 let guardToken: string
 let reader: ActAsClient
-let customerCursor = 0
-
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (error) {
-    return getActAsError(error)
-  }
-  throw new Error('expected the call to fail')
-}
+let nextCustomer: AdminStack['nextCustomer']
 
 /** Starts an impersonation of a fresh customer, signs in with its ticket and reports it. */
 async function impersonate() {
-  const user = stack.customers()[customerCursor++]
-  if (!user) throw new Error('out of customers')
+  const user = nextCustomer()
   const started = await api.impersonation.start.mutate({
     userId: user.id,
     reason: 'Customer cannot see last month invoices',
@@ -46,21 +35,18 @@ async function impersonate() {
 const at = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString()
 
 beforeAll(async () => {
-  stack = await startStack({
+  ;({ stack, admin, api, nextCustomer } = await startAdminStack({
     env: (clerk) => {
       const actas = clerk.machines.find((m) => m.name === 'actas-api')!.id
       const helpdesk = clerk.machines.find((m) => m.name === 'helpdesk')!.id
       return {
-        RATE_LIMIT_START_PER_MINUTE: '1000',
         MACHINE_PERMISSIONS: JSON.stringify({
           [actas]: ['sessions.revoked', 'impersonation.get'],
           [helpdesk]: ['impersonation.actions'],
         }),
       }
     },
-  })
-  admin = await stack.signIn('admin')
-  api = stack.client(() => admin.token())
+  }))
   guardToken = (await stack.m2mToken('helpdesk')).token
   guard = stack.client(() => guardToken)
   const auditExport = (await stack.m2mToken('audit-export')).token

@@ -106,7 +106,7 @@ describe('the embedded database directory', () => {
     } finally {
       rmSync(parent, { recursive: true, force: true })
     }
-  })
+  }, 90_000)
 })
 
 describe('IMPERSONATION_QUOTA_MODE=block', () => {

@@ -3,32 +3,16 @@
 // its JWT is still valid. Real sign-ins on the local Clerk server, the API in-process, PGlite
 // (or the Postgres server of the servers run).
 import { randomBytes } from 'node:crypto'
-import { getActAsError } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../src/impersonation/lifecycle.js'
-import { actasCode, callRaw, startStack } from './support/stack.js'
-import type { SignedIn, Stack } from './support/stack.js'
+import { actasCode, callRaw, failure, startAdminStack } from './support/stack.js'
+import type { AdminStack, SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
 let admin: SignedIn
 let api: ActAsClient
-let customerCursor = 0
-
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (error) {
-    return getActAsError(error)
-  }
-  throw new Error('expected the call to fail')
-}
-
-function nextCustomer() {
-  const user = stack.customers()[customerCursor++]
-  if (!user) throw new Error('out of customers')
-  return user
-}
+let nextCustomer: AdminStack['nextCustomer']
 
 function newSecret() {
   const secret = randomBytes(32).toString('base64url')
@@ -52,9 +36,7 @@ async function impersonate(options: { returnSecretHash?: string; report?: boolea
 }
 
 beforeAll(async () => {
-  stack = await startStack({ env: { RATE_LIMIT_START_PER_MINUTE: '1000' } })
-  admin = await stack.signIn('admin')
-  api = stack.client(() => admin.token())
+  ;({ stack, admin, api, nextCustomer } = await startAdminStack())
 }, 60_000)
 
 afterAll(async () => {

@@ -5,13 +5,13 @@
 import { getActAsError } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callRaw, startStack } from './support/stack.js'
-import type { SignedIn, Stack } from './support/stack.js'
+import { callRaw, startAdminStack } from './support/stack.js'
+import type { AdminStack, SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
 let admin: SignedIn
 let api: ActAsClient
-let cursor = 0
+let nextCustomer: AdminStack['nextCustomer']
 
 const claims = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as {
@@ -35,22 +35,11 @@ function nextGlobexMember() {
   return user
 }
 
-function nextCustomer() {
-  const user = stack.customers()[cursor++]
-  if (!user) throw new Error('out of customers')
-  return user
-}
-
 beforeAll(async () => {
-  stack = await startStack({
-    env: {
-      RATE_LIMIT_START_PER_MINUTE: '1000',
-      // The seeded customer organization (Globex Corporation): its members read-only only.
-      READ_ONLY_ORGANIZATIONS: 'globex',
-    },
-  })
-  admin = await stack.signIn('admin')
-  api = stack.client(() => admin.token())
+  ;({ stack, admin, api, nextCustomer } = await startAdminStack({
+    // The seeded customer organization (Globex Corporation): its members read-only only.
+    env: { READ_ONLY_ORGANIZATIONS: 'globex' },
+  }))
 }, 60_000)
 
 afterAll(async () => {
@@ -122,7 +111,7 @@ describe('impersonation modes', () => {
 
   it('search says, before the click, who may only be impersonated read-only and why', async () => {
     const member = nextGlobexMember()
-    const customer = stack.customers()[cursor]!
+    const customer = nextCustomer()
     const found = await api.users.search.query({ query: member.id })
     expect(found.items[0]?.impersonation).toEqual({
       allowed: true,

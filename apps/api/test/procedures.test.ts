@@ -1,37 +1,20 @@
 // Every procedure end to end: the typed client → app.inject → @clerk/fastify → the local
 // Clerk-compatible server, with tokens from real sign-ins, and the audit log in PGlite.
-import { getActAsError } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { impersonations } from '../src/audit/schema.js'
-import { startStack } from './support/stack.js'
-import type { SignedIn, Stack } from './support/stack.js'
+import { failure, startAdminStack } from './support/stack.js'
+import type { AdminStack, SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
 let admin: SignedIn
 let api: ActAsClient
 
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (error) {
-    return getActAsError(error)
-  }
-  throw new Error('expected the call to fail')
-}
-
 /** A seeded customer nobody has impersonated yet in this file. */
-let customerCursor = 0
-function nextCustomer() {
-  const user = stack.customers()[customerCursor++]
-  if (!user) throw new Error('out of customers')
-  return user
-}
+let nextCustomer: AdminStack['nextCustomer']
 
 beforeAll(async () => {
-  stack = await startStack({ env: { RATE_LIMIT_START_PER_MINUTE: '1000' } })
-  admin = await stack.signIn('admin')
-  api = stack.client(() => admin.token())
+  ;({ stack, admin, api, nextCustomer } = await startAdminStack())
 }, 60_000)
 
 afterAll(async () => {

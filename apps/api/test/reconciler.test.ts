@@ -7,30 +7,22 @@ import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capOf } from '../src/impersonation/lifecycle.js'
 import { Reconciler } from '../src/impersonation/reconciler.js'
-import { startStack } from './support/stack.js'
-import type { SignedIn, Stack } from './support/stack.js'
+import { startAdminStack } from './support/stack.js'
+import type { AdminStack, SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
 let admin: SignedIn
 let api: ActAsClient
-let customerCursor = 0
+let nextCustomer: AdminStack['nextCustomer']
 const ids: string[] = []
 
 beforeAll(async () => {
-  stack = await startStack({ env: { RATE_LIMIT_START_PER_MINUTE: '1000' } })
-  admin = await stack.signIn('admin')
-  api = stack.client(() => admin.token())
+  ;({ stack, admin, api, nextCustomer } = await startAdminStack())
 }, 60_000)
 
 afterAll(async () => {
   await stack?.close()
 })
-
-function nextCustomer() {
-  const user = stack.customers()[customerCursor++]
-  if (!user) throw new Error('out of customers')
-  return user
-}
 
 async function start(sessionMinutes = 30) {
   const started = await api.impersonation.start.mutate({

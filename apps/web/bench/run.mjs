@@ -202,6 +202,7 @@ async function searchLatency(page, stack) {
         // a search for part of the query may still be in flight (a slow machine types slower
         // than the debounce): it is cancelled and the last one's end counts
         w.__sawBusy = section.getAttribute('aria-busy') === 'true'
+        w.__t1 = 0
       })
       new MutationObserver(() => {
         if (!w.__lastKey) return

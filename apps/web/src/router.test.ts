@@ -3,8 +3,8 @@ import { nextTick } from 'vue'
 import type { Router } from 'vue-router'
 import type { Auth } from './auth/types'
 import { createAppRouter, installGuards } from './router'
-import { webStack } from './testing/harness'
-import type { WebStack } from './testing/harness'
+import { webStack } from '../test/support/harness'
+import type { WebStack } from '../test/support/harness'
 
 let web: WebStack
 let router: Router

@@ -2,7 +2,7 @@ import { createClerkClient, type ClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal } from '../src/index.js'
 import { createFapiClient } from '../src/testing.js'
-import { accountOf, apiError, type SeededRole } from './support/local.js'
+import { accountOf, apiError, backendSdk, startWithSdk, type SeededRole } from './support/local.js'
 
 // The real @clerk/backend 3.25 (Clerk-API-Version 2026-05-12) against the local server:
 // what apps/api's directory adapter will do.
@@ -12,8 +12,7 @@ let clerk: ClerkClient
 
 beforeAll(async () => {
   process.env.CLERK_TELEMETRY_DISABLED = '1'
-  local = await startClerkLocal({ users: 2000, seed: 3 })
-  clerk = createClerkClient({ secretKey: local.secretKey, apiUrl: local.url })
+  ;({ local, clerk } = await startWithSdk({ users: 2000, seed: 3 }))
 })
 afterAll(async () => {
   await local.stop()
@@ -180,7 +179,7 @@ describe('actor tokens', () => {
   it('quota on: 402 after 5 tokens this month', async () => {
     const fresh = await startClerkLocal({ users: 0, quota: true })
     try {
-      const client = createClerkClient({ secretKey: fresh.secretKey, apiUrl: fresh.url })
+      const client = backendSdk(fresh)
       const userId = fresh.accounts.find((a) => a.role === 'agent')!.userId
       const sub = fresh.accounts.find((a) => a.role === 'admin')!.userId
       for (let i = 0; i < 5; i++) await client.actorTokens.create({ userId, actor: { sub } })

@@ -1,3 +1,4 @@
+import { backendSdk } from './support/local.js'
 import { createClerkClient } from '@clerk/backend'
 import { type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -206,7 +207,7 @@ describe('clerk-js 6.40 in Chromium', () => {
 
   it('signs in with a sign-in token ticket: an ordinary session, no act', async () => {
     const agent = server.account('agent')
-    const bapi = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+    const bapi = backendSdk(server)
     const { token } = await bapi.signInTokens.createSignInToken({
       userId: agent.userId,
       expiresInSeconds: 300,

@@ -1,3 +1,4 @@
+import { backendSdk } from './support/local.js'
 import { createClerkClient } from '@clerk/backend'
 import { type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -220,7 +221,7 @@ describe('an app that calls the local FAPI directly, cross-origin', () => {
       }))
     // Not allowed yet: no CORS headers, so the browser would hide every answer from the app.
     expect(await preflight()).toEqual({ allowOrigin: null, credentials: null })
-    const bapi = createClerkClient({ secretKey: server.secretKey, apiUrl: server.url })
+    const bapi = backendSdk(server)
     await bapi.instance.update({ allowedOrigins: [origin] })
     expect(await preflight()).toEqual({ allowOrigin: origin, credentials: 'true' })
 

@@ -1,8 +1,7 @@
-import { createClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal } from '../src/index.js'
 import { send } from './support/http.js'
-import { apiError, checkedBapi } from './support/local.js'
+import { apiError, backendSdk, checkedBapi } from './support/local.js'
 
 // `PATCH /v1/instance` (instance.update): `allowed_origins`, the origins that may call the FAPI
 // cross-origin, with credentials. Answers checked against the vendored spec. The browser side is
@@ -54,7 +53,7 @@ describe('allowed origins (FAPI CORS)', () => {
   })
 
   it('through @clerk/backend: instance.update({ allowedOrigins })', async () => {
-    const clerk = createClerkClient({ secretKey: local.secretKey, apiUrl: local.url })
+    const clerk = backendSdk(local)
     await clerk.instance.update({ allowedOrigins: ['https://app.example.test'] })
     expect((await cors('https://app.example.test'))[1]).toMatchObject({ credentials: 'true' })
   })
@@ -70,7 +69,7 @@ describe('allowed origins (FAPI CORS)', () => {
       const reply = await checkedBapi(local, 'PATCH', '/v1/instance', '/instance', { body })
       expect(reply.status).toBe(422)
     }
-    const clerk = createClerkClient({ secretKey: local.secretKey, apiUrl: local.url })
+    const clerk = backendSdk(local)
     const error = await apiError(clerk.instance.update({ allowedOrigins: ['nope'] }))
     expect(error.errors[0]?.code).toBe('form_param_value_invalid')
     expect((await cors('https://app.example.test'))[1]).toMatchObject({ credentials: 'true' })

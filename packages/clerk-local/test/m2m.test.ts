@@ -1,6 +1,7 @@
 import { createClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal, type SeededMachine } from '../src/index.js'
+import { backendSdk } from './support/local.js'
 import { assertBapi } from './openapi.js'
 import { send } from './support/http.js'
 
@@ -243,7 +244,7 @@ describe('M2M tokens over HTTP', () => {
 
 describe('@clerk/backend against the local M2M routes', () => {
   it('m2m.createToken with the machine secret key, m2m.verify with the instance key, revokeToken', async () => {
-    const clerk = createClerkClient({ apiUrl: local.url, secretKey: local.secretKey })
+    const clerk = backendSdk(local)
     const created = await clerk.m2m.createToken({
       machineSecretKey: helpdesk.secretKey,
       secondsUntilExpiration: 300,

@@ -1,9 +1,9 @@
-import { createClerkClient, type ClerkClient } from '@clerk/backend'
+import type { ClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startClerkLocal, type ClerkLocal } from '../src/index.js'
+import type { ClerkLocal } from '../src/index.js'
 import type { Organization, OrganizationMembership } from '../src/model.js'
 import type { Reply } from './support/http.js'
-import { apiError, checkedBapi } from './support/local.js'
+import { apiError, checkedBapi, startWithSdk } from './support/local.js'
 
 // Organization membership filters: `GET /v1/organizations/{id}/memberships` (user_id, role,
 // paging and the spec's other user filters), the instance-wide `GET /v1/organization_memberships`,
@@ -17,8 +17,7 @@ let support: Organization
 
 beforeAll(async () => {
   process.env.CLERK_TELEMETRY_DISABLED = '1'
-  local = await startClerkLocal({ users: 2000, seed: 5 })
-  clerk = createClerkClient({ secretKey: local.secretKey, apiUrl: local.url })
+  ;({ local, clerk } = await startWithSdk({ users: 2000, seed: 5 }))
   const orgs = [...local.state.organizations.values()]
   globex = orgs.find((o) => o.slug !== 'support')!
   support = orgs.find((o) => o.slug === 'support')!

@@ -4,7 +4,7 @@ import { startClerkLocal, type ClerkLocal } from '../src/index.js'
 import { createFapiClient, FapiError } from '../src/testing.js'
 import { assertFapi } from './openapi.js'
 import type { Reply } from './support/http.js'
-import { accountOf, apiError, checkedBapi, type SeededRole } from './support/local.js'
+import { accountOf, apiError, backendSdk, checkedBapi, type SeededRole } from './support/local.js'
 
 // Sessions over the Backend API (@clerk/backend's sessions.getSessionList / getSession /
 // revokeSession, and raw HTTP checked against the spec), and what they mean on the Frontend API:
@@ -269,7 +269,7 @@ describe('a configurable inactivity timeout', () => {
     let now = Date.now()
     const short = await startClerkLocal({ users: 0, now: () => now, actorSessionIdleSeconds: 120 })
     try {
-      const sdk = createClerkClient({ secretKey: short.secretKey, apiUrl: short.url })
+      const sdk = backendSdk(short)
       const admin = short.accounts.find((a) => a.role === 'admin')!
       const agent = short.accounts.find((a) => a.role === 'agent')!
       const token = await sdk.actorTokens.create({

@@ -1,4 +1,4 @@
-import { createClerkClient, type ClerkClient } from '@clerk/backend'
+import type { ClerkClient } from '@clerk/backend'
 import { verifyWebhook } from '@clerk/backend/webhooks'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -8,7 +8,7 @@ import { createUser } from '../src/search.js'
 import { createFapiClient } from '../src/testing.js'
 import { assertBapi } from './openapi.js'
 import { send, type Reply } from './support/http.js'
-import { accountOf, checkedBapi, type SeededRole } from './support/local.js'
+import { accountOf, backendSdk, checkedBapi, type SeededRole } from './support/local.js'
 import {
   startFastifyReceiver,
   startNodeReceiver,
@@ -39,7 +39,7 @@ beforeAll(async () => {
     // Short backoff so a retry follows quickly; the count is what is bounded.
     webhookRetry: { delaysMs: [20, 40, 80], timeoutMs: 5000 },
   })
-  clerk = createClerkClient({ secretKey: local.secretKey, apiUrl: local.url })
+  clerk = backendSdk(local)
 }, 60_000)
 afterAll(async () => {
   await local?.stop()

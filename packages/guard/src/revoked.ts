@@ -76,9 +76,11 @@ export class RevokedSessions {
   /** Follows the push stream until stopped: reconnects at once after a normal close, else after a growing pause. */
   private async follow(o: RevokedPushOptions, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      const opened = Date.now()
       try {
         await this.readStream(o, signal)
-        this.pushFailuresInARow = 0
+        // A stream that closed at once counts as a failure: never a loop of reconnections.
+        this.pushFailuresInARow = Date.now() - opened < 1_000 ? this.pushFailuresInARow + 1 : 0
       } catch (error) {
         if (signal.aborted) break
         this.pushFailuresInARow++

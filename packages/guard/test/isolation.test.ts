@@ -22,7 +22,7 @@ describe('the core entry, imported by a plain Node process', () => {
       encoding: 'utf8',
     })
     loaded = JSON.parse(out) as string[]
-  }, 120_000)
+  }, 300_000)
 
   it('loads the guard, the contracts client and @clerk/backend', () => {
     expect(loaded.some((url) => url.includes('/packages/guard/dist/index.js'))).toBe(true)

@@ -11,7 +11,7 @@ import type {
   ImpersonationRecord,
   ImpersonationStatus,
 } from '@actas/contracts'
-import type { EventData, EventDataValue } from './chain.js'
+import type { ChainedEventFields, EventData, EventDataValue } from './chain.js'
 import { cleanText, TEXT_LIMITS } from './clean.js'
 import { nextStatus } from './lifecycle.js'
 import { impersonations } from './schema.js'
@@ -100,17 +100,8 @@ const instant = (v: EventDataValue | undefined) => {
 const int = (v: EventDataValue | undefined) =>
   typeof v === 'number' && Number.isInteger(v) ? v : undefined
 
-/** An event as the projection reads it. */
-export interface ProjectedEvent {
-  impersonationId: string
-  type: string
-  cause: string | null
-  by: string | null
-  reason: string | null
-  clerkSessionId: string | null
-  data: EventData
-  createdAt: Date
-}
+/** An event as the projection reads it: its chained fields, the details parsed. */
+export type ProjectedEvent = Omit<ChainedEventFields, 'seq' | 'data'> & { data: EventData }
 
 /**
  * The row's columns an event sets (besides status and updated_at). The `requested` event sets the

@@ -1,7 +1,8 @@
 // Reads of the audit log: rows, timelines, pages, the open ones, the settled ones, the chain.
 // What they show is the projection the event append writes (projection.ts), which `verify`
 // checks against the events.
-import { and, asc, count, desc, eq, gte, inArray, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, inArray, sql } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
 import { OPEN_IMPERSONATION_STATUSES, SETTLING_EVENT_TYPES } from '@actas/contracts'
 import { GENESIS_HASH } from './chain.js'
 import type { StoredEvent } from './chain.js'
@@ -309,17 +310,11 @@ export class AuditReads extends AuditCounts {
   }
 
   /**
-   * Every event after `afterSeq` in chain order, `pageSize` at a time (keyset on seq). With
-   * `yieldBetweenPages`, the event loop gets a turn between pages (the API's verify walks in
-   * chunks, so other requests are served meanwhile).
+   * Events matching `where`, in chain order (at most `limit`), read as one JSON text
+   * (`json_agg`) and parsed in one go: decoding thousands of rows field by field costs PGlite
+   * several times more than the query itself.
    */
-  async *eventPages(
-    pageSize = 10_000,
-    afterSeq = 0,
-    yieldBetweenPages = false,
-  ): AsyncGenerator<StoredEvent[]> {
-    // One JSON text per page (json_agg), parsed in one go: decoding 10,000 rows field by field
-    // costs PGlite several times more than the query itself.
+  protected async storedEvents(where: SQL, limit?: number): Promise<StoredEvent[]> {
     type Raw = [
       number,
       string,
@@ -333,33 +328,45 @@ export class AuditReads extends AuditCounts {
       string,
       string,
     ]
-    const fetchPage = async (after: number): Promise<Raw[]> => {
-      const result: unknown = await this.db.execute(sql`
-        select coalesce(json_agg(json_build_array(seq, impersonation_id, type, cause, "by", reason,
-          clerk_session_id, data, created_at, prev_hash, hash) order by seq), '[]')::text as page
-        from (select * from audit_events where seq > ${after} order by seq limit ${pageSize}) e`)
-      const [first] = (result as { rows: Array<{ page: string }> }).rows
-      return JSON.parse(first?.page ?? '[]') as Raw[]
-    }
+    const result: unknown = await this.db.execute(sql`
+      select coalesce(json_agg(json_build_array(seq, impersonation_id, type, cause, "by", reason,
+        clerk_session_id, data, created_at, prev_hash, hash) order by seq), '[]')::text as page
+      from (select * from ${auditEvents} where ${where} order by seq
+        ${limit === undefined ? sql`` : sql`limit ${limit}`}) e`)
+    const [first] = (result as { rows: Array<{ page: string }> }).rows
+    return (JSON.parse(first?.page ?? '[]') as Raw[]).map((r) => ({
+      seq: r[0],
+      impersonationId: r[1],
+      type: r[2],
+      cause: r[3],
+      by: r[4],
+      reason: r[5],
+      clerkSessionId: r[6],
+      data: r[7],
+      createdAt: storedInstant(r[8]),
+      prevHash: r[9],
+      hash: r[10],
+    }))
+  }
+
+  /**
+   * Every event after `afterSeq` in chain order, `pageSize` at a time (keyset on seq). With
+   * `yieldBetweenPages`, the event loop gets a turn between pages (PGlite's queries resolve as
+   * microtasks: without it a walk would hold the loop from start to end).
+   */
+  async *eventPages(
+    pageSize = 10_000,
+    afterSeq = 0,
+    yieldBetweenPages = false,
+  ): AsyncGenerator<StoredEvent[]> {
+    const fetchPage = (after: number) => this.storedEvents(gt(auditEvents.seq, after), pageSize)
     // The next page is asked for before this one is checked (a server works meanwhile).
     let pending = fetchPage(afterSeq)
     for (;;) {
-      const raw = await pending
-      if (raw.length === 0) return
-      pending = fetchPage(raw[raw.length - 1]![0])
-      yield raw.map((r) => ({
-        seq: r[0],
-        impersonationId: r[1],
-        type: r[2],
-        cause: r[3],
-        by: r[4],
-        reason: r[5],
-        clerkSessionId: r[6],
-        data: r[7],
-        createdAt: storedInstant(r[8]),
-        prevHash: r[9],
-        hash: r[10],
-      }))
+      const page = await pending
+      if (page.length === 0) return
+      pending = fetchPage(page[page.length - 1]!.seq)
+      yield page
       if (yieldBetweenPages) await new Promise<void>((resolve) => setImmediate(resolve))
     }
   }

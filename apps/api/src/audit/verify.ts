@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto'
 import { asc, gt, inArray, sql } from 'drizzle-orm'
 import { GENESIS_HASH, verifyChain, verifyCheckpoint } from './chain.js'
 import type { ChainBreak, ChainReport, EventData } from './chain.js'
-import { projectionDiff, projectTimeline, storedInstant } from './projection.js'
+import { projectionDiff, projectTimeline } from './projection.js'
 import type { ProjectedEvent } from './projection.js'
 import { rowFromJson } from './reads.js'
 import { auditEvents, impersonations } from './schema.js'
@@ -182,37 +182,11 @@ export class AuditVerification extends AuditWrites {
   private async timelines(
     ids: string[],
   ): Promise<Map<string, Array<ProjectedEvent & { seq: number }>>> {
-    type Raw = [
-      number,
-      string,
-      string,
-      string | null,
-      string | null,
-      string | null,
-      string | null,
-      string,
-      string,
-    ]
-    const result: unknown = await this.db.execute(sql`
-      select coalesce(json_agg(json_build_array(seq, impersonation_id, type, cause, "by", reason,
-        clerk_session_id, data, created_at) order by seq), '[]')::text as page
-      from ${auditEvents} where ${inArray(auditEvents.impersonationId, ids)}`)
-    const [first] = (result as { rows: Array<{ page: string }> }).rows
     const out = new Map<string, Array<ProjectedEvent & { seq: number }>>()
-    for (const r of JSON.parse(first?.page ?? '[]') as Raw[]) {
-      const events = out.get(r[1]) ?? []
-      events.push({
-        seq: r[0],
-        impersonationId: r[1],
-        type: r[2],
-        cause: r[3],
-        by: r[4],
-        reason: r[5],
-        clerkSessionId: r[6],
-        data: JSON.parse(r[7]) as EventData,
-        createdAt: storedInstant(r[8]),
-      })
-      out.set(r[1], events)
+    for (const e of await this.storedEvents(inArray(auditEvents.impersonationId, ids))) {
+      const events = out.get(e.impersonationId) ?? []
+      events.push({ ...e, data: JSON.parse(e.data) as EventData })
+      out.set(e.impersonationId, events)
     }
     return out
   }

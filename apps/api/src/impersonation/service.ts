@@ -183,7 +183,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     // from the membership mirror (display only); before its first load, per-user reads (cached).
     // Which rows' last sign-in was an impersonation (the audit log; display only: without it the
     // rows carry no mark), read while Clerk is asked.
-    const impersonated = this.o.audit.latestImpersonatedSignIns(userIds).catch(() => new Map())
+    const impersonated = this.o.audit
+      .latestImpersonatedSignIns(userIds)
+      .catch((): Awaited<ReturnType<AuditStore['latestImpersonatedSignIns']>> => new Map())
     const memberships = this.o.memberships?.ready
       ? userIds.map((id) => this.o.memberships!.of(id) ?? [])
       : await Promise.all(userIds.map((id) => this.o.directory.getMemberships(id)))

@@ -117,7 +117,8 @@ export async function registerEndedStream(
         impersonationId: ended.impersonationId,
         sessionId: ended.clerkSessionId,
         revokedAt: new Date(ended.learntAt).toISOString(),
-        impersonationEnded: mine ? await deps.lifecycle.describeEnd(ended) : null,
+        // How it ended, for the banner; the end itself is told even when that cannot be read.
+        impersonationEnded: mine ? await deps.lifecycle.describeEnd(ended).catch(() => null) : null,
       })
 
       reply.hijack()

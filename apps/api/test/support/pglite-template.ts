@@ -1,13 +1,14 @@
 // A migrated PGlite data directory, dumped once and loaded by every test database: a fresh
 // PGlite runs initdb (seconds, most of a stack's start), loading a dump skips it. The dump is
-// made by the vitest global set-up (global-setup.ts) and found by the workers through
-// `inject('pgliteTemplate')`; outside vitest (benches) every database is created fresh.
+// made for the vitest global set-up (global-setup.ts, which runs this file as a script) and
+// found by the workers through `inject('pgliteTemplate')`; outside vitest (benches) every
+// database is created fresh.
+import type { PGlite } from '@electric-sql/pglite'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { openDatabase } from '../../src/audit/db.js'
 
 // (Not `new URL('…', import.meta.url)` inline: Vite rewrites that form into an asset URL when
 // the console's tests load this module.)
@@ -15,7 +16,7 @@ const moduleUrl = import.meta.url
 const migrations = fileURLToPath(new URL('../../drizzle', moduleUrl))
 
 /** The dump's file: keyed by the migrations and PGlite's version, so a change makes a new one. */
-function templatePath(): string {
+export function templatePath(): string {
   const hash = createHash('sha256')
   const pglite = JSON.parse(
     readFileSync(
@@ -44,10 +45,10 @@ function templatePath(): string {
 export async function ensurePgliteTemplate(): Promise<string> {
   const path = templatePath()
   if (existsSync(path)) return path
-  const { PGlite } = await import('@electric-sql/pglite')
+  const { openDatabase } = await import('../../src/audit/db.js')
   const opened = await openDatabase({ kind: 'pglite', dataDir: undefined })
   try {
-    const client = (opened.db as unknown as { $client: InstanceType<typeof PGlite> }).$client
+    const client = (opened.db as unknown as { $client: PGlite }).$client
     const dump = await client.dumpDataDir('gzip')
     // Written aside, then renamed: a concurrent run never reads half a file.
     const partial = `${path}.${process.pid}.partial`
@@ -78,3 +79,7 @@ declare module 'vitest' {
     pgliteTemplate: string | null
   }
 }
+
+// As a script (`tsx --conditions=@actas/source pglite-template.ts`): writes it, prints the path.
+if (process.argv[1] && fileURLToPath(moduleUrl) === process.argv[1])
+  process.stdout.write(`${await ensurePgliteTemplate()}\n`)

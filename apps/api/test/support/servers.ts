@@ -1,7 +1,8 @@
 // Throwaway Postgres and Redis servers for the test command's second run (and the fault tests):
 // Debian's binaries (`postgresql`, `redis-server`; scripts/ensure-servers.mjs installs them when
-// missing), on free loopback ports, in temporary directories, never running as root (as the
-// `postgres` user when we are root, else as ourselves). Nothing listens beyond 127.0.0.1.
+// missing), in temporary directories, never running as root (as the `postgres` user when we are
+// root, else as ourselves). Neither listens on TCP: each binds a unix socket in its own private
+// directory, so no port is chosen here and handed over (no race with another process for it).
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -47,6 +48,11 @@ function serverUser(): { uid: number; gid: number } | null {
   return { uid: Number(uid), gid: Number(gid) }
 }
 
+/**
+ * A free loopback port, for callers that must name a port before their server starts (the
+ * example customer application's README commands). The servers here never use it: they bind
+ * their own sockets.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
@@ -85,10 +91,10 @@ async function waitFor(
   throw new Error(`${what} did not start within ${timeoutMs} ms:\n${output()}`)
 }
 
-/** Sends `line` to 127.0.0.1:port and resolves with the first reply chunk (or null). */
-function tcpExchange(port: number, line: string | null): Promise<string | null> {
+/** Sends `line` to the unix socket at `path` and resolves with the first reply chunk (or null). */
+function socketExchange(path: string, line: string | null): Promise<string | null> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port })
+    const socket = createConnection({ path })
     const done = (value: string | null) => {
       socket.destroy()
       resolve(value)
@@ -141,9 +147,10 @@ function descendants(pid: number): number[] {
 }
 
 export interface PostgresServer {
-  /** postgres://postgres@127.0.0.1:PORT/postgres (trust authentication, loopback only). */
+  /** postgres://postgres@localhost/postgres?host=SOCKET_DIR (trust authentication, no TCP). */
   url: string
-  port: number
+  /** The directory of its unix socket (private to the server's user). */
+  socketDir: string
   dataDir: string
   /** Fast shutdown, then start again on the same port and data (waits until it answers). */
   restart(): Promise<void>
@@ -178,8 +185,9 @@ export async function startPostgres(): Promise<PostgresServer> {
     rmSync(dataDir, { recursive: true, force: true })
     throw new Error(`initdb failed (${init.status}):\n${init.stdout}\n${init.stderr}`)
   }
-  const port = await freePort()
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`
+  // The socket directory is the data directory itself: private (0700), deleted with it.
+  const socketDir = dataDir
+  const url = `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`
   let child: ChildProcess | undefined
   let log = ''
   let frozen: number[] = []
@@ -191,12 +199,10 @@ export async function startPostgres(): Promise<PostgresServer> {
       [
         '-D',
         dataDir,
-        '-p',
-        String(port),
         '-c',
-        'listen_addresses=127.0.0.1',
+        'listen_addresses=',
         '-c',
-        'unix_socket_directories=',
+        `unix_socket_directories=${socketDir}`,
         '-c',
         'max_connections=300',
         // A throwaway cluster: durability buys nothing here.
@@ -230,7 +236,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   await start()
   return {
     url,
-    port,
+    socketDir,
     dataDir,
     start,
     halt,
@@ -281,9 +287,10 @@ async function canQuery(url: string): Promise<boolean> {
 }
 
 export interface RedisServer {
-  /** redis://127.0.0.1:PORT */
+  /** redis://localhost?path=SOCKET (ioredis connects to the unix socket `path`). */
   url: string
-  port: number
+  /** Its unix socket, in a directory private to the server's user. */
+  socket: string
   /** Stops the server and deletes its directory. */
   stop(): Promise<void>
 }
@@ -297,15 +304,17 @@ export async function startRedis(): Promise<RedisServer> {
     )
   const user = serverUser()
   const dir = tempDir('actas-redis-', user)
-  const port = await freePort()
+  const socket = join(dir, 'redis.sock')
   let log = ''
   const child = spawn(
     binary,
     [
       '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
+      '0',
+      '--unixsocket',
+      socket,
+      '--unixsocketperm',
+      '700',
       '--dir',
       dir,
       '--save',
@@ -334,7 +343,7 @@ export async function startRedis(): Promise<RedisServer> {
   try {
     await waitFor(
       'redis-server',
-      async () => (await tcpExchange(port, 'PING\r\n'))?.startsWith('+PONG') === true,
+      async () => (await socketExchange(socket, 'PING\r\n'))?.startsWith('+PONG') === true,
       child,
       () => log,
     )
@@ -342,5 +351,5 @@ export async function startRedis(): Promise<RedisServer> {
     await stop()
     throw error
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop }
+  return { url: `redis://localhost?path=${encodeURIComponent(socket)}`, socket, stop }
 }

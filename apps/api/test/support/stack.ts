@@ -12,7 +12,7 @@ import type {
   SeededAccount,
   SeededMachine,
 } from '@actas/clerk-local'
-import { createActAsClient } from '@actas/contracts/client'
+import { createActAsClient, getActAsError } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import type { FastifyInstance } from 'fastify'
 import {
@@ -320,4 +320,50 @@ async function dropSchema(url: string, schema: string): Promise<void> {
   } finally {
     await client.end()
   }
+}
+
+export interface AdminStack {
+  stack: Stack
+  /** The seeded admin, signed in with the support organization active. */
+  admin: SignedIn
+  /** The typed client as the admin. */
+  api: ActAsClient
+  /** A seeded customer anyone may impersonate that this stack has not handed out yet. */
+  nextCustomer(): LocalUser
+}
+
+/**
+ * The usual preamble of an API test file: the stack (impersonations not rate-limited unless
+ * `options.env` says otherwise), the admin signed in and its client, fresh customers.
+ */
+export async function startAdminStack(options: StackOptions = {}): Promise<AdminStack> {
+  const stack = await startStack({
+    ...options,
+    env: (clerk) => ({
+      RATE_LIMIT_START_PER_MINUTE: '1000',
+      ...(typeof options.env === 'function' ? options.env(clerk) : options.env),
+    }),
+  })
+  const admin = await stack.signIn('admin')
+  let cursor = 0
+  return {
+    stack,
+    admin,
+    api: stack.client(() => admin.token()),
+    nextCustomer() {
+      const user = stack.customers()[cursor++]
+      if (!user) throw new Error('out of customers')
+      return user
+    },
+  }
+}
+
+/** The ActAs error a call failed with; throws when it did not fail. */
+export async function failure(promise: Promise<unknown>) {
+  try {
+    await promise
+  } catch (error) {
+    return getActAsError(error)
+  }
+  throw new Error('expected the call to fail')
 }

@@ -1,5 +1,5 @@
 // `tsx test/support/with-servers.ts <command…>`: starts a throwaway Postgres cluster and a Redis
-// server on free loopback ports, runs the command with DATABASE_URL and REDIS_URL set, then stops
+// server, each on a unix socket of its own (no TCP port), runs the command with DATABASE_URL and REDIS_URL set, then stops
 // both and deletes their data: on success, on failure, and on Ctrl-C / SIGTERM.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -33,7 +33,7 @@ try {
   const started = Date.now()
   ;[postgres, redis] = await Promise.all([startPostgres(), startRedis()])
   process.stdout.write(
-    `[with-servers] Postgres on 127.0.0.1:${postgres.port}, Redis on 127.0.0.1:${redis.port} ` +
+    `[with-servers] Postgres on ${postgres.socketDir}, Redis on ${redis.socket} ` +
       `(started in ${Date.now() - started} ms)\n`,
   )
 } catch (error) {

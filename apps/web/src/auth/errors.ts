@@ -12,10 +12,6 @@ export function networkAuthError(): AuthError {
 
 export function toAuthError(error: unknown): AuthError {
   if (error instanceof AuthError) return error
-  // clerk-js's own network failures (offline, a dropped connection): a ClerkRuntimeError whose
-  // code says so (read by its code: the class would weigh on the first route)
-  if (error instanceof Error && (error as { code?: unknown }).code === 'network_error')
-    return networkAuthError()
   if (isClerkAPIResponseError(error)) {
     const first = error.errors[0]
     // clerk's ClerkAPIError types `meta` as `any` by default.
@@ -74,7 +70,10 @@ export function toAuthError(error: unknown): AuthError {
       return new AuthError('unavailable', 'Clerk is unavailable right now. Try again in a moment.')
     return new AuthError('unknown', first?.longMessage ?? first?.message ?? 'Sign-in failed.')
   }
-  // fetch() network failures surface as TypeError ("Failed to fetch", "NetworkError …")
-  if (error instanceof TypeError) return networkAuthError()
+  // The network: fetch() failures surface as TypeError ("Failed to fetch", "NetworkError …"),
+  // clerk-js's own as a ClerkRuntimeError whose code says so (read by its code: the class
+  // would weigh on the first route)
+  if (error instanceof TypeError || (error as { code?: unknown } | null)?.code === 'network_error')
+    return networkAuthError()
   return new AuthError('unknown', 'Sign-in failed. Try again.')
 }

@@ -5,8 +5,8 @@ import { defineComponent, h, shallowRef } from 'vue'
 import type { Router } from 'vue-router'
 import { readReturn, sha256Hex } from '../lib/return-to-console'
 import { useImpersonationStore } from '../stores/impersonation'
-import { routerAt, until, webStack } from '../testing/harness'
-import type { LocalClerkAuth, WebStack } from '../testing/harness'
+import { routerAt, until, webStack } from '../../test/support/harness'
+import type { LocalClerkAuth, WebStack } from '../../test/support/harness'
 import ImpersonateDialog from './ImpersonateDialog.vue'
 
 let web: WebStack

@@ -1,8 +1,8 @@
 // The banner names the impersonated session's act.mode: read-only, and full access too.
 import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { localClerkAuth, until, webStack } from '../testing/harness'
-import type { WebStack } from '../testing/harness'
+import { localClerkAuth, until, webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
 import ImpersonationBanner from './ImpersonationBanner.vue'
 
 let web: WebStack

@@ -5,8 +5,8 @@ import { h } from 'vue'
 import { readReturn } from '../lib/return-to-console'
 import { useImpersonationStore } from '../stores/impersonation'
 import { useSessionStore } from '../stores/session'
-import { routerAt, until, webStack } from '../testing/harness'
-import type { WebStack } from '../testing/harness'
+import { routerAt, until, webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
 import ImpersonationBanner from './ImpersonationBanner.vue'
 
 let web: WebStack

@@ -1,8 +1,8 @@
 import type { UserSummary } from '@actas/contracts/client'
 import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { webStack } from '../testing/harness'
-import type { WebStack } from '../testing/harness'
+import { webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
 import UserTable from './UserTable.vue'
 
 let web: WebStack

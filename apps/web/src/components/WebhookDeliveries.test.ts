@@ -6,8 +6,8 @@ import type { Server } from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { until, webStack } from '../testing/harness'
-import type { WebStack } from '../testing/harness'
+import { until, webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
 import WebhookDeliveries from './WebhookDeliveries.vue'
 
 let web: WebStack

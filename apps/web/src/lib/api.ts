@@ -45,7 +45,7 @@ class TokenTimeoutError extends Error {
 type Callable = (...args: unknown[]) => unknown
 
 /** Each client's options and the last session token it sent (see `lastTokenClient`). */
-const sent = new WeakMap<object, { options: ApiOptions; last: () => string | null }>()
+export const sent = new WeakMap<object, { options: ApiOptions; last: () => string | null }>()
 
 export function createApi(options: ApiOptions): ActAsClient {
   const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS
@@ -107,13 +107,9 @@ export function createApi(options: ApiOptions): ActAsClient {
 export function lastTokenClient(client: ActAsClient): ActAsClient | null {
   const entry = sent.get(client)
   const token = entry?.last()
-  return entry && token ? clientLike(client, { getToken: () => Promise.resolve(token) }) : null
-}
-
-/** A client like `client` (its URL, token and timeout), changed by `patch` (e.g. its fetch). */
-export function clientLike(client: ActAsClient, patch: Partial<ApiOptions>): ActAsClient | null {
-  const entry = sent.get(client)
-  return entry ? createApi({ ...entry.options, ...patch }) : null
+  return entry && token
+    ? createApi({ ...entry.options, getToken: () => Promise.resolve(token) })
+    : null
 }
 
 export const ApiKey: InjectionKey<ActAsClient> = Symbol('actas.api')

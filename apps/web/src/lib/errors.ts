@@ -1,6 +1,7 @@
 // API errors in plain words, for support agents.
 import type { ActAsClientErrorInfo, ActAsErrorCode } from '@actas/contracts/client'
 import { AuthError } from '../auth/types'
+import type { AuthErrorKind } from '../auth/types'
 import { ApiError } from './api'
 import { StepUpCancelled } from './step-up'
 
@@ -14,6 +15,14 @@ export interface PlainError {
   clerkRateLimit?: { retryAfterSeconds: number }
 }
 
+/** A sign-in error's title, and whether trying again may help (else: no). */
+const AUTH_TITLES: Partial<Record<AuthErrorKind, [title: string, retryable?: true]>> = {
+  network: ['Network failure', true],
+  ticket_expired: ['Ticket expired'],
+  unavailable: ['Clerk unavailable', true],
+  rate_limited: ['Too many attempts', true],
+}
+
 export function describeError(error: unknown): PlainError {
   if (error instanceof StepUpCancelled)
     return {
@@ -24,18 +33,7 @@ export function describeError(error: unknown): PlainError {
       retryable: true,
     }
   if (error instanceof AuthError) {
-    const retryable =
-      error.kind === 'unavailable' || error.kind === 'rate_limited' || error.kind === 'network'
-    const title =
-      error.kind === 'network'
-        ? 'Network failure'
-        : error.kind === 'ticket_expired'
-          ? 'Ticket expired'
-          : error.kind === 'unavailable'
-            ? 'Clerk unavailable'
-            : error.kind === 'rate_limited'
-              ? 'Too many attempts'
-              : 'Sign-in failed'
+    const [title, retryable = false] = AUTH_TITLES[error.kind] ?? ['Sign-in failed']
     return { code: `AUTH_${error.kind}`, title, message: error.message, retryable }
   }
   const e: ActAsClientErrorInfo =

@@ -1,11 +1,11 @@
 // The impersonated tab's store against the real back end with RETURN_TO_CONSOLE=off, and its
 // watch for an end elsewhere: it asks the API only while the tab is visible.
 import type { UserSummary } from '@actas/contracts/client'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ApiKey, createApi } from '../lib/api'
 import { readReturn } from '../lib/return-to-console'
-import { settle, until, webStack } from '../testing/harness'
-import type { LocalClerkAuth, WebStack } from '../testing/harness'
+import { settle, until, webStack } from '../../test/support/harness'
+import type { LocalClerkAuth, WebStack } from '../../test/support/harness'
 import { useActingStore, WATCH_INTERVAL_MS } from './acting'
 import { useImpersonationStore } from './impersonation'
 import { useSessionStore } from './session'
@@ -77,6 +77,8 @@ describe('acting store', () => {
   it('asks the API only while the tab is visible, and at once when it becomes visible again', async () => {
     const { id, counted, acting } = await actingTab()
     setVisibility('hidden')
+    // The watch's periods are counted, not waited for: its interval is driven by the test.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const unwatch = acting.watchEnd()
     try {
       await settle()
@@ -85,8 +87,10 @@ describe('acting store', () => {
       await web.stack
         .client(() => admin.token())
         .impersonation.end.mutate({ impersonationId: id, reason: 'Ended while hidden' })
-      // Two periods pass hidden: no question asked, nothing learnt.
-      await new Promise((resolve) => setTimeout(resolve, 2 * WATCH_INTERVAL_MS + 200))
+      // Two periods pass hidden (the watch's interval fires twice): no question asked, nothing
+      // learnt.
+      expect(vi.getTimerCount()).toBe(1)
+      vi.advanceTimersByTime(2 * WATCH_INTERVAL_MS)
       await settle()
       expect(counted.me).toBe(before)
       expect(acting.endedText).toBeNull()
@@ -97,6 +101,7 @@ describe('acting store', () => {
       )
     } finally {
       unwatch()
+      vi.useRealTimers()
     }
   })
 })

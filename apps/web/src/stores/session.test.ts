@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { webStack } from '../testing/harness'
-import type { LocalClerkAuth, WebStack } from '../testing/harness'
+import { webStack } from '../../test/support/harness'
+import type { LocalClerkAuth, WebStack } from '../../test/support/harness'
 import { useSessionStore } from './session'
 
 let web: WebStack

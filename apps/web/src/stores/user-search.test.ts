@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { webStack } from '../testing/harness'
-import type { WebStack } from '../testing/harness'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
 import { PAGE_SIZE, useUserSearchStore } from './user-search'
 
 let web: WebStack
@@ -11,6 +11,17 @@ beforeAll(async () => {
 afterAll(() => web?.close())
 afterEach(() => web.stack.clerk.faults.clear())
 
+/** Resolves once the local Clerk server has seen `n` more `GET /v1/users` than `before`. */
+const usersRequests = () => web.stack.clerk.requests.snapshot().routes['GET /v1/users'] ?? 0
+async function clerkSawSearch(before: number, n = 1) {
+  await vi.waitFor(
+    () => {
+      if (usersRequests() < before + n) throw new Error('the search has not reached Clerk yet')
+    },
+    { timeout: 15_000, interval: 5 },
+  )
+}
+
 async function store() {
   web.storeApp(await web.signedIn('admin'))
   return useUserSearchStore()
@@ -20,10 +31,11 @@ describe('user search store', () => {
   it('shows the latest search even when an older answer arrives last', async () => {
     const search = await store()
     const [first, second] = web.stack.customers()
-    // Clerk answers the first search slowly; the second one is typed meanwhile
-    web.stack.clerk.faults.add({ route: 'GET /v1/users', latencyMs: 400, times: 2 })
+    // Clerk answers the first search slowly; the second one is typed once Clerk holds the first
+    web.stack.clerk.faults.add({ route: 'GET /v1/users', latencyMs: 1000, times: 2 })
+    const before = usersRequests()
     const slow = search.search({ query: first!.id, page: 1, sort: '-created_at' })
-    await new Promise((r) => setTimeout(r, 50))
+    await clerkSawSearch(before)
     web.stack.clerk.faults.clear()
     await search.search({ query: second!.id, page: 1, sort: '-created_at' })
     await slow
@@ -49,9 +61,11 @@ describe('user search store', () => {
     const search = await store()
     await search.search({ query: '', page: 1, sort: '-created_at' })
     const firstId = search.items[0]!.id
-    web.stack.clerk.faults.add({ route: 'GET /v1/users', latencyMs: 300, times: 1 })
+    web.stack.clerk.faults.add({ route: 'GET /v1/users', latencyMs: 1000, times: 1 })
+    const before = usersRequests()
     const loadingPage2 = search.search({ query: '', page: 2, sort: '-created_at' })
-    await new Promise((r) => setTimeout(r, 50))
+    // Clerk holds the page-2 request: the store is between the two pages
+    await clerkSawSearch(before)
     expect(search.loading).toBe(true)
     expect([search.rangeStart, search.rangeEnd, search.items[0]!.id]).toEqual([1, 20, firstId])
     await loadingPage2

@@ -1,8 +1,8 @@
 import { mount } from '@vue/test-utils'
 import type { VueWrapper } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { localClerkAuth, routerAt, until, webStack } from '../testing/harness'
-import type { WebStack } from '../testing/harness'
+import { localClerkAuth, routerAt, until, webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
 import ActiveView from './ActiveView.vue'
 
 let web: WebStack

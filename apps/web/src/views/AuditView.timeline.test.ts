@@ -3,8 +3,8 @@
 import { mount } from '@vue/test-utils'
 import type { VueWrapper } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { routerAt, until, webStack } from '../testing/harness'
-import type { WebStack } from '../testing/harness'
+import { routerAt, until, webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
 import AuditView from './AuditView.vue'
 
 let web: WebStack

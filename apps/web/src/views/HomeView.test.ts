@@ -1,7 +1,7 @@
 import { mount } from '@vue/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { until, webStack } from '../testing/harness'
-import type { WebStack } from '../testing/harness'
+import { until, webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
 import HomeView from './HomeView.vue'
 
 let web: WebStack

@@ -2,8 +2,8 @@ import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Router } from 'vue-router'
 import { useSessionStore } from '../stores/session'
-import { routerAt, settle, until, webStack } from '../testing/harness'
-import type { LocalClerkAuth, WebStack } from '../testing/harness'
+import { routerAt, settle, until, webStack } from '../../test/support/harness'
+import type { LocalClerkAuth, WebStack } from '../../test/support/harness'
 import NoAccessView from './NoAccessView.vue'
 
 let web: WebStack

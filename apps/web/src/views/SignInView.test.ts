@@ -1,8 +1,8 @@
 import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Router } from 'vue-router'
-import { routerAt, until, webStack } from '../testing/harness'
-import type { ApiChoice, LocalClerkAuth, WebStack } from '../testing/harness'
+import { routerAt, until, webStack } from '../../test/support/harness'
+import type { ApiChoice, LocalClerkAuth, WebStack } from '../../test/support/harness'
 import SignInView from './SignInView.vue'
 
 let web: WebStack

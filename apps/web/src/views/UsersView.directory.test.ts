@@ -6,8 +6,8 @@ import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { RouterView } from 'vue-router'
-import { routerAt, settle, until, webStack } from '../testing/harness'
-import type { WebStack } from '../testing/harness'
+import { routerAt, settle, until, webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
 import UsersView from './UsersView.vue'
 
 const Root = defineComponent({ render: () => h(RouterView) })

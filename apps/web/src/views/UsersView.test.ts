@@ -4,8 +4,8 @@ import { defineComponent, h } from 'vue'
 import { RouterView } from 'vue-router'
 import type { Router } from 'vue-router'
 import { SEARCH_DEBOUNCE_MS } from '../stores/user-search'
-import { routerAt, until, webStack } from '../testing/harness'
-import type { ApiChoice, WebStack } from '../testing/harness'
+import { routerAt, until, webStack } from '../../test/support/harness'
+import type { ApiChoice, WebStack } from '../../test/support/harness'
 import UsersView from './UsersView.vue'
 
 let web: WebStack

@@ -3,16 +3,14 @@
 // starts an impersonation through the API, staff member B sees it on Active now and ends it by
 // keyboard alone, and the audit page's timeline says who ended it and why. Plus both pages at
 // 1280 and 390 px, light and dark: axe-core clean, no sideways scroll, the actions on screen.
-import { mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { createFapiClient } from '@actas/clerk-local'
 import { createActAsClient } from '@actas/contracts/client'
-import { chromium } from 'playwright-core'
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
-import type { Stack } from './stack.ts'
+import type { Locator, Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/board/', import.meta.url))
 const AXE_SOURCE = readFileSync(
@@ -20,18 +18,15 @@ const AXE_SOURCE = readFileSync(
   'utf8',
 )
 
-let stack: Stack
-let browser: Browser
-const contexts: BrowserContext[] = []
+const e2e = useE2e({ users: 300, artifacts: ARTIFACTS })
 const pageErrors: string[] = []
 
 async function newPage(width: number, scheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const context = await browser.newContext({
+  const context = await e2e.context({
     viewport: { width, height: width < 600 ? 844 : 800 },
     colorScheme: scheme,
     reducedMotion: 'reduce',
   })
-  contexts.push(context)
   const page = await context.newPage()
   page.on('pageerror', (e) => pageErrors.push(e.message))
   return page
@@ -39,17 +34,13 @@ async function newPage(width: number, scheme: 'light' | 'dark' = 'light'): Promi
 
 /** Sam, the seeded agent, made a Support admin: a second staff member with the permission. */
 function promoteSam(): void {
-  const sam = stack.account('agent')
-  const membership = stack.clerk.state.membershipsOfUser(sam.userId)[0]!
-  stack.clerk.state.setMembershipRole(membership, 'admin')
+  const sam = e2e.stack.account('agent')
+  const membership = e2e.stack.clerk.state.membershipsOfUser(sam.userId)[0]!
+  e2e.stack.clerk.state.setMembershipRole(membership, 'admin')
 }
 
 async function signIn(page: Page, role: 'admin' | 'agent'): Promise<void> {
-  const account = stack.account(role)
-  await page.goto(`${stack.url}/sign-in`)
-  await page.getByLabel('Email or username').fill(account.identifier)
-  await page.getByLabel('Password').fill(account.password)
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await e2e.signIn(page, role)
   await page.waitForURL(/\/users/)
 }
 
@@ -58,14 +49,17 @@ async function signIn(page: Page, role: 'admin' | 'agent'): Promise<void> {
  * session (a ticket sign-in over the Frontend API) and reports it, as the console does.
  */
 async function liveImpersonation(reason: string, nth = 0) {
-  const a = await stack.apiAs('admin')
+  const a = await e2e.stack.apiAs('admin')
   const customers = await a.users.search.query({ query: 'example.com', limit: 20 })
   const customer = customers.items.filter((u) => u.impersonation.allowed)[nth]!
   const started = await a.impersonation.start.mutate({ userId: customer.id, reason })
-  const fapi = createFapiClient({ frontendApiUrl: stack.clerk.frontendApiUrl, origin: stack.url })
+  const fapi = createFapiClient({
+    frontendApiUrl: e2e.stack.clerk.frontendApiUrl,
+    origin: e2e.stack.url,
+  })
   const session = await fapi.signInWithTicket(started.ticket)
   const asCustomer = createActAsClient({
-    url: `${stack.apiUrl}/trpc`,
+    url: `${e2e.stack.apiUrl}/trpc`,
     getToken: () => fapi.getToken(session.sessionId),
   })
   await asCustomer.impersonation.signedIn.mutate({
@@ -126,23 +120,14 @@ async function check(page: Page, name: string, mustSee: Locator[]): Promise<stri
 }
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true })
-  stack = await startStack({ users: 300 })
   promoteSam()
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
 }, 120_000)
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined)
-  await browser?.close()
-  await stack?.stop()
-}, 60_000)
 
 describe('Active now and the audit timeline in Chromium', { timeout: 120_000 }, () => {
   it('A starts an impersonation through the API; B sees it on Active now, ends it by keyboard with a reason; the audit timeline says who and why', async () => {
     const reason = 'Board e2e: checking the invoices page'
     const live = await liveImpersonation(reason)
-    const sam = stack.account('agent')
+    const sam = e2e.stack.account('agent')
     const customerEmail = live.customer.primaryEmail!
 
     const page = await newPage(1280)
@@ -152,7 +137,7 @@ describe('Active now and the audit timeline in Chromium', { timeout: 120_000 }, 
     const card = page.locator(`li[data-impersonation-id="${live.id}"]`)
     await card.waitFor()
     expect(await card.getByTestId('active-actor').textContent()).toBe(
-      stack.account('admin').identifier,
+      e2e.stack.account('admin').identifier,
     )
     expect(await card.getByTestId('active-user').textContent()).toBe(customerEmail)
     expect(await card.textContent()).toContain(reason)
@@ -161,7 +146,7 @@ describe('Active now and the audit timeline in Chromium', { timeout: 120_000 }, 
       .toMatch(/^Updated \d+ s ago$/)
 
     // keyboard only: Tab to the card's End, Enter, type the reason, Tab to the button, Enter
-    const endLabel = `End ${stack.account('admin').identifier} acting as ${customerEmail}`
+    const endLabel = `End ${e2e.stack.account('admin').identifier} acting as ${customerEmail}`
     let found = false
     for (let i = 0; i < 40 && !found; i++) {
       await page.keyboard.press('Tab')
@@ -212,7 +197,7 @@ describe('Active now and the audit timeline in Chromium', { timeout: 120_000 }, 
         const live = await liveImpersonation(`Board layout check (${width} ${scheme})`, 1)
         const page = await newPage(width, scheme)
         await signIn(page, 'agent')
-        await page.goto(`${stack.url}/active`)
+        await page.goto(`${e2e.stack.url}/active`)
         const card = page.locator(`li[data-impersonation-id="${live.id}"]`)
         await card.waitFor()
         const problems: string[] = []
@@ -250,7 +235,7 @@ describe('Active now and the audit timeline in Chromium', { timeout: 120_000 }, 
         )
         expect(problems).toEqual([])
         // leave nothing live for the next run
-        const b = await stack.apiAs('admin')
+        const b = await e2e.stack.apiAs('admin')
         await b.impersonation.end.mutate({ impersonationId: live.id, reason: 'Layout check done' })
       })
     }

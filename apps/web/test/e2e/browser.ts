@@ -20,8 +20,8 @@ export async function axeViolations(page: Page): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.help}`)
 }
 
-/** Signs in on the console at `consoleUrl` with a password; waits for the users page. */
-export async function signIn(
+/** Submits the sign-in form of the console at `consoleUrl` with a password. */
+export async function submitSignIn(
   page: Page,
   consoleUrl: string,
   who: { identifier: string; password: string },
@@ -30,6 +30,15 @@ export async function signIn(
   await page.getByLabel('Email or username').fill(who.identifier)
   await page.getByLabel('Password').fill(who.password)
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+}
+
+/** Signs in on the console at `consoleUrl` with a password; waits for the users page. */
+export async function signIn(
+  page: Page,
+  consoleUrl: string,
+  who: { identifier: string; password: string },
+): Promise<void> {
+  await submitSignIn(page, consoleUrl, who)
   await page.waitForURL(/\/users/)
 }
 

@@ -1,20 +1,15 @@
 // @vitest-environment node
 // End to end in real Chromium over the whole local stack (clerk-local + API + built console).
-import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createFapiClient } from '@actas/clerk-local'
-import { chromium } from 'playwright-core'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
-import type { Stack } from './stack.ts'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/', import.meta.url))
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
-let stack: Stack
-let browser: Browser
-const contexts: BrowserContext[] = []
+const e2e = useE2e({ users: 1000, artifacts: ARTIFACTS })
 /** Every URL any page requested during the run. */
 const requested: string[] = []
 /** Every console message and page error of every page. */
@@ -23,8 +18,7 @@ const consoleLines: string[] = []
 const tickets: string[] = []
 
 async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  contexts.push(context)
+  const context = await e2e.context({ viewport: { width: 1280, height: 800 } })
   context.on('request', (req) => requested.push(req.url()))
   const page = await context.newPage()
   page.on('console', (m) => consoleLines.push(m.text()))
@@ -45,16 +39,8 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
 }
 
-async function signIn(page: Page, role: 'admin' | 'agent'): Promise<void> {
-  const account = stack.account(role)
-  await page.goto(`${stack.url}/sign-in`)
-  await page.getByLabel('Email or username').fill(account.identifier)
-  await page.getByLabel('Password').fill(account.password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-}
-
 async function openImpersonateFor(page: Page, query: string, reason: string): Promise<void> {
-  await page.goto(`${stack.url}/users?q=${encodeURIComponent(query)}`)
+  await page.goto(`${e2e.stack.url}/users?q=${encodeURIComponent(query)}`)
   const row = page.locator('tbody tr', { hasText: query }).first()
   await row.getByRole('button', { name: 'Impersonate' }).click()
   await page.getByLabel(/Reason/).fill(reason)
@@ -65,29 +51,17 @@ async function openImpersonateFor(page: Page, query: string, reason: string): Pr
     .check()
 }
 
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true })
-  stack = await startStack({ users: 1000 })
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
-}, 120_000)
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined)
-  await browser?.close()
-  await stack?.stop()
-}, 60_000)
-
 describe('the console in Chromium over the local stack', { timeout: 90_000 }, () => {
   it('admin: sign in → search part of an email → page 2 → impersonate → home as the user with the banner → Stop', async () => {
     const page = await newPage()
-    await page.goto(`${stack.url}/`)
+    await page.goto(`${e2e.stack.url}/`)
     await page.waitForURL(/\/sign-in/)
     await expect
       .poll(() => page.getByRole('heading', { name: 'Sign in to ActAs' }).isVisible())
       .toBe(true)
     await shot(page, '01-sign-in')
 
-    await signIn(page, 'admin')
+    await e2e.signIn(page, 'admin')
     await page.waitForURL(/\/users/)
     await page.getByTestId('quota-meter').getByText('Impersonations this month').waitFor()
 
@@ -120,13 +94,13 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await shot(page, '03-impersonate-dialog')
     await dialog.getByRole('button', { name: 'Confirm' }).click()
 
-    await page.waitForURL(`${stack.url}/`)
+    await page.waitForURL(`${e2e.stack.url}/`)
     const banner = page.getByTestId('impersonation-banner')
     await expect
       .poll(() => banner.textContent())
       .toMatch(
         new RegExp(
-          `You are acting as ${name} · started by ${stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
+          `You are acting as ${name} · started by ${e2e.stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
         ),
       )
     await expect.poll(() => page.getByTestId('home-name').textContent()).toBe(name)
@@ -134,25 +108,25 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     // the API sees the impersonated session, with the admin as actor
     await expect
       .poll(() => page.getByTestId('home-api-actor').textContent())
-      .toBe(`impersonated by ${stack.account('admin').identifier}`)
+      .toBe(`impersonated by ${e2e.stack.account('admin').identifier}`)
     expect(await page.title()).toBe(`Acting as ${name} · Home · ActAs`)
     await shot(page, '04-home-impersonating')
 
     // another tab (it did not start the impersonation) says the same, from the API's me()
     const tab = await page.context().newPage()
     tab.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`))
-    await tab.goto(`${stack.url}/`)
+    await tab.goto(`${e2e.stack.url}/`)
     await expect
       .poll(() => tab.getByTestId('impersonation-banner').textContent())
       .toMatch(
         new RegExp(
-          `You are acting as ${name} · started by ${stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
+          `You are acting as ${name} · started by ${e2e.stack.account('admin').identifier} · Customer reports missing invoices \\(e2e\\) · ends in (30:00|29:\\d\\d)`,
         ),
       )
     await tab.close()
 
     // the banner stays on every page; the console says to stop first
-    await page.goto(`${stack.url}/users`)
+    await page.goto(`${e2e.stack.url}/users`)
     await page.waitForURL(/\/no-access/)
     await banner.waitFor()
     await page.getByRole('heading', { name: `You are acting as ${name}: stop first` }).waitFor()
@@ -178,19 +152,19 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
 
   it('agent without the permission sees "you don\'t have access", never the user list', async () => {
     const page = await newPage()
-    await signIn(page, 'agent')
+    await e2e.signIn(page, 'agent')
     await page.waitForURL(/\/no-access/)
     await page.getByRole('heading', { name: "You don't have access" }).waitFor()
-    await page.goto(`${stack.url}/users`)
+    await page.goto(`${e2e.stack.url}/users`)
     await page.waitForURL(/\/no-access/)
     expect(await page.locator('table').count()).toBe(0)
     await shot(page, '07-no-access')
   })
 
   it('a banned user cannot be impersonated: the button is off with the reason, and the API refuses when forced', async () => {
-    const banned = stack.account('banned')
+    const banned = e2e.stack.account('banned')
     const page = await newPage()
-    await signIn(page, 'admin')
+    await e2e.signIn(page, 'admin')
     await page.waitForURL(/\/users/)
     await page.getByLabel('Search users').fill(banned.identifier)
     const row = page.locator('tbody tr', { hasText: banned.identifier })
@@ -202,7 +176,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     expect(await row.locator('.why-not__full').isVisible()).toBe(true)
     expect(await row.locator('.why-not__full').textContent()).toMatch(/banned/i)
 
-    const api = await stack.apiAs('admin')
+    const api = await e2e.stack.apiAs('admin')
     const forced = await api.impersonation.start
       .mutate({ userId: banned.userId, reason: 'Forcing the API on purpose' })
       .then(
@@ -214,9 +188,9 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
 
   it('says the monthly quota is used up when the Clerk plan refuses more actor tokens', async () => {
     const page = await newPage()
-    await signIn(page, 'admin')
+    await e2e.signIn(page, 'admin')
     await page.waitForURL(/\/users/)
-    stack.clerk.faults.setQuota(true, 0)
+    e2e.stack.clerk.faults.setQuota(true, 0)
     try {
       await openImpersonateFor(page, 'example.com', 'Checking the quota message (e2e)')
       await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click()
@@ -225,20 +199,20 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
       expect(page.url()).toContain('/users')
       await shot(page, '08-quota-exhausted')
     } finally {
-      stack.clerk.faults.setQuota(false)
+      e2e.stack.clerk.faults.setQuota(false)
     }
   })
 
   it('says the ticket expired when it expires before Clerk accepts it', async () => {
     const page = await newPage()
-    await signIn(page, 'admin')
+    await e2e.signIn(page, 'admin')
     await page.waitForURL(/\/users/)
     // Expire every pending ticket on the local server just before the browser redeems it.
     await page.route('**/__clerk/v1/client/sign_ins**', async (route) => {
-      const res = await fetch(`${stack.clerk.url}/__local/actor_tokens/expire`, {
+      const res = await fetch(`${e2e.stack.clerk.url}/__local/actor_tokens/expire`, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${stack.clerk.secretKey}`,
+          authorization: `Bearer ${e2e.stack.clerk.secretKey}`,
           'content-type': 'application/json',
         },
         body: '{}',
@@ -255,7 +229,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
   })
 
   it('audit: filters by status and revokes a ticket that was not used; Clerk then refuses it', async () => {
-    const api = await stack.apiAs('admin')
+    const api = await e2e.stack.apiAs('admin')
     const customer = (await api.users.search.query({ query: 'example.com', limit: 1 })).items[0]!
     const issued = await api.impersonation.start.mutate({
       userId: customer.id,
@@ -264,7 +238,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     tickets.push(issued.ticket)
 
     const page = await newPage()
-    await signIn(page, 'admin')
+    await e2e.signIn(page, 'admin')
     await page.waitForURL(/\/users/)
     await page.getByRole('link', { name: 'Audit log' }).click()
     await page.getByLabel('Status').selectOption('issued')
@@ -274,11 +248,14 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke ticket' }).click()
     await expect.poll(() => row.locator('.badge').textContent()).toBe('Revoked')
     expect(await row.getByTestId('status-sentence').textContent()).toBe(
-      `Ticket revoked by ${stack.account('admin').identifier}`,
+      `Ticket revoked by ${e2e.stack.account('admin').identifier}`,
     )
     expect(await row.getByRole('button', { name: 'Revoke' }).count()).toBe(0)
 
-    const fapi = createFapiClient({ frontendApiUrl: stack.clerk.frontendApiUrl, origin: stack.url })
+    const fapi = createFapiClient({
+      frontendApiUrl: e2e.stack.clerk.frontendApiUrl,
+      origin: e2e.stack.url,
+    })
     const redeemed = await fapi.signInWithTicket(issued.ticket).then(
       () => null,
       (error: unknown) => error as { code?: string },
@@ -288,7 +265,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
 
   it('kept every ticket out of URLs, storage and console output', async () => {
     expect(tickets.length).toBeGreaterThanOrEqual(2)
-    for (const context of contexts) {
+    for (const context of e2e.contexts) {
       for (const page of context.pages()) {
         // (runs in the page; this tsconfig has no DOM lib, hence globalThis)
         const storage = await page.evaluate(() => {
@@ -309,7 +286,7 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     for (const ticket of tickets) {
       expect(requested.filter((u) => u.includes(ticket))).toEqual([])
       expect(consoleLines.filter((l) => l.includes(ticket))).toEqual([])
-      expect(stack.apiLogs.filter((l) => l.includes(ticket))).toEqual([])
+      expect(e2e.stack.apiLogs.filter((l) => l.includes(ticket))).toEqual([])
     }
   })
 

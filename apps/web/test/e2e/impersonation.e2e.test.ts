@@ -3,22 +3,26 @@
 // its webhooks to the API, the API over PGlite, the built console): Stop brings the staff member
 // back to the users page without a password; a kill switch from a second staff member and a
 // demotion in Clerk end the impersonation, and the impersonated tab says so by itself.
-import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createActAsClient } from '@actas/contracts/client'
-import { chromium } from 'playwright-core'
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core'
+import type { Locator, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { axeViolations, impersonationIdOf, sessionToken, signIn } from './browser.ts'
-import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
-import type { Stack } from './stack.ts'
+import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/impersonation/', import.meta.url))
 
-let stack: Stack
-let browser: Browser
+/** The element has the keyboard focus. */
+function hasFocus(locator: Locator): Promise<boolean> {
+  return locator.evaluate(
+    (e) =>
+      e ===
+      (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement,
+  )
+}
+
+const e2e = useE2e({ users: 300, artifacts: ARTIFACTS })
 let supportOrgId: string
-const contexts: BrowserContext[] = []
 const pageErrors: string[] = []
 /** Figures measured on the way (printed at the end, never asserted). */
 const figures: string[] = []
@@ -30,11 +34,10 @@ type PageDocument = {
 }
 
 async function newPage(width = 1280): Promise<Page> {
-  const context = await browser.newContext({
+  const context = await e2e.context({
     viewport: { width, height: width < 600 ? 844 : 800 },
     reducedMotion: 'reduce',
   })
-  contexts.push(context)
   const page = await context.newPage()
   page.on('pageerror', (e) => pageErrors.push(e.message))
   return page
@@ -45,10 +48,10 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 async function bapi<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.clerk.url}/v1/${path}`, {
+  const res = await fetch(`${e2e.stack.clerk.url}/v1/${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${stack.clerk.secretKey}`,
+      authorization: `Bearer ${e2e.stack.clerk.secretKey}`,
       'content-type': 'application/json',
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -76,7 +79,7 @@ async function newStaffMember(local: string, firstName: string, lastName: string
 
 /** Impersonates the first impersonable row of a search; returns the customer's name. */
 async function impersonate(page: Page, query: string, reason: string): Promise<string> {
-  await page.goto(`${stack.url}/users?q=${encodeURIComponent(query)}`)
+  await page.goto(`${e2e.stack.url}/users?q=${encodeURIComponent(query)}`)
   await page.locator('#users-results[aria-busy="false"]').waitFor()
   const row = page
     .locator('tbody tr')
@@ -88,7 +91,7 @@ async function impersonate(page: Page, query: string, reason: string): Promise<s
   await dialog.getByLabel(/Reason/).fill(reason)
   await dialog.getByRole('radio', { name: /Full access/ }).check()
   await dialog.getByRole('button', { name: 'Confirm' }).click()
-  await page.waitForURL(`${stack.url}/`)
+  await page.waitForURL(`${e2e.stack.url}/`)
   await page.getByTestId('impersonation-banner').getByText('started by').waitFor()
   return name
 }
@@ -115,29 +118,25 @@ function refusedMe(page: Page): Promise<Response> {
 }
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true })
-  stack = await startStack({ users: 300 })
-  supportOrgId = [...stack.clerk.state.organizations.values()].find((o) => o.slug === 'support')!.id
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+  supportOrgId = [...e2e.stack.clerk.state.organizations.values()].find(
+    (o) => o.slug === 'support',
+  )!.id
 }, 120_000)
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined)
-  await browser?.close()
-  await stack?.stop()
   if (figures.length) console.log(`impersonation e2e figures:\n${figures.join('\n')}`)
 }, 60_000)
 
 describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => {
   it('by keyboard alone: start → banner → Stop → back on the users page as the staff member, search kept, notice shown, no password', async () => {
     const page = await newPage(1280)
-    const admin = stack.account('admin')
-    await signIn(page, stack.url, admin)
+    const admin = e2e.stack.account('admin')
+    await signIn(page, e2e.stack.url, admin)
     const navigations: string[] = []
     page.on('framenavigated', (f) => {
       if (f === page.mainFrame()) navigations.push(f.url())
     })
-    await page.goto(`${stack.url}/users?q=gmail.com&page=2`)
+    await page.goto(`${e2e.stack.url}/users?q=gmail.com&page=2`)
     await page
       .getByTestId('result-count')
       .filter({ hasText: /^21–40 of/ })
@@ -156,34 +155,22 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     await dialog.waitFor()
     await page.keyboard.type('Customer cannot download invoices (keyboard e2e)')
     // Tab to the Access group (nothing preselected: the staff member picks), Space on Full.
-    for (
-      let i = 0;
-      i < 10 &&
-      !(await page
-        .getByRole('radio', { name: /Full access/ })
-        .evaluate((e) => e === e.ownerDocument.activeElement));
-      i++
-    ) {
-      await page.keyboard.press(
-        (await page
-          .getByRole('radio', { name: /Read-only/ })
-          .evaluate((e) => e === e.ownerDocument.activeElement))
-          ? 'ArrowDown'
-          : 'Tab',
-      )
-    }
+    const full = page.getByRole('radio', { name: /Full access/ })
+    const readOnly = page.getByRole('radio', { name: /Read-only/ })
+    for (let i = 0; i < 10 && !(await hasFocus(full)); i++)
+      await page.keyboard.press((await hasFocus(readOnly)) ? 'ArrowDown' : 'Tab')
     await page.keyboard.press('Space')
-    expect(await page.getByRole('radio', { name: /Full access/ }).isChecked()).toBe(true)
+    expect(await full.isChecked()).toBe(true)
     // Tab to Confirm (past the session length and Cancel).
     await tabTo(page, 'Confirm')
     await page.keyboard.press('Enter')
-    await page.waitForURL(`${stack.url}/`)
+    await page.waitForURL(`${e2e.stack.url}/`)
     const banner = page.getByTestId('impersonation-banner')
     await banner.getByText('started by').waitFor()
     expect(await banner.textContent()).toContain(`You are acting as ${name}`)
     // The tab keeps the way back; the API recorded the sign-in the console reported.
     const id = await impersonationIdOf(page)
-    await expect.poll(async () => (await stack.deps.audit.get(id))?.status).toBe('signed_in')
+    await expect.poll(async () => (await e2e.stack.deps.audit.get(id))?.status).toBe('signed_in')
     const kept = await page.evaluate(() =>
       (
         globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }
@@ -198,7 +185,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     await shot(page, '01-banner-keyboard')
     await page.keyboard.press('Enter')
 
-    await page.waitForURL(`${stack.url}/users?q=gmail.com&page=2`)
+    await page.waitForURL(`${e2e.stack.url}/users?q=gmail.com&page=2`)
     const notice = page.getByTestId('acting-notice')
     await expect
       .poll(() => notice.textContent())
@@ -221,7 +208,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
         ).sessionStorage.getItem('actas.return'),
       ),
     ).toBeNull()
-    expect(await stack.deps.audit.get(id)).toMatchObject({
+    expect(await e2e.stack.deps.audit.get(id)).toMatchObject({
       status: 'ended',
       endCause: 'stopped_by_actor',
       endedBy: admin.userId,
@@ -230,7 +217,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
 
   it("a second staff member's kill switch: the impersonated tab says who ended it and why, by itself, and its API calls are refused", async () => {
     const page = await newPage(390)
-    await signIn(page, stack.url, stack.account('admin'))
+    await signIn(page, e2e.stack.url, e2e.stack.account('admin'))
     const name = await impersonate(page, 'yahoo', 'Checking the kill switch (e2e)')
     const id = await impersonationIdOf(page)
     await shot(page, '03-banner-390')
@@ -238,9 +225,9 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     // Grace, another staff member, in her own browser context.
     const grace = await newStaffMember('grace.e2e', 'Grace', 'Hopper')
     const other = await newPage(1280)
-    await signIn(other, stack.url, grace)
+    await signIn(other, e2e.stack.url, grace)
     const graceApi = createActAsClient({
-      url: `${stack.apiUrl}/trpc`,
+      url: `${e2e.stack.apiUrl}/trpc`,
       getToken: () => sessionToken(other),
     })
     const refused = refusedMe(page)
@@ -283,7 +270,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
       .poll(() => page.getByTestId('acting-notice').textContent())
       .toContain(`Ended by ${grace.identifier}: Customer withdrew consent. Sign in`)
     expect(await page.getByLabel('Email or username').inputValue()).toBe(
-      stack.account('admin').identifier,
+      e2e.stack.account('admin').identifier,
     )
     expect(name).not.toBe('')
     await shot(page, '05-sign-in-after-kill-switch-390')
@@ -292,7 +279,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
   it("a demoted staff member's impersonation ends by itself: the tab shows the policy cause", async () => {
     const demoted = await newStaffMember('demoted.e2e', 'Dana', 'Demoted')
     const page = await newPage(1280)
-    await signIn(page, stack.url, demoted)
+    await signIn(page, e2e.stack.url, demoted)
     await impersonate(page, 'hotmail', 'Checking a demotion ends it (e2e)')
     const id = await impersonationIdOf(page)
 
@@ -307,7 +294,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     expect((await ended.textContent())?.trim()).toBe(
       'Ended by policy: the staff member lost the impersonate permission',
     )
-    expect(await stack.deps.audit.get(id)).toMatchObject({
+    expect(await e2e.stack.deps.audit.get(id)).toMatchObject({
       status: 'ended',
       endCause: 'actor_lost_permission',
       endedBy: 'system',
@@ -317,12 +304,12 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
 
   it('Stop in another tab of the same session (no secret there) still ends it, and lands on sign-in saying why', async () => {
     const page = await newPage(1280)
-    await signIn(page, stack.url, stack.account('admin'))
+    await signIn(page, e2e.stack.url, e2e.stack.account('admin'))
     const name = await impersonate(page, 'outlook', 'Checking Stop from a second tab (e2e)')
     const id = await impersonationIdOf(page)
     const tab = await page.context().newPage()
     tab.on('pageerror', (e) => pageErrors.push(e.message))
-    await tab.goto(`${stack.url}/`)
+    await tab.goto(`${e2e.stack.url}/`)
     const banner = tab.getByTestId('impersonation-banner')
     await banner.getByText('started by').waitFor()
     await banner.getByRole('button', { name: 'Stop' }).click()
@@ -335,9 +322,9 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
         ),
       )
     expect(await tab.getByLabel('Email or username').inputValue()).toBe(
-      stack.account('admin').identifier,
+      e2e.stack.account('admin').identifier,
     )
-    expect(await stack.deps.audit.get(id)).toMatchObject({
+    expect(await e2e.stack.deps.audit.get(id)).toMatchObject({
       status: 'ended',
       endCause: 'stopped_by_actor',
     })
@@ -346,14 +333,14 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
 
   it('other console tabs say "You are acting as X in another tab", never drop to sign-in, and come back by themselves after Stop', async () => {
     const page = await newPage(1280)
-    await signIn(page, stack.url, stack.account('admin'))
+    await signIn(page, e2e.stack.url, e2e.stack.account('admin'))
     const other = await page.context().newPage()
     other.on('pageerror', (e) => pageErrors.push(e.message))
     const navigations: string[] = []
     other.on('framenavigated', (f) => {
       if (f === other.mainFrame()) navigations.push(f.url())
     })
-    await other.goto(`${stack.url}/active`)
+    await other.goto(`${e2e.stack.url}/active`)
     await other.getByRole('heading', { name: 'Active now' }).waitFor()
 
     const name = await impersonate(page, 'yahoo', 'Checking the other tabs (e2e)')
@@ -379,7 +366,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
         ),
       )
       .toBeNull()
-    expect(other.url()).toBe(`${stack.url}/active`)
+    expect(other.url()).toBe(`${e2e.stack.url}/active`)
     expect(await notice.textContent()).toContain(`You are acting as ${name} in another tab.`)
     expect(await axeViolations(other)).toEqual([])
     await shot(other, '08-other-tab-while-acting')
@@ -390,7 +377,7 @@ describe('impersonation as a session, in Chromium', { timeout: 120_000 }, () => 
     await other.getByRole('heading', { name: 'Active now' }).waitFor()
     await other.getByRole('button', { name: 'Sign out' }).waitFor()
     expect(await notice.count()).toBe(0)
-    expect(other.url()).toBe(`${stack.url}/active`)
+    expect(other.url()).toBe(`${e2e.stack.url}/active`)
     expect(navigations.filter((u) => u.includes('/sign-in'))).toEqual([])
   })
 

@@ -3,14 +3,12 @@
 // (injected into the page) finds no serious or critical violation, the page never scrolls
 // sideways, and each page's main action is on screen. Plus the keyboard and timeout scenarios.
 // Screenshots go to test-results/e2e/pages/.
-import { mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
-import type { Stack } from './stack.ts'
+import type { Locator, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/pages/', import.meta.url))
 const AXE_SOURCE = readFileSync(
@@ -21,9 +19,7 @@ const AXE_SOURCE = readFileSync(
 const WIDTHS = [1280, 390] as const
 const SCHEMES = ['light', 'dark'] as const
 
-let stack: Stack
-let browser: Browser
-const contexts: BrowserContext[] = []
+const e2e = useE2e({ users: 300, artifacts: ARTIFACTS })
 /** Every page error of every page. */
 const pageErrors: string[] = []
 
@@ -32,12 +28,11 @@ interface AxeResult {
 }
 
 async function newPage(width: number, scheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const context = await browser.newContext({
+  const context = await e2e.context({
     viewport: { width, height: width < 600 ? 844 : 800 },
     colorScheme: scheme,
     reducedMotion: 'reduce',
   })
-  contexts.push(context)
   const page = await context.newPage()
   page.on('pageerror', (e) => pageErrors.push(e.message))
   return page
@@ -100,25 +95,9 @@ async function check(page: Page, name: string, mustSee: Locator[]): Promise<stri
 }
 
 async function signIn(page: Page, role: 'admin' | 'agent'): Promise<void> {
-  const account = stack.account(role)
-  await page.goto(`${stack.url}/sign-in`)
-  await page.getByLabel('Email or username').fill(account.identifier)
-  await page.getByLabel('Password').fill(account.password)
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await e2e.signIn(page, role)
   await page.waitForURL(role === 'admin' ? /\/users/ : /\/no-access/)
 }
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true })
-  stack = await startStack({ users: 300 })
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
-}, 120_000)
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined)
-  await browser?.close()
-  await stack?.stop()
-}, 60_000)
 
 describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 }, () => {
   for (const width of WIDTHS) {
@@ -127,14 +106,14 @@ describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 },
         const problems: string[] = []
         const page = await newPage(width, scheme)
 
-        await page.goto(`${stack.url}/sign-in`)
+        await page.goto(`${e2e.stack.url}/sign-in`)
         await page.getByRole('heading', { name: 'Sign in to ActAs' }).waitFor()
         problems.push(
           ...(await check(page, 'sign-in', [
             page.getByRole('button', { name: 'Sign in', exact: true }),
           ])),
         )
-        await page.goto(`${stack.url}/no-such-page`)
+        await page.goto(`${e2e.stack.url}/no-such-page`)
         await page.getByRole('heading', { name: 'Page not found' }).waitFor()
         problems.push(...(await check(page, 'not-found', [])))
 
@@ -152,8 +131,8 @@ describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 },
           ])),
         )
         // a row that may not be impersonated says why, on screen
-        await page.getByLabel('Search users').fill(stack.account('banned').identifier)
-        const banned = page.locator('tbody tr', { hasText: stack.account('banned').identifier })
+        await page.getByLabel('Search users').fill(e2e.stack.account('banned').identifier)
+        const banned = page.locator('tbody tr', { hasText: e2e.stack.account('banned').identifier })
         await banned.waitFor()
         await banned.focus()
         problems.push(...(await check(page, 'users-why-not', [banned.locator('.why-not__full')])))
@@ -186,7 +165,7 @@ describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 },
         await dialog.getByLabel(/Reason/).fill('Checking the layout of every page (e2e)')
         await dialog.getByRole('radio', { name: /Full access/ }).check()
         await dialog.getByRole('button', { name: 'Confirm' }).click()
-        await page.waitForURL(`${stack.url}/`)
+        await page.waitForURL(`${e2e.stack.url}/`)
         const banner = page.getByTestId('impersonation-banner')
         await banner.getByText('started by').waitFor()
         problems.push(
@@ -194,7 +173,7 @@ describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 },
             banner.getByRole('button', { name: 'Stop' }),
           ])),
         )
-        await page.goto(`${stack.url}/users`)
+        await page.goto(`${e2e.stack.url}/users`)
         await page.waitForURL(/\/no-access/)
         await page.getByRole('heading', { level: 1 }).waitFor()
         problems.push(
@@ -226,10 +205,10 @@ describe('every page, light and dark, at 1280 and 390 px', { timeout: 180_000 },
 describe('long names and emails', { timeout: 120_000 }, () => {
   it('the users table does not scroll sideways at 1280 px (nor at 390 px) with a long email and name', async () => {
     const local = 'maximiliana.alexandrina.vanderbilt-featherstonehaugh.escalations'
-    const res = await fetch(`${stack.clerk.url}/v1/users`, {
+    const res = await fetch(`${e2e.stack.clerk.url}/v1/users`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${stack.clerk.secretKey}`,
+        authorization: `Bearer ${e2e.stack.clerk.secretKey}`,
         'content-type': 'application/json',
       },
       body: JSON.stringify({
@@ -244,11 +223,14 @@ describe('long names and emails', { timeout: 120_000 }, () => {
       const page = await newPage(width)
       await signIn(page, 'admin')
       // the long row (newest first) among ordinary ones
-      await page.goto(`${stack.url}/users?q=example.co`)
+      await page.goto(`${e2e.stack.url}/users?q=example.co`)
       const row = page.locator('tbody tr', { hasText: 'Maximiliana' })
       await row.waitFor()
       expect(await page.locator('tbody tr').count()).toBeGreaterThan(1)
-      const wrap = await page.locator('.table-wrap').evaluate((e) => e.scrollWidth - e.clientWidth)
+      const wrap = await page.locator('.table-wrap').evaluate((e) => {
+        const box = e as unknown as { scrollWidth: number; clientWidth: number }
+        return box.scrollWidth - box.clientWidth
+      })
       expect({ width, table: wrap, page: await sidewaysOverflow(page) }).toEqual({
         width,
         table: 0,
@@ -328,13 +310,13 @@ describe('keyboard only', { timeout: 120_000 }, () => {
 describe('when the back end does not answer', { timeout: 120_000 }, () => {
   it('sign-in gives up within 10 s with a clear error and Try again, which works once Clerk answers', async () => {
     const page = await newPage(1280)
-    const account = stack.account('admin')
+    const account = e2e.stack.account('admin')
     let hang = true
     await page.route('**/__clerk/v1/client/sign_ins**', async (route) => {
       if (hang) return // never answered
       await route.continue()
     })
-    await page.goto(`${stack.url}/sign-in`)
+    await page.goto(`${e2e.stack.url}/sign-in`)
     await page.getByLabel('Email or username').fill(account.identifier)
     await page.getByLabel('Password').fill(account.password)
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()

@@ -1,12 +1,13 @@
 // The whole ActAs stack on loopback, in one process: the local Clerk-compatible server
-// (library), the API (buildApp over PGlite in memory, listening on a free port), and the
-// built console served by `vite preview` (spawned as node + vite.js, see toolchain.md) with
-// its /__clerk and /trpc proxies pointing at the other two. Used by the e2e tests and the bench.
+// (library), the API (buildApp over PGlite in memory, listening on port 0), and the built
+// console served by `vite preview --port 0` (spawned as node + vite.js, see toolchain.md; its
+// URL read from its output) with its /__clerk and /trpc proxies pointing at the other two. The
+// API needs the console's origin before it starts, so preview's /trpc proxy points at a relay
+// (test/support/relay.ts) that forwards to the API once it listens. Every server binds its own
+// port: none is picked here and handed over. Used by the e2e tests and the bench.
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { createFapiClient, startClerkLocal } from '@actas/clerk-local'
@@ -15,6 +16,7 @@ import { buildApp, createDeps, createLogger, loadConfig, localClerkEnvironment }
 import type { AppDeps } from '@actas/api'
 import { createActAsClient } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
+import { apiRelay } from '../support/relay.ts'
 
 const WEB_DIR = fileURLToPath(new URL('../..', import.meta.url))
 const VITE = `${WEB_DIR}node_modules/vite/bin/vite.js`
@@ -52,17 +54,37 @@ export interface Stack {
   stop(): Promise<void>
 }
 
-export async function freePort(): Promise<number> {
+/** Resolves with the URL `vite preview` prints once it listens (on the port it chose). */
+function previewUrl(child: ChildProcess, output: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`vite preview printed no URL in ${timeoutMs} ms:\n${output.join('')}`)),
+      timeoutMs,
+    )
+    const onData = () => {
+      // eslint-disable-next-line no-control-regex
+      const text = output.join('').replace(/\x1b\[[0-9;]*m/g, '')
+      const match = /Local:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(text)
+      if (!match?.[1]) return
+      clearTimeout(timer)
+      resolve(match[1])
+    }
+    child.stdout?.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`vite preview exited (${code}):\n${output.join('')}`))
     })
   })
 }
 
+/**
+ * A free loopback port, for a server that must be known before it starts (the example customer
+ * application, customer-app.ts, whose origin the API is configured with first).
+ */
+export { freePort } from '@actas/api/testing'
+
+/** Polls `url` until it answers 2xx; fails when `child` exits or after `timeoutMs`. */
 export async function waitFor(
   url: string,
   timeoutMs: number,
@@ -72,7 +94,7 @@ export async function waitFor(
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
-      throw new Error(`vite preview exited (${child.exitCode}):\n${output.join('')}`)
+      throw new Error(`${url} exited (${child.exitCode}):\n${output.join('')}`)
     try {
       const res = await fetch(url)
       if (res.ok) return
@@ -81,7 +103,7 @@ export async function waitFor(
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  throw new Error(`vite preview did not answer at ${url}:\n${output.join('')}`)
+  throw new Error(`${url} did not answer:\n${output.join('')}`)
 }
 
 function newestSourceMtime(): number {
@@ -114,10 +136,37 @@ export function ensureBuilt(): void {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   process.env['CLERK_TELEMETRY_DISABLED'] = '1'
   ensureBuilt()
-  const webPort = await freePort()
-  const url = `http://127.0.0.1:${webPort}`
-
   const clerk = await startClerkLocal({ port: 0, users: options.users ?? 300, seed: 1 })
+  let apiAddress: URL | undefined
+  const relay = await apiRelay(() => {
+    if (!apiAddress) throw new Error('the API is not listening yet')
+    return apiAddress
+  })
+  const output: string[] = []
+  const preview = spawn(
+    process.execPath,
+    [VITE, 'preview', '--host', '127.0.0.1', '--port', '0', '--strictPort'],
+    {
+      cwd: WEB_DIR,
+      env: {
+        ...process.env,
+        ACTAS_FAPI_TARGET: clerk.frontendApiUrl,
+        ACTAS_API_TARGET: relay.url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  preview.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
+  preview.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
+  let url: string
+  try {
+    url = await previewUrl(preview, output, 60_000)
+  } catch (error) {
+    if (preview.exitCode === null) preview.kill('SIGTERM')
+    await relay.close()
+    await clerk.stop()
+    throw error
+  }
   const apiLogs: string[] = []
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -139,25 +188,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   })
   const deps = await createDeps(config, { logger: createLogger('info', sink) })
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
-  let preview: ChildProcess | undefined
   try {
     app = await buildApp(deps)
     const apiUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+    apiAddress = new URL(apiUrl)
     clerk.webhooks.addEndpoint(`${apiUrl}/webhooks/clerk`)
-
-    const output: string[] = []
-    preview = spawn(
-      process.execPath,
-      [VITE, 'preview', '--host', '127.0.0.1', '--port', String(webPort), '--strictPort'],
-      {
-        cwd: WEB_DIR,
-        env: { ...process.env, ACTAS_FAPI_TARGET: clerk.frontendApiUrl, ACTAS_API_TARGET: apiUrl },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
-    preview.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
-    preview.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
-    await waitFor(url, 30_000, preview, output)
 
     const account = (role: SeededAccount['role']) => {
       const found = clerk.accounts.find((a) => a.role === role)
@@ -188,13 +223,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           child.kill('SIGTERM')
           await exited
         }
+        await relay.close()
         await started.app.close()
         await deps.close()
         await clerk.stop()
       },
     }
   } catch (error) {
-    if (preview && preview.exitCode === null) preview.kill('SIGTERM')
+    if (preview.exitCode === null) preview.kill('SIGTERM')
+    await relay.close()
     await app?.close()
     await deps.close()
     await clerk.stop()

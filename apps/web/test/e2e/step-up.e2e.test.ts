@@ -3,19 +3,14 @@
 // console), STEP_UP_MINUTES at its default (10): a staff member whose password was entered 30
 // minutes ago clicks Impersonate once, is asked for the password, enters it, and the
 // impersonation starts by itself, read-only as chosen by keyboard; Cancel returns to the dialog.
-import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM_ARGS, CHROMIUM_PATH, startStack } from './stack.ts'
-import type { Stack } from './stack.ts'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/', import.meta.url))
 
-let stack: Stack
-let browser: Browser
-const contexts: BrowserContext[] = []
+const e2e = useE2e({ users: 300, artifacts: ARTIFACTS })
 const consoleLines: string[] = []
 /** Every request URL, and every impersonation.start answer's HTTP status, of every page. */
 const requested: string[] = []
@@ -23,8 +18,7 @@ const starts: number[] = []
 let customerCursor = 0
 
 async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  contexts.push(context)
+  const context = await e2e.context({ viewport: { width: 1280, height: 800 } })
   context.on('request', (req) => requested.push(req.url()))
   const page = await context.newPage()
   page.on('console', (m) => consoleLines.push(m.text()))
@@ -37,14 +31,14 @@ async function newPage(): Promise<Page> {
 
 /** A customer anyone may impersonate, not used by an earlier test. */
 function nextCustomer() {
-  const staff = new Set(stack.clerk.accounts.map((a) => a.userId))
-  const customers = [...stack.clerk.state.users.values()].filter(
+  const staff = new Set(e2e.stack.clerk.accounts.map((a) => a.userId))
+  const customers = [...e2e.stack.clerk.state.users.values()].filter(
     (u) =>
       !staff.has(u.id) &&
       !u.banned &&
       !u.locked &&
       u.emailAddresses.length > 0 &&
-      stack.clerk.state.membershipsOfUser(u.id).length === 0,
+      e2e.stack.clerk.state.membershipsOfUser(u.id).length === 0,
   )
   const user = customers[customerCursor++]
   if (!user) throw new Error('out of customers')
@@ -53,13 +47,10 @@ function nextCustomer() {
 
 /** Signs the admin in, then makes the server believe the password was typed 30 minutes ago. */
 async function adminWithStalePassword(page: Page): Promise<void> {
-  const admin = stack.account('admin')
-  await page.goto(`${stack.url}/sign-in`)
-  await page.getByLabel('Email or username').fill(admin.identifier)
-  await page.getByLabel('Password').fill(admin.password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  const admin = e2e.stack.account('admin')
+  await e2e.signIn(page, admin)
   await page.waitForURL(/\/users/)
-  const session = [...stack.clerk.state.sessions.values()]
+  const session = [...e2e.stack.clerk.state.sessions.values()]
     .filter((s) => s.userId === admin.userId)
     .sort((a, b) => b.createdAt - a.createdAt)[0]!
   session.firstFactorVerifiedAt -= 30 * 60_000
@@ -70,25 +61,13 @@ async function adminWithStalePassword(page: Page): Promise<void> {
 }
 
 async function openDialogFor(page: Page, email: string) {
-  await page.goto(`${stack.url}/users?q=${encodeURIComponent(email)}`)
+  await page.goto(`${e2e.stack.url}/users?q=${encodeURIComponent(email)}`)
   const row = page.locator('tbody tr', { hasText: email }).first()
   await row.getByRole('button', { name: 'Impersonate' }).click()
   const dialog = page.getByRole('dialog', { name: /^Impersonate/ })
   await dialog.getByLabel(/Reason/).fill('Customer reports missing invoices (step-up e2e)')
   return dialog
 }
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true })
-  stack = await startStack({ users: 300 })
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
-}, 120_000)
-
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined)
-  await browser?.close()
-  await stack?.stop()
-}, 60_000)
 
 describe('step-up before a ticket, in Chromium', { timeout: 90_000 }, () => {
   it('a stale password: one click on Confirm, the password, then the impersonation starts by itself (read-only)', async () => {
@@ -124,11 +103,11 @@ describe('step-up before a ticket, in Chromium', { timeout: 90_000 }, () => {
         ),
       )
       .toBe('reverify-password')
-    await page.keyboard.type(stack.account('admin').password)
+    await page.keyboard.type(e2e.stack.account('admin').password)
     await page.keyboard.press('Enter')
 
     // No second click: the start runs again and the ticket signs this tab in.
-    await page.waitForURL(`${stack.url}/`)
+    await page.waitForURL(`${e2e.stack.url}/`)
     const banner = page.getByTestId('impersonation-banner')
     await expect.poll(() => banner.textContent()).toMatch(/You are acting as .+ · read-only · /)
     await page.screenshot({ path: `${ARTIFACTS}step-up-02-read-only-banner.png` })
@@ -136,14 +115,14 @@ describe('step-up before a ticket, in Chromium', { timeout: 90_000 }, () => {
     // One impersonation (no second start), signed in once the console reports its sign-in.
     await expect
       .poll(async () =>
-        (await stack.deps.audit.list({ userId: customer.id, limit: 5 })).rows.map((r) => [
+        (await e2e.stack.deps.audit.list({ userId: customer.id, limit: 5 })).rows.map((r) => [
           r.status,
           r.mode,
         ]),
       )
       .toEqual([['signed_in', 'read_only']])
     // The password went to Clerk's Frontend API only, never in a URL.
-    expect(requested.some((u) => u.includes(stack.account('admin').password))).toBe(false)
+    expect(requested.some((u) => u.includes(e2e.stack.account('admin').password))).toBe(false)
   })
 
   it('Cancel returns to the Impersonate dialog, which says the impersonation did not start', async () => {
@@ -164,7 +143,7 @@ describe('step-up before a ticket, in Chromium', { timeout: 90_000 }, () => {
       'Customer reports missing invoices (step-up e2e)',
     )
     expect(page.url()).toContain('/users')
-    expect((await stack.deps.audit.list({ userId: customer.id, limit: 5 })).rows).toEqual([])
+    expect((await e2e.stack.deps.audit.list({ userId: customer.id, limit: 5 })).rows).toEqual([])
     expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([])
   })
 })

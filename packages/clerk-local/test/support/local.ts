@@ -1,8 +1,10 @@
 // What the Backend API tests share: a raw call checked against the vendored spec, the SDK's
 // typed error, and the seeded accounts by role.
+import { createClerkClient, type ClerkClient } from '@clerk/backend'
 import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { expect } from 'vitest'
-import type { ClerkLocal, SeededAccount } from '../../src/index.js'
+import { startClerkLocal } from '../../src/index.js'
+import type { ClerkLocal, ClerkLocalOptions, SeededAccount } from '../../src/index.js'
 import { assertBapi } from '../openapi.js'
 import { send, type Reply } from './http.js'
 
@@ -47,3 +49,19 @@ export type SeededRole = SeededAccount['role']
 /** The seeded account with `role`. */
 export const accountOf = (local: Pick<ClerkLocal, 'accounts'>, role: SeededRole) =>
   local.accounts.find((a) => a.role === role)!
+
+/** The real Backend SDK (@clerk/backend) pointed at `local` with its secret key. */
+export function backendSdk(
+  local: Pick<ClerkLocal, 'url' | 'secretKey'>,
+  options: Omit<Parameters<typeof createClerkClient>[0], 'apiUrl' | 'secretKey'> = {},
+): ClerkClient {
+  return createClerkClient({ ...options, secretKey: local.secretKey, apiUrl: local.url })
+}
+
+/** A local server on a free port, and the Backend SDK pointed at it. */
+export async function startWithSdk(
+  options: ClerkLocalOptions = {},
+): Promise<{ local: ClerkLocal; clerk: ClerkClient }> {
+  const local = await startClerkLocal(options)
+  return { local, clerk: backendSdk(local) }
+}

@@ -16,8 +16,6 @@ import { ORIGIN, startStack } from '@actas/api/testing'
 import type { Stack, StackOptions } from '@actas/api/testing'
 import { createFapiClient, FapiError } from '@actas/clerk-local'
 import type { FapiClient, SeededAccount } from '@actas/clerk-local'
-import { createConnection, createServer } from 'node:net'
-import type { Socket } from 'node:net'
 import { ClerkAPIResponseError } from '@clerk/shared/error'
 import { createTestingPinia } from '@pinia/testing'
 import { flushPromises } from '@vue/test-utils'
@@ -28,15 +26,17 @@ import { computed, createApp, h, ref } from 'vue'
 import type { App, Component, Plugin } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import type { Router } from 'vue-router'
-import { toActor } from '../auth/adapter'
-import { toAuthError } from '../auth/errors'
-import type { Auth, AuthSession, AuthUser } from '../auth/types'
-import { AuthKey } from '../auth/types'
-import { ApiKey, createApi, RequestTimeoutKey } from '../lib/api'
-import type { ActAsClient } from '../lib/api'
+import { toActor } from '../../src/auth/adapter'
+import { toAuthError } from '../../src/auth/errors'
+import type { Auth, AuthSession, AuthUser } from '../../src/auth/types'
+import { AuthKey } from '../../src/auth/types'
+import { ApiKey, createApi, RequestTimeoutKey } from '../../src/lib/api'
+import { apiRelay } from './relay'
+import type { ApiState } from './relay'
+import type { ActAsClient } from '../../src/lib/api'
 
 // The API client loads lazily in the app; load it up front so tests need no real waiting.
-await import('../lib/api-client')
+await import('../../src/lib/api-client')
 
 export { ORIGIN }
 
@@ -186,59 +186,7 @@ export interface ApiChoice {
   timeoutMs?: number
 }
 
-/** How the API answers the console: normally, not at all (stopped), or never (hung). */
-export type ApiState = 'up' | 'stopped' | 'hung'
-
-/**
- * The console reaches the API through this loopback TCP relay, so a test can stop the API
- * (connections refused, as when the process is down), hang it (connections accepted, never
- * answered) and start it again, on the same port.
- */
-async function apiRelay(target: URL): Promise<{
-  url: string
-  set(state: ApiState): Promise<void>
-  close(): Promise<void>
-}> {
-  const sockets = new Set<Socket>()
-  let state: ApiState = 'up'
-  const server = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => undefined)
-    if (state === 'hung') return
-    const upstream = createConnection({ host: target.hostname, port: Number(target.port) })
-    sockets.add(upstream)
-    upstream.on('close', () => sockets.delete(upstream))
-    upstream.on('error', () => socket.destroy())
-    socket.pipe(upstream).pipe(socket)
-  })
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-  await listen(0)
-  const port = (server.address() as { port: number }).port
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy()
-      if (!server.listening) return resolve()
-      server.close(() => resolve())
-    })
-  return {
-    url: `http://127.0.0.1:${port}${target.pathname}`,
-    async set(next) {
-      if (next === 'stopped') await stop()
-      else if (!server.listening) await listen(port)
-      if (next === 'up') for (const socket of sockets) socket.destroy()
-      state = next
-    },
-    close: stop,
-  }
-}
+export type { ApiState }
 
 export interface WebStack {
   stack: Stack
