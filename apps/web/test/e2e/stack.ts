@@ -72,7 +72,7 @@ function previewUrl(child: ChildProcess, output: string[], timeoutMs: number): P
  * A free loopback port, for a server that must be known before it starts (the example customer
  * application, customer-app.ts, whose origin the API is configured with first).
  */
-export { freePort } from '@actas/api/testing'
+export { freePort } from '../../../api/test/support/servers.ts'
 
 /** Polls `url` until it answers 2xx; fails when `child` exits or after `timeoutMs`. */
 export async function waitFor(
