@@ -9,8 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { defineComponent, h, shallowRef } from 'vue'
 import type { Router } from 'vue-router'
 import { useImpersonationStore } from '../stores/impersonation'
-import { routerAt, until, webStack } from '../testing/harness'
-import type { LocalClerkAuth, WebStack } from '../testing/harness'
+import { routerAt, until, webStack } from '../../test/support/harness'
+import type { LocalClerkAuth, WebStack } from '../../test/support/harness'
 import ImpersonateDialog from './ImpersonateDialog.vue'
 
 const TIMEOUT_MS = 1500
