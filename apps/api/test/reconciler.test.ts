@@ -8,16 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capOf } from '../src/impersonation/lifecycle.js'
 import { Reconciler } from '../src/impersonation/reconciler.js'
 import { startAdminStack } from './support/stack.js'
-import type { AdminStack, SignedIn, Stack } from './support/stack.js'
+import type { AdminStack, Stack } from './support/stack.js'
 
 let stack: Stack
-let admin: SignedIn
 let api: ActAsClient
 let nextCustomer: AdminStack['nextCustomer']
 const ids: string[] = []
 
 beforeAll(async () => {
-  ;({ stack, admin, api, nextCustomer } = await startAdminStack())
+  ;({ stack, api, nextCustomer } = await startAdminStack())
 }, 60_000)
 
 afterAll(async () => {

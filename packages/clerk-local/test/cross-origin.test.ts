@@ -1,5 +1,4 @@
 import { backendSdk } from './support/local.js'
-import { createClerkClient } from '@clerk/backend'
 import { type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_BROWSER_PARAM } from '../src/fapi/index.js'

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { PGlite } from '@electric-sql/pglite'
 
 // (Not `new URL('…', import.meta.url)` inline: Vite rewrites that form into an asset URL when
 // the console's tests load this module.)

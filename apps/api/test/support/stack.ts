@@ -329,7 +329,7 @@ export interface AdminStack {
   /** The typed client as the admin. */
   api: ActAsClient
   /** A seeded customer anyone may impersonate that this stack has not handed out yet. */
-  nextCustomer(): LocalUser
+  nextCustomer: () => LocalUser
 }
 
 /**
@@ -350,7 +350,7 @@ export async function startAdminStack(options: StackOptions = {}): Promise<Admin
     stack,
     admin,
     api: stack.client(() => admin.token()),
-    nextCustomer() {
+    nextCustomer: () => {
       const user = stack.customers()[cursor++]
       if (!user) throw new Error('out of customers')
       return user

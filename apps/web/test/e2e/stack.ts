@@ -21,17 +21,7 @@ import { apiRelay } from '../support/relay.ts'
 const WEB_DIR = fileURLToPath(new URL('../..', import.meta.url))
 const VITE = `${WEB_DIR}node_modules/vite/bin/vite.js`
 
-export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+export { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.ts'
 
 export interface StackOptions {
   /** Seeded customers on the local Clerk server. */
