@@ -37,7 +37,7 @@ describe('ImpersonationBanner', () => {
     // the session lasts 5 minutes: that end comes first
     expect(wrapper.text()).toMatch(
       new RegExp(
-        `You are acting as ${name} · started by ${web.account('admin').identifier.replace('.', '\\.')} · Invoices missing · ends in (5:00|4:[0-5]\\d)`,
+        `You are acting as ${name} · full access · started by ${web.account('admin').identifier.replace('.', '\\.')} · Invoices missing · ends in (5:00|4:[0-5]\\d)`,
       ),
     )
     expect(Object.keys(sessionStorage).filter((k) => k !== 'vue-router:scroll')).toEqual([])

@@ -165,7 +165,7 @@ describe('ActiveView', () => {
     expect(document.activeElement?.isConnected).toBe(true)
   })
 
-  it('when Clerk cannot end it: the dialog stays open with Clerk’s wait, and nothing is recorded', async () => {
+  it('when Clerk cannot end it: the end is recorded at once (the staff member’s), the dialog stays open with Clerk’s wait, and Try again ends it in Clerk', async () => {
     const four = await live(3, 'Clerk is down while ending')
     const wrapper = await mountView()
     await until(() => card(wrapper, four.impersonationId).exists(), 'the card')
@@ -182,12 +182,18 @@ describe('ActiveView', () => {
     await until(() => wrapper.find('dialog [role="alert"]').exists(), 'the error')
     expect(wrapper.find('dialog [role="alert"]').text()).toMatch(/Clerk unavailable.*Try again/s)
     expect((wrapper.find('dialog').element as HTMLDialogElement).open).toBe(true)
-    expect((await web.stack.deps.audit.get(four.impersonationId))?.status).toBe('signed_in')
-    // Clerk is back: the same dialog ends it
+    // The kill switch's cause is decided first: ActAs and the guards refuse the session already.
+    expect(await web.stack.deps.audit.get(four.impersonationId)).toMatchObject({
+      status: 'ended',
+      endCause: 'ended_by_staff',
+      endReason: 'Ending while Clerk is down',
+    })
+    // Clerk is back: the same dialog ends it in Clerk too
     web.stack.clerk.faults.clear()
     await wrapper.find('dialog form').trigger('submit')
     await until(() => !card(wrapper, four.impersonationId).exists(), 'the card to go')
     expect((await web.stack.deps.audit.get(four.impersonationId))?.status).toBe('ended')
+    expect(await four.auth.getToken().catch(() => null)).toBeNull()
   })
 
   it('says plainly when the API cannot be reached, keeps the last list marked stale, and recovers', async () => {

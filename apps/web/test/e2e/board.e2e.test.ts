@@ -178,7 +178,7 @@ describe('Active now and the audit timeline in Chromium', { timeout: 120_000 }, 
     await page.getByRole('link', { name: 'Audit log' }).click()
     const row = page.locator(`tr[data-impersonation-id="${live.id}"]`)
     await row.waitFor()
-    await expect.poll(() => row.locator('.badge').textContent()).toBe('Ended')
+    await expect.poll(() => row.locator('[class*="badge--status-"]').textContent()).toBe('Ended')
     await row.getByRole('button', { name: /^Timeline of/ }).focus()
     await page.keyboard.press('Enter')
     const timeline = page.locator(`#timeline-${live.id}`)
