@@ -97,6 +97,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const { code, message } = e as { code?: unknown; message?: unknown }
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || isUnavailableSqlState(code)))
       return true
+    // A server on a unix socket that is down: its socket file is gone (connect ENOENT).
+    if (code === 'ENOENT' && (e as { syscall?: unknown }).syscall === 'connect') return true
     if (typeof message === 'string' && PG_CLIENT_MESSAGES.some((m) => message.includes(m)))
       return true
     e = (e as { cause?: unknown }).cause
