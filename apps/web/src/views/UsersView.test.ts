@@ -163,7 +163,10 @@ describe('UsersView', () => {
     } finally {
       await web.setApi('up')
     }
-    await until(() => wrapper!.findAll('tbody tr').length > 0, 'the results, by themselves')
+    await until(
+      () => wrapper!.findAll('tbody tr[data-user-id]').length > 0,
+      'the results, by themselves',
+    )
     expect(wrapper.find('[role="alert"]').exists()).toBe(false)
     expect(router.currentRoute.value.fullPath).toBe('/users?q=example.com')
   })
