@@ -104,10 +104,12 @@ describe.each(RUNS)(
       )
       // Who is acting: the staff id from the token at once, the email once ActAs's webhook came.
       await banner.getByText(`${admin.identifier} is acting as ${name}`).waitFor()
-      const text = (await banner.textContent()) ?? ''
-      expect(text).toContain('Read-only')
-      expect(text).toContain(`Reason: ${reason}`)
-      expect(text).toMatch(/Ends in \d+:\d\d/)
+      // The details on a line of their own, starting with the mode (never a stray separator).
+      expect(await banner.locator('.actas-banner__meta').textContent()).toMatch(
+        new RegExp(
+          `^Read-only · Reason: ${reason.replace(/[()]/g, '\\$&')} · Ends in \\d+:\\d\\d$`,
+        ),
+      )
       await expect(banner.getByRole('link', { name: 'Stop' }).isVisible()).resolves.toBe(true)
       // clerk-js took the dev browser token out of the address; no sign-in page on the way.
       expect(page.url()).not.toContain('__clerk_db_jwt')
