@@ -142,6 +142,7 @@ async function openDeps(
       publishableKey: config.clerk.publishableKey,
       apiUrl: config.clerk.apiUrl,
       timeoutMs: config.clerk.timeoutMs,
+      logger: logger.child({ component: 'clerk' }),
     }),
     (d) => d.close(),
   )
