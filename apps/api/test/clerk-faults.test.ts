@@ -114,7 +114,7 @@ describe('actor token faults', () => {
     expect(await rowsFor(userId)).toMatchObject([{ status: 'failed', outcomeCode: fault.code }])
   })
 
-  it('a Clerk that does not answer in time → 503, one failed row', async () => {
+  it('a Clerk that does not answer in time → 503, one failed row, and the late ticket revoked', async () => {
     const userId = customer()
     stack.clerk.faults.add({ route: 'POST /v1/actor_tokens', latencyMs: 1500, times: 1 })
     const res = await start(userId)
@@ -125,6 +125,13 @@ describe('actor token faults', () => {
     expect(message(res)).toMatch(/did not answer in time/)
     const rows = await rowsFor(userId)
     expect(rows).toMatchObject([{ status: 'failed', outcomeCode: 'SERVICE_UNAVAILABLE' }])
+    // The SDK call cannot be cancelled: Clerk still issues the token once its delay is over. The
+    // API revokes it as soon as that late answer arrives: no usable ticket is left in Clerk.
+    const tokens = () =>
+      [...stack.clerk.state.actorTokens.values()].filter((t) => t.userId === userId)
+    await expect.poll(() => tokens().length, { timeout: 15_000 }).toBe(1)
+    await expect.poll(() => tokens()[0]!.status, { timeout: 15_000 }).toBe('revoked')
+    expect(stack.logs.join('')).toMatch(/Clerk issued an actor token after the timeout; revoked it/)
   })
 
   it('a used-up monthly quota (402) → QUOTA_EXCEEDED in plain words, one failed row', async () => {
