@@ -10,6 +10,7 @@ import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
 import { parseSigningKey } from './audit/chain.js'
+import { ProductionEnvShape, productionProblems, productionSettings } from './production/settings.js'
 import { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX } from '@actas/contracts'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
@@ -493,8 +494,10 @@ const EnvSchema = z
     ),
     /** audit.verify per caller and minute. */
     RATE_LIMIT_VERIFY_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(6)),
+    ...ProductionEnvShape,
   })
   .superRefine((env, ctx) => {
+    productionProblems(env, (issue) => ctx.addIssue(issue))
     if (env.STAFF_ORGANIZATION_IDS !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -743,6 +746,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
   /** Shared rate limits; null keeps them in this process's memory. */
   redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
+  /** The console's settings and build, the metrics endpoint (production/settings.ts). */
+  ...productionSettings(e),
 }))
 
 /** The API's configuration: what `ConfigSchema` makes of the environment. */

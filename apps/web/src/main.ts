@@ -1,19 +1,33 @@
-// The composition root of the console: env → router → Clerk (auth adapter) → API client → Pinia.
+// The composition root of the console: settings (from the server) → router → Clerk (auth
+// adapter) → API client → Pinia.
 import { createPinia } from 'pinia'
 import { createApp } from 'vue'
 import App from './App.vue'
 import { installAuth } from './auth/install'
-import { env } from './env'
+import { configUrl, loadEnv } from './env'
 import { ApiKey, createApi } from './lib/api'
 import { createAppRouter, installGuards } from './router'
 import './styles.css'
 
-const app = createApp(App)
-const router = createAppRouter(env.baseUrl)
-const auth = installAuth(app, env, router)
-app.provide(ApiKey, createApi({ url: env.apiUrl, getToken: () => auth.getToken() }))
-const pinia = createPinia()
-app.use(pinia)
-installGuards(router, auth, pinia)
-app.use(router)
-app.mount('#app')
+try {
+  const env = await loadEnv()
+  const app = createApp(App)
+  const router = createAppRouter(env.baseUrl)
+  const auth = installAuth(app, env, router)
+  app.provide(ApiKey, createApi({ url: env.apiUrl, getToken: () => auth.getToken() }))
+  const pinia = createPinia()
+  app.use(pinia)
+  installGuards(router, auth, pinia)
+  app.use(router)
+  app.mount('#app')
+} catch (error) {
+  // Without its settings the console cannot sign anyone in: say so instead of a blank page.
+  const root = document.getElementById('app')
+  if (root) {
+    const p = document.createElement('p')
+    p.setAttribute('role', 'alert')
+    p.textContent = `The console could not read its settings (${configUrl}): ${error instanceof Error ? error.message : String(error)}. Reload to try again.`
+    root.replaceChildren(p)
+  }
+  throw error
+}
