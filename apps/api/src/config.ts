@@ -10,7 +10,11 @@ import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
 import { parseSigningKey } from './audit/chain.js'
-import { ProductionEnvShape, productionProblems, productionSettings } from './production/settings.js'
+import {
+  ProductionEnvShape,
+  productionProblems,
+  productionSettings,
+} from './production/settings.js'
 import { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX } from '@actas/contracts'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
