@@ -51,7 +51,8 @@ export function consoleCsp(config: AppDeps['config']): Record<string, string[]> 
     defaultSrc: ["'self'"],
     scriptSrc: ["'self'", ...fapi, CLOUDFLARE_CHALLENGES],
     connectSrc: ["'self'", ...fapi, ...api],
-    imgSrc: ["'self'", 'data:', CLERK_IMAGES],
+    // Avatars: Clerk's image host (a Frontend API that serves its own, like the local server's).
+    imgSrc: ["'self'", 'data:', CLERK_IMAGES, ...fapi],
     // clerk-js styles its components at run time (CSS-in-JS).
     styleSrc: ["'self'", "'unsafe-inline'"],
     workerSrc: ["'self'", 'blob:'],
