@@ -772,6 +772,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 export interface AuditToolConfig {
   database: Config['database']
   signingKey: string | undefined
+  /** PEM public keys of earlier signing keys (AUDIT_PREVIOUS_PUBLIC_KEYS). */
+  previousPublicKeys: string[]
   /** The checkpoints' cadence `audit:verify` expects. */
   checkpointEvery: number
   checkpointMinutes: number
@@ -788,6 +790,7 @@ export function loadAuditToolConfig(env: Record<string, string | undefined>): Au
       DATABASE_STATEMENT_TIMEOUT_MS: shape.DATABASE_STATEMENT_TIMEOUT_MS,
       DATABASE_ACQUIRE_TIMEOUT_MS: shape.DATABASE_ACQUIRE_TIMEOUT_MS,
       AUDIT_SIGNING_KEY: shape.AUDIT_SIGNING_KEY,
+      AUDIT_PREVIOUS_PUBLIC_KEYS: shape.AUDIT_PREVIOUS_PUBLIC_KEYS,
       AUDIT_CHECKPOINT_EVERY: shape.AUDIT_CHECKPOINT_EVERY,
       AUDIT_CHECKPOINT_MINUTES: shape.AUDIT_CHECKPOINT_MINUTES,
     })
@@ -813,6 +816,7 @@ export function loadAuditToolConfig(env: Record<string, string | undefined>): Au
           dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
         },
     signingKey: e.AUDIT_SIGNING_KEY,
+    previousPublicKeys: e.AUDIT_PREVIOUS_PUBLIC_KEYS,
     checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
     checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
   }

@@ -130,13 +130,11 @@ export async function registerConsole(app: FastifyInstance, deps: AppDeps): Prom
         !lastSegment.includes('.')
       )
         return reply.header('cache-control', 'no-store').sendFile('index.html')
-      return reply
-        .code(404)
-        .send({
-          error: 'Not Found',
-          message: `Route ${req.method}:${path} not found`,
-          statusCode: 404,
-        })
+      return reply.code(404).send({
+        error: 'Not Found',
+        message: `Route ${req.method}:${path} not found`,
+        statusCode: 404,
+      })
     })
   })
 }

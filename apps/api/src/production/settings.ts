@@ -4,11 +4,49 @@
 // below), kept here so the serving code and its settings live together.
 import { LOCAL_FRONTEND_API_HOST, LocalAccountSchema } from '@actas/contracts'
 import type { LocalAccount } from '@actas/contracts'
+import { createPublicKey } from 'node:crypto'
 import { z } from 'zod'
 
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
 
+const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g
+
+/**
+ * AUDIT_PREVIOUS_PUBLIC_KEYS: the Ed25519 public keys (SPKI PEM, as `audit:public-key` prints
+ * them; several concatenated, `\n` escapes allowed) of signing keys used before a rotation of
+ * AUDIT_SIGNING_KEY, so the checkpoints they signed still verify.
+ */
+export const PreviousPublicKeysSchema = z.preprocess(
+  blank,
+  z
+    .string()
+    .optional()
+    .transform((v, ctx): string[] => {
+      if (v === undefined) return []
+      const blocks = v.replace(/\\n/g, '\n').match(PEM_BLOCK) ?? []
+      const bad =
+        blocks.length === 0 ||
+        blocks.some((pem) => {
+          try {
+            return createPublicKey(pem).asymmetricKeyType !== 'ed25519'
+          } catch {
+            return true
+          }
+        })
+      if (bad) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be Ed25519 public keys in SPKI PEM (-----BEGIN PUBLIC KEY-----), as audit:public-key prints them',
+        })
+        return z.NEVER
+      }
+      return blocks
+    }),
+)
+
 export const ProductionEnvShape = {
+  AUDIT_PREVIOUS_PUBLIC_KEYS: PreviousPublicKeysSchema,
   /** clerk-js `proxyUrl` the console uses: a path (`/__clerk`) or an http(s) URL. */
   CLERK_PROXY_URL: z.preprocess(
     blank,
@@ -70,6 +108,7 @@ interface ProductionEnv {
   METRICS_PORT?: number | undefined
   METRICS_HOST: string
   METRICS_TOKEN?: string | undefined
+  AUDIT_PREVIOUS_PUBLIC_KEYS: string[]
 }
 
 type AddIssue = (issue: { code: 'custom'; path: string[]; message: string }) => void
@@ -112,5 +151,7 @@ export function productionSettings(e: ProductionEnv) {
     /** The built console to serve (a directory), or null. */
     consoleDir: e.CONSOLE_DIR ?? null,
     metrics: { port: e.METRICS_PORT ?? null, host: e.METRICS_HOST, token: e.METRICS_TOKEN ?? null },
+    /** Public keys (PEM) of earlier AUDIT_SIGNING_KEYs: their checkpoints still verify. */
+    auditPreviousPublicKeys: e.AUDIT_PREVIOUS_PUBLIC_KEYS,
   }
 }
