@@ -212,6 +212,7 @@ export class AuditWrites extends AuditReads {
     })
     if (announced > 0) this.outbox?.enqueued()
     if (!result.appended) return result
+    this.onAppended(event.type)
     if (result.event.type === 'ended') observeSessionEnd(result.row)
     const { from: _from, ...appended } = result
     return appended
