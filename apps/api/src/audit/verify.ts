@@ -4,7 +4,6 @@
 // whose signature and event hash hold (or the head this instance last verified) to the head, in
 // pages that give the event loop a turn between them; `{ full: true }` walks from the first event
 // (the CLI, and staff who ask for it).
-import type { KeyObject } from 'node:crypto'
 import { asc, gt, inArray, sql } from 'drizzle-orm'
 import { GENESIS_HASH, verifyChain, verifyCheckpoint } from './chain.js'
 import type { TrustedKeys } from './chain.js'

@@ -150,9 +150,9 @@ describe('the production build, started with `start`, two instances on Postgres 
     expect(html.headers.get('content-type')).toMatch(/^text\/html/)
     expect(html.headers.get('cache-control')).toBe('no-store')
     const csp = html.headers.get('content-security-policy') ?? ''
-    const directives = Object.fromEntries(
-      csp.split(';').map((d) => {
-        const [name, ...values] = d.trim().split(/\s+/)
+    const directives: Record<string, string[]> = Object.fromEntries(
+      csp.split(';').map((d): [string, string[]] => {
+        const [name = '', ...values] = d.trim().split(/\s+/)
         return [name, values]
       }),
     )
