@@ -6,6 +6,8 @@ import type { AppDeps } from './deps.js'
 import { registerHealth } from './plugins/health.js'
 import { registerTrpc } from './plugins/trpc.js'
 import { registerWebhooks } from './plugins/webhooks.js'
+import { registerMetrics } from './metrics/plugin.js'
+import { registerConsole } from './production/console.js'
 
 /** A hop count becomes "trust the first n hops" (Fastify's types take no number). */
 function trustProxy(setting: boolean | number | string[]) {
@@ -53,5 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealth(app, deps)
   await registerWebhooks(app, deps)
   await registerTrpc(app, deps)
+  registerMetrics(app, deps)
+  await registerConsole(app, deps)
   return app
 }

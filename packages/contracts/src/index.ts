@@ -9,6 +9,7 @@ export * from './schemas/sessions.js'
 export * from './schemas/actions.js'
 export * from './schemas/audit.js'
 export * from './schemas/webhooks.js'
+export * from './schemas/console-config.js'
 export * from './machines.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
 export type {
