@@ -53,7 +53,7 @@ function got(over: Partial<ImpersonationGetOutput>): ImpersonationGetOutput {
 }
 
 describe('endedWhileAwaySentence: the users page after an end while the tab was away', () => {
-  it("names the colleague by the email recorded with the end, and their reason", () => {
+  it('names the colleague by the email recorded with the end, and their reason', () => {
     const record = got({
       status: 'ended',
       endCause: 'ended_by_staff',
