@@ -400,7 +400,9 @@ export class ClerkDirectory implements UserDirectory {
     })
     let token: Awaited<typeof call>
     try {
-      token = await withTimeout(call, this.options.timeoutMs)
+      token = await timeClerkCall('create-actor-token', () =>
+        withTimeout(call, this.options.timeoutMs),
+      )
     } catch (error) {
       if (error instanceof ClerkTimeoutError)
         this.revokeWhenIssued(call, params.actor.impersonation_id)
