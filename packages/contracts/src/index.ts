@@ -10,6 +10,7 @@ export * from './schemas/actions.js'
 export * from './schemas/audit.js'
 export * from './schemas/webhooks.js'
 export * from './machines.js'
+export * from './access.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
 export type {
   MachinePrincipal,
