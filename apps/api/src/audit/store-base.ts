@@ -18,7 +18,7 @@ export interface AuditStoreOptions {
    * Webhooks to the host: the messages an event announces are written to the outbox in the
    * event's transaction (so one exists exactly when the other does).
    */
-  outbox?: Pick<WebhookOutbox, 'rowsFor' | 'enqueued'> | null
+  outbox?: Pick<WebhookOutbox, 'rowsFor' | 'messageRows' | 'enqueued'> | null
 }
 
 export type Tx = Parameters<Parameters<AuditDatabase['transaction']>[0]>[0]
