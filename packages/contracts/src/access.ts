@@ -355,35 +355,50 @@ export interface AccessPort {
     params: AccessRequestParams,
     request: RequestInfo,
   ): Promise<AccessRecord>
-  list(principal: StaffPrincipal, params: AccessListParams): Promise<AccessListStaffOutput>
+  list(
+    principal: StaffPrincipal,
+    params: AccessListParams,
+    request: RequestInfo,
+  ): Promise<AccessListStaffOutput>
   decide(
     principal: StaffPrincipal,
     params: z.output<typeof AccessDecideInputSchema>,
+    request: RequestInfo,
   ): Promise<AccessRecord>
-  customerRequests(principal: UserPrincipal): Promise<AccessListOutput>
+  customerRequests(principal: UserPrincipal, request: RequestInfo): Promise<AccessListOutput>
   customerDecide(
     principal: UserPrincipal,
     params: z.output<typeof CustomerDecideInputSchema>,
+    request: RequestInfo,
   ): Promise<AccessRecord>
   customerGrant(
     principal: UserPrincipal,
     params: z.output<typeof CustomerGrantInputSchema>,
+    request: RequestInfo,
   ): Promise<AccessRecord>
-  customerRevoke(principal: UserPrincipal, params: CustomerRevokeInput): Promise<AccessRecord>
+  customerRevoke(
+    principal: UserPrincipal,
+    params: CustomerRevokeInput,
+    request: RequestInfo,
+  ): Promise<AccessRecord>
   customerHistory(
     principal: UserPrincipal,
     params: z.output<typeof CustomerListInputSchema>,
+    request: RequestInfo,
   ): Promise<CustomerHistoryOutput>
   orgSettingGet(
     principal: UserPrincipal,
     params: OrganizationInput,
+    request: RequestInfo,
   ): Promise<OrganizationSettingOutput>
   orgSettingSet(
     principal: UserPrincipal,
     params: OrganizationSettingSetInput,
+    request: RequestInfo,
   ): Promise<OrganizationSettingOutput>
   orgHistory(
     principal: UserPrincipal,
     params: z.output<typeof OrganizationHistoryInputSchema>,
+    request: RequestInfo,
   ): Promise<CustomerHistoryOutput>
 }

@@ -3,7 +3,7 @@
 // transaction under the chain head's lock. The only writer of `access_requests` and
 // `organization_access_settings`.
 import { randomUUID } from 'node:crypto'
-import { and, desc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import { ACCESS_WEBHOOK_TYPES, OPEN_ACCESS_STATUSES } from '@actas/contracts'
 import type {
@@ -17,8 +17,8 @@ import type { EventDataValue } from '../audit/chain.js'
 import { cleanData } from '../audit/projection.js'
 import type { AuditDatabase } from '../audit/db.js'
 import { encodeCursor, olderThan } from '../audit/keyset.js'
-import { sqlList } from '../audit/schema.js'
-import type { AuditEventRow } from '../audit/schema.js'
+import { impersonations, sqlList } from '../audit/schema.js'
+import type { AuditEventRow, ImpersonationRow } from '../audit/schema.js'
 import type { AuditStore } from '../audit/store.js'
 import type { SubjectEventInput } from '../audit/writes.js'
 import { applyAccessEvent } from './model.js'
@@ -177,6 +177,27 @@ export class AccessStore {
       .where(and(inArray(accessRequests.userId, [...userIds]), OPEN))
   }
 
+  /**
+   * How the last grant `actorId` could use for `userId` ended (`expired` or `revoked`), or null:
+   * why a live impersonation that needed one ends.
+   */
+  async lastEnded(userId: string, actorId: string): Promise<'expired' | 'revoked' | null> {
+    const [row] = await this.db
+      .select({ status: accessRequests.status })
+      .from(accessRequests)
+      .where(
+        and(
+          eq(accessRequests.userId, userId),
+          or(isNull(accessRequests.requestedBy), eq(accessRequests.requestedBy, actorId)),
+          inArray(accessRequests.status, ['expired', 'revoked']),
+          sql`${accessRequests.grantedAt} is not null`,
+        ),
+      )
+      .orderBy(desc(accessRequests.settledAt))
+      .limit(1)
+    return row?.status === 'expired' || row?.status === 'revoked' ? row.status : null
+  }
+
   /** Open rows past their deadline (undecided requests, grants whose window ended), oldest first. */
   async due(limit = 100): Promise<AccessRequestRow[]> {
     const now = this.now()
@@ -194,6 +215,41 @@ export class AccessStore {
       )
       .orderBy(accessRequests.createdAt)
       .limit(limit)
+  }
+
+  // ---- who acted as whom (the customer's history; a read of the impersonations projection) --
+
+  /** Impersonations of `userIds` that became sessions, newest first. */
+  async signedInHistory(
+    userIds: readonly string[],
+    params: { cursor?: string | undefined; limit: number },
+  ): Promise<{ rows: ImpersonationRow[]; next: string | null }> {
+    const where = [
+      inArray(impersonations.userId, [...userIds]),
+      isNotNull(impersonations.signedInAt),
+    ]
+    if (params.cursor)
+      where.push(
+        olderThan(impersonations.createdAt, impersonations.id, params.cursor, 'customer.history'),
+      )
+    const rows = await this.db
+      .select()
+      .from(impersonations)
+      .where(and(...where))
+      .orderBy(desc(impersonations.createdAt), desc(impersonations.id))
+      .limit(params.limit + 1)
+    const page = rows.slice(0, params.limit)
+    const last = page.at(-1)
+    return { rows: page, next: rows.length > params.limit && last ? encodeCursor(last) : null }
+  }
+
+  /** Every user an impersonation signed in as (an organization's history asks which are members). */
+  async impersonatedUsers(): Promise<string[]> {
+    const rows = await this.db
+      .selectDistinct({ userId: impersonations.userId })
+      .from(impersonations)
+      .where(isNotNull(impersonations.signedInAt))
+    return rows.map((r) => r.userId)
   }
 
   // ---- organizations' settings ------------------------------------------------------------

@@ -46,7 +46,7 @@ export function accessRouters(b: Builders) {
       list: staffProcedure
         .input(AccessListInputSchema)
         .output(AccessListStaffOutputSchema)
-        .query(({ ctx, input }) => port(ctx).list(ctx.principal, input)),
+        .query(({ ctx, input }) => port(ctx).list(ctx.principal, input, ctx.request)),
 
       /**
        * An approver's decision: never on their own request; the approval permission re-read from
@@ -55,7 +55,7 @@ export function accessRouters(b: Builders) {
       decide: auditedStaffProcedure
         .input(AccessDecideInputSchema)
         .output(AccessRecordSchema)
-        .mutation(({ ctx, input }) => port(ctx).decide(ctx.principal, input)),
+        .mutation(({ ctx, input }) => port(ctx).decide(ctx.principal, input, ctx.request)),
     }),
 
     customer: router({
@@ -63,48 +63,48 @@ export function accessRouters(b: Builders) {
       requests: auditedSignedInProcedure
         .input(z.undefined())
         .output(AccessListOutputSchema)
-        .query(({ ctx }) => port(ctx).customerRequests(ctx.principal)),
+        .query(({ ctx }) => port(ctx).customerRequests(ctx.principal, ctx.request)),
 
       decide: auditedSignedInProcedure
         .input(CustomerDecideInputSchema)
         .output(AccessRecordSchema)
-        .mutation(({ ctx, input }) => port(ctx).customerDecide(ctx.principal, input)),
+        .mutation(({ ctx, input }) => port(ctx).customerDecide(ctx.principal, input, ctx.request)),
 
       /** Grant access unasked ("let support in for 24 h, read-only"). */
       grant: auditedSignedInProcedure
         .input(CustomerGrantInputSchema)
         .output(AccessRecordSchema)
-        .mutation(({ ctx, input }) => port(ctx).customerGrant(ctx.principal, input)),
+        .mutation(({ ctx, input }) => port(ctx).customerGrant(ctx.principal, input, ctx.request)),
 
       /** Revoke a grant (or withdraw consent): live impersonations under it end. */
       revoke: auditedSignedInProcedure
         .input(CustomerRevokeInputSchema)
         .output(AccessRecordSchema)
-        .mutation(({ ctx, input }) => port(ctx).customerRevoke(ctx.principal, input)),
+        .mutation(({ ctx, input }) => port(ctx).customerRevoke(ctx.principal, input, ctx.request)),
 
       /** Who acted as the caller: when, how long, why, which mode, how many actions. */
       history: auditedSignedInProcedure
         .input(CustomerListInputSchema)
         .output(CustomerHistoryOutputSchema)
-        .query(({ ctx, input }) => port(ctx).customerHistory(ctx.principal, input)),
+        .query(({ ctx, input }) => port(ctx).customerHistory(ctx.principal, input, ctx.request)),
 
       orgSetting: router({
         get: auditedSignedInProcedure
           .input(OrganizationInputSchema)
           .output(OrganizationSettingOutputSchema)
-          .query(({ ctx, input }) => port(ctx).orgSettingGet(ctx.principal, input)),
+          .query(({ ctx, input }) => port(ctx).orgSettingGet(ctx.principal, input, ctx.request)),
         /** The organization's admins only. */
         set: auditedSignedInProcedure
           .input(OrganizationSettingSetInputSchema)
           .output(OrganizationSettingOutputSchema)
-          .mutation(({ ctx, input }) => port(ctx).orgSettingSet(ctx.principal, input)),
+          .mutation(({ ctx, input }) => port(ctx).orgSettingSet(ctx.principal, input, ctx.request)),
       }),
 
       /** The organization's members' history (its admins only). */
       orgHistory: auditedSignedInProcedure
         .input(OrganizationHistoryInputSchema)
         .output(CustomerHistoryOutputSchema)
-        .query(({ ctx, input }) => port(ctx).orgHistory(ctx.principal, input)),
+        .query(({ ctx, input }) => port(ctx).orgHistory(ctx.principal, input, ctx.request)),
     }),
   }
 }
