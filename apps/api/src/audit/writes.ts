@@ -222,6 +222,7 @@ export class AuditWrites extends AuditReads {
     })
     if (announced > 0) this.outbox?.enqueued()
     if (!result.appended) return result
+    this.onAppended(event.type)
     const { from: _from, ...appended } = result
     return appended
   }
@@ -243,6 +244,7 @@ export class AuditWrites extends AuditReads {
     ) => Promise<T>,
   ): Promise<T> {
     let announced = 0
+    const types: string[] = []
     const result = await this.db.transaction(async (tx) => {
       const head = await this.lockHead(tx)
       let last: { seq: number; hash: string; createdAt: Date } | null = null
@@ -271,6 +273,7 @@ export class AuditWrites extends AuditReads {
           }
           const rows = await tx.insert(auditEvents).values(chained).returning()
           last = chained.at(-1)!
+          types.push(...chained.map((e) => e.type))
           return rows
         },
         announce: (subjectId, seq, message) => messages.push({ subjectId, seq, message }),
@@ -282,6 +285,7 @@ export class AuditWrites extends AuditReads {
       return out
     })
     if (announced > 0) this.outbox?.enqueued()
+    for (const type of types) this.onAppended(type)
     return result
   }
 
