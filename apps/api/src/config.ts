@@ -70,6 +70,22 @@ const commaList = z
       : [],
   )
 
+/** A setting that names organizations: ids (`org_…`) or slugs, comma-separated. */
+const organizationList = (setting: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    commaList.pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z0-9_-]{1,128}$/,
+            `${setting} must be organization ids (org_…) or slugs, comma-separated`,
+          ),
+      ),
+    ),
+  )
+
 /** `whsec_` + standard base64 of 24–64 bytes, as the Standard Webhooks spec asks. */
 const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/
 
@@ -180,36 +196,12 @@ const EnvSchema = z
      * active organization is one of them, holding org:admin:impersonate there, is staff; their
      * members (any role) are never impersonated. Required in production.
      */
-    STAFF_ORGANIZATIONS: z.preprocess(
-      emptyAsUndefined,
-      commaList.pipe(
-        z.array(
-          z
-            .string()
-            .regex(
-              /^[A-Za-z0-9_-]{1,128}$/,
-              'STAFF_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
-            ),
-        ),
-      ),
-    ),
+    STAFF_ORGANIZATIONS: organizationList('STAFF_ORGANIZATIONS'),
     /**
      * Organizations (ids or slugs, comma-separated) whose members may only be impersonated
      * read-only: `impersonation.start` refuses `full` for them (403, rule read_only_target).
      */
-    READ_ONLY_ORGANIZATIONS: z.preprocess(
-      emptyAsUndefined,
-      commaList.pipe(
-        z.array(
-          z
-            .string()
-            .regex(
-              /^[A-Za-z0-9_-]{1,128}$/,
-              'READ_ONLY_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
-            ),
-        ),
-      ),
-    ),
+    READ_ONLY_ORGANIZATIONS: organizationList('READ_ONLY_ORGANIZATIONS'),
     /**
      * The customer's consent before an impersonation (access requests): `off`, `all` users, or
      * `organizations` (members of ACCESS_CONSENT_ORGANIZATIONS). An organization's admins may
@@ -219,19 +211,7 @@ const EnvSchema = z
       emptyAsUndefined,
       z.enum(['off', 'all', 'organizations']).default('off'),
     ),
-    ACCESS_CONSENT_ORGANIZATIONS: z.preprocess(
-      emptyAsUndefined,
-      commaList.pipe(
-        z.array(
-          z
-            .string()
-            .regex(
-              /^[A-Za-z0-9_-]{1,128}$/,
-              'ACCESS_CONSENT_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
-            ),
-        ),
-      ),
-    ),
+    ACCESS_CONSENT_ORGANIZATIONS: organizationList('ACCESS_CONSENT_ORGANIZATIONS'),
     /**
      * A second staff member's approval before an impersonation (the two-person rule): `off`,
      * `full` (only impersonations in full mode), `organizations` (members of
@@ -242,19 +222,7 @@ const EnvSchema = z
       emptyAsUndefined,
       z.enum(['off', 'full', 'organizations', 'roles']).default('off'),
     ),
-    ACCESS_APPROVAL_ORGANIZATIONS: z.preprocess(
-      emptyAsUndefined,
-      commaList.pipe(
-        z.array(
-          z
-            .string()
-            .regex(
-              /^[A-Za-z0-9_-]{1,128}$/,
-              'ACCESS_APPROVAL_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
-            ),
-        ),
-      ),
-    ),
+    ACCESS_APPROVAL_ORGANIZATIONS: organizationList('ACCESS_APPROVAL_ORGANIZATIONS'),
     ACCESS_APPROVAL_ROLES: z.preprocess(
       emptyAsUndefined,
       commaList.pipe(

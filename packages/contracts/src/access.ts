@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import { IMPERSONATION_MODES, REASON_MAX_LENGTH, REASON_MIN_LENGTH } from './facts.js'
 import type { RequestInfo, StaffPrincipal, UserPrincipal } from './ports.js'
+import { CursorSchema, InstantSchema, UserIdSchema } from './schemas/common.js'
 
 /**
  * What can happen to an access request or grant; each one event of the chain, its `cause`,
@@ -104,22 +105,14 @@ export const AccessReasonSchema = z.string().trim().min(REASON_MIN_LENGTH).max(R
 
 // ---- records ----------------------------------------------------------------------------------
 
-const Instant = z.iso.datetime({ offset: false })
-const UserId = z
-  .string()
-  .min(6)
-  .max(64)
-  .regex(/^user_[A-Za-z0-9]+$/, 'must be a Clerk user id (user_…)')
+const Instant = InstantSchema
+const UserId = UserIdSchema
+const Cursor = CursorSchema
 const OrganizationId = z
   .string()
   .min(5)
   .max(64)
   .regex(/^org_[A-Za-z0-9]+$/, 'must be a Clerk organization id (org_…)')
-const Cursor = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned as `next`')
 
 /** A staff member as shown: to staff, always by id and email; to a customer, as the host chooses. */
 export const AccessPersonSchema = z.object({

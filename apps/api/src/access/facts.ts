@@ -82,14 +82,7 @@ export class AccessFactsReader {
   ): Promise<AccessFacts> {
     const directory = options.directory ?? this.o.directory
     const { rules } = this.o
-    const [restricted, consentOrgs, approvalOrgs, open] = await Promise.all([
-      this.o.store.restrictedOrganizations(),
-      rules.consent === 'organizations' ? this.named(rules.consentOrganizations) : empty(),
-      rules.approval === 'organizations' || rules.approval === 'roles'
-        ? this.named(rules.approvalOrganizations)
-        : empty(),
-      this.o.store.openFor([targetId]),
-    ])
+    const { restricted, consentOrgs, approvalOrgs, open } = await this.sources([targetId])
     const ids = new Set([
       ...restricted.map((r) => r.organizationId),
       ...consentOrgs.keys(),
@@ -142,14 +135,7 @@ export class AccessFactsReader {
    */
   async forPage(actorId: string, userIds: readonly string[]): Promise<Map<string, AccessFacts>> {
     const { rules } = this.o
-    const [restricted, consentOrgs, approvalOrgs, open] = await Promise.all([
-      this.o.store.restrictedOrganizations(),
-      rules.consent === 'organizations' ? this.named(rules.consentOrganizations) : empty(),
-      rules.approval === 'organizations' || rules.approval === 'roles'
-        ? this.named(rules.approvalOrganizations)
-        : empty(),
-      this.o.store.openFor(userIds),
-    ])
+    const { restricted, consentOrgs, approvalOrgs, open } = await this.sources(userIds)
     const among = async (orgs: readonly string[]) =>
       orgs.length > 0 && userIds.length > 0
         ? this.o.directory.membersAmong(userIds, orgs)
@@ -203,6 +189,23 @@ export class AccessFactsReader {
       })
     }
     return facts
+  }
+
+  /**
+   * What every judgement starts from: the organizations whose setting is not `allowed`, those
+   * the deployment's rules name, and the open requests and grants of `userIds`.
+   */
+  private async sources(userIds: readonly string[]) {
+    const { rules } = this.o
+    const [restricted, consentOrgs, approvalOrgs, open] = await Promise.all([
+      this.o.store.restrictedOrganizations(),
+      rules.consent === 'organizations' ? this.named(rules.consentOrganizations) : empty(),
+      rules.approval === 'organizations' || rules.approval === 'roles'
+        ? this.named(rules.approvalOrganizations)
+        : empty(),
+      this.o.store.openFor(userIds),
+    ])
+    return { restricted, consentOrgs, approvalOrgs, open }
   }
 
   private named(orgs: Organizations | null): Promise<ReadonlyMap<string, string>> {

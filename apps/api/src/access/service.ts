@@ -236,29 +236,46 @@ export class AccessService implements AccessPort {
       )
     if (row.requestedBy === principal.userId)
       throw await refuse(new ActAsError('FORBIDDEN', 'You cannot decide your own access request.'))
-    if (row.status !== 'pending' || !row.needsApproval || row.approvedBy !== null)
+    const decided = await this.settleDecision(row, principal.userId, 'staff', params, refuse)
+    void request
+    return this.record(decided)
+  }
+
+  /**
+   * A pending decision of `approver` (the customer's consent or a staff approval): refused (409)
+   * unless the request waits for it; a denial, or an approval (and the grant it completes).
+   */
+  private async settleDecision(
+    row: AccessRequestRow,
+    by: string,
+    approver: 'customer' | 'staff',
+    params: {
+      decision: 'approve' | 'deny'
+      reason?: string | undefined
+      mode?: ImpersonationMode | undefined
+      minutes?: number | undefined
+    },
+    refuse: (error: ActAsError) => Promise<ActAsError>,
+  ): Promise<AccessRequestRow> {
+    const waiting =
+      approver === 'customer'
+        ? row.needsConsent && row.consentedBy === null
+        : row.needsApproval && row.approvedBy === null
+    if (row.status !== 'pending' || !waiting)
       throw await refuse(
         new ActAsError(
           'ACCESS_SETTLED',
-          `This request is ${row.status === 'pending' ? 'already approved by staff' : row.status}: only pending requests can be decided.`,
+          `This request is ${row.status === 'pending' ? `already approved (${approver})` : row.status}: only pending requests can be decided.`,
         ),
       )
     const events: AccessEventInput[] =
       params.decision === 'deny'
-        ? [
-            {
-              type: 'access.denied',
-              by: principal.userId,
-              reason: params.reason ?? null,
-              data: { approver: 'staff' },
-            },
-          ]
-        : this.approval(row, principal.userId, 'staff', params.reason)
+        ? [{ type: 'access.denied', by, reason: params.reason ?? null, data: { approver } }]
+        : this.approval(row, by, approver, params.reason, params)
     const result = await this.o.store.appendEvents(row.id, events)
     if (!result.appended)
       throw await refuse(new ActAsError('ACCESS_SETTLED', 'This request was decided meanwhile.'))
-    void request
-    return this.record(result.row)
+    return result.row
   }
 
   /** `access.approved`, then `access.granted` when it completes the approvals the request needs. */
@@ -344,28 +361,8 @@ export class AccessService implements AccessPort {
     const row = await this.mine(principal.userId, params.accessId, 'customer.decide')
     const refuse = (error: ActAsError) =>
       this.refuseOn(row, principal.userId, 'customer.decide', error)
-    if (row.status !== 'pending' || !row.needsConsent || row.consentedBy !== null)
-      throw await refuse(
-        new ActAsError(
-          'ACCESS_SETTLED',
-          `This request is ${row.status === 'pending' ? 'already approved by you' : row.status}: only pending requests can be decided.`,
-        ),
-      )
-    const events: AccessEventInput[] =
-      params.decision === 'deny'
-        ? [
-            {
-              type: 'access.denied',
-              by: principal.userId,
-              reason: params.reason ?? null,
-              data: { approver: 'customer' },
-            },
-          ]
-        : this.approval(row, principal.userId, 'customer', params.reason, params)
-    const result = await this.o.store.appendEvents(row.id, events)
-    if (!result.appended)
-      throw await refuse(new ActAsError('ACCESS_SETTLED', 'This request was decided meanwhile.'))
-    return (await this.forCustomer([result.row]))[0]!
+    const decided = await this.settleDecision(row, principal.userId, 'customer', params, refuse)
+    return (await this.forCustomer([decided]))[0]!
   }
 
   async customerGrant(

@@ -5,7 +5,7 @@ import { newId, passwordDigest } from '@actas/clerk-local'
 import type { ClerkLocal, LocalUser, Organization } from '@actas/clerk-local'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { actasCode, callRaw, failure, startAdminStack } from '../support/stack.js'
+import { actasCode, callRaw, failure, startAdminStack, withSupportRole } from '../support/stack.js'
 import type { SignedIn, Stack } from '../support/stack.js'
 
 const PASSWORD = 'customer-pw-access-1'
@@ -309,14 +309,10 @@ describe('the two-person rule', () => {
     ).toBe('FORBIDDEN')
 
     // Katherine loses the permission in Clerk: her next decision is refused (re-read, not the token).
-    const support = stack.clerk.state.organizations.get(stack.supportOrgId)!
-    const roles = support.roles['approver']!
-    support.roles['approver'] = roles.filter((p) => p !== 'org:admin:approve_access')
-    const lost = await failure(
-      kApi.access.decide.mutate({ accessId: adas.id, decision: 'approve' }),
+    const lost = await withSupportRole(stack, 'approver', 'admin', () =>
+      failure(kApi.access.decide.mutate({ accessId: adas.id, decision: 'approve' })),
     )
     expect(lost.code).toBe('FORBIDDEN')
-    support.roles['approver'] = roles
     const approved = await kApi.access.decide.mutate({ accessId: adas.id, decision: 'approve' })
     expect(approved).toMatchObject({ status: 'granted', approvedBy: { id: katherine.userId } })
     const settled = await failure(
