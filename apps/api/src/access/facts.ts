@@ -3,7 +3,6 @@
 // (all of them: few rows), and the target's membership of each organization a rule names is
 // asked of Clerk directly, by user id per organization (or one `membersAmong` read for a search
 // page). Grants are read from the projection; nothing is judged on a first page.
-import type { ImpersonationMode } from '@actas/contracts'
 import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryMembership, UserDirectory } from '../directory/user-directory.js'
 import type { AccessFacts, GrantFact } from '../impersonation/policy.js'
@@ -29,7 +28,7 @@ export interface AccessFactsOptions {
   now: () => Date
 }
 
-const empty = async (): Promise<ReadonlyMap<string, string>> => new Map()
+const empty = (): Promise<ReadonlyMap<string, string>> => Promise.resolve(new Map())
 
 /** The widest of `grants` (full over read-only, then the latest end). */
 function widest(grants: readonly GrantFact[]): GrantFact | null {
@@ -52,7 +51,7 @@ function usableBy(row: AccessRequestRow, actorId: string): boolean {
 
 const grantOf = (row: AccessRequestRow): GrantFact => ({
   id: row.id,
-  mode: (row.grantMode ?? 'read_only') as ImpersonationMode,
+  mode: row.grantMode ?? 'read_only',
   until: row.grantEndsAt!,
 })
 

@@ -7,9 +7,7 @@ import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'driz
 import type { SQL } from 'drizzle-orm'
 import { ACCESS_WEBHOOK_TYPES, OPEN_ACCESS_STATUSES } from '@actas/contracts'
 import type {
-  AccessApprover,
   AccessEventType,
-  AccessStatus,
   AccessWebhook,
   OrganizationAccessSetting,
 } from '@actas/contracts'
@@ -341,10 +339,9 @@ export function webhookOf(
       requestedBy: row.requestedBy ? { id: row.requestedBy } : null,
       reason: row.reason,
       mode: row.grantMode ?? row.mode,
-      status: row.status as AccessStatus,
+      status: row.status,
       by: event.by,
-      approver:
-        approver === 'customer' || approver === 'staff' ? (approver as AccessApprover) : null,
+      approver: approver === 'customer' || approver === 'staff' ? approver : null,
       grantEndsAt: row.grantEndsAt?.toISOString() ?? null,
       seq: event.seq,
       occurredAt: event.createdAt.toISOString(),
