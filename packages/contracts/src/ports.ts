@@ -29,6 +29,7 @@ import type {
   WebhookDeliveriesParams,
   WebhookDelivery,
 } from './schemas/webhooks.js'
+import type { AccessPort } from './access.js'
 
 /**
  * The permission that makes a session staff, held in its active organization when that
@@ -286,4 +287,6 @@ export interface ActAsContext {
   audit: AuditPort
   /** Absent: the host sends no webhooks (`webhooks.deliveries` answers an empty, disabled list). */
   webhooks?: WebhooksPort
+  /** Access requests and grants (access.ts); absent: the access.* and customer.* procedures answer 403. */
+  access?: AccessPort
 }

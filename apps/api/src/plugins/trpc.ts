@@ -151,6 +151,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             sessions: deps.sessions,
             audit: deps.service,
             webhooks: deps.webhooks,
+            access: deps.access,
           }
         },
         responseMeta({ errors }) {

@@ -41,6 +41,7 @@ import {
   WebhookRetryOutputSchema,
 } from '../schemas/webhooks.js'
 import type { UserPrincipal } from '../ports.js'
+import { accessRouters } from './access.js'
 import { createActAsTRPC, isStaff } from './trpc.js'
 import type { ActAsRouterOptions } from './trpc.js'
 
@@ -70,6 +71,7 @@ export function describeMe(principal: UserPrincipal): MeOutput {
 }
 
 export function createAppRouter(options: ActAsRouterOptions) {
+  const builders = createActAsTRPC(options)
   const {
     router,
     signedInProcedure,
@@ -77,9 +79,11 @@ export function createAppRouter(options: ActAsRouterOptions) {
     readProcedure,
     machineWriteProcedure,
     auditedStaffProcedure,
-  } = createActAsTRPC(options)
+  } = builders
 
   return router({
+    ...accessRouters(builders),
+
     me: signedInProcedure
       .input(NoInputSchema)
       .output(MeOutputSchema)
