@@ -18,6 +18,7 @@ import { ImpersonationPolicy } from './impersonation/policy-facts.js'
 import { Reconciler } from './impersonation/reconciler.js'
 import { ImpersonationService } from './impersonation/service.js'
 import { createLogger } from './logger.js'
+import { AuditExporter } from './ocsf/export.js'
 import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
 import { SessionVerifier } from './sessions/verifier.js'
@@ -54,6 +55,8 @@ export interface AppDeps {
   webhooks: WebhookOutbox
   /** Sends the outbox's messages; absent without endpoints. */
   webhookDispatcher: WebhookDispatcher | undefined
+  /** `audit.export`: the chain as events or OCSF (ocsf/export.ts). */
+  auditExport: AuditExporter
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
@@ -339,6 +342,7 @@ async function openDeps(
     reconciler,
     webhooks,
     webhookDispatcher,
+    auditExport: new AuditExporter({ db: database.db, audit }),
     now,
     close: () => opened.closeAll(logger),
   }

@@ -8,6 +8,7 @@ export * from './schemas/me.js'
 export * from './schemas/sessions.js'
 export * from './schemas/actions.js'
 export * from './schemas/audit.js'
+export * from './schemas/audit-export.js'
 export * from './schemas/webhooks.js'
 export * from './machines.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
@@ -18,6 +19,7 @@ export type {
   UserPrincipal,
   ActAsContext,
   AuditPort,
+  AuditExportPort,
   DirectoryPort,
   DeniedAttempt,
   ImpersonationPort,

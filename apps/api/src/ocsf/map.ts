@@ -11,6 +11,7 @@ import type {
   ImpersonationEvent,
   ImpersonationEventType,
   ImpersonationMode,
+  OcsfEventOutput,
 } from '@actas/contracts'
 
 export const OCSF_VERSION = '1.8.0'
@@ -50,13 +51,8 @@ const SEVERITY_NAMES: Record<number, string> = {
 /** Authentication's account_switch_type_id 2. */
 const IMPERSONATE = 2
 
-export type OcsfEvent = Record<string, unknown> & {
-  class_uid: number
-  activity_id: number
-  type_uid: number
-  time: number
-  metadata: Record<string, unknown> & { uid: string; correlation_uid?: string }
-}
+/** An OCSF event: what every class has (contracts' OcsfEventSchema), and its class's attributes. */
+export type OcsfEvent = OcsfEventOutput
 
 /** Who acts as whom: the impersonation an event belongs to. */
 export interface OcsfImpersonation {
@@ -105,6 +101,8 @@ function envelope(
     activity_name: activityName,
     type_uid: classUid * 100 + activityId,
     type_name: `${CLASS_NAMES[classUid]}: ${activityName}`,
+    severity_id: SEVERITY.informational,
+    severity: SEVERITY_NAMES[SEVERITY.informational],
     time: at,
     metadata: {
       version: OCSF_VERSION,

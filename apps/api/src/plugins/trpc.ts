@@ -150,6 +150,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             impersonation: deps.service,
             sessions: deps.sessions,
             audit: deps.service,
+            auditExport: deps.auditExport,
             webhooks: deps.webhooks,
           }
         },
