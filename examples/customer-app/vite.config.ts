@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url'
 import { defaultClientConditions, defineConfig } from 'vite'
 import type { ProxyOptions } from 'vite'
+import { pageShell } from './page-shell.ts'
 
 const web = (file: string) => fileURLToPath(new URL(`web/${file}`, import.meta.url))
 
@@ -28,6 +29,7 @@ function proxies(): Record<string, ProxyOptions> {
 
 export default defineConfig({
   root: web(''),
+  plugins: [pageShell()],
   resolve: { conditions: ['@actas/source', ...defaultClientConditions] },
   // Vue's esm-bundler build (inside the host kit's custom element) reads these compile-time
   // flags; @vitejs/plugin-vue sets them for Vue apps, a page without Vue sets them itself.

@@ -11,6 +11,7 @@ import { AuditStore } from './audit/store.js'
 import type { Config } from './config.js'
 import { ClerkDirectory } from './directory/clerk-directory.js'
 import { MembershipMirror } from './directory/membership-mirror.js'
+import { SignedInMirror } from './impersonation/last-sign-in.js'
 import { StaffOrganizations } from './directory/staff-organizations.js'
 import type { UserDirectory } from './directory/user-directory.js'
 import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
@@ -144,6 +145,7 @@ async function openDeps(
       publishableKey: config.clerk.publishableKey,
       apiUrl: config.clerk.apiUrl,
       timeoutMs: config.clerk.timeoutMs,
+      logger: logger.child({ component: 'clerk' }),
     }),
     (d) => d.close(),
   )
@@ -204,12 +206,22 @@ async function openDeps(
     webhookDispatcher.start()
     opened.add('webhook dispatcher', webhookDispatcher, (d) => d.close())
   }
+  // The search rows' last sign-in, in memory (last-sign-in.ts): told of this process's sign-ins.
+  const signedIn = new SignedInMirror({
+    audit: {
+      signedInSince: (afterSeq, limit) => audit.signedInSince(afterSeq, limit),
+      latestImpersonatedSignIns: (userIds) => audit.latestImpersonatedSignIns(userIds),
+    },
+  })
   const audit = new AuditStore(database.db, {
     now,
     signer,
     checkpointEvery: config.audit.checkpointEvery,
     checkpointMinutes: config.audit.checkpointMinutes,
     outbox: webhooks.enabled ? webhooks : null,
+    onAppended: (type) => {
+      if (type === 'signed_in') signedIn.invalidate()
+    },
   })
   // Time-based checkpoints: a signed head at least every AUDIT_CHECKPOINT_MINUTES when it moved.
   const checkpointTimer = signer
@@ -294,6 +306,7 @@ async function openDeps(
     policy,
     defaultPhoneCountry: config.defaultPhoneCountry,
     ...(memberships ? { memberships } : {}),
+    signedIn,
     actorTokenTtlSeconds: config.clerk.actorTokenTtlSeconds,
     impersonationQuota: config.impersonationQuota,
     impersonationQuotaMode: config.impersonationQuotaMode,

@@ -5,7 +5,7 @@
 import { getActAsError } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callRaw, startStack } from './support/stack.js'
+import { callRaw, failure, startAdminStack } from './support/stack.js'
 import type { SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
@@ -14,17 +14,8 @@ let api: ActAsClient
 /** The API's clock: one millisecond per reading, moved by hand to end a flood-control minute. */
 let clock = Date.now()
 
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (error) {
-    return getActAsError(error)
-  }
-  throw new Error('expected the call to fail')
-}
-
 beforeAll(async () => {
-  stack = await startStack({
+  ;({ stack, admin, api } = await startAdminStack({
     now: () => new Date(++clock),
     env: {
       RATE_LIMIT_START_PER_MINUTE: '4',
@@ -32,9 +23,7 @@ beforeAll(async () => {
       AUDIT_SIGNING_KEY: Buffer.alloc(32, 3).toString('base64url'),
       AUDIT_CHECKPOINT_EVERY: '10',
     },
-  })
-  admin = await stack.signIn('admin')
-  api = stack.client(() => admin.token())
+  }))
 }, 60_000)
 
 afterAll(async () => {

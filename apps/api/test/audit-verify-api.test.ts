@@ -2,27 +2,17 @@
 // default, the full walk behind `{ full: true }` for staff only, rate-limited per caller, and for
 // machines only by an explicit MACHINE_PERMISSIONS grant. And forged cursors outside the range
 // Postgres can represent are a 400, never a 500 (item 7).
-import { getActAsError } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callRaw, startStack } from './support/stack.js'
+import { callRaw, failure, startAdminStack } from './support/stack.js'
 import type { SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
 let admin: SignedIn
 let api: ActAsClient
 
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise
-  } catch (error) {
-    return getActAsError(error)
-  }
-  throw new Error('expected the call to fail')
-}
-
 beforeAll(async () => {
-  stack = await startStack({
+  ;({ stack, admin, api } = await startAdminStack({
     env: (clerk) => {
       const id = (name: string) => clerk.machines.find((m) => m.name === name)!.id
       return {
@@ -43,9 +33,7 @@ beforeAll(async () => {
         ]),
       }
     },
-  })
-  admin = await stack.signIn('admin')
-  api = stack.client(() => admin.token())
+  }))
   for (const user of stack.customers().slice(0, 5))
     await api.impersonation.start.mutate({ userId: user.id, reason: 'Verify walk, API test' })
 }, 60_000)

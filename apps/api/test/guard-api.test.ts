@@ -17,25 +17,12 @@ let api: ActAsClient
 let guard: ActAsClient
 let guardToken: string
 let reader: ActAsClient
-let nextCustomer: AdminStack['nextCustomer']
-
-/** Starts an impersonation of a fresh customer, signs in with its ticket and reports it. */
-async function impersonate() {
-  const user = nextCustomer()
-  const started = await api.impersonation.start.mutate({
-    userId: user.id,
-    reason: 'Customer cannot see last month invoices',
-  })
-  const session = await stack.signInWithTicket(started.ticket)
-  const client = stack.client(() => session.token())
-  await client.impersonation.signedIn.mutate({ sessionToken: await session.token() })
-  return { id: started.impersonationId, session }
-}
+let impersonate: AdminStack['impersonate']
 
 const at = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString()
 
 beforeAll(async () => {
-  ;({ stack, admin, api, nextCustomer } = await startAdminStack({
+  ;({ stack, admin, api, impersonate } = await startAdminStack({
     env: (clerk) => {
       const actas = clerk.machines.find((m) => m.name === 'actas-api')!.id
       const helpdesk = clerk.machines.find((m) => m.name === 'helpdesk')!.id

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../src/index.js'
-import { actasCode, callRaw, startStack } from './support/stack.js'
+import { actasCode, callRaw, startAdminStack, startStack } from './support/stack.js'
 import type { SignedIn, Stack } from './support/stack.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -14,8 +14,7 @@ let stack: Stack
 let admin: SignedIn
 
 beforeAll(async () => {
-  stack = await startStack()
-  admin = await stack.signIn('admin')
+  ;({ stack, admin } = await startAdminStack({ limits: 'default' }))
 }, 60_000)
 
 afterAll(async () => {

@@ -6,37 +6,22 @@ import { randomBytes } from 'node:crypto'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../src/impersonation/lifecycle.js'
-import { actasCode, callRaw, failure, startAdminStack } from './support/stack.js'
+import { actasCode, callRaw, failure, startAdminStack, withSupportRole } from './support/stack.js'
 import type { AdminStack, SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
 let admin: SignedIn
 let api: ActAsClient
 let nextCustomer: AdminStack['nextCustomer']
+let impersonate: AdminStack['impersonate']
 
 function newSecret() {
   const secret = randomBytes(32).toString('base64url')
   return { secret, hash: sha256Hex(secret) }
 }
 
-/** Starts an impersonation of a fresh customer and signs in with its ticket. */
-async function impersonate(options: { returnSecretHash?: string; report?: boolean } = {}) {
-  const user = nextCustomer()
-  const started = await api.impersonation.start.mutate({
-    userId: user.id,
-    reason: 'Customer reports a broken invoice page',
-    ...(options.returnSecretHash ? { returnSecretHash: options.returnSecretHash } : {}),
-  })
-  const session = await stack.signInWithTicket(started.ticket)
-  const client = stack.client(() => session.token())
-  if (options.report !== false) {
-    await client.impersonation.signedIn.mutate({ sessionToken: await session.token() })
-  }
-  return { user, started, session, client, id: started.impersonationId }
-}
-
 beforeAll(async () => {
-  ;({ stack, admin, api, nextCustomer } = await startAdminStack())
+  ;({ stack, admin, api, nextCustomer, impersonate } = await startAdminStack())
 }, 60_000)
 
 afterAll(async () => {
@@ -409,15 +394,7 @@ describe('the refusal of an ended session says how it ended (for its banner)', (
     const { id, session } = await impersonate()
     const stillValid = await session.token()
     const client = stack.client(() => stillValid)
-    const membership = stack.clerk.state
-      .membershipsOfUser(stack.account('admin').userId)
-      .find((m) => m.organizationId === stack.supportOrgId)!
-    membership.role = 'member'
-    try {
-      await stack.deps.reconciler.run()
-    } finally {
-      membership.role = 'admin'
-    }
+    await withSupportRole(stack, 'admin', 'member', () => stack.deps.reconciler.run())
     const refused = await failure(client.me.query())
     expect(refused.impersonationEnded).toMatchObject({
       impersonationId: id,

@@ -1,14 +1,13 @@
 // Per-actor rate limits with the default settings: impersonation.start 5/min, users.search 120/min.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { actasCode, callRaw, startStack } from './support/stack.js'
+import { actasCode, callRaw, startAdminStack } from './support/stack.js'
 import type { SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
 let admin: SignedIn
 
 beforeAll(async () => {
-  stack = await startStack()
-  admin = await stack.signIn('admin')
+  ;({ stack, admin } = await startAdminStack({ limits: 'default' }))
 }, 60_000)
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capOf } from '../src/impersonation/lifecycle.js'
 import { Reconciler } from '../src/impersonation/reconciler.js'
-import { startAdminStack } from './support/stack.js'
+import { startAdminStack, withSupportRole } from './support/stack.js'
 import type { AdminStack, Stack } from './support/stack.js'
 
 let stack: Stack
@@ -119,15 +119,7 @@ describe('reconciler (webhooks off)', () => {
       endedBy: 'system',
     })
 
-    const membership = stack.clerk.state
-      .membershipsOfUser(stack.account('admin').userId)
-      .find((m) => m.organizationId === stack.supportOrgId)!
-    membership.role = 'member'
-    try {
-      await stack.deps.reconciler.run()
-    } finally {
-      membership.role = 'admin'
-    }
+    await withSupportRole(stack, 'admin', 'member', () => stack.deps.reconciler.run())
     expect(await get(demoted.impersonationId)).toMatchObject({
       status: 'ended',
       endCause: 'actor_lost_permission',

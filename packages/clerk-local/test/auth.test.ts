@@ -1,9 +1,9 @@
-import { createClerkClient } from '@clerk/backend'
 import type { ClerkFastifyOptions } from '@clerk/fastify'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFapiClient, type FapiClient } from '../src/index.js'
 import { startTestServer, type TestServer } from './support/local-server.js'
+import { backendSdk } from './support/local.js'
 
 // The real @clerk/backend and @clerk/fastify verify the session JWTs the local server mints
 // after real FAPI sign-ins: offline with `jwtKey` (the PEM), and with the server's JWKS.
@@ -55,12 +55,7 @@ describe('@clerk/backend authenticateRequest', () => {
   for (const [mode, keyOptions] of modes) {
     describe(mode, () => {
       const authenticate = (token: string, authorizedParties = [ORIGIN]) => {
-        const clerk = createClerkClient({
-          secretKey: server.secretKey,
-          publishableKey: server.publishableKey,
-          apiUrl: server.url,
-          ...keyOptions(),
-        })
+        const clerk = backendSdk(server, keyOptions())
         return clerk.authenticateRequest(bearer(token), { authorizedParties, ...keyOptions() })
       }
 

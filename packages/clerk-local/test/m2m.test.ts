@@ -268,11 +268,7 @@ describe('@clerk/backend against the local M2M routes', () => {
   })
 
   it("authenticateRequest({ acceptsToken: 'm2m_token' }) signs a machine in, and refuses revoked, expired and unknown tokens", async () => {
-    const clerk = createClerkClient({
-      apiUrl: local.url,
-      secretKey: local.secretKey,
-      publishableKey: local.publishableKey,
-    })
+    const clerk = backendSdk(local)
     const created = await clerk.m2m.createToken({
       machineSecretKey: helpdesk.secretKey,
       secondsUntilExpiration: 60,

@@ -1,8 +1,8 @@
-import { createClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal } from '../src/index.js'
 import { createFapiClient, type FapiClient } from '../src/testing.js'
 import { assertFapi } from './openapi.js'
+import { backendSdk } from './support/local.js'
 
 // Reverification (step-up) over FAPI, as clerk-js's session.startVerification /
 // prepareFirstFactorVerification / attemptFirstFactorVerification send it: the session token's
@@ -52,11 +52,7 @@ describe('reverification', () => {
     expect(fva(stale)).toEqual([30, -1])
 
     // @clerk/backend reads it: a 10-minute first-factor requirement fails now.
-    const backend = createClerkClient({
-      secretKey: local.secretKey,
-      apiUrl: local.url,
-      publishableKey: local.publishableKey,
-    })
+    const backend = backendSdk(local)
     const authOf = async (jwt: string) =>
       (
         await backend.authenticateRequest(

@@ -1,10 +1,17 @@
-import { createClerkClient, type ClerkClient } from '@clerk/backend'
+import type { ClerkClient } from '@clerk/backend'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startClerkLocal, type ClerkLocal } from '../src/index.js'
 import { createFapiClient, FapiError } from '../src/testing.js'
 import { assertFapi } from './openapi.js'
 import type { Reply } from './support/http.js'
-import { accountOf, apiError, backendSdk, checkedBapi, type SeededRole } from './support/local.js'
+import {
+  accountOf,
+  apiError,
+  backendSdk,
+  checkedBapi,
+  startWithSdk,
+  type SeededRole,
+} from './support/local.js'
 
 // Sessions over the Backend API (@clerk/backend's sessions.getSessionList / getSession /
 // revokeSession, and raw HTTP checked against the spec), and what they mean on the Frontend API:
@@ -21,12 +28,7 @@ const advance = (ms: number) => {
 
 beforeAll(async () => {
   process.env.CLERK_TELEMETRY_DISABLED = '1'
-  local = await startClerkLocal({ users: 20, now: () => clock })
-  clerk = createClerkClient({
-    secretKey: local.secretKey,
-    apiUrl: local.url,
-    publishableKey: local.publishableKey,
-  })
+  ;({ local, clerk } = await startWithSdk({ users: 20, now: () => clock }))
 })
 afterAll(async () => {
   await local.stop()

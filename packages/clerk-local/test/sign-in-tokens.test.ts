@@ -1,11 +1,11 @@
-import { createClerkClient, type ClerkClient } from '@clerk/backend'
+import type { ClerkClient } from '@clerk/backend'
 import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startClerkLocal, type ClerkLocal } from '../src/index.js'
+import type { ClerkLocal } from '../src/index.js'
 import { createFapiClient, FapiError } from '../src/testing.js'
 import { assertFapi } from './openapi.js'
 import type { Reply } from './support/http.js'
-import { accountOf, checkedBapi, type SeededRole } from './support/local.js'
+import { accountOf, checkedBapi, startWithSdk, type SeededRole } from './support/local.js'
 
 // Sign-in tokens: created and revoked through @clerk/backend's signInTokens, consumed by the FAPI
 // ticket strategy as clerk-js sends it (single use, expiry), giving an ordinary session (no act).
@@ -18,12 +18,7 @@ let clerk: ClerkClient
 
 beforeAll(async () => {
   process.env.CLERK_TELEMETRY_DISABLED = '1'
-  local = await startClerkLocal({ users: 20, now: () => clock })
-  clerk = createClerkClient({
-    secretKey: local.secretKey,
-    apiUrl: local.url,
-    publishableKey: local.publishableKey,
-  })
+  ;({ local, clerk } = await startWithSdk({ users: 20, now: () => clock }))
 })
 afterAll(async () => {
   await local.stop()

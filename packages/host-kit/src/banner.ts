@@ -23,7 +23,7 @@ export const bannerCss = `
 .actas-banner{box-sizing:border-box;width:100%;background:#5c2d00;color:#fff;font:14px/1.45 system-ui,sans-serif;padding:8px 16px;display:flex;flex-wrap:wrap;align-items:center;gap:6px 16px}
 .actas-banner--ended{background:#7a0b16}
 .actas-banner__text{margin:0;flex:1 1 16rem;min-width:0;overflow-wrap:anywhere}
-.actas-banner__meta{display:inline-block;margin-inline-start:4px;color:#fde8cf}
+.actas-banner__meta{display:block;color:#fde8cf}
 .actas-banner__stop{flex:none;display:inline-block;background:#fff;color:#3d1e00;border-radius:6px;padding:6px 14px;font-weight:600;text-decoration:none}
 .actas-banner__stop:focus-visible{outline:3px solid #ffd08a;outline-offset:2px}
 `
@@ -189,8 +189,9 @@ function createBanner(options: { injectCss: boolean }) {
         return h('div', { class: 'actas-banner', role: 'region', 'aria-label': 'Impersonation' }, [
           h('p', { class: 'actas-banner__text' }, [
             h('strong', `${who} is acting as ${customer}`),
+            // Its own line: at any width it starts with the mode, never with a separator.
             h('span', { class: 'actas-banner__meta' }, [
-              ` · ${modeLabel(a.mode)}`,
+              modeLabel(a.mode),
               a.reason ? ` · Reason: ${a.reason}` : '',
               remaining !== null ? ` · Ends in ${formatRemaining(remaining)}` : '',
             ]),

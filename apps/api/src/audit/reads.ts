@@ -123,6 +123,29 @@ export class AuditReads extends AuditCounts {
     )
   }
 
+  /**
+   * Impersonations that signed in, by the seq of their `signed_in` event after `afterSeq`, oldest
+   * first, at most `limit` (the search rows' mirror pages through it: last-sign-in.ts).
+   */
+  async signedInSince(
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ seq: number; userId: string; requestedAt: Date; signedInAt: Date }[]> {
+    const rows = await this.db
+      .select({
+        seq: auditEvents.seq,
+        userId: impersonations.userId,
+        requestedAt: impersonations.createdAt,
+        signedInAt: impersonations.signedInAt,
+      })
+      .from(auditEvents)
+      .innerJoin(impersonations, eq(impersonations.id, auditEvents.impersonationId))
+      .where(and(eq(auditEvents.type, 'signed_in'), gt(auditEvents.seq, afterSeq)))
+      .orderBy(asc(auditEvents.seq))
+      .limit(limit)
+    return rows.flatMap((r) => (r.signedInAt ? [{ ...r, signedInAt: r.signedInAt }] : []))
+  }
+
   /** The impersonation a Clerk session (`sess_…`) belongs to, if it is one of ours. */
   async findByClerkSessionId(clerkSessionId: string): Promise<ImpersonationRow | null> {
     const [row] = await this.db

@@ -19,6 +19,11 @@ export interface AuditStoreOptions {
    * event's transaction (so one exists exactly when the other does).
    */
   outbox?: Pick<WebhookOutbox, 'rowsFor' | 'enqueued'> | null
+  /**
+   * Told after each event append commits (its type), in this process: in-memory readers of the
+   * log (the search rows' last sign-in mirror) refresh at once instead of at their next poll.
+   */
+  onAppended?: (type: string) => void
 }
 
 export type Tx = Parameters<Parameters<AuditDatabase['transaction']>[0]>[0]
@@ -32,6 +37,7 @@ export class AuditStoreBase {
   protected readonly checkpointEvery: number
   protected readonly checkpointMs: number
   protected readonly outbox: AuditStoreOptions['outbox']
+  protected readonly onAppended: (type: string) => void
 
   constructor(
     protected readonly db: AuditDatabase,
@@ -43,6 +49,7 @@ export class AuditStoreBase {
     this.checkpointEvery = o.checkpointEvery ?? 1000
     this.checkpointMs = (o.checkpointMinutes ?? 10) * 60_000
     this.outbox = o.outbox ?? null
+    this.onAppended = o.onAppended ?? (() => undefined)
   }
 
   /** The public key checkpoints are signed with (SPKI PEM), or null without a signing key. */

@@ -211,6 +211,7 @@ export class AuditWrites extends AuditReads {
     })
     if (announced > 0) this.outbox?.enqueued()
     if (!result.appended) return result
+    this.onAppended(event.type)
     const { from: _from, ...appended } = result
     return appended
   }

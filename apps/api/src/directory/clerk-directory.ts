@@ -9,6 +9,7 @@ import type { ClerkClient } from '@clerk/backend'
 import { BapiReader } from './bapi-reader.js'
 import { ClerkTimeoutError, isTransient, mapClerkError } from './clerk-errors.js'
 import { ttlCache } from '../ttl-cache.js'
+import type { Logger } from 'pino'
 import type { TtlCache } from '../ttl-cache.js'
 import type { ClerkOperation } from './clerk-errors.js'
 import type {
@@ -44,6 +45,10 @@ export interface ClerkDirectoryOptions {
   countCacheMs?: number
   /** Injectable clock (tests). */
   now?: () => number
+  /** Where a late actor token's revocation is reported (see `createActorToken`). */
+  logger?: Pick<Logger, 'warn' | 'error'>
+  /** Backoff before each attempt to revoke a late actor token (default 0, 1 s, 5 s). */
+  lateRevokeDelaysMs?: readonly number[]
 }
 
 /** The fields of Clerk's `User` JSON (bapi-2026-05-12.yml, `User`) that ActAs reads. */
@@ -370,21 +375,36 @@ export class ClerkDirectory implements UserDirectory {
     }
   }
 
+  /**
+   * One actor token, bounded by the timeout. @clerk/backend's `actorTokens.create` takes no
+   * AbortSignal (its request builder passes none to fetch; packages/clerk-local/docs/
+   * wire-details.md), so a timed-out call still runs: when Clerk's answer arrives after the
+   * deadline, the caller has already answered 503 and recorded the start as `failed`, and the
+   * ticket would be usable by nobody yet exist. Such a late token is revoked at once (retried
+   * with backoff) and the revocation logged with its id; the start's events stay as they are
+   * (`failed` is terminal: nothing follows it in the lifecycle).
+   */
   async createActorToken(params: {
     userId: string
     actor: { sub: string; reason: string; impersonation_id: string; mode: ImpersonationMode }
     expiresInSeconds: number
     sessionMaxDurationInSeconds: number
   }): Promise<IssuedActorToken> {
-    const token = await this.once('create-actor-token', () =>
-      this.clerk.actorTokens.create({
-        userId: params.userId,
-        // Clerk copies the whole actor object into the session's `act` claim.
-        actor: params.actor,
-        expiresInSeconds: params.expiresInSeconds,
-        sessionMaxDurationInSeconds: params.sessionMaxDurationInSeconds,
-      }),
-    )
+    const call = this.clerk.actorTokens.create({
+      userId: params.userId,
+      // Clerk copies the whole actor object into the session's `act` claim.
+      actor: params.actor,
+      expiresInSeconds: params.expiresInSeconds,
+      sessionMaxDurationInSeconds: params.sessionMaxDurationInSeconds,
+    })
+    let token: Awaited<typeof call>
+    try {
+      token = await withTimeout(call, this.options.timeoutMs)
+    } catch (error) {
+      if (error instanceof ClerkTimeoutError)
+        this.revokeWhenIssued(call, params.actor.impersonation_id)
+      throw mapClerkError(error, 'create-actor-token')
+    }
     if (!token.token) {
       await this.revokeActorToken(token.id).catch(() => undefined)
       throw new ActAsError(
@@ -393,6 +413,42 @@ export class ClerkDirectory implements UserDirectory {
       )
     }
     return { id: token.id, token: token.token }
+  }
+
+  /** Revokes the token a timed-out `create` still hands over (see `createActorToken`). */
+  private revokeWhenIssued(call: Promise<{ id: string }>, impersonationId: string): void {
+    const logger = this.options.logger
+    void call.then(
+      async (token) => {
+        const delays = this.options.lateRevokeDelaysMs ?? [0, 1_000, 5_000]
+        let last: unknown
+        for (const delay of delays) {
+          if (delay > 0) await sleep(delay)
+          try {
+            await this.revokeActorToken(token.id)
+            logger?.warn(
+              { impersonationId, clerkActorTokenId: token.id },
+              'Clerk issued an actor token after the timeout; revoked it',
+            )
+            return
+          } catch (error) {
+            last = error
+            // Revoked, used or expired already: nothing is left to revoke.
+            if (
+              error instanceof ActAsError &&
+              (error.code === 'IMPERSONATION_NOT_FOUND' || error.code === 'TICKET_ALREADY_USED')
+            )
+              return
+          }
+        }
+        logger?.error(
+          { err: last, impersonationId, clerkActorTokenId: token.id },
+          'could not revoke an actor token Clerk issued after the timeout (it expires unused)',
+        )
+      },
+      // Clerk refused or failed after all: nothing was issued.
+      () => undefined,
+    )
   }
 
   async revokeActorToken(actorTokenId: string): Promise<void> {

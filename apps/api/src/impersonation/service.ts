@@ -51,6 +51,7 @@ import type { DirectoryUser, IssuedActorToken, UserDirectory } from '../director
 import type { ImpersonationLifecycle } from './lifecycle.js'
 import { actorTokenWithin } from './deadline.js'
 import { lastSignInWasImpersonation } from './last-sign-in.js'
+import type { SignedInMirror } from './last-sign-in.js'
 import { MACHINE_VERDICT } from './policy.js'
 import type { ImpersonationPolicy } from './policy-facts.js'
 import { StepUp } from './step-up.js'
@@ -66,6 +67,8 @@ export interface ImpersonationServiceOptions {
   defaultPhoneCountry: CountryCode
   /** Every membership, for the organizations shown in search rows (display only). */
   memberships?: MembershipMirror
+  /** Each user's latest signed-in impersonation, for the rows' last sign-in (display only). */
+  signedIn?: SignedInMirror
   actorTokenTtlSeconds: number
   impersonationQuota: number
   /** `block`: a start past the quota is refused before asking Clerk (atomically, see QuotaGate). */
@@ -183,9 +186,9 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     // from the membership mirror (display only); before its first load, per-user reads (cached).
     // Which rows' last sign-in was an impersonation (the audit log; display only: without it the
     // rows carry no mark), read while Clerk is asked.
-    const impersonated = this.o.audit
-      .latestImpersonatedSignIns(userIds)
-      .catch((): Awaited<ReturnType<AuditStore['latestImpersonatedSignIns']>> => new Map())
+    const impersonated = (
+      this.o.signedIn?.of(userIds) ?? this.o.audit.latestImpersonatedSignIns(userIds)
+    ).catch((): Awaited<ReturnType<AuditStore['latestImpersonatedSignIns']>> => new Map())
     const memberships = this.o.memberships?.ready
       ? userIds.map((id) => this.o.memberships!.of(id) ?? [])
       : await Promise.all(userIds.map((id) => this.o.directory.getMemberships(id)))

@@ -79,6 +79,11 @@ export interface Stack {
   signInWithTicket(ticket: string, options?: { origin?: string }): Promise<SignedIn>
   client(getToken: () => Promise<string | null> | string | null): ActAsClient
   /**
+   * `fetch` answered by the API in this process (Fastify's inject: the whole app, its hooks and
+   * the tRPC wire format, no socket). Any origin; only the path and query are read.
+   */
+  fetch: typeof fetch
+  /**
    * Serves the API on a free loopback port (the first call starts listening) and returns its
    * tRPC endpoint, for clients that need real HTTP (a browser's fetch, timeouts, aborts).
    */
@@ -156,21 +161,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     token: () => fapi.getToken(sessionId),
   })
 
-  const injectFetch: typeof fetch = async (input, init) => {
-    const url = new URL(
-      typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
-    )
-    const res = await app.inject({
-      method: (init?.method ?? 'GET') as 'GET' | 'POST',
-      url: url.pathname + url.search,
-      headers: (init?.headers ?? {}) as Record<string, string>,
-      ...(typeof init?.body === 'string' ? { payload: init.body } : {}),
-    })
-    return new Response(res.body, {
-      status: res.statusCode,
-      headers: res.headers as Record<string, string>,
-    })
-  }
+  const injectFetch = (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+    appFetch(app, input, init)
 
   let listening: Promise<string> | null = null
 
@@ -203,6 +195,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     client: (getToken) =>
       createActAsClient({ url: 'http://api.test/trpc', getToken, fetch: injectFetch }),
+    fetch: injectFetch,
     listen: () =>
       (listening ??= app
         .listen({ host: '127.0.0.1', port: 0 })
@@ -236,6 +229,53 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         throw new Error(`the audit chain does not verify: ${JSON.stringify(report.firstBroken)}`)
     },
   }
+}
+
+/**
+ * `fetch` answered by `app` in this process through Fastify's inject (no socket): the method,
+ * path, query, headers and body of the request; an aborted `signal` rejects the call as a
+ * browser's fetch does (the API may still finish the request, as it would over HTTP).
+ */
+export async function appFetch(
+  app: FastifyInstance,
+  input: Parameters<typeof fetch>[0],
+  init: RequestInit = {},
+): Promise<Response> {
+  const request = typeof input === 'object' && !('href' in input) ? input : undefined
+  const url = new URL(typeof input === 'string' ? input : 'href' in input ? input.href : input.url)
+  const signal = init.signal ?? request?.signal
+  const method = (init.method ?? request?.method ?? 'GET').toUpperCase()
+  const headers = Object.fromEntries(new Headers(init.headers ?? request?.headers).entries())
+  const body =
+    typeof init.body === 'string'
+      ? init.body
+      : init.body !== undefined && init.body !== null
+        ? await new Response(init.body).text()
+        : request && method !== 'GET' && method !== 'HEAD'
+          ? await request.text()
+          : undefined
+  signal?.throwIfAborted()
+  const answer = app.inject({
+    method: method as 'GET',
+    url: url.pathname + url.search,
+    headers,
+    ...(body !== undefined ? { payload: body } : {}),
+  })
+  const res = await (signal
+    ? Promise.race([
+        answer,
+        new Promise<never>((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true })
+        }),
+      ])
+    : answer)
+  const out = new Headers()
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue
+    for (const v of Array.isArray(value) ? value : [value]) out.append(name, String(v))
+  }
+  const empty = res.statusCode === 204 || res.statusCode === 304 || method === 'HEAD'
+  return new Response(empty ? null : res.body, { status: res.statusCode, headers: out })
 }
 
 /**
@@ -330,31 +370,101 @@ export interface AdminStack {
   api: ActAsClient
   /** A seeded customer anyone may impersonate that this stack has not handed out yet. */
   nextCustomer: () => LocalUser
+  /**
+   * The admin impersonates a fresh customer: the start, the ticket's sign-in, and (unless
+   * `report: false`) the `impersonation.signedIn` report made from the impersonated session.
+   */
+  impersonate: (options?: ImpersonateOptions) => Promise<Impersonated>
+}
+
+export interface ImpersonateOptions {
+  reason?: string
+  returnSecretHash?: string
+  /** Report the sign-in (`impersonation.signedIn`); default true. */
+  report?: boolean
+}
+
+export interface Impersonated {
+  user: LocalUser
+  started: { impersonationId: string; ticket: string }
+  /** The impersonation's id. */
+  id: string
+  /** The impersonated session (signed in with the ticket). */
+  session: SignedIn
+  /** The typed client as the impersonated session. */
+  client: ActAsClient
+}
+
+export interface AdminStackOptions extends StackOptions {
+  /**
+   * `raised` (default): impersonation starts not rate-limited (1000 a minute) unless `env`
+   * says otherwise; `default`: the API's own limits, for the tests of those limits.
+   */
+  limits?: 'raised' | 'default'
 }
 
 /**
- * The usual preamble of an API test file: the stack (impersonations not rate-limited unless
- * `options.env` says otherwise), the admin signed in and its client, fresh customers.
+ * The usual preamble of an API test file: the stack, the admin signed in and its client, fresh
+ * customers, and impersonations of them.
  */
-export async function startAdminStack(options: StackOptions = {}): Promise<AdminStack> {
+export async function startAdminStack(options: AdminStackOptions = {}): Promise<AdminStack> {
+  const { limits = 'raised', ...stackOptions } = options
   const stack = await startStack({
-    ...options,
+    ...stackOptions,
     env: (clerk) => ({
-      RATE_LIMIT_START_PER_MINUTE: '1000',
+      ...(limits === 'raised' ? { RATE_LIMIT_START_PER_MINUTE: '1000' } : {}),
       ...(typeof options.env === 'function' ? options.env(clerk) : options.env),
     }),
   })
   const admin = await stack.signIn('admin')
+  const api = stack.client(() => admin.token())
   let cursor = 0
+  const nextCustomer = () => {
+    const user = stack.customers()[cursor++]
+    if (!user) throw new Error('out of customers')
+    return user
+  }
   return {
     stack,
     admin,
-    api: stack.client(() => admin.token()),
-    nextCustomer: () => {
-      const user = stack.customers()[cursor++]
-      if (!user) throw new Error('out of customers')
-      return user
+    api,
+    nextCustomer,
+    async impersonate(opts = {}) {
+      const user = nextCustomer()
+      const started = await api.impersonation.start.mutate({
+        userId: user.id,
+        reason: opts.reason ?? 'Customer reports a broken invoice page',
+        ...(opts.returnSecretHash ? { returnSecretHash: opts.returnSecretHash } : {}),
+      })
+      const session = await stack.signInWithTicket(started.ticket)
+      const client = stack.client(() => session.token())
+      if (opts.report !== false)
+        await client.impersonation.signedIn.mutate({ sessionToken: await session.token() })
+      return { user, started, id: started.impersonationId, session, client }
     },
+  }
+}
+
+/**
+ * Runs `run` while the seeded `who` holds `role` in the support organization (in the local
+ * Clerk server's state, as if changed in Clerk's dashboard), then gives the old role back.
+ */
+export async function withSupportRole<T>(
+  stack: Stack,
+  who: SeededAccount['role'],
+  role: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  const membership = stack.clerk.state
+    .membershipsOfUser(stack.account(who).userId)
+    .find((m) => m.organizationId === stack.supportOrgId)
+  if (!membership) throw new Error(`the seeded ${who} is not in the support organization`)
+  const before = membership.role
+  membership.role = role
+  try {
+    return await run()
+  } finally {
+    membership.role = before
   }
 }
 

@@ -48,6 +48,25 @@ describe('NoAccessView', () => {
     await until(() => router.currentRoute.value.fullPath === '/users?q=jane', 'the retry')
   })
 
+  it('after an outage it checks again by itself (no click) and goes where I was headed', async () => {
+    const auth = await web.signedIn('admin')
+    await web.setApi('stopped')
+    let wrapper: Awaited<ReturnType<typeof mountAt>>
+    try {
+      wrapper = await mountAt('/no-access?from=/users%3Fq%3Dsmith', auth)
+      expect(wrapper.find('h1').text()).toBe("We couldn't check your access")
+      expect(wrapper.find('[data-testid="no-access-retrying"]').text()).toBe(
+        'This page checks again by itself until the server answers.',
+      )
+    } finally {
+      await web.setApi('up')
+    }
+    await until(
+      () => router.currentRoute.value.fullPath === '/users?q=smith',
+      'the check, by itself',
+    )
+  })
+
   it('tells an impersonated session to stop first, and Stop ends it', async () => {
     const customer = web.stack.customers()[0]!
     const { auth } = await web.impersonating(customer.id)

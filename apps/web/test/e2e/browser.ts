@@ -62,3 +62,30 @@ export async function impersonationIdOf(page: Page): Promise<string> {
   }
   return claims.act!.impersonation_id!
 }
+
+/**
+ * On the console at `consoleUrl`: searches `query` on the users page, opens Impersonate on the
+ * first row that may be impersonated, fills the reason, picks `mode` (the console preselects none
+ * where the policy allows both) and confirms. Returns the customer's name; waits for nothing after.
+ */
+export async function confirmImpersonation(
+  page: Page,
+  consoleUrl: string,
+  query: string,
+  reason: string,
+  mode: 'Read-only' | 'Full access',
+): Promise<string> {
+  await page.goto(`${consoleUrl}/users?q=${encodeURIComponent(query)}`)
+  await page.locator('#users-results[aria-busy="false"]').waitFor()
+  const row = page
+    .locator('tbody tr')
+    .filter({ has: page.getByRole('button', { name: 'Impersonate' }) })
+    .first()
+  const name = (await row.locator('.user-cell__name').textContent())!.trim()
+  await row.getByRole('button', { name: 'Impersonate' }).click()
+  const dialog = page.getByRole('dialog')
+  await dialog.getByLabel(/Reason/).fill(reason)
+  await dialog.getByRole('radio', { name: new RegExp(`^${mode}`) }).check()
+  await dialog.getByRole('button', { name: 'Confirm' }).click()
+  return name
+}

@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url'
 import { createActAsClient } from '@actas/contracts/client'
 import type { Locator, Page, Response } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { axeViolations, impersonationIdOf, sessionToken, signIn } from './browser.ts'
+import {
+  axeViolations,
+  confirmImpersonation,
+  impersonationIdOf,
+  sessionToken,
+  signIn,
+} from './browser.ts'
 import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/impersonation/', import.meta.url))
@@ -79,18 +85,7 @@ async function newStaffMember(local: string, firstName: string, lastName: string
 
 /** Impersonates the first impersonable row of a search; returns the customer's name. */
 async function impersonate(page: Page, query: string, reason: string): Promise<string> {
-  await page.goto(`${e2e.stack.url}/users?q=${encodeURIComponent(query)}`)
-  await page.locator('#users-results[aria-busy="false"]').waitFor()
-  const row = page
-    .locator('tbody tr')
-    .filter({ has: page.getByRole('button', { name: 'Impersonate' }) })
-    .first()
-  const name = (await row.locator('.user-cell__name').textContent())!.trim()
-  await row.getByRole('button', { name: 'Impersonate' }).click()
-  const dialog = page.getByRole('dialog')
-  await dialog.getByLabel(/Reason/).fill(reason)
-  await dialog.getByRole('radio', { name: /Full access/ }).check()
-  await dialog.getByRole('button', { name: 'Confirm' }).click()
+  const name = await confirmImpersonation(page, e2e.stack.url, query, reason, 'Full access')
   await page.waitForURL(`${e2e.stack.url}/`)
   await page.getByTestId('impersonation-banner').getByText('started by').waitFor()
   return name

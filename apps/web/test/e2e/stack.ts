@@ -21,7 +21,7 @@ import { apiRelay } from '../support/relay.ts'
 const WEB_DIR = fileURLToPath(new URL('../..', import.meta.url))
 const VITE = `${WEB_DIR}node_modules/vite/bin/vite.js`
 
-export { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.ts'
+export { CHROMIUM_ARGS, CHROMIUM_PATH } from '@actas/clerk-local/testing/chromium'
 
 export interface StackOptions {
   /** Seeded customers on the local Clerk server. */

@@ -1,9 +1,13 @@
 import { chromium, type Browser } from 'playwright-core'
 
-// Debian's Chromium (or CHROMIUM_PATH), headless, quiet: nothing it does on its own may leave
-// loopback. Shared by the browser tests of this package.
+// Which Chromium the workspace's browser tests drive, and how: Debian's (or CHROMIUM_PATH),
+// headless, quiet, nothing it does on its own may leave loopback. The one home of these flags:
+// this package's browser tests use it directly, the console's e2e tests, browser set-up and
+// bench through `@actas/clerk-local/testing/chromium`.
 
-const CHROMIUM_ARGS = [
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
+
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -15,8 +19,5 @@ const CHROMIUM_ARGS = [
 ]
 
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  })
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
 }

@@ -50,12 +50,17 @@ export type SeededRole = SeededAccount['role']
 export const accountOf = (local: Pick<ClerkLocal, 'accounts'>, role: SeededRole) =>
   local.accounts.find((a) => a.role === role)!
 
-/** The real Backend SDK (@clerk/backend) pointed at `local` with its secret key. */
+/** The real Backend SDK (@clerk/backend) pointed at `local` with its keys. */
 export function backendSdk(
-  local: Pick<ClerkLocal, 'url' | 'secretKey'>,
+  local: Pick<ClerkLocal, 'url' | 'secretKey'> & Partial<Pick<ClerkLocal, 'publishableKey'>>,
   options: Omit<Parameters<typeof createClerkClient>[0], 'apiUrl' | 'secretKey'> = {},
 ): ClerkClient {
-  return createClerkClient({ ...options, secretKey: local.secretKey, apiUrl: local.url })
+  return createClerkClient({
+    ...(local.publishableKey ? { publishableKey: local.publishableKey } : {}),
+    ...options,
+    secretKey: local.secretKey,
+    apiUrl: local.url,
+  })
 }
 
 /** A local server on a free port, and the Backend SDK pointed at it. */
