@@ -9,6 +9,7 @@ import {
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
+import { LogStreamsEnvSchema } from './log-streams/config.js'
 import { parseSigningKey } from './audit/chain.js'
 import { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX } from '@actas/contracts'
 
@@ -474,6 +475,11 @@ const EnvSchema = z
       emptyAsUndefined,
       positiveInt(3_600_000).pipe(z.number().min(10).max(86_400_000)),
     ),
+    /**
+     * Log streams to SIEMs (issue 23), as JSON: `[{"id","kind":"https"|"splunk_hec"|"datadog",
+     * "url","token", …}]` (src/log-streams/config.ts). Unset or `[]`: none.
+     */
+    LOG_STREAMS: z.preprocess(emptyAsUndefined, LogStreamsEnvSchema),
     /** How often each instance looks for due deliveries (ms); new events are sent at once too. */
     WEBHOOK_DISPATCH_INTERVAL_MS: z.preprocess(
       emptyAsUndefined,
@@ -739,6 +745,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
     dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
   },
+  /** Log streams to SIEMs (src/log-streams/). Tokens are never logged. */
+  logStreams: e.LOG_STREAMS,
   /** Per client IP: verifications Clerk has not accepted, per minute. */
   unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
   /** Shared rate limits; null keeps them in this process's memory. */
