@@ -9,6 +9,7 @@ export * from './schemas/sessions.js'
 export * from './schemas/actions.js'
 export * from './schemas/audit.js'
 export * from './schemas/audit-export.js'
+export * from './schemas/log-streams.js'
 export * from './schemas/webhooks.js'
 export * from './machines.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
@@ -20,6 +21,7 @@ export type {
   ActAsContext,
   AuditPort,
   AuditExportPort,
+  LogStreamsPort,
   DirectoryPort,
   DeniedAttempt,
   ImpersonationPort,

@@ -3,6 +3,7 @@
 import type { ImpersonationMode } from './facts.js'
 import type { AuditVerifyInput, AuditVerifyOutput } from './schemas/audit.js'
 import type { AuditExportOutput, AuditExportParams } from './schemas/audit-export.js'
+import type { LogStreamsStatusOutput } from './schemas/log-streams.js'
 import type {
   ImpersonationActiveOutput,
   ImpersonationEndInput,
@@ -261,6 +262,11 @@ export interface AuditExportPort {
   ): Promise<AuditExportOutput>
 }
 
+/** The log streams to SIEMs, as staff see them (the audit page's panel). */
+export interface LogStreamsPort {
+  status(principal: StaffPrincipal): Promise<LogStreamsStatusOutput>
+}
+
 /** ActAs's outbox of webhooks to the host application, as staff see it (the audit page). */
 export interface WebhooksPort {
   /** Deliveries newest first, optionally of one status; `enabled`: any endpoint configured. */
@@ -297,6 +303,8 @@ export interface ActAsContext {
   audit: AuditPort
   /** `audit.export` (absent: the host exports nothing). */
   auditExport?: AuditExportPort
+  /** `logStreams.status` (absent: no streams; the panel shows none). */
+  logStreams?: LogStreamsPort
   /** Absent: the host sends no webhooks (`webhooks.deliveries` answers an empty, disabled list). */
   webhooks?: WebhooksPort
 }

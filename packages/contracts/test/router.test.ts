@@ -39,6 +39,7 @@ describe('authorization rules', () => {
         'impersonation.signInFailed',
         'impersonation.start',
         'impersonation.stop',
+        'logStreams.status',
         'me',
         'quota',
         'sessions.inspect',
@@ -215,6 +216,7 @@ describe('machines (deny by default)', () => {
       c.impersonation.get({ impersonationId: '00000000-0000-4000-8000-000000000000' }),
     'audit.verify': (c: ReturnType<typeof router.createCaller>) => c.audit.verify(),
     'audit.export': (c: ReturnType<typeof router.createCaller>) => c.audit.export({}),
+    'logStreams.status': (c: ReturnType<typeof router.createCaller>) => c.logStreams.status(),
     'sessions.inspect': (c: ReturnType<typeof router.createCaller>) =>
       c.sessions.inspect({ token }),
     'impersonation.start': (c: ReturnType<typeof router.createCaller>) =>

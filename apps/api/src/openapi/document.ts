@@ -22,6 +22,9 @@ export type OpenApiProcedure = (typeof OPENAPI_PROCEDURES)[number]
 
 export const REST_PREFIX = '/api/v1'
 
+/** The document's version: that of the REST surface (`/api/v1`), moved when an operation changes. */
+export const OPENAPI_VERSION = '1.0.0'
+
 /** What each procedure is for, as the document says it (who may call it is the router's). */
 const SUMMARIES: Record<OpenApiProcedure, string> = {
   'users.search': 'Search the customers a staff member may impersonate.',

@@ -3,10 +3,9 @@
 // (`app.inject`) with the caller's headers and address: the same authentication, machine
 // permissions, rate limits, audit and error mapping as /trpc, nothing of its own. Only the shape
 // changes: the input is the body, the answer the bare output, an error `{ code, message, … }`.
-import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { createAppRouter } from '@actas/contracts/server'
-import { OPENAPI_PROCEDURES, openApiDocument, REST_PREFIX } from './document.js'
+import { OPENAPI_PROCEDURES, openApiDocument, OPENAPI_VERSION, REST_PREFIX } from './document.js'
 
 /** Headers handed on to the tRPC call (never cookies). */
 const FORWARDED = ['authorization', 'user-agent', 'x-request-id', 'x-forwarded-for', 'origin']
@@ -24,17 +23,9 @@ interface TrpcAnswer {
   }
 }
 
-/** apps/api's version (its package.json, one level above src/ and dist/). */
-function apiVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version?: string
-  }
-  return pkg.version ?? '0.0.0'
-}
-
 export function registerOpenApi(app: FastifyInstance): void {
   const router = createAppRouter({ isDev: false })
-  const document = openApiDocument(router, { version: apiVersion() })
+  const document = openApiDocument(router, { version: OPENAPI_VERSION })
   const types = new Map<string, string>(
     OPENAPI_PROCEDURES.map((name) => [
       name,

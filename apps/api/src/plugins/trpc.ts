@@ -10,6 +10,7 @@ import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify'
 import type { FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { databaseFault } from '../audit/db.js'
+import { logStreamsPort } from '../log-streams/port.js'
 import type { AppDeps } from '../deps.js'
 import type { EndedImpersonation } from '../sessions/revocations.js'
 import { principalFromRequest, registerAuth } from './auth.js'
@@ -151,6 +152,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             sessions: deps.sessions,
             audit: deps.service,
             auditExport: deps.auditExport,
+            logStreams: logStreamsPort(deps.logStreams),
             webhooks: deps.webhooks,
           }
         },

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { ActAsError } from '../errors.js'
 import { AuditVerifyInputSchema, AuditVerifyOutputSchema } from '../schemas/audit.js'
 import { AuditExportInputSchema, AuditExportOutputSchema } from '../schemas/audit-export.js'
+import { LogStreamsStatusOutputSchema } from '../schemas/log-streams.js'
 import {
   ImpersonationActiveOutputSchema,
   ImpersonationEndInputSchema,
@@ -220,6 +221,16 @@ export function createAppRouter(options: ActAsRouterOptions) {
           if (!ctx.auditExport) throw new ActAsError('INVALID_INPUT', 'This ActAs exports nothing.')
           return ctx.auditExport.export(ctx.principal, input, ctx.request)
         }),
+    }),
+
+    logStreams: router({
+      /** The log streams to SIEMs: state, cursor against the head, last delivery. Staff only. */
+      status: staffProcedure
+        .input(NoInputSchema)
+        .output(LogStreamsStatusOutputSchema)
+        .query(({ ctx }) =>
+          ctx.logStreams ? ctx.logStreams.status(ctx.principal) : { items: [], enabled: false },
+        ),
     }),
 
     webhooks: router({
