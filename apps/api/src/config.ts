@@ -517,6 +517,14 @@ const EnvSchema = z
           message: 'must use https in production (the messages carry who acted as whom)',
         })
     })
+    env.LOG_STREAMS.forEach((stream, i) => {
+      if (env.NODE_ENV === 'production' && new URL(stream.url).protocol !== 'https:')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LOG_STREAMS', i, 'url'],
+          message: 'must use https in production (the events carry who acted as whom)',
+        })
+    })
     if (env.WEBHOOK_RETRY_MAX_MS < env.WEBHOOK_RETRY_BASE_MS)
       ctx.addIssue({
         code: 'custom',

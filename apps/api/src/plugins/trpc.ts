@@ -29,6 +29,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
   })
 
   const known = new Set(Object.keys(router._def.procedures))
+  const logStreams = logStreamsPort(deps.logStreams)
 
   /** An answer sent before tRPC runs, shaped by the router's own error formatter. */
   const sendError = (reply: FastifyReply, code: TRPC_ERROR_CODE_KEY, cause: ActAsError) => {
@@ -152,7 +153,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             sessions: deps.sessions,
             audit: deps.service,
             auditExport: deps.auditExport,
-            logStreams: logStreamsPort(deps.logStreams),
+            logStreams,
             webhooks: deps.webhooks,
           }
         },

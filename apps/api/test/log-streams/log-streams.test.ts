@@ -9,6 +9,7 @@ import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OpenedDatabase } from '../../src/audit/db.js'
 import { AuditStore } from '../../src/audit/store.js'
+import { ConfigError, loadConfig } from '../../src/config.js'
 import { LogStreamsEnvSchema } from '../../src/log-streams/config.js'
 import type { LogStreamConfig } from '../../src/log-streams/config.js'
 import { LogStreamDispatcher } from '../../src/log-streams/dispatcher.js'
@@ -187,5 +188,39 @@ describe('log streams', () => {
       expect(result.success, value).toBe(false)
       expect(JSON.stringify(result.error?.issues)).not.toContain(TOKEN)
     }
+  })
+
+  it('are read from LOG_STREAMS by the configuration, https only in production, tokens never in its errors', () => {
+    const production = {
+      NODE_ENV: 'production',
+      CLERK_SECRET_KEY: 'sk_live_abc123',
+      CLERK_PUBLISHABLE_KEY: `pk_live_${Buffer.from('clerk.example.com$').toString('base64')}`,
+      AUTHORIZED_PARTIES: 'https://support.example.com',
+      DATABASE_URL: 'postgres://actas@db.example.com/actas',
+      STAFF_ORGANIZATIONS: 'org_2supportTeam',
+    }
+    const stream = { id: 'siem', kind: 'splunk_hec', token: TOKEN }
+    const config = loadConfig({
+      ...production,
+      LOG_STREAMS: JSON.stringify([
+        { ...stream, url: 'https://splunk.example.com:8088/services/collector/event' },
+      ]),
+    })
+    expect(config.logStreams).toMatchObject([
+      { id: 'siem', kind: 'splunk_hec', format: 'ocsf', batchSize: 100 },
+    ])
+    expect(loadConfig(production).logStreams).toEqual([])
+    let refused: unknown
+    try {
+      loadConfig({
+        ...production,
+        LOG_STREAMS: JSON.stringify([{ ...stream, url: 'http://splunk.example.com' }]),
+      })
+    } catch (error) {
+      refused = error
+    }
+    expect(refused).toBeInstanceOf(ConfigError)
+    expect((refused as Error).message).toContain('must use https in production')
+    expect((refused as Error).message).not.toContain(TOKEN)
   })
 })
