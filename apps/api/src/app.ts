@@ -7,6 +7,8 @@ import { registerHealth } from './plugins/health.js'
 import { registerOpenApi } from './openapi/routes.js'
 import { registerTrpc } from './plugins/trpc.js'
 import { registerWebhooks } from './plugins/webhooks.js'
+import { registerMetrics } from './metrics/plugin.js'
+import { registerConsole } from './production/console.js'
 
 /** A hop count becomes "trust the first n hops" (Fastify's types take no number). */
 function trustProxy(setting: boolean | number | string[]) {
@@ -55,5 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerWebhooks(app, deps)
   await registerTrpc(app, deps)
   registerOpenApi(app)
+  registerMetrics(app, deps)
+  await registerConsole(app, deps)
   return app
 }

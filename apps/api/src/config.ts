@@ -11,6 +11,11 @@ import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
 import { LogStreamsEnvSchema } from './log-streams/config.js'
 import { parseSigningKey } from './audit/chain.js'
+import {
+  ProductionEnvShape,
+  productionProblems,
+  productionSettings,
+} from './production/settings.js'
 import { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX } from '@actas/contracts'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
@@ -499,8 +504,10 @@ const EnvSchema = z
     ),
     /** audit.verify per caller and minute. */
     RATE_LIMIT_VERIFY_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(6)),
+    ...ProductionEnvShape,
   })
   .superRefine((env, ctx) => {
+    productionProblems(env, (issue) => ctx.addIssue(issue))
     if (env.STAFF_ORGANIZATION_IDS !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -759,6 +766,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
   /** Shared rate limits; null keeps them in this process's memory. */
   redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
+  /** The console's settings and build, the metrics endpoint (production/settings.ts). */
+  ...productionSettings(e),
 }))
 
 /** The API's configuration: what `ConfigSchema` makes of the environment. */
@@ -779,6 +788,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 export interface AuditToolConfig {
   database: Config['database']
   signingKey: string | undefined
+  /** PEM public keys of earlier signing keys (AUDIT_PREVIOUS_PUBLIC_KEYS). */
+  previousPublicKeys: string[]
   /** The checkpoints' cadence `audit:verify` expects. */
   checkpointEvery: number
   checkpointMinutes: number
@@ -795,6 +806,7 @@ export function loadAuditToolConfig(env: Record<string, string | undefined>): Au
       DATABASE_STATEMENT_TIMEOUT_MS: shape.DATABASE_STATEMENT_TIMEOUT_MS,
       DATABASE_ACQUIRE_TIMEOUT_MS: shape.DATABASE_ACQUIRE_TIMEOUT_MS,
       AUDIT_SIGNING_KEY: shape.AUDIT_SIGNING_KEY,
+      AUDIT_PREVIOUS_PUBLIC_KEYS: shape.AUDIT_PREVIOUS_PUBLIC_KEYS,
       AUDIT_CHECKPOINT_EVERY: shape.AUDIT_CHECKPOINT_EVERY,
       AUDIT_CHECKPOINT_MINUTES: shape.AUDIT_CHECKPOINT_MINUTES,
     })
@@ -820,6 +832,7 @@ export function loadAuditToolConfig(env: Record<string, string | undefined>): Au
           dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
         },
     signingKey: e.AUDIT_SIGNING_KEY,
+    previousPublicKeys: e.AUDIT_PREVIOUS_PUBLIC_KEYS,
     checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
     checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
   }

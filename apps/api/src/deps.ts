@@ -1,4 +1,5 @@
 // The composition root: builds every adapter from validated config, once per process.
+import { createPublicKey } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RateLimiterPort } from '@actas/contracts'
@@ -219,6 +220,7 @@ async function openDeps(
   const audit = new AuditStore(database.db, {
     now,
     signer,
+    previousPublicKeys: config.auditPreviousPublicKeys.map((pem) => createPublicKey(pem)),
     checkpointEvery: config.audit.checkpointEvery,
     checkpointMinutes: config.audit.checkpointMinutes,
     outbox: webhooks.enabled ? webhooks : null,

@@ -5,12 +5,18 @@
 //      stack, 20 runs: median and p95 (and what the time went to: the requests between Confirm and leaving, and the console's own
 //      time around them).
 //   3. Search: last keystroke → results rendered, debounce included, at 100k users: median and p95.
+//   4. Landing in the host application (APP_ORIGINS = examples/customer-app on its own origin):
+//      Confirm clicked → leaving the console (the application's document requested) and → the
+//      application's page shown with the host kit's banner, timed from Node (two origins, two
+//      page clocks), BENCH_APP_RUNS (default 10) runs on a second stack of 2,000 users.
 // Run: npx -y pnpm@12.4.2 --filter @actas/web bench (or `node --conditions=@actas/source --import tsx bench/run.mjs`)
 import { chromium } from 'playwright-core'
 import { printBundle, bundleReport } from './bundle.mjs'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, ensureBuilt, startStack } from '../test/e2e/stack.ts'
+import { planCustomerApp, startCustomerApp } from '../test/e2e/customer-app.ts'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20)
+const APP_RUNS = Number(process.env.BENCH_APP_RUNS ?? 10)
 const USERS = Number(process.env.BENCH_USERS ?? 100_000)
 
 const pct = (values, p) => {
@@ -20,7 +26,7 @@ const pct = (values, p) => {
 const summary = (label, values, target) => {
   const median = pct(values, 50)
   console.log(
-    `${label}: median ${median.toFixed(0)} ms, p95 ${pct(values, 95).toFixed(0)} ms, min ${Math.min(...values).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms over ${values.length} runs; target median ≤ ${target} ms: ${median <= target ? 'met' : 'MISSED'}`,
+    `${label}: median ${median.toFixed(0)} ms, p95 ${pct(values, 95).toFixed(0)} ms, min ${Math.min(...values).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms over ${values.length} runs${target === null ? '' : `; target median ≤ ${target} ms: ${median <= target ? 'met' : 'MISSED'}`}`,
   )
 }
 
@@ -161,6 +167,53 @@ async function confirmToLeave(page, stack) {
   return { leave, home, runs }
 }
 
+/**
+ * Confirm → leaving the console for the host application (its document requested) and → the
+ * application's page with the banner saying who is acting; then Stop in the application, back to
+ * the console's users page. Timed in Node: the two pages have two clocks.
+ */
+async function confirmToApp(page, stack, app) {
+  const leave = []
+  const landed = []
+  await signInAsAdmin(page, stack)
+  for (let i = 0; i < APP_RUNS; i++) {
+    await page.goto(`${stack.url}/users?q=example.com&page=${1 + (i % 5)}`)
+    const row = page
+      .locator('tbody tr')
+      .filter({ has: page.locator('button:has-text("Impersonate"):not([disabled])') })
+      .nth(i % 10)
+    await row.waitFor()
+    const name = (await row.locator('.user-cell__name').textContent()).trim()
+    await row.getByRole('button', { name: 'Impersonate' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel(/Reason/).fill(`Benchmark run ${i + 1}: Confirm to the application`)
+    await dialog.getByRole('radio', { name: /Full access/ }).check()
+    let left = 0
+    const onRequest = (request) => {
+      if (!left && request.isNavigationRequest() && request.url().startsWith(app.url))
+        left = performance.now()
+    }
+    page.on('request', onRequest)
+    const t0 = performance.now()
+    await dialog.getByRole('button', { name: 'Confirm' }).click()
+    await page
+      .getByRole('region', { name: 'Impersonation' })
+      .getByText(`is acting as ${name}`)
+      .waitFor({ timeout: 20_000 })
+    const t1 = performance.now()
+    page.off('request', onRequest)
+    leave.push(left - t0)
+    landed.push(t1 - t0)
+    await page
+      .getByRole('region', { name: 'Impersonation' })
+      .getByRole('link', { name: 'Stop' })
+      .click()
+    await page.waitForURL(`${stack.url}/users**`)
+    await page.getByRole('button', { name: 'Sign out' }).waitFor()
+  }
+  return { leave, landed }
+}
+
 const QUERIES = [
   'smith',
   'garcia',
@@ -244,4 +297,24 @@ try {
 } finally {
   await browser.close()
   await stack.stop()
+}
+
+console.log('')
+console.log('Starting a second stack (2,000 users) that lands in examples/customer-app…')
+const plan = await planCustomerApp()
+const appStack = await startStack({ users: 2000, apiEnv: plan.apiEnv })
+const app = await startCustomerApp(plan, appStack)
+const appBrowser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+try {
+  const context = await appBrowser.newContext({ viewport: { width: 1280, height: 800 } })
+  const page = await context.newPage()
+  await signInAsAdmin(page, appStack)
+  await context.clearCookies()
+  const landing = await confirmToApp(page, appStack, app)
+  summary('Confirm → leaving the console for the application (Node clock)', landing.leave, 150)
+  summary('Confirm → the application with its banner (Node clock)', landing.landed, null)
+} finally {
+  await appBrowser.close()
+  await app.stop()
+  await appStack.stop()
 }

@@ -11,6 +11,7 @@ export * from './schemas/audit.js'
 export * from './schemas/audit-export.js'
 export * from './schemas/log-streams.js'
 export * from './schemas/webhooks.js'
+export * from './schemas/console-config.js'
 export * from './machines.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
 export type {
