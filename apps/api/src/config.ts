@@ -9,6 +9,7 @@ import {
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
+import { LogStreamsEnvSchema } from './log-streams/config.js'
 import { parseSigningKey } from './audit/chain.js'
 import {
   ProductionEnvShape,
@@ -514,6 +515,11 @@ const EnvSchema = z
       emptyAsUndefined,
       positiveInt(3_600_000).pipe(z.number().min(10).max(86_400_000)),
     ),
+    /**
+     * Log streams to SIEMs (issue 23), as JSON: `[{"id","kind":"https"|"splunk_hec"|"datadog",
+     * "url","token", …}]` (src/log-streams/config.ts). Unset or `[]`: none.
+     */
+    LOG_STREAMS: z.preprocess(emptyAsUndefined, LogStreamsEnvSchema),
     /** How often each instance looks for due deliveries (ms); new events are sent at once too. */
     WEBHOOK_DISPATCH_INTERVAL_MS: z.preprocess(
       emptyAsUndefined,
@@ -551,6 +557,14 @@ const EnvSchema = z
           code: 'custom',
           path: ['WEBHOOK_ENDPOINTS', i, 'url'],
           message: 'must use https in production (the messages carry who acted as whom)',
+        })
+    })
+    env.LOG_STREAMS.forEach((stream, i) => {
+      if (env.NODE_ENV === 'production' && new URL(stream.url).protocol !== 'https:')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LOG_STREAMS', i, 'url'],
+          message: 'must use https in production (the events carry who acted as whom)',
         })
     })
     if (env.WEBHOOK_RETRY_MAX_MS < env.WEBHOOK_RETRY_BASE_MS)
@@ -792,6 +806,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
     dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
   },
+  /** Log streams to SIEMs (src/log-streams/). Tokens are never logged. */
+  logStreams: e.LOG_STREAMS,
   /** Per client IP: verifications Clerk has not accepted, per minute. */
   unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
   /** Shared rate limits; null keeps them in this process's memory. */
