@@ -25,6 +25,7 @@ const PROCESS_ENV_READERS = [
   'apps/api/src/config.ts',
   'apps/api/src/server.ts',
   'apps/api/src/audit/cli.ts',
+  'apps/api/src/audit/migrate.ts',
   'examples/audit-export/src/main.ts',
   'examples/customer-app/src/main.ts',
   'apps/web/vite.config.ts',

@@ -206,6 +206,10 @@ async function main() {
         CLERK_PUBLISHABLE_KEY: local.publishableKey,
         CLERK_API_URL: local.url,
         CLERK_JWT_KEY: local.jwtPublicKeyPem,
+        // The console's sign-in picker (served to it in /config.json; refused in production).
+        CONSOLE_LOCAL_ACCOUNTS: JSON.stringify(
+          local.accounts.map(({ role, identifier, password }) => ({ role, identifier, password })),
+        ),
         // ActAs's own machine: the seeded helpdesk and audit-export machines are scoped to it.
         ...(local.machines?.find((m) => m.name === 'actas-api')
           ? { CLERK_MACHINE_ID: local.machines.find((m) => m.name === 'actas-api').id }
@@ -253,20 +257,8 @@ async function main() {
     'apps/web',
     ['node_modules/vite/bin/vite.js', '--port', String(ports.web), '--strictPort'],
     {
-      VITE_CLERK_PUBLISHABLE_KEY: local ? local.publishableKey : env.CLERK_PUBLISHABLE_KEY,
-      ...(local
-        ? {
-            VITE_CLERK_PROXY_URL: '/__clerk',
-            VITE_LOCAL_ACCOUNTS: JSON.stringify(
-              local.accounts.map(({ role, identifier, password }) => ({
-                role,
-                identifier,
-                password,
-              })),
-            ),
-            ACTAS_FAPI_TARGET: local.frontendApiUrl,
-          }
-        : {}),
+      // The console reads its settings from the API (/config.json, proxied like /trpc).
+      ...(local ? { ACTAS_FAPI_TARGET: local.frontendApiUrl } : {}),
       ACTAS_API_TARGET: `http://127.0.0.1:${ports.api}`,
     },
     (line) => !VITE_BANNER.test(line.replace(/\x1b\[[0-9;]*m/g, '')),

@@ -1,56 +1,20 @@
-// The console's build-time configuration (VITE_* variables), validated with zod when Vite
-// loads its config: a bad value fails `vite`/`vite build` with a clear message instead of
-// shipping a broken console. src/env.ts reads the (then known-good) values at run time
-// without zod, which keeps ~20 KB gzipped of validator out of the first route.
-import { z } from 'zod'
-
-const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v)
-
-const LocalAccountsSchema = z.array(
-  z.object({ role: z.string().min(1), identifier: z.string().min(1), password: z.string().min(1) }),
-)
-
-export const WebEnvSchema = z.object({
-  VITE_CLERK_PUBLISHABLE_KEY: z.preprocess(
-    blank,
-    z
-      .string()
-      .regex(/^pk_(test|live)_[A-Za-z0-9+/=_-]+$/, 'must look like pk_test_… or pk_live_…')
-      .optional(),
-  ),
-  VITE_CLERK_PROXY_URL: z.preprocess(
-    blank,
-    z
-      .string()
-      .regex(/^(\/[^/\\]|https?:\/\/)/, 'must be a path (/__clerk) or an http(s) URL')
-      .optional(),
-  ),
-  VITE_API_URL: z.preprocess(
-    blank,
-    z
-      .string()
-      .regex(/^(\/|https?:\/\/)/, 'must be a path (/trpc) or an http(s) URL')
-      .optional(),
-  ),
-  VITE_LOCAL_ACCOUNTS: z.preprocess(
-    blank,
-    z
-      .string()
-      .refine((v) => {
-        try {
-          return LocalAccountsSchema.safeParse(JSON.parse(v)).success
-        } catch {
-          return false
-        }
-      }, 'must be a JSON array of { role, identifier, password }')
-      .optional(),
-  ),
-})
+// The console has no build-time settings any more: it reads them from the API at load
+// (`GET /config.json`, src/env.ts), so one build runs in every environment. A build or dev
+// server given one of the former VITE_* variables fails with where the setting went, instead
+// of silently ignoring it.
+const MOVED: Record<string, string> = {
+  VITE_CLERK_PUBLISHABLE_KEY: "the API's CLERK_PUBLISHABLE_KEY",
+  VITE_CLERK_PROXY_URL: "the API's CLERK_PROXY_URL",
+  VITE_API_URL: "the API's CONSOLE_API_URL",
+  VITE_LOCAL_ACCOUNTS: "the API's CONSOLE_LOCAL_ACCOUNTS (never in production)",
+}
 
 export function validateWebEnv(env: Record<string, string | undefined>): void {
-  const parsed = WebEnvSchema.safeParse(env)
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`)
-    throw new Error(`Invalid console configuration (see apps/web/README.md):\n${lines.join('\n')}`)
-  }
+  const lines = Object.entries(MOVED)
+    .filter(([name]) => (env[name] ?? '').trim() !== '')
+    .map(([name, where]) => `  - ${name} is no longer read: set ${where}`)
+  if (lines.length > 0)
+    throw new Error(
+      `The console reads its settings from the API at load (see apps/web/README.md):\n${lines.join('\n')}`,
+    )
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import vue from '@vitejs/plugin-vue'
 import { defaultClientConditions, defineConfig, loadEnv } from 'vite'
 import type { Plugin, ProxyOptions } from 'vite'
+import { CONSOLE_CONFIG_PATH } from '@actas/contracts/facts'
 import { validateWebEnv } from './env.schema.ts'
 
 // clerk-js comes from the npm package and is served from our own origin as a chunk of its
@@ -45,7 +46,7 @@ function clerkJsFromNpm(): Plugin {
 }
 
 // Same-origin proxies (dev and preview): /__clerk → the Frontend API (clerk-js `proxyUrl`),
-// /trpc → the API. Targets come from the environment (scripts/dev.mjs, the e2e harness).
+// /trpc and /config.json → the API. Targets come from the environment (scripts/dev.mjs, the e2e harness).
 function proxies(): Record<string, ProxyOptions> {
   const out: Record<string, ProxyOptions> = {}
   const fapi = process.env['ACTAS_FAPI_TARGET']
@@ -57,7 +58,11 @@ function proxies(): Record<string, ProxyOptions> {
       rewrite: (path) => path.replace(/^\/__clerk/, ''),
     }
   }
-  if (api) out['/trpc'] = { target: api, changeOrigin: true }
+  if (api) {
+    out['/trpc'] = { target: api, changeOrigin: true }
+    // The console's settings (src/env.ts) come from the API in dev and preview too.
+    out[CONSOLE_CONFIG_PATH] = { target: api, changeOrigin: true }
+  }
   return out
 }
 

@@ -4,8 +4,11 @@ import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { AppDeps } from './deps.js'
 import { registerHealth } from './plugins/health.js'
+import { registerOpenApi } from './openapi/routes.js'
 import { registerTrpc } from './plugins/trpc.js'
 import { registerWebhooks } from './plugins/webhooks.js'
+import { registerMetrics } from './metrics/plugin.js'
+import { registerConsole } from './production/console.js'
 
 /** A hop count becomes "trust the first n hops" (Fastify's types take no number). */
 function trustProxy(setting: boolean | number | string[]) {
@@ -53,5 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealth(app, deps)
   await registerWebhooks(app, deps)
   await registerTrpc(app, deps)
+  registerOpenApi(app)
+  registerMetrics(app, deps)
+  await registerConsole(app, deps)
   return app
 }

@@ -9,7 +9,13 @@ import {
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
+import { LogStreamsEnvSchema } from './log-streams/config.js'
 import { parseSigningKey } from './audit/chain.js'
+import {
+  ProductionEnvShape,
+  productionProblems,
+  productionSettings,
+} from './production/settings.js'
 import { LOCAL_FRONTEND_API_HOST, LOCAL_SECRET_KEY_PREFIX } from '@actas/contracts'
 
 // Duplicated from @actas/clerk-local (a devDependency, never loaded at runtime); a test asserts
@@ -509,6 +515,11 @@ const EnvSchema = z
       emptyAsUndefined,
       positiveInt(3_600_000).pipe(z.number().min(10).max(86_400_000)),
     ),
+    /**
+     * Log streams to SIEMs (issue 23), as JSON: `[{"id","kind":"https"|"splunk_hec"|"datadog",
+     * "url","token", …}]` (src/log-streams/config.ts). Unset or `[]`: none.
+     */
+    LOG_STREAMS: z.preprocess(emptyAsUndefined, LogStreamsEnvSchema),
     /** How often each instance looks for due deliveries (ms); new events are sent at once too. */
     WEBHOOK_DISPATCH_INTERVAL_MS: z.preprocess(
       emptyAsUndefined,
@@ -528,8 +539,10 @@ const EnvSchema = z
     ),
     /** audit.verify per caller and minute. */
     RATE_LIMIT_VERIFY_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(6)),
+    ...ProductionEnvShape,
   })
   .superRefine((env, ctx) => {
+    productionProblems(env, (issue) => ctx.addIssue(issue))
     if (env.STAFF_ORGANIZATION_IDS !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -544,6 +557,14 @@ const EnvSchema = z
           code: 'custom',
           path: ['WEBHOOK_ENDPOINTS', i, 'url'],
           message: 'must use https in production (the messages carry who acted as whom)',
+        })
+    })
+    env.LOG_STREAMS.forEach((stream, i) => {
+      if (env.NODE_ENV === 'production' && new URL(stream.url).protocol !== 'https:')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LOG_STREAMS', i, 'url'],
+          message: 'must use https in production (the events carry who acted as whom)',
         })
     })
     if (env.WEBHOOK_RETRY_MAX_MS < env.WEBHOOK_RETRY_BASE_MS)
@@ -785,10 +806,14 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
     dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
   },
+  /** Log streams to SIEMs (src/log-streams/). Tokens are never logged. */
+  logStreams: e.LOG_STREAMS,
   /** Per client IP: verifications Clerk has not accepted, per minute. */
   unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
   /** Shared rate limits; null keeps them in this process's memory. */
   redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
+  /** The console's settings and build, the metrics endpoint (production/settings.ts). */
+  ...productionSettings(e),
 }))
 
 /** The API's configuration: what `ConfigSchema` makes of the environment. */
@@ -809,6 +834,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 export interface AuditToolConfig {
   database: Config['database']
   signingKey: string | undefined
+  /** PEM public keys of earlier signing keys (AUDIT_PREVIOUS_PUBLIC_KEYS). */
+  previousPublicKeys: string[]
   /** The checkpoints' cadence `audit:verify` expects. */
   checkpointEvery: number
   checkpointMinutes: number
@@ -825,6 +852,7 @@ export function loadAuditToolConfig(env: Record<string, string | undefined>): Au
       DATABASE_STATEMENT_TIMEOUT_MS: shape.DATABASE_STATEMENT_TIMEOUT_MS,
       DATABASE_ACQUIRE_TIMEOUT_MS: shape.DATABASE_ACQUIRE_TIMEOUT_MS,
       AUDIT_SIGNING_KEY: shape.AUDIT_SIGNING_KEY,
+      AUDIT_PREVIOUS_PUBLIC_KEYS: shape.AUDIT_PREVIOUS_PUBLIC_KEYS,
       AUDIT_CHECKPOINT_EVERY: shape.AUDIT_CHECKPOINT_EVERY,
       AUDIT_CHECKPOINT_MINUTES: shape.AUDIT_CHECKPOINT_MINUTES,
     })
@@ -850,6 +878,7 @@ export function loadAuditToolConfig(env: Record<string, string | undefined>): Au
           dataDir: e.ACTAS_DATA_DIR === IN_MEMORY_DATA_DIR ? undefined : e.ACTAS_DATA_DIR,
         },
     signingKey: e.AUDIT_SIGNING_KEY,
+    previousPublicKeys: e.AUDIT_PREVIOUS_PUBLIC_KEYS,
     checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
     checkpointMinutes: e.AUDIT_CHECKPOINT_MINUTES,
   }

@@ -1,4 +1,5 @@
 // The composition root: builds every adapter from validated config, once per process.
+import { createPublicKey } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RateLimiterPort } from '@actas/contracts'
@@ -18,7 +19,9 @@ import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
 import { ImpersonationPolicy } from './impersonation/policy-facts.js'
 import { Reconciler } from './impersonation/reconciler.js'
 import { ImpersonationService } from './impersonation/service.js'
+import { LogStreamDispatcher } from './log-streams/dispatcher.js'
 import { createLogger } from './logger.js'
+import { AuditExporter } from './ocsf/export.js'
 import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
 import { SessionVerifier } from './sessions/verifier.js'
@@ -60,6 +63,10 @@ export interface AppDeps {
   access: AccessService
   /** Sends the outbox's messages; absent without endpoints. */
   webhookDispatcher: WebhookDispatcher | undefined
+  /** `audit.export`: the chain as events or OCSF (ocsf/export.ts). */
+  auditExport: AuditExporter
+  /** Sends the chain to the configured log streams (LOG_STREAMS); absent without any. */
+  logStreams: LogStreamDispatcher | undefined
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
@@ -218,6 +225,7 @@ async function openDeps(
   const audit = new AuditStore(database.db, {
     now,
     signer,
+    previousPublicKeys: config.auditPreviousPublicKeys.map((pem) => createPublicKey(pem)),
     checkpointEvery: config.audit.checkpointEvery,
     checkpointMinutes: config.audit.checkpointMinutes,
     outbox: webhooks.enabled ? webhooks : null,
@@ -238,6 +246,20 @@ async function openDeps(
   if (checkpointTimer) {
     checkpointTimer.unref()
     opened.add('checkpoint timer', checkpointTimer, (t) => clearInterval(t))
+  }
+  // Log streams: every event of the chain, in order, to each configured receiver.
+  const logStreams =
+    config.logStreams.length > 0
+      ? new LogStreamDispatcher(database.db, {
+          streams: config.logStreams,
+          audit,
+          logger: logger.child({ component: 'log-streams' }),
+          now,
+        })
+      : undefined
+  if (logStreams) {
+    await logStreams.start()
+    opened.add('log streams', logStreams, (d) => d.close())
   }
   opened.add(
     'retention',
@@ -409,6 +431,8 @@ async function openDeps(
     webhooks,
     webhookDispatcher,
     access,
+    auditExport: new AuditExporter({ db: database.db, audit }),
+    logStreams,
     now,
     close: () => opened.closeAll(logger),
   }

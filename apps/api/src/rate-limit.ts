@@ -13,6 +13,7 @@ import {
   RateLimiterRes,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible'
+import { countRateLimited } from './metrics/metrics.js'
 
 const WINDOW_SECONDS = 60
 
@@ -70,11 +71,13 @@ async function consumeOne(
     await limiter.consume(key)
     return { allowed: true }
   } catch (error) {
-    if (error instanceof RateLimiterRes)
+    if (error instanceof RateLimiterRes) {
+      countRateLimited(limiter.keyPrefix.split(':').pop() ?? 'limit')
       return {
         allowed: false,
         retryAfterSeconds: Math.max(1, Math.ceil((msLeft ?? error.msBeforeNext) / 1000)),
       }
+    }
     // The insurance limiter answers Redis errors; this is a last resort, never a 5xx.
     store.logger?.error({ err: error }, 'rate limiter failed; request allowed')
     return { allowed: true }

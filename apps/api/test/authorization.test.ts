@@ -148,6 +148,8 @@ const procedures: ProcedureCase[] = [
     input: async () => ({ impersonationId: (await startImpersonation()).impersonationId }),
   },
   { path: 'audit.verify', type: 'query', input: () => Promise.resolve(undefined) },
+  { path: 'audit.export', type: 'query', input: () => Promise.resolve({ limit: 1 }) },
+  { path: 'logStreams.status', type: 'query', input: () => Promise.resolve(undefined) },
   { path: 'sessions.revoked', type: 'query', input: () => Promise.resolve({}) },
   {
     // A machine write: only for machines MACHINE_PERMISSIONS grants it to (none here).

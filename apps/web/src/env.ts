@@ -1,17 +1,15 @@
-// The console's configuration at run time: the only reader of import.meta.env. Vite inlines
-// the VITE_* values at build time, after env.schema.ts (zod) validated them in vite.config.ts.
-
-import { LOCAL_FRONTEND_API_HOST } from '@actas/contracts/facts'
+// The console's configuration at run time. Its settings (publishable key, Clerk proxy, API
+// endpoint, the local sign-in picker's accounts) come from the server at load, `GET /config.json`
+// (the API renders it from its validated configuration; contracts' ConsoleConfigSchema), so one
+// build runs in every environment. index.html preloads the document, so the request runs in
+// parallel with the entry's. Read here without zod (first-route size): the API validated it.
+import { CONSOLE_CONFIG_PATH, LOCAL_FRONTEND_API_HOST } from '@actas/contracts/facts'
+import type { ConsoleConfig, LocalAccount } from '@actas/contracts'
 
 export { LOCAL_FRONTEND_API_HOST }
+export type { LocalAccount }
 /** Its publishable key: `pk_test_` + base64("<host>$"). Not a secret. */
 export const LOCAL_PUBLISHABLE_KEY = `pk_test_${btoa(`${LOCAL_FRONTEND_API_HOST}$`)}`
-
-export interface LocalAccount {
-  role: string
-  identifier: string
-  password: string
-}
 
 export interface AppEnv {
   /** Vite's `base` (BASE_URL): where the console is mounted. */
@@ -28,53 +26,57 @@ export interface AppEnv {
   localAccounts: LocalAccount[]
 }
 
-export interface RawEnv {
-  VITE_CLERK_PUBLISHABLE_KEY?: string
-  VITE_CLERK_PROXY_URL?: string
-  VITE_API_URL?: string
-  VITE_LOCAL_ACCOUNTS?: string
-  BASE_URL: string
-}
-
-const present = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : undefined)
+const isString = (v: unknown): v is string => typeof v === 'string' && v.trim() !== ''
 
 function isLocalAccount(v: unknown): v is LocalAccount {
   if (!v || typeof v !== 'object') return false
   const a = v as Record<string, unknown>
-  return (
-    typeof a['role'] === 'string' &&
-    typeof a['identifier'] === 'string' &&
-    typeof a['password'] === 'string'
-  )
+  return isString(a['role']) && isString(a['identifier']) && isString(a['password'])
 }
 
-function parseAccounts(raw: string | undefined): LocalAccount[] {
-  if (!raw) return []
-  try {
-    const value: unknown = JSON.parse(raw)
-    return Array.isArray(value) ? value.filter(isLocalAccount) : []
-  } catch {
-    return []
-  }
-}
-
-export function parseEnv(raw: RawEnv, clerkJsVersion: string): AppEnv {
-  // Without a key the console is built for the local server (its key is public and fixed);
-  // the API refuses that key in production, so a misdeployed build fails closed.
-  const publishableKey = present(raw.VITE_CLERK_PUBLISHABLE_KEY) ?? LOCAL_PUBLISHABLE_KEY
+/** The settings document → the console's environment; throws when it is not one. */
+export function parseConsoleConfig(raw: unknown, baseUrl: string, clerkJsVersion: string): AppEnv {
+  const doc = (raw && typeof raw === 'object' ? raw : {}) as Partial<
+    Record<keyof ConsoleConfig, unknown>
+  >
+  if (!isString(doc.publishableKey) || !/^pk_(test|live)_/.test(doc.publishableKey))
+    throw new Error('the settings have no publishable key')
+  const publishableKey = doc.publishableKey
   const local = publishableKey === LOCAL_PUBLISHABLE_KEY
-  const base = raw.BASE_URL.endsWith('/') ? raw.BASE_URL : `${raw.BASE_URL}/`
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`
   return {
-    baseUrl: raw.BASE_URL,
+    baseUrl,
     publishableKey,
-    proxyUrl: present(raw.VITE_CLERK_PROXY_URL) ?? (local ? '/__clerk' : undefined),
+    proxyUrl: isString(doc.proxyUrl) ? doc.proxyUrl : undefined,
     local,
-    apiUrl: present(raw.VITE_API_URL) ?? `${base}trpc`,
+    apiUrl: isString(doc.apiUrl) ? doc.apiUrl : `${base}trpc`,
     clerkJsUrl: `${base}clerk-js/${clerkJsVersion}/clerk.browser.js`,
-    localAccounts: local ? parseAccounts(present(raw.VITE_LOCAL_ACCOUNTS)) : [],
+    localAccounts:
+      local && Array.isArray(doc.localAccounts) ? doc.localAccounts.filter(isLocalAccount) : [],
   }
 }
 
 declare const __CLERK_JS_VERSION__: string
 
-export const env: AppEnv = parseEnv(import.meta.env, __CLERK_JS_VERSION__)
+const BASE_URL = import.meta.env.BASE_URL
+
+/** Where the settings are read from (the API serves them at the console's base). */
+export const configUrl = `${BASE_URL.replace(/\/$/, '')}${CONSOLE_CONFIG_PATH}`
+
+/**
+ * The console's environment: the local server's until `loadEnv()` read the server's settings
+ * (main.ts awaits it before anything is mounted; component tests use the default).
+ */
+export let env: AppEnv = parseConsoleConfig(
+  { publishableKey: LOCAL_PUBLISHABLE_KEY, proxyUrl: '/__clerk', apiUrl: null, localAccounts: [] },
+  BASE_URL,
+  __CLERK_JS_VERSION__,
+)
+
+/** Reads the settings from the server (the preloaded response when index.html's link ran). */
+export async function loadEnv(): Promise<AppEnv> {
+  const res = await fetch(configUrl, { credentials: 'same-origin' })
+  if (!res.ok) throw new Error(`${configUrl} answered ${res.status}`)
+  env = parseConsoleConfig(await res.json(), BASE_URL, __CLERK_JS_VERSION__)
+  return env
+}

@@ -9,6 +9,12 @@ export const REASON_MIN_LENGTH = 10
 export const REASON_MAX_LENGTH = 500
 
 /**
+ * Where the API serves the console's settings (`ConsoleConfigSchema`), on the console's origin:
+ * the console reads them at load, so one build runs in every environment.
+ */
+export const CONSOLE_CONFIG_PATH = '/config.json'
+
+/**
  * The local Clerk-compatible server (`@actas/clerk-local`): the Frontend API host its
  * publishable keys name (a `.clerk.accounts.dev` host, so clerk-js runs in dev-browser mode),
  * and the prefix of its secret keys. Production refuses both.

@@ -136,20 +136,32 @@ export function signCheckpoint(
   return sign(null, checkpointMessage(seq, hash, signedAt), signer.privateKey).toString('base64')
 }
 
+/**
+ * The public keys checkpoints are verified with: the current signing key's, and after a rotation
+ * the previous keys' (AUDIT_PREVIOUS_PUBLIC_KEYS), so checkpoints signed before it still verify.
+ */
+export type TrustedKeys = KeyObject | readonly KeyObject[]
+
 export function verifyCheckpoint(
-  publicKey: KeyObject,
-  checkpoint: { seq: number; hash: string; signedAt: Date; signature: string },
+  publicKey: TrustedKeys,
+  checkpoint: { seq: number; hash: string; signedAt: Date; signature: string; keyId?: string },
 ): boolean {
-  try {
-    return verify(
-      null,
-      checkpointMessage(checkpoint.seq, checkpoint.hash, checkpoint.signedAt),
-      publicKey,
-      Buffer.from(checkpoint.signature, 'base64'),
-    )
-  } catch {
-    return false
-  }
+  const keys: readonly KeyObject[] = Array.isArray(publicKey) ? publicKey : [publicKey as KeyObject]
+  // A checkpoint names the key that signed it: only that key (if trusted) may verify it.
+  return keys
+    .filter((k) => checkpoint.keyId === undefined || publicKeyId(k) === checkpoint.keyId)
+    .some((key) => {
+      try {
+        return verify(
+          null,
+          checkpointMessage(checkpoint.seq, checkpoint.hash, checkpoint.signedAt),
+          key,
+          Buffer.from(checkpoint.signature, 'base64'),
+        )
+      } catch {
+        return false
+      }
+    })
 }
 
 // ---- verification -------------------------------------------------------------------------
@@ -191,7 +203,7 @@ export async function verifyChain(
   options: {
     head?: { seq: number; hash: string } | null
     checkpoints?: StoredCheckpoint[]
-    publicKey?: KeyObject | null
+    publicKey?: TrustedKeys | null
     /**
      * Where `pages` start: after this event, whose hash is trusted (a checkpoint verified, or a
      * head verified before). Default: the first event, after the genesis hash.

@@ -27,10 +27,15 @@ const option = (name: string) => {
 async function verify(): Promise<number> {
   const keyFile = option('--public-key')
   const config = loadAuditToolConfig(process.env)
+  // The current key's checkpoints and, after a rotation, the previous keys' (by key id).
+  const trusted = [
+    ...(config.signingKey ? [parseSigningKey(config.signingKey).publicKey] : []),
+    ...config.previousPublicKeys.map((pem) => createPublicKey(pem)),
+  ]
   const publicKey = keyFile
     ? createPublicKey(readFileSync(keyFile, 'utf8'))
-    : config.signingKey
-      ? parseSigningKey(config.signingKey).publicKey
+    : trusted.length > 0
+      ? trusted
       : null
   const database = await openDatabase(config.database)
   try {

@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url'
 import { ActAsError } from '@actas/contracts'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { Logger } from 'pino'
+import { knownMigrations, migrateUnderLock } from './migrations.js'
+import type { MigrationResult } from './migrations.js'
 import * as schema from './schema.js'
 
 export type AuditDatabase = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -21,6 +23,8 @@ export type AuditDatabase = PgDatabase<PgQueryResultHKT, typeof schema>
 export interface OpenedDatabase {
   db: AuditDatabase
   kind: 'pglite' | 'postgres'
+  /** What opening it migrated (absent for a database opened elsewhere, e.g. a test's). */
+  migrations?: MigrationResult
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -54,6 +58,8 @@ export interface OpenDatabaseOptions {
 // the console's component tests load the API in-process through @actas/api/testing.)
 const moduleUrl = import.meta.url
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', moduleUrl))
+/** Drizzle's default schema of its `__drizzle_migrations` table (PGlite keeps it there). */
+const PGLITE_MIGRATIONS_SCHEMA = 'drizzle'
 
 /** Node socket errors that mean "the server is not there (now)". */
 const NETWORK_CODES = new Set([
@@ -180,9 +186,21 @@ export async function openDatabase(
         ? (connect as (cb: unknown) => void)(callback)
         : checkout()) as typeof pool.connect
     const db = drizzle({ client: pool, schema })
+    let migrations: MigrationResult
     try {
-      await pool.query(`create schema if not exists "${schemaName}"`)
-      await migrate(db, { migrationsFolder, migrationsSchema: schemaName })
+      // Under an advisory lock (audit/migrations.ts): instances starting together never race.
+      const client = await connect()
+      try {
+        migrations = await migrateUnderLock({
+          connection: client,
+          migrationsSchema: schemaName,
+          createSchema: schemaName,
+          known: knownMigrations(migrationsFolder),
+          migrate: () => migrate(db, { migrationsFolder, migrationsSchema: schemaName }),
+        })
+      } finally {
+        client.release()
+      }
     } catch (error) {
       await pool.end()
       throw error
@@ -190,6 +208,7 @@ export async function openDatabase(
     return {
       db: db as unknown as AuditDatabase,
       kind: 'postgres',
+      migrations,
       ping: async () => {
         await pool.query('select 1')
       },
@@ -210,8 +229,15 @@ export async function openDatabase(
     ...(config.loadDataDir ? { loadDataDir: config.loadDataDir } : {}),
   })
   const db = drizzle({ client, schema })
+  let migrations: MigrationResult
   try {
-    await migrate(db, { migrationsFolder })
+    // One process, one connection: the lock is always free, and taken all the same.
+    migrations = await migrateUnderLock({
+      connection: client,
+      migrationsSchema: PGLITE_MIGRATIONS_SCHEMA,
+      known: knownMigrations(migrationsFolder),
+      migrate: () => migrate(db, { migrationsFolder }),
+    })
   } catch (error) {
     await client.close()
     throw error
@@ -223,6 +249,7 @@ export async function openDatabase(
   return {
     db: db as unknown as AuditDatabase,
     kind: 'pglite',
+    migrations,
     ping: async () => {
       await client.query('select 1')
     },

@@ -2,6 +2,7 @@
 // is one class (store.ts) built in layers, each in its own file: counts.ts (how many), reads.ts
 // (rows, events, pages), writes.ts (the event append, the only writer of the impersonations
 // projection), verify.ts (the chain and the projection checked against the events).
+import type { KeyObject } from 'node:crypto'
 import type { WebhookOutbox } from '../webhooks/outbox.js'
 import type { AuditSigner } from './chain.js'
 import type { AuditDatabase } from './db.js'
@@ -10,6 +11,8 @@ export interface AuditStoreOptions {
   now: () => Date
   /** Signs checkpoints; without it none are written. */
   signer?: AuditSigner | null
+  /** Public keys of signing keys used before a rotation: their checkpoints still verify. */
+  previousPublicKeys?: readonly KeyObject[]
   /** A checkpoint every this many events (default 1000)… */
   checkpointEvery?: number
   /** …or, by `checkpointIfDue()`, when this many minutes passed with new events (default 10). */
@@ -34,6 +37,8 @@ export type Queryable = AuditDatabase | Tx
 export class AuditStoreBase {
   protected readonly now: () => Date
   protected readonly signer: AuditSigner | null
+  /** The signing key's public key and the previous ones (null: none at all). */
+  protected readonly trustedKeys: readonly KeyObject[] | null
   protected readonly checkpointEvery: number
   protected readonly checkpointMs: number
   protected readonly outbox: AuditStoreOptions['outbox']
@@ -46,6 +51,11 @@ export class AuditStoreBase {
     const o = typeof options === 'function' ? { now: options } : options
     this.now = o.now
     this.signer = o.signer ?? null
+    const trusted = [
+      ...(this.signer ? [this.signer.publicKey] : []),
+      ...(o.previousPublicKeys ?? []),
+    ]
+    this.trustedKeys = trusted.length > 0 ? trusted : null
     this.checkpointEvery = o.checkpointEvery ?? 1000
     this.checkpointMs = (o.checkpointMinutes ?? 10) * 60_000
     this.outbox = o.outbox ?? null

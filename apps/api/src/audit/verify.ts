@@ -4,10 +4,10 @@
 // whose signature and event hash hold (or the head this instance last verified) to the head, in
 // pages that give the event loop a turn between them; `{ full: true }` walks from the first event
 // (the CLI, and staff who ask for it).
-import type { KeyObject } from 'node:crypto'
 import { and, asc, gt, inArray, not, sql } from 'drizzle-orm'
 import { ACCESS_MODEL_EVENTS, verifyAccessProjection } from '../access/verify.js'
 import { GENESIS_HASH, verifyChain, verifyCheckpoint } from './chain.js'
+import type { TrustedKeys } from './chain.js'
 import type { ChainBreak, ChainReport, EventData } from './chain.js'
 import { projectionDiff, projectTimeline } from './projection.js'
 import type { ProjectedEvent } from './projection.js'
@@ -17,8 +17,8 @@ import type { ImpersonationRow } from './schema.js'
 import { AuditWrites } from './writes.js'
 
 export interface VerifyOptions {
-  /** The key checkpoints are checked with (default: the signing key's). */
-  publicKey?: KeyObject | null
+  /** The keys checkpoints are checked with (default: the signing key's and the previous ones). */
+  publicKey?: TrustedKeys | null
   /** Walk the whole chain and every row, from the first event (default: incremental). */
   full?: boolean
 }
@@ -59,7 +59,7 @@ export class AuditVerification extends AuditWrites {
    */
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
     const full = options.full === true
-    const publicKey = options.publicKey ?? this.signer?.publicKey ?? null
+    const publicKey = options.publicKey ?? this.trustedKeys
     const head = await this.chainHead()
     const start = full ? { seq: 0, hash: GENESIS_HASH } : await this.startingPoint(publicKey)
     const checkpoints = await this.checkpoints(start.seq + 1)
@@ -102,7 +102,9 @@ export class AuditVerification extends AuditWrites {
    * with `publicKey` and its event still has its hash) and the head this instance last verified
    * (its event still has that hash); the first event when neither holds.
    */
-  private async startingPoint(publicKey: KeyObject | null): Promise<{ seq: number; hash: string }> {
+  private async startingPoint(
+    publicKey: TrustedKeys | null,
+  ): Promise<{ seq: number; hash: string }> {
     let start = { seq: 0, hash: GENESIS_HASH }
     const holds = async (p: { seq: number; hash: string }) =>
       (await this.eventAt(p.seq))?.hash === p.hash
@@ -209,7 +211,7 @@ export class AuditVerification extends AuditWrites {
    */
   private async checkpointCadence(
     head: { seq: number; at: Date | null },
-    publicKey: KeyObject | null,
+    publicKey: TrustedKeys | null,
   ): Promise<ChainBreak | null> {
     const last = await this.lastCheckpoint()
     if (!publicKey && !last) return null

@@ -41,6 +41,7 @@ import type {
   NewImpersonationRow,
 } from './schema.js'
 import type { Tx } from './store-base.js'
+import { observeSessionEnd } from '../metrics/metrics.js'
 
 /** One event to append. `at` defaults to the store's clock. */
 export interface EventInput {
@@ -223,6 +224,7 @@ export class AuditWrites extends AuditReads {
     if (announced > 0) this.outbox?.enqueued()
     if (!result.appended) return result
     this.onAppended(event.type)
+    if (result.event.type === 'ended') observeSessionEnd(result.row)
     const { from: _from, ...appended } = result
     return appended
   }

@@ -21,6 +21,7 @@ import type {
   UserDirectory,
   UserPage,
 } from './user-directory.js'
+import { clerkRoute, timeClerkCall } from '../metrics/metrics.js'
 
 export interface ClerkDirectoryOptions {
   secretKey: string
@@ -201,7 +202,7 @@ export class ClerkDirectory implements UserDirectory {
   /** One SDK call (a write), bounded by the timeout, never retried. */
   private async once<T>(operation: ClerkOperation, call: () => Promise<T>): Promise<T> {
     try {
-      return await withTimeout(call(), this.options.timeoutMs)
+      return await timeClerkCall(operation, () => withTimeout(call(), this.options.timeoutMs))
     } catch (error) {
       throw mapClerkError(error, operation)
     }
@@ -218,7 +219,7 @@ export class ClerkDirectory implements UserDirectory {
     let waitedForRateLimit = false
     for (let attempt = 0; ;) {
       try {
-        return await this.reader.get<T>(path, query)
+        return await timeClerkCall(`GET ${clerkRoute(path)}`, () => this.reader.get<T>(path, query))
       } catch (caught) {
         const error = mapClerkError(caught, 'read')
         if (error.code === 'RATE_LIMITED') {
@@ -399,7 +400,9 @@ export class ClerkDirectory implements UserDirectory {
     })
     let token: Awaited<typeof call>
     try {
-      token = await withTimeout(call, this.options.timeoutMs)
+      token = await timeClerkCall('create-actor-token', () =>
+        withTimeout(call, this.options.timeoutMs),
+      )
     } catch (error) {
       if (error instanceof ClerkTimeoutError)
         this.revokeWhenIssued(call, params.actor.impersonation_id)

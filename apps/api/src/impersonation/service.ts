@@ -55,6 +55,7 @@ import type { SignedInMirror } from './last-sign-in.js'
 import { MACHINE_VERDICT } from './policy.js'
 import type { ImpersonationPolicy } from './policy-facts.js'
 import { StepUp } from './step-up.js'
+import { countStart } from '../metrics/metrics.js'
 
 export interface ImpersonationServiceOptions {
   directory: UserDirectory
@@ -447,6 +448,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
   ): Promise<void> {
     try {
       await this.o.audit.appendEvent(attempt.id, { type: 'issued', data })
+      countStart('issued')
     } catch (error) {
       this.o.logger.error(
         { err: error, impersonationId: attempt.id },
@@ -471,6 +473,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     type: 'denied' | 'failed',
     extra: { userEmail?: string | null } = {},
   ): Promise<ActAsError> {
+    countStart(type, error.rule ?? error.code)
     await this.append(attempt.id, {
       type,
       data: {
@@ -501,6 +504,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
    * record ("+342 more refused attempts from user_…"). Never throws: a failed write is logged.
    */
   async recordDenied(attempt: DeniedAttempt, request: RequestInfo): Promise<void> {
+    countStart('denied', attempt.code)
     if (!attempt.staff) {
       const key = principalId(attempt.principal)
       const nowMs = this.o.now().getTime()

@@ -25,6 +25,7 @@ import type { Logger } from 'pino'
 import type { AuditDatabase } from '../audit/db.js'
 import { auditChainHead, auditEvents, impersonations } from '../audit/schema.js'
 import type { ImpersonationRow } from '../audit/schema.js'
+import { observeRevocationLag } from '../metrics/metrics.js'
 
 /** What a refused token is told: how and by whom its impersonation ended. */
 export interface EndedImpersonation {
@@ -192,6 +193,8 @@ export class RevocationRegistry {
     this.byImpersonation.set(row.id, entry)
     if (row.clerkSessionId) this.bySession.set(row.clerkSessionId, entry)
     if (known) return
+    // (Not the ends loaded at start: only those learnt while running.)
+    if (this.timer) observeRevocationLag(this.now() - (row.endedAt ?? row.updatedAt).getTime())
     for (const listener of this.listeners) {
       try {
         listener(entry)
