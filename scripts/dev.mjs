@@ -305,6 +305,7 @@ async function main() {
       {
         ACTAS_FAPI_TARGET: local.frontendApiUrl,
         CUSTOMER_APP_SERVICE_TARGET: `http://127.0.0.1:${ports.appService}`,
+        ACTAS_API_TARGET: `http://127.0.0.1:${ports.api}`,
       },
       (line) => !VITE_BANNER.test(line.replace(/\x1b\[[0-9;]*m/g, '')),
     )

@@ -8,6 +8,7 @@ import type { Plugin } from 'vite'
 const PAGES = [
   { href: '/', label: 'Orders', file: '/index.html' },
   { href: '/account.html', label: 'Account', file: '/account.html' },
+  { href: '/access.html', label: 'Support access', file: '/access.html' },
 ] as const
 
 export function pageShell(): Plugin {

@@ -18,6 +18,14 @@ function proxies(): Record<string, ProxyOptions> {
       changeOrigin: true,
       rewrite: (path) => path.replace(/^\/__clerk/, ''),
     }
+  // ActAs's API (the host kit's customer access page calls its customer.* procedures).
+  const actas = process.env['ACTAS_API_TARGET']
+  if (actas)
+    out['/actas-api'] = {
+      target: actas,
+      changeOrigin: true,
+      rewrite: (path) => path.replace(/^\/actas-api/, ''),
+    }
   if (service)
     out['/api'] = {
       target: service,
@@ -44,6 +52,12 @@ export default defineConfig({
     target: 'es2022',
     outDir: fileURLToPath(new URL('dist/web', import.meta.url)),
     emptyOutDir: true,
-    rollupOptions: { input: { orders: web('index.html'), account: web('account.html') } },
+    rollupOptions: {
+      input: {
+        orders: web('index.html'),
+        account: web('account.html'),
+        access: web('access.html'),
+      },
+    },
   },
 })

@@ -48,6 +48,12 @@ export function createAppRouter(base: string): Router {
         meta: { staff: true, title: 'Active now' },
       },
       {
+        path: '/requests',
+        name: 'requests',
+        component: () => import('./views/RequestsView.vue'),
+        meta: { staff: true, title: 'Access requests' },
+      },
+      {
         path: '/audit',
         name: 'audit',
         component: () => import('./views/AuditView.vue'),

@@ -11,3 +11,9 @@ export type { ClerkLike, HostSession } from './session.js'
 export { askStatus } from './status.js'
 export type { StatusAnswer, StatusOptions } from './status.js'
 export { formatRemaining, modeLabel } from './words.js'
+export {
+  ACCESS_INTERVAL_MS,
+  ActAsCustomerAccess,
+  customerAccessCss,
+  formatDuration,
+} from './customer-access.js'
