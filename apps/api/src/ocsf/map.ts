@@ -499,27 +499,22 @@ export function ocsfFromAccessEvent(
     if (event.cause) e.status_detail = event.cause
     return e
   }
-  const type: AccessEventType = event.type
-  switch (type) {
-    case 'access.requested':
-      return make(99, 'Request Privileges', STATUS.other, SEVERITY.informational)
-    case 'access.approved':
-      return make(99, 'Approve Privileges', STATUS.success, SEVERITY.informational)
-    case 'access.denied':
-      return make(99, 'Deny Privileges', STATUS.failure, SEVERITY.informational)
-    case 'access.granted':
-      return make(1, 'Assign Privileges', STATUS.success, SEVERITY.informational)
-    case 'access.revoked':
-      return make(2, 'Revoke Privileges', STATUS.success, SEVERITY.informational)
-    case 'access.expired':
-      return make(2, 'Revoke Privileges', STATUS.success, SEVERITY.informational)
-    case 'access.refused':
-      return make(99, 'Refused', STATUS.failure, SEVERITY.low)
-    default: {
-      const unmappedType: never = type
-      throw new Error(`no OCSF mapping for access event type ${String(unmappedType)}`)
-    }
-  }
+  const [activityId, activityName, statusId, severityId] = ACCESS_ACTIVITIES[event.type]
+  return make(activityId, activityName, statusId, severityId)
+}
+
+/**
+ * Each access event type's User Access Management activity, status and severity: a Record over
+ * the type union, so a type added to ACCESS_EVENT_TYPES fails to typecheck until mapped here.
+ */
+const ACCESS_ACTIVITIES: Record<AccessEventType, [number, string, number, number]> = {
+  'access.requested': [99, 'Request Privileges', STATUS.other, SEVERITY.informational],
+  'access.approved': [99, 'Approve Privileges', STATUS.success, SEVERITY.informational],
+  'access.denied': [99, 'Deny Privileges', STATUS.failure, SEVERITY.informational],
+  'access.granted': [1, 'Assign Privileges', STATUS.success, SEVERITY.informational],
+  'access.revoked': [2, 'Revoke Privileges', STATUS.success, SEVERITY.informational],
+  'access.expired': [2, 'Revoke Privileges', STATUS.success, SEVERITY.informational],
+  'access.refused': [99, 'Refused', STATUS.failure, SEVERITY.low],
 }
 
 /** The organization whose access setting an `organization.*` event changed. */
