@@ -127,6 +127,8 @@ function explain(error: unknown): string {
     case 'QUOTA_EXCEEDED':
     case 'USER_NOT_FOUND':
     case 'IMPERSONATION_NOT_FOUND':
+    case 'ACCESS_NOT_FOUND':
+    case 'ACCESS_SETTLED':
     case 'CLERK_REJECTED':
     case 'TICKET_ALREADY_USED':
     case 'REVERIFICATION_REQUIRED':

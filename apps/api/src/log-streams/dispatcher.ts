@@ -11,7 +11,7 @@ import { and, eq, isNull, lte, or, sql } from 'drizzle-orm'
 import { cleanText } from '../audit/clean.js'
 import type { AuditDatabase } from '../audit/db.js'
 import type { AuditStore } from '../audit/store.js'
-import { feedToOcsf, readFeed } from '../ocsf/feed.js'
+import { feedToEvent, feedToOcsf, readFeed } from '../ocsf/feed.js'
 import type { FeedEvent } from '../ocsf/feed.js'
 import type { LogStreamConfig } from './config.js'
 import { logStreams } from './schema.js'
@@ -158,20 +158,14 @@ export class LogStreamDispatcher {
       await release()
       return 'idle'
     }
-    const items: StreamItem[] = page.map((f) => ({
-      id: f.event.hash,
-      time: Date.parse(f.event.at),
-      body:
-        stream.format === 'ocsf'
-          ? feedToOcsf(f)
-          : {
-              ...f.event,
-              impersonationId: f.impersonation.id,
-              actor: f.impersonation.actor,
-              user: f.impersonation.user,
-              mode: f.impersonation.mode,
-            },
-    }))
+    // `events` streams carry impersonations' events (ActAs's own shape); `ocsf` streams all.
+    const items: StreamItem[] = page.flatMap((f): StreamItem[] =>
+      stream.format === 'ocsf'
+        ? [{ id: f.event.hash, time: Date.parse(f.event.at), body: feedToOcsf(f) }]
+        : f.kind === 'impersonation'
+          ? [{ id: f.event.hash, time: Date.parse(f.event.at), body: feedToEvent(f) }]
+          : [],
+    )
     const request = streamRequest(stream, items)
     let status: number | null = null
     let problem: string | null = null

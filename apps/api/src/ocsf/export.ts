@@ -10,7 +10,7 @@ import type {
 } from '@actas/contracts'
 import type { AuditDatabase } from '../audit/db.js'
 import type { AuditStore } from '../audit/store.js'
-import { feedToOcsf, readFeed } from './feed.js'
+import { feedToEvent, feedToOcsf, readFeed } from './feed.js'
 import type { OcsfOptions } from './map.js'
 
 export class AuditExporter implements AuditExportPort {
@@ -48,15 +48,10 @@ export class AuditExporter implements AuditExportPort {
       })
     return {
       format: params.format,
+      // ActAs's own event shape is an impersonation's: the access model's events are in OCSF.
       events:
         params.format === 'events'
-          ? page.map((f) => ({
-              ...f.event,
-              impersonationId: f.impersonation.id,
-              actor: f.impersonation.actor,
-              user: f.impersonation.user,
-              mode: f.impersonation.mode,
-            }))
+          ? page.flatMap((f) => (f.kind === 'impersonation' ? [feedToEvent(f)] : []))
           : [],
       ocsf: params.format === 'ocsf' ? page.map((f) => feedToOcsf(f, this.o.ocsf)) : [],
       next: page.at(-1)?.event.seq ?? params.after,

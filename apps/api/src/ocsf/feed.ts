@@ -1,19 +1,42 @@
-// The audit chain read in chain order with who acted as whom: what the export (`audit.export`)
-// and the log streams page through. One keyset query per page (seq), joined with the
-// impersonations projection for the parties.
+// The audit chain read in chain order with each event's subject: an impersonation (who acted as
+// whom), an access request, or an organization's access setting. What the export
+// (`audit.export`) and the log streams page through. One keyset query per page (seq), joined with
+// the subjects' projections.
 import { and, asc, eq, gt, gte, lt } from 'drizzle-orm'
-import type { ImpersonationEvent } from '@actas/contracts'
+import {
+  ACCESS_EVENT_TYPES,
+  IMPERSONATION_EVENT_TYPES,
+  ORGANIZATION_SETTING_EVENT_TYPES,
+} from '@actas/contracts'
+import type {
+  AccessEventType,
+  ImpersonationEvent,
+  ImpersonationEventType,
+  OrganizationSettingEventType,
+} from '@actas/contracts'
+import { accessRequests, organizationAccessSettings } from '../access/schema.js'
 import type { AuditDatabase } from '../audit/db.js'
 import { toEvent } from '../audit/projection.js'
 import { auditEvents, impersonations } from '../audit/schema.js'
-import { ocsfFromEvent } from './map.js'
-import type { OcsfEvent, OcsfImpersonation, OcsfOptions } from './map.js'
+import { ocsfFromAccessEvent, ocsfFromEvent, ocsfFromOrganizationEvent } from './map.js'
+import type {
+  ChainEvent,
+  OcsfAccessRequest,
+  OcsfEvent,
+  OcsfImpersonation,
+  OcsfOptions,
+  OcsfOrganizationSetting,
+} from './map.js'
 
-/** One chained event with its impersonation's parties. */
-export interface FeedEvent {
-  impersonation: OcsfImpersonation
-  event: ImpersonationEvent
-}
+/** One chained event with its subject. */
+export type FeedEvent =
+  | { kind: 'impersonation'; impersonation: OcsfImpersonation; event: ImpersonationEvent }
+  | { kind: 'access'; access: OcsfAccessRequest; event: ChainEvent & { type: AccessEventType } }
+  | {
+      kind: 'organization'
+      organization: OcsfOrganizationSetting
+      event: ChainEvent & { type: OrganizationSettingEventType }
+    }
 
 export interface FeedQuery {
   /** Events after this seq (0: from the first). */
@@ -25,19 +48,38 @@ export interface FeedQuery {
   to?: Date
 }
 
+const isOneOf = <T extends string>(list: readonly T[], value: string): value is T =>
+  (list as readonly string[]).includes(value)
+
 /** A page of the chain in seq order, after `afterSeq`. */
 export async function readFeed(db: AuditDatabase, query: FeedQuery): Promise<FeedEvent[]> {
   const rows = await db
     .select({
       event: auditEvents,
-      actorId: impersonations.actorId,
-      actorEmail: impersonations.actorEmail,
-      userId: impersonations.userId,
-      userEmail: impersonations.userEmail,
-      mode: impersonations.mode,
+      impersonation: {
+        actorId: impersonations.actorId,
+        actorEmail: impersonations.actorEmail,
+        userId: impersonations.userId,
+        userEmail: impersonations.userEmail,
+        mode: impersonations.mode,
+      },
+      access: {
+        userId: accessRequests.userId,
+        requestedBy: accessRequests.requestedBy,
+        mode: accessRequests.mode,
+      },
+      organization: {
+        organizationId: organizationAccessSettings.organizationId,
+        organizationName: organizationAccessSettings.organizationName,
+      },
     })
     .from(auditEvents)
-    .innerJoin(impersonations, eq(impersonations.id, auditEvents.impersonationId))
+    .leftJoin(impersonations, eq(impersonations.id, auditEvents.impersonationId))
+    .leftJoin(accessRequests, eq(accessRequests.id, auditEvents.impersonationId))
+    .leftJoin(
+      organizationAccessSettings,
+      eq(organizationAccessSettings.subjectId, auditEvents.impersonationId),
+    )
     .where(
       and(
         gt(auditEvents.seq, query.afterSeq),
@@ -47,16 +89,60 @@ export async function readFeed(db: AuditDatabase, query: FeedQuery): Promise<Fee
     )
     .orderBy(asc(auditEvents.seq))
     .limit(query.limit)
-  return rows.map((r) => ({
-    impersonation: {
-      id: r.event.impersonationId,
-      actor: { id: r.actorId, email: r.actorEmail },
-      user: { id: r.userId, email: r.userEmail },
-      mode: r.mode,
-    },
-    event: toEvent(r.event),
-  }))
+  return rows.map((r): FeedEvent => {
+    const subject = r.event.impersonationId
+    const event = toEvent(r.event) as ChainEvent
+    const type = r.event.type
+    if (r.impersonation && isOneOf<ImpersonationEventType>(IMPERSONATION_EVENT_TYPES, type))
+      return {
+        kind: 'impersonation',
+        impersonation: {
+          id: subject,
+          actor: { id: r.impersonation.actorId, email: r.impersonation.actorEmail },
+          user: { id: r.impersonation.userId, email: r.impersonation.userEmail },
+          mode: r.impersonation.mode,
+        },
+        event: { ...event, type } as ImpersonationEvent,
+      }
+    if (r.access && isOneOf<AccessEventType>(ACCESS_EVENT_TYPES, type))
+      return {
+        kind: 'access',
+        access: { id: subject, ...r.access },
+        event: { ...event, type },
+      }
+    if (
+      r.organization &&
+      isOneOf<OrganizationSettingEventType>(ORGANIZATION_SETTING_EVENT_TYPES, type)
+    )
+      return {
+        kind: 'organization',
+        organization: { subjectId: subject, ...r.organization },
+        event: { ...event, type },
+      }
+    // The subject check of migration 0009 makes this unreachable; never skip an event silently.
+    throw new Error(`audit event ${r.event.seq} (${type}) has no subject ActAs knows`)
+  })
 }
 
-export const feedToOcsf = (e: FeedEvent, options?: OcsfOptions): OcsfEvent =>
-  ocsfFromEvent(e.event, e.impersonation, options)
+/** The OCSF form of any chained event. */
+export function feedToOcsf(e: FeedEvent, options?: OcsfOptions): OcsfEvent {
+  switch (e.kind) {
+    case 'impersonation':
+      return ocsfFromEvent(e.event, e.impersonation, options)
+    case 'access':
+      return ocsfFromAccessEvent(e.event, e.access, options)
+    case 'organization':
+      return ocsfFromOrganizationEvent(e.event, e.organization, options)
+  }
+}
+
+/** ActAs's own form of an impersonation's event with its parties (`format: 'events'`). */
+export function feedToEvent(e: FeedEvent & { kind: 'impersonation' }) {
+  return {
+    ...e.event,
+    impersonationId: e.impersonation.id,
+    actor: e.impersonation.actor,
+    user: e.impersonation.user,
+    mode: e.impersonation.mode,
+  }
+}

@@ -1,23 +1,29 @@
 // The OCSF form of ActAs's audit records (OCSF 1.8.0, the first release line with Authentication's
 // activity 7 "Account Switch" is 1.6.0; the schema files validated against are in ./schema).
 // - Each chained audit event (IMPERSONATION_EVENT_TYPES), by type: a switch that fails to
-//   typecheck when a type is added and not mapped here.
+//   typecheck when a type is added and not mapped here. The access model's events
+//   (ACCESS_EVENT_TYPES): User Access Management (3005); an organization's access setting
+//   (ORGANIZATION_SETTING_EVENT_TYPES): Entity Management (3004), Update. Likewise exhaustive.
 // - The guard's action trail (outside the chain): API Activity (6003).
 // - A machine's read of the audit log (outside the chain): API Activity (6003), Read.
 // `actor.user` is the staff member who impersonates, `user` the customer; the impersonation id is
 // `metadata.correlation_uid`; the chain's seq and hash are `metadata.sequence` / `metadata.uid`
 // and, with everything else ActAs knows, `unmapped.actas`.
 import type {
+  AccessEventType,
   ImpersonationEvent,
   ImpersonationEventType,
   ImpersonationMode,
   OcsfEventOutput,
+  OrganizationSettingEventType,
 } from '@actas/contracts'
 
 export const OCSF_VERSION = '1.8.0'
 
 /** OCSF class uids ActAs emits. */
 export const OCSF_CLASSES = {
+  entity_management: 3004,
+  user_access: 3005,
   authentication: 3002,
   authorize_session: 3003,
   api_activity: 6003,
@@ -31,6 +37,8 @@ const CATEGORY_NAMES: Record<number, string> = {
   6: 'Application Activity',
 }
 const CLASS_NAMES: Record<number, string> = {
+  3004: 'Entity Management',
+  3005: 'User Access Management',
   3002: 'Authentication',
   3003: 'Authorize Session',
   6003: 'API Activity',
@@ -397,4 +405,171 @@ export function ocsfFromAuditRead(read: OcsfAuditRead, options: OcsfOptions = {}
     ),
     SEVERITY.informational,
   )
+}
+
+/** A chained event of any subject (ActAs's event shape with the type and cause as stored). */
+export type ChainEvent = Omit<ImpersonationEvent, 'type' | 'cause'> & {
+  type: string
+  cause: string | null
+}
+
+/** The access request an `access.*` event belongs to. */
+export interface OcsfAccessRequest {
+  id: string
+  /** The customer. */
+  userId: string
+  /** The staff member who asked (null: the customer granted it unasked). */
+  requestedBy: string | null
+  mode: ImpersonationMode
+}
+
+function chainMetadata(event: ChainEvent, subjectId: string) {
+  return {
+    uid: event.hash,
+    correlation_uid: subjectId,
+    sequence: event.seq,
+    event_code: event.type,
+    logged_time: Date.parse(event.at),
+  }
+}
+
+function chainUnmapped(event: ChainEvent, subjectId: string, extra: Record<string, unknown> = {}) {
+  return {
+    unmapped: {
+      actas: {
+        seq: event.seq,
+        hash: event.hash,
+        prev_hash: event.prevHash,
+        type: event.type,
+        subject_id: subjectId,
+        cause: event.cause,
+        by: event.by,
+        reason: event.reason,
+        data: event.data,
+        ...extra,
+      },
+    },
+  }
+}
+
+/** Who made an event happen, as an OCSF actor: a person, a machine, or ActAs itself. */
+function actorOf(by: string | null) {
+  if (!by || by === 'system') return { actor: { app_name: 'ActAs' } }
+  if (by.startsWith('mch_')) return { actor: { app_uid: by } }
+  return { actor: { user: { uid: by } } }
+}
+
+/** User Access Management (3005): an `access.*` event of an access request. */
+export function ocsfFromAccessEvent(
+  event: ChainEvent & { type: AccessEventType },
+  access: OcsfAccessRequest,
+  options: OcsfOptions = {},
+): OcsfEvent {
+  const at = Date.parse(event.at)
+  const grantMode = dataString(event.data, 'mode') ?? access.mode
+  const common = {
+    ...actorOf(event.by),
+    user: { uid: access.userId, type_id: USER_TYPE.user },
+    privileges: [`impersonate:${grantMode}`],
+    ...(event.reason ? { message: event.reason } : {}),
+    ...chainUnmapped(event, access.id, {
+      access_id: access.id,
+      requested_by: access.requestedBy,
+      mode: access.mode,
+    }),
+  }
+  const make = (activityId: number, activityName: string, statusId: number, severityId: number) => {
+    const e = withSeverity(
+      withStatus(
+        {
+          ...envelope(
+            OCSF_CLASSES.user_access,
+            activityId,
+            activityName,
+            at,
+            chainMetadata(event, access.id),
+            options,
+          ),
+          ...common,
+        },
+        statusId,
+      ),
+      severityId,
+    )
+    if (event.cause) e.status_detail = event.cause
+    return e
+  }
+  const type: AccessEventType = event.type
+  switch (type) {
+    case 'access.requested':
+      return make(99, 'Request Privileges', STATUS.other, SEVERITY.informational)
+    case 'access.approved':
+      return make(99, 'Approve Privileges', STATUS.success, SEVERITY.informational)
+    case 'access.denied':
+      return make(99, 'Deny Privileges', STATUS.failure, SEVERITY.informational)
+    case 'access.granted':
+      return make(1, 'Assign Privileges', STATUS.success, SEVERITY.informational)
+    case 'access.revoked':
+      return make(2, 'Revoke Privileges', STATUS.success, SEVERITY.informational)
+    case 'access.expired':
+      return make(2, 'Revoke Privileges', STATUS.success, SEVERITY.informational)
+    case 'access.refused':
+      return make(99, 'Refused', STATUS.failure, SEVERITY.low)
+    default: {
+      const unmappedType: never = type
+      throw new Error(`no OCSF mapping for access event type ${String(unmappedType)}`)
+    }
+  }
+}
+
+/** The organization whose access setting an `organization.*` event changed. */
+export interface OcsfOrganizationSetting {
+  subjectId: string
+  organizationId: string
+  organizationName: string
+}
+
+/** Entity Management (3004), Update: an organization's own access setting changed. */
+export function ocsfFromOrganizationEvent(
+  event: ChainEvent & { type: OrganizationSettingEventType },
+  organization: OcsfOrganizationSetting,
+  options: OcsfOptions = {},
+): OcsfEvent {
+  const at = Date.parse(event.at)
+  const type: OrganizationSettingEventType = event.type
+  switch (type) {
+    case 'organization.access_setting_changed':
+      return withSeverity(
+        withStatus(
+          {
+            ...envelope(
+              OCSF_CLASSES.entity_management,
+              3,
+              'Update',
+              at,
+              chainMetadata(event, organization.subjectId),
+              options,
+            ),
+            ...actorOf(event.by),
+            entity: {
+              type_id: 4,
+              type: 'Organization',
+              uid: organization.organizationId,
+              name: organization.organizationName,
+              data: { setting: event.data.to ?? null, previous: event.data.from ?? null },
+            },
+            ...(event.reason ? { message: event.reason } : {}),
+            ...chainUnmapped(event, organization.subjectId, {
+              organization_id: organization.organizationId,
+            }),
+          },
+          STATUS.success,
+        ),
+        SEVERITY.informational,
+      )
+    default: {
+      const unmappedType: never = type
+      throw new Error(`no OCSF mapping for organization event type ${String(unmappedType)}`)
+    }
+  }
 }

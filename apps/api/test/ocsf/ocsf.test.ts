@@ -4,11 +4,13 @@
 // The events come from a real audit store (PGlite, or the server at DATABASE_URL).
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { END_CAUSES, IMPERSONATION_EVENT_TYPES } from '@actas/contracts'
+import { ACCESS_MODEL_EVENT_TYPES, END_CAUSES, IMPERSONATION_EVENT_TYPES } from '@actas/contracts'
 import type { EndCause } from '@actas/contracts'
 import type { OpenedDatabase } from '../../src/audit/db.js'
 import { AuditStore } from '../../src/audit/store.js'
-import { readFeed } from '../../src/ocsf/feed.js'
+import { AccessStore } from '../../src/access/store.js'
+import { feedToOcsf, readFeed } from '../../src/ocsf/feed.js'
+import type { FeedEvent } from '../../src/ocsf/feed.js'
 import { classUid, eventClassSchema } from '../../src/ocsf/json-schema.js'
 import {
   OCSF_CLASSES,
@@ -101,14 +103,20 @@ afterAll(async () => {
   await db?.close()
 })
 
-async function allEvents(): Promise<OcsfEvent[]> {
+/** The chain's impersonation events with their parties. */
+async function impersonationFeed() {
   const feed = await readFeed(db.db, { afterSeq: 0, limit: 10_000 })
+  return feed.filter((f): f is FeedEvent & { kind: 'impersonation' } => f.kind === 'impersonation')
+}
+
+async function allEvents(): Promise<OcsfEvent[]> {
+  const feed = await impersonationFeed()
   return feed.map((f) => ocsfFromEvent(f.event, f.impersonation, { productVersion: '0.0.0' }))
 }
 
 describe('the OCSF form of every audit event', () => {
   it('covers every event type, and every form validates against the vendored schema', async () => {
-    const feed = await readFeed(db.db, { afterSeq: 0, limit: 10_000 })
+    const feed = await impersonationFeed()
     const types = new Set(feed.map((f) => f.event.type))
     expect([...types].sort()).toEqual([...IMPERSONATION_EVENT_TYPES].sort())
     for (const f of feed) {
@@ -195,7 +203,7 @@ describe('the OCSF form of every audit event', () => {
   })
 
   it('maps the guard action trail and machine audit reads to API Activity', async () => {
-    const [first] = await readFeed(db.db, { afterSeq: 0, limit: 1 })
+    const [first] = await impersonationFeed()
     if (!first) throw new Error('no events')
     const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
     await audit.insertActions(
@@ -240,6 +248,81 @@ describe('the OCSF form of every audit event', () => {
     const e = ocsfFromAuditRead({ ...read, at: read.createdAt.toISOString() })
     expect(ocsfErrors(e)).toEqual([])
     expect(e).toMatchObject({ class_uid: 6003, activity_id: 2, actor: { app_uid: 'mch_export' } })
+  })
+})
+
+describe('the OCSF form of the access model (access requests, organization settings)', () => {
+  it('maps every access.* and organization.* type, each valid, in the one chain with the others', async () => {
+    const access = new AccessStore(db.db, audit, now)
+    const requested = () =>
+      access.create({
+        type: 'access.requested',
+        by: 'user_staff1',
+        reason: 'Customer reports a broken invoice page',
+        data: {
+          userId: 'user_cust77',
+          mode: 'full',
+          minutes: 30,
+          needsConsent: true,
+          needsApproval: false,
+          decideBy: new Date(clock + 86_400_000).toISOString(),
+        },
+      })
+    const a = await requested()
+    await access.appendEvents(a.id, [
+      { type: 'access.refused', by: 'user_cust78', reason: 'Not my account' },
+      { type: 'access.approved', by: 'user_cust77', data: { approver: 'customer' } },
+      {
+        type: 'access.granted',
+        by: 'user_cust77',
+        data: { mode: 'read_only', endsAt: new Date(clock + 1_800_000).toISOString() },
+      },
+      { type: 'access.revoked', by: 'user_cust77', reason: 'No longer needed' },
+    ])
+    const b = await requested()
+    await access.appendEvents(b.id, [
+      { type: 'access.denied', by: 'user_cust77', reason: 'Not now' },
+    ])
+    const c = await requested()
+    await access.appendEvents(c.id, [{ type: 'access.expired', cause: 'undecided', by: 'system' }])
+    await access.setOrganizationSetting(
+      { id: 'org_cust1', name: 'Acme' },
+      'consent_required',
+      'user_orgadmin',
+    )
+    const feed = await readFeed(db.db, { afterSeq: 0, limit: 10_000 })
+    const model = feed.filter((f) => f.kind !== 'impersonation')
+    expect([...new Set(model.map((f) => f.event.type))].sort()).toEqual(
+      [...ACCESS_MODEL_EVENT_TYPES].sort(),
+    )
+    for (const f of feed) {
+      const e = feedToOcsf(f)
+      expect(ocsfErrors(e), `${f.event.type} (seq ${f.event.seq})`).toEqual([])
+      expect(e.metadata).toMatchObject({ sequence: f.event.seq, uid: f.event.hash })
+    }
+    const ocsf = model.map((f) => feedToOcsf(f))
+    const of = (type: string) => ocsf.find((e) => e.metadata.event_code === type)
+    expect(of('access.granted')).toMatchObject({
+      class_uid: 3005,
+      activity_id: 1,
+      user: { uid: 'user_cust77' },
+      privileges: ['impersonate:read_only'],
+      actor: { user: { uid: 'user_cust77' } },
+      metadata: { correlation_uid: a.id },
+    })
+    expect(of('access.revoked')).toMatchObject({ class_uid: 3005, activity_id: 2 })
+    expect(of('access.expired')).toMatchObject({
+      class_uid: 3005,
+      activity_id: 2,
+      status_detail: 'undecided',
+    })
+    expect(of('access.denied')).toMatchObject({ class_uid: 3005, status_id: 2 })
+    expect(of('organization.access_setting_changed')).toMatchObject({
+      class_uid: 3004,
+      activity_id: 3,
+      entity: { type_id: 4, uid: 'org_cust1', name: 'Acme' },
+      actor: { user: { uid: 'user_orgadmin' } },
+    })
   })
 })
 

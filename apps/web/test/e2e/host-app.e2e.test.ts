@@ -169,7 +169,7 @@ describe.each(RUNS)(
       expect(pageErrors).toEqual([])
     })
 
-    it("a colleague ends it from Active now: the application's banner says so by itself", async () => {
+    it("a colleague ends it from Active now: the application's banner says so by itself and the app signs out; the console says so before and after sign-in", async () => {
       const page = await newPage(width)
       const admin = e2e.stack.account('admin')
       await signIn(page, e2e.stack.url, admin)

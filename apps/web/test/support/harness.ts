@@ -37,6 +37,7 @@ import { toAuthError } from '../../src/auth/errors'
 import type { Auth, AuthSession, AuthUser } from '../../src/auth/types'
 import { AuthKey } from '../../src/auth/types'
 import { ApiKey, createApi, RequestTimeoutKey } from '../../src/lib/api'
+import type { ApiState } from './relay'
 import type { ActAsClient } from '../../src/lib/api'
 
 // The API client loads lazily in the app; load it up front so tests need no real waiting.
@@ -185,8 +186,7 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
   }
 }
 
-/** How the API answers the console: normally, not at all (stopped), or never (hung). */
-export type ApiState = 'up' | 'stopped' | 'hung'
+export type { ApiState }
 
 /** The API's URL as the console is given it: answered in-process, never resolved on a network. */
 const API_URL = 'http://api.actas.test/trpc'
@@ -219,8 +219,6 @@ export interface ApiChoice {
   /** The console's request and sign-in timeout (default: the app's own, 10 s). */
   timeoutMs?: number
 }
-
-export type { ApiState }
 
 export interface WebStack {
   stack: Stack
@@ -286,12 +284,12 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
     if (state === 'up') return stack.fetch(input, init)
     const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined)
     return new Promise<Response>((_, reject) => {
-      const drop = (error: unknown) => {
+      const drop = (error: Error) => {
         hung.delete(drop)
         reject(error)
       }
       hung.add(drop)
-      signal?.addEventListener('abort', () => drop(signal.reason), { once: true })
+      signal?.addEventListener('abort', () => drop(signal.reason as Error), { once: true })
     })
   }
   const route = routeApiFetch(answer)
