@@ -1,0 +1,86 @@
+// Request access in the console, against the real API (consent required for everyone here): the
+// row offers Request access (the why-not names the rule), the dialog asks for it and shows its
+// state live; once the customer approves (through the API's customer.* as the customer would, in
+// the host application), the dialog offers Impersonate from the grant.
+import type { UserSummary } from '@actas/contracts/client'
+import { passwordDigest } from '@actas/clerk-local'
+import { flushPromises, mount } from '@vue/test-utils'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { webStack } from '../../test/support/harness'
+import type { WebStack } from '../../test/support/harness'
+import RequestAccessDialog from './RequestAccessDialog.vue'
+import UserTable from './UserTable.vue'
+
+const PASSWORD = 'customer-pw-console-1'
+
+let web: WebStack
+let row: UserSummary
+
+beforeAll(async () => {
+  web = await webStack({ env: { ACCESS_CONSENT_REQUIRED: 'all' } })
+  const customer = web.stack.customers()[0]!
+  customer.passwordDigest = passwordDigest(PASSWORD)
+  const api = web.api(await web.signedIn('admin'))
+  row = (await api.users.search.query({ query: customer.id })).items[0]!
+})
+afterAll(() => web?.close())
+afterEach(() => {
+  document.body.innerHTML = ''
+})
+
+/** Waits (bounded) until `check` holds, flushing the component's promises meanwhile. */
+async function until(check: () => boolean, what: string) {
+  for (let i = 0; i < 100; i++) {
+    if (check()) return
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe('Request access', () => {
+  it('the row offers Request access, naming the rule, instead of Impersonate', async () => {
+    expect(row.impersonation).toMatchObject({ allowed: false, rule: 'consent_required' })
+    const table = mount(UserTable, {
+      props: { users: [row], loading: false },
+      attachTo: document.body,
+    })
+    expect(table.find('button[aria-label^="Impersonate"]').exists()).toBe(false)
+    expect(table.text()).toContain('Consent needed')
+    await table.get('[data-testid="request-access"]').trigger('click')
+    expect(table.emitted('requestAccess')?.[0]).toEqual([row])
+  })
+
+  it('asks, shows the state live, and offers Impersonate once the customer approves', async () => {
+    const auth = await web.signedIn('admin')
+    const dialog = mount(RequestAccessDialog, {
+      props: { user: row },
+      attachTo: document.body,
+      global: { plugins: web.plugins(auth) },
+    })
+    expect(dialog.get('[data-testid="request-why"]').text()).toMatch(/consent is required/)
+    await dialog.get('textarea').setValue('Customer reports a broken invoice page')
+    await dialog.get('form').trigger('submit')
+    await until(() => dialog.find('[data-testid="request-state"]').exists(), 'the request state')
+    expect(dialog.get('[data-testid="request-state"]').text()).toMatch(
+      /Waiting for a decision: the customer's consent/,
+    )
+
+    // The customer approves in the host application (ActAs's customer.* with their session).
+    const customer = await web.stack.signIn(
+      { identifier: web.stack.customers()[0]!.emailAddresses[0]!.emailAddress, password: PASSWORD },
+      { organizationId: null },
+    )
+    const asCustomer = web.stack.client(() => customer.token())
+    const [pending] = (await asCustomer.customer.requests.query()).items
+    await asCustomer.customer.decide.mutate({ accessId: pending!.id, decision: 'approve' })
+
+    await until(
+      () => dialog.find('[data-testid="request-impersonate"]').exists(),
+      'Impersonate from the grant',
+    )
+    expect(dialog.get('[data-testid="request-state"]').text()).toMatch(/Granted/)
+    await dialog.get('[data-testid="request-impersonate"]').trigger('click')
+    expect(dialog.emitted('impersonate')?.[0]).toEqual([row])
+  })
+})
