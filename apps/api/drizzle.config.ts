@@ -4,6 +4,6 @@ import { defineConfig } from 'drizzle-kit'
 // and applied at start-up (src/audit/db.ts), on PGlite and on a Postgres server alike.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/audit/schema.ts',
+  schema: ['./src/audit/schema.ts', './src/access/schema.ts'],
   out: './drizzle',
 })

@@ -18,8 +18,13 @@ export default defineConfig((configEnv) =>
           settings: { fetch: { disableSameOriginPolicy: true } },
         },
       },
-      // Each test file starts its own API and local Clerk server; its database loads the API
-      // suite's migrated PGlite template.
+      // Each test file starts its own API (called in-process, test/support/harness.ts) and local
+      // Clerk server; its database loads the API suite's migrated PGlite template.
+      // Files share a worker's modules (no re-import of the console, the API and the Clerk SDKs
+      // per file: a third of the component suite's time, measured in docs/benchmarks.md); each
+      // still gets its own DOM environment, stack and Pinia, and restores what it changes (the
+      // harness's fetch route, fake timers).
+      isolate: false,
       // One Chromium for the run, which the e2e files connect to (test/support/e2e.ts).
       globalSetup: ['../api/test/support/global-setup.ts', 'test/support/browser-setup.ts'],
       testTimeout: 30_000,

@@ -4,6 +4,7 @@ import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { AppDeps } from './deps.js'
 import { registerHealth } from './plugins/health.js'
+import { registerOpenApi } from './openapi/routes.js'
 import { registerTrpc } from './plugins/trpc.js'
 import { registerWebhooks } from './plugins/webhooks.js'
 import { registerMetrics } from './metrics/plugin.js'
@@ -55,6 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealth(app, deps)
   await registerWebhooks(app, deps)
   await registerTrpc(app, deps)
+  registerOpenApi(app)
   registerMetrics(app, deps)
   await registerConsole(app, deps)
   return app

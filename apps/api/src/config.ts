@@ -9,6 +9,7 @@ import {
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
+import { LogStreamsEnvSchema } from './log-streams/config.js'
 import { parseSigningKey } from './audit/chain.js'
 import {
   ProductionEnvShape,
@@ -73,6 +74,22 @@ const commaList = z
           .map((s) => s.trim())
           .filter(Boolean)
       : [],
+  )
+
+/** A setting that names organizations: ids (`org_…`) or slugs, comma-separated. */
+const organizationList = (setting: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    commaList.pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z0-9_-]{1,128}$/,
+            `${setting} must be organization ids (org_…) or slugs, comma-separated`,
+          ),
+      ),
+    ),
   )
 
 /** `whsec_` + standard base64 of 24–64 bytes, as the Standard Webhooks spec asks. */
@@ -185,35 +202,54 @@ const EnvSchema = z
      * active organization is one of them, holding org:admin:impersonate there, is staff; their
      * members (any role) are never impersonated. Required in production.
      */
-    STAFF_ORGANIZATIONS: z.preprocess(
-      emptyAsUndefined,
-      commaList.pipe(
-        z.array(
-          z
-            .string()
-            .regex(
-              /^[A-Za-z0-9_-]{1,128}$/,
-              'STAFF_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
-            ),
-        ),
-      ),
-    ),
+    STAFF_ORGANIZATIONS: organizationList('STAFF_ORGANIZATIONS'),
     /**
      * Organizations (ids or slugs, comma-separated) whose members may only be impersonated
      * read-only: `impersonation.start` refuses `full` for them (403, rule read_only_target).
      */
-    READ_ONLY_ORGANIZATIONS: z.preprocess(
+    READ_ONLY_ORGANIZATIONS: organizationList('READ_ONLY_ORGANIZATIONS'),
+    /**
+     * The customer's consent before an impersonation (access requests): `off`, `all` users, or
+     * `organizations` (members of ACCESS_CONSENT_ORGANIZATIONS). An organization's admins may
+     * require it for their organization whatever this says.
+     */
+    ACCESS_CONSENT_REQUIRED: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['off', 'all', 'organizations']).default('off'),
+    ),
+    ACCESS_CONSENT_ORGANIZATIONS: organizationList('ACCESS_CONSENT_ORGANIZATIONS'),
+    /**
+     * A second staff member's approval before an impersonation (the two-person rule): `off`,
+     * `full` (only impersonations in full mode), `organizations` (members of
+     * ACCESS_APPROVAL_ORGANIZATIONS), `roles` (members holding one of ACCESS_APPROVAL_ROLES in one
+     * of ACCESS_APPROVAL_ORGANIZATIONS).
+     */
+    ACCESS_APPROVAL_REQUIRED: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['off', 'full', 'organizations', 'roles']).default('off'),
+    ),
+    ACCESS_APPROVAL_ORGANIZATIONS: organizationList('ACCESS_APPROVAL_ORGANIZATIONS'),
+    ACCESS_APPROVAL_ROLES: z.preprocess(
       emptyAsUndefined,
       commaList.pipe(
         z.array(
           z
             .string()
-            .regex(
-              /^[A-Za-z0-9_-]{1,128}$/,
-              'READ_ONLY_ORGANIZATIONS must be organization ids (org_…) or slugs, comma-separated',
-            ),
+            .regex(/^org:[A-Za-z0-9_:-]{1,64}$/, 'ACCESS_APPROVAL_ROLES must be roles (org:…)'),
         ),
       ),
+    ),
+    /** Undecided access requests expire after this many days. */
+    ACCESS_REQUEST_EXPIRY_DAYS: z.preprocess(
+      emptyAsUndefined,
+      positiveInt(14).pipe(z.number().max(365)),
+    ),
+    /** Access requests per staff member per minute (floods). */
+    RATE_LIMIT_ACCESS_REQUEST_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(5)),
+    /** How a customer sees the staff member in their history and requests: name, email, or `support` (no one named). */
+    CUSTOMER_STAFF_DISPLAY: z.preprocess(
+      emptyAsUndefined,
+      z.enum(['name', 'email', 'support']).default('name'),
     ),
     /** Country of phone numbers typed in national format in the search box (ISO 3166-1 alpha-2). */
     DEFAULT_PHONE_COUNTRY: z.preprocess(
@@ -479,6 +515,11 @@ const EnvSchema = z
       emptyAsUndefined,
       positiveInt(3_600_000).pipe(z.number().min(10).max(86_400_000)),
     ),
+    /**
+     * Log streams to SIEMs (issue 23), as JSON: `[{"id","kind":"https"|"splunk_hec"|"datadog",
+     * "url","token", …}]` (src/log-streams/config.ts). Unset or `[]`: none.
+     */
+    LOG_STREAMS: z.preprocess(emptyAsUndefined, LogStreamsEnvSchema),
     /** How often each instance looks for due deliveries (ms); new events are sent at once too. */
     WEBHOOK_DISPATCH_INTERVAL_MS: z.preprocess(
       emptyAsUndefined,
@@ -516,6 +557,14 @@ const EnvSchema = z
           code: 'custom',
           path: ['WEBHOOK_ENDPOINTS', i, 'url'],
           message: 'must use https in production (the messages carry who acted as whom)',
+        })
+    })
+    env.LOG_STREAMS.forEach((stream, i) => {
+      if (env.NODE_ENV === 'production' && new URL(stream.url).protocol !== 'https:')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LOG_STREAMS', i, 'url'],
+          message: 'must use https in production (the events carry who acted as whom)',
         })
     })
     if (env.WEBHOOK_RETRY_MAX_MS < env.WEBHOOK_RETRY_BASE_MS)
@@ -727,6 +776,17 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     'impersonation.start': { perMinute: e.RATE_LIMIT_START_PER_MINUTE },
     'users.search': { perMinute: e.RATE_LIMIT_SEARCH_PER_MINUTE },
     'audit.verify': { perMinute: e.RATE_LIMIT_VERIFY_PER_MINUTE },
+    'access.request': { perMinute: e.RATE_LIMIT_ACCESS_REQUEST_PER_MINUTE },
+  },
+  /** Access requests (ACCESS_*): the consent and two-person rules, expiry, how staff are shown. */
+  access: {
+    consent: e.ACCESS_CONSENT_REQUIRED,
+    consentOrganizations: e.ACCESS_CONSENT_ORGANIZATIONS,
+    approval: e.ACCESS_APPROVAL_REQUIRED,
+    approvalOrganizations: e.ACCESS_APPROVAL_ORGANIZATIONS,
+    approvalRoles: e.ACCESS_APPROVAL_ROLES,
+    requestExpiryDays: e.ACCESS_REQUEST_EXPIRY_DAYS,
+    staffDisplay: e.CUSTOMER_STAFF_DISPLAY,
   },
   audit: {
     /** AUDIT_SIGNING_KEY as given (validated); deps parses it. */
@@ -746,6 +806,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     retryMaxMs: e.WEBHOOK_RETRY_MAX_MS,
     dispatchIntervalMs: e.WEBHOOK_DISPATCH_INTERVAL_MS,
   },
+  /** Log streams to SIEMs (src/log-streams/). Tokens are never logged. */
+  logStreams: e.LOG_STREAMS,
   /** Per client IP: verifications Clerk has not accepted, per minute. */
   unverifiedPerIpPerMinute: e.RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE,
   /** Shared rate limits; null keeps them in this process's memory. */

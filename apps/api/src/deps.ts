@@ -19,13 +19,18 @@ import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
 import { ImpersonationPolicy } from './impersonation/policy-facts.js'
 import { Reconciler } from './impersonation/reconciler.js'
 import { ImpersonationService } from './impersonation/service.js'
+import { LogStreamDispatcher } from './log-streams/dispatcher.js'
 import { createLogger } from './logger.js'
+import { AuditExporter } from './ocsf/export.js'
 import { connectRedis, IpRateLimiter, ProcedureRateLimiter } from './rate-limit.js'
 import { SessionInspector } from './sessions/inspector.js'
 import { SessionVerifier } from './sessions/verifier.js'
 import { RevocationRegistry, revocationChannel } from './sessions/revocations.js'
 import { WebhookDispatcher } from './webhooks/dispatcher.js'
 import { WebhookOutbox } from './webhooks/outbox.js'
+import { AccessFactsReader } from './access/facts.js'
+import { AccessService } from './access/service.js'
+import { AccessStore } from './access/store.js'
 
 export interface AppDeps {
   config: Config
@@ -54,8 +59,14 @@ export interface AppDeps {
   reconciler: Reconciler
   /** The outbox of webhooks to the host (WEBHOOK_ENDPOINTS): the audit page's view and retry. */
   webhooks: WebhookOutbox
+  /** Access requests, grants and organizations' settings (access.*, customer.*). */
+  access: AccessService
   /** Sends the outbox's messages; absent without endpoints. */
   webhookDispatcher: WebhookDispatcher | undefined
+  /** `audit.export`: the chain as events or OCSF (ocsf/export.ts). */
+  auditExport: AuditExporter
+  /** Sends the chain to the configured log streams (LOG_STREAMS); absent without any. */
+  logStreams: LogStreamDispatcher | undefined
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
@@ -236,6 +247,20 @@ async function openDeps(
     checkpointTimer.unref()
     opened.add('checkpoint timer', checkpointTimer, (t) => clearInterval(t))
   }
+  // Log streams: every event of the chain, in order, to each configured receiver.
+  const logStreams =
+    config.logStreams.length > 0
+      ? new LogStreamDispatcher(database.db, {
+          streams: config.logStreams,
+          audit,
+          logger: logger.child({ component: 'log-streams' }),
+          now,
+        })
+      : undefined
+  if (logStreams) {
+    await logStreams.start()
+    opened.add('log streams', logStreams, (d) => d.close())
+  }
   opened.add(
     'retention',
     startRetention(audit, {
@@ -267,6 +292,40 @@ async function openDeps(
     ...(overrides.now ? { now: () => now().getTime() } : {}),
   })
   const sessions = new SessionInspector({ revocations, verifier: sessionVerifier })
+  // The access model (consent, two-person rule, organizations' settings): its facts feed the judge.
+  const accessStore = new AccessStore(database.db, audit, now)
+  const accessOrganizations = (entries: readonly string[], setting: string, needed: boolean) => {
+    if (needed && entries.length === 0)
+      throw new Error(`${setting} needs at least one organization for the rule that names it`)
+    return entries.length > 0
+      ? new StaffOrganizations({
+          entries,
+          setting,
+          directory,
+          logger: logger.child({ component: 'access-organizations' }),
+        })
+      : null
+  }
+  const accessFacts = new AccessFactsReader({
+    store: accessStore,
+    directory,
+    now,
+    rules: {
+      consent: config.access.consent,
+      consentOrganizations: accessOrganizations(
+        config.access.consentOrganizations,
+        'ACCESS_CONSENT_ORGANIZATIONS',
+        config.access.consent === 'organizations',
+      ),
+      approval: config.access.approval,
+      approvalOrganizations: accessOrganizations(
+        config.access.approvalOrganizations,
+        'ACCESS_APPROVAL_ORGANIZATIONS',
+        config.access.approval === 'organizations' || config.access.approval === 'roles',
+      ),
+      approvalRoles: config.access.approvalRoles,
+    },
+  })
   // The one judge of the policy, for search, start, continuous re-authorization and the return.
   const policy = new ImpersonationPolicy({
     directory,
@@ -274,6 +333,7 @@ async function openDeps(
     readOnlyOrganizations,
     defaultMode: config.impersonationDefaultMode,
     now,
+    access: accessFacts,
   })
   const lifecycle = new ImpersonationLifecycle({
     directory,
@@ -318,6 +378,22 @@ async function openDeps(
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
   })
   opened.add('impersonation service', service, (s) => s.close())
+  const access = new AccessService({
+    store: accessStore,
+    audit,
+    directory,
+    staffOrganizations,
+    policy,
+    reconciler,
+    recordDenied: (attempt, request) => service.recordDenied(attempt, request),
+    requestExpiryDays: config.access.requestExpiryDays,
+    staffDisplay: config.access.staffDisplay,
+    stepUpMinutes: config.stepUpMinutes,
+    now,
+    logger: logger.child({ component: 'access' }),
+  })
+  access.start(30_000)
+  opened.add('access expiry', access, (a) => a.close())
   const redis = config.redis
     ? opened.add(
         'Redis',
@@ -354,6 +430,9 @@ async function openDeps(
     reconciler,
     webhooks,
     webhookDispatcher,
+    access,
+    auditExport: new AuditExporter({ db: database.db, audit }),
+    logStreams,
     now,
     close: () => opened.closeAll(logger),
   }

@@ -37,7 +37,12 @@ function b64url(value: unknown): string {
 beforeAll(async () => {
   stack = await startStack({
     clerk: { now: () => Date.now() + clockOffsetMs },
-    env: { RATE_LIMIT_START_PER_MINUTE: '1000', RATE_LIMIT_SEARCH_PER_MINUTE: '1000' },
+    env: {
+      RATE_LIMIT_START_PER_MINUTE: '1000',
+      RATE_LIMIT_SEARCH_PER_MINUTE: '1000',
+      // Every cell with a bad token counts against the per-IP limit of unverified credentials.
+      RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE: '1000',
+    },
   })
   admin = await stack.signIn('admin')
   const agent = await stack.signIn('agent')
@@ -112,6 +117,10 @@ interface ProcedureCase {
   input: () => Promise<unknown>
 }
 
+const NO_SUCH_ACCESS = '00000000-0000-4000-8000-000000000000'
+/** The customer's side: for signed-in customers only (the admin is staff: refused). */
+const CUSTOMER_ONLY = (path: string) => path.startsWith('customer.')
+
 const procedures: ProcedureCase[] = [
   { path: 'me', type: 'query', input: () => Promise.resolve(undefined) },
   { path: 'quota', type: 'query', input: () => Promise.resolve(undefined) },
@@ -139,6 +148,8 @@ const procedures: ProcedureCase[] = [
     input: async () => ({ impersonationId: (await startImpersonation()).impersonationId }),
   },
   { path: 'audit.verify', type: 'query', input: () => Promise.resolve(undefined) },
+  { path: 'audit.export', type: 'query', input: () => Promise.resolve({ limit: 1 }) },
+  { path: 'logStreams.status', type: 'query', input: () => Promise.resolve(undefined) },
   { path: 'sessions.revoked', type: 'query', input: () => Promise.resolve({}) },
   {
     // A machine write: only for machines MACHINE_PERMISSIONS grants it to (none here).
@@ -179,6 +190,47 @@ const procedures: ProcedureCase[] = [
     // No such delivery: the cell shows whether the caller got past authorization.
     input: () => Promise.resolve({ deliveryId: '00000000-0000-4000-8000-000000000000' }),
   },
+  // Access requests (staff) and the customer's side (signed-in customers only, never staff).
+  {
+    path: 'access.request',
+    type: 'mutation',
+    input: () =>
+      Promise.resolve({ userId: customer(), reason: 'Matrix cell: may this caller ask?' }),
+  },
+  { path: 'access.list', type: 'query', input: () => Promise.resolve({}) },
+  {
+    path: 'access.decide',
+    type: 'mutation',
+    input: () => Promise.resolve({ accessId: NO_SUCH_ACCESS, decision: 'approve' }),
+  },
+  { path: 'customer.requests', type: 'query', input: () => Promise.resolve(undefined) },
+  {
+    path: 'customer.decide',
+    type: 'mutation',
+    input: () => Promise.resolve({ accessId: NO_SUCH_ACCESS, decision: 'approve' }),
+  },
+  { path: 'customer.grant', type: 'mutation', input: () => Promise.resolve({}) },
+  {
+    path: 'customer.revoke',
+    type: 'mutation',
+    input: () => Promise.resolve({ accessId: NO_SUCH_ACCESS }),
+  },
+  { path: 'customer.history', type: 'query', input: () => Promise.resolve({}) },
+  {
+    path: 'customer.orgSetting.get',
+    type: 'query',
+    input: () => Promise.resolve({ organizationId: 'org_matrix0' }),
+  },
+  {
+    path: 'customer.orgSetting.set',
+    type: 'mutation',
+    input: () => Promise.resolve({ organizationId: 'org_matrix0', setting: 'off' }),
+  },
+  {
+    path: 'customer.orgHistory',
+    type: 'query',
+    input: () => Promise.resolve({ organizationId: 'org_matrix0' }),
+  },
   // Last: Stop by the impersonated session ends it (its later cells would all be 401).
   { path: 'impersonation.stop', type: 'mutation', input: () => Promise.resolve({}) },
 ]
@@ -203,12 +255,15 @@ const expected: Record<Caller, (path: string) => { status: number; code: string 
   'alg none': () => UNAUTHENTICATED,
   'agent without the permission': (path) => (path === 'me' ? OK : FORBIDDEN),
   admin: (path) =>
-    IMPERSONATED_ONLY.has(path) || MACHINE_WRITES.has(path)
+    IMPERSONATED_ONLY.has(path) || MACHINE_WRITES.has(path) || CUSTOMER_ONLY(path)
       ? FORBIDDEN
-      : // Past authorization; this stack sends no webhooks, so there is nothing to retry.
-        path === 'webhooks.retry'
+      : // Past authorization; this stack sends no webhooks, so there is nothing to retry; no
+        // rule asks for consent or approval, so there is nothing to request or decide.
+        path === 'webhooks.retry' || path === 'access.request'
         ? { status: 400, code: 'INVALID_INPUT' }
-        : OK,
+        : path === 'access.decide'
+          ? { status: 404, code: 'ACCESS_NOT_FOUND' }
+          : OK,
   "admin's impersonated session": (path) =>
     path === 'me' || IMPERSONATED_ONLY.has(path) ? OK : FORBIDDEN,
   // Machines read (search, the audit log, session inspection); starting, revoking, `me` and

@@ -6,7 +6,14 @@ import { randomBytes } from 'node:crypto'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../src/impersonation/lifecycle.js'
-import { actasCode, callRaw, failure, startAdminStack, withSupportRole } from './support/stack.js'
+import {
+  actasCode,
+  callRaw,
+  clerkBapi,
+  failure,
+  startAdminStack,
+  withSupportRole,
+} from './support/stack.js'
 import type { AdminStack, SignedIn, Stack } from './support/stack.js'
 
 let stack: Stack
@@ -235,18 +242,8 @@ describe('impersonation.stop (the way back)', () => {
 })
 
 /** Clerk's Backend API on the local server, as an operator's script would call it. */
-async function bapi<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.clerk.url}/v1/${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${stack.clerk.secretKey}`,
-      'content-type': 'application/json',
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  expect(res.status, `${method} ${path}`).toBe(200)
-  return (await res.json()) as T
-}
+const bapi = <T = unknown>(method: string, path: string, body?: unknown) =>
+  clerkBapi<T>(stack, method, path, body)
 
 /** A second staff member: a new user, admin of the support organization. */
 async function newStaffMember(local: string) {

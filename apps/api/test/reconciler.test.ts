@@ -7,7 +7,7 @@ import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { capOf } from '../src/impersonation/lifecycle.js'
 import { Reconciler } from '../src/impersonation/reconciler.js'
-import { startAdminStack, withSupportRole } from './support/stack.js'
+import { clerkBapi, startAdminStack, withSupportRole } from './support/stack.js'
 import type { AdminStack, Stack } from './support/stack.js'
 
 let stack: Stack
@@ -49,17 +49,7 @@ function reconcilerAt(offsetMs: number, maxClerkCalls = 1000) {
 
 const get = (id: string) => api.impersonation.get.query({ impersonationId: id })
 
-async function bapi(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.clerk.url}/v1/${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${stack.clerk.secretKey}`,
-      'content-type': 'application/json',
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  expect(res.status).toBe(200)
-}
+const bapi = (method: string, path: string, body?: unknown) => clerkBapi(stack, method, path, body)
 
 describe('reconciler (webhooks off)', () => {
   it('one run settles used tickets and sessions ended in Clerk', async () => {

@@ -55,11 +55,12 @@ export function createAppRouter(base: string): Router {
       },
       {
         // Stop from the host application (@actas/host-kit): ends the impersonation and signs
-        // the staff member back in with this tab's return secret.
+        // the staff member back in with this tab's return secret. Public: after an end elsewhere
+        // the tab comes back signed out, and the page says so on the way to the sign-in page.
         path: CONSOLE_RETURN_PATH,
         name: 'return',
         component: () => import('./views/ReturnView.vue'),
-        meta: { title: 'Returning to the console' },
+        meta: { public: true, title: 'Returning to the console' },
       },
       {
         path: '/no-access',

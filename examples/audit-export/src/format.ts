@@ -1,8 +1,10 @@
 // CSV (RFC 4180) and JSON Lines rows of the audit log. One row per impersonation record, the
-// same columns in both formats.
-import type { ImpersonationRecord } from '@actas/contracts'
+// same columns in both formats. `ocsf`: one OCSF event per line, each event of the audit chain
+// (ActAs maps them; see `audit.export`).
+import type { ImpersonationRecord, OcsfEventOutput } from '@actas/contracts'
 
-export type Format = 'csv' | 'jsonl'
+export const FORMATS = ['csv', 'jsonl', 'ocsf'] as const
+export type Format = (typeof FORMATS)[number]
 
 export const COLUMNS = [
   'id',
@@ -77,4 +79,8 @@ export function csvLine(row: ExportRow): string {
 
 export function jsonLine(row: ExportRow): string {
   return `${JSON.stringify(row)}\n`
+}
+
+export function ocsfLine(event: OcsfEventOutput): string {
+  return `${JSON.stringify(event)}\n`
 }

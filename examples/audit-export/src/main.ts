@@ -15,15 +15,16 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createActAsClient, getActAsError } from '@actas/contracts/client'
 import { exportAuditLog } from './export.js'
+import { FORMATS } from './format.js'
 import type { Format } from './format.js'
 import { M2MTokenError, m2mTokenSource } from './m2m.js'
 import { createProgress } from './progress.js'
 
-const USAGE = `Usage: actas-audit-export --from DATE [--to DATE] [--format csv|jsonl] [--out FILE]
+const USAGE = `Usage: actas-audit-export --from DATE [--to DATE] [--format csv|jsonl|ocsf] [--out FILE]
 
   --from DATE        first day or instant included (2026-11-01 or 2026-11-01T08:00:00Z)
   --to DATE          end, excluded (default: now)
-  --format F         csv (default) or jsonl
+  --format F         csv (default), jsonl, or ocsf (every audit event, OCSF JSON Lines)
   --out FILE         write there instead of stdout
   --page-size N      rows per request, 1–100 (default 100)
   --api-url URL      ActAs's tRPC endpoint (env ACTAS_API_URL)
@@ -31,7 +32,7 @@ const USAGE = `Usage: actas-audit-export --from DATE [--to DATE] [--format csv|j
   -h, --help
 
 The machine secret key comes from the environment only: CLERK_MACHINE_SECRET_KEY (ak_…).
-Rows are written newest first. Progress goes to stderr.`
+Rows are written newest first; OCSF events in chain order. Progress goes to stderr.`
 
 class UsageError extends Error {}
 
@@ -80,8 +81,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): Cli | 'help' {
   const from = instant('from', values.from)
   const to = values.to ? instant('to', values.to) : new Date().toISOString()
   if (Date.parse(to) <= Date.parse(from)) throw new UsageError('--to must be after --from')
-  const format = values.format ?? 'csv'
-  if (format !== 'csv' && format !== 'jsonl') throw new UsageError('--format must be csv or jsonl')
+  const format = FORMATS.find((f) => f === (values.format ?? 'csv'))
+  if (!format) throw new UsageError('--format must be csv, jsonl or ocsf')
   const pageSize = Number(values['page-size'] ?? 100)
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
     throw new UsageError('--page-size must be an integer from 1 to 100')
@@ -111,7 +112,7 @@ function explain(error: unknown): string {
     case 'UNAUTHENTICATED':
       return 'ActAs refused the M2M token (401): the machine or its token is unknown, revoked or expired.'
     case 'FORBIDDEN':
-      return "ActAs refused this machine (403): its Clerk scopes must include ActAs's machine, and the API's machine permissions must grant impersonation.list."
+      return "ActAs refused this machine (403): its Clerk scopes must include ActAs's machine, and the API's machine permissions must grant impersonation.list (audit.export for ocsf)."
     case 'RATE_LIMITED':
       return `ActAs is rate limiting this machine; retry in ${e.retryAfterSeconds ?? 60} s.`
     case 'INVALID_INPUT':

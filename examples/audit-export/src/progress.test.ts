@@ -13,10 +13,12 @@ describe('progress on stderr', () => {
     const p = createProgress(s, { from: 0, to: 1000 })
     p.update(10, 750) // rows come newest first: a quarter of the range covered
     p.update(20, null)
+    p.update(22, 600, 'oldest-first') // OCSF events come in chain order: 60 % covered
     p.done(25)
     expect(chunks[0]).toBe(`\r[${'#'.repeat(8)}${'-'.repeat(22)}]  25%  10 rows`)
     expect(chunks[1]).toBe(`\r[${'-'.repeat(30)}]   0%  20 rows`)
-    expect(chunks.slice(2)).toEqual([`\r[${'#'.repeat(30)}] 100%  25 rows`, '\n'])
+    expect(chunks[2]).toBe(`\r[${'#'.repeat(18)}${'-'.repeat(12)}]  60%  22 rows`)
+    expect(chunks.slice(3)).toEqual([`\r[${'#'.repeat(30)}] 100%  25 rows`, '\n'])
   })
 
   it('writes a plain counter line per page elsewhere', () => {

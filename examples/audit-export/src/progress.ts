@@ -1,10 +1,11 @@
 // Progress on stderr: a bar when stderr is a terminal, a plain counter line every page
 // otherwise (logs, CI). The audit log has no total count, so the bar shows how much of the
-// date range is covered (rows come newest first, from `to` back to `from`).
+// date range is covered: records come newest first (from `to` back to `from`), OCSF events in
+// chain order (from `from` on to `to`).
 
 export interface Progress {
-  /** `oldest` = createdAt of the last row written (ms). */
-  update(rows: number, oldest: number | null): void
+  /** `reached` = the time (ms) of the last row written; `order`: which way rows come. */
+  update(rows: number, reached: number | null, order?: 'newest-first' | 'oldest-first'): void
   done(rows: number): void
 }
 
@@ -13,6 +14,12 @@ export function createProgress(
   range: { from: number; to: number },
 ): Progress {
   const span = Math.max(1, range.to - range.from)
+  const covered = (reached: number | null, order: 'newest-first' | 'oldest-first') =>
+    reached === null
+      ? 0
+      : order === 'newest-first'
+        ? (range.to - reached) / span
+        : (reached - range.from) / span
   if (!stream.isTTY) {
     return {
       update: (rows) => stream.write(`audit-export: ${rows} rows\n`),
@@ -26,7 +33,7 @@ export function createProgress(
     stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${pct}%  ${rows} rows`)
   }
   return {
-    update: (rows, oldest) => draw(oldest === null ? 0 : (range.to - oldest) / span, rows),
+    update: (rows, reached, order = 'newest-first') => draw(covered(reached, order), rows),
     done: (rows) => {
       draw(1, rows)
       stream.write('\n')

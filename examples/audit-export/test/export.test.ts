@@ -13,6 +13,8 @@ import type { ClerkLocal } from '@actas/clerk-local'
 import { createActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { COLUMNS } from '../src/format.js'
+// The API's validator of OCSF events against its vendored OCSF schema.
+import { ocsfErrors } from '../../../apps/api/test/ocsf/validate.js'
 
 const ORIGIN = 'http://localhost:5173'
 const DAY = 86_400_000
@@ -234,6 +236,47 @@ describe('audit-export', () => {
       [machineId, 'impersonation.list', 3],
       [machineId, 'impersonation.list', 3],
     ])
+  })
+
+  it('exports the chain as OCSF JSON Lines: every event of the range once, in chain order, each valid OCSF', async () => {
+    const from = Date.UTC(2026, 9, 2)
+    const to = Date.UTC(2026, 9, 3)
+    const res = await run(
+      ['--from', '2026-10-02', '--to', '2026-10-03', '--format', 'ocsf', '--page-size', '4'],
+      { CLERK_MACHINE_SECRET_KEY: secretOf('audit-export') },
+    )
+    expect(res.stderr).toContain('done')
+    expect(res.code).toBe(0)
+    const events = res.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            class_uid: number
+            metadata: { sequence: number; uid: string; correlation_uid: string }
+          },
+      )
+    const expected: Array<{ seq: number; hash: string; impersonationId: string }> = []
+    for await (const page of deps.audit.eventPages(1000))
+      for (const e of page)
+        if (e.createdAt.getTime() >= from && e.createdAt.getTime() < to) expected.push(e)
+    // Day two: three starts (requested + issued), one revoke, one refusal (requested + denied).
+    expect(expected).toHaveLength(9)
+    expect(
+      events.map((e) => [e.metadata.sequence, e.metadata.uid, e.metadata.correlation_uid]),
+    ).toEqual(expected.map((e) => [e.seq, e.hash, e.impersonationId]))
+    for (const e of events) expect(ocsfErrors(e), JSON.stringify(e.metadata)).toEqual([])
+    expect(events.map((e) => e.class_uid)).toEqual(expected.map(() => 3003))
+    // 9 events in pages of 4: three pages, a counter line each, then the total.
+    expect(res.stderr.trim().split('\n')).toEqual([
+      'audit-export: 4 rows',
+      'audit-export: 8 rows',
+      'audit-export: 9 rows',
+      'audit-export: done, 9 rows',
+    ])
+    const reads = (await deps.audit.listAuditReads()).filter((r) => r.procedure === 'audit.export')
+    expect(reads.map((r) => r.rowCount).sort()).toEqual([1, 4, 4])
   })
 
   it('a machine without the scope is refused with a plain explanation, and no secret leaks', async () => {

@@ -40,6 +40,10 @@ export async function boot(): Promise<Page> {
   const who = document.getElementById('who')
   if (who) who.textContent = user ? `Signed in as ${user.fullName ?? user.id}` : ''
   if (!clerk.session) document.getElementById('signed-out')?.removeAttribute('hidden')
+  // ActAs ended the impersonation (the banner's `ended` event): this application's choice is to
+  // sign the session out of clerk-js and say so in the header; the banner stays, saying how it
+  // ended, with its way back to the console.
+  banner.addEventListener('ended', () => void signOutAfterEnd(clerk, who))
 
   return {
     clerk,
@@ -55,6 +59,20 @@ export async function boot(): Promise<Page> {
       })
       return { status: res.status, body: await res.json().catch(() => null) }
     },
+  }
+}
+
+/**
+ * After ActAs's end: the header no longer names the impersonated user, and clerk-js signs the
+ * session out. Its callback replaces the navigation to `afterSignOutUrl`, so the page (and the
+ * banner's alert) stays; a session Clerk already ended leaves nothing to sign out.
+ */
+async function signOutAfterEnd(clerk: Clerk, who: HTMLElement | null): Promise<void> {
+  if (who) who.textContent = 'Signed out: the impersonation ended'
+  try {
+    await clerk.signOut(() => undefined)
+  } catch {
+    // Clerk unreachable: the session is refused by the guard all the same.
   }
 }
 

@@ -124,8 +124,11 @@ export interface Client {
 
 /** A seeded staff or special account, printed by the CLI so people and tools can sign in. */
 export interface SeededAccount {
-  /** `admin` and `colleague` may impersonate; `agent` is staff without the permission. */
-  role: 'admin' | 'colleague' | 'agent' | 'banned' | 'locked'
+  /**
+   * `admin` and `colleague` may impersonate; `approver` may too and decides access requests;
+   * `agent` is staff without the permission.
+   */
+  role: 'admin' | 'colleague' | 'approver' | 'agent' | 'banned' | 'locked'
   /** `staff` (members of Support) or `customer` (the banned and locked demo customers). */
   kind: 'staff' | 'customer'
   identifier: string

@@ -33,11 +33,14 @@ export interface SeedResult {
 
 export const SUPPORT_ORG_SLUG = 'support'
 export const IMPERSONATE_PERMISSION = 'org:admin:impersonate'
+/** Decides other staff members' access requests (ActAs's two-person rule). */
+export const APPROVE_ACCESS_PERMISSION = 'org:admin:approve_access'
 
 /** Passwords of the special accounts (local only; printed by the CLI). */
 export const SEEDED_PASSWORDS = {
   admin: 'actas-admin-pw',
   colleague: 'actas-colleague-pw',
+  approver: 'actas-approver-pw',
   agent: 'actas-agent-pw',
   banned: 'actas-banned-pw',
   locked: 'actas-locked-pw',
@@ -705,7 +708,11 @@ export function seedState(state: ClerkState, options: SeedOptions = {}): SeedRes
     id: gen.id('org'),
     name: 'Support',
     slug: SUPPORT_ORG_SLUG,
-    roles: { admin: [IMPERSONATE_PERMISSION], member: [] },
+    roles: {
+      admin: [IMPERSONATE_PERMISSION],
+      member: [],
+      approver: [IMPERSONATE_PERMISSION, APPROVE_ACCESS_PERMISSION],
+    },
     createdAt: now - 3 * YEAR,
     updatedAt: now - 3 * YEAR,
   })
@@ -888,6 +895,19 @@ export function seedState(state: ClerkState, options: SeedOptions = {}): SeedRes
     organizationId: supportOrganization.id,
     userId: colleague.user.id,
     role: 'admin',
+    createdAt: supportOrganization.createdAt,
+    updatedAt: supportOrganization.createdAt,
+  })
+
+  // A staff member who also decides other staff members' access requests (the two-person rule).
+  const approver = special('approver', 'Katherine', 'Johnson', 'katherine@support.actas.test', {
+    username: usedUsernames.has('katherine') ? null : 'katherine',
+  })
+  state.addMembership({
+    id: gen.id('orgmem'),
+    organizationId: supportOrganization.id,
+    userId: approver.user.id,
+    role: 'approver',
     createdAt: supportOrganization.createdAt,
     updatedAt: supportOrganization.createdAt,
   })

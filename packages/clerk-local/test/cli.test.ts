@@ -84,6 +84,12 @@ describe('clerk-local CLI', () => {
       ['staff', 'admin', 'ada@support.actas.test', ['org:admin:impersonate']],
       ['staff', 'agent', 'sam@support.actas.test', []],
       ['staff', 'colleague', 'grace@support.actas.test', ['org:admin:impersonate']],
+      [
+        'staff',
+        'approver',
+        'katherine@support.actas.test',
+        ['org:admin:impersonate', 'org:admin:approve_access'],
+      ],
       ['customer', 'banned', 'mallory.banks@example.com', []],
       ['customer', 'locked', 'larry.lockwood@example.com', []],
     ])
@@ -108,7 +114,7 @@ describe('clerk-local CLI', () => {
 
     const headers = { Authorization: `Bearer ${startup.secretKey}` }
     const count = await fetch(`${startup.url}/v1/users/count`, { headers })
-    expect(await count.json()).toEqual({ object: 'total_count', total_count: 55 })
+    expect(await count.json()).toEqual({ object: 'total_count', total_count: 56 })
     const jwks = await fetch(`${startup.url}/v1/jwks`, { headers })
     expect(jwks.status).toBe(503)
     expect(jwks.headers.get('retry-after')).toBe('9')

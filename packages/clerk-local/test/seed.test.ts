@@ -62,17 +62,25 @@ describe('seed', () => {
       password: 'actas-colleague-pw',
     })
     expect(state.permissionsIn(colleague.userId, support.id)).toEqual([IMPERSONATE_PERMISSION])
+    // A staff member who also decides other staff members' access requests (two-person rule).
+    const approver = state.accounts.find((a) => a.role === 'approver')!
+    expect(approver.identifier).toBe('katherine@support.actas.test')
+    expect(state.permissionsIn(approver.userId, support.id)).toEqual([
+      IMPERSONATE_PERMISSION,
+      'org:admin:approve_access',
+    ])
     expect(accountSummaries(state).map((a) => [a.kind, a.role, a.name])).toEqual([
       ['staff', 'admin', 'Ada Lovelace'],
       ['staff', 'agent', 'Sam Rivera'],
       ['staff', 'colleague', 'Grace Hopper'],
+      ['staff', 'approver', 'Katherine Johnson'],
       ['customer', 'banned', 'Mallory Banks'],
       ['customer', 'locked', 'Larry Lockwood'],
     ])
     expect(state.users.get(admin.userId)!.firstName).toBe('Ada')
   })
 
-  it('gives the five special accounts working passwords, banned and locked flags; customers none', () => {
+  it('gives the six special accounts working passwords, banned and locked flags; customers none', () => {
     const { state } = seeded(50, 1)
     for (const account of state.accounts) {
       const user = state.users.get(account.userId)!
@@ -116,9 +124,9 @@ describe('seed', () => {
 
   it('seeds 100,000 customers', () => {
     const { state } = seeded(100_000, 1)
-    expect(state.users.size).toBe(100_005)
-    expect(state.userIndex.size).toBe(100_005)
+    expect(state.users.size).toBe(100_006)
+    expect(state.userIndex.size).toBe(100_006)
     const ids = new Set(state.users.keys())
-    expect(ids.size).toBe(100_005)
+    expect(ids.size).toBe(100_006)
   }, 120_000)
 })

@@ -15,6 +15,10 @@ export const ACTAS_ERROR_CODES = [
   'INVALID_INPUT',
   'CLERK_REJECTED',
   'TICKET_ALREADY_USED',
+  /** No access request or grant has this id (or it is not the caller's to see). */
+  'ACCESS_NOT_FOUND',
+  /** The access request is settled (or already decided): only pending requests can be decided. */
+  'ACCESS_SETTLED',
   /**
    * Step-up: the session must verify its first factor again (the password) before this call;
    * the error's data carries Clerk's reverification hint (`clerk_error`, see `reverificationHint`).
@@ -38,6 +42,8 @@ export const ACTAS_ERROR_TRPC_CODE = {
   INVALID_INPUT: 'BAD_REQUEST', // 400
   CLERK_REJECTED: 'UNPROCESSABLE_CONTENT', // 422
   TICKET_ALREADY_USED: 'CONFLICT', // 409
+  ACCESS_NOT_FOUND: 'NOT_FOUND', // 404
+  ACCESS_SETTLED: 'CONFLICT', // 409
   REVERIFICATION_REQUIRED: 'FORBIDDEN', // 403, as Clerk's reverificationErrorResponse
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE', // 503
   INTERNAL: 'INTERNAL_SERVER_ERROR', // 500
@@ -54,6 +60,14 @@ export const POLICY_RULES = [
   'machine',
   /** `full` was asked for a user the policy allows to impersonate read-only only. */
   'read_only_target',
+  /** The user's consent is required (ACCESS_CONSENT_REQUIRED or their organization's setting): request access. */
+  'consent_required',
+  /** A second staff member's approval is required (ACCESS_APPROVAL_REQUIRED): request access. */
+  'approval_required',
+  /** The user's organization switched impersonation off for its members. */
+  'organization_off',
+  /** The grant allows less than was asked: a read-only grant, or a window that ends sooner. */
+  'grant_exceeded',
 ] as const
 export type PolicyRule = (typeof POLICY_RULES)[number]
 

@@ -8,9 +8,12 @@ export * from './schemas/me.js'
 export * from './schemas/sessions.js'
 export * from './schemas/actions.js'
 export * from './schemas/audit.js'
+export * from './schemas/audit-export.js'
+export * from './schemas/log-streams.js'
 export * from './schemas/webhooks.js'
 export * from './schemas/console-config.js'
 export * from './machines.js'
+export * from './access.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
 export type {
   MachinePrincipal,
@@ -19,6 +22,8 @@ export type {
   UserPrincipal,
   ActAsContext,
   AuditPort,
+  AuditExportPort,
+  LogStreamsPort,
   DirectoryPort,
   DeniedAttempt,
   ImpersonationPort,

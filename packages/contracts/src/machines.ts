@@ -11,6 +11,7 @@ export const MACHINE_READ_PROCEDURES = [
   'sessions.inspect',
   'sessions.revoked',
   'audit.verify',
+  'audit.export',
 ] as const
 
 /**

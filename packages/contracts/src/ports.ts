@@ -2,6 +2,8 @@
 // anything else that hosts the router (a test, another service) brings its own. Types only.
 import type { ImpersonationMode } from './facts.js'
 import type { AuditVerifyInput, AuditVerifyOutput } from './schemas/audit.js'
+import type { AuditExportOutput, AuditExportParams } from './schemas/audit-export.js'
+import type { LogStreamsStatusOutput } from './schemas/log-streams.js'
 import type {
   ImpersonationActiveOutput,
   ImpersonationEndInput,
@@ -29,6 +31,7 @@ import type {
   WebhookDeliveriesParams,
   WebhookDelivery,
 } from './schemas/webhooks.js'
+import type { AccessPort } from './access.js'
 
 /**
  * The permission that makes a session staff, held in its active organization when that
@@ -250,6 +253,21 @@ export interface AuditPort {
   ): Promise<AuditVerifyOutput>
 }
 
+/** The audit chain in chain order, a page at a time (`audit.export`). */
+export interface AuditExportPort {
+  /** A page of events after `params.after`; a read by a machine is recorded (an audit read). */
+  export(
+    principal: ReaderPrincipal,
+    params: AuditExportParams,
+    request: RequestInfo,
+  ): Promise<AuditExportOutput>
+}
+
+/** The log streams to SIEMs, as staff see them (the audit page's panel). */
+export interface LogStreamsPort {
+  status(principal: StaffPrincipal): Promise<LogStreamsStatusOutput>
+}
+
 /** ActAs's outbox of webhooks to the host application, as staff see it (the audit page). */
 export interface WebhooksPort {
   /** Deliveries newest first, optionally of one status; `enabled`: any endpoint configured. */
@@ -284,6 +302,12 @@ export interface ActAsContext {
   impersonation: ImpersonationPort
   sessions: SessionsPort
   audit: AuditPort
+  /** `audit.export` (absent: the host exports nothing). */
+  auditExport?: AuditExportPort
+  /** `logStreams.status` (absent: no streams; the panel shows none). */
+  logStreams?: LogStreamsPort
   /** Absent: the host sends no webhooks (`webhooks.deliveries` answers an empty, disabled list). */
   webhooks?: WebhooksPort
+  /** Access requests and grants (access.ts); absent: the access.* and customer.* procedures answer 403. */
+  access?: AccessPort
 }

@@ -215,6 +215,8 @@ describe('createActAsClient', () => {
       case 'INVALID_INPUT':
       case 'CLERK_REJECTED':
       case 'TICKET_ALREADY_USED':
+      case 'ACCESS_NOT_FOUND':
+      case 'ACCESS_SETTLED':
       case 'REVERIFICATION_REQUIRED':
       case 'SERVICE_UNAVAILABLE':
       case 'INTERNAL':

@@ -27,6 +27,7 @@ describe('authorization rules', () => {
   it('covers the procedures of the issue', () => {
     expect(procedures.map(([path]) => path).sort()).toEqual(
       [
+        'audit.export',
         'audit.verify',
         'impersonation.actions',
         'impersonation.active',
@@ -38,6 +39,7 @@ describe('authorization rules', () => {
         'impersonation.signInFailed',
         'impersonation.start',
         'impersonation.stop',
+        'logStreams.status',
         'me',
         'quota',
         'sessions.inspect',
@@ -201,6 +203,7 @@ describe('machines (deny by default)', () => {
     }
     ctx.sessions = { inspect: reach }
     ctx.audit = { verify: reach }
+    ctx.auditExport = { export: reach }
     return ctx
   }
   const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2ln'
@@ -212,6 +215,8 @@ describe('machines (deny by default)', () => {
     'impersonation.get': (c: ReturnType<typeof router.createCaller>) =>
       c.impersonation.get({ impersonationId: '00000000-0000-4000-8000-000000000000' }),
     'audit.verify': (c: ReturnType<typeof router.createCaller>) => c.audit.verify(),
+    'audit.export': (c: ReturnType<typeof router.createCaller>) => c.audit.export({}),
+    'logStreams.status': (c: ReturnType<typeof router.createCaller>) => c.logStreams.status(),
     'sessions.inspect': (c: ReturnType<typeof router.createCaller>) =>
       c.sessions.inspect({ token }),
     'impersonation.start': (c: ReturnType<typeof router.createCaller>) =>
@@ -251,6 +256,7 @@ describe('machines (deny by default)', () => {
       .map(([path]) => path)
       .sort()
     expect(open).toEqual([
+      'audit.export',
       'audit.verify',
       'impersonation.get',
       'impersonation.list',

@@ -104,9 +104,11 @@ export const auditEvents = pgTable(
   'audit_events',
   {
     seq: bigint('seq', { mode: 'number' }).primaryKey(),
-    impersonationId: uuid('impersonation_id')
-      .notNull()
-      .references(() => impersonations.id),
+    /**
+     * The event's subject: an impersonation, or (the access model's events, access/schema.ts) an
+     * access request or an organization's setting. Migration 0009's trigger checks it exists.
+     */
+    impersonationId: uuid('impersonation_id').notNull(),
     type: text('type').notNull(),
     cause: text('cause'),
     by: text('by'),

@@ -21,7 +21,7 @@ export interface AuditStoreOptions {
    * Webhooks to the host: the messages an event announces are written to the outbox in the
    * event's transaction (so one exists exactly when the other does).
    */
-  outbox?: Pick<WebhookOutbox, 'rowsFor' | 'enqueued'> | null
+  outbox?: Pick<WebhookOutbox, 'rowsFor' | 'messageRows' | 'enqueued'> | null
   /**
    * Told after each event append commits (its type), in this process: in-memory readers of the
    * log (the search rows' last sign-in mirror) refresh at once instead of at their next poll.

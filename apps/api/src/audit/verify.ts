@@ -4,7 +4,8 @@
 // whose signature and event hash hold (or the head this instance last verified) to the head, in
 // pages that give the event loop a turn between them; `{ full: true }` walks from the first event
 // (the CLI, and staff who ask for it).
-import { asc, gt, inArray, sql } from 'drizzle-orm'
+import { and, asc, gt, inArray, not, sql } from 'drizzle-orm'
+import { ACCESS_MODEL_EVENTS, verifyAccessProjection } from '../access/verify.js'
 import { GENESIS_HASH, verifyChain, verifyCheckpoint } from './chain.js'
 import type { TrustedKeys } from './chain.js'
 import type { ChainBreak, ChainReport, EventData } from './chain.js'
@@ -74,6 +75,14 @@ export class AuditVerification extends AuditWrites {
       const projection = await this.verifyProjection(full ? null : start.seq)
       rows = projection.rows
       firstBroken = projection.firstBroken
+    }
+    if (!firstBroken) {
+      // The access model's rows (access requests, organizations' settings), likewise.
+      const access = await verifyAccessProjection(this.db, full ? null : start.seq, (where) =>
+        this.storedEvents(where),
+      )
+      rows += access.rows
+      firstBroken = access.firstBroken
     }
     if (!firstBroken) firstBroken = await this.checkpointCadence(head, publicKey)
     const report: VerifyReport = {
@@ -166,7 +175,7 @@ export class AuditVerification extends AuditWrites {
     const touched = await this.db
       .selectDistinct({ id: auditEvents.impersonationId })
       .from(auditEvents)
-      .where(gt(auditEvents.seq, afterSeq))
+      .where(and(gt(auditEvents.seq, afterSeq), not(ACCESS_MODEL_EVENTS)))
     for (let i = 0; i < touched.length; i += ROWS_CHUNK)
       yield touched.slice(i, i + ROWS_CHUNK).map((r) => r.id)
   }

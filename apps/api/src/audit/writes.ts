@@ -7,6 +7,7 @@
 // and capped first (clean.ts), so no input can make the write fail.
 import { and, eq, lt, sql } from 'drizzle-orm'
 import type {
+  AccessWebhook,
   ImpersonationEventType,
   ImpersonationMode,
   ImpersonationStatus,
@@ -110,6 +111,16 @@ export interface PruneReport {
   deliveries: number
   auditReads: number
   quotaReservations: number
+}
+
+/** An event about a subject other than an impersonation (see `withChain`). */
+export interface SubjectEventInput {
+  type: string
+  cause?: string | null
+  by?: string | null
+  reason?: string | null
+  data?: Record<string, EventDataValue | undefined>
+  at?: Date
 }
 
 type ChainedEvent = typeof auditEvents.$inferInsert & {
@@ -216,6 +227,68 @@ export class AuditWrites extends AuditReads {
     if (result.event.type === 'ended') observeSessionEnd(result.row)
     const { from: _from, ...appended } = result
     return appended
+  }
+
+  /**
+   * The chain for subjects other than impersonations (the access model, access/store.ts): one
+   * transaction under the head's lock, in which `work` reads what it needs, writes its own
+   * projection row (before its events: migration 0009 checks an event's subject exists), calls
+   * `append` to chain events after the head, and `announce` for the host's webhooks (outbox rows
+   * in the same transaction). The head moves to the last event appended.
+   */
+  async withChain<T>(
+    work: (
+      tx: Tx,
+      chain: {
+        append(subjectId: string, events: SubjectEventInput[]): Promise<AuditEventRow[]>
+        announce(subjectId: string, seq: number, message: AccessWebhook): void
+      },
+    ) => Promise<T>,
+  ): Promise<T> {
+    let announced = 0
+    const types: string[] = []
+    const result = await this.db.transaction(async (tx) => {
+      const head = await this.lockHead(tx)
+      let last: { seq: number; hash: string; createdAt: Date } | null = null
+      const messages: Array<{ subjectId: string; seq: number; message: AccessWebhook }> = []
+      const out = await work(tx, {
+        append: async (subjectId, inputs) => {
+          if (inputs.length === 0) return []
+          let prevHash = last?.hash ?? head.hash
+          let seq = last?.seq ?? head.seq
+          const chained: ChainedEvent[] = []
+          for (const input of inputs) {
+            const event = {
+              seq: (seq += 1),
+              impersonationId: subjectId,
+              type: input.type,
+              cause: cleanOptional(input.cause, 64),
+              by: cleanOptional(input.by, TEXT_LIMITS.id),
+              reason: cleanOptional(input.reason, TEXT_LIMITS.reason),
+              clerkSessionId: null,
+              data: canonicalData(cleanData(input.data)),
+              createdAt: input.at ?? this.now(),
+            }
+            const hash = eventHash(prevHash, event)
+            chained.push({ ...event, prevHash, hash })
+            prevHash = hash
+          }
+          const rows = await tx.insert(auditEvents).values(chained).returning()
+          last = chained.at(-1)!
+          types.push(...chained.map((e) => e.type))
+          return rows
+        },
+        announce: (subjectId, seq, message) => messages.push({ subjectId, seq, message }),
+      })
+      if (last) await this.moveHead(tx, head, last)
+      const rows = this.outbox?.messageRows(messages) ?? []
+      if (rows.length > 0) await tx.insert(webhookOutbox).values(rows)
+      announced = rows.length
+      return out
+    })
+    if (announced > 0) this.outbox?.enqueued()
+    for (const type of types) this.onAppended(type)
+    return result
   }
 
   /**

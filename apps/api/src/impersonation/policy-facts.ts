@@ -16,6 +16,7 @@ import type {
 import type { AuditEventRow, ImpersonationRow } from '../audit/schema.js'
 import type { StaffOrganizations } from '../directory/staff-organizations.js'
 import type { DirectoryUser, UserDirectory } from '../directory/user-directory.js'
+import type { AccessFactsReader } from '../access/facts.js'
 import { capOf, sha256Hex } from './lifecycle.js'
 import { endCauseOf, FactNotGathered, judge, returnRefusalOf, verdictOf } from './policy.js'
 import type { Judgement, PolicyFacts } from './policy.js'
@@ -29,6 +30,8 @@ export interface ImpersonationPolicyOptions {
   /** IMPERSONATION_DEFAULT_MODE. */
   defaultMode?: ImpersonationMode | undefined
   now: () => Date
+  /** The access model's facts (consent, approval, organizations' settings, grants); absent: none. */
+  access?: AccessFactsReader | null | undefined
 }
 
 type Caller = Pick<UserPrincipal, 'userId' | 'actor'>
@@ -58,9 +61,10 @@ export class ImpersonationPolicy {
       this.o.staffOrganizations.ids(),
       this.readOnly(),
     ])
-    const [staff, readOnlyMembers] = await Promise.all([
+    const [staff, readOnlyMembers, access] = await Promise.all([
       this.o.directory.membersAmong(ids, [...staffIds]),
       this.o.directory.membersAmong(ids, [...readOnly.keys()]),
+      this.o.access?.forPage(caller.userId, ids) ?? null,
     ])
     return users.map((user, i) => {
       const named = (shown[i] ?? []).flatMap((m) => readOnly.get(m.organizationId) ?? [])
@@ -70,23 +74,43 @@ export class ImpersonationPolicy {
       const facts: PolicyFacts = {
         actor: { id: caller.userId, machine: false, impersonating: Boolean(caller.actor) },
         target: { id: user.id, user, staff: staff.has(user.id), readOnlyIn },
+        ...(access?.has(user.id) ? { access: access.get(user.id)! } : {}),
       }
       return verdictOf(judge('search', facts, this.o))
     })
   }
 
-  /** `impersonation.start`'s judgement of `target` (read just before), `mode` as asked. */
+  /**
+   * `impersonation.start`'s judgement of `target` (read just before), `mode` as asked, for a
+   * session of `sessionMinutes` (a grant's window must cover it).
+   */
   async atStart(
     caller: Caller,
     target: DirectoryUser,
     mode: ImpersonationMode | undefined,
+    sessionMinutes?: number,
   ): Promise<Judgement> {
+    const [targetFacts, access] = await Promise.all([
+      this.targetFacts(target.id, target),
+      this.o.access?.forTarget(caller.userId, target.id) ?? null,
+    ])
     const facts: PolicyFacts = {
       actor: { id: caller.userId, machine: false, impersonating: Boolean(caller.actor) },
-      target: { ...(await this.targetFacts(target.id, target)), name: displayName(target) },
+      target: { ...targetFacts, name: displayName(target) },
       ...(mode ? { mode } : {}),
+      ...(sessionMinutes !== undefined ? { sessionMinutes } : {}),
+      now: this.o.now(),
+      ...(access ? { access } : {}),
     }
     return judge('start', facts, this.o)
+  }
+
+  /**
+   * `access.request`: the access facts of `target` for `caller` (what a request needs: consent,
+   * approval; or that the organization is off), read like the start's.
+   */
+  accessFacts(callerId: string, targetId: string) {
+    return this.o.access?.forTarget(callerId, targetId) ?? Promise.resolve(null)
   }
 
   /**
@@ -98,11 +122,18 @@ export class ImpersonationPolicy {
     row: ImpersonationRow,
     directory: UserDirectory = this.o.directory,
   ): Promise<EndCause | null> {
-    const [actor, target] = await Promise.all([
+    const [actor, target, access] = await Promise.all([
       this.actorFacts(row.actorId, directory),
       directory.getUser(row.userId).then((user) => this.targetFacts(row.userId, user, directory)),
+      this.o.access?.forTarget(row.actorId, row.userId, { directory, lapsed: true }) ?? null,
     ])
-    return endCauseOf(judge('continuous', { actor, target, mode: row.mode }, this.o))
+    return endCauseOf(
+      judge(
+        'continuous',
+        { actor, target, mode: row.mode, now: this.o.now(), ...(access ? { access } : {}) },
+        this.o,
+      ),
+    )
   }
 
   /**

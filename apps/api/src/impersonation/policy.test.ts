@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest'
 import { endCauseOf, judge, MOMENTS, returnRefusalOf, RULES, verdictOf } from './policy.js'
-import type { PolicyFacts } from './policy.js'
+import type { AccessFacts, PolicyFacts } from './policy.js'
+
+const NOW = new Date('2026-12-01T10:00:00.000Z')
+const inMinutes = (n: number) => new Date(NOW.getTime() + n * 60_000)
+
+/** Access facts under which nothing is required. */
+const noAccessRules = (): AccessFacts => ({
+  organizationOff: null,
+  consentRequired: null,
+  approvalRequired: null,
+  approvalOnlyFull: false,
+  consentGrant: null,
+  approvalGrant: null,
+  lapsed: null,
+})
 
 const allowedFacts = (): PolicyFacts => ({
   actor: {
@@ -41,6 +55,32 @@ const breaking: Record<string, (f: PolicyFacts) => void> = {
     f.target.readOnlyIn = ['Globex']
     f.mode = 'full'
   },
+  organization_off: (f) => (f.access = { ...noAccessRules(), organizationOff: 'Initech' }),
+  consent_required: (f) =>
+    (f.access = { ...noAccessRules(), consentRequired: 'ACCESS_CONSENT_REQUIRED=all' }),
+  approval_required: (f) =>
+    (f.access = { ...noAccessRules(), approvalRequired: 'members of Initech' }),
+  approval_required_full: (f) => {
+    f.access = { ...noAccessRules(), approvalRequired: 'full mode', approvalOnlyFull: true }
+    f.mode = 'full'
+  },
+  grant_read_only: (f) => {
+    f.access = {
+      ...noAccessRules(),
+      consentRequired: 'ACCESS_CONSENT_REQUIRED=all',
+      consentGrant: { id: 'g1', mode: 'read_only', until: inMinutes(60) },
+    }
+    f.mode = 'full'
+  },
+  grant_window: (f) => {
+    f.access = {
+      ...noAccessRules(),
+      consentRequired: 'ACCESS_CONSENT_REQUIRED=all',
+      consentGrant: { id: 'g1', mode: 'full', until: inMinutes(10) },
+    }
+    f.now = NOW
+    f.sessionMinutes = 30
+  },
 }
 
 describe('the policy: one judge', () => {
@@ -75,7 +115,8 @@ describe('the policy: one judge', () => {
             rule: rule.rule,
             reason: expect.stringMatching(/\w{5,}/) as unknown,
           })
-        if (moment === 'continuous') expect(endCauseOf(judgement), where).toBe(rule.cause)
+        if (moment === 'continuous')
+          expect(endCauseOf(judgement), where).toBe(rule.causeOf?.(facts) ?? rule.cause)
         if (moment === 'return') expect(returnRefusalOf(judgement), where).toBe(rule.refusal)
       }
     }
@@ -117,5 +158,65 @@ describe('the policy: one judge', () => {
     const facts = allowedFacts()
     delete facts.actor.mayImpersonate
     expect(() => judge('continuous', facts)).toThrow(/actor.mayImpersonate/)
+  })
+
+  it('consent: refused without a grant, saying which rule and what would allow it; a grant allows within its mode and window', () => {
+    const facts = allowedFacts()
+    facts.access = {
+      ...noAccessRules(),
+      consentRequired: 'members of Initech (ACCESS_CONSENT_ORGANIZATIONS)',
+    }
+    expect(verdictOf(judge('start', facts))).toMatchObject({
+      allowed: false,
+      rule: 'consent_required',
+      reason: expect.stringMatching(
+        /^Casey's consent is required \(members of Initech.*request access/,
+      ) as unknown,
+    })
+    facts.access.consentGrant = { id: 'g1', mode: 'read_only', until: inMinutes(60) }
+    facts.now = NOW
+    // Within the grant: read-only only, at most its window.
+    expect(verdictOf(judge('search', facts))).toMatchObject({ allowed: true, modes: ['read_only'] })
+    expect(judge('start', { ...facts, mode: 'read_only', sessionMinutes: 30 }).allowed).toBe(true)
+    expect(verdictOf(judge('start', { ...facts, mode: 'full', sessionMinutes: 30 }))).toMatchObject(
+      {
+        allowed: false,
+        rule: 'grant_exceeded',
+      },
+    )
+    expect(
+      verdictOf(judge('start', { ...facts, mode: 'read_only', sessionMinutes: 61 })),
+    ).toMatchObject({
+      allowed: false,
+      rule: 'grant_exceeded',
+      reason: expect.stringMatching(/ask for at most 60 minutes/) as unknown,
+    })
+  })
+
+  it('a live impersonation whose grant is gone ends with the cause of its going', () => {
+    const facts = allowedFacts()
+    facts.mode = 'read_only'
+    facts.access = {
+      ...noAccessRules(),
+      consentRequired: 'ACCESS_CONSENT_REQUIRED=all',
+      lapsed: 'expired',
+    }
+    expect(endCauseOf(judge('continuous', facts))).toBe('access_expired')
+    facts.access.lapsed = 'revoked'
+    expect(endCauseOf(judge('continuous', facts))).toBe('access_revoked')
+    facts.access = { ...noAccessRules(), organizationOff: 'Initech' }
+    expect(endCauseOf(judge('continuous', facts))).toBe('organization_off')
+  })
+
+  it('approval only for full: read-only allowed without it, full refused naming the rule', () => {
+    const facts = allowedFacts()
+    facts.access = { ...noAccessRules(), approvalRequired: 'full mode', approvalOnlyFull: true }
+    expect(verdictOf(judge('search', facts))).toMatchObject({ allowed: true, modes: ['read_only'] })
+    expect(verdictOf(judge('start', { ...facts, mode: 'full' }))).toMatchObject({
+      allowed: false,
+      rule: 'approval_required',
+    })
+    facts.access.approvalGrant = { id: 'g2', mode: 'full', until: inMinutes(60) }
+    expect(judge('start', { ...facts, mode: 'full' }).allowed).toBe(true)
   })
 })

@@ -59,6 +59,14 @@ export interface PolicyFacts {
   }
   /** The mode asked (`start`; absent when none was asked) or running (`continuous`). */
   mode?: ImpersonationMode
+  /** The session length asked (`start`), minutes; with `now`, what a grant's window must cover. */
+  sessionMinutes?: number
+  now?: Date
+  /**
+   * The access model (access requests, grants, organizations' settings; src/access/): gathered
+   * at `search`, `start` and `continuous` when the deployment has it (absent: no rule applies).
+   */
+  access?: AccessFacts
   /** The way back to the console (`return`). */
   return?: {
     /** RETURN_TO_CONSOLE. */
@@ -68,6 +76,33 @@ export interface PolicyFacts {
     /** The impersonation is past its cap. */
     pastCap: boolean
   }
+}
+
+/** A live grant the actor may use for this target: its mode and the end of its window. */
+export interface GrantFact {
+  id: string
+  mode: ImpersonationMode
+  until: Date
+}
+
+export interface AccessFacts {
+  /** The target's organization that switched impersonation off (its name), or null. */
+  organizationOff: string | null
+  /** Why the target's consent is required (a clause), or null when it is not. */
+  consentRequired: string | null
+  /** Why a second staff member's approval is required (a clause), or null when it is not. */
+  approvalRequired: string | null
+  /** The approval is required only for `full` (ACCESS_APPROVAL_REQUIRED=full). */
+  approvalOnlyFull: boolean
+  /** The live grant with the target's consent this actor may use (the widest), or null. */
+  consentGrant: GrantFact | null
+  /** The live grant with a second staff member's approval for this actor, or null. */
+  approvalGrant: GrantFact | null
+  /**
+   * `continuous`: how the last grant this actor had for the target ended (`expired` or
+   * `revoked`), or null (none, or it is still live): the end cause when a rule needs a grant.
+   */
+  lapsed?: 'expired' | 'revoked' | null
 }
 
 /** One rule: where it applies, when it bites, and what each moment answers when it does. */
@@ -86,6 +121,8 @@ export interface PolicyRuleDefinition {
   reason?: (facts: PolicyFacts) => string
   /** `continuous`: why the impersonation ends. */
   cause?: EndCause
+  /** `continuous`: why it ends, when that depends on the facts (takes precedence over `cause`). */
+  causeOf?: (facts: PolicyFacts) => EndCause
   /** `return`: why no return ticket. */
   refusal?: ReturnRefusal
 }
@@ -118,6 +155,49 @@ function known<T>(value: T | undefined, name: string): T {
 const actorUser = (f: PolicyFacts) => known(f.actor.user, 'actor.user')
 const returnFacts = (f: PolicyFacts) => known(f.return, 'return')
 const message = (text: string) => () => text
+
+const accessFacts = (f: PolicyFacts): AccessFacts | null => f.access ?? null
+
+/** Whether the approval rule covers this impersonation (its mode; unknown at search: `full`). */
+const approvalCovers = (a: AccessFacts, f: PolicyFacts) =>
+  a.approvalRequired !== null && (!a.approvalOnlyFull || f.mode !== 'read_only')
+
+/** The grants a start rests on (those the rules that bite require), narrowed to one limit. */
+export function grantLimit(f: PolicyFacts): { mode: ImpersonationMode; until: Date } | null {
+  const a = accessFacts(f)
+  if (!a) return null
+  const used = [
+    a.consentRequired !== null ? a.consentGrant : null,
+    approvalCovers(a, f) ? a.approvalGrant : null,
+  ].filter((g): g is GrantFact => g !== null)
+  if (used.length === 0) return null
+  return {
+    mode: used.some((g) => g.mode === 'read_only') ? 'read_only' : 'full',
+    until: new Date(Math.min(...used.map((g) => g.until.getTime()))),
+  }
+}
+
+/** Why a live impersonation that needed a grant ends now. */
+const lapsedCause = (f: PolicyFacts): EndCause => {
+  const lapsed = accessFacts(f)?.lapsed
+  return lapsed === 'expired' ? 'access_expired' : 'access_revoked'
+}
+
+const whoOf = (f: PolicyFacts) => f.target.name ?? 'This user'
+
+export const ACCESS_MESSAGES = {
+  organizationOff: (name: string) =>
+    `${name} switched impersonation of its members off (its admins' setting); nobody may impersonate them.`,
+  consent: (f: PolicyFacts, why: string) =>
+    `${whoOf(f)}'s consent is required (${why}): request access, and start once they approve it.`,
+  approval: (why: string) =>
+    `A second staff member's approval is required (${why}): request access, and start once an approver approves it.`,
+  approvalFull: () =>
+    "Full access needs a second staff member's approval (ACCESS_APPROVAL_REQUIRED=full): request access, or start read-only.",
+  grantReadOnly: () => 'The access granted is read-only.',
+  grantWindow: (until: Date, minutes: number) =>
+    `The access granted ends at ${until.toISOString()}: ask for at most ${Math.max(0, minutes)} minutes, or request access again.`,
+} as const
 
 /** Why only read-only: the organizations named (READ_ONLY_ORGANIZATIONS). */
 export function readOnlyReason(organizationNames: readonly string[]): string {
@@ -237,6 +317,79 @@ export const RULES: readonly PolicyRuleDefinition[] = [
     reason: message(POLICY_MESSAGES.locked),
     cause: 'target_locked',
   },
+  // The access model: the target's organization's own setting, the customer's consent, a second
+  // staff member's approval, and the grant a start rests on (src/access/).
+  {
+    id: 'organization_off',
+    moments: ['search', 'start', 'continuous'],
+    applies: (f) => (accessFacts(f)?.organizationOff ?? null) !== null,
+    rule: 'organization_off',
+    reason: (f) => ACCESS_MESSAGES.organizationOff(accessFacts(f)!.organizationOff!),
+    cause: 'organization_off',
+  },
+  {
+    id: 'consent_required',
+    moments: ['search', 'start', 'continuous'],
+    applies: (f) => {
+      const a = accessFacts(f)
+      return a !== null && a.consentRequired !== null && a.consentGrant === null
+    },
+    rule: 'consent_required',
+    reason: (f) => ACCESS_MESSAGES.consent(f, accessFacts(f)!.consentRequired!),
+    causeOf: lapsedCause,
+  },
+  {
+    id: 'approval_required',
+    moments: ['search', 'start', 'continuous'],
+    applies: (f) => {
+      const a = accessFacts(f)
+      return (
+        a !== null && a.approvalRequired !== null && !a.approvalOnlyFull && a.approvalGrant === null
+      )
+    },
+    rule: 'approval_required',
+    reason: (f) => ACCESS_MESSAGES.approval(accessFacts(f)!.approvalRequired!),
+    causeOf: lapsedCause,
+  },
+  {
+    id: 'approval_required_full',
+    moments: ['search', 'start', 'continuous'],
+    effect: 'read_only',
+    applies: (f) => {
+      const a = accessFacts(f)
+      return (
+        a !== null && a.approvalRequired !== null && a.approvalOnlyFull && a.approvalGrant === null
+      )
+    },
+    rule: 'approval_required',
+    reason: () => ACCESS_MESSAGES.approvalFull(),
+    causeOf: lapsedCause,
+  },
+  {
+    id: 'grant_read_only',
+    moments: ['search', 'start', 'continuous'],
+    effect: 'read_only',
+    applies: (f) => grantLimit(f)?.mode === 'read_only',
+    rule: 'grant_exceeded',
+    reason: () => ACCESS_MESSAGES.grantReadOnly(),
+    cause: 'access_revoked',
+  },
+  {
+    id: 'grant_window',
+    moments: ['start'],
+    applies: (f) => {
+      const limit = grantLimit(f)
+      if (!limit || f.sessionMinutes === undefined) return false
+      const now = known(f.now, 'now')
+      return now.getTime() + f.sessionMinutes * 60_000 > limit.until.getTime()
+    },
+    rule: 'grant_exceeded',
+    reason: (f) => {
+      const limit = grantLimit(f)!
+      const left = Math.floor((limit.until.getTime() - known(f.now, 'now').getTime()) / 60_000)
+      return ACCESS_MESSAGES.grantWindow(limit.until, left)
+    },
+  },
   {
     id: 'read_only_target',
     moments: ['search', 'start', 'continuous'],
@@ -256,7 +409,13 @@ export type Judgement =
       /** Why only some modes (a `read_only` rule bit). */
       modeReason?: string
     }
-  | { allowed: false; by: PolicyRuleDefinition; reason: string }
+  | {
+      allowed: false
+      by: PolicyRuleDefinition
+      reason: string
+      /** `continuous`: the end cause, when the rule derives it from the facts. */
+      cause?: EndCause
+    }
 
 export interface JudgeOptions {
   /** The mode to preselect when the target allows both (IMPERSONATION_DEFAULT_MODE; default full). */
@@ -278,16 +437,24 @@ export function judge(
       if (facts.mode === 'full') {
         const who = facts.target.name ?? facts.target.id
         const refusal = `${who} may only be impersonated read-only: ${reason} Start a read-only impersonation instead.`
-        return { allowed: false, by: rule, reason: refusal }
+        return { allowed: false, by: rule, reason: refusal, ...causeOf(rule, facts, moment) }
       }
       modeReason ??= reason
       continue
     }
-    return { allowed: false, by: rule, reason }
+    return { allowed: false, by: rule, reason, ...causeOf(rule, facts, moment) }
   }
   if (modeReason !== undefined)
     return { allowed: true, modes: ['read_only'], defaultMode: 'read_only', modeReason }
   return { allowed: true, modes: ['read_only', 'full'], defaultMode: options.defaultMode ?? 'full' }
+}
+
+function causeOf(
+  rule: PolicyRuleDefinition,
+  facts: PolicyFacts,
+  moment: Moment,
+): { cause?: EndCause } {
+  return moment === 'continuous' && rule.causeOf ? { cause: rule.causeOf(facts) } : {}
 }
 
 function missing(rule: PolicyRuleDefinition, what: string, moment: Moment): never {
@@ -307,7 +474,7 @@ export function verdictOf(judgement: Judgement): ImpersonationVerdict {
 /** `continuous`: why a live impersonation ends now, or null. */
 export function endCauseOf(judgement: Judgement): EndCause | null {
   if (judgement.allowed) return null
-  return judgement.by.cause ?? missing(judgement.by, 'end cause', 'continuous')
+  return judgement.cause ?? judgement.by.cause ?? missing(judgement.by, 'end cause', 'continuous')
 }
 
 /** `return`: why Stop hands back no way in, or null. */

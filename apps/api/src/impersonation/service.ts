@@ -354,7 +354,12 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     const asked = attempt.params.mode
     let judgement
     try {
-      judgement = await this.o.policy.atStart(attempt.principal, target, asked)
+      judgement = await this.o.policy.atStart(
+        attempt.principal,
+        target,
+        asked,
+        attempt.params.sessionMinutes,
+      )
     } catch (error) {
       throw await this.refuse(attempt, asActAsError(error), 'failed', {
         userEmail: target.primaryEmail,

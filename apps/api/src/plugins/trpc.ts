@@ -10,6 +10,7 @@ import { fastifyTRPCPlugin } from '@trpc/server/adapters/fastify'
 import type { FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { databaseFault } from '../audit/db.js'
+import { logStreamsPort } from '../log-streams/port.js'
 import type { AppDeps } from '../deps.js'
 import type { EndedImpersonation } from '../sessions/revocations.js'
 import { principalFromRequest, registerAuth } from './auth.js'
@@ -28,6 +29,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
   })
 
   const known = new Set(Object.keys(router._def.procedures))
+  const logStreams = logStreamsPort(deps.logStreams)
 
   /** An answer sent before tRPC runs, shaped by the router's own error formatter. */
   const sendError = (reply: FastifyReply, code: TRPC_ERROR_CODE_KEY, cause: ActAsError) => {
@@ -150,7 +152,10 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             impersonation: deps.service,
             sessions: deps.sessions,
             audit: deps.service,
+            auditExport: deps.auditExport,
+            logStreams,
             webhooks: deps.webhooks,
+            access: deps.access,
           }
         },
         responseMeta({ errors }) {

@@ -11,6 +11,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ActAsError } from '@actas/contracts'
 import type {
+  AccessWebhook,
   ActAsWebhook,
   EndCause,
   ImpersonationStatus,
@@ -184,10 +185,29 @@ export class WebhookOutbox implements WebhooksPort {
   ): NewWebhookOutboxRow[] {
     if (this.o.endpoints.length === 0) return []
     const now = this.clock()
+    return this.messageRows(
+      events.flatMap(({ event, from }) => {
+        const message = webhookFor(row, event, from, now)
+        return message ? [{ subjectId: row.id, seq: event.seq, message }] : []
+      }),
+    )
+  }
+
+  /**
+   * The outbox rows of `messages`, one per message and endpoint (`subjectId`: the impersonation,
+   * or the access request, the message is about; `seq`: the event it announces). Pure.
+   */
+  messageRows(
+    messages: ReadonlyArray<{
+      subjectId: string
+      seq: number
+      message: ActAsWebhook | AccessWebhook
+    }>,
+  ): NewWebhookOutboxRow[] {
+    if (this.o.endpoints.length === 0) return []
+    const now = this.clock()
     const rows: NewWebhookOutboxRow[] = []
-    for (const { event, from } of events) {
-      const message = webhookFor(row, event, from, now)
-      if (!message) continue
+    for (const { subjectId, seq, message } of messages) {
       const body = JSON.stringify(message)
       const messageId = newMessageId()
       for (const endpoint of this.o.endpoints) {
@@ -196,8 +216,8 @@ export class WebhookOutbox implements WebhooksPort {
           messageId,
           endpoint,
           type: message.type,
-          impersonationId: row.id,
-          eventSeq: event.seq,
+          impersonationId: subjectId,
+          eventSeq: seq,
           body,
           status: 'pending',
           attempts: 0,

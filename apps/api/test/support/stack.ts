@@ -468,6 +468,29 @@ export async function withSupportRole<T>(
   }
 }
 
+/**
+ * One call to Clerk's Backend API on the stack's local server with its secret key (as an
+ * operator's script would make it); throws unless it answers 200. The JSON answer.
+ */
+export async function clerkBapi<T = unknown>(
+  stack: Stack,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${stack.clerk.url}/v1/${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${stack.clerk.secretKey}`,
+      'content-type': 'application/json',
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  if (res.status !== 200)
+    throw new Error(`${method} /v1/${path} answered ${res.status}: ${await res.text()}`)
+  return (await res.json()) as T
+}
+
 /** The ActAs error a call failed with; throws when it did not fail. */
 export async function failure(promise: Promise<unknown>) {
   try {

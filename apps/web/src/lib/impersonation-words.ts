@@ -42,6 +42,9 @@ export function causeWords(cause: EndCause, who: string | null): string {
     target_deleted: 'Ended by policy: the customer was deleted',
     target_became_read_only:
       'Ended by policy: the customer joined an organization impersonated read-only only',
+    access_revoked: 'Ended: the customer revoked the access it used (or withdrew consent)',
+    access_expired: 'Ended: the access grant it used ran out',
+    organization_off: "Ended: the customer's organization switched impersonation off",
   }
   return words[cause]
 }

@@ -1,6 +1,10 @@
 // The impersonated tab's words: how its impersonation ended (the banner), how long it lasted and
 // why Stop could not bring the staff member back without a password.
-import type { ImpersonationEnded, ReturnRefusal } from '@actas/contracts/client'
+import type {
+  ImpersonationEnded,
+  ImpersonationGetOutput,
+  ReturnRefusal,
+} from '@actas/contracts/client'
 import { endWords } from './impersonation-words'
 
 /**
@@ -14,6 +18,34 @@ export function endedSentence(ended: ImpersonationEnded): string {
   return ended.status === 'revoked'
     ? 'Ended: the ticket was revoked'
     : 'Ended: this impersonation is no longer live'
+}
+
+/**
+ * How an impersonation ended while its tab was in the host application (a colleague's end, a
+ * policy, the time limit), from the record the staff member's own console reads once they signed
+ * in again (`impersonation.get`): in the words of the impersonated tab's banner (`endedSentence`),
+ * with whom they acted as. The ender's email is the one recorded with the end.
+ */
+export function endedWhileAwaySentence(record: ImpersonationGetOutput, userName: string): string {
+  if (!record.endCause && record.status !== 'revoked')
+    return `Your impersonation of ${userName} has ended.`
+  const end = record.events.findLast((e) => e.type === 'ended' || e.type === 'ticket_revoked')
+  const recorded = end?.data['byEmail']
+  const email =
+    typeof recorded === 'string' && recorded
+      ? recorded
+      : record.endedBy === record.actor.id
+        ? record.actor.email
+        : null
+  const sentence = endedSentence({
+    impersonationId: record.id,
+    status: record.status,
+    cause: record.endCause,
+    endedBy: record.endedBy ? { id: record.endedBy, email } : null,
+    reason: record.endReason,
+    endedAt: record.endedAt,
+  })
+  return `${sentence}. You are no longer acting as ${userName}.`
 }
 
 /** "12 min", "40 s", "1 h 5 min": how long an impersonation lasted. */

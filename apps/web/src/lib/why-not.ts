@@ -9,6 +9,10 @@ const LABELS: Record<PolicyRule, string> = {
   impersonated_session: 'Not from this session',
   machine: 'Not allowed',
   read_only_target: 'Read-only',
+  consent_required: 'Consent needed',
+  approval_required: 'Approval needed',
+  organization_off: 'Organization off',
+  grant_exceeded: 'Beyond the grant',
 }
 
 const SENTENCES: Record<PolicyRule, string> = {
@@ -19,6 +23,10 @@ const SENTENCES: Record<PolicyRule, string> = {
   impersonated_session: 'An impersonated session cannot start another impersonation.',
   machine: 'Only people can start an impersonation.',
   read_only_target: 'This user may only be impersonated read-only.',
+  consent_required: "This user's consent is required: request access.",
+  approval_required: "A second staff member's approval is required: request access.",
+  organization_off: "This user's organization does not allow impersonation.",
+  grant_exceeded: 'The access granted allows less than this: stay within its mode and window.',
 }
 
 export interface WhyNot {

@@ -8,7 +8,9 @@
 //     refused, visibly) → Stop in the application → back in the console, signed in, on the same
 //     search;
 // (b) a colleague (the seeded second staff member) ends an impersonation from Active now: the
-//     application's banner says so by itself (a bounded wait; the delay is printed).
+//     application's banner says so by itself (a bounded wait; the delay is printed), its header
+//     says signed out and clerk-js is → "Back to the console": the sign-in page says the
+//     impersonation ended → signed in again, on the same search, told who ended it and why.
 // One stack and one customer application for the file (useE2e + customer-app.ts), the run's
 // Chromium, one browser context per test (and one more for the colleague).
 import { fileURLToPath } from 'node:url'
@@ -169,7 +171,8 @@ describe.each(RUNS)(
 
     it("a colleague ends it from Active now: the application's banner says so by itself", async () => {
       const page = await newPage(width)
-      await signIn(page, e2e.stack.url, e2e.stack.account('admin'))
+      const admin = e2e.stack.account('admin')
+      await signIn(page, e2e.stack.url, admin)
       const name = await confirmImpersonation(
         page,
         e2e.stack.url,
@@ -217,6 +220,14 @@ describe.each(RUNS)(
         `${width} px: the colleague's End (click) → the application's banner: ${delay} ms (bound 2,000 ms), told by ${byPush ? "ActAs's push" : 'the poll of the status route'}`,
       )
       expect(told).toContain(`no longer acting as ${name}`)
+      // The application's header no longer claims the customer is signed in, and clerk-js's
+      // session is signed out (the example's answer to the banner's `ended` event).
+      const header = page.getByRole('banner')
+      await header.getByText('Signed out: the impersonation ended').waitFor()
+      expect(await header.textContent()).not.toContain('Signed in as')
+      await page.waitForFunction(
+        () => (globalThis as unknown as { Clerk: { session: unknown } }).Clerk.session == null,
+      )
       // The application refuses the session now (the guard), whatever the page tries.
       await page.getByLabel('Item').fill('Gift card')
       await page.getByRole('button', { name: 'Place order' }).click()
@@ -226,10 +237,32 @@ describe.each(RUNS)(
       await usable(page)
       await shot(page, `05-ended-${width}`)
 
-      // Back to the console: the sign-in page, saying how it ended.
+      // Back to the console: the sign-in page says the impersonation ended (the API tells how
+      // only to a session; the return secret cannot bring back an ended impersonation).
       await alert.getByRole('link', { name: 'Back to the console' }).click()
       await page.waitForURL(/\/sign-in/)
+      await page
+        .getByTestId('acting-notice')
+        .getByText('Your impersonation has ended. Sign in again to continue.')
+        .waitFor()
+      expect(await page.getByTestId('acting-notice').textContent()).not.toContain(name)
       await usable(page)
+      await shot(page, `06-back-signed-out-${width}`)
+      // Signed in again: back on the same search, told who ended it and why.
+      await page.getByLabel('Email or username').fill(admin.identifier)
+      await page.getByLabel('Password').fill(admin.password)
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+      await page.waitForURL(`${e2e.stack.url}/users?q=${encodeURIComponent(colleagueSearch)}`)
+      await page
+        .getByTestId('acting-notice')
+        .getByText(
+          `Ended by grace@support.actas.test: Ended by a colleague (host e2e). You are no longer acting as ${name}.`,
+        )
+        .waitFor()
+      expect(await page.getByLabel('Search users').inputValue()).toBe(colleagueSearch)
+      await page.locator('#users-results[aria-busy="false"]').waitFor()
+      await usable(page)
+      await shot(page, `07-told-after-sign-in-${width}`)
       expect(pageErrors).toEqual([])
     })
   },

@@ -1,8 +1,11 @@
 // Test harness for component and store tests: the whole ActAs back end, real, in this process.
 //
 // - The API is @actas/api's own test stack (`@actas/api/testing`: buildApp over PGlite in memory,
-//   real @clerk/fastify), listening on a loopback port and called over real HTTP by the console's
-//   real typed client (so timeouts, aborts and the tRPC wire format are the real ones).
+//   real @clerk/fastify), called in this process: the console's real typed client sends its
+//   requests to the API's URL, and `fetch` for that URL is answered by the app itself through
+//   Fastify's inject (`stack.fetch`: every hook, the real tRPC wire format, no socket). Timeouts
+//   and aborts are the client's own; the API can be stopped or hung as the console sees it
+//   (`setApi`).
 // - Clerk is the local Clerk-compatible server (@actas/clerk-local) started by that stack. The
 //   console's `Auth` boundary is implemented here over its Frontend API (`localClerkAuth`): real
 //   password and ticket sign-ins, real sessions and session tokens, Clerk's real error codes read
@@ -12,6 +15,9 @@
 //   quota (402).
 //
 // One stack per test file (`webStack()` in beforeAll): a PGlite open takes seconds.
+//
+// No fake of ActAs's API: the requests reach the real router. Only the wire between the console
+// and the API is in-process, and `setApi` breaks it the ways a network does (refused, hung).
 import { ORIGIN, startStack } from '@actas/api/testing'
 import type { Stack, StackOptions } from '@actas/api/testing'
 import { createFapiClient, FapiError } from '@actas/clerk-local'
@@ -19,7 +25,7 @@ import type { FapiClient, SeededAccount } from '@actas/clerk-local'
 import { ClerkAPIResponseError } from '@clerk/shared/error'
 import { createTestingPinia } from '@pinia/testing'
 import { flushPromises } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
+import { createPinia, disposePinia, setActivePinia } from 'pinia'
 import type { Pinia } from 'pinia'
 import { vi } from 'vitest'
 import { computed, createApp, h, ref } from 'vue'
@@ -31,8 +37,6 @@ import { toAuthError } from '../../src/auth/errors'
 import type { Auth, AuthSession, AuthUser } from '../../src/auth/types'
 import { AuthKey } from '../../src/auth/types'
 import { ApiKey, createApi, RequestTimeoutKey } from '../../src/lib/api'
-import { apiRelay } from './relay'
-import type { ApiState } from './relay'
 import type { ActAsClient } from '../../src/lib/api'
 
 // The API client loads lazily in the app; load it up front so tests need no real waiting.
@@ -181,6 +185,36 @@ export function localClerkAuth(stack: Stack): LocalClerkAuth {
   }
 }
 
+/** How the API answers the console: normally, not at all (stopped), or never (hung). */
+export type ApiState = 'up' | 'stopped' | 'hung'
+
+/** The API's URL as the console is given it: answered in-process, never resolved on a network. */
+const API_URL = 'http://api.actas.test/trpc'
+
+/**
+ * Routes `fetch` for the API's origin to `answer` and everything else (the local Clerk server)
+ * to the environment's own fetch, in which the console runs; `restore()` puts it back. The
+ * console's code calls `fetch` itself in places (the keepalive sign-in report), so the route is
+ * on the global, not only on the clients the harness makes.
+ */
+function routeApiFetch(answer: typeof fetch): { restore(): void } {
+  const original = globalThis.fetch
+  const origin = new URL(API_URL).origin
+  const routed: typeof fetch = (input, init) => {
+    const url = typeof input === 'object' && 'url' in input ? input.url : String(input)
+    return new URL(url).origin === origin ? answer(input, init) : original(input, init)
+  }
+  globalThis.fetch = routed
+  return {
+    restore() {
+      if (globalThis.fetch === routed) globalThis.fetch = original
+    },
+  }
+}
+
+/** A network error as fetch throws it (the console reads a TypeError as "no connection"). */
+const networkError = (why: string) => new TypeError('fetch failed', { cause: new Error(why) })
+
 export interface ApiChoice {
   /** The console's request and sign-in timeout (default: the app's own, 10 s). */
   timeoutMs?: number
@@ -190,7 +224,7 @@ export type { ApiState }
 
 export interface WebStack {
   stack: Stack
-  /** The API's tRPC endpoint as the console reaches it (through the relay). */
+  /** The API's tRPC endpoint as the console reaches it (answered in this process). */
   apiUrl: string
   /** Stops, hangs or restarts the API as the console sees it (see `apiRelay`). */
   setApi(state: ApiState): Promise<void>
@@ -214,8 +248,21 @@ export interface WebStack {
   close(): Promise<void>
 }
 
+/**
+ * The page as a fresh environment has it: empty storage and body. The files of a worker share
+ * its modules and DOM environment (vitest.config.ts, `isolate: false`), so each file's stack
+ * starts and ends with this.
+ */
+function freshPage(): void {
+  if (typeof document === 'undefined') return
+  sessionStorage.clear()
+  localStorage.clear()
+  document.body.innerHTML = ''
+}
+
 /** Starts the API (PGlite in memory) and the local Clerk server for one test file. */
 export async function webStack(options: StackOptions = {}): Promise<WebStack> {
+  freshPage()
   const stack = await startStack({
     ...options,
     env: (clerk) => ({
@@ -225,8 +272,30 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
       ...(typeof options.env === 'function' ? options.env(clerk) : options.env),
     }),
   })
-  const relay = await apiRelay(new URL(await stack.listen()))
-  const apiUrl = relay.url
+  // The API as the console sees it: answered, refused (stopped) or never answered (hung; a
+  // request waits until its own deadline aborts it, or until the API is stopped or back, which
+  // drops it as a closed connection would).
+  let state: ApiState = 'up'
+  const hung = new Set<(error: Error) => void>()
+  const dropHung = () => {
+    for (const drop of hung) drop(networkError('connection reset'))
+    hung.clear()
+  }
+  const answer: typeof fetch = (input, init) => {
+    if (state === 'stopped') return Promise.reject(networkError('connect ECONNREFUSED'))
+    if (state === 'up') return stack.fetch(input, init)
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined)
+    return new Promise<Response>((_, reject) => {
+      const drop = (error: unknown) => {
+        hung.delete(drop)
+        reject(error)
+      }
+      hung.add(drop)
+      signal?.addEventListener('abort', () => drop(signal.reason), { once: true })
+    })
+  }
+  const route = routeApiFetch(answer)
+  const apiUrl = API_URL
 
   const api = (auth: Auth, opts: ApiChoice = {}) =>
     createApi({
@@ -234,8 +303,14 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
       getToken: () => auth.getToken(),
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     })
+  // What this file mounted and the Pinias it made, unmounted and disposed at close: nothing it
+  // left running (a banner's polling, a store's watch) reaches into the next file of the worker.
+  const apps = new Set<App>()
+  const pinias = new Set<Pinia>()
   const provide = (auth: Auth, opts: ApiChoice = {}): Plugin => ({
     install(app) {
+      apps.add(app)
+      app.onUnmount(() => apps.delete(app))
       app.provide(AuthKey, auth)
       app.provide(ApiKey, api(auth, opts))
       if (opts.timeoutMs) app.provide(RequestTimeoutKey, opts.timeoutMs)
@@ -245,7 +320,10 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
   const web: WebStack = {
     stack,
     apiUrl,
-    setApi: (state) => relay.set(state),
+    async setApi(next) {
+      if (next !== 'hung') dropHung()
+      state = next
+    },
     account: (role) => stack.account(role),
     signedOut: () => localClerkAuth(stack),
     async signedIn(role) {
@@ -269,20 +347,27 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
       return { auth, impersonationId: started.impersonationId, adminUserId: admin.userId }
     },
     api,
-    plugins: (auth, opts) => [
-      provide(auth, opts),
-      createTestingPinia({ stubActions: false, createSpy: vi.fn }),
-    ],
+    plugins: (auth, opts) => {
+      const pinia = createTestingPinia({ stubActions: false, createSpy: vi.fn })
+      pinias.add(pinia)
+      return [provide(auth, opts), pinia]
+    },
     storeApp(auth, opts) {
       const app = createApp({ render: () => null })
       app.use(provide(auth, opts))
+      apps.delete(app) // never mounted: its stores live in its Pinia, disposed at close
       const pinia = createPinia()
+      pinias.add(pinia)
       app.use(pinia)
       setActivePinia(pinia)
       return { app, pinia }
     },
     async close() {
-      await relay.close()
+      for (const app of [...apps]) app.unmount()
+      for (const pinia of pinias) disposePinia(pinia)
+      freshPage()
+      dropHung()
+      route.restore()
       await stack.close()
     },
   }

@@ -2,6 +2,8 @@
 import { z } from 'zod'
 import { ActAsError } from '../errors.js'
 import { AuditVerifyInputSchema, AuditVerifyOutputSchema } from '../schemas/audit.js'
+import { AuditExportInputSchema, AuditExportOutputSchema } from '../schemas/audit-export.js'
+import { LogStreamsStatusOutputSchema } from '../schemas/log-streams.js'
 import {
   ImpersonationActiveOutputSchema,
   ImpersonationEndInputSchema,
@@ -41,6 +43,7 @@ import {
   WebhookRetryOutputSchema,
 } from '../schemas/webhooks.js'
 import type { UserPrincipal } from '../ports.js'
+import { accessRouters } from './access.js'
 import { createActAsTRPC, isStaff } from './trpc.js'
 import type { ActAsRouterOptions } from './trpc.js'
 
@@ -70,6 +73,7 @@ export function describeMe(principal: UserPrincipal): MeOutput {
 }
 
 export function createAppRouter(options: ActAsRouterOptions) {
+  const builders = createActAsTRPC(options)
   const {
     router,
     signedInProcedure,
@@ -77,9 +81,11 @@ export function createAppRouter(options: ActAsRouterOptions) {
     readProcedure,
     machineWriteProcedure,
     auditedStaffProcedure,
-  } = createActAsTRPC(options)
+  } = builders
 
   return router({
+    ...accessRouters(builders),
+
     me: signedInProcedure
       .input(NoInputSchema)
       .output(MeOutputSchema)
@@ -207,6 +213,28 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .input(AuditVerifyInputSchema)
         .output(AuditVerifyOutputSchema)
         .query(({ ctx, input }) => ctx.audit.verify(ctx.principal, ctx.request, input ?? {})),
+
+      /**
+       * The chain in chain order, a page at a time, as ActAs's events or in OCSF form (issue 23).
+       * Staff, and machines granted it (by default); a machine's read is recorded.
+       */
+      export: readProcedure
+        .input(AuditExportInputSchema)
+        .output(AuditExportOutputSchema)
+        .query(({ ctx, input }) => {
+          if (!ctx.auditExport) throw new ActAsError('INVALID_INPUT', 'This ActAs exports nothing.')
+          return ctx.auditExport.export(ctx.principal, input, ctx.request)
+        }),
+    }),
+
+    logStreams: router({
+      /** The log streams to SIEMs: state, cursor against the head, last delivery. Staff only. */
+      status: staffProcedure
+        .input(NoInputSchema)
+        .output(LogStreamsStatusOutputSchema)
+        .query(({ ctx }) =>
+          ctx.logStreams ? ctx.logStreams.status(ctx.principal) : { items: [], enabled: false },
+        ),
     }),
 
     webhooks: router({

@@ -310,9 +310,24 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
       return next({ ctx: { principal: ctx.principal } })
     })
 
+  /**
+   * A signed-in person's procedure whose refusals (authorize, input) go to the audit log, like
+   * `auditedStaffProcedure` (the access model's customer side).
+   */
+  const auditedSignedInProcedure = t.procedure
+    .use(mapErrors)
+    .use(reportRefusals)
+    .use(authorize)
+    .meta({ auth: 'signed-in' })
+    .use(({ ctx, next }) => {
+      if (ctx.principal.kind !== 'user') throw new ActAsError('FORBIDDEN', 'People only.')
+      return next({ ctx: { principal: ctx.principal } })
+    })
+
   return {
     t,
     router: t.router,
+    auditedSignedInProcedure,
     procedure,
     signedInProcedure,
     staffProcedure,

@@ -128,6 +128,12 @@ export const END_CAUSES = [
   'target_deleted',
   /** The target joined a read-only organization (READ_ONLY_ORGANIZATIONS) while impersonated in `full`. */
   'target_became_read_only',
+  // Ended by access (access.ts): the grant it started under was revoked or ran out, or the
+  // customer withdrew consent…
+  'access_revoked',
+  'access_expired',
+  /** …or the target's organization switched impersonation off (or to consent required). */
+  'organization_off',
 ] as const
 export const EndCauseSchema = z.enum(END_CAUSES)
 export type EndCause = z.infer<typeof EndCauseSchema>

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { CursorSchema, ImpersonationIdSchema, InstantSchema } from './common.js'
 import { EndCauseSchema, ImpersonationModeSchema } from './impersonation.js'
+import { ACCESS_WEBHOOK_TYPES } from '../access.js'
 
 // ActAs's own webhooks to the host application (WEBHOOK_ENDPOINTS): what the application hears
 // when support acts in a customer's account. Delivered per the Standard Webhooks spec
@@ -25,6 +26,8 @@ export const ACTAS_WEBHOOK_TYPES = [
   'impersonation.signed_in',
   /** It is over: ended (with its cause), expired unused, revoked before use, or its sign-in failed. */
   'impersonation.ended',
+  // The access model's (access.ts): requested, approved, denied, granted, revoked, expired.
+  ...ACCESS_WEBHOOK_TYPES,
 ] as const
 export const ActAsWebhookTypeSchema = z.enum(ACTAS_WEBHOOK_TYPES)
 export type ActAsWebhookType = z.infer<typeof ActAsWebhookTypeSchema>
@@ -93,7 +96,10 @@ export const ImpersonationEndedWebhookSchema = z.object({
   }),
 })
 
-/** Any message ActAs sends; `type` tells which. */
+/**
+ * Any message about an impersonation; `type` tells which. The access model's messages
+ * (`access.*`) parse with `AccessWebhookSchema` (access.ts).
+ */
 export const ActAsWebhookSchema = z.discriminatedUnion('type', [
   ImpersonationStartedWebhookSchema,
   ImpersonationSignedInWebhookSchema,

@@ -1,0 +1,400 @@
+// The OCSF form of ActAs's audit records (OCSF 1.8.0, the first release line with Authentication's
+// activity 7 "Account Switch" is 1.6.0; the schema files validated against are in ./schema).
+// - Each chained audit event (IMPERSONATION_EVENT_TYPES), by type: a switch that fails to
+//   typecheck when a type is added and not mapped here.
+// - The guard's action trail (outside the chain): API Activity (6003).
+// - A machine's read of the audit log (outside the chain): API Activity (6003), Read.
+// `actor.user` is the staff member who impersonates, `user` the customer; the impersonation id is
+// `metadata.correlation_uid`; the chain's seq and hash are `metadata.sequence` / `metadata.uid`
+// and, with everything else ActAs knows, `unmapped.actas`.
+import type {
+  ImpersonationEvent,
+  ImpersonationEventType,
+  ImpersonationMode,
+  OcsfEventOutput,
+} from '@actas/contracts'
+
+export const OCSF_VERSION = '1.8.0'
+
+/** OCSF class uids ActAs emits. */
+export const OCSF_CLASSES = {
+  authentication: 3002,
+  authorize_session: 3003,
+  api_activity: 6003,
+  detection_finding: 2004,
+} as const
+export type OcsfClassName = keyof typeof OCSF_CLASSES
+
+const CATEGORY_NAMES: Record<number, string> = {
+  2: 'Findings',
+  3: 'Identity & Access Management',
+  6: 'Application Activity',
+}
+const CLASS_NAMES: Record<number, string> = {
+  3002: 'Authentication',
+  3003: 'Authorize Session',
+  6003: 'API Activity',
+  2004: 'Detection Finding',
+}
+
+/** OCSF status_id. */
+const STATUS = { unknown: 0, success: 1, failure: 2, other: 99 } as const
+const STATUS_NAMES: Record<number, string> = { 0: 'Unknown', 1: 'Success', 2: 'Failure' }
+/** OCSF severity_id. */
+export const SEVERITY = { informational: 1, low: 2, medium: 3, high: 4 } as const
+const SEVERITY_NAMES: Record<number, string> = {
+  1: 'Informational',
+  2: 'Low',
+  3: 'Medium',
+  4: 'High',
+}
+/** Authentication's account_switch_type_id 2. */
+const IMPERSONATE = 2
+
+/** An OCSF event: what every class has (contracts' OcsfEventSchema), and its class's attributes. */
+export type OcsfEvent = OcsfEventOutput
+
+/** Who acts as whom: the impersonation an event belongs to. */
+export interface OcsfImpersonation {
+  id: string
+  actor: { id: string; email: string | null }
+  user: { id: string; email: string | null }
+  mode: ImpersonationMode
+}
+
+/** Options every mapping takes: the product's version (ActAs's package version). */
+export interface OcsfOptions {
+  productVersion?: string
+}
+
+// OCSF's email_t pattern: an address that does not fit is left out, not emitted broken.
+const EMAIL = /^[a-zA-Z0-9!#$%&'*+\-/=?^_`{|}~.]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+$/
+// ip_t, loosely: what the API records (a v4 or v6 address) without a zone or port.
+const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/
+
+function ocsfUser(party: { id: string; email: string | null }, typeId?: number) {
+  return {
+    uid: party.id,
+    ...(party.email && EMAIL.test(party.email) ? { email_addr: party.email } : {}),
+    ...(typeId !== undefined ? { type_id: typeId } : {}),
+  }
+}
+
+/** user.type_id: 1 User, 2 Admin (a staff member). */
+const USER_TYPE = { user: 1, admin: 2 } as const
+
+function envelope(
+  classUid: number,
+  activityId: number,
+  activityName: string,
+  at: number,
+  metadata: Record<string, unknown> & { uid: string },
+  options: OcsfOptions,
+): OcsfEvent {
+  const categoryUid = Math.floor(classUid / 1000)
+  return {
+    category_uid: categoryUid,
+    category_name: CATEGORY_NAMES[categoryUid],
+    class_uid: classUid,
+    class_name: CLASS_NAMES[classUid],
+    activity_id: activityId,
+    activity_name: activityName,
+    type_uid: classUid * 100 + activityId,
+    type_name: `${CLASS_NAMES[classUid]}: ${activityName}`,
+    severity_id: SEVERITY.informational,
+    severity: SEVERITY_NAMES[SEVERITY.informational],
+    time: at,
+    metadata: {
+      version: OCSF_VERSION,
+      product: {
+        name: 'ActAs',
+        vendor_name: 'ActAs',
+        ...(options.productVersion ? { version: options.productVersion } : {}),
+      },
+      log_name: 'audit',
+      ...metadata,
+    },
+  }
+}
+
+function withStatus(event: OcsfEvent, statusId: number, status?: string): OcsfEvent {
+  event.status_id = statusId
+  event.status = status ?? STATUS_NAMES[statusId] ?? 'Other'
+  return event
+}
+
+function withSeverity(event: OcsfEvent, severityId: number): OcsfEvent {
+  event.severity_id = severityId
+  event.severity = SEVERITY_NAMES[severityId]
+  return event
+}
+
+function dataString(data: ImpersonationEvent['data'], key: string): string | null {
+  const value = data[key]
+  return typeof value === 'string' && value.length > 0 ? value : null
+}
+
+function epoch(instant: string | null): number | null {
+  if (!instant) return null
+  const ms = Date.parse(instant)
+  return Number.isNaN(ms) ? null : ms
+}
+
+/** The OCSF form of one chained audit event of `impersonation`. */
+export function ocsfFromEvent(
+  event: ImpersonationEvent,
+  impersonation: OcsfImpersonation,
+  options: OcsfOptions = {},
+): OcsfEvent {
+  const at = Date.parse(event.at)
+  const actor = {
+    user: ocsfUser(impersonation.actor, USER_TYPE.admin),
+    ...(event.by && event.by.startsWith('mch_') ? { app_uid: event.by } : {}),
+  }
+  const user = ocsfUser(impersonation.user, USER_TYPE.user)
+  const privileges = [`impersonate:${impersonation.mode}`]
+  const code = dataString(event.data, 'code')
+  const message = dataString(event.data, 'message')
+  const ip = dataString(event.data, 'ip')
+  const metadata = {
+    uid: event.hash,
+    correlation_uid: impersonation.id,
+    sequence: event.seq,
+    event_code: event.type,
+    logged_time: at,
+  }
+  const base = (classUid: number, activityId: number, activityName: string) =>
+    envelope(classUid, activityId, activityName, at, metadata, options)
+  const session = (extra: Record<string, unknown> = {}) =>
+    event.clerkSessionId ? { session: { uid: event.clerkSessionId, ...extra } } : {}
+  const service = { service: { name: 'ActAs' } }
+  const unmapped = {
+    unmapped: {
+      actas: {
+        seq: event.seq,
+        hash: event.hash,
+        prev_hash: event.prevHash,
+        type: event.type,
+        impersonation_id: impersonation.id,
+        mode: impersonation.mode,
+        cause: event.cause,
+        by: event.by,
+        reason: event.reason,
+        data: event.data,
+      },
+    },
+  }
+  // Authorize Session (3003): the impersonation grant, Okta's `user.session.impersonation.grant`.
+  const grant = (activityId: number, activityName: string, statusId: number) =>
+    withStatus(
+      {
+        ...base(OCSF_CLASSES.authorize_session, activityId, activityName),
+        actor,
+        user,
+        privileges,
+        ...session(),
+        ...(ip && IP.test(ip) ? { src_endpoint: { ip } } : {}),
+        ...(event.reason ? { message: event.reason } : {}),
+        ...unmapped,
+      },
+      statusId,
+    )
+  const type: ImpersonationEventType = event.type
+  switch (type) {
+    case 'requested':
+      return withSeverity(
+        withStatus(grant(1, 'Assign Privileges', STATUS.other), STATUS.other, 'Requested'),
+        SEVERITY.informational,
+      )
+    case 'denied': {
+      const e = grant(1, 'Assign Privileges', STATUS.failure)
+      if (code) e.status_code = code
+      if (message) e.status_detail = message
+      return withSeverity(e, SEVERITY.low)
+    }
+    case 'issued': {
+      const expires = epoch(dataString(event.data, 'expiresAt'))
+      const e = grant(1, 'Assign Privileges', STATUS.success)
+      if (expires !== null) e.end_time = expires
+      return withSeverity(e, SEVERITY.informational)
+    }
+    case 'failed': {
+      const e = grant(1, 'Assign Privileges', STATUS.failure)
+      if (code) e.status_code = code
+      if (message) e.status_detail = message
+      return withSeverity(e, SEVERITY.low)
+    }
+    case 'ticket_revoked':
+      return withSeverity(
+        withStatus(grant(99, 'Revoke Privileges', STATUS.success), STATUS.success),
+        SEVERITY.informational,
+      )
+    case 'signed_in':
+      // Authentication (3002), Account Switch (7), Impersonate (2).
+      return withSeverity(
+        withStatus(
+          {
+            ...base(OCSF_CLASSES.authentication, 7, 'Account Switch'),
+            account_switch_type_id: IMPERSONATE,
+            account_switch_type: 'Impersonate',
+            actor,
+            user,
+            ...service,
+            ...session({ created_time: at, is_remote: true }),
+            is_remote: true,
+            ...unmapped,
+          },
+          STATUS.success,
+        ),
+        SEVERITY.informational,
+      )
+    case 'ended': {
+      // The impersonated session's end: Authentication Logoff (2); a ticket that expired unused
+      // never became a session: the grant's end (Authorize Session, Other).
+      if (event.cause === 'ticket_expired_unused')
+        return withSeverity(
+          withStatus(grant(99, 'Expire Privileges', STATUS.success), STATUS.success),
+          SEVERITY.informational,
+        )
+      const e = withStatus(
+        {
+          ...base(OCSF_CLASSES.authentication, 2, 'Logoff'),
+          account_switch_type_id: IMPERSONATE,
+          account_switch_type: 'Impersonate',
+          actor,
+          user,
+          ...service,
+          ...session({
+            expiration_time: at,
+            ...(event.cause ? { expiration_reason: event.cause } : {}),
+          }),
+          is_remote: true,
+          ...(event.reason ? { message: event.reason } : {}),
+          ...unmapped,
+        },
+        STATUS.success,
+      )
+      if (event.cause) e.status_detail = event.cause
+      return withSeverity(e, SEVERITY.informational)
+    }
+    default: {
+      const unmappedType: never = type
+      throw new Error(`no OCSF mapping for audit event type ${String(unmappedType)}`)
+    }
+  }
+}
+
+/** API Activity's activity_id by HTTP method: 1 Create, 2 Read, 3 Update, 4 Delete. */
+const API_ACTIVITY: Record<string, [number, string]> = {
+  GET: [2, 'Read'],
+  HEAD: [2, 'Read'],
+  OPTIONS: [2, 'Read'],
+  POST: [1, 'Create'],
+  PUT: [3, 'Update'],
+  PATCH: [3, 'Update'],
+  DELETE: [4, 'Delete'],
+}
+
+/** One request of the action trail (what the guard reported), with its id in the trail. */
+export interface OcsfAction {
+  id: number
+  method: string
+  route: string
+  status: number
+  at: string
+  clerkSessionId: string
+  reportedBy: string
+}
+
+/** API Activity (6003): one request the impersonated session made in the host application. */
+export function ocsfFromAction(
+  action: OcsfAction,
+  impersonation: OcsfImpersonation,
+  options: OcsfOptions = {},
+): OcsfEvent {
+  const at = Date.parse(action.at)
+  const [activityId, activityName] = API_ACTIVITY[action.method] ?? [99, 'Other']
+  const ok = action.status < 400
+  return withSeverity(
+    withStatus(
+      {
+        ...envelope(
+          OCSF_CLASSES.api_activity,
+          activityId,
+          activityName,
+          at,
+          {
+            uid: `action-${action.id}`,
+            correlation_uid: impersonation.id,
+            event_code: 'action',
+          },
+          options,
+        ),
+        actor: {
+          user: ocsfUser(impersonation.actor, USER_TYPE.admin),
+          session: { uid: action.clerkSessionId },
+        },
+        api: {
+          operation: `${action.method} ${action.route}`,
+          response: { code: action.status },
+        },
+        http_request: { http_method: action.method, url: { path: action.route } },
+        http_response: { code: action.status },
+        src_endpoint: { uid: action.clerkSessionId },
+        unmapped: {
+          actas: {
+            impersonation_id: impersonation.id,
+            impersonated_user: impersonation.user.id,
+            mode: impersonation.mode,
+            reported_by: action.reportedBy,
+          },
+        },
+      },
+      ok ? STATUS.success : STATUS.failure,
+    ),
+    SEVERITY.informational,
+  )
+}
+
+/** One machine's read of the audit log (`audit_reads`). */
+export interface OcsfAuditRead {
+  id: string
+  machineId: string
+  tokenId: string | null
+  procedure: string
+  params: Record<string, unknown>
+  rowCount: number
+  requestId: string | null
+  ip: string | null
+  at: string
+}
+
+/** API Activity (6003), Read: a machine read the audit log. */
+export function ocsfFromAuditRead(read: OcsfAuditRead, options: OcsfOptions = {}): OcsfEvent {
+  const at = Date.parse(read.at)
+  return withSeverity(
+    withStatus(
+      {
+        ...envelope(
+          OCSF_CLASSES.api_activity,
+          2,
+          'Read',
+          at,
+          { uid: read.id, event_code: 'audit_read' },
+          options,
+        ),
+        actor: { app_uid: read.machineId },
+        api: {
+          operation: read.procedure,
+          ...(read.requestId ? { request: { uid: read.requestId } } : {}),
+        },
+        src_endpoint: read.ip && IP.test(read.ip) ? { ip: read.ip } : { uid: read.machineId },
+        unmapped: {
+          actas: { params: read.params, row_count: read.rowCount, token_id: read.tokenId },
+        },
+      },
+      STATUS.success,
+    ),
+    SEVERITY.informational,
+  )
+}

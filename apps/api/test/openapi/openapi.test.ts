@@ -1,0 +1,130 @@
+// Issue 23, item 5: the OpenAPI 3.1 document of the procedures services call, served by the API,
+// driven by a client that is not TypeScript: Python's standard library (client.py, run as a
+// child process) searches, starts, reads, lists, ends and exports an impersonation over the
+// REST-style routes, with a Clerk M2M token (people-only calls with a staff session token); every
+// answer it got is validated here against the document's schemas (Ajv, JSON Schema 2020-12).
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { OPENAPI_PROCEDURES, operationId, REST_PREFIX } from '../../src/openapi/document.js'
+import { ocsfErrors } from '../ocsf/validate.js'
+import { startAdminStack } from '../support/stack.js'
+import type { AdminStack } from '../support/stack.js'
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020
+const client = fileURLToPath(new URL('./client.py', import.meta.url))
+let s: AdminStack
+let base = ''
+
+interface Document {
+  openapi: string
+  paths: Record<string, { post: { operationId: string; responses: Record<string, unknown> } }>
+}
+interface Answer {
+  operationId: string
+  path: string
+  status: number
+  body: unknown
+}
+
+beforeAll(async () => {
+  s = await startAdminStack()
+  base = (await s.stack.listen()).replace(/\/trpc$/, '')
+}, 60_000)
+
+afterAll(async () => {
+  await s?.stack.close()
+})
+
+async function getDocument(): Promise<Document> {
+  const res = await fetch(`${base}/openapi.json`)
+  expect(res.status).toBe(200)
+  return (await res.json()) as Document
+}
+
+describe('the OpenAPI surface', () => {
+  it('is an OpenAPI 3.1 document of the procedures services call', async () => {
+    const doc = await getDocument()
+    expect(doc.openapi).toBe('3.1.0')
+    expect(Object.keys(doc.paths)).toEqual(OPENAPI_PROCEDURES.map((p) => `${REST_PREFIX}/${p}`))
+    for (const p of OPENAPI_PROCEDURES)
+      expect(doc.paths[`${REST_PREFIX}/${p}`]?.post.operationId).toBe(operationId(p))
+    // The document is valid JSON Schema 2020-12 wherever it holds schemas: Ajv compiles them all.
+    const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }))
+    ajv.addSchema(doc, 'openapi')
+    for (const [path, item] of Object.entries(doc.paths))
+      for (const status of Object.keys(item.post.responses))
+        expect(() => ajv.getSchema(pointer(path, status)), `${path} ${status}`).not.toThrow()
+  })
+
+  it('a Python client searches, starts, reads, ends and exports with an M2M token; every answer validates', async () => {
+    const customer = s.nextCustomer()
+    const machineToken = (await s.stack.m2mToken('helpdesk')).token
+    const { stdout, stderr } = await promisify(execFile)('python3', [client], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        ACTAS_URL: base,
+        MACHINE_TOKEN: machineToken,
+        STAFF_TOKEN: await s.admin.token(),
+        TARGET_QUERY: customer.emailAddresses[0]!.emailAddress,
+      },
+      timeout: 60_000,
+    }).catch((error: { stdout?: string; stderr?: string }) => {
+      throw new Error(`client.py failed: ${error.stderr ?? ''}\n${error.stdout ?? ''}`)
+    })
+    expect(stderr).toBe('')
+    const answers = JSON.parse(stdout) as Answer[]
+    expect(answers.map((a) => [a.operationId, a.status])).toEqual([
+      ['usersSearch', 200],
+      ['impersonationStart', 200],
+      ['impersonationGet', 200],
+      ['impersonationList', 200],
+      ['impersonationActive', 200],
+      ['impersonationEnd', 200],
+      ['impersonationGet', 200],
+      ['auditExport', 200],
+      ['sessionsRevoked', 200],
+      ['impersonationGet', 400],
+      ['impersonationStart', 403],
+    ])
+    const doc = await getDocument()
+    const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }))
+    ajv.addSchema(doc, 'openapi')
+    for (const a of answers) {
+      const validate = ajv.getSchema(pointer(a.path, String(a.status)))
+      if (!validate) throw new Error(`no schema for ${a.path} ${a.status}`)
+      expect(
+        validate(a.body),
+        `${a.operationId} ${a.status}: ${JSON.stringify(validate.errors)}`,
+      ).toBe(true)
+    }
+    // What the machine and the staff member did is what the audit log says.
+    const started = answers[1]!.body as { impersonationId: string }
+    const record = await s.stack.deps.audit.get(started.impersonationId)
+    expect(record).toMatchObject({
+      userId: customer.id,
+      status: 'ended',
+      endCause: 'ended_by_staff',
+    })
+    // The OCSF events the export answered are valid OCSF (the vendored schema).
+    const exported = answers[7]!.body as { ocsf: unknown[] }
+    for (const e of exported.ocsf) expect(ocsfErrors(e)).toEqual([])
+    const refused = answers[10]!.body as { code: string }
+    expect(refused.code).toBe('FORBIDDEN')
+  })
+
+  it('an unknown operation is a 404 in the error shape, not a 500', async () => {
+    const res = await fetch(`${base}${REST_PREFIX}/impersonation.nothing`, { method: 'POST' })
+    expect(res.status).toBe(404)
+    expect(await res.json()).toMatchObject({ code: 'INVALID_INPUT', httpStatus: 404 })
+  })
+})
+
+/** The JSON pointer of a response schema in the document added as `openapi`. */
+function pointer(path: string, status: string): string {
+  const escaped = path.replaceAll('~', '~0').replaceAll('/', '~1')
+  return `openapi#/paths/${escaped}/post/responses/${status}/content/application~1json/schema`
+}
