@@ -27,8 +27,19 @@ describe('authorization rules', () => {
   it('covers the procedures of the issue', () => {
     expect(procedures.map(([path]) => path).sort()).toEqual(
       [
+        'access.decide',
+        'access.list',
+        'access.request',
         'audit.export',
         'audit.verify',
+        'customer.decide',
+        'customer.grant',
+        'customer.history',
+        'customer.orgHistory',
+        'customer.orgSetting.get',
+        'customer.orgSetting.set',
+        'customer.requests',
+        'customer.revoke',
         'impersonation.actions',
         'impersonation.active',
         'impersonation.end',
@@ -55,9 +66,25 @@ describe('authorization rules', () => {
     expect(['staff', 'signed-in'], `${path} has no meta.auth`).toContain(procedure._def.meta?.auth)
   })
 
-  it("only `me` and the impersonated session's own procedures are open to any signed-in session", () => {
+  it("only `me`, the impersonated session's own procedures and the customer's own say are open to any signed-in session", () => {
     const open = procedures.filter(([, p]) => p._def.meta?.auth !== 'staff').map(([path]) => path)
-    expect(open.sort()).toEqual(['impersonation.signedIn', 'impersonation.stop', 'me'])
+    // customer.*: a signed-in user of the host application decides for themselves (the API
+    // refuses staff and impersonated sessions there: test/access in @actas/api).
+    expect(open.sort()).toEqual(
+      [
+        'customer.decide',
+        'customer.grant',
+        'customer.history',
+        'customer.orgHistory',
+        'customer.orgSetting.get',
+        'customer.orgSetting.set',
+        'customer.requests',
+        'customer.revoke',
+        'impersonation.signedIn',
+        'impersonation.stop',
+        'me',
+      ].sort(),
+    )
   })
 
   it('Stop and the sign-in report refuse a session that is not impersonated, before any port', async () => {
