@@ -82,8 +82,8 @@ describe('users', () => {
       organizationId: [support.id],
       orderBy: 'first_name',
     })
-    expect(staff.data.map((u) => u.firstName)).toEqual(['Ada', 'Grace', 'Sam'])
-    expect(staff.totalCount).toBe(3)
+    expect(staff.data.map((u) => u.firstName)).toEqual(['Ada', 'Grace', 'Katherine', 'Sam'])
+    expect(staff.totalCount).toBe(4)
   })
 
   it('getUser returns the user; unknown ids are a 404 ClerkAPIResponseError', async () => {

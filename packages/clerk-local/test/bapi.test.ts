@@ -219,8 +219,9 @@ describe('GET /v1/users', () => {
     const admin = local.accounts.find((x) => x.role === 'admin')!
     const agent = local.accounts.find((x) => x.role === 'agent')!
     const colleague = local.accounts.find((x) => x.role === 'colleague')!
+    const approver = local.accounts.find((x) => x.role === 'approver')!
     expect(new Set(staff.map((u) => u.id))).toEqual(
-      new Set([admin.userId, agent.userId, colleague.userId]),
+      new Set([admin.userId, agent.userId, colleague.userId, approver.userId]),
     )
 
     // Different filters combine with AND.
