@@ -285,6 +285,8 @@ describe('machine permission configuration', () => {
         'impersonation.get',
         'sessions.inspect',
         'sessions.revoked',
+        // The chain as events or OCSF, for a SIEM's collector (issue 23); every read is recorded.
+        'audit.export',
       ],
     })
     expect(
