@@ -43,6 +43,7 @@ import type {
 import type { CountryCode } from 'libphonenumber-js'
 import type { Logger } from 'pino'
 import type { QuotaGate } from '../audit/quota.js'
+import { databaseFault } from '../audit/db.js'
 import { InvalidCursorError, toEvent, toRecord } from '../audit/store.js'
 import type { AuditStore, EventInput } from '../audit/store.js'
 import { matchingPhone, normalizeSearchQuery } from '../directory/phone-query.js'
@@ -876,12 +877,20 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
   }
 }
 
+/**
+ * A step's failure as the start answers it: ActAs's own error as it is; the database down (the
+ * policy's access facts are read from it) as 'database unavailable'; anything else as Clerk out
+ * of reach. Each 503 with its Retry-After.
+ */
 function asActAsError(error: unknown): ActAsError {
-  return error instanceof ActAsError
-    ? error
-    : new ActAsError('SERVICE_UNAVAILABLE', 'Clerk could not be reached; try again in a moment.', {
-        cause: error,
-      })
+  if (error instanceof ActAsError) return error
+  return (
+    databaseFault(error) ??
+    new ActAsError('SERVICE_UNAVAILABLE', 'Clerk could not be reached; try again in a moment.', {
+      retryAfterSeconds: 5,
+      cause: error,
+    })
+  )
 }
 
 /**

@@ -59,6 +59,8 @@ interface Answer {
   status: number
   retryAfter: string | null
   at: number
+  /** The error's message, when there is one (what a failed expectation shows). */
+  message?: string
 }
 
 async function start(bearer: string, i: number): Promise<Answer> {
@@ -73,11 +75,17 @@ async function start(bearer: string, i: number): Promise<Answer> {
     })
     const body = (await res.json()) as {
       result?: { data?: { impersonationId: string; ticket: string } }
+      error?: { message?: string }
     }
     const data = body.result?.data
     if (res.status === 200 && data)
       handedOut.push({ impersonationId: data.impersonationId, ticket: data.ticket })
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), at: Date.now() }
+    return {
+      status: res.status,
+      retryAfter: res.headers.get('retry-after'),
+      at: Date.now(),
+      ...(body.error?.message ? { message: body.error.message } : {}),
+    }
   } catch {
     // No answer at all (the process ended): status 0 fails `expectSurvived`.
     return { status: 0, retryAfter: null, at: Date.now() }
@@ -131,7 +139,8 @@ function expectSurvived(answers: Answer[], recoveryMs: number | null) {
   expect(api.exit()).toBeNull()
   const unexpected = answers.filter((a) => a.status !== 200 && a.status !== 503)
   expect(unexpected).toEqual([])
-  for (const a of answers.filter((x) => x.status === 503)) expect(a.retryAfter).toMatch(/^\d+$/)
+  for (const a of answers.filter((x) => x.status === 503))
+    expect(a.retryAfter, JSON.stringify(a)).toMatch(/^\d+$/)
   // Recovered by itself: a ticket was handed out again after the fault ended.
   expect(recoveryMs, 'no ticket was handed out after the fault ended').not.toBeNull()
 }
