@@ -6,11 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import { ACCESS_WEBHOOK_TYPES, OPEN_ACCESS_STATUSES } from '@actas/contracts'
-import type {
-  AccessEventType,
-  AccessWebhook,
-  OrganizationAccessSetting,
-} from '@actas/contracts'
+import type { AccessEventType, AccessWebhook, OrganizationAccessSetting } from '@actas/contracts'
 import type { EventDataValue } from '../audit/chain.js'
 import { cleanData } from '../audit/projection.js'
 import type { AuditDatabase } from '../audit/db.js'
