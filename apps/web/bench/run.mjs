@@ -80,6 +80,22 @@ async function stopAndReturn(page, stack) {
   await page.getByRole('button', { name: 'Sign out' }).waitFor()
 }
 
+/** Run `i`'s customer (a page of the search, a row of it): its dialog filled, full access. */
+async function openDialog(page, stack, i, reason) {
+  await page.goto(`${stack.url}/users?q=example.com&page=${1 + (i % 5)}`)
+  const row = page
+    .locator('tbody tr')
+    .filter({ has: page.locator('button:has-text("Impersonate"):not([disabled])') })
+    .nth(i % 10)
+  await row.waitFor()
+  const name = (await row.locator('.user-cell__name').textContent()).trim()
+  await row.getByRole('button', { name: 'Impersonate' }).click()
+  const dialog = page.getByRole('dialog')
+  await dialog.getByLabel(/Reason/).fill(reason)
+  await dialog.getByRole('radio', { name: /Full access/ }).check()
+  return { dialog, name }
+}
+
 /**
  * Confirm clicked → the console leaves for the landing place (`leave`: a history change away from
  * the users page, or the page unloading for another origin) and → the landing rendered as the
@@ -92,16 +108,12 @@ async function confirmToLeave(page, stack) {
   const runs = []
   await signInAsAdmin(page, stack)
   for (let i = 0; i < RUNS; i++) {
-    await page.goto(`${stack.url}/users?q=example.com&page=${1 + (i % 5)}`)
-    const row = page
-      .locator('tbody tr')
-      .filter({ has: page.locator('button:has-text("Impersonate"):not([disabled])') })
-      .nth(i % 10)
-    await row.waitFor()
-    await row.getByRole('button', { name: 'Impersonate' }).click()
-    const dialog = page.getByRole('dialog')
-    await dialog.getByLabel(/Reason/).fill(`Benchmark run ${i + 1}: Confirm to leaving`)
-    await dialog.getByRole('radio', { name: /Full access/ }).check()
+    const { dialog } = await openDialog(
+      page,
+      stack,
+      i,
+      `Benchmark run ${i + 1}: Confirm to leaving`,
+    )
     await page.evaluate(() => {
       const w = window
       w.__t0 = 0
@@ -177,17 +189,12 @@ async function confirmToApp(page, stack, app) {
   const landed = []
   await signInAsAdmin(page, stack)
   for (let i = 0; i < APP_RUNS; i++) {
-    await page.goto(`${stack.url}/users?q=example.com&page=${1 + (i % 5)}`)
-    const row = page
-      .locator('tbody tr')
-      .filter({ has: page.locator('button:has-text("Impersonate"):not([disabled])') })
-      .nth(i % 10)
-    await row.waitFor()
-    const name = (await row.locator('.user-cell__name').textContent()).trim()
-    await row.getByRole('button', { name: 'Impersonate' }).click()
-    const dialog = page.getByRole('dialog')
-    await dialog.getByLabel(/Reason/).fill(`Benchmark run ${i + 1}: Confirm to the application`)
-    await dialog.getByRole('radio', { name: /Full access/ }).check()
+    const { dialog, name } = await openDialog(
+      page,
+      stack,
+      i,
+      `Benchmark run ${i + 1}: Confirm to the application`,
+    )
     let left = 0
     const onRequest = (request) => {
       if (!left && request.isNavigationRequest() && request.url().startsWith(app.url))
