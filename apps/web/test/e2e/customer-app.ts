@@ -122,6 +122,8 @@ export async function startCustomerApp(plan: CustomerAppPlan, stack: Stack): Pro
         ...process.env,
         ACTAS_FAPI_TARGET: stack.clerk.frontendApiUrl,
         CUSTOMER_APP_SERVICE_TARGET: `http://127.0.0.1:${plan.servicePort}`,
+        // The Support access page's /actas-api proxy (the host kit's customer.* calls).
+        ACTAS_API_TARGET: stack.apiUrl,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
