@@ -2,9 +2,9 @@
 // the row offers read-only Impersonate and "Request full access" beside it; the dialog explains
 // why, asks for full access by default, and the request waits for a second staff member.
 import type { UserSummary } from '@actas/contracts/client'
-import { flushPromises, mount } from '@vue/test-utils'
+import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { webStack } from '../../test/support/harness'
+import { until, webStack } from '../../test/support/harness'
 import type { WebStack } from '../../test/support/harness'
 import RequestAccessDialog from './RequestAccessDialog.vue'
 import UserTable from './UserTable.vue'
@@ -21,16 +21,6 @@ afterAll(() => web?.close())
 afterEach(() => {
   document.body.innerHTML = ''
 })
-
-/** Waits (bounded) until `check` holds, flushing the component's promises meanwhile. */
-async function until(check: () => boolean, what: string) {
-  for (let i = 0; i < 100; i++) {
-    if (check()) return
-    await flushPromises()
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 describe('Request full access (approval required only for full)', () => {
   it('the row offers read-only Impersonate and Request full access', async () => {

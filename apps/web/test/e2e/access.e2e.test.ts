@@ -13,8 +13,9 @@
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { axeViolations, impersonationIdOf, signIn } from './browser.ts'
+import { impersonationIdOf, signIn } from './browser.ts'
 import { planCustomerApp, startCustomerApp } from './customer-app.ts'
+import { pageOpener, shotIn, usable } from './page-checks.ts'
 import type { CustomerApp } from './customer-app.ts'
 import type { ClerkLocal } from '@actas/clerk-local'
 import { useE2e } from '../support/e2e.ts'
@@ -69,38 +70,8 @@ function globexMembers(): Customer[] {
     .sort((a, b) => a.email.localeCompare(b.email))
 }
 
-/** A page in a browser context of its own at `width` px. */
-async function newPage(width: number): Promise<Page> {
-  const context = await e2e.context({
-    viewport: { width, height: width < 600 ? 844 : 800 },
-    reducedMotion: 'reduce',
-  })
-  const page = await context.newPage()
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`))
-  return page
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
-}
-
-/** How far the page scrolls sideways (≤ 0: not at all). */
-async function overflow(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const d = (
-      globalThis as unknown as {
-        document: { documentElement: { scrollWidth: number; clientWidth: number } }
-      }
-    ).document.documentElement
-    return d.scrollWidth - d.clientWidth
-  })
-}
-
-/** axe clean and no sideways scroll: what every page visited must be, at either width. */
-async function usable(page: Page): Promise<void> {
-  expect(await axeViolations(page), page.url()).toEqual([])
-  expect(await overflow(page), page.url()).toBeLessThanOrEqual(0)
-}
+const newPage = pageOpener(e2e, pageErrors)
+const shot = shotIn(ARTIFACTS)
 
 /**
  * The customer signs in to the application as themselves: a sign-in token from Clerk's Backend

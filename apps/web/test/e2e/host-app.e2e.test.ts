@@ -16,8 +16,9 @@
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { axeViolations, confirmImpersonation, impersonationIdOf, signIn } from './browser.ts'
+import { confirmImpersonation, impersonationIdOf, signIn } from './browser.ts'
 import { planCustomerApp, startCustomerApp } from './customer-app.ts'
+import { pageOpener, shotIn, usable } from './page-checks.ts'
 import type { CustomerApp } from './customer-app.ts'
 import { useE2e } from '../support/e2e.ts'
 
@@ -39,38 +40,8 @@ afterAll(async () => {
   if (figures.length) console.log(`host-app e2e figures:\n${figures.join('\n')}`)
 }, 60_000)
 
-/** A page in a browser context of its own at `width` px. */
-async function newPage(width: number): Promise<Page> {
-  const context = await e2e.context({
-    viewport: { width, height: width < 600 ? 844 : 800 },
-    reducedMotion: 'reduce',
-  })
-  const page = await context.newPage()
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`))
-  return page
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
-}
-
-/** How far the page scrolls sideways (≤ 0: not at all). */
-async function overflow(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const d = (
-      globalThis as unknown as {
-        document: { documentElement: { scrollWidth: number; clientWidth: number } }
-      }
-    ).document.documentElement
-    return d.scrollWidth - d.clientWidth
-  })
-}
-
-/** axe clean and no sideways scroll: what every page visited must be, at either width. */
-async function usable(page: Page): Promise<void> {
-  expect(await axeViolations(page), page.url()).toEqual([])
-  expect(await overflow(page), page.url()).toBeLessThanOrEqual(0)
-}
+const newPage = pageOpener(e2e, pageErrors)
+const shot = shotIn(ARTIFACTS)
 
 /** The application's banner (the host kit's `<actas-banner>`). */
 const bannerOf = (page: Page) => page.getByRole('region', { name: 'Impersonation' })
