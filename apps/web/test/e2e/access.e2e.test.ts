@@ -12,11 +12,10 @@
 // context per person and width.
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { impersonationIdOf, signIn } from './browser.ts'
-import { planCustomerApp, startCustomerApp } from './customer-app.ts'
+import { planCustomerApp, useCustomerApp } from './customer-app.ts'
 import { pageOpener, shotIn, usable } from './page-checks.ts'
-import type { CustomerApp } from './customer-app.ts'
 import type { ClerkLocal } from '@actas/clerk-local'
 import { useE2e } from '../support/e2e.ts'
 
@@ -36,19 +35,13 @@ const e2e = useE2e({
   }),
   artifacts: ARTIFACTS,
 })
-let app: CustomerApp
+const customerApp = useCustomerApp(plan, e2e)
 const pageErrors: string[] = []
 /** Figures measured on the way (printed at the end, never asserted). */
 const figures: string[] = []
-
-beforeAll(async () => {
-  app = await startCustomerApp(plan, e2e.stack)
-}, 120_000)
-
-afterAll(async () => {
-  await app?.stop()
+afterAll(() => {
   if (figures.length) console.log(`access e2e figures:\n${figures.join('\n')}`)
-}, 60_000)
+})
 
 interface Customer {
   id: string
@@ -86,7 +79,7 @@ async function signInCustomer(page: Page, customer: Customer): Promise<void> {
   })
   expect(res.status).toBe(200)
   const { token } = (await res.json()) as { token: string }
-  await page.goto(`${app.url}/access.html`)
+  await page.goto(`${customerApp().url}/access.html`)
   await page.getByText('You are not signed in.').waitFor()
   await page.evaluate(async (ticket) => {
     const clerk = (
@@ -186,7 +179,7 @@ describe.each(RUNS)(
       await confirm.getByRole('button', { name: 'Confirm' }).click()
 
       // Staff land in the application as the customer, under the grant.
-      await staff.waitForURL(`${app.url}/**`)
+      await staff.waitForURL(`${customerApp().url}/**`)
       const banner = bannerOf(staff)
       await banner.getByText(`${admin.identifier} is acting as ${name}`).waitFor()
       expect(await banner.textContent()).toContain('Read-only')

@@ -8,6 +8,8 @@ import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { ClerkLocal } from '@actas/clerk-local'
+import { afterAll, beforeAll } from 'vitest'
+import type { E2e } from '../support/e2e.ts'
 import { freePort, waitFor } from './stack.ts'
 import type { Stack } from './stack.ts'
 
@@ -145,5 +147,23 @@ export async function startCustomerApp(plan: CustomerAppPlan, stack: Stack): Pro
       await stopChild(preview)
       await stopChild(service)
     },
+  }
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: the application started beside `e2e`'s stack and
+ * stopped after the file. The returned function gives it inside tests.
+ */
+export function useCustomerApp(plan: CustomerAppPlan, e2e: E2e): () => CustomerApp {
+  let app: CustomerApp | undefined
+  beforeAll(async () => {
+    app = await startCustomerApp(plan, e2e.stack)
+  }, 120_000)
+  afterAll(async () => {
+    await app?.stop()
+  }, 60_000)
+  return () => {
+    if (!app) throw new Error('the customer application is not started (use it inside tests)')
+    return app
   }
 }

@@ -15,30 +15,23 @@
 // Chromium, one browser context per test (and one more for the colleague).
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { confirmImpersonation, impersonationIdOf, signIn } from './browser.ts'
-import { planCustomerApp, startCustomerApp } from './customer-app.ts'
+import { planCustomerApp, useCustomerApp } from './customer-app.ts'
 import { pageOpener, shotIn, usable } from './page-checks.ts'
-import type { CustomerApp } from './customer-app.ts'
 import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/host-app/', import.meta.url))
 
 const plan = await planCustomerApp()
 const e2e = useE2e({ users: 300, apiEnv: plan.apiEnv, artifacts: ARTIFACTS })
-let app: CustomerApp
+const customerApp = useCustomerApp(plan, e2e)
 const pageErrors: string[] = []
 /** Figures measured on the way (printed at the end, never asserted). */
 const figures: string[] = []
-
-beforeAll(async () => {
-  app = await startCustomerApp(plan, e2e.stack)
-}, 120_000)
-
-afterAll(async () => {
-  await app?.stop()
+afterAll(() => {
   if (figures.length) console.log(`host-app e2e figures:\n${figures.join('\n')}`)
-}, 60_000)
+})
 
 const newPage = pageOpener(e2e, pageErrors)
 const shot = shotIn(ARTIFACTS)
@@ -69,7 +62,7 @@ describe.each(RUNS)(
       const name = await confirmImpersonation(page, e2e.stack.url, stopSearch, reason, 'Read-only')
 
       // The customer application's origin, with the banner of the host kit.
-      await page.waitForURL(`${app.url}/**`)
+      await page.waitForURL(`${customerApp().url}/**`)
       const banner = bannerOf(page)
       await banner.getByText(`is acting as ${name}`).waitFor()
       figures.push(
@@ -102,7 +95,7 @@ describe.each(RUNS)(
 
       // The password change: refused to any impersonation, visibly.
       await page.getByRole('link', { name: 'Account' }).click()
-      await page.waitForURL(`${app.url}/account.html`)
+      await page.waitForURL(`${customerApp().url}/account.html`)
       await banner.getByText(`is acting as ${name}`).waitFor()
       await page.getByLabel('New password').fill('a-new-password-123')
       await page.getByRole('button', { name: 'Change password' }).click()
@@ -151,7 +144,7 @@ describe.each(RUNS)(
         `Checking the end from a colleague (host e2e, ${width} px)`,
         'Full access',
       )
-      await page.waitForURL(`${app.url}/**`)
+      await page.waitForURL(`${customerApp().url}/**`)
       await bannerOf(page).getByText(`is acting as ${name}`).waitFor()
       expect(await bannerOf(page).textContent()).toContain('Full access')
       await usable(page)
