@@ -119,6 +119,7 @@ describe('impersonation modes', () => {
       defaultMode: 'read_only',
       modeReason:
         'Members of Globex Corporation may only be impersonated read-only (READ_ONLY_ORGANIZATIONS).',
+      modeRule: 'read_only_target',
     })
     const other = await api.users.search.query({ query: customer.id })
     expect(other.items[0]?.impersonation).toEqual({

@@ -221,7 +221,11 @@ export class AccessService implements AccessPort {
     request: RequestInfo,
   ): Promise<AccessRecord> {
     // Step-up first (like a start): the console asks for the password and retries.
-    requireRecentFirstFactor(principal.factorVerificationAge, this.o.stepUpMinutes)
+    requireRecentFirstFactor(
+      principal.factorVerificationAge,
+      this.o.stepUpMinutes,
+      'deciding an access request',
+    )
     await this.expireDue()
     const row = await this.found(params.accessId)
     const refuse = (error: ActAsError) =>

@@ -131,6 +131,7 @@ describe('the policy: one judge', () => {
       defaultMode: 'read_only',
       modeReason:
         'Members of Globex Health may only be impersonated read-only (READ_ONLY_ORGANIZATIONS).',
+      modeRule: 'read_only_target',
     })
     // Read-only asked, or running: allowed; full asked at the start: refused, naming the target.
     expect(judge('start', { ...facts, mode: 'read_only' }).allowed).toBe(true)
@@ -211,7 +212,14 @@ describe('the policy: one judge', () => {
   it('approval only for full: read-only allowed without it, full refused naming the rule', () => {
     const facts = allowedFacts()
     facts.access = { ...noAccessRules(), approvalRequired: 'full mode', approvalOnlyFull: true }
-    expect(verdictOf(judge('search', facts))).toMatchObject({ allowed: true, modes: ['read_only'] })
+    expect(verdictOf(judge('search', facts))).toMatchObject({
+      allowed: true,
+      modes: ['read_only'],
+      modeRule: 'approval_required',
+    })
+    // A second read-only rule too: approval alone would not lift it, so no rule is named.
+    const alsoReadOnly = { ...facts, target: { ...facts.target, readOnlyIn: ['Globex'] } }
+    expect(verdictOf(judge('search', alsoReadOnly)).modeRule).toBeUndefined()
     expect(verdictOf(judge('start', { ...facts, mode: 'full' }))).toMatchObject({
       allowed: false,
       rule: 'approval_required',

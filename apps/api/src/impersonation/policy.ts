@@ -408,6 +408,8 @@ export type Judgement =
       defaultMode: ImpersonationMode
       /** Why only some modes (a `read_only` rule bit). */
       modeReason?: string
+      /** The rule that keeps it read-only, when one rule alone does (what would lift it). */
+      modeRule?: PolicyRule
     }
   | {
       allowed: false
@@ -430,6 +432,8 @@ export function judge(
   rules: readonly PolicyRuleDefinition[] = RULES,
 ): Judgement {
   let modeReason: string | undefined
+  /** The rules (by public name) that keep it read-only. */
+  const modeRules = new Set<PolicyRule | undefined>()
   for (const rule of rules) {
     if (!rule.moments.includes(moment) || !rule.applies(facts)) continue
     const reason = rule.reason?.(facts) ?? rule.id
@@ -440,12 +444,21 @@ export function judge(
         return { allowed: false, by: rule, reason: refusal, ...causeOf(rule, facts, moment) }
       }
       modeReason ??= reason
+      modeRules.add(rule.rule)
       continue
     }
     return { allowed: false, by: rule, reason, ...causeOf(rule, facts, moment) }
   }
-  if (modeReason !== undefined)
-    return { allowed: true, modes: ['read_only'], defaultMode: 'read_only', modeReason }
+  if (modeReason !== undefined) {
+    const [only] = modeRules
+    return {
+      allowed: true,
+      modes: ['read_only'],
+      defaultMode: 'read_only',
+      modeReason,
+      ...(modeRules.size === 1 && only ? { modeRule: only } : {}),
+    }
+  }
   return { allowed: true, modes: ['read_only', 'full'], defaultMode: options.defaultMode ?? 'full' }
 }
 
@@ -464,8 +477,14 @@ function missing(rule: PolicyRuleDefinition, what: string, moment: Moment): neve
 /** The judgement as a search row's verdict (the start's refusal is the same rule and message). */
 export function verdictOf(judgement: Judgement): ImpersonationVerdict {
   if (judgement.allowed) {
-    const { allowed, modes, defaultMode, modeReason } = judgement
-    return { allowed, modes, defaultMode, ...(modeReason ? { modeReason } : {}) }
+    const { allowed, modes, defaultMode, modeReason, modeRule } = judgement
+    return {
+      allowed,
+      modes,
+      defaultMode,
+      ...(modeReason ? { modeReason } : {}),
+      ...(modeRule ? { modeRule } : {}),
+    }
   }
   const rule = judgement.by.rule ?? missing(judgement.by, 'refusal rule', 'search')
   return { allowed: false, rule, reason: judgement.reason }

@@ -29,17 +29,18 @@ export function stepUpRequirement(afterMinutes: number): ReverificationRequireme
 
 /**
  * Throws REVERIFICATION_REQUIRED (403, Clerk's reverification hint in the data) unless the
- * first factor is recent enough; `afterMinutes` null: step-up is off.
+ * first factor is recent enough; `afterMinutes` null: step-up is off. `act` names what needs it.
  */
 export function requireRecentFirstFactor(
   factorVerificationAge: readonly [number, number] | null | undefined,
   afterMinutes: number | null | undefined,
+  act = 'starting an impersonation',
 ): void {
   if (afterMinutes === null || afterMinutes === undefined) return
   if (firstFactorIsRecent(factorVerificationAge, afterMinutes)) return
   throw new ActAsError(
     'REVERIFICATION_REQUIRED',
-    `Confirm your password: starting an impersonation needs your password entered within the last ${afterMinutes} minutes.`,
+    `Confirm your password: ${act} needs your password entered within the last ${afterMinutes} minutes.`,
     { reverification: stepUpRequirement(afterMinutes) },
   )
 }

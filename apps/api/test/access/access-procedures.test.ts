@@ -313,6 +313,19 @@ describe('the two-person rule', () => {
       failure(kApi.access.decide.mutate({ accessId: adas.id, decision: 'approve' })),
     )
     expect(lost.code).toBe('FORBIDDEN')
+    // Step-up at the moment of deciding: a password typed 11 minutes ago is not enough, and the
+    // message names the decision (not a start).
+    const katherineSession = stack.clerk.state.sessions.get(katherine.sessionId)!
+    const verifiedAt = katherineSession.firstFactorVerifiedAt
+    katherineSession.firstFactorVerifiedAt = stack.clerk.state.now() - 11 * 60_000
+    const stale = await failure(
+      kApi.access.decide.mutate({ accessId: adas.id, decision: 'approve' }),
+    )
+    expect(stale.code).toBe('REVERIFICATION_REQUIRED')
+    expect(stale.message).toBe(
+      'Confirm your password: deciding an access request needs your password entered within the last 10 minutes.',
+    )
+    katherineSession.firstFactorVerifiedAt = verifiedAt
     const approved = await kApi.access.decide.mutate({ accessId: adas.id, decision: 'approve' })
     expect(approved).toMatchObject({ status: 'granted', approvedBy: { id: katherine.userId } })
     const settled = await failure(

@@ -4,9 +4,9 @@
 // the host application), the dialog offers Impersonate from the grant.
 import type { UserSummary } from '@actas/contracts/client'
 import { passwordDigest } from '@actas/clerk-local'
-import { flushPromises, mount } from '@vue/test-utils'
+import { mount } from '@vue/test-utils'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { webStack } from '../../test/support/harness'
+import { until, webStack } from '../../test/support/harness'
 import type { WebStack } from '../../test/support/harness'
 import RequestAccessDialog from './RequestAccessDialog.vue'
 import UserTable from './UserTable.vue'
@@ -27,16 +27,6 @@ afterAll(() => web?.close())
 afterEach(() => {
   document.body.innerHTML = ''
 })
-
-/** Waits (bounded) until `check` holds, flushing the component's promises meanwhile. */
-async function until(check: () => boolean, what: string) {
-  for (let i = 0; i < 100; i++) {
-    if (check()) return
-    await flushPromises()
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 describe('Request access', () => {
   it('the row offers Request access, naming the rule, instead of Impersonate', async () => {

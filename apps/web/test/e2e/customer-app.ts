@@ -13,6 +13,8 @@ import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { ClerkLocal } from '@actas/clerk-local'
+import { afterAll, beforeAll } from 'vitest'
+import type { E2e } from '../support/e2e.ts'
 import { apiRelay } from '../support/relay.ts'
 import { previewUrl, printedUrl, waitFor } from './stack.ts'
 import type { Stack } from './stack.ts'
@@ -148,6 +150,8 @@ export async function startCustomerApp(plan: CustomerAppPlan, stack: Stack): Pro
         ...process.env,
         ACTAS_FAPI_TARGET: stack.clerk.frontendApiUrl,
         CUSTOMER_APP_SERVICE_TARGET: serviceUrl,
+        // The Support access page's /actas-api proxy (the host kit's customer.* calls).
+        ACTAS_API_TARGET: stack.apiUrl,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -174,5 +178,23 @@ export async function startCustomerApp(plan: CustomerAppPlan, stack: Stack): Pro
       await stopChild(service)
       await plan.close()
     },
+  }
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: the application started beside `e2e`'s stack and
+ * stopped after the file. The returned function gives it inside tests.
+ */
+export function useCustomerApp(plan: CustomerAppPlan, e2e: E2e): () => CustomerApp {
+  let app: CustomerApp | undefined
+  beforeAll(async () => {
+    app = await startCustomerApp(plan, e2e.stack)
+  }, 120_000)
+  afterAll(async () => {
+    await app?.stop()
+  }, 60_000)
+  return () => {
+    if (!app) throw new Error('the customer application is not started (use it inside tests)')
+    return app
   }
 }

@@ -15,62 +15,26 @@
 // Chromium, one browser context per test (and one more for the colleague).
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { axeViolations, confirmImpersonation, impersonationIdOf, signIn } from './browser.ts'
-import { planCustomerApp, startCustomerApp } from './customer-app.ts'
-import type { CustomerApp } from './customer-app.ts'
+import { afterAll, describe, expect, it } from 'vitest'
+import { confirmImpersonation, impersonationIdOf, signIn } from './browser.ts'
+import { planCustomerApp, useCustomerApp } from './customer-app.ts'
+import { pageOpener, shotIn, usable } from './page-checks.ts'
 import { useE2e } from '../support/e2e.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/host-app/', import.meta.url))
 
 const plan = await planCustomerApp()
 const e2e = useE2e({ users: 300, apiEnv: plan.apiEnv, artifacts: ARTIFACTS })
-let app: CustomerApp
+const customerApp = useCustomerApp(plan, e2e)
 const pageErrors: string[] = []
 /** Figures measured on the way (printed at the end, never asserted). */
 const figures: string[] = []
-
-beforeAll(async () => {
-  app = await startCustomerApp(plan, e2e.stack)
-}, 120_000)
-
-afterAll(async () => {
-  await app?.stop()
+afterAll(() => {
   if (figures.length) console.log(`host-app e2e figures:\n${figures.join('\n')}`)
-}, 60_000)
+})
 
-/** A page in a browser context of its own at `width` px. */
-async function newPage(width: number): Promise<Page> {
-  const context = await e2e.context({
-    viewport: { width, height: width < 600 ? 844 : 800 },
-    reducedMotion: 'reduce',
-  })
-  const page = await context.newPage()
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`))
-  return page
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
-}
-
-/** How far the page scrolls sideways (≤ 0: not at all). */
-async function overflow(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const d = (
-      globalThis as unknown as {
-        document: { documentElement: { scrollWidth: number; clientWidth: number } }
-      }
-    ).document.documentElement
-    return d.scrollWidth - d.clientWidth
-  })
-}
-
-/** axe clean and no sideways scroll: what every page visited must be, at either width. */
-async function usable(page: Page): Promise<void> {
-  expect(await axeViolations(page), page.url()).toEqual([])
-  expect(await overflow(page), page.url()).toBeLessThanOrEqual(0)
-}
+const newPage = pageOpener(e2e, pageErrors)
+const shot = shotIn(ARTIFACTS)
 
 /** The application's banner (the host kit's `<actas-banner>`). */
 const bannerOf = (page: Page) => page.getByRole('region', { name: 'Impersonation' })
@@ -98,7 +62,7 @@ describe.each(RUNS)(
       const name = await confirmImpersonation(page, e2e.stack.url, stopSearch, reason, 'Read-only')
 
       // The customer application's origin, with the banner of the host kit.
-      await page.waitForURL(`${app.url}/**`)
+      await page.waitForURL(`${customerApp().url}/**`)
       const banner = bannerOf(page)
       await banner.getByText(`is acting as ${name}`).waitFor()
       figures.push(
@@ -131,7 +95,7 @@ describe.each(RUNS)(
 
       // The password change: refused to any impersonation, visibly.
       await page.getByRole('link', { name: 'Account' }).click()
-      await page.waitForURL(`${app.url}/account.html`)
+      await page.waitForURL(`${customerApp().url}/account.html`)
       await banner.getByText(`is acting as ${name}`).waitFor()
       await page.getByLabel('New password').fill('a-new-password-123')
       await page.getByRole('button', { name: 'Change password' }).click()
@@ -180,7 +144,7 @@ describe.each(RUNS)(
         `Checking the end from a colleague (host e2e, ${width} px)`,
         'Full access',
       )
-      await page.waitForURL(`${app.url}/**`)
+      await page.waitForURL(`${customerApp().url}/**`)
       await bannerOf(page).getByText(`is acting as ${name}`).waitFor()
       expect(await bannerOf(page).textContent()).toContain('Full access')
       await usable(page)

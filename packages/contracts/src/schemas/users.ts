@@ -57,6 +57,11 @@ export const ImpersonationVerdictSchema = z.object({
   modes: z.array(ImpersonationModeSchema).optional(),
   defaultMode: ImpersonationModeSchema.optional(),
   modeReason: z.string().optional(),
+  /**
+   * When allowed read-only only: the rule that keeps it so, when one rule alone does
+   * (`approval_required`: a second staff member's approval would allow full access).
+   */
+  modeRule: z.enum(POLICY_RULES).optional(),
 })
 export type ImpersonationVerdict = z.infer<typeof ImpersonationVerdictSchema>
 
