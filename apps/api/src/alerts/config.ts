@@ -1,5 +1,5 @@
 // ALERT_*: the alert rules' thresholds (config.ts spreads `AlertsEnvShape` into the environment
-// schema and calls `alertSettings`). A threshold of 0 turns its rule off.
+// schema and calls `alertSettings`). A threshold of 0 (the default) turns its rule off.
 //
 //   ALERT_MANY_TARGETS=20                    distinct users one staff member starts on in an hour
 //   ALERT_REFUSALS=10                        refused starts (denied, failed) of one staff member in an hour
@@ -92,8 +92,8 @@ const flag = (fallback: boolean) =>
   )
 
 export const AlertsEnvShape = {
-  ALERT_MANY_TARGETS: threshold(20),
-  ALERT_REFUSALS: threshold(10),
+  ALERT_MANY_TARGETS: threshold(0),
+  ALERT_REFUSALS: threshold(0),
   ALERT_WORKING_HOURS: z.preprocess(blank, WorkingHoursSchema.optional()),
   ALERT_CHAIN_CHECK: flag(true),
   ALERT_STREAM_FAILING: flag(true),

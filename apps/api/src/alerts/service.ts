@@ -73,6 +73,8 @@ export function alertOf(row: AlertRow, seq: number): Alert {
 export class AlertService implements AlertsPort {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<void> = Promise.resolve()
+  /** Evaluations after starts still running (close waits for them). */
+  private readonly pending = new Set<Promise<unknown>>()
 
   constructor(
     private readonly db: AuditDatabase,
@@ -96,7 +98,14 @@ export class AlertService implements AlertsPort {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
-    await this.running
+    await Promise.all([this.running, ...this.pending])
+  }
+
+  /** `afterStart`, not awaited by the start (its answer never waits on the rules). */
+  settled(actorId: string, impersonationId: string): void {
+    const run = this.afterStart(actorId, impersonationId)
+    this.pending.add(run)
+    void run.finally(() => this.pending.delete(run))
   }
 
   /**

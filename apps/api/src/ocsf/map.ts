@@ -584,7 +584,8 @@ const ALERT_SEVERITIES: Record<AlertRule, number> = {
 
 /**
  * Detection Finding (2004), Create: an alert (`alert.raised`), its rule as the analytic, the
- * window as the finding's first and last seen, the staff member it is about (when one) as `actor`.
+ * window as the finding's first and last seen, the staff member it is about (when one) as an
+ * observable `actor.user.uid`.
  */
 export function ocsfFromAlertEvent(
   event: ChainEvent & { type: AlertEventType },
@@ -612,7 +613,14 @@ export function ocsfFromAlertEvent(
               { ...chainMetadata(event, alertId), log_name: 'alerts' },
               options,
             ),
-            ...(aboutStaff ? { actor: { user: { uid: subject, type_id: USER_TYPE.admin } } } : {}),
+            // Detection Finding has no actor: the staff member it is about is an observable.
+            ...(aboutStaff
+              ? {
+                  observables: [
+                    { name: 'actor.user.uid', type_id: 99, type: 'Other', value: subject },
+                  ],
+                }
+              : {}),
             is_alert: true,
             finding_info: {
               uid: alertId,
