@@ -26,6 +26,7 @@ import { startReceiver } from '../log-streams/receiver.js'
 import type { Receiver } from '../log-streams/receiver.js'
 import { ocsfErrors } from '../ocsf/validate.js'
 import { openTestDatabase } from '../support/stack.js'
+import { sql } from 'drizzle-orm'
 import { z } from 'zod'
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`
@@ -281,6 +282,29 @@ describe('alerts', () => {
     expect(await instance({ streamFailing: true }).alerts.check()).toEqual([])
     await until('the stream alert webhook', () =>
       [...hooks.alerts.values()].some((h) => h.data.rule === 'stream_failing'),
+    )
+  }, 60_000)
+
+  // Last: it breaks the chain.
+  it('raise chain_unverified once when the chain does not verify', async () => {
+    expect(await instance({ chainCheck: true }).alerts.check()).toEqual([])
+    await db.db.execute(sql`alter table audit_events disable trigger audit_events_append_only`)
+    try {
+      await db.db.execute(sql`update audit_events set reason = 'rewritten' where seq = 2`)
+    } finally {
+      await db.db.execute(sql`alter table audit_events enable trigger audit_events_append_only`)
+    }
+    const raised = (
+      await Promise.all([
+        instance({ chainCheck: true }).alerts.check(),
+        instance({ chainCheck: true }).alerts.check(),
+      ])
+    ).flat()
+    expect(raised.map((a) => [a.rule, a.subject, a.count])).toEqual([
+      ['chain_unverified', 'chain', 2],
+    ])
+    await until('the chain alert webhook', () =>
+      [...hooks.alerts.values()].some((h) => h.data.rule === 'chain_unverified'),
     )
   }, 60_000)
 
