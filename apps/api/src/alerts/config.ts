@@ -103,8 +103,7 @@ export const AlertsEnvShape = {
   ),
 }
 
-const AlertsEnvSchema = z.object(AlertsEnvShape)
-type AlertsEnv = z.output<typeof AlertsEnvSchema>
+type AlertsEnv = z.output<z.ZodObject<typeof AlertsEnvShape>>
 
 /** The rules' settings, as the alert service takes them. */
 export interface AlertSettings {
