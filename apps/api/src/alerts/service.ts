@@ -293,20 +293,15 @@ export class AlertService implements AlertsPort {
         })
         .returning()
       if (!row) return null
+      // The event carries the alert's figures (what alertOf shows, but its seq and time).
+      const { id: _id, seq: _seq, raisedAt: _at, summary, ...figures } = alertOf(row, 1)
       const [event] = await chain.append(row.id, [
         {
           type: 'alert.raised',
           cause: row.rule,
           by: 'system',
-          reason: row.summary,
-          data: {
-            rule: row.rule,
-            subject: row.subject,
-            count: row.count,
-            threshold: row.threshold,
-            windowStart: row.windowStart.toISOString(),
-            windowEnd: row.windowEnd.toISOString(),
-          },
+          reason: summary,
+          data: figures,
           at: row.createdAt,
         },
       ])
