@@ -131,7 +131,10 @@ describe('actor token faults', () => {
       [...stack.clerk.state.actorTokens.values()].filter((t) => t.userId === userId)
     await expect.poll(() => tokens().length, { timeout: 15_000 }).toBe(1)
     await expect.poll(() => tokens()[0]!.status, { timeout: 15_000 }).toBe('revoked')
-    expect(stack.logs.join('')).toMatch(/Clerk issued an actor token after the timeout; revoked it/)
+    // Logged once the revocation's answer is back (after clerk-local marked it revoked).
+    await expect
+      .poll(() => stack.logs.join(''), { timeout: 15_000 })
+      .toMatch(/Clerk issued an actor token after the timeout; revoked it/)
   })
 
   it('a used-up monthly quota (402) → QUOTA_EXCEEDED in plain words, one failed row', async () => {

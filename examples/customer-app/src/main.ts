@@ -67,6 +67,11 @@ const app = await buildCustomerApp({
       }
     : {}),
 })
-await app.listen({ host: env['HOST'] ?? '127.0.0.1', port: Number(env['PORT'] ?? 4300) })
+const address = await app.listen({
+  host: env['HOST'] ?? '127.0.0.1',
+  port: Number(env['PORT'] ?? 4300),
+})
+// Where it listens (with PORT=0, the port it chose: the tests read this line).
+console.log(`customer-app service listening on ${address}`)
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => void app.close().then(() => process.exit(0)))

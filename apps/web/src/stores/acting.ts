@@ -61,9 +61,15 @@ export const useActingStore = defineStore('acting', () => {
     return kept?.userName ?? lastName ?? 'this user'
   }
 
+  /** The impersonation this tab's own Stop ended: its notice is Stop's, not "ended elsewhere". */
+  let stoppedHere: string | null = null
+
   /** The API refused this session because its impersonation ended: remember how. */
   function learnEnd(info: ImpersonationEnded): void {
     if (ended.value?.impersonationId === info.impersonationId) return
+    // A `me` of the end watch answered after this tab's Stop ended it (the watch runs on a timer,
+    // so one may be under way during Stop): Stop already said what happened.
+    if (info.impersonationId === stoppedHere) return
     const name = actingAsName()
     ended.value = info
     // The way back without a password needs a live impersonation: the secret is useless now.
@@ -193,6 +199,7 @@ export const useActingStore = defineStore('acting', () => {
         // No answer: nothing ended, the secret is kept for another try.
         return { to: 'stay', error: 'Could not stop the impersonation. Try again.' }
       }
+      stoppedHere = out.impersonation.id
       // Single use: sent once, whatever the answer.
       clearReturn()
       const record = out.impersonation

@@ -3,36 +3,58 @@
 // stack's API with the seeded `helpdesk` machine) and its pages (built, served by `vite preview`
 // with /__clerk → the Frontend API and /api → the service). The console is on 127.0.0.1, the
 // application on `localhost`: two host names, as cookies ignore ports.
+//
+// The API is configured with the application's origin and webhook URL before it starts, and the
+// application starts after it: both are loopback relays bound (port 0) by this process when it
+// plans, which forward to the service and the pages once these have bound port 0 themselves and
+// printed their URLs. No port is picked here and handed over.
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { ClerkLocal } from '@actas/clerk-local'
-import { freePort, waitFor } from './stack.ts'
+import { apiRelay } from '../support/relay.ts'
+import { previewUrl, printedUrl, waitFor } from './stack.ts'
 import type { Stack } from './stack.ts'
 
 const APP_DIR = fileURLToPath(new URL('../../../../examples/customer-app/', import.meta.url))
 
 export interface CustomerAppPlan {
-  /** The pages' origin (`http://localhost:<port>`). */
+  /** The pages' origin (`http://localhost:<port>`, the pages' relay). */
   url: string
-  servicePort: number
-  pagePort: number
+  /** The service's webhook receiver as the API is told it (through the service's relay). */
+  webhookUrl: string
   webhookSecret: string
   /** The API settings that make impersonations land here (for startStack's apiEnv). */
   apiEnv: (clerk: ClerkLocal, consoleUrl: string) => Record<string, string>
+  /** Points the relays at where the service and the pages listen (startCustomerApp). */
+  target(service: URL, pages: URL): void
+  /** Closes the relays. */
+  close(): Promise<void>
 }
 
 export async function planCustomerApp(): Promise<CustomerAppPlan> {
-  const pagePort = await freePort()
-  const servicePort = await freePort()
-  const url = `http://localhost:${pagePort}`
+  let targets: { service: URL; pages: URL } | undefined
+  const to = (which: 'service' | 'pages') => () => {
+    if (!targets) throw new Error('the customer application is not listening yet')
+    return targets[which]
+  }
+  const pages = await apiRelay(to('pages'))
+  const service = await apiRelay(to('service'))
+  const url = `http://localhost:${new URL(pages.url).port}`
+  const webhookUrl = `${service.url}/webhooks/actas`
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`
   return {
     url,
-    servicePort,
-    pagePort,
+    webhookUrl,
     webhookSecret,
+    target(serviceAt, pagesAt) {
+      targets = { service: serviceAt, pages: pagesAt }
+    },
+    async close() {
+      await pages.close()
+      await service.close()
+    },
     apiEnv: (clerk, consoleUrl) => {
       const actas = clerk.machines.find((m) => m.name === 'actas-api')!
       const helpdesk = clerk.machines.find((m) => m.name === 'helpdesk')!
@@ -46,9 +68,7 @@ export async function planCustomerApp(): Promise<CustomerAppPlan> {
           [actas.id]: ['sessions.revoked', 'impersonation.get', 'impersonation.list'],
           [helpdesk.id]: ['impersonation.actions'],
         }),
-        WEBHOOK_ENDPOINTS: JSON.stringify([
-          { url: `http://127.0.0.1:${servicePort}/webhooks/actas`, secret: webhookSecret },
-        ]),
+        WEBHOOK_ENDPOINTS: JSON.stringify([{ url: webhookUrl, secret: webhookSecret }]),
         WEBHOOK_DISPATCH_INTERVAL_MS: '200',
       }
     },
@@ -90,7 +110,7 @@ export async function startCustomerApp(plan: CustomerAppPlan, stack: Stack): Pro
         ACTAS_ENV_FILE: 'none', // never the `.env.dev` a local `dev` wrote
         LOG_LEVEL: 'warn',
         HOST: '127.0.0.1',
-        PORT: String(plan.servicePort),
+        PORT: '0',
         CLERK_JWT_KEY: stack.clerk.jwtPublicKeyPem,
         CLERK_API_URL: stack.clerk.url,
         CLERK_PUBLISHABLE_KEY: stack.clerk.publishableKey,
@@ -105,23 +125,29 @@ export async function startCustomerApp(plan: CustomerAppPlan, stack: Stack): Pro
   )
   service.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
   service.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
+  let serviceUrl: string
+  try {
+    serviceUrl = await printedUrl(
+      service,
+      output,
+      /customer-app service listening on (http:\/\/127\.0\.0\.1:\d+)/,
+      'the customer-app service',
+      60_000,
+    )
+  } catch (error) {
+    await stopChild(service)
+    await plan.close()
+    throw error
+  }
   const preview = spawn(
     process.execPath,
-    [
-      'node_modules/vite/bin/vite.js',
-      'preview',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(plan.pagePort),
-      '--strictPort',
-    ],
+    ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', '0'],
     {
       cwd: APP_DIR,
       env: {
         ...process.env,
         ACTAS_FAPI_TARGET: stack.clerk.frontendApiUrl,
-        CUSTOMER_APP_SERVICE_TARGET: `http://127.0.0.1:${plan.servicePort}`,
+        CUSTOMER_APP_SERVICE_TARGET: serviceUrl,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -129,11 +155,15 @@ export async function startCustomerApp(plan: CustomerAppPlan, stack: Stack): Pro
   preview.stdout?.on('data', (d: Buffer) => output.push(d.toString()))
   preview.stderr?.on('data', (d: Buffer) => output.push(d.toString()))
   try {
-    await waitFor(`http://127.0.0.1:${plan.servicePort}/config`, 60_000, service, output)
-    await waitFor(`http://127.0.0.1:${plan.pagePort}/`, 30_000, preview, output)
+    const pagesUrl = await previewUrl(preview, output, 60_000)
+    plan.target(new URL(serviceUrl), new URL(pagesUrl))
+    await waitFor(`${serviceUrl}/config`, 60_000, service, output)
+    // Through the pages' relay (the origin the browser and the API know), on its address.
+    await waitFor(`${plan.url.replace('localhost', '127.0.0.1')}/`, 30_000, preview, output)
   } catch (error) {
     await stopChild(service)
     await stopChild(preview)
+    await plan.close()
     throw error
   }
   return {
@@ -142,6 +172,7 @@ export async function startCustomerApp(plan: CustomerAppPlan, stack: Stack): Pro
     async stop() {
       await stopChild(preview)
       await stopChild(service)
+      await plan.close()
     },
   }
 }

@@ -44,35 +44,43 @@ export interface Stack {
   stop(): Promise<void>
 }
 
-/** Resolves with the URL `vite preview` prints once it listens (on the port it chose). */
-function previewUrl(child: ChildProcess, output: string[], timeoutMs: number): Promise<string> {
+/**
+ * Resolves with the URL a child prints once it listens on the port it chose (the first group of
+ * `pattern`, read from its output, colours stripped); fails when it exits or after `timeoutMs`.
+ */
+export function printedUrl(
+  child: ChildProcess,
+  output: string[],
+  pattern: RegExp,
+  what: string,
+  timeoutMs: number,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () =>
-        reject(new Error(`vite preview printed no URL in ${timeoutMs} ms:\n${output.join('')}`)),
+      () => reject(new Error(`${what} printed no URL in ${timeoutMs} ms:\n${output.join('')}`)),
       timeoutMs,
     )
     const onData = () => {
       // eslint-disable-next-line no-control-regex
       const text = output.join('').replace(/\x1b\[[0-9;]*m/g, '')
-      const match = /Local:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(text)
+      const match = pattern.exec(text)
       if (!match?.[1]) return
       clearTimeout(timer)
+      child.stdout?.off('data', onData)
       resolve(match[1])
     }
     child.stdout?.on('data', onData)
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new Error(`vite preview exited (${code}):\n${output.join('')}`))
+      reject(new Error(`${what} exited (${code}):\n${output.join('')}`))
     })
+    onData()
   })
 }
 
-/**
- * A free loopback port, for a server that must be known before it starts (the example customer
- * application, customer-app.ts, whose origin the API is configured with first).
- */
-export { freePort } from '../../../api/test/support/servers.ts'
+/** The URL `vite preview --port 0` prints once it listens. */
+export const previewUrl = (child: ChildProcess, output: string[], timeoutMs: number) =>
+  printedUrl(child, output, /Local:\s+(http:\/\/127\.0\.0\.1:\d+)/, 'vite preview', timeoutMs)
 
 /** Polls `url` until it answers 2xx; fails when `child` exits or after `timeoutMs`. */
 export async function waitFor(
