@@ -10,6 +10,7 @@ import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
 import { LogStreamsEnvSchema } from './log-streams/config.js'
+import { AlertsEnvShape, alertSettings } from './alerts/config.js'
 import { parseSigningKey } from './audit/chain.js'
 import {
   ProductionEnvShape,
@@ -540,6 +541,7 @@ const EnvSchema = z
     /** audit.verify per caller and minute. */
     RATE_LIMIT_VERIFY_PER_MINUTE: z.preprocess(emptyAsUndefined, positiveInt(6)),
     ...ProductionEnvShape,
+    ...AlertsEnvShape,
   })
   .superRefine((env, ctx) => {
     productionProblems(env, (issue) => ctx.addIssue(issue))
@@ -814,6 +816,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
   /** The console's settings and build, the metrics endpoint (production/settings.ts). */
   ...productionSettings(e),
+  /** Alert rules' thresholds (ALERT_*, src/alerts/config.ts). */
+  ...alertSettings(e),
 }))
 
 /** The API's configuration: what `ConfigSchema` makes of the environment. */

@@ -19,6 +19,7 @@ import { ImpersonationLifecycle } from './impersonation/lifecycle.js'
 import { ImpersonationPolicy } from './impersonation/policy-facts.js'
 import { Reconciler } from './impersonation/reconciler.js'
 import { ImpersonationService } from './impersonation/service.js'
+import { AlertService } from './alerts/service.js'
 import { LogStreamDispatcher } from './log-streams/dispatcher.js'
 import { createLogger } from './logger.js'
 import { AuditExporter } from './ocsf/export.js'
@@ -67,6 +68,8 @@ export interface AppDeps {
   auditExport: AuditExporter
   /** Sends the chain to the configured log streams (LOG_STREAMS); absent without any. */
   logStreams: LogStreamDispatcher | undefined
+  /** The alert rules (ALERT_*): `alerts.recent`, the periodic check. */
+  alerts: AlertService
   now: () => Date
   /** Closes what createDeps opened (Clerk connections, the database). Call after the app has closed. */
   close(): Promise<void>
@@ -261,6 +264,15 @@ async function openDeps(
     await logStreams.start()
     opened.add('log streams', logStreams, (d) => d.close())
   }
+  // Alert rules (ALERT_*): after each start, and a periodic check of the chain and the streams.
+  const alerts = new AlertService(database.db, {
+    settings: config.alerts,
+    audit,
+    logger: logger.child({ component: 'alerts' }),
+    now,
+  })
+  alerts.start()
+  opened.add('alerts', alerts, (a) => a.close())
   opened.add(
     'retention',
     startRetention(audit, {
@@ -376,6 +388,7 @@ async function openDeps(
     appOrigins: config.appOrigins,
     lifecycle,
     deniedFullPerMinute: config.audit.deniedFullPerMinute,
+    onStartSettled: (actorId, id) => alerts.settled(actorId, id),
   })
   opened.add('impersonation service', service, (s) => s.close())
   const access = new AccessService({
@@ -433,6 +446,7 @@ async function openDeps(
     access,
     auditExport: new AuditExporter({ db: database.db, audit }),
     logStreams,
+    alerts,
     now,
     close: () => opened.closeAll(logger),
   }

@@ -150,6 +150,7 @@ const procedures: ProcedureCase[] = [
   { path: 'audit.verify', type: 'query', input: () => Promise.resolve(undefined) },
   { path: 'audit.export', type: 'query', input: () => Promise.resolve({ limit: 1 }) },
   { path: 'logStreams.status', type: 'query', input: () => Promise.resolve(undefined) },
+  { path: 'alerts.recent', type: 'query', input: () => Promise.resolve(undefined) },
   { path: 'sessions.revoked', type: 'query', input: () => Promise.resolve({}) },
   {
     // A machine write: only for machines MACHINE_PERMISSIONS grants it to (none here).

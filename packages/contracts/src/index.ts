@@ -14,6 +14,7 @@ export * from './schemas/webhooks.js'
 export * from './schemas/console-config.js'
 export * from './machines.js'
 export * from './access.js'
+export * from './alerts.js'
 export { IMPERSONATE_PERMISSION, principalId } from './ports.js'
 export type {
   MachinePrincipal,

@@ -4,6 +4,7 @@ import type { ImpersonationMode } from './facts.js'
 import type { AuditVerifyInput, AuditVerifyOutput } from './schemas/audit.js'
 import type { AuditExportOutput, AuditExportParams } from './schemas/audit-export.js'
 import type { LogStreamsStatusOutput } from './schemas/log-streams.js'
+import type { AlertsPort } from './alerts.js'
 import type {
   ImpersonationActiveOutput,
   ImpersonationEndInput,
@@ -310,4 +311,6 @@ export interface ActAsContext {
   webhooks?: WebhooksPort
   /** Access requests and grants (access.ts); absent: the access.* and customer.* procedures answer 403. */
   access?: AccessPort
+  /** `alerts.recent` (alerts.ts); absent: no rules, an empty list. */
+  alerts?: AlertsPort
 }

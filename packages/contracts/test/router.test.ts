@@ -42,6 +42,7 @@ describe('authorization rules', () => {
         'access.decide',
         'access.list',
         'access.request',
+        'alerts.recent',
         'audit.export',
         'audit.verify',
         ...CUSTOMER_PROCEDURES,
@@ -237,6 +238,7 @@ describe('machines (deny by default)', () => {
     'audit.verify': (c: ReturnType<typeof router.createCaller>) => c.audit.verify(),
     'audit.export': (c: ReturnType<typeof router.createCaller>) => c.audit.export({}),
     'logStreams.status': (c: ReturnType<typeof router.createCaller>) => c.logStreams.status(),
+    'alerts.recent': (c: ReturnType<typeof router.createCaller>) => c.alerts.recent(),
     'sessions.inspect': (c: ReturnType<typeof router.createCaller>) =>
       c.sessions.inspect({ token }),
     'impersonation.start': (c: ReturnType<typeof router.createCaller>) =>

@@ -6,6 +6,7 @@
 // (the CLI, and staff who ask for it).
 import { and, asc, gt, inArray, not, sql } from 'drizzle-orm'
 import { ACCESS_MODEL_EVENTS, verifyAccessProjection } from '../access/verify.js'
+import { ALERT_EVENTS } from '../alerts/verify.js'
 import { GENESIS_HASH, verifyChain, verifyCheckpoint } from './chain.js'
 import type { TrustedKeys } from './chain.js'
 import type { ChainBreak, ChainReport, EventData } from './chain.js'
@@ -175,7 +176,7 @@ export class AuditVerification extends AuditWrites {
     const touched = await this.db
       .selectDistinct({ id: auditEvents.impersonationId })
       .from(auditEvents)
-      .where(and(gt(auditEvents.seq, afterSeq), not(ACCESS_MODEL_EVENTS)))
+      .where(and(gt(auditEvents.seq, afterSeq), not(ACCESS_MODEL_EVENTS), not(ALERT_EVENTS)))
     for (let i = 0; i < touched.length; i += ROWS_CHUNK)
       yield touched.slice(i, i + ROWS_CHUNK).map((r) => r.id)
   }

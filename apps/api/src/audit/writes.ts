@@ -8,6 +8,7 @@
 import { and, eq, lt, sql } from 'drizzle-orm'
 import type {
   AccessWebhook,
+  AlertWebhook,
   ImpersonationEventType,
   ImpersonationMode,
   ImpersonationStatus,
@@ -241,7 +242,7 @@ export class AuditWrites extends AuditReads {
       tx: Tx,
       chain: {
         append(subjectId: string, events: SubjectEventInput[]): Promise<AuditEventRow[]>
-        announce(subjectId: string, seq: number, message: AccessWebhook): void
+        announce(subjectId: string, seq: number, message: AccessWebhook | AlertWebhook): void
       },
     ) => Promise<T>,
   ): Promise<T> {
@@ -250,7 +251,11 @@ export class AuditWrites extends AuditReads {
     const result = await this.db.transaction(async (tx) => {
       const head = await this.lockHead(tx)
       let last: { seq: number; hash: string; createdAt: Date } | null = null
-      const messages: Array<{ subjectId: string; seq: number; message: AccessWebhook }> = []
+      const messages: Array<{
+        subjectId: string
+        seq: number
+        message: AccessWebhook | AlertWebhook
+      }> = []
       const out = await work(tx, {
         append: async (subjectId, inputs) => {
           if (inputs.length === 0) return []

@@ -93,6 +93,8 @@ export interface ImpersonationServiceOptions {
    * minute; the rest of that minute become one aggregate record (default 10).
    */
   deniedFullPerMinute?: number
+  /** After a start's outcome is recorded (the alert rules, src/alerts); must not throw. */
+  onStartSettled?: (actorId: string, impersonationId: string) => void
 }
 
 /** Refused attempts of one non-staff caller in the current minute (flood control). */
@@ -250,33 +252,38 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     // Where it lands (APP_ORIGINS), checked before anything is recorded or asked of Clerk.
     const landingUrl = landingFor(params.landingUrl, this.o.appOrigins ?? [], this.o.appHomePath)
     const attempt = await this.writeAhead(principal, params, request)
-    await this.gateQuota(attempt)
-    const target = await this.gatherTarget(attempt)
-    const mode = await this.judgeStart(attempt, target)
-    const expiresAt = new Date(this.o.now().getTime() + this.o.actorTokenTtlSeconds * 1000)
-    const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
-    const token = await this.askClerk(attempt, target, mode)
-    await this.recordIssued(attempt, {
-      clerkActorTokenId: token.id,
-      expiresAt: expiresAt.toISOString(),
-      sessionExpiresAt: sessionExpiresAt.toISOString(),
-      userEmail: target.primaryEmail,
-      actorEmail: attempt.actorEmail,
-      mode,
-      ...(actorVerifiedAt ? { actorVerifiedAt } : {}),
-    })
-    this.o.logger.info(
-      { impersonationId: attempt.id, actorId: principal.userId, userId: target.id },
-      'impersonation issued',
-    )
-    return {
-      impersonationId: attempt.id,
-      ticket: token.token,
-      expiresAt: expiresAt.toISOString(),
-      sessionExpiresAt: sessionExpiresAt.toISOString(),
-      redirectPath: this.o.appHomePath,
-      landingUrl,
-      mode,
+    try {
+      await this.gateQuota(attempt)
+      const target = await this.gatherTarget(attempt)
+      const mode = await this.judgeStart(attempt, target)
+      const expiresAt = new Date(this.o.now().getTime() + this.o.actorTokenTtlSeconds * 1000)
+      const sessionExpiresAt = new Date(expiresAt.getTime() + params.sessionMinutes * 60_000)
+      const token = await this.askClerk(attempt, target, mode)
+      await this.recordIssued(attempt, {
+        clerkActorTokenId: token.id,
+        expiresAt: expiresAt.toISOString(),
+        sessionExpiresAt: sessionExpiresAt.toISOString(),
+        userEmail: target.primaryEmail,
+        actorEmail: attempt.actorEmail,
+        mode,
+        ...(actorVerifiedAt ? { actorVerifiedAt } : {}),
+      })
+      this.o.logger.info(
+        { impersonationId: attempt.id, actorId: principal.userId, userId: target.id },
+        'impersonation issued',
+      )
+      return {
+        impersonationId: attempt.id,
+        ticket: token.token,
+        expiresAt: expiresAt.toISOString(),
+        sessionExpiresAt: sessionExpiresAt.toISOString(),
+        redirectPath: this.o.appHomePath,
+        landingUrl,
+        mode,
+      }
+    } finally {
+      // The outcome is recorded (issued, denied or failed): the alert rules look at it.
+      this.o.onStartSettled?.(principal.userId, attempt.id)
     }
   }
 

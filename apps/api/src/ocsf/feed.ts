@@ -5,11 +5,13 @@
 import { and, asc, eq, gt, gte, lt } from 'drizzle-orm'
 import {
   ACCESS_EVENT_TYPES,
+  ALERT_EVENT_TYPES,
   IMPERSONATION_EVENT_TYPES,
   ORGANIZATION_SETTING_EVENT_TYPES,
 } from '@actas/contracts'
 import type {
   AccessEventType,
+  AlertEventType,
   ImpersonationEvent,
   ImpersonationEventType,
   OrganizationSettingEventType,
@@ -18,7 +20,12 @@ import { accessRequests, organizationAccessSettings } from '../access/schema.js'
 import type { AuditDatabase } from '../audit/db.js'
 import { toEvent } from '../audit/projection.js'
 import { auditEvents, impersonations } from '../audit/schema.js'
-import { ocsfFromAccessEvent, ocsfFromEvent, ocsfFromOrganizationEvent } from './map.js'
+import {
+  ocsfFromAccessEvent,
+  ocsfFromAlertEvent,
+  ocsfFromEvent,
+  ocsfFromOrganizationEvent,
+} from './map.js'
 import type {
   ChainEvent,
   OcsfAccessRequest,
@@ -37,6 +44,8 @@ export type FeedEvent =
       organization: OcsfOrganizationSetting
       event: ChainEvent & { type: OrganizationSettingEventType }
     }
+  /** An alert (src/alerts): its event carries the rule, subject and figures. */
+  | { kind: 'alert'; alertId: string; event: ChainEvent & { type: AlertEventType } }
 
 export interface FeedQuery {
   /** Events after this seq (0: from the first). */
@@ -119,6 +128,8 @@ export async function readFeed(db: AuditDatabase, query: FeedQuery): Promise<Fee
         organization: { subjectId: subject, ...r.organization },
         event: { ...event, type },
       }
+    if (isOneOf<AlertEventType>(ALERT_EVENT_TYPES, type))
+      return { kind: 'alert', alertId: subject, event: { ...event, type } }
     // The subject check of migration 0009 makes this unreachable; never skip an event silently.
     throw new Error(`audit event ${r.event.seq} (${type}) has no subject ActAs knows`)
   })
@@ -133,6 +144,8 @@ export function feedToOcsf(e: FeedEvent, options?: OcsfOptions): OcsfEvent {
       return ocsfFromAccessEvent(e.event, e.access, options)
     case 'organization':
       return ocsfFromOrganizationEvent(e.event, e.organization, options)
+    case 'alert':
+      return ocsfFromAlertEvent(e.event, e.alertId, options)
   }
 }
 

@@ -4,13 +4,17 @@
 //   typecheck when a type is added and not mapped here. The access model's events
 //   (ACCESS_EVENT_TYPES): User Access Management (3005); an organization's access setting
 //   (ORGANIZATION_SETTING_EVENT_TYPES): Entity Management (3004), Update. Likewise exhaustive.
+//   An alert (ALERT_EVENT_TYPES, src/alerts): Detection Finding (2004), Create.
 // - The guard's action trail (outside the chain): API Activity (6003).
 // - A machine's read of the audit log (outside the chain): API Activity (6003), Read.
 // `actor.user` is the staff member who impersonates, `user` the customer; the impersonation id is
 // `metadata.correlation_uid`; the chain's seq and hash are `metadata.sequence` / `metadata.uid`
 // and, with everything else ActAs knows, `unmapped.actas`.
+import { AlertRuleSchema } from '@actas/contracts'
 import type {
   AccessEventType,
+  AlertEventType,
+  AlertRule,
   ImpersonationEvent,
   ImpersonationEventType,
   ImpersonationMode,
@@ -565,6 +569,79 @@ export function ocsfFromOrganizationEvent(
     default: {
       const unmappedType: never = type
       throw new Error(`no OCSF mapping for organization event type ${String(unmappedType)}`)
+    }
+  }
+}
+
+/** The severity of each alert rule's Detection Finding. */
+const ALERT_SEVERITIES: Record<AlertRule, number> = {
+  many_targets: SEVERITY.high,
+  refusal_burst: SEVERITY.medium,
+  off_hours_start: SEVERITY.medium,
+  chain_unverified: SEVERITY.high,
+  stream_failing: SEVERITY.medium,
+}
+
+/**
+ * Detection Finding (2004), Create: an alert (`alert.raised`), its rule as the analytic, the
+ * window as the finding's first and last seen, the staff member it is about (when one) as an
+ * observable `actor.user.uid`.
+ */
+export function ocsfFromAlertEvent(
+  event: ChainEvent & { type: AlertEventType },
+  alertId: string,
+  options: OcsfOptions = {},
+): OcsfEvent {
+  const at = Date.parse(event.at)
+  const type: AlertEventType = event.type
+  switch (type) {
+    case 'alert.raised': {
+      const rule = AlertRuleSchema.parse(event.data.rule)
+      const subject = dataString(event.data, 'subject') ?? ''
+      const windowStart = Date.parse(dataString(event.data, 'windowStart') ?? event.at)
+      const windowEnd = Date.parse(dataString(event.data, 'windowEnd') ?? event.at)
+      const aboutStaff =
+        rule === 'many_targets' || rule === 'refusal_burst' || rule === 'off_hours_start'
+      return withSeverity(
+        withStatus(
+          {
+            ...envelope(
+              OCSF_CLASSES.detection_finding,
+              1,
+              'Create',
+              at,
+              { ...chainMetadata(event, alertId), log_name: 'alerts' },
+              options,
+            ),
+            // Detection Finding has no actor: the staff member it is about is an observable.
+            ...(aboutStaff
+              ? {
+                  observables: [
+                    { name: 'actor.user.uid', type_id: 99, type: 'Other', value: subject },
+                  ],
+                }
+              : {}),
+            is_alert: true,
+            finding_info: {
+              uid: alertId,
+              title: rule,
+              desc: event.reason ?? rule,
+              first_seen_time: windowStart,
+              last_seen_time: windowEnd,
+              types: ['ActAs alert'],
+              analytic: { uid: rule, name: rule, type_id: 1, type: 'Rule' },
+            },
+            ...(event.reason ? { message: event.reason } : {}),
+            ...chainUnmapped(event, alertId, { alert_id: alertId }),
+          },
+          STATUS.success,
+        ),
+        ALERT_SEVERITIES[rule],
+      )
+    }
+    default: {
+      const unmappedType: never = type
+      throw new Error(`no OCSF mapping for alert event type ${String(unmappedType)}`)
     }
   }
 }

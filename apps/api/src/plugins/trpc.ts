@@ -154,6 +154,7 @@ export async function registerTrpc(app: FastifyInstance, deps: AppDeps): Promise
             audit: deps.service,
             auditExport: deps.auditExport,
             logStreams,
+            alerts: deps.alerts,
             webhooks: deps.webhooks,
             access: deps.access,
           }

@@ -12,6 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { ActAsError } from '@actas/contracts'
 import type {
   AccessWebhook,
+  AlertWebhook,
   ActAsWebhook,
   EndCause,
   ImpersonationStatus,
@@ -201,7 +202,7 @@ export class WebhookOutbox implements WebhooksPort {
     messages: ReadonlyArray<{
       subjectId: string
       seq: number
-      message: ActAsWebhook | AccessWebhook
+      message: ActAsWebhook | AccessWebhook | AlertWebhook
     }>,
   ): NewWebhookOutboxRow[] {
     if (this.o.endpoints.length === 0) return []

@@ -4,6 +4,7 @@ import { ActAsError } from '../errors.js'
 import { AuditVerifyInputSchema, AuditVerifyOutputSchema } from '../schemas/audit.js'
 import { AuditExportInputSchema, AuditExportOutputSchema } from '../schemas/audit-export.js'
 import { LogStreamsStatusOutputSchema } from '../schemas/log-streams.js'
+import { AlertsRecentOutputSchema } from '../alerts.js'
 import {
   ImpersonationActiveOutputSchema,
   ImpersonationEndInputSchema,
@@ -234,6 +235,16 @@ export function createAppRouter(options: ActAsRouterOptions) {
         .output(LogStreamsStatusOutputSchema)
         .query(({ ctx }) =>
           ctx.logStreams ? ctx.logStreams.status(ctx.principal) : { items: [], enabled: false },
+        ),
+    }),
+
+    alerts: router({
+      /** The recent alerts (rules over the audit log), newest first. Staff only. */
+      recent: staffProcedure
+        .input(NoInputSchema)
+        .output(AlertsRecentOutputSchema)
+        .query(({ ctx }) =>
+          ctx.alerts ? ctx.alerts.recent(ctx.principal) : { items: [], enabled: false },
         ),
     }),
 

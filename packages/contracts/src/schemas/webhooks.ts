@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { CursorSchema, ImpersonationIdSchema, InstantSchema } from './common.js'
 import { EndCauseSchema, ImpersonationModeSchema } from './impersonation.js'
 import { ACCESS_WEBHOOK_TYPES } from '../access.js'
+import { ALERT_WEBHOOK_TYPES } from '../alerts.js'
 
 // ActAs's own webhooks to the host application (WEBHOOK_ENDPOINTS): what the application hears
 // when support acts in a customer's account. Delivered per the Standard Webhooks spec
@@ -28,6 +29,8 @@ export const ACTAS_WEBHOOK_TYPES = [
   'impersonation.ended',
   // The access model's (access.ts): requested, approved, denied, granted, revoked, expired.
   ...ACCESS_WEBHOOK_TYPES,
+  // An alert (alerts.ts): a rule's threshold was crossed.
+  ...ALERT_WEBHOOK_TYPES,
 ] as const
 export const ActAsWebhookTypeSchema = z.enum(ACTAS_WEBHOOK_TYPES)
 export type ActAsWebhookType = z.infer<typeof ActAsWebhookTypeSchema>
