@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path'
 import vue from '@vitejs/plugin-vue'
 import { defaultClientConditions, defineConfig, loadEnv } from 'vite'
 import type { Plugin, ProxyOptions } from 'vite'
-import { CONSOLE_CONFIG_PATH } from '@actas/contracts/facts'
+// From the source file (bundled into the config), not the package's dist: `dev` on a fresh
+// clone runs before any build.
+import { CONSOLE_CONFIG_PATH } from '../../packages/contracts/src/facts.ts'
 import { validateWebEnv } from './env.schema.ts'
 
 // clerk-js comes from the npm package and is served from our own origin as a chunk of its
