@@ -306,15 +306,21 @@ export type OrganizationHistoryInput = z.input<typeof OrganizationHistoryInputSc
 
 // ---- webhooks to the host ---------------------------------------------------------------------
 
-/** The access model's messages to the host (the host tells the customer: email, in-app). */
-export const ACCESS_WEBHOOK_TYPES = [
-  'access.requested',
-  'access.approved',
-  'access.denied',
-  'access.granted',
-  'access.revoked',
-  'access.expired',
-] as const satisfies readonly AccessEventType[]
+/**
+ * Events that are not the host's news: a refusal changes nothing the customer could be told of
+ * (it stays in the audit chain).
+ */
+const ACCESS_EVENTS_NOT_SENT = ['access.refused'] as const satisfies readonly AccessEventType[]
+type AccessWebhookType = Exclude<AccessEventType, (typeof ACCESS_EVENTS_NOT_SENT)[number]>
+const isSent = (t: AccessEventType): t is AccessWebhookType =>
+  !(ACCESS_EVENTS_NOT_SENT as readonly AccessEventType[]).includes(t)
+
+/** The access model's messages to the host (the host tells the customer: email, in-app): every
+ * access event but those in ACCESS_EVENTS_NOT_SENT. */
+export const ACCESS_WEBHOOK_TYPES = ACCESS_EVENT_TYPES.filter(isSent) as [
+  AccessWebhookType,
+  ...AccessWebhookType[],
+]
 
 export const AccessWebhookSchema = z.object({
   type: z.enum(ACCESS_WEBHOOK_TYPES),

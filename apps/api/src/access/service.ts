@@ -161,7 +161,11 @@ export class AccessService implements AccessPort {
         ),
       )
     await this.expireDue()
-    // One pending request per staff member and user: asking again answers the one under way.
+    // One pending request per staff member and user. Asking again for the same mode and length
+    // answers the one under way; asking for something else (narrower or wider) supersedes it: in
+    // one transaction the pending one is withdrawn (`access.revoked`, cause `superseded`; the
+    // host hears of it) and the new one asked, pointing at it. Consent or approval given to the
+    // old one does not carry over: the customer and the approver decide what is asked now.
     const { rows } = await this.o.store.page(
       and(
         eq(accessRequests.requestedBy, principal.userId),
@@ -171,8 +175,10 @@ export class AccessService implements AccessPort {
       { limit: 1 },
       'access.request',
     )
-    if (rows[0]) return this.record(rows[0])
-    const row = await this.o.store.create({
+    const pending = rows[0]
+    if (pending && pending.mode === params.mode && pending.minutes === params.minutes)
+      return this.record(pending)
+    const first: AccessEventInput = {
       type: 'access.requested',
       by: principal.userId,
       reason: params.reason,
@@ -185,10 +191,35 @@ export class AccessService implements AccessPort {
         decideBy: new Date(
           this.o.now().getTime() + this.o.requestExpiryDays * 86_400_000,
         ).toISOString(),
+        supersedes: pending?.id,
         requestId: request.id,
         ip: request.ip ?? undefined,
       },
-    })
+    }
+    let row: AccessRequestRow
+    if (pending) {
+      const done = await this.o.store.supersede(
+        pending.id,
+        {
+          type: 'access.revoked',
+          cause: 'superseded',
+          by: principal.userId,
+          reason: `Superseded by a new request: ${params.mode === 'full' ? 'full access' : 'read-only'} for ${params.minutes} min.`,
+        },
+        first,
+      )
+      if (!done.superseded)
+        throw await this.refuseOn(
+          pending,
+          principal.userId,
+          'access.request',
+          new ActAsError(
+            'ACCESS_SETTLED',
+            'Your pending request for this user was decided meanwhile: see its state, then ask again if you still need different access.',
+          ),
+        )
+      row = done.row
+    } else row = await this.o.store.create(first)
     this.o.logger.info(
       { accessId: row.id, actorId: principal.userId, userId: params.userId },
       'access requested',
