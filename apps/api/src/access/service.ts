@@ -40,7 +40,10 @@ import type { AccessEventInput, AccessStore } from './store.js'
 export interface AccessServiceOptions {
   store: AccessStore
   audit: Pick<AuditStore, 'listOpen' | 'actions'>
-  directory: Pick<UserDirectory, 'getUser' | 'membershipsIn' | 'membersAmong'>
+  directory: Pick<
+    UserDirectory,
+    'getUser' | 'membershipsIn' | 'membersAmong' | 'organizationMemberIds'
+  >
   staffOrganizations: Pick<StaffOrganizations, 'ids'>
   policy: Pick<ImpersonationPolicy, 'accessFacts'>
   reconciler: Pick<Reconciler, 'reauthorize'>
@@ -55,6 +58,11 @@ export interface AccessServiceOptions {
   now: () => Date
   logger: Logger
 }
+
+/** An organization's history: its members listed whole up to this many (20 reads of Clerk)… */
+const ORG_MEMBERS_LISTED = 10_000
+/** …else asked among at most this many impersonated users (50 reads). */
+const ORG_MEMBERS_ASKED = 5_000
 
 const iso = (d: Date | null) => d?.toISOString() ?? null
 const SUPPORT = 'Support'
@@ -528,15 +536,34 @@ export class AccessService implements AccessPort {
     request: RequestInfo,
   ): Promise<CustomerHistoryOutput> {
     await this.orgAdmin(principal, params.organizationId, 'customer.orgHistory', request)
-    // The members among those ever impersonated, asked of Clerk by user id (100 per read).
-    const users = await this.o.store.impersonatedUsers()
+    const members = await this.organizationMembers(params.organizationId)
+    if (members.length === 0) return { items: [], next: null }
+    // Filtered in the query: only the members' impersonations are read.
+    return this.history({ userIds: members }, params)
+  }
+
+  /**
+   * Every member of the organization, from Clerk, complete: its membership list read whole (up
+   * to ORG_MEMBERS_LISTED members, 500 a read); a larger organization's members are asked among
+   * the users ever impersonated instead (up to ORG_MEMBERS_ASKED of them, 100 ids a read). Both
+   * too large: refused (SERVICE_UNAVAILABLE), never judged from part of either list.
+   */
+  private async organizationMembers(organizationId: string): Promise<string[]> {
+    const listed = await this.o.directory.organizationMemberIds(organizationId, ORG_MEMBERS_LISTED)
+    if (listed) return listed
+    const users = await this.o.store.impersonatedUsers(ORG_MEMBERS_ASKED)
+    if (!users)
+      throw new ActAsError(
+        'SERVICE_UNAVAILABLE',
+        `This organization has more than ${ORG_MEMBERS_LISTED} members and more than ${ORG_MEMBERS_ASKED} users were impersonated: ActAs cannot read its history completely.`,
+        { retryAfterSeconds: 3600 },
+      )
     const members: string[] = []
     for (let i = 0; i < users.length; i += 100)
       members.push(
-        ...(await this.o.directory.membersAmong(users.slice(i, i + 100), [params.organizationId])),
+        ...(await this.o.directory.membersAmong(users.slice(i, i + 100), [organizationId])),
       )
-    if (members.length === 0) return { items: [], next: null }
-    return this.history({ userIds: members }, params)
+    return members
   }
 
   // ---- shared ---------------------------------------------------------------------------

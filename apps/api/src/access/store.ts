@@ -273,13 +273,17 @@ export class AccessStore {
     return { rows: page, next: rows.length > params.limit && last ? encodeCursor(last) : null }
   }
 
-  /** Every user an impersonation signed in as (an organization's history asks which are members). */
-  async impersonatedUsers(): Promise<string[]> {
+  /**
+   * The users impersonations signed in as, at most `limit` (null: more than that): a large
+   * organization's history asks Clerk which of them are members, 100 ids a read.
+   */
+  async impersonatedUsers(limit: number): Promise<string[] | null> {
     const rows = await this.db
       .selectDistinct({ userId: impersonations.userId })
       .from(impersonations)
       .where(isNotNull(impersonations.signedInAt))
-    return rows.map((r) => r.userId)
+      .limit(limit + 1)
+    return rows.length > limit ? null : rows.map((r) => r.userId)
   }
 
   // ---- organizations' settings ------------------------------------------------------------

@@ -1,0 +1,161 @@
+// An organization's history (`customer.orgHistory`) decides on the organization's whole
+// membership, read from Clerk: every page of `GET /v1/organizations/{id}/memberships` (500 a
+// page, Clerk's largest), the members' impersonations filtered in the query. Here the
+// organization has more than one page of members; impersonations of non-members never show; a
+// membership list that changes while it is read is refused (503), not judged from part of it.
+// A counting proxy between the API and the local Clerk server counts the calls really made.
+import { newId, passwordDigest } from '@actas/clerk-local'
+import type { ClerkLocal, LocalUser, Organization } from '@actas/clerk-local'
+import type { ActAsClient } from '@actas/contracts/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCountingProxy } from '../support/counting-proxy.js'
+import type { CountingProxy } from '../support/counting-proxy.js'
+import { actasCode, callRaw, failure, startAdminStack } from '../support/stack.js'
+import type { Stack } from '../support/stack.js'
+
+const PASSWORD = 'org-admin-pw-history-1'
+/** More than one page of Clerk's largest (500). */
+const MEMBERS = 520
+
+let stack: Stack
+let api: ActAsClient
+let proxy: CountingProxy
+let clerkUrl = ''
+/** Runs before the proxy forwards a request (a change of Clerk's state "meanwhile"). */
+let beforeForward: (() => void) | null = null
+let megacorp: Organization
+const members: LocalUser[] = []
+
+function addMember(clerk: ClerkLocal, user: LocalUser, role: 'admin' | 'member', at: number) {
+  clerk.state.addMembership({
+    id: newId('orgmem'),
+    organizationId: megacorp.id,
+    userId: user.id,
+    role,
+    createdAt: at,
+    updatedAt: at,
+  })
+}
+
+async function impersonate(userId: string) {
+  const started = await api.impersonation.start.mutate({
+    userId,
+    reason: 'Customer reports a broken invoice page',
+  })
+  const session = await stack.signInWithTicket(started.ticket)
+  await stack
+    .client(() => session.token())
+    .impersonation.signedIn.mutate({ sessionToken: await session.token() })
+  return started.impersonationId
+}
+
+beforeAll(async () => {
+  proxy = await startCountingProxy(() => {
+    const hook = beforeForward
+    beforeForward = null
+    hook?.()
+    return clerkUrl
+  })
+  ;({ stack, api } = await startAdminStack({
+    clerk: { users: MEMBERS + 100 },
+    env: (clerk) => {
+      clerkUrl = clerk.url
+      const now = clerk.state.now()
+      megacorp = clerk.state.addOrganization({
+        id: newId('org'),
+        name: 'Megacorp',
+        slug: 'megacorp',
+        roles: { admin: [], member: [] },
+        createdAt: now,
+        updatedAt: now,
+      })
+      const free = [...clerk.state.users.values()].filter(
+        (u) =>
+          !u.banned &&
+          !u.locked &&
+          !clerk.accounts.some((a) => a.userId === u.id) &&
+          clerk.state.membershipsOfUser(u.id).length === 0,
+      )
+      if (free.length < MEMBERS + 5) throw new Error(`only ${free.length} free users`)
+      free.slice(0, MEMBERS).forEach((user, i) => {
+        members.push(user)
+        addMember(clerk, user, i === 0 ? 'admin' : 'member', now + i)
+      })
+      members[0]!.passwordDigest = passwordDigest(PASSWORD)
+      return { CLERK_API_URL: proxy.url }
+    },
+  }))
+}, 120_000)
+
+afterAll(async () => {
+  await stack?.close()
+  await proxy?.close()
+})
+
+describe("an organization's history", () => {
+  it('lists its members from every page of Clerk, never a non-member, with a bounded number of reads', async () => {
+    // The last member joined last: on Clerk's second page.
+    const lastMember = members.at(-1)!
+    const early = members[3]!
+    const onPageTwo = await impersonate(lastMember.id)
+    const onPageOne = await impersonate(early.id)
+    const outsiders = [
+      await impersonate(stack.customers()[0]!.id),
+      await impersonate(stack.customers()[1]!.id),
+    ]
+
+    const session = await stack.signIn(
+      { identifier: members[0]!.emailAddresses[0]!.emailAddress, password: PASSWORD },
+      { organizationId: megacorp.id },
+    )
+    const admin = stack.client(() => session.token())
+    const route = `GET /v1/organizations/${megacorp.id}/memberships`
+    const before = { memberships: proxy.count(route), users: proxy.count('GET /v1/users') }
+    const history = await admin.customer.orgHistory.query({ organizationId: megacorp.id })
+    const ids = history.items.map((i) => i.impersonationId)
+    expect(ids).toEqual(expect.arrayContaining([onPageTwo, onPageOne]))
+    for (const id of outsiders) expect(ids).not.toContain(id)
+    expect(new Set(history.items.map((i) => i.user.id))).toEqual(new Set([lastMember.id, early.id]))
+    // The admin's own membership (1), then the member list: 2 pages of 500 — not one read per
+    // impersonated user, and no user-by-user filter (`GET /v1/users` only for the staff check).
+    expect(proxy.count(route) - before.memberships).toBe(3)
+    expect(proxy.count('GET /v1/users') - before.users).toBe(1)
+    console.log(
+      `orgHistory over ${MEMBERS} members: ${proxy.count(route) - before.memberships} membership reads`,
+    )
+
+    // A member joins while the list is read (between page 1 and page 2): refused, 503 with
+    // Retry-After, rather than an answer from a list that may have shifted.
+    const joiner = stack.customers()[2]!
+    let reads = 0
+    const arm = () => {
+      beforeForward = () => {
+        reads += 1
+        // The admin check, then page 1 have gone; this is page 2.
+        if (proxy.count(route) - start === 2) {
+          addMember(stack.clerk, joiner, 'member', stack.clerk.state.now())
+        } else arm()
+      }
+    }
+    const start = proxy.count(route)
+    arm()
+    const raw = await callRaw(stack.app, 'customer.orgHistory', {
+      type: 'query',
+      token: await session.token(),
+      input: { organizationId: megacorp.id },
+    })
+    beforeForward = null
+    expect(reads).toBeGreaterThanOrEqual(3)
+    expect(raw.status).toBe(503)
+    expect(actasCode(raw)).toBe('SERVICE_UNAVAILABLE')
+    expect(raw.headers['retry-after']).toBeDefined()
+    // Asked again, the whole list is read afresh: the joiner's impersonation now shows.
+    const joined = await impersonate(joiner.id)
+    const again = await admin.customer.orgHistory.query({ organizationId: megacorp.id })
+    expect(again.items.map((i) => i.impersonationId)).toContain(joined)
+    // Another organization's history is refused (not its admin).
+    expect(
+      (await failure(admin.customer.orgHistory.query({ organizationId: 'org_nope' }))).code,
+    ).toBe('FORBIDDEN')
+  })
+})
