@@ -194,7 +194,11 @@ export type AccessListParams = z.output<typeof AccessListInputSchema>
 export const AccessListStaffOutputSchema = AccessListOutputSchema.extend({
   /** Pending requests the caller may decide (the nav's count); 0 for staff who may not. */
   toDecide: z.number().int().min(0),
-  /** Whether the caller holds APPROVE_ACCESS_PERMISSION in a staff organization now. */
+  /**
+   * Whether the caller holds APPROVE_ACCESS_PERMISSION in its active staff organization, by its
+   * session's claims (for display: the list and count ask Clerk nothing; `access.decide` re-reads
+   * the permission from Clerk).
+   */
   mayApprove: z.boolean(),
 })
 export type AccessListStaffOutput = z.infer<typeof AccessListStaffOutputSchema>

@@ -237,7 +237,9 @@ export class AccessService implements AccessPort {
 
   async list(principal: StaffPrincipal, params: AccessListParams): Promise<AccessListStaffOutput> {
     await this.expireDue()
-    const mayApprove = await this.mayApprove(principal.userId)
+    // What to show (the Requests page, the nav's count, polled): read from the session's verified
+    // claims, no Clerk call per poll. Deciding re-reads the permission from Clerk (`decide`).
+    const mayApprove = approverBySession(principal)
     const toDecide = this.o.store.toDecide(principal.userId)
     const where: (SQL | undefined)[] =
       params.view === 'to_decide'
@@ -769,6 +771,14 @@ export class AccessService implements AccessPort {
     )
     return error
   }
+}
+
+/**
+ * Holds APPROVE_ACCESS_PERMISSION in its active organization, a staff organization, by the
+ * session token's claims (at most a minute old): for display only, never for a decision.
+ */
+function approverBySession(principal: StaffPrincipal): boolean {
+  return principal.staffOrganization && principal.permissions.includes(APPROVE_ACCESS_PERMISSION)
 }
 
 function settingOf(

@@ -1,9 +1,15 @@
+// What the access procedures ask of Clerk, counted by a proxy between the API and the local
+// Clerk server (the calls really made).
+//
 // An organization's history (`customer.orgHistory`) decides on the organization's whole
 // membership, read from Clerk: every page of `GET /v1/organizations/{id}/memberships` (500 a
 // page, Clerk's largest), the members' impersonations filtered in the query. Here the
 // organization has more than one page of members; impersonations of non-members never show; a
 // membership list that changes while it is read is refused (503), not judged from part of it.
-// A counting proxy between the API and the local Clerk server counts the calls really made.
+//
+// The approvers' list and the nav's count (`access.list`, polled by the console) read the
+// session's claims and the database: no Clerk call per poll; a decision re-reads the approval
+// permission from Clerk at that moment.
 import { newId, passwordDigest } from '@actas/clerk-local'
 import type { ClerkLocal, LocalUser, Organization } from '@actas/clerk-local'
 import type { ActAsClient } from '@actas/contracts/client'
@@ -23,6 +29,8 @@ let proxy: CountingProxy
 let clerkUrl = ''
 /** Runs before the proxy forwards a request (a change of Clerk's state "meanwhile"). */
 let beforeForward: (() => void) | null = null
+/** Every request the API made to Clerk. */
+let clerkCalls = 0
 let megacorp: Organization
 const members: LocalUser[] = []
 
@@ -41,6 +49,7 @@ async function impersonate(userId: string) {
   const started = await api.impersonation.start.mutate({
     userId,
     reason: 'Customer reports a broken invoice page',
+    mode: 'read_only',
   })
   const session = await stack.signInWithTicket(started.ticket)
   await stack
@@ -51,6 +60,7 @@ async function impersonate(userId: string) {
 
 beforeAll(async () => {
   proxy = await startCountingProxy(() => {
+    clerkCalls += 1
     const hook = beforeForward
     beforeForward = null
     hook?.()
@@ -82,7 +92,8 @@ beforeAll(async () => {
         addMember(clerk, user, i === 0 ? 'admin' : 'member', now + i)
       })
       members[0]!.passwordDigest = passwordDigest(PASSWORD)
-      return { CLERK_API_URL: proxy.url }
+      // A second staff member approves full-mode impersonations (the approvers' list below).
+      return { CLERK_API_URL: proxy.url, ACCESS_APPROVAL_REQUIRED: 'full' }
     },
   }))
 }, 120_000)
@@ -157,5 +168,40 @@ describe("an organization's history", () => {
     expect(
       (await failure(admin.customer.orgHistory.query({ organizationId: 'org_nope' }))).code,
     ).toBe('FORBIDDEN')
+  })
+})
+
+describe("the approvers' list and the nav's count", () => {
+  it('are read without asking Clerk; the decision re-reads the permission from Clerk', async () => {
+    const user = stack.customers()[5]!
+    const asked = await api.access.request.mutate({
+      userId: user.id,
+      reason: 'Customer needs a setting changed',
+      mode: 'full',
+    })
+    const katherine = await stack.signIn('approver')
+    const kApi = stack.client(() => katherine.token())
+    await katherine.token() // a fresh token before counting (its refresh is FAPI, not BAPI)
+    const before = clerkCalls
+    for (let i = 0; i < 5; i++) {
+      const out = await kApi.access.list.query({ view: 'to_decide', limit: 50 })
+      expect(out).toMatchObject({ mayApprove: true })
+      expect(out.toDecide).toBeGreaterThanOrEqual(1)
+      expect(out.items.map((r) => r.id)).toContain(asked.id)
+    }
+    // Ada (no approval permission) sees no count.
+    expect(await api.access.list.query({ view: 'to_decide' })).toMatchObject({
+      mayApprove: false,
+      toDecide: 0,
+      items: [],
+    })
+    expect(clerkCalls - before).toBe(0)
+    console.log(`6 polls of access.list: ${clerkCalls - before} Clerk calls`)
+
+    const support = `GET /v1/organizations/${stack.supportOrgId}/memberships`
+    const reads = proxy.count(support)
+    const approved = await kApi.access.decide.mutate({ accessId: asked.id, decision: 'approve' })
+    expect(approved.status).toBe('granted')
+    expect(proxy.count(support) - reads).toBeGreaterThanOrEqual(1)
   })
 })
