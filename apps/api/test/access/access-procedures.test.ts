@@ -5,7 +5,14 @@ import { newId, passwordDigest } from '@actas/clerk-local'
 import type { ClerkLocal, LocalUser, Organization } from '@actas/clerk-local'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { actasCode, callRaw, failure, startAdminStack, withSupportRole } from '../support/stack.js'
+import {
+  actasCode,
+  callRaw,
+  customersAnyoneMayImpersonate,
+  failure,
+  startAdminStack,
+  withSupportRole,
+} from '../support/stack.js'
 import type { SignedIn, Stack } from '../support/stack.js'
 
 const PASSWORD = 'customer-pw-access-1'
@@ -77,13 +84,7 @@ beforeAll(async () => {
       initech = addOrganization(clerk, 'initech', 'Initech')
       umbrella = addOrganization(clerk, 'umbrella', 'Umbrella')
       hooli = addOrganization(clerk, 'hooli', 'Hooli')
-      const free = [...clerk.state.users.values()].filter(
-        (u) =>
-          !u.banned &&
-          !u.locked &&
-          !clerk.accounts.some((a) => a.userId === u.id) &&
-          clerk.state.membershipsOfUser(u.id).length === 0,
-      )
+      const free = customersAnyoneMayImpersonate(clerk)
       const names = [
         'consenter',
         'revoker',

@@ -16,7 +16,13 @@ import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCountingProxy } from '../support/counting-proxy.js'
 import type { CountingProxy } from '../support/counting-proxy.js'
-import { actasCode, callRaw, failure, startAdminStack } from '../support/stack.js'
+import {
+  actasCode,
+  callRaw,
+  customersAnyoneMayImpersonate,
+  failure,
+  startAdminStack,
+} from '../support/stack.js'
 import type { Stack } from '../support/stack.js'
 
 const PASSWORD = 'org-admin-pw-history-1'
@@ -79,13 +85,7 @@ beforeAll(async () => {
         createdAt: now,
         updatedAt: now,
       })
-      const free = [...clerk.state.users.values()].filter(
-        (u) =>
-          !u.banned &&
-          !u.locked &&
-          !clerk.accounts.some((a) => a.userId === u.id) &&
-          clerk.state.membershipsOfUser(u.id).length === 0,
-      )
+      const free = customersAnyoneMayImpersonate(clerk)
       if (free.length < MEMBERS + 5) throw new Error(`only ${free.length} free users`)
       free.slice(0, MEMBERS).forEach((user, i) => {
         members.push(user)
