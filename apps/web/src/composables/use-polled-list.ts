@@ -20,7 +20,7 @@ export interface PolledList<T> {
   /** The last run's error (cleared by the next answer); the list keeps its last items. */
   error: ShallowRef<PlainError | null>
   /** Asks again now (the panel's Try again). */
-  refresh(): Promise<void>
+  refresh: () => Promise<void>
 }
 
 /**
@@ -51,5 +51,5 @@ export function usePolledList<T>(
       loading.value = false
     }
   }, intervalMs)
-  return { items, enabled, loaded, loading, error, refresh: polling.refresh }
+  return { items, enabled, loaded, loading, error, refresh: () => polling.refresh() }
 }
