@@ -341,6 +341,12 @@ export const AccessWebhookSchema = z.object({
     by: z.string().nullable(),
     /** The approval's or denial's party. */
     approver: z.enum(ACCESS_APPROVERS).nullable(),
+    /**
+     * Why, for an end: `access.revoked` by the `customer`, or `superseded` (the staff member asked
+     * for something else: a new `access.requested` follows); `access.expired` `undecided` or
+     * `window_ended`. Null otherwise.
+     */
+    cause: z.string().nullable(),
     /** The grant's end (granted, approved). */
     grantEndsAt: Instant.nullable(),
     seq: z.number().int().min(1),

@@ -378,6 +378,7 @@ export function webhookOf(
       status: row.status,
       by: event.by,
       approver: approver === 'customer' || approver === 'staff' ? approver : null,
+      cause: event.cause,
       grantEndsAt: row.grantEndsAt?.toISOString() ?? null,
       seq: event.seq,
       occurredAt: event.createdAt.toISOString(),
