@@ -5,6 +5,7 @@ import {
   MACHINE_EXPLICIT_READ_PROCEDURES,
   MACHINE_READ_PROCEDURES,
   MACHINE_WRITE_PROCEDURES,
+  MACHINE_ON_BEHALF_PROCEDURES,
 } from '../src/index.js'
 import type { ActAsContext, MachinePrincipal, Principal } from '../src/index.js'
 import { createActAsTRPC, createAppRouter } from '../src/server.js'
@@ -341,15 +342,28 @@ describe('machines (deny by default)', () => {
     }
   })
 
-  it('configuration cannot grant impersonation.start or revoke (nor me/quota) to a machine', async () => {
+  it('configuration cannot grant impersonation.revoke (nor me/quota) to a machine; start and end only explicitly, on behalf of a person', async () => {
     const everything = Object.keys(calls)
     const generous = createAppRouter({
       isDev: false,
       machinePermissions: { [scoped.machineId]: everything, [ACTAS]: everything },
     })
     const caller = generous.createCaller(machineContext(scoped))
-    for (const path of ['impersonation.start', 'impersonation.revoke', 'me', 'quota'] as const)
+    for (const path of ['impersonation.revoke', 'me', 'quota'] as const)
       await expect(calls[path](caller), path).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    // Granted explicitly, start and end reach the port, which judges the machine as the staff
+    // member it names (onBehalfOf); the default map grants neither.
+    for (const path of MACHINE_ON_BEHALF_PROCEDURES) {
+      await expect(calls[path](caller), path).rejects.toThrow(reached)
+      const byDefault = createAppRouter({
+        isDev: false,
+        machinePermissions: defaultMachinePermissions(ACTAS),
+      })
+      await expect(
+        calls[path](byDefault.createCaller(machineContext(scoped))),
+        path,
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    }
     // A grant by machine id works like a grant by scope.
     await expect(
       calls['users.search'](generous.createCaller(machineContext(unscoped))),
