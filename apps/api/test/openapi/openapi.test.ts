@@ -1,14 +1,17 @@
 // Issue 23, item 5: the OpenAPI 3.1 document of the procedures services call, served by the API,
 // driven by a client that is not TypeScript: Python's standard library (client.py, run as a
 // child process) searches, starts, reads, lists, ends and exports an impersonation over the
-// REST-style routes, with a Clerk M2M token (people-only calls with a staff session token); every
-// answer it got is validated here against the document's schemas (Ajv, JSON Schema 2020-12).
+// REST-style routes with a Clerk M2M token — starting and ending on behalf of a named staff
+// member (onBehalfOf), as MACHINE_PERMISSIONS grants the machine — and lists the live ones with
+// the staff member's session token (people only); every answer it got is validated here against
+// the document's schemas (Ajv, JSON Schema 2020-12).
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defaultMachinePermissions, MACHINE_ON_BEHALF_PROCEDURES } from '@actas/contracts'
 import { OPENAPI_PROCEDURES, operationId, REST_PREFIX } from '../../src/openapi/document.js'
 import { ocsfErrors } from '../ocsf/validate.js'
 import { startAdminStack } from '../support/stack.js'
@@ -31,7 +34,20 @@ interface Answer {
 }
 
 beforeAll(async () => {
-  s = await startAdminStack()
+  s = await startAdminStack({
+    env: (clerk) => {
+      const id = (name: string) => clerk.machines.find((m) => m.name === name)!.id
+      return {
+        // The reads by default (machines scoped to ActAs), start and end granted to helpdesk by
+        // its id. Step-up off: a machine cannot enter the staff member's password (a test below).
+        MACHINE_PERMISSIONS: JSON.stringify({
+          ...defaultMachinePermissions(id('actas-api')),
+          [id('helpdesk')]: [...MACHINE_ON_BEHALF_PROCEDURES],
+        }),
+        STEP_UP_MINUTES: 'off',
+      }
+    },
+  })
   base = (await s.stack.listen()).replace(/\/trpc$/, '')
 }, 60_000)
 
@@ -60,7 +76,7 @@ describe('the OpenAPI surface', () => {
         expect(() => ajv.getSchema(pointer(path, status)), `${path} ${status}`).not.toThrow()
   })
 
-  it('a Python client searches, starts, reads, ends and exports with an M2M token; every answer validates', async () => {
+  it('a Python client searches, starts, reads, ends and exports with an M2M token (start and end on behalf of a staff member); every answer validates', async () => {
     const customer = s.nextCustomer()
     const machineToken = (await s.stack.m2mToken('helpdesk')).token
     const { stdout, stderr } = await promisify(execFile)('python3', [client], {
@@ -69,6 +85,7 @@ describe('the OpenAPI surface', () => {
         ACTAS_URL: base,
         MACHINE_TOKEN: machineToken,
         STAFF_TOKEN: await s.admin.token(),
+        STAFF_USER_ID: s.admin.userId,
         TARGET_QUERY: customer.emailAddresses[0]!.emailAddress,
       },
       timeout: 60_000,
@@ -88,6 +105,7 @@ describe('the OpenAPI surface', () => {
       ['auditExport', 200],
       ['sessionsRevoked', 200],
       ['impersonationGet', 400],
+      ['impersonationStart', 400],
       ['impersonationStart', 403],
     ])
     const doc = await getDocument()
@@ -101,19 +119,27 @@ describe('the OpenAPI surface', () => {
         `${a.operationId} ${a.status}: ${JSON.stringify(validate.errors)}`,
       ).toBe(true)
     }
-    // What the machine and the staff member did is what the audit log says.
+    // The audit log: the staff member is the actor and who ended it, the machine is `via`.
+    const helpdesk = s.stack.machine('helpdesk').id
     const started = answers[1]!.body as { impersonationId: string }
     const record = await s.stack.deps.audit.get(started.impersonationId)
     expect(record).toMatchObject({
       userId: customer.id,
+      actorId: s.admin.userId,
       status: 'ended',
       endCause: 'ended_by_staff',
+      endedBy: s.admin.userId,
     })
+    const events = await s.stack.deps.audit.events(started.impersonationId)
+    const via = (type: string) =>
+      (JSON.parse(events.find((e) => e.type === type)!.data) as { via?: string }).via
+    expect([via('requested'), via('issued'), via('ended')]).toEqual([helpdesk, helpdesk, helpdesk])
     // The OCSF events the export answered are valid OCSF (the vendored schema).
     const exported = answers[7]!.body as { ocsf: unknown[] }
     for (const e of exported.ocsf) expect(ocsfErrors(e)).toEqual([])
-    const refused = answers[10]!.body as { code: string }
-    expect(refused.code).toBe('FORBIDDEN')
+    expect(answers[10]!.body).toMatchObject({ code: 'INVALID_INPUT' })
+    // On behalf of a customer: refused by the policy as that person would be (no permission).
+    expect(answers[11]!.body).toMatchObject({ code: 'POLICY_DENIED', rule: 'machine' })
   })
 
   it('an unknown operation is a 404 in the error shape, not a 500', async () => {
