@@ -142,6 +142,84 @@ describe('the OpenAPI surface', () => {
     expect(answers[11]!.body).toMatchObject({ code: 'POLICY_DENIED', rule: 'machine' })
   })
 
+  it('a machine is judged as the staff member it names, and ends only what it started', async () => {
+    const helpdesk = (await s.stack.m2mToken('helpdesk')).token
+    // Scoped to ActAs, so the default reads, but not granted start or end.
+    const ungranted = (await s.stack.m2mToken('audit-export')).token
+    const post = async (procedure: string, token: string, body: unknown) => {
+      const res = await fetch(`${base}${REST_PREFIX}/${procedure}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+    }
+    const admin = s.admin.userId
+    const agent = s.stack.account('agent').userId
+    const reason = 'A machine acts for a staff member'
+    // Staff without the permission: refused by the policy as they would be, and recorded.
+    const customer = s.nextCustomer().id
+    const forAgent = await post('impersonation.start', helpdesk, {
+      userId: customer,
+      reason,
+      onBehalfOf: agent,
+    })
+    expect(forAgent).toMatchObject({
+      status: 403,
+      body: { code: 'POLICY_DENIED', rule: 'machine' },
+    })
+    expect(forAgent.body['message']).toMatch(/org:admin:impersonate in a staff organization/)
+    const denied = (await s.stack.deps.audit.list({ actorId: agent, limit: 5 })).rows[0]!
+    expect(denied).toMatchObject({ userId: customer, status: 'denied' })
+    const requested = (await s.stack.deps.audit.events(denied.id)).find(
+      (e) => e.type === 'requested',
+    )!
+    expect(JSON.parse(requested.data)).toMatchObject({ via: s.stack.machine('helpdesk').id })
+    // The policy's rules about the target hold for a machine too: staff cannot be impersonated.
+    expect(
+      await post('impersonation.start', helpdesk, { userId: agent, reason, onBehalfOf: admin }),
+    ).toMatchObject({ status: 403, body: { code: 'POLICY_DENIED', rule: 'staff' } })
+    // onBehalfOf is a machine's: a staff member acts in their own name.
+    expect(
+      await post('impersonation.start', await s.admin.token(), {
+        userId: s.nextCustomer().id,
+        reason,
+        onBehalfOf: admin,
+      }),
+    ).toMatchObject({ status: 400, body: { code: 'INVALID_INPUT' } })
+    // A machine not granted start or end: refused before anything happens.
+    expect(
+      await post('impersonation.start', ungranted, {
+        userId: s.nextCustomer().id,
+        reason,
+        onBehalfOf: admin,
+      }),
+    ).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } })
+    // End: only an impersonation the machine started, for the person it started it for.
+    const byAdmin = await s.api.impersonation.start.mutate({ userId: s.nextCustomer().id, reason })
+    const end = (token: string, impersonationId: string, onBehalfOf = admin) =>
+      post('impersonation.end', token, { impersonationId, reason: 'Machine ends', onBehalfOf })
+    expect(await end(helpdesk, byAdmin.impersonationId)).toMatchObject({
+      status: 403,
+      body: { code: 'FORBIDDEN' },
+    })
+    const byMachine = await post('impersonation.start', helpdesk, {
+      userId: s.nextCustomer().id,
+      reason,
+      onBehalfOf: admin,
+    })
+    expect(byMachine.status).toBe(200)
+    const id = byMachine.body['impersonationId'] as string
+    expect(await end(ungranted, id)).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } })
+    expect(await end(helpdesk, id, agent)).toMatchObject({
+      status: 403,
+      body: { code: 'FORBIDDEN' },
+    })
+    expect(await end(helpdesk, id)).toMatchObject({ status: 200, body: { status: 'ended' } })
+    // The refused end left the admin's own impersonation as it was.
+    expect((await s.stack.deps.audit.get(byAdmin.impersonationId))?.status).toBe('issued')
+  })
+
   it('an unknown operation is a 404 in the error shape, not a 500', async () => {
     const res = await fetch(`${base}${REST_PREFIX}/impersonation.nothing`, { method: 'POST' })
     expect(res.status).toBe(404)
