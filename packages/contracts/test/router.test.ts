@@ -319,6 +319,22 @@ describe('machines (deny by default)', () => {
     ).rejects.toThrow(/Only services/)
   })
 
+  it('start and end admit machines only on behalf of a named staff member, and only they', () => {
+    const onBehalf = Object.entries(
+      router._def.procedures as unknown as Record<
+        string,
+        { _def: { meta?: { machines?: string } } }
+      >,
+    )
+      .filter(([, p]) => p._def.meta?.machines === 'on_behalf')
+      .map(([path]) => path)
+      .sort()
+    expect(onBehalf).toEqual([...MACHINE_ON_BEHALF_PROCEDURES].sort())
+    // Never in the default map.
+    const defaults = Object.values(defaultMachinePermissions(ACTAS)).flat()
+    for (const path of MACHINE_ON_BEHALF_PROCEDURES) expect(defaults).not.toContain(path)
+  })
+
   it('without a permission map no machine may call anything', async () => {
     const caller = router.createCaller(machineContext(scoped))
     for (const [path, call] of Object.entries(calls))
