@@ -268,16 +268,20 @@ describe('machines (deny by default)', () => {
       }),
   }
 
-  it('only the read procedures admit machines in their meta', () => {
-    const open = Object.entries(
+  /** The procedures whose meta admits machines as `access`, sorted. */
+  const admitting = (access: string) =>
+    Object.entries(
       router._def.procedures as unknown as Record<
         string,
         { _def: { meta?: { machines?: string } } }
       >,
     )
-      .filter(([, p]) => p._def.meta?.machines === 'read')
+      .filter(([, p]) => p._def.meta?.machines === access)
       .map(([path]) => path)
       .sort()
+
+  it('only the read procedures admit machines in their meta', () => {
+    const open = admitting('read')
     expect(open).toEqual([
       'audit.export',
       'audit.verify',
@@ -290,14 +294,7 @@ describe('machines (deny by default)', () => {
   })
 
   it('impersonation.actions is the only write machines may be granted, and only machines', async () => {
-    const writes = Object.entries(
-      router._def.procedures as unknown as Record<
-        string,
-        { _def: { meta?: { machines?: string } } }
-      >,
-    )
-      .filter(([, p]) => p._def.meta?.machines === 'write')
-      .map(([path]) => path)
+    const writes = admitting('write')
     expect(writes).toEqual([...MACHINE_WRITE_PROCEDURES])
     const granted = createAppRouter({
       isDev: false,
@@ -320,15 +317,7 @@ describe('machines (deny by default)', () => {
   })
 
   it('start and end admit machines only on behalf of a named staff member, and only they', () => {
-    const onBehalf = Object.entries(
-      router._def.procedures as unknown as Record<
-        string,
-        { _def: { meta?: { machines?: string } } }
-      >,
-    )
-      .filter(([, p]) => p._def.meta?.machines === 'on_behalf')
-      .map(([path]) => path)
-      .sort()
+    const onBehalf = admitting('on_behalf')
     expect(onBehalf).toEqual([...MACHINE_ON_BEHALF_PROCEDURES].sort())
     // Never in the default map.
     const defaults = Object.values(defaultMachinePermissions(ACTAS)).flat()

@@ -103,9 +103,15 @@ export function isStaff(principal: Principal): principal is StaffPrincipal {
   )
 }
 
+/** Narrows a caller past `authorize` to staff (`authorize` let no one else in). */
+function staffOnly(principal: Principal | null): StaffPrincipal {
+  if (!principal || !isStaff(principal)) throw new ActAsError('FORBIDDEN', 'Staff only.')
+  return principal
+}
+
 /** Narrows a caller past `authorize` to staff or a machine (`authorize` let no one else in). */
-function staffOrMachine(principal: Principal): ReaderPrincipal {
-  if (principal.kind !== 'machine' && !isStaff(principal))
+function staffOrMachine(principal: Principal | null): ReaderPrincipal {
+  if (!principal || (principal.kind !== 'machine' && !isStaff(principal)))
     throw new ActAsError('FORBIDDEN', 'Staff only.')
   return principal
 }
@@ -278,16 +284,17 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     return next({ ctx: { principal: ctx.principal } })
   })
 
-  const staffProcedure = procedure.meta({ auth: 'staff' }).use(({ ctx, next }) => {
-    // Already enforced by `authorize`; re-checked here only to narrow the type.
-    if (!isStaff(ctx.principal)) throw new ActAsError('FORBIDDEN', 'Staff only.')
-    return next({ ctx: { principal: ctx.principal } })
-  })
+  // Already enforced by `authorize`; re-checked here only to narrow the type.
+  const asStaff = t.middleware(({ ctx, next }) =>
+    next({ ctx: { principal: staffOnly(ctx.principal) } }),
+  )
+  const asStaffOrMachine = t.middleware(({ ctx, next }) =>
+    next({ ctx: { principal: staffOrMachine(ctx.principal) } }),
+  )
+  const staffProcedure = procedure.meta({ auth: 'staff' }).use(asStaff)
 
   /** Staff, or a machine granted the procedure by the permission map. */
-  const readProcedure = procedure
-    .meta({ auth: 'staff', machines: 'read' })
-    .use(({ ctx, next }) => next({ ctx: { principal: staffOrMachine(ctx.principal) } }))
+  const readProcedure = procedure.meta({ auth: 'staff', machines: 'read' }).use(asStaffOrMachine)
 
   /**
    * Machines only (a service reporting to ActAs), granted one by one in the permission map.
@@ -305,45 +312,29 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
       return next({ ctx: { principal } })
     })
 
+  /** A procedure whose refusals by `authorize` and input go to the audit log (reportRefusals). */
+  const audited = t.procedure.use(mapErrors).use(reportRefusals).use(authorize)
+
   /** A staff procedure whose refusals of signed-in non-staff callers go to the audit log. */
-  const auditedStaffProcedure = t.procedure
-    .use(mapErrors)
-    .use(reportRefusals)
-    .use(authorize)
-    .meta({ auth: 'staff' })
-    .use(({ ctx, next }) => {
-      if (!isStaff(ctx.principal)) throw new ActAsError('FORBIDDEN', 'Staff only.')
-      return next({ ctx: { principal: ctx.principal } })
-    })
+  const auditedStaffProcedure = audited.meta({ auth: 'staff' }).use(asStaff)
 
   /**
    * Staff, or a machine granted the procedure acting for a named staff member (`onBehalfOf`: the
    * port judges the machine as that person).
    */
-  const onBehalfProcedure = procedure
-    .meta({ auth: 'staff', machines: 'on_behalf' })
-    .use(({ ctx, next }) => next({ ctx: { principal: staffOrMachine(ctx.principal) } }))
+  const onBehalf: ActAsMeta = { auth: 'staff', machines: 'on_behalf' }
+  const onBehalfProcedure = procedure.meta(onBehalf).use(asStaffOrMachine)
   /** `onBehalfProcedure` whose refusals by `authorize` and input go to the audit log. */
-  const auditedOnBehalfProcedure = t.procedure
-    .use(mapErrors)
-    .use(reportRefusals)
-    .use(authorize)
-    .meta({ auth: 'staff', machines: 'on_behalf' })
-    .use(({ ctx, next }) => next({ ctx: { principal: staffOrMachine(ctx.principal) } }))
+  const auditedOnBehalfProcedure = audited.meta(onBehalf).use(asStaffOrMachine)
 
   /**
    * A signed-in person's procedure whose refusals (authorize, input) go to the audit log, like
    * `auditedStaffProcedure` (the access model's customer side).
    */
-  const auditedSignedInProcedure = t.procedure
-    .use(mapErrors)
-    .use(reportRefusals)
-    .use(authorize)
-    .meta({ auth: 'signed-in' })
-    .use(({ ctx, next }) => {
-      if (ctx.principal.kind !== 'user') throw new ActAsError('FORBIDDEN', 'People only.')
-      return next({ ctx: { principal: ctx.principal } })
-    })
+  const auditedSignedInProcedure = audited.meta({ auth: 'signed-in' }).use(({ ctx, next }) => {
+    if (ctx.principal.kind !== 'user') throw new ActAsError('FORBIDDEN', 'People only.')
+    return next({ ctx: { principal: ctx.principal } })
+  })
 
   return {
     t,
