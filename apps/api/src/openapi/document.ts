@@ -4,6 +4,7 @@
 // `POST /api/v1/<procedure>` with the input as the JSON body, the output as the JSON answer.
 import { z } from 'zod'
 import type { AnyTRPCRouter } from '@trpc/server'
+import type { ActAsMeta } from '@actas/contracts/server'
 
 /** The procedures services call, in the document's order. */
 export const OPENAPI_PROCEDURES = [
@@ -47,6 +48,7 @@ interface ProcedureDef {
   type: 'query' | 'mutation' | 'subscription'
   inputs: z.ZodType[]
   output?: z.ZodType
+  meta?: ActAsMeta
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -105,6 +107,9 @@ export function openApiDocument(router: AnyTRPCRouter, options: { version: strin
         summary: SUMMARIES[name],
         tags: [name.split('.')[0]],
         'x-trpc-procedure': { path: name, type: def.type },
+        // Whether machines may call it (when MACHINE_PERMISSIONS grants it), from the router's
+        // meta: `read`, `write`, `on_behalf` (for a named staff member: onBehalfOf) or `never`.
+        'x-actas-machines': def.meta?.machines ?? 'never',
         ...(input && (takesInput || optionalInput)
           ? {
               requestBody: {

@@ -24,7 +24,16 @@ let base = ''
 
 interface Document {
   openapi: string
-  paths: Record<string, { post: { operationId: string; responses: Record<string, unknown> } }>
+  paths: Record<
+    string,
+    {
+      post: {
+        operationId: string
+        responses: Record<string, unknown>
+        'x-actas-machines': string
+      }
+    }
+  >
 }
 interface Answer {
   operationId: string
@@ -68,6 +77,19 @@ describe('the OpenAPI surface', () => {
     expect(Object.keys(doc.paths)).toEqual(OPENAPI_PROCEDURES.map((p) => `${REST_PREFIX}/${p}`))
     for (const p of OPENAPI_PROCEDURES)
       expect(doc.paths[`${REST_PREFIX}/${p}`]?.post.operationId).toBe(operationId(p))
+    // Which operations machines may be granted, and how: start and end only on behalf of a person.
+    const machines = Object.fromEntries(
+      OPENAPI_PROCEDURES.map((p) => [
+        p,
+        doc.paths[`${REST_PREFIX}/${p}`]?.post['x-actas-machines'],
+      ]),
+    )
+    expect(machines).toMatchObject({
+      'users.search': 'read',
+      'impersonation.start': 'on_behalf',
+      'impersonation.end': 'on_behalf',
+      'impersonation.active': 'never',
+    })
     // The document is valid JSON Schema 2020-12 wherever it holds schemas: Ajv compiles them all.
     const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }))
     ajv.addSchema(doc, 'openapi')
