@@ -156,6 +156,15 @@ describe('the OpenAPI surface', () => {
     const via = (type: string) =>
       (JSON.parse(events.find((e) => e.type === type)!.data) as { via?: string }).via
     expect([via('requested'), via('issued'), via('ended')]).toEqual([helpdesk, helpdesk, helpdesk])
+    // The timeline the API answers (impersonation.get after the end) shows the machine too.
+    const timeline = answers[6]!.body as {
+      events: Array<{ type: string; by: string | null; data: { via?: string } }>
+    }
+    expect(timeline.events.map((e) => [e.type, e.by, e.data.via])).toEqual([
+      ['requested', s.admin.userId, helpdesk],
+      ['issued', null, helpdesk],
+      ['ended', s.admin.userId, helpdesk],
+    ])
     // The OCSF events the export answered are valid OCSF (the vendored schema).
     const exported = answers[7]!.body as { ocsf: unknown[] }
     for (const e of exported.ocsf) expect(ocsfErrors(e)).toEqual([])
