@@ -93,6 +93,22 @@ describe('impersonation words', () => {
     expect(eventWords(event({ type: 'ticket_revoked', by: 'user_sam' }), name)).toBe(
       'Ticket revoked by sam@support.test',
     )
+    // a machine acting on behalf of the staff member is named beside them
+    expect(eventWords(event({ by: 'user_ada', data: { via: 'mch_helpdesk' } }), name)).toBe(
+      'Requested by ada@support.test, through the machine mch_helpdesk',
+    )
+    expect(
+      eventWords(
+        event({
+          type: 'ended',
+          cause: 'ended_by_staff',
+          by: 'user_ada',
+          reason: 'Done',
+          data: { via: 'mch_helpdesk' },
+        }),
+        name,
+      ),
+    ).toBe('Ended by ada@support.test: Done, through the machine mch_helpdesk')
   })
 
   it('reads the optional mode and customer actions only when well formed', () => {
