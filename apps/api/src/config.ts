@@ -391,7 +391,9 @@ const EnvSchema = z
     /**
      * JSON: machine id or scope → procedure names, e.g. {"mch_…":["users.search"]}. Default:
      * machines scoped to CLERK_MACHINE_ID may call the read procedures; without either, none.
-     * The writes (`impersonation.actions`, the guard's action trail) are only ever granted here.
+     * The writes (`impersonation.actions`, the guard's action trail) and the on-behalf procedures
+     * (`impersonation.start` / `.end` for a named staff member, `onBehalfOf`) are only ever
+     * granted here; `impersonation.revoke` never.
      */
     MACHINE_PERMISSIONS: z.preprocess(
       emptyAsUndefined,
@@ -415,8 +417,8 @@ const EnvSchema = z
                 z.enum(MACHINE_PROCEDURES, {
                   error: (issue) =>
                     NEVER_FOR_MACHINES.includes(String(issue.input))
-                      ? `${String(issue.input)} can never be granted to a machine`
-                      : `machines may only be granted ${MACHINE_PROCEDURES.join(', ')}`,
+                      ? `${String(issue.input)} can never be granted to a machine (a person's act in the console)`
+                      : `machines may only be granted ${MACHINE_PROCEDURES.join(', ')} (impersonation.start and .end only on behalf of a named staff member: onBehalfOf)`,
                 }),
               ),
             )

@@ -1,7 +1,9 @@
 // The authorization matrix: every procedure × every kind of caller, each cell asserted
 // through app.inject with tokens from real sign-ins on the local Clerk-compatible server.
 import {
+  defaultMachinePermissions,
   MACHINE_EXPLICIT_READ_PROCEDURES,
+  MACHINE_ON_BEHALF_PROCEDURES,
   MACHINE_READ_PROCEDURES,
   MACHINE_WRITE_PROCEDURES,
 } from '@actas/contracts'
@@ -37,12 +39,20 @@ function b64url(value: unknown): string {
 beforeAll(async () => {
   stack = await startStack({
     clerk: { now: () => Date.now() + clockOffsetMs },
-    env: {
+    env: (clerk) => ({
+      // The default map, and impersonation.start/.end granted to audit-export by its id (on
+      // behalf of a named staff member). Step-up stays on (the default): a machine cannot pass it.
+      MACHINE_PERMISSIONS: JSON.stringify({
+        ...defaultMachinePermissions(clerk.machines.find((m) => m.name === 'actas-api')!.id),
+        [clerk.machines.find((m) => m.name === 'audit-export')!.id]: [
+          ...MACHINE_ON_BEHALF_PROCEDURES,
+        ],
+      }),
       RATE_LIMIT_START_PER_MINUTE: '1000',
       RATE_LIMIT_SEARCH_PER_MINUTE: '1000',
       // Every cell with a bad token counts against the per-IP limit of unverified credentials.
       RATE_LIMIT_UNVERIFIED_PER_IP_PER_MINUTE: '1000',
-    },
+    }),
   })
   admin = await stack.signIn('admin')
   const agent = await stack.signIn('agent')
@@ -90,6 +100,8 @@ beforeAll(async () => {
   tokens["admin's impersonated session"] = () => impersonated.token()
   tokens['machine with scope'] = () => Promise.resolve(scoped.token)
   tokens['machine without scope'] = () => Promise.resolve(unscoped.token)
+  const onBehalf = await stack.m2mToken('audit-export')
+  tokens['machine granted start and end'] = () => Promise.resolve(onBehalf.token)
   tokens['revoked M2M token'] = () => Promise.resolve(revoked.token)
   tokens['expired M2M token'] = () => Promise.resolve(expiredM2m.token)
 }, 60_000)
@@ -108,14 +120,20 @@ type Caller =
   | "admin's impersonated session"
   | 'machine with scope'
   | 'machine without scope'
+  | 'machine granted start and end'
   | 'revoked M2M token'
   | 'expired M2M token'
 
 interface ProcedureCase {
   path: string
   type: 'query' | 'mutation'
-  input: () => Promise<unknown>
+  /** The input `caller` sends (a machine granted start and end names the admin: onBehalfOf). */
+  input: (caller?: Caller) => Promise<unknown>
 }
+
+/** A machine granted start and end acts on behalf of the admin; anyone else in their own name. */
+const onBehalfOfAdmin = (caller?: Caller) =>
+  caller === 'machine granted start and end' ? { onBehalfOf: admin.userId } : {}
 
 const NO_SUCH_ACCESS = '00000000-0000-4000-8000-000000000000'
 /** The customer's side: for signed-in customers only (the admin is staff: refused). */
@@ -134,8 +152,12 @@ const procedures: ProcedureCase[] = [
   {
     path: 'impersonation.start',
     type: 'mutation',
-    input: () =>
-      Promise.resolve({ userId: customer(), reason: 'Matrix cell: may this caller start?' }),
+    input: (caller) =>
+      Promise.resolve({
+        userId: customer(),
+        reason: 'Matrix cell: may this caller start?',
+        ...onBehalfOfAdmin(caller),
+      }),
   },
   {
     path: 'impersonation.revoke',
@@ -166,9 +188,10 @@ const procedures: ProcedureCase[] = [
   {
     path: 'impersonation.end',
     type: 'mutation',
-    input: async () => ({
+    input: async (caller) => ({
       impersonationId: (await startImpersonation()).impersonationId,
       reason: 'Matrix: may this caller end it?',
+      ...onBehalfOfAdmin(caller),
     }),
   },
   {
@@ -271,6 +294,15 @@ const expected: Record<Caller, (path: string) => { status: number; code: string 
   // `quota` stay for people.
   'machine with scope': (path) => (MACHINE_READS.has(path) ? OK : FORBIDDEN),
   'machine without scope': () => FORBIDDEN,
+  // Granted start and end explicitly (and scoped to ActAs: the default reads), on behalf of the
+  // admin: the start is judged as the admin's, and the step-up the admin would owe is refused (a
+  // machine cannot enter a password); the end only of what it started itself (not the admin's).
+  'machine granted start and end': (path) =>
+    MACHINE_READS.has(path)
+      ? OK
+      : path === 'impersonation.start'
+        ? { status: 403, code: 'REVERIFICATION_REQUIRED' }
+        : FORBIDDEN,
   'revoked M2M token': () => UNAUTHENTICATED,
   'expired M2M token': () => UNAUTHENTICATED,
 }
@@ -289,7 +321,9 @@ describe('authorization matrix', () => {
     const want = expected[caller](path)
     const tokensBefore = stack.clerk.state.actorTokens.size
     const input =
-      want.status === 200 ? await procedure.input() : await procedure.input().catch(() => undefined)
+      want.status === 200
+        ? await procedure.input(caller)
+        : await procedure.input(caller).catch(() => undefined)
     const token = await tokens[caller]!()
     const before = stack.clerk.state.actorTokens.size
     const res = await callRaw(stack.app, path, { type: procedure.type, input, token })

@@ -147,8 +147,9 @@ export interface DeniedAttempt {
 export interface ImpersonationPort {
   /** Records a refused attempt (optional: hosts without an audit log leave it out). */
   recordDenied?(attempt: DeniedAttempt, request: RequestInfo): Promise<void>
+  /** A machine: on behalf of `params.onBehalfOf`, judged as that staff member (see the service). */
   start(
-    principal: StaffPrincipal,
+    principal: ReaderPrincipal,
     params: ImpersonationStartParams,
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput>
@@ -177,7 +178,7 @@ export interface ImpersonationPort {
    * with who and why. Every API instance refuses the session from then on.
    */
   end(
-    principal: StaffPrincipal,
+    principal: ReaderPrincipal,
     params: ImpersonationEndInput,
     request: RequestInfo,
   ): Promise<ImpersonationRecord>

@@ -5,6 +5,7 @@ import {
   MACHINE_EXPLICIT_READ_PROCEDURES,
   MACHINE_READ_PROCEDURES,
   MACHINE_WRITE_PROCEDURES,
+  MACHINE_ON_BEHALF_PROCEDURES,
 } from '../src/index.js'
 import type { ActAsContext, MachinePrincipal, Principal } from '../src/index.js'
 import { createActAsTRPC, createAppRouter } from '../src/server.js'
@@ -267,16 +268,20 @@ describe('machines (deny by default)', () => {
       }),
   }
 
-  it('only the read procedures admit machines in their meta', () => {
-    const open = Object.entries(
+  /** The procedures whose meta admits machines as `access`, sorted. */
+  const admitting = (access: string) =>
+    Object.entries(
       router._def.procedures as unknown as Record<
         string,
         { _def: { meta?: { machines?: string } } }
       >,
     )
-      .filter(([, p]) => p._def.meta?.machines === 'read')
+      .filter(([, p]) => p._def.meta?.machines === access)
       .map(([path]) => path)
       .sort()
+
+  it('only the read procedures admit machines in their meta', () => {
+    const open = admitting('read')
     expect(open).toEqual([
       'audit.export',
       'audit.verify',
@@ -289,14 +294,7 @@ describe('machines (deny by default)', () => {
   })
 
   it('impersonation.actions is the only write machines may be granted, and only machines', async () => {
-    const writes = Object.entries(
-      router._def.procedures as unknown as Record<
-        string,
-        { _def: { meta?: { machines?: string } } }
-      >,
-    )
-      .filter(([, p]) => p._def.meta?.machines === 'write')
-      .map(([path]) => path)
+    const writes = admitting('write')
     expect(writes).toEqual([...MACHINE_WRITE_PROCEDURES])
     const granted = createAppRouter({
       isDev: false,
@@ -316,6 +314,14 @@ describe('machines (deny by default)', () => {
     await expect(
       calls['impersonation.actions'](granted.createCaller(context(staff))),
     ).rejects.toThrow(/Only services/)
+  })
+
+  it('start and end admit machines only on behalf of a named staff member, and only they', () => {
+    const onBehalf = admitting('on_behalf')
+    expect(onBehalf).toEqual([...MACHINE_ON_BEHALF_PROCEDURES].sort())
+    // Never in the default map.
+    const defaults = Object.values(defaultMachinePermissions(ACTAS)).flat()
+    for (const path of MACHINE_ON_BEHALF_PROCEDURES) expect(defaults).not.toContain(path)
   })
 
   it('without a permission map no machine may call anything', async () => {
@@ -341,15 +347,28 @@ describe('machines (deny by default)', () => {
     }
   })
 
-  it('configuration cannot grant impersonation.start or revoke (nor me/quota) to a machine', async () => {
+  it('configuration cannot grant impersonation.revoke (nor me/quota) to a machine; start and end only explicitly, on behalf of a person', async () => {
     const everything = Object.keys(calls)
     const generous = createAppRouter({
       isDev: false,
       machinePermissions: { [scoped.machineId]: everything, [ACTAS]: everything },
     })
     const caller = generous.createCaller(machineContext(scoped))
-    for (const path of ['impersonation.start', 'impersonation.revoke', 'me', 'quota'] as const)
+    for (const path of ['impersonation.revoke', 'me', 'quota'] as const)
       await expect(calls[path](caller), path).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    // Granted explicitly, start and end reach the port, which judges the machine as the staff
+    // member it names (onBehalfOf); the default map grants neither.
+    for (const path of MACHINE_ON_BEHALF_PROCEDURES) {
+      await expect(calls[path](caller), path).rejects.toThrow(reached)
+      const byDefault = createAppRouter({
+        isDev: false,
+        machinePermissions: defaultMachinePermissions(ACTAS),
+      })
+      await expect(
+        calls[path](byDefault.createCaller(machineContext(scoped))),
+        path,
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    }
     // A grant by machine id works like a grant by scope.
     await expect(
       calls['users.search'](generous.createCaller(machineContext(unscoped))),

@@ -18,6 +18,7 @@ import {
   IMPERSONATION_STATUSES,
   OPEN_IMPERSONATION_STATUSES,
   SETTLING_EVENT_TYPES,
+  WEBHOOK_DELIVERY_STATUSES,
 } from '@actas/contracts'
 
 /**
@@ -234,7 +235,7 @@ export const webhookOutbox = pgTable(
       .notNull()
       .references(() => auditEvents.seq),
     body: text('body').notNull(),
-    status: text('status', { enum: ['pending', 'delivered', 'dead'] }).notNull(),
+    status: text('status', { enum: WEBHOOK_DELIVERY_STATUSES }).notNull(),
     /** Attempts made (a claimed attempt counts at once; a staff retry of a dead letter resets it). */
     attempts: integer('attempts').notNull().default(0),
     /** When the row is next due (pending); while an attempt is in flight, the end of its lease. */

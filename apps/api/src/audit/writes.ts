@@ -96,6 +96,8 @@ export type NewImpersonation = Pick<
    * `mode` is then the configured default until the `issued` event says which one was issued).
    */
   requestedMode?: ImpersonationMode | null
+  /** The machine (`mch_…`) that asked on the actor's behalf, carried in the `requested` event's data. */
+  via?: string | null
 }
 
 export class ImpersonationNotFoundError extends Error {
@@ -162,6 +164,8 @@ export class AuditWrites extends AuditReads {
         userAgent: cleanOptional(input.userAgent, TEXT_LIMITS.userAgent),
         ...(attempts > 1 ? { attempts } : {}),
         ...(input.returnSecretHash ? { returnSecretHash: input.returnSecretHash } : {}),
+        // The machine that started it on the actor's behalf (`onBehalfOf`).
+        ...(input.via ? { via: cleanText(input.via, TEXT_LIMITS.id) } : {}),
       },
       at,
     }

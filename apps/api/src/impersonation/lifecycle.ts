@@ -237,9 +237,11 @@ export class ImpersonationLifecycle {
   }
 
   async end(
-    principal: StaffPrincipal,
+    principal: Pick<StaffPrincipal, 'userId'>,
     params: ImpersonationEndInput,
     request: RequestInfo,
+    /** The machine that ends it on behalf of `principal` (recorded in the event), or null. */
+    via: string | null = null,
   ): Promise<ImpersonationRecord> {
     const row = await this.row(params.impersonationId)
     if (row.status === 'ended') {
@@ -264,7 +266,7 @@ export class ImpersonationLifecycle {
       cause: 'ended_by_staff',
       by: principal.userId,
       reason: params.reason,
-      data: { byEmail },
+      data: { byEmail, ...(via ? { via } : {}) },
     })
     this.o.logger.info(
       { impersonationId: row.id, actorId: principal.userId, requestId: request.id },

@@ -34,7 +34,8 @@ export interface ImpersonationPolicyOptions {
   access?: AccessFactsReader | null | undefined
 }
 
-type Caller = Pick<UserPrincipal, 'userId' | 'actor'>
+/** Who acts; `via`: the machine acting on their behalf (the actor is then read from Clerk). */
+type Caller = Pick<UserPrincipal, 'userId' | 'actor'> & { via?: string | null }
 
 const displayName = (user: DirectoryUser) => user.fullName ?? user.primaryEmail ?? user.id
 
@@ -82,7 +83,9 @@ export class ImpersonationPolicy {
 
   /**
    * `impersonation.start`'s judgement of `target` (read just before), `mode` as asked, for a
-   * session of `sessionMinutes` (a grant's window must cover it).
+   * session of `sessionMinutes` (a grant's window must cover it). A machine acting on behalf of
+   * the caller (`caller.via`): the caller as Clerk knows them now too (deleted, banned, locked,
+   * the permission in a staff organization), what their own session token would have proved.
    */
   async atStart(
     caller: Caller,
@@ -90,12 +93,15 @@ export class ImpersonationPolicy {
     mode: ImpersonationMode | undefined,
     sessionMinutes?: number,
   ): Promise<Judgement> {
-    const [targetFacts, access] = await Promise.all([
+    const [targetFacts, access, actor] = await Promise.all([
       this.targetFacts(target.id, target),
       this.o.access?.forTarget(caller.userId, target.id) ?? null,
+      caller.via ? this.actorFacts(caller.userId, this.o.directory) : null,
     ])
     const facts: PolicyFacts = {
-      actor: { id: caller.userId, machine: false, impersonating: Boolean(caller.actor) },
+      actor: actor
+        ? { ...actor, via: caller.via! }
+        : { id: caller.userId, machine: false, impersonating: Boolean(caller.actor) },
       target: { ...targetFacts, name: displayName(target) },
       ...(mode ? { mode } : {}),
       ...(sessionMinutes !== undefined ? { sessionMinutes } : {}),

@@ -122,6 +122,40 @@ describe('the policy: one judge', () => {
     }
   })
 
+  it("a machine on behalf of a staff member: the actor rules also judge the start (what the person's own token would prove)", () => {
+    const onBehalf = RULES.filter((r) => r.onBehalfAt?.includes('start'))
+    expect(onBehalf.map((r) => r.id).sort()).toEqual([
+      'actor_banned',
+      'actor_deleted',
+      'actor_locked',
+      'actor_lost_permission',
+    ])
+    for (const rule of onBehalf) {
+      const facts = allowedFacts()
+      breaking[rule.id]!(facts)
+      // In the person's own name these facts are their session token's: not judged at start.
+      expect(judge('start', facts).allowed, rule.id).toBe(true)
+      facts.actor.via = 'mch_helpdesk'
+      const judgement = judge('start', facts)
+      expect(judgement.allowed, rule.id).toBe(false)
+      if (judgement.allowed) continue
+      expect(verdictOf(judgement)).toMatchObject({ allowed: false, rule: 'machine' })
+      expect(judgement.reason).toMatch(/^mch_helpdesk acts on behalf of user_admin, who /)
+      // Nowhere else does `via` change a verdict.
+      expect(judge('search', facts).allowed, rule.id).toBe(true)
+    }
+    // Every other rule judges a machine's start exactly as the person's.
+    const facts = allowedFacts()
+    facts.actor.via = 'mch_helpdesk'
+    expect(judge('start', facts)).toEqual(judge('start', allowedFacts()))
+    // A machine's start needs the person's facts: not gathered, never "allowed".
+    const bare: PolicyFacts = {
+      ...allowedFacts(),
+      actor: { id: 'user_admin', machine: false, impersonating: false, via: 'mch_helpdesk' },
+    }
+    expect(() => judge('start', bare)).toThrow(/actor\.user/)
+  })
+
   it('a read-only organization limits the modes, and says which organizations', () => {
     const facts = allowedFacts()
     facts.target.readOnlyIn = ['Globex Health']

@@ -34,15 +34,22 @@ export type Moment = (typeof MOMENTS)[number]
 export interface PolicyFacts {
   actor: {
     id: string
-    /** A machine caller: impersonating stays a human act. */
+    /** A machine caller acting on its own (no named person): impersonating stays a human act. */
     machine: boolean
+    /**
+     * The machine (`mch_…`) acting on behalf of this actor (`onBehalfOf`): no session token of
+     * theirs decided who they are, so the rules listing this moment in `onBehalfAt` judge them
+     * (`user` and `mayImpersonate` gathered). Absent: the actor acts in their own name.
+     */
+    via?: string
     /** The caller's own session is an impersonation (`act` claim): no chains. */
     impersonating: boolean
     /** The actor as Clerk knows it now (null: deleted). Gathered at `continuous` and `return`. */
     user?: { banned: boolean; locked: boolean } | null
     /**
      * Holds org:admin:impersonate in a staff organization now. Gathered at `continuous` and
-     * `return` (at `start` the session token's claims decided it before the policy ran).
+     * `return`, and at `start` on behalf of the actor (`via`); at a person's own `start` their
+     * session token's claims decided it before the policy ran.
      */
     mayImpersonate?: boolean
   }
@@ -110,6 +117,11 @@ export interface PolicyRuleDefinition {
   id: string
   moments: readonly Moment[]
   /**
+   * Moments where the rule applies only to a machine acting on behalf of the actor
+   * (`facts.actor.via`): what a person's own session token proves there, and a machine's cannot.
+   */
+  onBehalfAt?: readonly Moment[]
+  /**
    * `deny` (default): the rule refuses. `read_only`: it limits the modes to read-only; it
    * refuses only an impersonation in `full` (asked at `start`, running at `continuous`).
    */
@@ -134,8 +146,13 @@ export const POLICY_MESSAGES = {
   staff: 'Staff cannot be impersonated: this user is a member of a staff organization.',
   banned: 'This user is banned.',
   locked: 'This user is locked.',
-  machine: 'Machines cannot impersonate: starting an impersonation is a human act with a reason.',
+  machine:
+    'Machines cannot impersonate on their own: a machine granted impersonation.start names the staff member it acts for (onBehalfOf), who is judged as if they started it.',
 } as const
+
+/** Why a machine may not act for the staff member it named (rule `machine`, at `start`). */
+const onBehalf = (what: string) => (f: PolicyFacts) =>
+  `${f.actor.via ?? 'The machine'} acts on behalf of ${f.actor.id}, who ${what}: a machine starts only for a staff member who may impersonate now.`
 
 /**
  * Thrown when a rule needs a fact that was not gathered: never "allowed". A gatherer may leave
@@ -261,30 +278,42 @@ export const RULES: readonly PolicyRuleDefinition[] = [
   {
     id: 'actor_deleted',
     moments: ['continuous', 'return'],
+    onBehalfAt: ['start'],
     applies: (f) => actorUser(f) === null,
     cause: 'actor_deleted',
     refusal: 'actor_not_allowed',
+    rule: 'machine',
+    reason: onBehalf('no longer exists'),
   },
   {
     id: 'actor_banned',
     moments: ['continuous', 'return'],
+    onBehalfAt: ['start'],
     applies: (f) => actorUser(f)?.banned === true,
     cause: 'actor_banned',
     refusal: 'actor_not_allowed',
+    rule: 'machine',
+    reason: onBehalf('is banned'),
   },
   {
     id: 'actor_locked',
     moments: ['continuous', 'return'],
+    onBehalfAt: ['start'],
     applies: (f) => actorUser(f)?.locked === true,
     cause: 'actor_locked',
     refusal: 'actor_not_allowed',
+    rule: 'machine',
+    reason: onBehalf('is locked'),
   },
   {
     id: 'actor_lost_permission',
     moments: ['continuous', 'return'],
+    onBehalfAt: ['start'],
     applies: (f) => !known(f.actor.mayImpersonate, 'actor.mayImpersonate'),
     cause: 'actor_lost_permission',
     refusal: 'actor_not_allowed',
+    rule: 'machine',
+    reason: onBehalf('holds no org:admin:impersonate in a staff organization'),
   },
   // The target.
   {
@@ -435,7 +464,10 @@ export function judge(
   /** The rules (by public name) that keep it read-only. */
   const modeRules = new Set<PolicyRule | undefined>()
   for (const rule of rules) {
-    if (!rule.moments.includes(moment) || !rule.applies(facts)) continue
+    const at =
+      rule.moments.includes(moment) ||
+      (facts.actor.via !== undefined && rule.onBehalfAt?.includes(moment) === true)
+    if (!at || !rule.applies(facts)) continue
     const reason = rule.reason?.(facts) ?? rule.id
     if (rule.effect === 'read_only') {
       if (facts.mode === 'full') {

@@ -109,10 +109,20 @@ interface RefusalWindow {
   lastAt: number
 }
 
+/**
+ * Who starts or ends: a staff member in their own name (their session token), or a machine on
+ * behalf of a named staff member (`via`: the machine; no session, no active organization, no
+ * `fva`: the policy reads the person from Clerk, and a step-up they would owe is refused).
+ */
+type Acting = Pick<UserPrincipal, 'userId' | 'sessionId' | 'actor' | 'factorVerificationAge'> & {
+  orgId: string | null
+  via: string | null
+}
+
 /** One `impersonation.start` under way, after its write-ahead. */
 interface StartAttempt {
   id: string
-  principal: StaffPrincipal
+  principal: Acting
   params: ImpersonationStartParams
   /** The staff member's email, for the record (once read). */
   actorEmail: string | null
@@ -149,6 +159,34 @@ export function monthStart(now: Date): Date {
 
 /** How far an action's time may be off the impersonation's span (the guard's clock). */
 const ACTION_CLOCK_SKEW_MS = 5 * 60_000
+
+/** The caller as who acts: staff in their own name, or a machine for the staff member it names. */
+function actingFor(caller: ReaderPrincipal, onBehalfOf: string | undefined): Acting {
+  if (caller.kind !== 'machine') {
+    if (onBehalfOf !== undefined)
+      throw new ActAsError(
+        'INVALID_INPUT',
+        'onBehalfOf is for machines: a staff member acts in their own name.',
+      )
+    return { ...caller, via: null }
+  }
+  if (onBehalfOf === undefined)
+    throw new ActAsError(
+      'INVALID_INPUT',
+      'A machine acts only on behalf of a named staff member: send onBehalfOf (their user id).',
+    )
+  return {
+    userId: onBehalfOf,
+    sessionId: null,
+    orgId: null,
+    actor: null,
+    factorVerificationAge: null,
+    via: caller.machineId,
+  }
+}
+
+/** `{ via }` for what a machine did on someone's behalf (events, logs), else nothing. */
+const viaOf = (principal: Acting): { via?: string } => (principal.via ? { via: principal.via } : {})
 
 export class ImpersonationService implements DirectoryPort, ImpersonationPort, AuditPort {
   private readonly refusals = new Map<string, RefusalWindow>()
@@ -244,10 +282,11 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
    * after the write-ahead is recorded on the attempt's timeline (`denied` or `failed`).
    */
   async start(
-    principal: StaffPrincipal,
+    caller: ReaderPrincipal,
     params: ImpersonationStartParams,
     request: RequestInfo,
   ): Promise<ImpersonationStartOutput> {
+    const principal = actingFor(caller, params.onBehalfOf)
     const actorVerifiedAt = await this.authorize(principal)
     // Where it lands (APP_ORIGINS), checked before anything is recorded or asked of Clerk.
     const landingUrl = landingFor(params.landingUrl, this.o.appOrigins ?? [], this.o.appHomePath)
@@ -267,9 +306,15 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         actorEmail: attempt.actorEmail,
         mode,
         ...(actorVerifiedAt ? { actorVerifiedAt } : {}),
+        ...viaOf(principal),
       })
       this.o.logger.info(
-        { impersonationId: attempt.id, actorId: principal.userId, userId: target.id },
+        {
+          impersonationId: attempt.id,
+          actorId: principal.userId,
+          userId: target.id,
+          ...viaOf(principal),
+        },
         'impersonation issued',
       )
       return {
@@ -291,13 +336,18 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
    * Step-up before anything else: not an attempt yet, so nothing is recorded (like a missing
    * session); the console reverifies the password and retries. Answers the verification to carry.
    */
-  private authorize(principal: StaffPrincipal): Promise<string | null> {
-    return this.stepUp.require(principal)
+  private authorize(principal: Acting): Promise<string | null> {
+    return this.stepUp.require(
+      principal,
+      principal.via
+        ? `starting an impersonation on behalf of ${principal.userId} (a machine cannot enter their password, so ${principal.via} may start only where step-up is off)`
+        : undefined,
+    )
   }
 
   /** Write-ahead: no row and `requested` event, no ticket. */
   private async writeAhead(
-    principal: StaffPrincipal,
+    principal: Acting,
     params: ImpersonationStartParams,
     request: RequestInfo,
   ): Promise<StartAttempt> {
@@ -319,6 +369,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         ip: request.ip,
         userAgent: request.userAgent,
         returnSecretHash: params.returnSecretHash ?? null,
+        via: principal.via,
       })
     } catch (error) {
       this.o.logger.error(
@@ -489,6 +540,7 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
         message: error.message,
         rule: error.rule,
         actorEmail: attempt.actorEmail,
+        ...viaOf(attempt.principal),
         ...extra,
       },
     })
@@ -835,12 +887,30 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
     return this.o.lifecycle.active(principal)
   }
 
-  end(
-    principal: StaffPrincipal,
+  /**
+   * The kill switch. A machine (granted `impersonation.end`): only an impersonation it started
+   * itself (its `requested` event's `via`), for the staff member it started it for; recorded with
+   * that person as who ended it and the machine as `via`.
+   */
+  async end(
+    caller: ReaderPrincipal,
     params: ImpersonationEndInput,
     request: RequestInfo,
   ): Promise<ImpersonationRecord> {
-    return this.o.lifecycle.end(principal, params, request)
+    const principal = actingFor(caller, params.onBehalfOf)
+    if (principal.via) {
+      const row = await this.o.audit.get(params.impersonationId)
+      const requested = row
+        ? (await this.o.audit.events(row.id)).find((e) => e.type === 'requested')
+        : undefined
+      const via = requested ? (JSON.parse(requested.data) as Record<string, unknown>)['via'] : null
+      if (row && (via !== principal.via || row.actorId !== principal.userId))
+        throw new ActAsError(
+          'FORBIDDEN',
+          `The machine ${principal.via} may end only the impersonations it started itself, on behalf of the staff member it names.`,
+        )
+    }
+    return this.o.lifecycle.end(principal, params, request, principal.via)
   }
 
   stop(

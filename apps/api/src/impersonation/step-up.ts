@@ -5,7 +5,7 @@
 // compares them); written here so nothing below plugins/auth.ts imports Clerk. A return to the
 // console (Stop's sign-in token) does not count as a verification: see StepUp.
 import { ActAsError, SESSION_MINUTES_MAX } from '@actas/contracts'
-import type { ReverificationRequirement, StaffPrincipal } from '@actas/contracts'
+import type { ReverificationRequirement, UserPrincipal } from '@actas/contracts'
 import type { ImpersonationRow } from '../audit/schema.js'
 import type { AuditStore } from '../audit/store.js'
 import type { UserDirectory } from '../directory/user-directory.js'
@@ -44,6 +44,9 @@ export function requireRecentFirstFactor(
     { reverification: stepUpRequirement(afterMinutes) },
   )
 }
+
+/** Whose first-factor verification counts: the staff member's id, session and `fva` claim. */
+type Verified = Pick<UserPrincipal, 'userId' | 'sessionId' | 'factorVerificationAge'>
 
 /** What an `ended` event of a Stop that offered the way back records (its `data`). */
 export interface ReturnTrace {
@@ -91,10 +94,10 @@ export class StepUp {
    * is recent enough; answers it (ISO, the earliest instant it may have been), for the
    * impersonation's `issued` event, or null when step-up is off.
    */
-  async require(principal: StaffPrincipal): Promise<string | null> {
+  async require(principal: Verified, act?: string): Promise<string | null> {
     const after = this.o.afterMinutes
     if (after === null || after === undefined) return null
-    requireRecentFirstFactor(principal.factorVerificationAge, after)
+    requireRecentFirstFactor(principal.factorVerificationAge, after, act)
     const nowMs = this.o.now().getTime()
     const since = verifiedSince(principal.factorVerificationAge, nowMs)!
     const carried = await this.carriedVerification(principal, nowMs, after, since)
@@ -114,7 +117,7 @@ export class StepUp {
    * verification provably after its creation.
    */
   private async carriedVerification(
-    principal: StaffPrincipal,
+    principal: Verified,
     nowMs: number,
     afterMinutes: number,
     since: number,

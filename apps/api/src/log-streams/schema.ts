@@ -1,7 +1,6 @@
 // The log streams' cursors (migration 0010_log_streams.sql): one row per configured stream.
+import { LOG_STREAM_STATES } from '@actas/contracts'
 import { bigint, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
-
-export const LOG_STREAM_STATES = ['active', 'retrying', 'failing'] as const
 
 export const logStreams = pgTable('log_streams', {
   id: text('id').primaryKey(),

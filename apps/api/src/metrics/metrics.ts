@@ -6,7 +6,20 @@
 // every instance reports the same truth. Served by plugin.ts (METRICS_PORT or METRICS_TOKEN).
 import { sql } from 'drizzle-orm'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import {
+  BILLED_IMPERSONATION_STATUSES,
+  OPEN_IMPERSONATION_STATUSES,
+  WEBHOOK_DELIVERY_STATUSES,
+} from '@actas/contracts'
 import type { AuditDatabase } from '../audit/db.js'
+import { sqlList } from '../audit/schema.js'
+
+/** The live gauge's statuses: open with a ticket Clerk issued (unused yet) or a session signed in. */
+const LIVE_STATUSES = OPEN_IMPERSONATION_STATUSES.filter((s) =>
+  (BILLED_IMPERSONATION_STATUSES as readonly string[]).includes(s),
+)
+/** The outbox gauge's statuses: every message not delivered (the backlog and dead letters). */
+const UNDELIVERED_STATUSES = WEBHOOK_DELIVERY_STATUSES.filter((s) => s !== 'delivered')
 
 /** One registry per process (several apps in one test process share it; each scrape reads it). */
 export const registry = new Registry()
@@ -75,12 +88,12 @@ function snapshot(): Promise<Snapshot | null> {
       const rows = <T>(r: unknown) => (r as { rows: T[] }).rows
       const live = rows<{ status: string; n: string | number }>(
         await db.execute(
-          sql`select status, count(*) as n from impersonations where status in ('issued', 'signed_in') group by status`,
+          sql`select status, count(*) as n from impersonations where status in (${sqlList(LIVE_STATUSES)}) group by status`,
         ),
       )
       const outbox = rows<{ status: string; n: string | number; oldest: string | number | null }>(
         await db.execute(
-          sql`select status, count(*) as n, extract(epoch from now() - min(created_at)) as oldest from webhook_outbox where status in ('pending', 'dead') group by status`,
+          sql`select status, count(*) as n, extract(epoch from now() - min(created_at)) as oldest from webhook_outbox where status in (${sqlList(UNDELIVERED_STATUSES)}) group by status`,
         ),
       )
       const head = rows<{
@@ -126,7 +139,7 @@ new Gauge({
   async collect() {
     const s = await snapshot()
     this.reset()
-    for (const status of ['issued', 'signed_in'])
+    for (const status of LIVE_STATUSES)
       this.set({ status }, s?.live.find((r) => r.status === status)?.n ?? 0)
   },
 })
@@ -139,7 +152,7 @@ new Gauge({
   async collect() {
     const s = await snapshot()
     this.reset()
-    for (const status of ['pending', 'dead'])
+    for (const status of UNDELIVERED_STATUSES)
       this.set({ status }, s?.outbox.find((r) => r.status === status)?.n ?? 0)
   },
 })

@@ -129,6 +129,35 @@ function envelope(
   }
 }
 
+/** What an event is: its class and activity, status and severity. */
+interface OcsfActivity {
+  classUid: number
+  id: number
+  name: string
+  status: number
+  severity: number
+}
+
+/** An event of `activity` at `at`: the envelope, `body` (its class's attributes), status, severity. */
+function ocsfEvent(
+  activity: OcsfActivity,
+  at: number,
+  metadata: Record<string, unknown> & { uid: string },
+  body: Record<string, unknown>,
+  options: OcsfOptions,
+): OcsfEvent {
+  return withSeverity(
+    withStatus(
+      {
+        ...envelope(activity.classUid, activity.id, activity.name, at, metadata, options),
+        ...body,
+      },
+      activity.status,
+    ),
+    activity.severity,
+  )
+}
+
 function withStatus(event: OcsfEvent, statusId: number, status?: string): OcsfEvent {
   event.status_id = statusId
   event.status = status ?? STATUS_NAMES[statusId] ?? 'Other'
@@ -159,15 +188,23 @@ export function ocsfFromEvent(
   options: OcsfOptions = {},
 ): OcsfEvent {
   const at = Date.parse(event.at)
+  // A machine that acted on the staff member's behalf (`onBehalfOf`): the app that invoked it.
+  const via = dataString(event.data, 'via')
+  const machine = via ?? (event.by?.startsWith('mch_') ? event.by : null)
   const actor = {
     user: ocsfUser(impersonation.actor, USER_TYPE.admin),
-    ...(event.by && event.by.startsWith('mch_') ? { app_uid: event.by } : {}),
+    ...(machine ? { app_uid: machine } : {}),
+    ...(via ? { invoked_by: via } : {}),
   }
   const user = ocsfUser(impersonation.user, USER_TYPE.user)
   const privileges = [`impersonate:${impersonation.mode}`]
   const code = dataString(event.data, 'code')
   const message = dataString(event.data, 'message')
   const ip = dataString(event.data, 'ip')
+  const src =
+    (ip && IP.test(ip)) || via
+      ? { src_endpoint: { ...(ip && IP.test(ip) ? { ip } : {}), ...(via ? { uid: via } : {}) } }
+      : {}
   const metadata = {
     uid: event.hash,
     correlation_uid: impersonation.id,
@@ -205,7 +242,7 @@ export function ocsfFromEvent(
         user,
         privileges,
         ...session(),
-        ...(ip && IP.test(ip) ? { src_endpoint: { ip } } : {}),
+        ...src,
         ...(event.reason ? { message: event.reason } : {}),
         ...unmapped,
       },
@@ -281,6 +318,7 @@ export function ocsfFromEvent(
             ...(event.cause ? { expiration_reason: event.cause } : {}),
           }),
           is_remote: true,
+          ...src,
           ...(event.reason ? { message: event.reason } : {}),
           ...unmapped,
         },
@@ -327,44 +365,38 @@ export function ocsfFromAction(
   const at = Date.parse(action.at)
   const [activityId, activityName] = API_ACTIVITY[action.method] ?? [99, 'Other']
   const ok = action.status < 400
-  return withSeverity(
-    withStatus(
-      {
-        ...envelope(
-          OCSF_CLASSES.api_activity,
-          activityId,
-          activityName,
-          at,
-          {
-            uid: `action-${action.id}`,
-            correlation_uid: impersonation.id,
-            event_code: 'action',
-          },
-          options,
-        ),
-        actor: {
-          user: ocsfUser(impersonation.actor, USER_TYPE.admin),
-          session: { uid: action.clerkSessionId },
-        },
-        api: {
-          operation: `${action.method} ${action.route}`,
-          response: { code: action.status },
-        },
-        http_request: { http_method: action.method, url: { path: action.route } },
-        http_response: { code: action.status },
-        src_endpoint: { uid: action.clerkSessionId },
-        unmapped: {
-          actas: {
-            impersonation_id: impersonation.id,
-            impersonated_user: impersonation.user.id,
-            mode: impersonation.mode,
-            reported_by: action.reportedBy,
-          },
+  return ocsfEvent(
+    {
+      classUid: OCSF_CLASSES.api_activity,
+      id: activityId,
+      name: activityName,
+      status: ok ? STATUS.success : STATUS.failure,
+      severity: SEVERITY.informational,
+    },
+    at,
+    { uid: `action-${action.id}`, correlation_uid: impersonation.id, event_code: 'action' },
+    {
+      actor: {
+        user: ocsfUser(impersonation.actor, USER_TYPE.admin),
+        session: { uid: action.clerkSessionId },
+      },
+      api: {
+        operation: `${action.method} ${action.route}`,
+        response: { code: action.status },
+      },
+      http_request: { http_method: action.method, url: { path: action.route } },
+      http_response: { code: action.status },
+      src_endpoint: { uid: action.clerkSessionId },
+      unmapped: {
+        actas: {
+          impersonation_id: impersonation.id,
+          impersonated_user: impersonation.user.id,
+          mode: impersonation.mode,
+          reported_by: action.reportedBy,
         },
       },
-      ok ? STATUS.success : STATUS.failure,
-    ),
-    SEVERITY.informational,
+    },
+    options,
   )
 }
 
@@ -383,33 +415,26 @@ export interface OcsfAuditRead {
 
 /** API Activity (6003), Read: a machine read the audit log. */
 export function ocsfFromAuditRead(read: OcsfAuditRead, options: OcsfOptions = {}): OcsfEvent {
-  const at = Date.parse(read.at)
-  return withSeverity(
-    withStatus(
-      {
-        ...envelope(
-          OCSF_CLASSES.api_activity,
-          2,
-          'Read',
-          at,
-          { uid: read.id, event_code: 'audit_read' },
-          options,
-        ),
-        actor: { app_uid: read.machineId },
-        api: {
-          operation: read.procedure,
-          ...(read.requestId ? { request: { uid: read.requestId } } : {}),
-        },
-        src_endpoint: read.ip && IP.test(read.ip) ? { ip: read.ip } : { uid: read.machineId },
-        unmapped: {
-          actas: { params: read.params, row_count: read.rowCount, token_id: read.tokenId },
-        },
+  return ocsfEvent(
+    { ...API_READ, status: STATUS.success, severity: SEVERITY.informational },
+    Date.parse(read.at),
+    { uid: read.id, event_code: 'audit_read' },
+    {
+      actor: { app_uid: read.machineId },
+      api: {
+        operation: read.procedure,
+        ...(read.requestId ? { request: { uid: read.requestId } } : {}),
       },
-      STATUS.success,
-    ),
-    SEVERITY.informational,
+      src_endpoint: read.ip && IP.test(read.ip) ? { ip: read.ip } : { uid: read.machineId },
+      unmapped: {
+        actas: { params: read.params, row_count: read.rowCount, token_id: read.tokenId },
+      },
+    },
+    options,
   )
 }
+
+const API_READ = { classUid: OCSF_CLASSES.api_activity, id: 2, name: 'Read' }
 
 /** A chained event of any subject (ActAs's event shape with the type and cause as stored). */
 export type ChainEvent = Omit<ImpersonationEvent, 'type' | 'cause'> & {
@@ -482,29 +507,16 @@ export function ocsfFromAccessEvent(
       mode: access.mode,
     }),
   }
-  const make = (activityId: number, activityName: string, statusId: number, severityId: number) => {
-    const e = withSeverity(
-      withStatus(
-        {
-          ...envelope(
-            OCSF_CLASSES.user_access,
-            activityId,
-            activityName,
-            at,
-            chainMetadata(event, access.id),
-            options,
-          ),
-          ...common,
-        },
-        statusId,
-      ),
-      severityId,
-    )
-    if (event.cause) e.status_detail = event.cause
-    return e
-  }
-  const [activityId, activityName, statusId, severityId] = ACCESS_ACTIVITIES[event.type]
-  return make(activityId, activityName, statusId, severityId)
+  const [id, name, status, severity] = ACCESS_ACTIVITIES[event.type]
+  const e = ocsfEvent(
+    { classUid: OCSF_CLASSES.user_access, id, name, status, severity },
+    at,
+    chainMetadata(event, access.id),
+    common,
+    options,
+  )
+  if (event.cause) e.status_detail = event.cause
+  return e
 }
 
 /**
@@ -534,43 +546,35 @@ export function ocsfFromOrganizationEvent(
   organization: OcsfOrganizationSetting,
   options: OcsfOptions = {},
 ): OcsfEvent {
-  const at = Date.parse(event.at)
-  const type: OrganizationSettingEventType = event.type
-  switch (type) {
-    case 'organization.access_setting_changed':
-      return withSeverity(
-        withStatus(
-          {
-            ...envelope(
-              OCSF_CLASSES.entity_management,
-              3,
-              'Update',
-              at,
-              chainMetadata(event, organization.subjectId),
-              options,
-            ),
-            ...actorOf(event.by),
-            entity: {
-              type_id: 4,
-              type: 'Organization',
-              uid: organization.organizationId,
-              name: organization.organizationName,
-              data: { setting: event.data.to ?? null, previous: event.data.from ?? null },
-            },
-            ...(event.reason ? { message: event.reason } : {}),
-            ...chainUnmapped(event, organization.subjectId, {
-              organization_id: organization.organizationId,
-            }),
-          },
-          STATUS.success,
-        ),
-        SEVERITY.informational,
-      )
-    default: {
-      const unmappedType: never = type
-      throw new Error(`no OCSF mapping for organization event type ${String(unmappedType)}`)
-    }
-  }
+  // The one organization event type: a second one fails to typecheck here until it is mapped.
+  const _only: Extract<OrganizationSettingEventType, 'organization.access_setting_changed'> =
+    event.type
+  return ocsfEvent(
+    {
+      classUid: OCSF_CLASSES.entity_management,
+      id: 3,
+      name: 'Update',
+      status: STATUS.success,
+      severity: SEVERITY.informational,
+    },
+    Date.parse(event.at),
+    chainMetadata(event, organization.subjectId),
+    {
+      ...actorOf(event.by),
+      entity: {
+        type_id: 4,
+        type: 'Organization',
+        uid: organization.organizationId,
+        name: organization.organizationName,
+        data: { setting: event.data.to ?? null, previous: event.data.from ?? null },
+      },
+      ...(event.reason ? { message: event.reason } : {}),
+      ...chainUnmapped(event, organization.subjectId, {
+        organization_id: organization.organizationId,
+      }),
+    },
+    options,
+  )
 }
 
 /** The severity of each alert rule's Detection Finding. */
@@ -593,55 +597,44 @@ export function ocsfFromAlertEvent(
   options: OcsfOptions = {},
 ): OcsfEvent {
   const at = Date.parse(event.at)
-  const type: AlertEventType = event.type
-  switch (type) {
-    case 'alert.raised': {
-      const rule = AlertRuleSchema.parse(event.data.rule)
-      const subject = dataString(event.data, 'subject') ?? ''
-      const windowStart = Date.parse(dataString(event.data, 'windowStart') ?? event.at)
-      const windowEnd = Date.parse(dataString(event.data, 'windowEnd') ?? event.at)
-      const aboutStaff =
-        rule === 'many_targets' || rule === 'refusal_burst' || rule === 'off_hours_start'
-      return withSeverity(
-        withStatus(
-          {
-            ...envelope(
-              OCSF_CLASSES.detection_finding,
-              1,
-              'Create',
-              at,
-              { ...chainMetadata(event, alertId), log_name: 'alerts' },
-              options,
-            ),
-            // Detection Finding has no actor: the staff member it is about is an observable.
-            ...(aboutStaff
-              ? {
-                  observables: [
-                    { name: 'actor.user.uid', type_id: 99, type: 'Other', value: subject },
-                  ],
-                }
-              : {}),
-            is_alert: true,
-            finding_info: {
-              uid: alertId,
-              title: rule,
-              desc: event.reason ?? rule,
-              first_seen_time: windowStart,
-              last_seen_time: windowEnd,
-              types: ['ActAs alert'],
-              analytic: { uid: rule, name: rule, type_id: 1, type: 'Rule' },
-            },
-            ...(event.reason ? { message: event.reason } : {}),
-            ...chainUnmapped(event, alertId, { alert_id: alertId }),
-          },
-          STATUS.success,
-        ),
-        ALERT_SEVERITIES[rule],
-      )
-    }
-    default: {
-      const unmappedType: never = type
-      throw new Error(`no OCSF mapping for alert event type ${String(unmappedType)}`)
-    }
-  }
+  // The one alert event type: a second one fails to typecheck here until it is mapped.
+  const _only: Extract<AlertEventType, 'alert.raised'> = event.type
+  const rule = AlertRuleSchema.parse(event.data.rule)
+  const subject = dataString(event.data, 'subject') ?? ''
+  const windowStart = Date.parse(dataString(event.data, 'windowStart') ?? event.at)
+  const windowEnd = Date.parse(dataString(event.data, 'windowEnd') ?? event.at)
+  const aboutStaff =
+    rule === 'many_targets' || rule === 'refusal_burst' || rule === 'off_hours_start'
+  return ocsfEvent(
+    {
+      classUid: OCSF_CLASSES.detection_finding,
+      id: 1,
+      name: 'Create',
+      status: STATUS.success,
+      severity: ALERT_SEVERITIES[rule],
+    },
+    at,
+    { ...chainMetadata(event, alertId), log_name: 'alerts' },
+    {
+      // Detection Finding has no actor: the staff member it is about is an observable.
+      ...(aboutStaff
+        ? {
+            observables: [{ name: 'actor.user.uid', type_id: 99, type: 'Other', value: subject }],
+          }
+        : {}),
+      is_alert: true,
+      finding_info: {
+        uid: alertId,
+        title: rule,
+        desc: event.reason ?? rule,
+        first_seen_time: windowStart,
+        last_seen_time: windowEnd,
+        types: ['ActAs alert'],
+        analytic: { uid: rule, name: rule, type_id: 1, type: 'Rule' },
+      },
+      ...(event.reason ? { message: event.reason } : {}),
+      ...chainUnmapped(event, alertId, { alert_id: alertId }),
+    },
+    options,
+  )
 }

@@ -4,6 +4,7 @@
 // `POST /api/v1/<procedure>` with the input as the JSON body, the output as the JSON answer.
 import { z } from 'zod'
 import type { AnyTRPCRouter } from '@trpc/server'
+import type { ActAsMeta } from '@actas/contracts/server'
 
 /** The procedures services call, in the document's order. */
 export const OPENAPI_PROCEDURES = [
@@ -29,11 +30,11 @@ export const OPENAPI_VERSION = '1.0.0'
 const SUMMARIES: Record<OpenApiProcedure, string> = {
   'users.search': 'Search the customers a staff member may impersonate.',
   'impersonation.start':
-    'Start an impersonation: a one-time sign-in ticket. Staff session tokens only (never a machine).',
+    'Start an impersonation: a one-time sign-in ticket. A staff session token, or an M2M token of a machine granted it explicitly, on behalf of the staff member it names (onBehalfOf): judged as if that person started it (their permission and staff organization read from Clerk, the policy, grants, quota; a step-up they would owe is refused: REVERIFICATION_REQUIRED), recorded with the person as actor and the machine as via.',
   'impersonation.get': 'An impersonation with its event timeline and action trail.',
   'impersonation.active': 'The live impersonations. Staff session tokens only.',
   'impersonation.end':
-    'The kill switch: end a live impersonation, saying why. Staff session tokens only.',
+    'The kill switch: end a live impersonation, saying why. A staff session token, or an M2M token of a machine granted it explicitly: only an impersonation it started, on behalf of the staff member it started it for (onBehalfOf); recorded with the machine as via.',
   'impersonation.list': 'Impersonation records, newest first, filtered, paged by cursor.',
   'audit.export': 'The audit chain in chain order, as ActAs events or OCSF 1.8.0 events.',
   'audit.verify': 'Walk the audit hash chain and report its first broken link.',
@@ -47,6 +48,7 @@ interface ProcedureDef {
   type: 'query' | 'mutation' | 'subscription'
   inputs: z.ZodType[]
   output?: z.ZodType
+  meta?: ActAsMeta
 }
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -105,6 +107,9 @@ export function openApiDocument(router: AnyTRPCRouter, options: { version: strin
         summary: SUMMARIES[name],
         tags: [name.split('.')[0]],
         'x-trpc-procedure': { path: name, type: def.type },
+        // Whether machines may call it (when MACHINE_PERMISSIONS grants it), from the router's
+        // meta: `read`, `write`, `on_behalf` (for a named staff member: onBehalfOf) or `never`.
+        'x-actas-machines': def.meta?.machines ?? 'never',
         ...(input && (takesInput || optionalInput)
           ? {
               requestBody: {
@@ -137,7 +142,7 @@ export function openApiDocument(router: AnyTRPCRouter, options: { version: strin
       title: 'ActAs API',
       version: options.version,
       description:
-        "The procedures services call, REST-style: POST /api/v1/<procedure> with the input as a JSON body (none for procedures without input) and a bearer token: a Clerk M2M token (mt_…) of a machine the API grants the procedure, or a staff member's Clerk session token (impersonation.start, .end and .active are for people only). The answer is the output as JSON; an error is { code, message, httpStatus, retryAfter, rule } with its HTTP status (and Retry-After on 429/503). The same procedures are served by tRPC at /trpc.",
+        "The procedures services call, REST-style: POST /api/v1/<procedure> with the input as a JSON body (none for procedures without input) and a bearer token: a Clerk M2M token (mt_…) of a machine the API grants the procedure, or a staff member's Clerk session token (impersonation.active is for people only; a machine calls impersonation.start and .end only on behalf of a named staff member, onBehalfOf, when MACHINE_PERMISSIONS grants them). The answer is the output as JSON; an error is { code, message, httpStatus, retryAfter, rule } with its HTTP status (and Retry-After on 429/503). The same procedures are served by tRPC at /trpc.",
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],

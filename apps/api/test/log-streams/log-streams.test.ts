@@ -1,9 +1,10 @@
 // Issue 23, item 4: log streams. Three receivers' shapes (JSON Lines over HTTP, Splunk HEC,
 // Datadog logs intake) on a local receiver get every event of the audit chain, in chain order,
 // exactly once after de-duplication by id, across a receiver outage (the stream shows retrying,
-// then failing, and its cursor stays), a batch accepted but answered 500 (sent again), and an
-// API restart (a new dispatcher on the same database resumes at the stored cursor). Real audit
-// store on PGlite (or the server at DATABASE_URL); waits are bounded, never timed assertions.
+// then failing, and its cursor stays), a batch accepted but answered 500 (sent again), and a
+// dispatcher closed and a new one started on the same database (it resumes at the stored cursor;
+// in-process: the real process killed and started again is restart.test.ts). Real audit store on
+// PGlite (or the server at DATABASE_URL); waits are bounded, never timed assertions.
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -96,7 +97,7 @@ afterAll(async () => {
 })
 
 describe('log streams', () => {
-  it('deliver every event in chain order, exactly once after de-duplication, across an outage and a restart', async () => {
+  it('deliver every event in chain order, exactly once after de-duplication, across an outage and a new dispatcher on the same database', async () => {
     await impersonations(3) // 9 events before the streams start: history is sent too
     const first = new LogStreamDispatcher(db.db, { streams, audit, logger })
     await first.start()
@@ -119,7 +120,7 @@ describe('log streams', () => {
       expect(s.attempts).toBeGreaterThanOrEqual(3)
     }
 
-    // The API stops while the receiver is down; more events are appended meanwhile.
+    // The dispatcher closes while the receiver is down; more events are appended meanwhile.
     await first.close()
     await impersonations(2)
     // The receiver takes the next batch of each stream but answers 500: it is sent again.

@@ -1,7 +1,8 @@
 // A local receiver of log streams for the tests and the bench: an HTTP server on loopback that
 // understands the three POST shapes (JSON Lines, Splunk HEC, Datadog logs intake) and records
-// every event it was sent, by stream, duplicates included. It can be down (503), or accept a
-// batch and still answer 500 (the stream must send it again: at least once).
+// every event it was sent, by stream, duplicates included. It can be down (503), accept a
+// batch and still answer 500 (the stream must send it again: at least once), or accept a batch
+// and hold the answer back (`hold`: a delivery in flight, until the sender goes away).
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -12,7 +13,7 @@ export interface Received {
   at: number
 }
 
-export type ReceiverMode = 'up' | 'down' | 'accept-then-fail'
+export type ReceiverMode = 'up' | 'down' | 'accept-then-fail' | 'hold'
 
 export interface Receiver {
   url: string
@@ -22,6 +23,7 @@ export interface Receiver {
     stream: string
     path: string
     headers: Record<string, string | string[] | undefined>
+    /** The answer's status; 0 for a request held (`hold`) and never answered. */
     status: number
   }>
   /** The stream's events once each (by id, first receipt kept), in the order first received. */
@@ -64,7 +66,11 @@ export async function startReceiver(): Promise<Receiver> {
       }
       return out
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
   }
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -73,13 +79,20 @@ export async function startReceiver(): Promise<Receiver> {
       const stream = String(req.headers['x-actas-stream'] ?? '')
       const path = req.url ?? '/'
       const status =
-        receiver.mode === 'down' ? 503 : receiver.mode === 'accept-then-fail' ? 500 : 200
+        receiver.mode === 'down'
+          ? 503
+          : receiver.mode === 'accept-then-fail'
+            ? 500
+            : receiver.mode === 'hold'
+              ? 0
+              : 200
       receiver.requests.push({ stream, path, headers: req.headers, status })
       if (receiver.mode !== 'down') {
         const at = Date.now()
         for (const event of parse(path, Buffer.concat(chunks).toString('utf8')))
           receiver.received.push({ stream, event, at })
       }
+      if (status === 0) return // held: no answer, ever (the sender times out or goes away)
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(status === 200 ? '{"ok":true}' : '{"error":"receiver unavailable"}')
     })

@@ -416,3 +416,57 @@ describe('the JSON Schema generated from the vendored OCSF files', () => {
     }
   })
 })
+
+// Last: it adds a timeline the counts above do not expect.
+describe('the OCSF form of what a machine did on behalf of a staff member', () => {
+  it('a machine acting on behalf of a staff member: the person is the actor, the machine its app and source', async () => {
+    const id = randomUUID()
+    const machine = 'mch_helpdesk0000000000000000'
+    await audit.createImpersonation({
+      id,
+      actorId: 'user_staff1',
+      userId: 'user_cust99',
+      reason: 'Started by the helpdesk bot for Ada',
+      sessionMinutes: 15,
+      mode: 'read_only',
+      ip: '203.0.113.9',
+      via: machine,
+    })
+    await audit.appendEvent(id, {
+      type: 'issued',
+      data: {
+        clerkActorTokenId: 'act_9',
+        expiresAt: new Date(clock + 60_000).toISOString(),
+        via: machine,
+      },
+    })
+    await signIn(id, 'sess_via')
+    await audit.appendEvent(id, {
+      type: 'ended',
+      cause: 'ended_by_staff',
+      by: 'user_staff1',
+      reason: 'The bot is done',
+      clerkSessionId: 'sess_via',
+      data: { via: machine },
+    })
+    const feed = (await impersonationFeed()).filter((f) => f.impersonation.id === id)
+    const forms = feed.map((f) => ocsfFromEvent(f.event, f.impersonation))
+    expect(forms.map((e) => e.metadata.event_code)).toEqual([
+      'requested',
+      'issued',
+      'signed_in',
+      'ended',
+    ])
+    for (const e of forms) expect(ocsfErrors(e), String(e.metadata.event_code)).toEqual([])
+    const byMachine = forms.filter((e) => e.metadata.event_code !== 'signed_in')
+    for (const e of byMachine)
+      expect(e, String(e.metadata.event_code)).toMatchObject({
+        actor: { user: { uid: 'user_staff1', type_id: 2 }, app_uid: machine, invoked_by: machine },
+        src_endpoint: { uid: machine },
+        user: { uid: 'user_cust99' },
+      })
+    expect(forms[0]).toMatchObject({ src_endpoint: { ip: '203.0.113.9', uid: machine } })
+    // The sign-in is the person's browser's own: no machine in it.
+    expect(forms[2]!.actor).toEqual({ user: { uid: 'user_staff1', type_id: 2 } })
+  })
+})

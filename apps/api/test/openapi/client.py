@@ -2,9 +2,10 @@
 """A client of ActAs's OpenAPI surface in Python's standard library only (issue 23).
 
 Reads the document at ACTAS_URL/openapi.json, finds each operation by its operationId, and
-searches, starts, reads, lists, ends and exports an impersonation:
-machine calls with MACHINE_TOKEN (a Clerk M2M token), people-only calls (start, active, end)
-with STAFF_TOKEN (a staff member's session token). Prints every answer as one JSON document:
+searches, starts, reads, lists, ends and exports an impersonation with MACHINE_TOKEN (a Clerk M2M
+token of a machine granted impersonation.start and .end), starting and ending on behalf of the
+staff member STAFF_USER_ID (onBehalfOf); the one people-only call (active) with STAFF_TOKEN (that
+staff member's session token). Prints every answer as one JSON document:
 [{"operationId", "path", "status", "body"}, ...]. Exit 1 when a step does not answer as expected.
 """
 import json
@@ -16,6 +17,7 @@ import urllib.request
 BASE = os.environ["ACTAS_URL"].rstrip("/")
 MACHINE = os.environ["MACHINE_TOKEN"]
 STAFF = os.environ["STAFF_TOKEN"]
+STAFF_USER_ID = os.environ["STAFF_USER_ID"]
 TARGET = os.environ["TARGET_QUERY"]
 
 
@@ -61,12 +63,22 @@ status, found = call("usersSearch", MACHINE, {"query": TARGET, "limit": 5})
 expect(status == 200 and len(found["items"]) >= 1, "search found nobody")
 user_id = found["items"][0]["id"]
 
+# The operation's body schema names the field a machine acts on behalf of someone with.
+start_body = document["paths"][paths["impersonationStart"]]["post"]["requestBody"]
+expect(
+    "onBehalfOf" in start_body["content"]["application/json"]["schema"]["properties"],
+    "the document does not offer onBehalfOf",
+)
 status, started = call(
     "impersonationStart",
-    STAFF,
-    {"userId": user_id, "reason": "Python client over the OpenAPI surface"},
+    MACHINE,
+    {
+        "userId": user_id,
+        "reason": "Python client over the OpenAPI surface",
+        "onBehalfOf": STAFF_USER_ID,
+    },
 )
-expect(status == 200, "start failed")
+expect(status == 200, "start on behalf of the staff member failed")
 impersonation_id = started["impersonationId"]
 
 status, record = call("impersonationGet", MACHINE, {"impersonationId": impersonation_id})
@@ -79,7 +91,13 @@ status, active = call("impersonationActive", STAFF)
 expect(status == 200, "active failed")
 
 status, ended = call(
-    "impersonationEnd", STAFF, {"impersonationId": impersonation_id, "reason": "Done from Python"}
+    "impersonationEnd",
+    MACHINE,
+    {
+        "impersonationId": impersonation_id,
+        "reason": "Done from Python",
+        "onBehalfOf": STAFF_USER_ID,
+    },
 )
 expect(status == 200 and ended["status"] == "ended", "end did not end it")
 
@@ -95,7 +113,13 @@ expect(status == 200, "revoked")
 # Refusals answer the document's error shape.
 status, _ = call("impersonationGet", MACHINE, {"impersonationId": "not-a-uuid"})
 expect(status == 400, "a bad id is a 400")
-status, _ = call("impersonationStart", MACHINE, {"userId": user_id, "reason": "A machine tries"})
-expect(status == 403, "a machine may not start")
+status, _ = call("impersonationStart", MACHINE, {"userId": user_id, "reason": "A machine alone"})
+expect(status == 400, "a machine may not start for nobody")
+status, _ = call(
+    "impersonationStart",
+    MACHINE,
+    {"userId": STAFF_USER_ID, "reason": "For a staff member, of a staff member", "onBehalfOf": user_id},
+)
+expect(status == 403, "a machine may not start for a customer")
 
 print(json.dumps(answers))

@@ -46,11 +46,12 @@ export function createClerkAuth(loadTimeoutMs: number): Auth {
     }
   })
 
-  // @clerk/vue logs a failed load and leaves isLoaded false; give up after a while instead.
-  const loadFailed = ref(false)
-  setTimeout(() => {
-    if (!isLoaded.value) loadFailed.value = true
-  }, loadTimeoutMs)
+  // @clerk/vue logs a failed load and leaves isLoaded false: past the timeout the console says
+  // Clerk is unavailable — until clerk-js loads after all (a Frontend API that was only slow or
+  // frozen a moment), which clears it by itself.
+  const timedOut = ref(false)
+  setTimeout(() => (timedOut.value = true), loadTimeoutMs)
+  const loadFailed = computed(() => timedOut.value && !isLoaded.value)
 
   const whenLoaded = () =>
     isLoaded.value

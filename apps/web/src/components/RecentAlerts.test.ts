@@ -1,7 +1,8 @@
 // The Active now page's recent alerts, against the real API with ALERT_MANY_TARGETS=2: a staff
 // member who starts impersonations of two distinct customers in an hour raises `many_targets`
 // (after the second start's outcome is recorded), and the list shows it; after the first start,
-// below the threshold, it shows none.
+// below the threshold, it shows none. With the API stopped the panel says so with a Try again,
+// and comes back by itself when the API answers again (usePolledList, shared by the staff panels).
 import { mount } from '@vue/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { until, webStack } from '../../test/support/harness'
@@ -46,6 +47,28 @@ describe('RecentAlerts', () => {
     expect(alert.text()).toContain(admin.userId)
     expect(alert.text()).toContain('2 distinct users')
     expect(wrapper.findAll('[data-testid="alert"]')).toHaveLength(1)
+    wrapper.unmount()
+  })
+
+  it('says the API did not answer, with Try again, and recovers by itself once it does', async () => {
+    const auth = await web.signedIn('admin')
+    const wrapper = mount(RecentAlerts, {
+      props: { refreshMs: 100 },
+      global: { plugins: web.plugins(auth) },
+      attachTo: document.body,
+    })
+    const errorBox = () => wrapper.find('[data-testid="recent-alerts"] [role="alert"]')
+    await until(() => wrapper.find('[data-testid="recent-alerts"]').exists(), 'the panel')
+    try {
+      await web.setApi('stopped')
+      await until(() => errorBox().exists(), 'the error')
+      expect(errorBox().text()).toMatch(/Try again/)
+      expect(wrapper.find('[data-testid="alert"]').exists()).toBe(false)
+    } finally {
+      await web.setApi('up')
+    }
+    await until(() => !errorBox().exists(), 'the panel back without a click')
+    expect(wrapper.find('[data-testid="alert"]').exists()).toBe(true)
     wrapper.unmount()
   })
 })

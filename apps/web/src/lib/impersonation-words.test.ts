@@ -1,5 +1,5 @@
 import { END_CAUSES, IMPERSONATION_STATUSES } from '@actas/contracts/client'
-import type { ImpersonationEvent, ImpersonationRecord } from '@actas/contracts/client'
+import type { ImpersonationRecord } from '@actas/contracts/client'
 import { describe, expect, it } from 'vitest'
 import {
   actionsOf,
@@ -11,57 +11,14 @@ import {
   statusSentence,
   timelineEntries,
 } from './impersonation-words'
+import {
+  impersonationEvent as event,
+  impersonationRecord as record,
+} from '../../test/support/records'
 
 const names: Record<string, string> = { user_sam: 'sam@support.test', user_ada: 'ada@support.test' }
 const name = (id: string) => names[id] ?? id
 const NOW = Date.parse('2026-11-29T12:00:00Z')
-
-function record(over: Partial<ImpersonationRecord>): ImpersonationRecord {
-  return {
-    id: '00000000-0000-4000-8000-000000000001',
-    actor: { id: 'user_ada', email: 'ada@support.test' },
-    user: { id: 'user_bella', email: 'bella@example.com' },
-    reason: 'Customer reports missing invoices',
-    ticketUrl: null,
-    mode: 'full',
-    status: 'issued',
-    outcomeCode: null,
-    outcomeMessage: null,
-    clerkActorTokenId: 'act_1',
-    sessionMinutes: 30,
-    expiresAt: '2026-11-29T12:10:00Z',
-    sessionExpiresAt: '2026-11-29T12:40:00Z',
-    clerkSessionId: null,
-    signedInAt: null,
-    endedAt: null,
-    endCause: null,
-    endedBy: null,
-    endReason: null,
-    attempts: 1,
-    createdAt: '2026-11-29T11:59:00Z',
-    updatedAt: '2026-11-29T11:59:00Z',
-    requestId: null,
-    ip: null,
-    userAgent: null,
-    ...over,
-  }
-}
-
-function event(over: Partial<ImpersonationEvent>): ImpersonationEvent {
-  return {
-    seq: 1,
-    type: 'requested',
-    cause: null,
-    by: null,
-    reason: null,
-    clerkSessionId: null,
-    data: {},
-    at: '2026-11-29T11:59:00Z',
-    prevHash: '0',
-    hash: '1',
-    ...over,
-  }
-}
 
 describe('impersonation words', () => {
   it('words every status and every end cause, each differently', () => {
@@ -136,6 +93,22 @@ describe('impersonation words', () => {
     expect(eventWords(event({ type: 'ticket_revoked', by: 'user_sam' }), name)).toBe(
       'Ticket revoked by sam@support.test',
     )
+    // a machine acting on behalf of the staff member is named beside them
+    expect(eventWords(event({ by: 'user_ada', data: { via: 'mch_helpdesk' } }), name)).toBe(
+      'Requested by ada@support.test, through the machine mch_helpdesk',
+    )
+    expect(
+      eventWords(
+        event({
+          type: 'ended',
+          cause: 'ended_by_staff',
+          by: 'user_ada',
+          reason: 'Done',
+          data: { via: 'mch_helpdesk' },
+        }),
+        name,
+      ),
+    ).toBe('Ended by ada@support.test: Done, through the machine mch_helpdesk')
   })
 
   it('reads the optional mode and customer actions only when well formed', () => {

@@ -118,20 +118,23 @@ export function eventWords(e: ImpersonationEvent, name: (id: string) => string):
         ? name(e.by)
         : null
   const message = typeof e.data['message'] === 'string' ? e.data['message'] : null
+  // A machine that started or ended it on behalf of the staff member (`via`, docs/m2m.md).
+  const via = typeof e.data['via'] === 'string' && e.data['via'] ? e.data['via'] : null
+  const through = (words: string) => (via ? `${words}, through the machine ${via}` : words)
   switch (e.type) {
     case 'requested':
-      return who ? `Requested by ${who}` : 'Requested'
+      return through(who ? `Requested by ${who}` : 'Requested')
     case 'denied':
     case 'failed':
-      return message ? `${EVENT_TITLES[e.type]}: ${message}` : EVENT_TITLES[e.type]
+      return through(message ? `${EVENT_TITLES[e.type]}: ${message}` : EVENT_TITLES[e.type])
     case 'issued':
-      return 'Ticket issued'
+      return through('Ticket issued')
     case 'signed_in':
       return 'Signed in to the customer application'
     case 'ticket_revoked':
       return who ? `Ticket revoked by ${who}` : 'Ticket revoked'
     case 'ended':
-      return endWords(e.cause, who, e.reason) ?? 'Ended'
+      return through(endWords(e.cause, who, e.reason) ?? 'Ended')
   }
 }
 

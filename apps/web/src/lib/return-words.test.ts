@@ -1,56 +1,6 @@
-import type { ImpersonationEvent, ImpersonationGetOutput } from '@actas/contracts/client'
 import { describe, expect, it } from 'vitest'
+import { impersonationEvent as event, impersonationGot as got } from '../../test/support/records'
 import { endedWhileAwaySentence } from './return-words'
-
-function event(over: Partial<ImpersonationEvent>): ImpersonationEvent {
-  return {
-    seq: 1,
-    type: 'requested',
-    cause: null,
-    by: null,
-    reason: null,
-    clerkSessionId: null,
-    data: {},
-    at: '2026-11-29T11:59:00Z',
-    prevHash: '0',
-    hash: '1',
-    ...over,
-  }
-}
-
-function got(over: Partial<ImpersonationGetOutput>): ImpersonationGetOutput {
-  return {
-    id: '00000000-0000-4000-8000-000000000001',
-    actor: { id: 'user_ada', email: 'ada@support.test' },
-    user: { id: 'user_bella', email: 'bella@example.com' },
-    reason: 'Customer reports missing invoices',
-    ticketUrl: null,
-    mode: 'full',
-    status: 'signed_in',
-    outcomeCode: null,
-    outcomeMessage: null,
-    clerkActorTokenId: 'act_1',
-    sessionMinutes: 30,
-    expiresAt: '2026-11-29T12:10:00Z',
-    sessionExpiresAt: '2026-11-29T12:40:00Z',
-    clerkSessionId: 'sess_1',
-    signedInAt: '2026-11-29T12:00:00Z',
-    endedAt: null,
-    endCause: null,
-    endedBy: null,
-    endReason: null,
-    attempts: 1,
-    createdAt: '2026-11-29T11:59:00Z',
-    updatedAt: '2026-11-29T11:59:00Z',
-    requestId: null,
-    ip: null,
-    userAgent: null,
-    events: [event({})],
-    actions: [],
-    actionsTotal: 0,
-    ...over,
-  }
-}
 
 describe('endedWhileAwaySentence: the users page after an end while the tab was away', () => {
   it('names the colleague by the email recorded with the end, and their reason', () => {

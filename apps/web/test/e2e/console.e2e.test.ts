@@ -205,6 +205,53 @@ describe('the console in Chromium over the local stack', { timeout: 90_000 }, ()
     }
   })
 
+  it('says Clerk is unavailable when the sign-in service does not answer in time, and comes back by itself', async () => {
+    const faults = e2e.stack.clerk.faults
+    // clerk-js loads its environment with a PATCH (tunnelled as POST ?_method=PATCH).
+    const ENVIRONMENT = 'PATCH /v1/environment'
+    const environment = (page: Page) =>
+      page.waitForRequest((req) => req.url().includes('/v1/environment'))
+    const notice = (page: Page) => page.getByTestId('clerk-unavailable')
+    const signInHeading = (page: Page) => page.getByRole('heading', { name: 'Sign in to ActAs' })
+    try {
+      // (a) Frozen a moment: the notice past the load timeout (the page's clock), then gone by
+      // itself when the held answer arrives — no click, no reload.
+      const frozen = await newPage()
+      await frozen.clock.install()
+      faults.add({ route: ENVIRONMENT, latencyMs: 2_500, times: 1 })
+      const asked = environment(frozen)
+      await frozen.goto(`${e2e.stack.url}/`)
+      await asked
+      await frozen.clock.runFor(10_500)
+      await notice(frozen).getByRole('alert').getByText('Clerk unavailable').waitFor()
+      let loads = 0
+      frozen.on('load', () => loads++)
+      await signInHeading(frozen).waitFor()
+      expect(await notice(frozen).count()).toBe(0)
+      expect(loads).toBe(0)
+
+      // (b) Still no answer when the countdown ends (clerk-js keeps waiting on the held request):
+      // the notice loads the page again by itself, and that load, answered, shows the sign-in.
+      faults.add({ route: ENVIRONMENT, latencyMs: 30_000, times: 1 })
+      const failing = await newPage()
+      await failing.clock.install()
+      const first = environment(failing)
+      await failing.goto(`${e2e.stack.url}/`)
+      await first
+      await failing.clock.runFor(10_500)
+      await notice(failing).getByRole('alert').getByText('Clerk unavailable').waitFor()
+      expect(await notice(failing).textContent()).toMatch(/tries again by itself in \d+\s*s/)
+      await shot(failing, '10-clerk-unavailable')
+      const reloaded = failing.waitForEvent('load')
+      await failing.clock.runFor(15_000)
+      await reloaded
+      await signInHeading(failing).waitFor()
+      expect(await notice(failing).count()).toBe(0)
+    } finally {
+      faults.clear()
+    }
+  })
+
   it('says the ticket expired when it expires before Clerk accepts it', async () => {
     const page = await newPage()
     await e2e.signIn(page, 'admin')

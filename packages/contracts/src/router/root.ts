@@ -81,7 +81,8 @@ export function createAppRouter(options: ActAsRouterOptions) {
     staffProcedure,
     readProcedure,
     machineWriteProcedure,
-    auditedStaffProcedure,
+    onBehalfProcedure,
+    auditedOnBehalfProcedure,
   } = builders
 
   return router({
@@ -111,8 +112,9 @@ export function createAppRouter(options: ActAsRouterOptions) {
     }),
 
     impersonation: router({
-      // Refusals by `authorize` are audited too (`denied` rows), after the refusal.
-      start: auditedStaffProcedure
+      // Refusals by `authorize` are audited too (`denied` rows), after the refusal. Staff, or a
+      // machine granted it on behalf of a named staff member (`onBehalfOf`).
+      start: auditedOnBehalfProcedure
         .input(ImpersonationStartInputSchema)
         .output(ImpersonationStartOutputSchema)
         .mutation(({ ctx, input }) => ctx.impersonation.start(ctx.principal, input, ctx.request)),
@@ -132,9 +134,10 @@ export function createAppRouter(options: ActAsRouterOptions) {
 
       /**
        * The kill switch, for any staff member: revokes the Clerk session (and the ticket if
-       * unused) and records who ended it and why.
+       * unused) and records who ended it and why. A machine granted it: only the impersonations
+       * it started, on behalf of a named staff member (`onBehalfOf`).
        */
-      end: staffProcedure
+      end: onBehalfProcedure
         .input(ImpersonationEndInputSchema)
         .output(ImpersonationEndOutputSchema)
         .mutation(({ ctx, input }) => ctx.impersonation.end(ctx.principal, input, ctx.request)),

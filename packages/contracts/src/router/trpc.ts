@@ -10,7 +10,7 @@ import type { MachinePermissions } from '../machines.js'
 import { IMPERSONATE_PERMISSION, principalId } from '../ports.js'
 import { ImpersonationModeSchema, ImpersonationStartInputSchema } from '../schemas/impersonation.js'
 import type { ImpersonationEnded } from '../schemas/impersonation.js'
-import type { ActAsContext, Principal, StaffPrincipal } from '../ports.js'
+import type { ActAsContext, Principal, ReaderPrincipal, StaffPrincipal } from '../ports.js'
 
 /**
  * `staff`: signed in, the active organization one of the host's staff organizations, holding
@@ -21,8 +21,10 @@ export type ProcedureAuth = 'staff' | 'signed-in'
 /**
  * `read`: staff, and machines the permission map grants it to. `write`: only machines the
  * permission map grants it to (a service's report to ActAs, e.g. the guard's action trail).
+ * `on_behalf`: staff, and machines the permission map grants it to acting for a named staff
+ * member (input `onBehalfOf`; the port judges them as that person).
  */
-export type MachineAccess = 'read' | 'write'
+export type MachineAccess = 'read' | 'write' | 'on_behalf'
 
 export interface ActAsMeta {
   /** Required on every procedure: a procedure without a rule is refused (deny by default). */
@@ -36,8 +38,8 @@ export interface ActAsRouterOptions {
   isDev: boolean
   /**
    * Machine id or scope → procedures (see machines.ts). Default `{}`: no machine may call
-   * anything. Grants of impersonation.start/revoke, or of procedures without
-   * `meta.machines`, have no effect.
+   * anything. Grants of NEVER_FOR_MACHINES, or of procedures without `meta.machines`, have no
+   * effect.
    */
   machinePermissions?: MachinePermissions
   /**
@@ -99,6 +101,19 @@ export function isStaff(principal: Principal): principal is StaffPrincipal {
     principal.staffOrganization === true &&
     principal.permissions.includes(IMPERSONATE_PERMISSION)
   )
+}
+
+/** Narrows a caller past `authorize` to staff (`authorize` let no one else in). */
+function staffOnly(principal: Principal | null): StaffPrincipal {
+  if (!principal || !isStaff(principal)) throw new ActAsError('FORBIDDEN', 'Staff only.')
+  return principal
+}
+
+/** Narrows a caller past `authorize` to staff or a machine (`authorize` let no one else in). */
+function staffOrMachine(principal: Principal | null): ReaderPrincipal {
+  if (!principal || (principal.kind !== 'machine' && !isStaff(principal)))
+    throw new ActAsError('FORBIDDEN', 'Staff only.')
+  return principal
 }
 
 export function createActAsTRPC(options: ActAsRouterOptions) {
@@ -269,19 +284,17 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     return next({ ctx: { principal: ctx.principal } })
   })
 
-  const staffProcedure = procedure.meta({ auth: 'staff' }).use(({ ctx, next }) => {
-    // Already enforced by `authorize`; re-checked here only to narrow the type.
-    if (!isStaff(ctx.principal)) throw new ActAsError('FORBIDDEN', 'Staff only.')
-    return next({ ctx: { principal: ctx.principal } })
-  })
+  // Already enforced by `authorize`; re-checked here only to narrow the type.
+  const asStaff = t.middleware(({ ctx, next }) =>
+    next({ ctx: { principal: staffOnly(ctx.principal) } }),
+  )
+  const asStaffOrMachine = t.middleware(({ ctx, next }) =>
+    next({ ctx: { principal: staffOrMachine(ctx.principal) } }),
+  )
+  const staffProcedure = procedure.meta({ auth: 'staff' }).use(asStaff)
 
   /** Staff, or a machine granted the procedure by the permission map. */
-  const readProcedure = procedure.meta({ auth: 'staff', machines: 'read' }).use(({ ctx, next }) => {
-    const principal = ctx.principal
-    if (principal.kind !== 'machine' && !isStaff(principal))
-      throw new ActAsError('FORBIDDEN', 'Staff only.')
-    return next({ ctx: { principal } })
-  })
+  const readProcedure = procedure.meta({ auth: 'staff', machines: 'read' }).use(asStaffOrMachine)
 
   /**
    * Machines only (a service reporting to ActAs), granted one by one in the permission map.
@@ -299,30 +312,29 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
       return next({ ctx: { principal } })
     })
 
+  /** A procedure whose refusals by `authorize` and input go to the audit log (reportRefusals). */
+  const audited = t.procedure.use(mapErrors).use(reportRefusals).use(authorize)
+
   /** A staff procedure whose refusals of signed-in non-staff callers go to the audit log. */
-  const auditedStaffProcedure = t.procedure
-    .use(mapErrors)
-    .use(reportRefusals)
-    .use(authorize)
-    .meta({ auth: 'staff' })
-    .use(({ ctx, next }) => {
-      if (!isStaff(ctx.principal)) throw new ActAsError('FORBIDDEN', 'Staff only.')
-      return next({ ctx: { principal: ctx.principal } })
-    })
+  const auditedStaffProcedure = audited.meta({ auth: 'staff' }).use(asStaff)
+
+  /**
+   * Staff, or a machine granted the procedure acting for a named staff member (`onBehalfOf`: the
+   * port judges the machine as that person).
+   */
+  const onBehalf: ActAsMeta = { auth: 'staff', machines: 'on_behalf' }
+  const onBehalfProcedure = procedure.meta(onBehalf).use(asStaffOrMachine)
+  /** `onBehalfProcedure` whose refusals by `authorize` and input go to the audit log. */
+  const auditedOnBehalfProcedure = audited.meta(onBehalf).use(asStaffOrMachine)
 
   /**
    * A signed-in person's procedure whose refusals (authorize, input) go to the audit log, like
    * `auditedStaffProcedure` (the access model's customer side).
    */
-  const auditedSignedInProcedure = t.procedure
-    .use(mapErrors)
-    .use(reportRefusals)
-    .use(authorize)
-    .meta({ auth: 'signed-in' })
-    .use(({ ctx, next }) => {
-      if (ctx.principal.kind !== 'user') throw new ActAsError('FORBIDDEN', 'People only.')
-      return next({ ctx: { principal: ctx.principal } })
-    })
+  const auditedSignedInProcedure = audited.meta({ auth: 'signed-in' }).use(({ ctx, next }) => {
+    if (ctx.principal.kind !== 'user') throw new ActAsError('FORBIDDEN', 'People only.')
+    return next({ ctx: { principal: ctx.principal } })
+  })
 
   return {
     t,
@@ -334,6 +346,8 @@ export function createActAsTRPC(options: ActAsRouterOptions) {
     readProcedure,
     machineWriteProcedure,
     auditedStaffProcedure,
+    onBehalfProcedure,
+    auditedOnBehalfProcedure,
     createCallerFactory: t.createCallerFactory,
   }
 }

@@ -183,6 +183,12 @@ export const ImpersonationStartInputSchema = z.strictObject({
    */
   mode: ImpersonationModeSchema.optional(),
   /**
+   * Machines only (a Clerk M2M token granted `impersonation.start`): the staff member on whose
+   * behalf the machine starts it, judged exactly as if they started it and recorded as its actor
+   * (the machine as `via`). A staff session token never sends it (INVALID_INPUT).
+   */
+  onBehalfOf: UserIdSchema.optional(),
+  /**
    * The caller stops waiting for the answer at this instant (the console: its request timeout,
    * less a margin for the answer's way back). Past it the API asks Clerk for no ticket, and a
    * ticket Clerk issues after it is revoked at once (the start fails, SERVICE_UNAVAILABLE): no
@@ -370,6 +376,11 @@ export type ImpersonationActiveOutput = z.infer<typeof ImpersonationActiveOutput
 export const ImpersonationEndInputSchema = z.strictObject({
   impersonationId: ImpersonationIdSchema,
   reason: z.string().trim().min(3).max(500),
+  /**
+   * Machines only (granted `impersonation.end`): the staff member on whose behalf the machine ends
+   * it, who must still be staff; only an impersonation the machine started itself.
+   */
+  onBehalfOf: UserIdSchema.optional(),
 })
 export type ImpersonationEndInput = z.infer<typeof ImpersonationEndInputSchema>
 export const ImpersonationEndOutputSchema = ImpersonationRecordSchema
