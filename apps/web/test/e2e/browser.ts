@@ -31,6 +31,15 @@ export async function axeViolations(page: Page): Promise<string[]> {
     )
 }
 
+/** The id of the page's focused element (undefined when none has one). */
+export function focusedId(page: Page): Promise<string | undefined> {
+  return page.evaluate(
+    () =>
+      (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document
+        .activeElement?.id,
+  )
+}
+
 /** Submits the sign-in form of the console at `consoleUrl` with a password. */
 export async function submitSignIn(
   page: Page,

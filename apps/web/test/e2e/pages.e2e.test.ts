@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { Locator, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { useE2e } from '../support/e2e.ts'
+import { focusedId } from './browser.ts'
 import { layoutProblems, overflow, pageOpener, withinWidth } from './page-checks.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/pages/', import.meta.url))
@@ -234,15 +235,7 @@ describe('keyboard only', { timeout: 120_000 }, () => {
     await page.keyboard.press('Enter')
     const dialog = page.getByRole('dialog')
     await dialog.waitFor()
-    await expect
-      .poll(() =>
-        page.evaluate(
-          () =>
-            (globalThis as unknown as { document: { activeElement: { id: string } | null } })
-              .document.activeElement?.id,
-        ),
-      )
-      .toBe('impersonate-reason')
+    await expect.poll(() => focusedId(page)).toBe('impersonate-reason')
     await page.keyboard.press('Escape')
     await dialog.waitFor({ state: 'hidden' })
   })
