@@ -194,7 +194,11 @@ export type AccessListParams = z.output<typeof AccessListInputSchema>
 export const AccessListStaffOutputSchema = AccessListOutputSchema.extend({
   /** Pending requests the caller may decide (the nav's count); 0 for staff who may not. */
   toDecide: z.number().int().min(0),
-  /** Whether the caller holds APPROVE_ACCESS_PERMISSION in a staff organization now. */
+  /**
+   * Whether the caller holds APPROVE_ACCESS_PERMISSION in its active staff organization, by its
+   * session's claims (for display: the list and count ask Clerk nothing; `access.decide` re-reads
+   * the permission from Clerk).
+   */
   mayApprove: z.boolean(),
 })
 export type AccessListStaffOutput = z.infer<typeof AccessListStaffOutputSchema>
@@ -306,15 +310,21 @@ export type OrganizationHistoryInput = z.input<typeof OrganizationHistoryInputSc
 
 // ---- webhooks to the host ---------------------------------------------------------------------
 
-/** The access model's messages to the host (the host tells the customer: email, in-app). */
-export const ACCESS_WEBHOOK_TYPES = [
-  'access.requested',
-  'access.approved',
-  'access.denied',
-  'access.granted',
-  'access.revoked',
-  'access.expired',
-] as const satisfies readonly AccessEventType[]
+/**
+ * Events that are not the host's news: a refusal changes nothing the customer could be told of
+ * (it stays in the audit chain).
+ */
+const ACCESS_EVENTS_NOT_SENT = ['access.refused'] as const satisfies readonly AccessEventType[]
+type AccessWebhookType = Exclude<AccessEventType, (typeof ACCESS_EVENTS_NOT_SENT)[number]>
+const isSent = (t: AccessEventType): t is AccessWebhookType =>
+  !(ACCESS_EVENTS_NOT_SENT as readonly AccessEventType[]).includes(t)
+
+/** The access model's messages to the host (the host tells the customer: email, in-app): every
+ * access event but those in ACCESS_EVENTS_NOT_SENT. */
+export const ACCESS_WEBHOOK_TYPES = ACCESS_EVENT_TYPES.filter(isSent) as [
+  AccessWebhookType,
+  ...AccessWebhookType[],
+]
 
 export const AccessWebhookSchema = z.object({
   type: z.enum(ACCESS_WEBHOOK_TYPES),
@@ -331,6 +341,12 @@ export const AccessWebhookSchema = z.object({
     by: z.string().nullable(),
     /** The approval's or denial's party. */
     approver: z.enum(ACCESS_APPROVERS).nullable(),
+    /**
+     * Why, for an end: `access.revoked` by the `customer`, or `superseded` (the staff member asked
+     * for something else: a new `access.requested` follows); `access.expired` `undecided` or
+     * `window_ended`. Null otherwise.
+     */
+    cause: z.string().nullable(),
     /** The grant's end (granted, approved). */
     grantEndsAt: Instant.nullable(),
     seq: z.number().int().min(1),

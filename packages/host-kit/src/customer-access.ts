@@ -9,7 +9,7 @@
 import { createActAsClient, getActAsError } from '@actas/contracts/client'
 import type { AccessRecord, ActAsClient, CustomerHistoryItem } from '@actas/contracts/client'
 import type { ImpersonationMode } from '@actas/contracts/facts'
-import { defineComponent, h, onBeforeUnmount, onMounted, ref, shallowRef } from 'vue'
+import { defineComponent, h, nextTick, onBeforeUnmount, onMounted, ref, shallowRef } from 'vue'
 import type { PropType } from 'vue'
 import { clerkSession } from './session.js'
 import type { HostSession } from './session.js'
@@ -86,6 +86,9 @@ function createCustomerAccess(options: { injectCss: boolean }) {
       const history = shallowRef<CustomerHistoryItem[]>([])
       const loaded = ref(false)
       const error = ref<string | null>(null)
+      /** The error is the lists' read failing (retried by itself), not an action's. */
+      const loadFailed = ref(false)
+      const statusLine = ref<HTMLElement | null>(null)
       const busy = ref(false)
       const status = ref('')
       const grantMode = ref<ImpersonationMode>('read_only')
@@ -101,12 +104,33 @@ function createCustomerAccess(options: { injectCss: boolean }) {
           ])
           requests.value = r.items
           history.value = hist.items
-          error.value = null
+          if (loadFailed.value) error.value = null
+          loadFailed.value = false
         } catch (e) {
-          error.value = getActAsError(e).message
+          error.value = describe(e, 'load')
+          loadFailed.value = true
         } finally {
           loaded.value = true
         }
+      }
+
+      /** What went wrong, in the customer's words; an unreachable ActAs says what happens next. */
+      function describe(e: unknown, during: 'load' | 'act'): string {
+        const err = getActAsError(e)
+        const seconds = Math.max(1, Math.round(props.intervalMs / 1000))
+        if (during === 'load') {
+          const what = err.transport
+            ? 'ActAs cannot be reached right now'
+            : err.code === 'SERVICE_UNAVAILABLE'
+              ? err.message.replace(/\.?$/, '')
+              : null
+          return what
+            ? `${what}. Trying again every ${seconds} s; what you see may be out of date.`
+            : err.message
+        }
+        return err.transport
+          ? 'ActAs could not be reached, so this may not have been saved. Try again in a moment.'
+          : err.message
       }
 
       function schedule(): void {
@@ -124,11 +148,16 @@ function createCustomerAccess(options: { injectCss: boolean }) {
         error.value = null
         try {
           const record = await call()
-          status.value = done
           emit('changed', record)
           await load()
+          // Said with the lists it changed; the button pressed may be gone (a decided request):
+          // keyboard focus goes to what happened, not to the top of the page.
+          status.value = done
+          await nextTick()
+          statusLine.value?.focus()
         } catch (e) {
-          error.value = getActAsError(e).message
+          error.value = describe(e, 'act')
+          loadFailed.value = false
         } finally {
           busy.value = false
         }
@@ -172,8 +201,19 @@ function createCustomerAccess(options: { injectCss: boolean }) {
       return () =>
         h('section', { class: 'actas-access', 'aria-labelledby': 'actas-access-title' }, [
           h('h2', { id: 'actas-access-title' }, 'Support access to your account'),
-          h('p', { class: 'actas-access__muted', role: 'status' }, status.value),
-          error.value ? h('p', { class: 'actas-access__error', role: 'alert' }, error.value) : null,
+          h(
+            'p',
+            { class: 'actas-access__muted', role: 'status', tabindex: -1, ref: statusLine },
+            status.value,
+          ),
+          error.value
+            ? h('div', { class: 'actas-access__error', role: 'alert' }, [
+                h('p', error.value),
+                loadFailed.value
+                  ? h('button', { type: 'button', onClick: () => void load() }, 'Try again now')
+                  : null,
+              ])
+            : null,
           h('h2', { id: 'actas-access-requests' }, 'Requests'),
           pending().length === 0
             ? h('p', { class: 'actas-access__muted' }, loaded.value ? 'No requests.' : 'Loading…')

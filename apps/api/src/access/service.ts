@@ -40,7 +40,10 @@ import type { AccessEventInput, AccessStore } from './store.js'
 export interface AccessServiceOptions {
   store: AccessStore
   audit: Pick<AuditStore, 'listOpen' | 'actions'>
-  directory: Pick<UserDirectory, 'getUser' | 'membershipsIn' | 'membersAmong'>
+  directory: Pick<
+    UserDirectory,
+    'getUser' | 'membershipsIn' | 'membersAmong' | 'organizationMemberIds'
+  >
   staffOrganizations: Pick<StaffOrganizations, 'ids'>
   policy: Pick<ImpersonationPolicy, 'accessFacts'>
   reconciler: Pick<Reconciler, 'reauthorize'>
@@ -55,6 +58,11 @@ export interface AccessServiceOptions {
   now: () => Date
   logger: Logger
 }
+
+/** An organization's history: its members listed whole up to this many (20 reads of Clerk)… */
+const ORG_MEMBERS_LISTED = 10_000
+/** …else asked among at most this many impersonated users (50 reads). */
+const ORG_MEMBERS_ASKED = 5_000
 
 const iso = (d: Date | null) => d?.toISOString() ?? null
 const SUPPORT = 'Support'
@@ -161,7 +169,11 @@ export class AccessService implements AccessPort {
         ),
       )
     await this.expireDue()
-    // One pending request per staff member and user: asking again answers the one under way.
+    // One pending request per staff member and user. Asking again for the same mode and length
+    // answers the one under way; asking for something else (narrower or wider) supersedes it: in
+    // one transaction the pending one is withdrawn (`access.revoked`, cause `superseded`; the
+    // host hears of it) and the new one asked, pointing at it. Consent or approval given to the
+    // old one does not carry over: the customer and the approver decide what is asked now.
     const { rows } = await this.o.store.page(
       and(
         eq(accessRequests.requestedBy, principal.userId),
@@ -171,8 +183,10 @@ export class AccessService implements AccessPort {
       { limit: 1 },
       'access.request',
     )
-    if (rows[0]) return this.record(rows[0])
-    const row = await this.o.store.create({
+    const pending = rows[0]
+    if (pending && pending.mode === params.mode && pending.minutes === params.minutes)
+      return this.record(pending)
+    const first: AccessEventInput = {
       type: 'access.requested',
       by: principal.userId,
       reason: params.reason,
@@ -185,10 +199,35 @@ export class AccessService implements AccessPort {
         decideBy: new Date(
           this.o.now().getTime() + this.o.requestExpiryDays * 86_400_000,
         ).toISOString(),
+        supersedes: pending?.id,
         requestId: request.id,
         ip: request.ip ?? undefined,
       },
-    })
+    }
+    let row: AccessRequestRow
+    if (pending) {
+      const done = await this.o.store.supersede(
+        pending.id,
+        {
+          type: 'access.revoked',
+          cause: 'superseded',
+          by: principal.userId,
+          reason: `Superseded by a new request: ${params.mode === 'full' ? 'full access' : 'read-only'} for ${params.minutes} min.`,
+        },
+        first,
+      )
+      if (!done.superseded)
+        throw await this.refuseOn(
+          pending,
+          principal.userId,
+          'access.request',
+          new ActAsError(
+            'ACCESS_SETTLED',
+            'Your pending request for this user was decided meanwhile: see its state, then ask again if you still need different access.',
+          ),
+        )
+      row = done.row
+    } else row = await this.o.store.create(first)
     this.o.logger.info(
       { accessId: row.id, actorId: principal.userId, userId: params.userId },
       'access requested',
@@ -198,7 +237,9 @@ export class AccessService implements AccessPort {
 
   async list(principal: StaffPrincipal, params: AccessListParams): Promise<AccessListStaffOutput> {
     await this.expireDue()
-    const mayApprove = await this.mayApprove(principal.userId)
+    // What to show (the Requests page, the nav's count, polled): read from the session's verified
+    // claims, no Clerk call per poll. Deciding re-reads the permission from Clerk (`decide`).
+    const mayApprove = approverBySession(principal)
     const toDecide = this.o.store.toDecide(principal.userId)
     const where: (SQL | undefined)[] =
       params.view === 'to_decide'
@@ -497,15 +538,34 @@ export class AccessService implements AccessPort {
     request: RequestInfo,
   ): Promise<CustomerHistoryOutput> {
     await this.orgAdmin(principal, params.organizationId, 'customer.orgHistory', request)
-    // The members among those ever impersonated, asked of Clerk by user id (100 per read).
-    const users = await this.o.store.impersonatedUsers()
+    const members = await this.organizationMembers(params.organizationId)
+    if (members.length === 0) return { items: [], next: null }
+    // Filtered in the query: only the members' impersonations are read.
+    return this.history({ userIds: members }, params)
+  }
+
+  /**
+   * Every member of the organization, from Clerk, complete: its membership list read whole (up
+   * to ORG_MEMBERS_LISTED members, 500 a read); a larger organization's members are asked among
+   * the users ever impersonated instead (up to ORG_MEMBERS_ASKED of them, 100 ids a read). Both
+   * too large: refused (SERVICE_UNAVAILABLE), never judged from part of either list.
+   */
+  private async organizationMembers(organizationId: string): Promise<string[]> {
+    const listed = await this.o.directory.organizationMemberIds(organizationId, ORG_MEMBERS_LISTED)
+    if (listed) return listed
+    const users = await this.o.store.impersonatedUsers(ORG_MEMBERS_ASKED)
+    if (!users)
+      throw new ActAsError(
+        'SERVICE_UNAVAILABLE',
+        `This organization has more than ${ORG_MEMBERS_LISTED} members and more than ${ORG_MEMBERS_ASKED} users were impersonated: ActAs cannot read its history completely.`,
+        { retryAfterSeconds: 3600 },
+      )
     const members: string[] = []
     for (let i = 0; i < users.length; i += 100)
       members.push(
-        ...(await this.o.directory.membersAmong(users.slice(i, i + 100), [params.organizationId])),
+        ...(await this.o.directory.membersAmong(users.slice(i, i + 100), [organizationId])),
       )
-    if (members.length === 0) return { items: [], next: null }
-    return this.history({ userIds: members }, params)
+    return members
   }
 
   // ---- shared ---------------------------------------------------------------------------
@@ -711,6 +771,14 @@ export class AccessService implements AccessPort {
     )
     return error
   }
+}
+
+/**
+ * Holds APPROVE_ACCESS_PERMISSION in its active organization, a staff organization, by the
+ * session token's claims (at most a minute old): for display only, never for a decision.
+ */
+function approverBySession(principal: StaffPrincipal): boolean {
+  return principal.staffOrganization && principal.permissions.includes(APPROVE_ACCESS_PERMISSION)
 }
 
 function settingOf(

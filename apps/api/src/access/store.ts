@@ -22,6 +22,10 @@ import type { AccessRequestRow, OrganizationAccessSettingRow } from './schema.js
 
 export class AccessNotFoundError extends Error {}
 
+type ChainWork = Parameters<AuditStore['withChain']>[0]
+type ChainTx = Parameters<ChainWork>[0]
+type Chain = Parameters<ChainWork>[1]
+
 /** One event to append to an access request's timeline. */
 export interface AccessEventInput {
   type: AccessEventType
@@ -62,59 +66,91 @@ export class AccessStore {
     return this.append(id, 'existing', events)
   }
 
+  /**
+   * In one transaction: `withdraw` appended to `oldId`'s timeline only while it is still
+   * `pending` (a decision that came in meanwhile wins), and a new timeline started by `first`.
+   * `superseded: false` when the old request was no longer pending (nothing written).
+   */
+  async supersede(
+    oldId: string,
+    withdraw: AccessEventInput,
+    first: AccessEventInput,
+  ): Promise<
+    { superseded: true; withdrawn: AccessRequestRow; row: AccessRequestRow } | { superseded: false }
+  > {
+    const id = randomUUID()
+    return this.audit.withChain(async (tx, chain) => {
+      const old = await this.appendIn(tx, chain, oldId, 'existing', [withdraw], 'pending')
+      if (!old.appended) return { superseded: false as const }
+      const created = await this.appendIn(tx, chain, id, null, [first])
+      if (!created.appended) throw new Error(`access: ${first.type} cannot start a timeline`)
+      return { superseded: true as const, withdrawn: old.row, row: created.row }
+    })
+  }
+
   private append(
     id: string,
     existing: 'existing' | null,
     inputs: AccessEventInput[],
   ): Promise<AccessAppend> {
-    return this.audit.withChain(async (tx, chain) => {
-      let before: AccessRequestRow | null = null
-      if (existing) {
-        const [found] = await tx
-          .select()
-          .from(accessRequests)
-          .where(eq(accessRequests.id, id))
-          .for('update')
-        if (!found) throw new AccessNotFoundError(id)
-        before = found
-      }
-      let row: AccessProjection | null = before ? stripId(before) : null
-      const accepted: SubjectEventInput[] = []
-      for (const input of inputs) {
-        const at = this.now()
-        const data = cleanData(input.data)
-        const next = applyAccessEvent(row, {
-          type: input.type,
-          cause: input.cause ?? null,
-          by: input.by ?? null,
-          reason: input.reason ?? null,
-          data,
-          // Stored instants have millisecond precision: the model sees what verify will.
-          createdAt: new Date(at.getTime()),
-        })
-        if (!next) continue
-        row = next
-        accepted.push({ ...input, data, at })
-      }
-      if (accepted.length === 0 || !row) {
-        if (!before) throw new Error('access: no event could start the timeline')
-        return { appended: false as const, row: before }
-      }
-      // The row first (migration 0009: an event's subject must exist), then its events.
-      const [written] = before
-        ? await tx.update(accessRequests).set(row).where(eq(accessRequests.id, id)).returning()
-        : await tx
-            .insert(accessRequests)
-            .values({ id, ...row })
-            .returning()
-      if (!written) throw new Error(`access row ${id} vanished`)
-      const events = await chain.append(id, accepted)
-      for (const event of events) {
-        const message = webhookOf(written, event, this.now())
-        if (message) chain.announce(id, event.seq, message)
-      }
-      return { appended: true as const, row: written, events }
-    })
+    return this.audit.withChain((tx, chain) => this.appendIn(tx, chain, id, existing, inputs))
+  }
+
+  private async appendIn(
+    tx: ChainTx,
+    chain: Chain,
+    id: string,
+    existing: 'existing' | null,
+    inputs: AccessEventInput[],
+    onlyWhile?: AccessRequestRow['status'],
+  ): Promise<AccessAppend> {
+    let before: AccessRequestRow | null = null
+    if (existing) {
+      const [found] = await tx
+        .select()
+        .from(accessRequests)
+        .where(eq(accessRequests.id, id))
+        .for('update')
+      if (!found) throw new AccessNotFoundError(id)
+      before = found
+      if (onlyWhile && found.status !== onlyWhile) return { appended: false as const, row: found }
+    }
+    let row: AccessProjection | null = before ? stripId(before) : null
+    const accepted: SubjectEventInput[] = []
+    for (const input of inputs) {
+      const at = this.now()
+      const data = cleanData(input.data)
+      const next = applyAccessEvent(row, {
+        type: input.type,
+        cause: input.cause ?? null,
+        by: input.by ?? null,
+        reason: input.reason ?? null,
+        data,
+        // Stored instants have millisecond precision: the model sees what verify will.
+        createdAt: new Date(at.getTime()),
+      })
+      if (!next) continue
+      row = next
+      accepted.push({ ...input, data, at })
+    }
+    if (accepted.length === 0 || !row) {
+      if (!before) throw new Error('access: no event could start the timeline')
+      return { appended: false as const, row: before }
+    }
+    // The row first (migration 0009: an event's subject must exist), then its events.
+    const [written] = before
+      ? await tx.update(accessRequests).set(row).where(eq(accessRequests.id, id)).returning()
+      : await tx
+          .insert(accessRequests)
+          .values({ id, ...row })
+          .returning()
+    if (!written) throw new Error(`access row ${id} vanished`)
+    const events = await chain.append(id, accepted)
+    for (const event of events) {
+      const message = webhookOf(written, event, this.now())
+      if (message) chain.announce(id, event.seq, message)
+    }
+    return { appended: true as const, row: written, events }
   }
 
   async get(id: string): Promise<AccessRequestRow | null> {
@@ -237,13 +273,17 @@ export class AccessStore {
     return { rows: page, next: rows.length > params.limit && last ? encodeCursor(last) : null }
   }
 
-  /** Every user an impersonation signed in as (an organization's history asks which are members). */
-  async impersonatedUsers(): Promise<string[]> {
+  /**
+   * The users impersonations signed in as, at most `limit` (null: more than that): a large
+   * organization's history asks Clerk which of them are members, 100 ids a read.
+   */
+  async impersonatedUsers(limit: number): Promise<string[] | null> {
     const rows = await this.db
       .selectDistinct({ userId: impersonations.userId })
       .from(impersonations)
       .where(isNotNull(impersonations.signedInAt))
-    return rows.map((r) => r.userId)
+      .limit(limit + 1)
+    return rows.length > limit ? null : rows.map((r) => r.userId)
   }
 
   // ---- organizations' settings ------------------------------------------------------------
@@ -338,6 +378,7 @@ export function webhookOf(
       status: row.status,
       by: event.by,
       approver: approver === 'customer' || approver === 'staff' ? approver : null,
+      cause: event.cause,
       grantEndsAt: row.grantEndsAt?.toISOString() ?? null,
       seq: event.seq,
       occurredAt: event.createdAt.toISOString(),

@@ -83,6 +83,9 @@ const SESSION_PAGE_SIZE = 500
 /** Pages of a user's sessions read at most (25,000 sessions); past it, a typed refusal. */
 const MAX_SESSION_PAGES = 50
 
+/** Clerk's largest page of `GET /v1/organizations/{id}/memberships` (bapi-2026-05-12.yml). */
+export const MEMBERSHIP_PAGE_SIZE = 500
+
 /** Clerk's limit on repeated `user_id` values (bapi-2026-05-12.yml). */
 export const MAX_USER_IDS_PER_READ = 100
 
@@ -347,6 +350,32 @@ export class ClerkDirectory implements UserDirectory {
     return new Set(users.map((u) => u.id))
   }
 
+  async organizationMemberIds(
+    organizationId: string,
+    maxMembers: number,
+  ): Promise<string[] | null> {
+    const path = `organizations/${encodeURIComponent(organizationId)}/memberships`
+    const ids = new Set<string>()
+    let total: number | null = null
+    for (let offset = 0; ; offset += MEMBERSHIP_PAGE_SIZE) {
+      const page = await this.read<{ data: MembershipJSON[]; total_count: number }>(path, {
+        limit: MEMBERSHIP_PAGE_SIZE,
+        offset,
+        order_by: '+created_at',
+      })
+      if (total === null && page.total_count > maxMembers) return null
+      // The list changed while it was read (a member joined or left): some may have shifted
+      // between pages. Refuse rather than answer part of it; asking again reads it afresh.
+      if (total !== null && page.total_count !== total) throw membersChanged()
+      total = page.total_count
+      for (const m of page.data)
+        if (m.public_user_data?.user_id) ids.add(m.public_user_data.user_id)
+      if (page.data.length < MEMBERSHIP_PAGE_SIZE || offset + MEMBERSHIP_PAGE_SIZE >= total) break
+    }
+    if (ids.size !== total) throw membersChanged()
+    return [...ids]
+  }
+
   async listOrganizationMemberships(params: {
     limit: number
     offset: number
@@ -520,4 +549,12 @@ export class ClerkDirectory implements UserDirectory {
   close(): void {
     this.reader.close()
   }
+}
+
+function membersChanged(): ActAsError {
+  return new ActAsError(
+    'SERVICE_UNAVAILABLE',
+    "The organization's members changed while ActAs read them from Clerk; try again.",
+    { retryAfterSeconds: 1 },
+  )
 }

@@ -81,6 +81,13 @@ export interface UserDirectory {
    * (`GET /v1/users?user_id=…&organization_id=…`), whatever the number of organizations.
    */
   membersAmong(userIds: readonly string[], organizationIds: readonly string[]): Promise<Set<string>>
+  /**
+   * Every member (user id) of one organization: every page of
+   * `GET /v1/organizations/{id}/memberships`, 500 a page, checked against Clerk's `total_count`
+   * (a list that changes while read is refused: SERVICE_UNAVAILABLE, never part of it). null when
+   * it has more than `maxMembers` (nothing more read).
+   */
+  organizationMemberIds(organizationId: string, maxMembers: number): Promise<string[] | null>
   /** One page of every membership of the instance (`GET /v1/organization_memberships`). */
   listOrganizationMemberships(params: {
     limit: number

@@ -5,7 +5,14 @@ import { newId, passwordDigest } from '@actas/clerk-local'
 import type { ClerkLocal, LocalUser, Organization } from '@actas/clerk-local'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { actasCode, callRaw, failure, startAdminStack, withSupportRole } from '../support/stack.js'
+import {
+  actasCode,
+  callRaw,
+  customersAnyoneMayImpersonate,
+  failure,
+  startAdminStack,
+  withSupportRole,
+} from '../support/stack.js'
 import type { SignedIn, Stack } from '../support/stack.js'
 
 const PASSWORD = 'customer-pw-access-1'
@@ -77,13 +84,7 @@ beforeAll(async () => {
       initech = addOrganization(clerk, 'initech', 'Initech')
       umbrella = addOrganization(clerk, 'umbrella', 'Umbrella')
       hooli = addOrganization(clerk, 'hooli', 'Hooli')
-      const free = [...clerk.state.users.values()].filter(
-        (u) =>
-          !u.banned &&
-          !u.locked &&
-          !clerk.accounts.some((a) => a.userId === u.id) &&
-          clerk.state.membershipsOfUser(u.id).length === 0,
-      )
+      const free = customersAnyoneMayImpersonate(clerk)
       const names = [
         'consenter',
         'revoker',
@@ -91,6 +92,7 @@ beforeAll(async () => {
         'umbrellaMember',
         'hooliAdmin',
         'hooliMember',
+        'narrower',
       ]
       names.forEach((name, i) => {
         const user = free[i]!
@@ -100,6 +102,7 @@ beforeAll(async () => {
       join(clerk, initech, people['consenter']!, 'member')
       join(clerk, initech, people['revoker']!, 'member')
       join(clerk, initech, people['unasked']!, 'member')
+      join(clerk, initech, people['narrower']!, 'member')
       join(clerk, umbrella, people['umbrellaMember']!, 'member')
       join(clerk, hooli, people['hooliAdmin']!, 'admin')
       join(clerk, hooli, people['hooliMember']!, 'member')
@@ -265,6 +268,63 @@ describe('consent required for an organization', () => {
       reason: 'Not now, thanks',
     })
     expect(denied).toMatchObject({ status: 'denied', settled: { reason: 'Not now, thanks' } })
+  })
+
+  it('asking for something else while a request is pending supersedes it (withdrawn, in the chain)', async () => {
+    const user = people['narrower']!
+    // Sam (an agent) may impersonate for this test: Ada's requests count against her flood limit.
+    await withSupportRole(stack, 'agent', 'admin', async () => {
+      const sam = await stack.signIn('agent')
+      const sApi = stack.client(() => sam.token())
+      const full = await sApi.access.request.mutate({
+        userId: user.id,
+        reason: 'Customer reports a broken invoice page',
+        mode: 'full',
+        minutes: 60,
+      })
+      // Sam thinks again: read-only is enough. The new ask is what the customer sees.
+      const readOnly = await sApi.access.request.mutate({
+        userId: user.id,
+        reason: 'Only need to look at the invoice page',
+        mode: 'read_only',
+        minutes: 60,
+      })
+      expect(readOnly.id).not.toBe(full.id)
+      expect(readOnly).toMatchObject({ status: 'pending', mode: 'read_only' })
+      const mine = await sApi.access.list.query({ view: 'mine', userId: user.id })
+      expect(mine.items.find((i) => i.id === full.id)).toMatchObject({
+        status: 'revoked',
+        settled: { by: sam.userId, cause: 'superseded' },
+      })
+      // Asking the same again answers the one under way.
+      const same = await sApi.access.request.mutate({
+        userId: user.id,
+        reason: 'Only need to look at the invoice page',
+        mode: 'read_only',
+        minutes: 60,
+      })
+      expect(same.id).toBe(readOnly.id)
+
+      const me = await customer(user)
+      expect((await me.api.customer.requests.query()).items.map((i) => i.id)).toEqual([readOnly.id])
+      // The withdrawn one cannot be approved any more (409, recorded); the new one can.
+      expect(
+        await failure(me.api.customer.decide.mutate({ accessId: full.id, decision: 'approve' })),
+      ).toMatchObject({ code: 'ACCESS_SETTLED', httpStatus: 409 })
+      const granted = await me.api.customer.decide.mutate({
+        accessId: readOnly.id,
+        decision: 'approve',
+      })
+      expect(granted).toMatchObject({ status: 'granted', grant: { mode: 'read_only' } })
+      expect((await stack.deps.audit.events(full.id)).map((e) => [e.type, e.cause])).toEqual([
+        ['access.requested', null],
+        ['access.revoked', 'superseded'],
+        ['access.refused', null],
+      ])
+      const asked = await stack.deps.audit.events(readOnly.id)
+      expect(JSON.parse(asked[0]!.data)).toMatchObject({ supersedes: full.id, mode: 'read_only' })
+    })
+    expect((await stack.deps.audit.verify({ full: true })).ok).toBe(true)
   })
 })
 

@@ -73,4 +73,43 @@ describe('Request access', () => {
     await dialog.get('[data-testid="request-impersonate"]').trigger('click')
     expect(dialog.emitted('impersonate')?.[0]).toEqual([row])
   })
+
+  it('while a request waits, Ask for something else replaces it (read-only instead of full)', async () => {
+    const auth = await web.signedIn('admin')
+    const api = web.api(auth)
+    const customer = web.stack.customers()[1]!
+    const other = (await api.users.search.query({ query: customer.id })).items[0]!
+    const dialog = mount(RequestAccessDialog, {
+      props: { user: other },
+      attachTo: document.body,
+      global: { plugins: web.plugins(auth) },
+    })
+    await dialog.get('textarea').setValue('Customer reports a broken invoice page')
+    await dialog.get('input[value="full"]').setValue(true)
+    await dialog.get('form').trigger('submit')
+    await until(() => dialog.find('[data-testid="request-change"]').exists(), 'the pending request')
+    const first = (await api.access.list.query({ view: 'mine', userId: customer.id })).items[0]!
+    expect(first).toMatchObject({ status: 'pending', mode: 'full' })
+
+    await dialog.get('[data-testid="request-change"]').trigger('click')
+    expect(dialog.get('[data-testid="request-replaces"]').text()).toMatch(
+      /replaces your pending request/,
+    )
+    // The pending request's words are kept; the caret is in the reason.
+    expect((dialog.get('textarea').element as HTMLTextAreaElement).value).toBe(
+      'Customer reports a broken invoice page',
+    )
+    expect(document.activeElement?.id).toBe('request-reason')
+    await dialog.get('input[value="read_only"]').setValue(true)
+    await dialog.get('form').trigger('submit')
+    await until(() => dialog.find('[data-testid="request-state"]').exists(), 'the new request')
+    expect(dialog.get('[data-testid="request-state"]').text()).toMatch(/Waiting for a decision/)
+
+    const mine = (await api.access.list.query({ view: 'mine', userId: customer.id })).items
+    expect(mine[0]).toMatchObject({ status: 'pending', mode: 'read_only' })
+    expect(mine.find((r) => r.id === first.id)).toMatchObject({
+      status: 'revoked',
+      settled: { cause: 'superseded' },
+    })
+  })
 })
