@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net'
 import { buildApp, createDeps, createLogger, loadConfig, localClerkEnvironment } from '@actas/api'
 import type { AppDeps } from '@actas/api'
-import { customersAnyoneMayImpersonate } from '@actas/api/testing'
+import { customersAnyoneMayImpersonate, openTestDatabase } from '@actas/api/testing'
 import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
 import { createActAsClient } from '@actas/contracts/client'
@@ -27,6 +27,7 @@ const REFRESH_MS = 1000
 
 let clerk: ClerkLocal
 let deps: AppDeps
+let database: Awaited<ReturnType<typeof openTestDatabase>> | undefined
 let api: FastifyInstance
 let apiUrl = ''
 let staff: ActAsClient
@@ -124,7 +125,9 @@ beforeAll(async () => {
     IMPERSONATION_QUOTA: '1000',
     RECONCILER_INTERVAL_SECONDS: '0',
   })
-  deps = await createDeps(config, { logger: createLogger('silent') })
+  // The audit log on PGlite loaded from the run's migrated template (the API suite's global set-up).
+  database = await openTestDatabase()
+  deps = await createDeps(config, { logger: createLogger('silent'), database })
   api = await buildApp(deps)
   api.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0]!.replace(/^\/trpc\//, '')
@@ -143,6 +146,7 @@ afterAll(async () => {
   await customerApp?.close()
   await api?.close()
   await deps?.close()
+  await database?.close()
   await clerk?.stop()
 })
 
