@@ -118,7 +118,9 @@ async function waitFor(url, what, timeoutMs = 60_000) {
 }
 
 async function startLocalClerk() {
-  log(`no Clerk keys set: starting the local Clerk-compatible server on port ${ports.clerk}`)
+  log(
+    `no Clerk keys set: starting the local Clerk-compatible server on port ${ports.clerk || 'any free port'}`,
+  )
   return new Promise((resolve) => {
     let started = false
     start(
@@ -129,7 +131,10 @@ async function startLocalClerk() {
       (line) => {
         if (!started && line.startsWith('{') && line.includes('"publishableKey"')) {
           started = true
-          resolve(JSON.parse(line))
+          const local = JSON.parse(line)
+          // The port it bound (ACTAS_CLERK_PORT=0: one the system picked); the others use its URLs.
+          log(`local Clerk server: ${local.url}`)
+          resolve(local)
           return false // the machine-readable line carries the secret key: keep it off the console
         }
         // Its start-up banner (URL, accounts table) is summed up once, at the end, by this script.

@@ -1,2 +1,8 @@
-// The workspace's shared vitest preset (source-condition resolution, include, timeouts).
-export { default } from '../../vitest.shared.ts'
+import { mergeConfig } from 'vitest/config'
+import preset from '../../vitest.shared.ts'
+
+// The workspace's shared vitest preset; the API's test stack (customer-access.test.ts) loads its
+// database from the migrated PGlite template of the API suite's global set-up.
+export default mergeConfig(preset, {
+  test: { globalSetup: ['../../apps/api/test/support/global-setup.ts'] },
+})

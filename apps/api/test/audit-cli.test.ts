@@ -13,6 +13,7 @@ import { parseSigningKey } from '../src/audit/chain.js'
 import { openDatabase } from '../src/audit/db.js'
 import type { DatabaseConfig } from '../src/audit/db.js'
 import { AuditStore } from '../src/audit/store.js'
+import { pgliteTemplate } from './support/pglite-template.js'
 
 const KEY = Buffer.alloc(32, 9).toString('base64url')
 const cwd = fileURLToPath(new URL('..', import.meta.url))
@@ -41,8 +42,12 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 async function withStore<T>(
   fn: (store: AuditStore, db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
+  /** A dump the PGlite directory starts from (its first open only). */
+  loadDataDir?: Blob,
 ) {
-  const db = await openDatabase(config)
+  const db = await openDatabase(
+    loadDataDir && config.kind === 'pglite' ? { ...config, loadDataDir } : config,
+  )
   try {
     return await fn(
       new AuditStore(db.db, {
@@ -58,6 +63,9 @@ async function withStore<T>(
 }
 
 beforeAll(async () => {
+  // The PGlite directory starts as the run's migrated template (no initdb); the CLI then opens
+  // it as the API would.
+  const template = postgres ? undefined : await pgliteTemplate()
   await withStore(async (store) => {
     for (let i = 0; i < 5; i++) {
       const id = randomUUID()
@@ -70,7 +78,7 @@ beforeAll(async () => {
       })
       await store.appendEvent(id, { type: 'issued', data: { clerkActorTokenId: `act_${i}` } })
     }
-  })
+  }, template)
 }, 60_000)
 
 afterAll(async () => {

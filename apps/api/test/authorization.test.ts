@@ -338,14 +338,24 @@ describe('authorization matrix', () => {
 
 describe('session verdict cache (plugins/auth.ts)', () => {
   it('answers a cached token like Clerk, and never lets a look-alike through', async () => {
-    const token = await admin.token()
+    // The cache's own counters say which path each request took (a verification or a kept
+    // verdict), so nothing here depends on how fast the requests follow each other.
+    // A session of its own: its tokens were never sent before (a token minted in the same second
+    // as an earlier one of the same session is the same string, possibly already kept).
+    const cache = stack.deps.sessionVerifier.tokens
+    const seen = () => ({ verified: cache.misses, kept: cache.hits })
+    const token = await (await stack.signIn('admin')).token()
     const me = (t: string, headers?: Record<string, string>) =>
       callRaw(stack.app, 'me', { type: 'query', token: t, ...(headers ? { headers } : {}) })
+    const before = seen()
     const first = await me(token)
-    const second = await me(token)
     expect(first.status).toBe(200)
+    expect(seen()).toEqual({ verified: before.verified + 1, kept: before.kept })
+    const second = await me(token)
     expect(second.body).toEqual(first.body)
-    // Same header and payload, another signature: Clerk verifies it (a different key) and refuses.
+    expect(seen()).toEqual({ verified: before.verified + 1, kept: before.kept + 1 })
+    // Same header and payload, another signature: Clerk verifies it (a different key) and refuses,
+    // every time (a refusal is never kept, the look-alike never answered from the kept verdict).
     const [header, payload, signature] = token.split('.')
     const flipped = signature!.startsWith('A')
       ? `B${signature!.slice(1)}`
@@ -354,13 +364,16 @@ describe('session verdict cache (plugins/auth.ts)', () => {
       const forged = await me(`${header}.${payload}.${flipped}`)
       expect({ status: forged.status, code: actasCode(forged) }).toEqual(UNAUTHENTICATED)
     }
+    expect(seen()).toEqual({ verified: before.verified + 3, kept: before.kept + 1 })
     // A cached token is a header-only verdict: cookies make no difference to it.
     const withCookie = await me(token, { cookie: '__session=junk; __client_uat=0' })
     expect(withCookie.body).toEqual(first.body)
-    // The wrong azp stays refused however often it is sent.
+    expect(seen()).toEqual({ verified: before.verified + 3, kept: before.kept + 2 })
+    // The wrong azp stays refused however often it is sent: verified each time, never kept.
     for (let i = 0; i < 2; i++) {
       const res = await me((await tokens['wrong azp']!())!)
       expect(res.status).toBe(401)
     }
+    expect(seen()).toEqual({ verified: before.verified + 5, kept: before.kept + 2 })
   })
 })

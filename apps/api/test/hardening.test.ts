@@ -3,28 +3,19 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { openDatabase } from '../src/index.js'
-import { actasCode, callRaw, startAdminStack, startStack } from './support/stack.js'
-import type { SignedIn, Stack } from './support/stack.js'
+import { actasCode, callRaw, startStack } from './support/stack.js'
+import { useAdminStack } from './support/use-admin-stack.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-let stack: Stack
-let admin: SignedIn
-
-beforeAll(async () => {
-  ;({ stack, admin } = await startAdminStack({ limits: 'default' }))
-}, 60_000)
-
-afterAll(async () => {
-  await stack?.close()
-})
+const file = useAdminStack({ limits: 'default' })
 
 describe('x-request-id', () => {
   it('is used only when it matches the pattern (≤ 64 characters); otherwise a fresh id', async () => {
     const send = async (id: string) =>
-      (await stack.app.inject({ url: '/healthz', headers: { 'x-request-id': id } })).headers[
+      (await file.stack.app.inject({ url: '/healthz', headers: { 'x-request-id': id } })).headers[
         'x-request-id'
       ]
     expect(await send('req-1234_abcd.ef')).toBe('req-1234_abcd.ef')
@@ -40,7 +31,7 @@ describe('x-request-id', () => {
 
 describe('impersonation.list cursors', () => {
   it('answers 400 to a forged cursor, never a 500', async () => {
-    const token = await admin.token()
+    const token = await file.admin.token()
     const forge = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
     for (const cursor of [
       forge(['2026-01-01T00:00:00.000Z', '-'.repeat(36)]),
@@ -50,7 +41,7 @@ describe('impersonation.list cursors', () => {
       forge([0, 1]),
       'not a cursor at all',
     ]) {
-      const res = await callRaw(stack.app, 'impersonation.list', {
+      const res = await callRaw(file.stack.app, 'impersonation.list', {
         type: 'query',
         token,
         input: { cursor },
@@ -65,8 +56,8 @@ describe('impersonation.list cursors', () => {
 
 describe('Bearer only', () => {
   it('refuses a Clerk session cookie without a Bearer header: 401, never a 307', async () => {
-    const token = await admin.token()
-    const res = await stack.app.inject({
+    const token = await file.admin.token()
+    const res = await file.stack.app.inject({
       method: 'GET',
       url: '/trpc/me',
       headers: {

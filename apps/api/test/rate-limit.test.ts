@@ -1,29 +1,20 @@
 // Per-actor rate limits with the default settings: impersonation.start 5/min, users.search 120/min.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { actasCode, callRaw, startAdminStack } from './support/stack.js'
-import type { SignedIn, Stack } from './support/stack.js'
+import { describe, expect, it } from 'vitest'
+import { actasCode, callRaw } from './support/stack.js'
+import { useAdminStack } from './support/use-admin-stack.js'
 
-let stack: Stack
-let admin: SignedIn
-
-beforeAll(async () => {
-  ;({ stack, admin } = await startAdminStack({ limits: 'default' }))
-}, 60_000)
-
-afterAll(async () => {
-  await stack?.close()
-})
+const file = useAdminStack({ limits: 'default' })
 
 describe('rate limits', () => {
   it('lets an actor start 5 impersonations a minute, then answers 429 with Retry-After', async () => {
-    const token = await admin.token()
+    const token = await file.admin.token()
     // Attempts on a banned user: refused by policy, but they count.
     const attempt = () =>
-      callRaw(stack.app, 'impersonation.start', {
+      callRaw(file.stack.app, 'impersonation.start', {
         type: 'mutation',
         token,
         input: {
-          userId: stack.account('banned').userId,
+          userId: file.stack.account('banned').userId,
           reason: 'Rate limit probe, five a minute',
         },
       })
@@ -38,14 +29,15 @@ describe('rate limits', () => {
     expect(retryAfter).toBeLessThanOrEqual(60)
     // Other procedures are counted separately.
     expect(
-      (await callRaw(stack.app, 'impersonation.list', { type: 'query', token, input: {} })).status,
+      (await callRaw(file.stack.app, 'impersonation.list', { type: 'query', token, input: {} }))
+        .status,
     ).toBe(200)
   })
 
   it('lets an actor search 120 times a minute, then answers 429', async () => {
-    const token = await admin.token()
+    const token = await file.admin.token()
     const search = () =>
-      callRaw(stack.app, 'users.search', { type: 'query', token, input: { limit: 1 } })
+      callRaw(file.stack.app, 'users.search', { type: 'query', token, input: { limit: 1 } })
     for (let i = 0; i < 120; i++) expect((await search()).status).toBe(200)
     const limited = await search()
     expect({ status: limited.status, code: actasCode(limited) }).toEqual({

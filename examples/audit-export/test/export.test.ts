@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { buildApp, createDeps, createLogger, loadConfig, localClerkEnvironment } from '@actas/api'
 import type { AppDeps } from '@actas/api'
-import { customersAnyoneMayImpersonate } from '@actas/api/testing'
-import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
+import { customersAnyoneMayImpersonate, openTestDatabase, signInOn } from '@actas/api/testing'
+import { startClerkLocal } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
 import { createActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -23,6 +23,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 
 let clerk: ClerkLocal
 let deps: AppDeps
+let database: Awaited<ReturnType<typeof openTestDatabase>> | undefined
 let app: Awaited<ReturnType<typeof buildApp>>
 let apiUrl = ''
 /** The API's clock: audit rows get these timestamps. */
@@ -135,18 +136,20 @@ beforeAll(async () => {
     RATE_LIMIT_START_PER_MINUTE: '1000',
     IMPERSONATION_QUOTA: '1000',
   })
-  deps = await createDeps(config, { logger: createLogger('silent'), now: () => new Date(clock) })
+  // The audit log on PGlite loaded from the run's migrated template (the API suite's global set-up).
+  database = await openTestDatabase()
+  deps = await createDeps(config, {
+    logger: createLogger('silent'),
+    now: () => new Date(clock),
+    database,
+  })
   app = await buildApp(deps)
   await app.listen({ port: 0, host: '127.0.0.1' })
   apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/trpc`
 
   // The audit log: impersonations by the admin on three days, one revoked, one refused.
-  const support = [...clerk.state.organizations.values()].find((o) => o.slug === SUPPORT_ORG_SLUG)!
-  const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
-  const admin = clerk.accounts.find((a) => a.role === 'admin')!
-  const signedIn = await fapi.signInWithPassword(admin.identifier, admin.password)
-  const session = await fapi.touch(signedIn.sessionId, { activeOrganizationId: support.id })
-  const api = createActAsClient({ url: apiUrl, getToken: () => fapi.getToken(session.sessionId) })
+  const admin = await signInOn(clerk, 'admin', { origin: ORIGIN })
+  const api = createActAsClient({ url: apiUrl, getToken: () => admin.token() })
   const customers = customersAnyoneMayImpersonate(clerk)
   const reasons = [
     'Invoice totals look wrong (ticket 101)',
@@ -179,6 +182,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close()
   await deps?.close()
+  await database?.close()
   await clerk?.stop()
 })
 

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net'
 import { buildApp, createDeps, createLogger, loadConfig, localClerkEnvironment } from '@actas/api'
 import type { AppDeps } from '@actas/api'
-import { customersAnyoneMayImpersonate } from '@actas/api/testing'
+import { customersAnyoneMayImpersonate, openTestDatabase } from '@actas/api/testing'
 import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
 import { createActAsClient } from '@actas/contracts/client'
@@ -29,6 +29,7 @@ const TRAIL_FLUSH_MS = 500
 
 let clerk: ClerkLocal
 let deps: AppDeps
+let database: Awaited<ReturnType<typeof openTestDatabase>> | undefined
 let api: FastifyInstance
 let apiUrl = ''
 let staff: ActAsClient
@@ -125,7 +126,9 @@ beforeAll(async () => {
     IMPERSONATION_QUOTA: '1000',
     RECONCILER_INTERVAL_SECONDS: '0',
   })
-  deps = await createDeps(config, { logger: createLogger('silent') })
+  // The audit log on PGlite loaded from the run's migrated template (the API suite's global set-up).
+  database = await openTestDatabase()
+  deps = await createDeps(config, { logger: createLogger('silent'), database })
   api = await buildApp(deps)
   api.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0]!.replace(/^\/trpc\//, '')
@@ -144,6 +147,7 @@ afterAll(async () => {
   await customerApp?.close()
   await api?.close()
   await deps?.close()
+  await database?.close()
   await clerk?.stop()
 })
 

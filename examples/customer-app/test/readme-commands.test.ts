@@ -14,7 +14,7 @@ import { freePort } from '@actas/api/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const DEFAULT_PORTS = { clerk: 4100, api: 4000, web: 5173, app: 5180, appService: 4300 }
+const DEFAULT_PORTS = { api: 4000, web: 5173, app: 5180, appService: 4300 }
 
 /** The `sh dev` blocks of a README, one command per block (`\` continuations joined). */
 function devCommands(markdown: string): string[] {
@@ -36,14 +36,25 @@ let envDir: string
 const output: string[] = []
 const ports = { ...DEFAULT_PORTS }
 
-beforeAll(async () => {
+/** Output of a child that could not bind its port (someone took it between pick and bind). */
+const PORT_TAKEN = /EADDRINUSE|address already in use|Port \d+ is in use|is already in use/
+
+/**
+ * Starts `dev` on this run's ports and waits for its last line. The local Clerk server binds port
+ * 0 itself (its URL reaches the others from its JSON line). The API, the console, the customer
+ * application and its service need each other's addresses before they listen (authorized
+ * parties, proxies, webhooks), so their ports are picked here; every child binds strictly, so a
+ * port taken in between stops `dev` with EADDRINUSE instead of reaching someone else's server,
+ * and `dev` is started again on other ports.
+ */
+async function startDev(attemptsLeft: number): Promise<void> {
   for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort()
-  envDir = mkdtempSync(`${tmpdir()}/actas-readme-`)
+  output.length = 0
   dev = spawn(process.execPath, ['scripts/dev.mjs'], {
     cwd: ROOT,
     env: {
       ...cleanEnv(),
-      ACTAS_CLERK_PORT: String(ports.clerk),
+      ACTAS_CLERK_PORT: '0',
       ACTAS_API_PORT: String(ports.api),
       ACTAS_WEB_PORT: String(ports.web),
       ACTAS_APP_PORT: String(ports.app),
@@ -61,7 +72,17 @@ beforeAll(async () => {
     dev.stderr?.on('data', onData)
     dev.once('exit', (code) => reject(new Error(`dev exited (${code}):\n${output.join('')}`)))
   })
-  await ready
+  try {
+    await ready
+  } catch (error) {
+    if (attemptsLeft > 1 && PORT_TAKEN.test(output.join(''))) return startDev(attemptsLeft - 1)
+    throw error
+  }
+}
+
+beforeAll(async () => {
+  envDir = mkdtempSync(`${tmpdir()}/actas-readme-`)
+  await startDev(3)
 }, 240_000)
 
 afterAll(async () => {

@@ -9,6 +9,7 @@ import {
   apiError,
   backendSdk,
   checkedBapi,
+  jwtClaims,
   startWithSdk,
   type SeededRole,
 } from './support/local.js'
@@ -47,13 +48,6 @@ async function fapiError(promise: Promise<unknown>): Promise<FapiError> {
   )
   expect(error).toBeInstanceOf(FapiError)
   return error as FapiError
-}
-
-function claims(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<
-    string,
-    unknown
-  >
 }
 
 async function verifyToken(token: string) {
@@ -225,7 +219,7 @@ describe('impersonation sessions', () => {
     expect(bapiSession.actor).toEqual(actor)
     const raw = await bapi('GET', `/v1/sessions/${session.sessionId}`, '/sessions/{session_id}')
     expect((raw.body as { actor: unknown }).actor).toEqual(actor)
-    expect(claims(await fapi.getToken()).act).toEqual(actor)
+    expect(jwtClaims(await fapi.getToken()).act).toEqual(actor)
     const verified = await verifyToken(session.token)
     expect(verified.toAuth()).toMatchObject({ actor })
     expect(bapiSession.expireAt).toBe(clock + 1800 * 1000)

@@ -5,7 +5,13 @@ import type { ClerkLocal } from '../src/index.js'
 import { createFapiClient, FapiError } from '../src/testing.js'
 import { assertFapi } from './openapi.js'
 import type { Reply } from './support/http.js'
-import { accountOf, checkedBapi, startWithSdk, type SeededRole } from './support/local.js'
+import {
+  accountOf,
+  checkedBapi,
+  jwtClaims,
+  startWithSdk,
+  type SeededRole,
+} from './support/local.js'
 
 // Sign-in tokens: created and revoked through @clerk/backend's signInTokens, consumed by the FAPI
 // ticket strategy as clerk-js sends it (single use, expiry), giving an ordinary session (no act).
@@ -42,13 +48,6 @@ async function ticketError(ticket: string): Promise<FapiError> {
   return error as FapiError
 }
 
-function claims(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<
-    string,
-    unknown
-  >
-}
-
 describe('POST /v1/sign_in_tokens', () => {
   it('createSignInToken gives a pending ticket that signs the user in once, as an ordinary session', async () => {
     const agent = account('agent')
@@ -66,7 +65,7 @@ describe('POST /v1/sign_in_tokens', () => {
     const session = await fapi.signInWithTicket(created.token)
     expect(session.userId).toBe(agent.userId)
     expect(session.actor).toBeNull()
-    expect(claims(session.token)).not.toHaveProperty('act')
+    expect(jwtClaims(session.token)).not.toHaveProperty('act')
     const auth = await clerk.authenticateRequest(
       new Request('http://localhost:3000/x', {
         headers: { authorization: `Bearer ${session.token}` },

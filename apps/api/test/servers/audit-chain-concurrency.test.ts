@@ -2,7 +2,7 @@
 // stays one linear chain (every append takes the chain head FOR UPDATE), every event is in it,
 // and the signed checkpoints either instance wrote verify with the public key.
 import { randomBytes } from 'node:crypto'
-import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
+import { startClerkLocal } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,8 +13,8 @@ import { AuditStore } from '../../src/audit/store.js'
 import { localClerkEnvironment } from '../../src/config.js'
 import { startApiProcess } from '../support/api-process.js'
 import type { ApiProcess } from '../support/api-process.js'
+import { ORIGIN, customersAnyoneMayImpersonate, signInOn } from '../support/stack.js'
 
-const ORIGIN = 'http://localhost:5173'
 const KEY = Buffer.alloc(32, 5).toString('base64url')
 const url = process.env['DATABASE_URL']!
 const schema = `actas_test_${randomBytes(6).toString('hex')}`
@@ -25,14 +25,6 @@ let database: OpenedDatabase
 let adminToken: () => Promise<string>
 let agentToken: () => Promise<string>
 let targets: string[]
-
-async function signIn(role: 'admin' | 'agent', organizationId: string) {
-  const account = clerk.accounts.find((a) => a.role === role)!
-  const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
-  const signedIn = await fapi.signInWithPassword(account.identifier, account.password)
-  const active = await fapi.touch(signedIn.sessionId, { activeOrganizationId: organizationId })
-  return () => fapi.getToken(active.sessionId)
-}
 
 beforeAll(async () => {
   process.env['CLERK_TELEMETRY_DISABLED'] = '1'
@@ -51,19 +43,11 @@ beforeAll(async () => {
   // One after the other: the first applies the migrations, the second finds them applied.
   apis.push(await startApiProcess(env))
   apis.push(await startApiProcess(env))
-  const support = [...clerk.state.organizations.values()].find((o) => o.slug === SUPPORT_ORG_SLUG)!
-  adminToken = await signIn('admin', support.id)
-  agentToken = await signIn('agent', support.id)
-  const staff = new Set(clerk.accounts.map((a) => a.userId))
-  targets = [...clerk.state.users.values()]
-    .filter(
-      (u) =>
-        !staff.has(u.id) &&
-        !u.banned &&
-        !u.locked &&
-        clerk.state.membershipsOfUser(u.id).length === 0,
-    )
-    .map((u) => u.id)
+  const admin = await signInOn(clerk, 'admin')
+  adminToken = () => admin.token()
+  const agent = await signInOn(clerk, 'agent')
+  agentToken = () => agent.token()
+  targets = customersAnyoneMayImpersonate(clerk).map((u) => u.id)
   database = await openDatabase({ kind: 'postgres', url, schema })
 }, 120_000)
 

@@ -5,7 +5,7 @@
 // API recovers by itself (the time it took is printed), and no ticket exists without its audit
 // row: every ticket handed out has an `issued` row naming its actor token, and every actor
 // token Clerk still holds unrevoked has one too.
-import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
+import { startClerkLocal } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,10 +13,8 @@ import { localClerkEnvironment } from '../../src/config.js'
 import { startApiProcess } from '../support/api-process.js'
 import type { ApiProcess } from '../support/api-process.js'
 import { startPostgres } from '../support/servers.js'
-import { customersAnyoneMayImpersonate } from '../support/stack.js'
+import { ORIGIN, customersAnyoneMayImpersonate, signInOn } from '../support/stack.js'
 import type { PostgresServer } from '../support/servers.js'
-
-const ORIGIN = 'http://localhost:5173'
 
 let clerk: ClerkLocal
 let postgres: PostgresServer
@@ -40,13 +38,8 @@ beforeAll(async () => {
     RATE_LIMIT_START_PER_MINUTE: '1000000',
     LOG_LEVEL: 'info',
   })
-  const support = [...clerk.state.organizations.values()].find((o) => o.slug === SUPPORT_ORG_SLUG)
-  const admin = clerk.accounts.find((a) => a.role === 'admin')
-  if (!support || !admin) throw new Error('the local server seeded no support org or admin')
-  const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
-  const signedIn = await fapi.signInWithPassword(admin.identifier, admin.password)
-  const active = await fapi.touch(signedIn.sessionId, { activeOrganizationId: support.id })
-  token = () => fapi.getToken(active.sessionId)
+  const admin = await signInOn(clerk, 'admin')
+  token = () => admin.token()
   targets = customersAnyoneMayImpersonate(clerk).map((u) => u.id)
 }, 120_000)
 

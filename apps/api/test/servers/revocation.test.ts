@@ -4,7 +4,7 @@
 // ≤ 2 s; a figure, not a timed assertion): once with LISTEN/NOTIFY, once with B learning only
 // from its periodic read (its listener's Postgres connection terminated and NOTIFY unheard).
 import { randomBytes } from 'node:crypto'
-import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
+import { createFapiClient, startClerkLocal } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,8 +13,7 @@ import { startApiProcess } from '../support/api-process.js'
 import type { ApiProcess } from '../support/api-process.js'
 import { startPostgres } from '../support/servers.js'
 import type { PostgresServer } from '../support/servers.js'
-
-const ORIGIN = 'http://localhost:5173'
+import { ORIGIN, customersAnyoneMayImpersonate, signInOn } from '../support/stack.js'
 
 let clerk: ClerkLocal
 let postgres: PostgresServer
@@ -59,23 +58,9 @@ beforeAll(async () => {
   // One after the other: both would run the migrations at once otherwise.
   a = await startApiProcess(env)
   b = await startApiProcess(env)
-  const support = [...clerk.state.organizations.values()].find((o) => o.slug === SUPPORT_ORG_SLUG)
-  const admin = clerk.accounts.find((x) => x.role === 'admin')
-  if (!support || !admin) throw new Error('the local server seeded no support org or admin')
-  const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
-  const signedIn = await fapi.signInWithPassword(admin.identifier, admin.password)
-  const active = await fapi.touch(signedIn.sessionId, { activeOrganizationId: support.id })
-  staffToken = () => fapi.getToken(active.sessionId)
-  const staff = new Set(clerk.accounts.map((x) => x.userId))
-  targets = [...clerk.state.users.values()]
-    .filter(
-      (u) =>
-        !staff.has(u.id) &&
-        !u.banned &&
-        !u.locked &&
-        clerk.state.membershipsOfUser(u.id).length === 0,
-    )
-    .map((u) => u.id)
+  const admin = await signInOn(clerk, 'admin')
+  staffToken = () => admin.token()
+  targets = customersAnyoneMayImpersonate(clerk).map((u) => u.id)
 }, 180_000)
 
 afterAll(async () => {

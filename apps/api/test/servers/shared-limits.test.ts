@@ -2,16 +2,14 @@
 // minute across both), and when Redis goes away each instance falls back to its own memory
 // (logged, never a 5xx).
 import { randomBytes } from 'node:crypto'
-import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
+import { startClerkLocal } from '@actas/clerk-local'
 import type { ClerkLocal } from '@actas/clerk-local'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localClerkEnvironment } from '../../src/config.js'
 import { startApiProcess } from '../support/api-process.js'
 import type { ApiProcess } from '../support/api-process.js'
 import { startRedis } from '../support/servers.js'
-import { callRaw, startStack } from '../support/stack.js'
-
-const ORIGIN = 'http://localhost:5173'
+import { ORIGIN, callRaw, signInOn, startStack } from '../support/stack.js'
 
 let clerk: ClerkLocal
 let apis: ApiProcess[] = []
@@ -27,13 +25,8 @@ beforeAll(async () => {
     LOG_LEVEL: 'info',
   }
   apis = await Promise.all([startApiProcess(env), startApiProcess(env)])
-  const support = [...clerk.state.organizations.values()].find((o) => o.slug === SUPPORT_ORG_SLUG)
-  const admin = clerk.accounts.find((a) => a.role === 'admin')
-  if (!support || !admin) throw new Error('the local server seeded no support org or admin')
-  const fapi = createFapiClient({ frontendApiUrl: clerk.frontendApiUrl, origin: ORIGIN })
-  const signedIn = await fapi.signInWithPassword(admin.identifier, admin.password)
-  const active = await fapi.touch(signedIn.sessionId, { activeOrganizationId: support.id })
-  token = () => fapi.getToken(active.sessionId)
+  const admin = await signInOn(clerk, 'admin')
+  token = () => admin.token()
 }, 120_000)
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 // The API as its own process, exactly as production starts it (src/server.ts: config from the
-// environment), on a free loopback port: for tests where a crash must be seen as the process
-// ending, or where two instances share one Redis.
+// environment, or a package script's command line), on port 0 (it says where it listens): for
+// tests where a crash must be seen as the process ending, where two instances share one Redis,
+// or the production build started by `start`.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -12,13 +13,28 @@ export interface ApiProcess {
   url: string
   /** Every line the process wrote (pino JSON on stdout, anything on stderr). */
   output: string[]
+  /** The first group of `alsoWaitFor`'s line, when asked for. */
+  printed: string
   /** null while it runs; its exit code (or signal) once it ended. */
   exit(): { code: number | null; signal: string | null } | null
   stop(): Promise<void>
 }
 
-export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
-  const child = spawn(process.execPath, [tsx, '--conditions=@actas/source', 'src/server.ts'], {
+export interface ApiProcessOptions {
+  /** A command line run through `sh -c` in the API's folder (e.g. its `start` script) instead. */
+  shell?: string
+  /** Also wait for a line matching this (its first group is `printed`). */
+  alsoWaitFor?: RegExp
+}
+
+export async function startApiProcess(
+  env: Record<string, string>,
+  options: ApiProcessOptions = {},
+): Promise<ApiProcess> {
+  const [command, args] = options.shell
+    ? ['sh', ['-c', options.shell]]
+    : [process.execPath, [tsx, '--conditions=@actas/source', 'src/server.ts']]
+  const child = spawn(command, args, {
     cwd: apiDir,
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
@@ -34,7 +50,9 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   child.once('exit', (code, signal) => {
     ended = { code, signal }
   })
-  const url = await new Promise<string>((resolve, reject) => {
+  let url = ''
+  let printed = ''
+  await new Promise<void>((resolve, reject) => {
     let pending = ''
     const onData = (chunk: Buffer) => {
       pending += chunk.toString('utf8')
@@ -42,8 +60,9 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
       pending = lines.pop() ?? ''
       for (const line of lines) {
         output.push(line)
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
-        if (match?.[1]) resolve(match[1])
+        url ||= /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1] ?? ''
+        if (options.alsoWaitFor) printed ||= options.alsoWaitFor.exec(line)?.[1] ?? ''
+        if (url && (printed || !options.alsoWaitFor)) resolve()
       }
     }
     child.stdout.on('data', onData)
@@ -55,6 +74,7 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   return {
     url,
     output,
+    printed,
     exit: () => ended,
     stop: async () => {
       if (ended) return

@@ -28,8 +28,6 @@ import { pgliteTemplate } from './pglite-template.js'
 
 export { freePort } from './servers.js'
 
-/** The console's origin: the `azp` of every token, and the API's authorized party. */
-
 /** Seeded customers anyone may impersonate: not staff, banned, locked, nor in any organization. */
 export function customersAnyoneMayImpersonate(clerk: Pick<ClerkLocal, 'accounts' | 'state'>) {
   const staff = new Set(clerk.accounts.map((a) => a.userId))
@@ -42,6 +40,7 @@ export function customersAnyoneMayImpersonate(clerk: Pick<ClerkLocal, 'accounts'
   )
 }
 
+/** The console's origin: the `azp` of every token, and the API's authorized party. */
 export const ORIGIN = 'http://localhost:5173'
 
 export interface SignedIn {
@@ -50,6 +49,35 @@ export interface SignedIn {
   sessionId: string
   /** A fresh session token (they live 60 s). */
   token(): Promise<string>
+}
+
+/**
+ * A password sign-in over `clerk`'s Frontend API, as the console makes one: a seeded account (by
+ * role) or any user given a password, with `organizationId` active (default: the support
+ * organization; null: none). For the tests that run the API elsewhere (its own process).
+ */
+export async function signInOn(
+  clerk: Pick<ClerkLocal, 'frontendApiUrl' | 'accounts' | 'state'>,
+  who: SeededAccount['role'] | { identifier: string; password: string },
+  options: { origin?: string; organizationId?: string | null } = {},
+): Promise<SignedIn> {
+  const fapi = createFapiClient({
+    frontendApiUrl: clerk.frontendApiUrl,
+    origin: options.origin ?? ORIGIN,
+  })
+  const account = typeof who === 'string' ? clerk.accounts.find((a) => a.role === who) : who
+  if (!account) throw new Error(`no seeded ${typeof who === 'string' ? who : 'such'} account`)
+  const support = [...clerk.state.organizations.values()].find((o) => o.slug === SUPPORT_ORG_SLUG)
+  if (!support) throw new Error('the local server seeded no support organization')
+  const signedIn = await fapi.signInWithPassword(account.identifier, account.password)
+  const organizationId = options.organizationId === undefined ? support.id : options.organizationId
+  const active = await fapi.touch(signedIn.sessionId, { activeOrganizationId: organizationId })
+  return {
+    fapi,
+    userId: active.userId,
+    sessionId: active.sessionId,
+    token: () => fapi.getToken(active.sessionId),
+  }
 }
 
 export interface StackOptions {
@@ -174,17 +202,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     supportOrgId: support.id,
     account,
     customers: () => customersAnyoneMayImpersonate(clerk),
-    async signIn(who, opts = {}) {
-      const fapi = createFapiClient({
-        frontendApiUrl: clerk.frontendApiUrl,
-        origin: opts.origin ?? ORIGIN,
-      })
-      const a = typeof who === 'string' ? account(who) : who
-      const signedIn = await fapi.signInWithPassword(a.identifier, a.password)
-      const organizationId = opts.organizationId === undefined ? support.id : opts.organizationId
-      const active = await fapi.touch(signedIn.sessionId, { activeOrganizationId: organizationId })
-      return session(fapi, active.sessionId, active.userId)
-    },
+    signIn: (who, opts) => signInOn(clerk, who, opts),
     async signInWithTicket(ticket, opts = {}) {
       const fapi = createFapiClient({
         frontendApiUrl: clerk.frontendApiUrl,

@@ -3,34 +3,20 @@
 // starts an impersonation through the API, staff member B sees it on Active now and ends it by
 // keyboard alone, and the audit page's timeline says who ended it and why. Plus both pages at
 // 1280 and 390 px, light and dark: axe-core clean, no sideways scroll, the actions on screen.
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { createFapiClient } from '@actas/clerk-local'
 import { createActAsClient } from '@actas/contracts/client'
 import type { Locator, Page } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { useE2e } from '../support/e2e.ts'
+import { layoutProblems, pageOpener } from './page-checks.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/board/', import.meta.url))
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
 
 const e2e = useE2e({ users: 300, artifacts: ARTIFACTS })
 const pageErrors: string[] = []
 
-async function newPage(width: number, scheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const context = await e2e.context({
-    viewport: { width, height: width < 600 ? 844 : 800 },
-    colorScheme: scheme,
-    reducedMotion: 'reduce',
-  })
-  const page = await context.newPage()
-  page.on('pageerror', (e) => pageErrors.push(e.message))
-  return page
-}
+const newPage = pageOpener(e2e, pageErrors)
 
 /** Sam, the seeded agent, made a Support admin: a second staff member with the permission. */
 function promoteSam(): void {
@@ -80,43 +66,11 @@ const focusedLabel = (page: Page) =>
     return { id: el?.id ?? '', label: el?.getAttribute('aria-label') ?? '' }
   })
 
-/** axe-core's serious and critical violations on the page as it is now. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE })
-  const result = (await page.evaluate(() =>
-    (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
-  )) as {
-    violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[]
-  }
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    )
-}
-
 /** Screenshot, axe, sideways scroll and "is it on screen" checks; returns the problems found. */
 async function check(page: Page, name: string, mustSee: Locator[]): Promise<string[]> {
   const { width } = page.viewportSize()!
   await page.screenshot({ path: `${ARTIFACTS}${name}-${width}.png`, fullPage: true })
-  const problems = (await axeViolations(page)).map((v) => `${name} ${width}: ${v}`)
-  const overflow = await page.evaluate(() => {
-    const d = (
-      globalThis as unknown as {
-        document: { documentElement: { scrollWidth: number; clientWidth: number } }
-      }
-    ).document.documentElement
-    return d.scrollWidth - d.clientWidth
-  })
-  if (overflow > 0) problems.push(`${name} ${width}: scrolls ${overflow} px sideways`)
-  for (const locator of mustSee) {
-    await locator.waitFor()
-    const box = await locator.boundingBox()
-    if (!box || box.x < 0 || box.x + box.width > width + 0.5)
-      problems.push(`${name} ${width}: ${String(locator)} is off-screen`)
-  }
-  return problems
+  return layoutProblems(page, `${name} ${width}`, mustSee)
 }
 
 beforeAll(async () => {

@@ -9,15 +9,35 @@ const AXE_SOURCE = readFileSync(
   'utf8',
 )
 
-/** axe-core's serious and critical violations on the page, as lines. */
+interface AxeResult {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[]
+}
+
+/**
+ * axe-core's serious and critical violations on the page as it is now, as lines (rule, impact,
+ * help, the elements). axe is injected once per document (again after a navigation).
+ */
 export async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE })
+  const loaded = await page.evaluate(() => 'axe' in globalThis)
+  if (!loaded) await page.addScriptTag({ content: AXE_SOURCE })
   const result = (await page.evaluate(() =>
     (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
-  )) as { violations: { id: string; impact: string | null; help: string }[] }
+  )) as AxeResult
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help}`)
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+    )
+}
+
+/** The id of the page's focused element (undefined when none has one). */
+export function focusedId(page: Page): Promise<string | undefined> {
+  return page.evaluate(
+    () =>
+      (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document
+        .activeElement?.id,
+  )
 }
 
 /** Submits the sign-in form of the console at `consoleUrl` with a password. */

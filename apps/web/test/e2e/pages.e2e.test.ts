@@ -3,18 +3,14 @@
 // (injected into the page) finds no serious or critical violation, the page never scrolls
 // sideways, and each page's main action is on screen. Plus the keyboard and timeout scenarios.
 // Screenshots go to test-results/e2e/pages/.
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { Locator, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { useE2e } from '../support/e2e.ts'
+import { focusedId } from './browser.ts'
+import { layoutProblems, overflow, pageOpener, withinWidth } from './page-checks.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/pages/', import.meta.url))
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-)
 
 const WIDTHS = [1280, 390] as const
 const SCHEMES = ['light', 'dark'] as const
@@ -23,53 +19,7 @@ const e2e = useE2e({ users: 300, artifacts: ARTIFACTS })
 /** Every page error of every page. */
 const pageErrors: string[] = []
 
-interface AxeResult {
-  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[]
-}
-
-async function newPage(width: number, scheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const context = await e2e.context({
-    viewport: { width, height: width < 600 ? 844 : 800 },
-    colorScheme: scheme,
-    reducedMotion: 'reduce',
-  })
-  const page = await context.newPage()
-  page.on('pageerror', (e) => pageErrors.push(e.message))
-  return page
-}
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE_SOURCE })
-  const result = (await page.evaluate(() =>
-    (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
-  )) as AxeResult
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    )
-}
-
-/** How far the page scrolls sideways (0 = not at all). */
-async function sidewaysOverflow(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const d = (
-      globalThis as unknown as {
-        document: { documentElement: { scrollWidth: number; clientWidth: number } }
-      }
-    ).document
-    return d.documentElement.scrollWidth - d.documentElement.clientWidth
-  })
-}
-
-/** The element is rendered entirely inside the viewport's width. */
-async function withinWidth(page: Page, locator: Locator): Promise<boolean> {
-  const box = await locator.boundingBox()
-  const width = page.viewportSize()!.width
-  return box !== null && box.x >= 0 && box.x + box.width <= width + 0.5
-}
+const newPage = pageOpener(e2e, pageErrors)
 
 /** Screenshot, axe and layout checks of one page state; returns the problems found. */
 async function check(page: Page, name: string, mustSee: Locator[]): Promise<string[]> {
@@ -83,15 +33,7 @@ async function check(page: Page, name: string, mustSee: Locator[]): Promise<stri
   )
   await page.screenshot({ path: `${ARTIFACTS}${name}-${width}-${scheme}.png`, fullPage: true })
   await page.screenshot({ path: `${ARTIFACTS}${name}-${width}-${scheme}-viewport.png` })
-  const problems = (await axeViolations(page)).map((v) => `${name} ${width} ${scheme}: ${v}`)
-  const overflow = await sidewaysOverflow(page)
-  if (overflow > 0) problems.push(`${name} ${width} ${scheme}: scrolls ${overflow} px sideways`)
-  for (const locator of mustSee) {
-    await locator.waitFor()
-    if (!(await withinWidth(page, locator)))
-      problems.push(`${name} ${width} ${scheme}: ${String(locator)} is off-screen`)
-  }
-  return problems
+  return layoutProblems(page, `${name} ${width} ${scheme}`, mustSee)
 }
 
 async function signIn(page: Page, role: 'admin' | 'agent'): Promise<void> {
@@ -231,7 +173,7 @@ describe('long names and emails', { timeout: 120_000 }, () => {
         const box = e as unknown as { scrollWidth: number; clientWidth: number }
         return box.scrollWidth - box.clientWidth
       })
-      expect({ width, table: wrap, page: await sidewaysOverflow(page) }).toEqual({
+      expect({ width, table: wrap, page: await overflow(page) }).toEqual({
         width,
         table: 0,
         page: 0,
@@ -293,15 +235,7 @@ describe('keyboard only', { timeout: 120_000 }, () => {
     await page.keyboard.press('Enter')
     const dialog = page.getByRole('dialog')
     await dialog.waitFor()
-    await expect
-      .poll(() =>
-        page.evaluate(
-          () =>
-            (globalThis as unknown as { document: { activeElement: { id: string } | null } })
-              .document.activeElement?.id,
-        ),
-      )
-      .toBe('impersonate-reason')
+    await expect.poll(() => focusedId(page)).toBe('impersonate-reason')
     await page.keyboard.press('Escape')
     await dialog.waitFor({ state: 'hidden' })
   })

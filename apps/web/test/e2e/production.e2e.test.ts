@@ -9,8 +9,6 @@
 // The local Clerk server is only accepted outside production (NODE_ENV=test here): the API
 // refuses its keys in production, by design. It is reached cross-origin (CLERK_PROXY_URL, its
 // CORS allowed origins), as a real Frontend API is.
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { startClerkLocal } from '@actas/clerk-local'
@@ -19,8 +17,11 @@ import { localClerkEnvironment } from '@actas/api'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { freePort, startPostgres, startRedis } from '../../../api/test/support/servers.ts'
+import { startApiProcess } from '../../../api/test/support/api-process.ts'
+import type { ApiProcess } from '../../../api/test/support/api-process.ts'
+import { startPostgres, startRedis } from '../../../api/test/support/servers.ts'
 import type { PostgresServer, RedisServer } from '../../../api/test/support/servers.ts'
+import { apiRelay } from '../support/relay.ts'
 import { submitSignIn } from './browser.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, ensureBuilt } from './stack.ts'
 
@@ -32,10 +33,10 @@ const START = (
 ).scripts.start
 
 interface Instance {
+  /** The origin the browser and the tests use (its relay's). */
   url: string
   metricsUrl: string
-  output: string[]
-  child: ChildProcess
+  process: ApiProcess
 }
 
 let clerk: ClerkLocal
@@ -44,44 +45,15 @@ let redis: RedisServer
 let browser: Browser
 let a: Instance
 let b: Instance
+const relays: { close(): Promise<void> }[] = []
 
 /** `start` of @actas/api as a process (the script's own command line, through the shell). */
 async function start(env: Record<string, string>): Promise<Instance> {
-  const child = spawn('sh', ['-c', START], {
-    cwd: API_DIR,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', CLERK_TELEMETRY_DISABLED: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = await startApiProcess(env, {
+    shell: START,
+    alsoWaitFor: /metrics listening at (http:\/\/[^"\s]+)/,
   })
-  const output: string[] = []
-  let url = ''
-  let metricsUrl = ''
-  await new Promise<void>((resolve, reject) => {
-    let pending = ''
-    const onData = (chunk: Buffer) => {
-      pending += chunk.toString('utf8')
-      const lines = pending.split('\n')
-      pending = lines.pop() ?? ''
-      for (const line of lines) {
-        output.push(line)
-        url ||= /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1] ?? ''
-        metricsUrl ||= /metrics listening at (http:\/\/[^"\s]+)/.exec(line)?.[1] ?? ''
-        if (url && metricsUrl) resolve()
-      }
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.once('exit', (code) =>
-      reject(new Error(`start exited (${code}) before listening:\n${output.join('\n')}`)),
-    )
-  })
-  return { url, metricsUrl, output, child }
-}
-
-async function stop(instance: Instance | undefined): Promise<void> {
-  if (!instance || instance.child.exitCode !== null) return
-  const exited = new Promise((resolve) => instance.child.once('exit', resolve))
-  instance.child.kill('SIGTERM')
-  await exited
+  return { url: started.url, metricsUrl: started.printed, process: started }
 }
 
 /** One sample of a metric (labels as written by prom-client), 0 when absent. */
@@ -96,10 +68,21 @@ async function metric(instance: Instance, name: string, labels = ''): Promise<nu
 beforeAll(async () => {
   process.env['CLERK_TELEMETRY_DISABLED'] = '1'
   ensureBuilt()
-  const [portA, portB] = [await freePort(), await freePort()]
+  // Each instance binds port 0 itself and says where it listens; its origin (which it must know
+  // before it starts: its authorized party, Clerk's allowed origins) is a loopback relay's, bound
+  // here to port 0 and forwarding to wherever the instance said it listens.
+  const listening: { a?: URL; b?: URL } = {}
+  const relayTo = (name: 'a' | 'b') =>
+    apiRelay(() => {
+      const url = listening[name]
+      if (!url) throw new Error(`instance ${name} is not listening yet`)
+      return url
+    })
+  const [relayA, relayB] = await Promise.all([relayTo('a'), relayTo('b')])
+  relays.push(relayA, relayB)
   // Two host names: cookies ignore ports, so the two consoles keep their own Clerk state.
-  const originA = `http://127.0.0.1:${portA}`
-  const originB = `http://localhost:${portB}`
+  const originA = relayA.url
+  const originB = relayB.url.replace('127.0.0.1', 'localhost')
   const endpoint = inject('chromiumEndpoint')
   ;[clerk, postgres, redis, browser] = await Promise.all([
     startClerkLocal({ port: 0, users: 300, seed: 5, allowedOrigins: [originA, originB] }),
@@ -117,7 +100,6 @@ beforeAll(async () => {
     CLERK_PROXY_URL: clerk.frontendApiUrl,
     METRICS_PORT: '0',
     LOG_LEVEL: 'info',
-    HOST: '127.0.0.1',
   }
   const staff = clerk.accounts
     .filter((x) => (x.kind ?? 'staff') === 'staff')
@@ -126,19 +108,22 @@ beforeAll(async () => {
   ;[a, b] = await Promise.all([
     start({
       ...shared,
-      PORT: String(portA),
       // A: behind a proxy it trusts (HSTS when the proxy says https); the sign-in picker.
       TRUST_PROXY: 'true',
       CONSOLE_LOCAL_ACCOUNTS: JSON.stringify(staff),
     }),
-    start({ ...shared, PORT: String(portB) }),
+    start(shared),
   ])
+  listening.a = new URL(a.url)
+  listening.b = new URL(b.url)
   a.url = originA
   b.url = originB
 }, 120_000)
 
 afterAll(async () => {
-  await Promise.allSettled([stop(a), stop(b)])
+  // (either may be missing when the set-up failed)
+  await Promise.allSettled(([a, b] as (Instance | undefined)[]).map(async (i) => i?.process.stop()))
+  await Promise.allSettled(relays.map((r) => r.close()))
   await browser?.close()
   await Promise.allSettled([clerk?.stop(), postgres?.stop(), redis?.stop()])
 }, 60_000)

@@ -14,6 +14,7 @@ import { createFapiClient, startClerkLocal } from '@actas/clerk-local'
 import type { ClerkLocal, SeededAccount } from '@actas/clerk-local'
 import { buildApp, createDeps, createLogger, loadConfig, localClerkEnvironment } from '@actas/api'
 import type { AppDeps } from '@actas/api'
+import { openTestDatabase } from '@actas/api/testing'
 import { createActAsClient } from '@actas/contracts/client'
 import type { ActAsClient } from '@actas/contracts/client'
 import { apiRelay } from '../support/relay.ts'
@@ -184,7 +185,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     CLERK_WEBHOOK_SIGNING_SECRET: clerk.webhookSecret,
     ...options.apiEnv?.(clerk, url),
   })
-  const deps = await createDeps(config, { logger: createLogger('info', sink) })
+  // The audit log: PGlite in memory, loaded from the run's migrated template (no initdb per file).
+  const database = await openTestDatabase()
+  const deps = await createDeps(config, { logger: createLogger('info', sink), database })
   let app: Awaited<ReturnType<typeof buildApp>> | undefined
   try {
     app = await buildApp(deps)
@@ -224,6 +227,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await relay.close()
         await started.app.close()
         await deps.close()
+        await database.close()
         await clerk.stop()
       },
     }
@@ -232,6 +236,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await relay.close()
     await app?.close()
     await deps.close()
+    await database.close()
     await clerk.stop()
     throw error
   }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { useE2e } from '../support/e2e.ts'
+import { focusedId } from './browser.ts'
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-results/e2e/', import.meta.url))
 
@@ -94,15 +95,7 @@ describe('step-up before a ticket, in Chromium', { timeout: 90_000 }, () => {
     await expect.poll(() => reverify.textContent()).toContain('within the last 10 minutes')
     await page.screenshot({ path: `${ARTIFACTS}step-up-01-password.png` })
     // The password field has the focus.
-    await expect
-      .poll(() =>
-        page.evaluate(
-          () =>
-            (globalThis as unknown as { document: { activeElement: { id: string } | null } })
-              .document.activeElement?.id,
-        ),
-      )
-      .toBe('reverify-password')
+    await expect.poll(() => focusedId(page)).toBe('reverify-password')
     await page.keyboard.type(e2e.stack.account('admin').password)
     await page.keyboard.press('Enter')
 

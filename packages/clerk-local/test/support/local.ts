@@ -1,5 +1,5 @@
 // What the Backend API tests share: a raw call checked against the vendored spec, the SDK's
-// typed error, and the seeded accounts by role.
+// typed error, the seeded accounts by role, and a session token's claims.
 import { createClerkClient, type ClerkClient } from '@clerk/backend'
 import { isClerkAPIResponseError } from '@clerk/shared/error'
 import { expect } from 'vitest'
@@ -69,4 +69,12 @@ export async function startWithSdk(
 ): Promise<{ local: ClerkLocal; clerk: ClerkClient }> {
   const local = await startClerkLocal(options)
   return { local, clerk: backendSdk(local) }
+}
+
+/** A JWT's claims (its payload, not verified: the tests that verify do so with the SDK). */
+export function jwtClaims(jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as Record<
+    string,
+    unknown
+  >
 }
