@@ -295,14 +295,11 @@ const expected: Record<Caller, (path: string) => { status: number; code: string 
   'machine with scope': (path) => (MACHINE_READS.has(path) ? OK : FORBIDDEN),
   'machine without scope': () => FORBIDDEN,
   // Granted start and end explicitly (and scoped to ActAs: the default reads), on behalf of the
-  // admin: the start is judged as the admin's, and the step-up the admin would owe is refused (a
-  // machine cannot enter a password); the end only of what it started itself (not the admin's).
+  // admin: the start is judged as the admin's (no step-up: a machine has no session to prove a
+  // person at; the grant is what lets it act); the end only of what it started itself (not the
+  // admin's).
   'machine granted start and end': (path) =>
-    MACHINE_READS.has(path)
-      ? OK
-      : path === 'impersonation.start'
-        ? { status: 403, code: 'REVERIFICATION_REQUIRED' }
-        : FORBIDDEN,
+    MACHINE_READS.has(path) || path === 'impersonation.start' ? OK : FORBIDDEN,
   'revoked M2M token': () => UNAUTHENTICATED,
   'expired M2M token': () => UNAUTHENTICATED,
 }

@@ -112,7 +112,7 @@ interface RefusalWindow {
 /**
  * Who starts or ends: a staff member in their own name (their session token), or a machine on
  * behalf of a named staff member (`via`: the machine; no session, no active organization, no
- * `fva`: the policy reads the person from Clerk, and a step-up they would owe is refused).
+ * `fva`: the policy reads the person from Clerk; no step-up, see `authorize`).
  */
 type Acting = Pick<UserPrincipal, 'userId' | 'sessionId' | 'actor' | 'factorVerificationAge'> & {
   orgId: string | null
@@ -335,14 +335,14 @@ export class ImpersonationService implements DirectoryPort, ImpersonationPort, A
   /**
    * Step-up before anything else: not an attempt yet, so nothing is recorded (like a missing
    * session); the console reverifies the password and retries. Answers the verification to carry.
+   * A machine on someone's behalf owes none: step-up proves a person is still at a browser
+   * session, and a machine has no session — its M2M token is minted from its secret for each
+   * job, and the operator's explicit grant of `impersonation.start` (MACHINE_PERMISSIONS) is what
+   * lets it act; the start is recorded with the machine as `via` (docs/m2m.md).
    */
   private authorize(principal: Acting): Promise<string | null> {
-    return this.stepUp.require(
-      principal,
-      principal.via
-        ? `starting an impersonation on behalf of ${principal.userId} (a machine cannot enter their password, so ${principal.via} may start only where step-up is off)`
-        : undefined,
-    )
+    if (principal.via) return Promise.resolve(null)
+    return this.stepUp.require(principal)
   }
 
   /** Write-ahead: no row and `requested` event, no ticket. */

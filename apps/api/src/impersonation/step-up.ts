@@ -94,10 +94,10 @@ export class StepUp {
    * is recent enough; answers it (ISO, the earliest instant it may have been), for the
    * impersonation's `issued` event, or null when step-up is off.
    */
-  async require(principal: Verified, act?: string): Promise<string | null> {
+  async require(principal: Verified): Promise<string | null> {
     const after = this.o.afterMinutes
     if (after === null || after === undefined) return null
-    requireRecentFirstFactor(principal.factorVerificationAge, after, act)
+    requireRecentFirstFactor(principal.factorVerificationAge, after)
     const nowMs = this.o.now().getTime()
     const since = verifiedSince(principal.factorVerificationAge, nowMs)!
     const carried = await this.carriedVerification(principal, nowMs, after, since)

@@ -30,7 +30,7 @@ export const OPENAPI_VERSION = '1.0.0'
 const SUMMARIES: Record<OpenApiProcedure, string> = {
   'users.search': 'Search the customers a staff member may impersonate.',
   'impersonation.start':
-    'Start an impersonation: a one-time sign-in ticket. A staff session token, or an M2M token of a machine granted it explicitly, on behalf of the staff member it names (onBehalfOf): judged as if that person started it (their permission and staff organization read from Clerk, the policy, grants, quota; a step-up they would owe is refused: REVERIFICATION_REQUIRED), recorded with the person as actor and the machine as via.',
+    'Start an impersonation: a one-time sign-in ticket. A staff session token, or an M2M token of a machine granted it explicitly, on behalf of the staff member it names (onBehalfOf): judged as if that person started it (their permission and staff organization read from Clerk, the policy, grants, quota; no step-up: the machine has no session, its grant lets it act), recorded with the person as actor and the machine as via.',
   'impersonation.get': 'An impersonation with its event timeline and action trail.',
   'impersonation.active': 'The live impersonations. Staff session tokens only.',
   'impersonation.end':

@@ -45,7 +45,6 @@ beforeAll(async () => {
       ...defaultMachinePermissions(machine('actas-api')),
       [machine('helpdesk')]: [...MACHINE_ON_BEHALF_PROCEDURES],
     }),
-    STEP_UP_MINUTES: 'off',
     RECONCILER_INTERVAL_SECONDS: '0',
     LOG_STREAMS: JSON.stringify([
       {

@@ -48,12 +48,12 @@ beforeAll(async () => {
       const id = (name: string) => clerk.machines.find((m) => m.name === name)!.id
       return {
         // The reads by default (machines scoped to ActAs), start and end granted to helpdesk by
-        // its id. Step-up off: a machine cannot enter the staff member's password (a test below).
+        // its id. Step-up stays on (as in production): it asks a staff session for a recent
+        // password, and a machine has none to give.
         MACHINE_PERMISSIONS: JSON.stringify({
           ...defaultMachinePermissions(id('actas-api')),
           [id('helpdesk')]: [...MACHINE_ON_BEHALF_PROCEDURES],
         }),
-        STEP_UP_MINUTES: 'off',
       }
     },
   })
