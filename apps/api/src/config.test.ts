@@ -42,6 +42,19 @@ describe('loadConfig', () => {
     expect(LOCAL_STAFF_ORGANIZATION).toBe(SUPPORT_ORG_SLUG)
   })
 
+  it('says which JSON setting does not parse, never quoting its text (a secret may be in it)', () => {
+    const broken = '[{"url":"https://h.example.com","secret":"whsec_TOPSECRET"'
+    for (const [name, said] of [
+      ['WEBHOOK_ENDPOINTS', 'WEBHOOK_ENDPOINTS must be a JSON array of {"url": "https://…"'],
+      ['MACHINE_PERMISSIONS', 'MACHINE_PERMISSIONS must be JSON'],
+      ['LOG_STREAMS', 'LOG_STREAMS must be a JSON array of streams'],
+    ] as const) {
+      const message = problems({ ...production, [name]: broken })
+      expect(message).toContain(said)
+      expect(message).not.toContain('TOPSECRET')
+    }
+  })
+
   it('requires STAFF_ORGANIZATIONS in production, with a message that says what to put there', () => {
     const { STAFF_ORGANIZATIONS: _, ...rest } = production
     expect(problems(rest)).toMatch(

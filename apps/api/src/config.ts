@@ -9,6 +9,7 @@ import {
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
+import { jsonSetting } from './json-setting.js'
 import { LogStreamsEnvSchema } from './log-streams/config.js'
 import { AlertsEnvShape, alertSettings } from './alerts/config.js'
 import { parseSigningKey } from './audit/chain.js'
@@ -108,59 +109,45 @@ function webhookSecretProblem(secret: string): string | null {
  * messages name the entry and the field, never a secret (nor JSON.parse's message, which quotes
  * the text).
  */
-const WebhookEndpointsSchema = z
-  .string()
-  .optional()
-  .transform((v, ctx): unknown => {
-    if (v === undefined) return []
-    try {
-      return JSON.parse(v) as unknown
-    } catch {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'WEBHOOK_ENDPOINTS must be a JSON array of {"url": "https://…", "secret": "whsec_…"}',
+const WebhookEndpointsSchema = jsonSetting(
+  'WEBHOOK_ENDPOINTS must be a JSON array of {"url": "https://…", "secret": "whsec_…"}',
+  [],
+).pipe(
+  z
+    .array(
+      z.strictObject(
+        {
+          url: z
+            .string({ error: 'url is required (http or https)' })
+            .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+              message: 'url must be an http(s) URL',
+            })
+            .refine(
+              (u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''),
+              {
+                message: 'url must not carry credentials (user:password@)',
+              },
+            ),
+          secret: z.string({ error: 'secret is required (whsec_…)' }).superRefine((s, ctx) => {
+            const problem = webhookSecretProblem(s)
+            if (problem) ctx.addIssue({ code: 'custom', message: `secret ${problem}` })
+          }),
+        },
+        { error: 'each endpoint is {"url", "secret"} and nothing else' },
+      ),
+      { error: 'WEBHOOK_ENDPOINTS must be a JSON array of {"url", "secret"}' },
+    )
+    .max(20, 'WEBHOOK_ENDPOINTS: at most 20 endpoints')
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>()
+      list.forEach((e, i) => {
+        const url = URL.canParse(e.url) ? new URL(e.url).href : e.url
+        if (seen.has(url))
+          ctx.addIssue({ code: 'custom', path: [i, 'url'], message: 'url is listed twice' })
+        seen.add(url)
       })
-      return z.NEVER
-    }
-  })
-  .pipe(
-    z
-      .array(
-        z.strictObject(
-          {
-            url: z
-              .string({ error: 'url is required (http or https)' })
-              .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
-                message: 'url must be an http(s) URL',
-              })
-              .refine(
-                (u) =>
-                  !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''),
-                {
-                  message: 'url must not carry credentials (user:password@)',
-                },
-              ),
-            secret: z.string({ error: 'secret is required (whsec_…)' }).superRefine((s, ctx) => {
-              const problem = webhookSecretProblem(s)
-              if (problem) ctx.addIssue({ code: 'custom', message: `secret ${problem}` })
-            }),
-          },
-          { error: 'each endpoint is {"url", "secret"} and nothing else' },
-        ),
-        { error: 'WEBHOOK_ENDPOINTS must be a JSON array of {"url", "secret"}' },
-      )
-      .max(20, 'WEBHOOK_ENDPOINTS: at most 20 endpoints')
-      .superRefine((list, ctx) => {
-        const seen = new Set<string>()
-        list.forEach((e, i) => {
-          const url = URL.canParse(e.url) ? new URL(e.url).href : e.url
-          if (seen.has(url))
-            ctx.addIssue({ code: 'custom', path: [i, 'url'], message: 'url is listed twice' })
-          seen.add(url)
-        })
-      }),
-  )
+    }),
+)
 
 const EnvSchema = z
   .object({
@@ -397,33 +384,21 @@ const EnvSchema = z
      */
     MACHINE_PERMISSIONS: z.preprocess(
       emptyAsUndefined,
-      z
-        .string()
-        .optional()
-        .transform((v, ctx): Record<string, string[]> | undefined => {
-          if (v === undefined) return undefined
-          try {
-            return JSON.parse(v) as Record<string, string[]>
-          } catch {
-            ctx.addIssue({ code: 'custom', message: 'MACHINE_PERMISSIONS must be JSON' })
-            return z.NEVER
-          }
-        })
-        .pipe(
-          z
-            .record(
-              z.string().regex(/^mch_\w{1,64}$/, 'keys must be machine ids or scopes (mch_…)'),
-              z.array(
-                z.enum(MACHINE_PROCEDURES, {
-                  error: (issue) =>
-                    NEVER_FOR_MACHINES.includes(String(issue.input))
-                      ? `${String(issue.input)} can never be granted to a machine (a person's act in the console)`
-                      : `machines may only be granted ${MACHINE_PROCEDURES.join(', ')} (impersonation.start and .end only on behalf of a named staff member: onBehalfOf)`,
-                }),
-              ),
-            )
-            .optional(),
-        ),
+      jsonSetting('MACHINE_PERMISSIONS must be JSON', undefined).pipe(
+        z
+          .record(
+            z.string().regex(/^mch_\w{1,64}$/, 'keys must be machine ids or scopes (mch_…)'),
+            z.array(
+              z.enum(MACHINE_PROCEDURES, {
+                error: (issue) =>
+                  NEVER_FOR_MACHINES.includes(String(issue.input))
+                    ? `${String(issue.input)} can never be granted to a machine (a person's act in the console)`
+                    : `machines may only be granted ${MACHINE_PROCEDURES.join(', ')} (impersonation.start and .end only on behalf of a named staff member: onBehalfOf)`,
+              }),
+            ),
+          )
+          .optional(),
+      ),
     ),
 
     /** Svix signing secret of the Clerk webhook endpoint (POST /webhooks/clerk); unset: no endpoint. */

@@ -5,6 +5,7 @@
 //                 {"id":"splunk","kind":"splunk_hec","url":"https://splunk.example.com:8088/services/collector/event","token":"…"},
 //                 {"id":"datadog","kind":"datadog","url":"https://http-intake.logs.datadoghq.com/api/v2/logs","token":"<DD-API-KEY>"}]'
 import { z } from 'zod'
+import { jsonSetting } from '../json-setting.js'
 
 /**
  * `https`: a POST of JSON Lines (`application/x-ndjson`), `Authorization: Bearer <token>` when a
@@ -50,36 +51,27 @@ const LogStreamSchema = z.strictObject(
 )
 export type LogStreamConfig = z.output<typeof LogStreamSchema>
 
-export const LogStreamsEnvSchema = z
-  .string()
-  .optional()
-  .transform((v, ctx): unknown => {
-    if (v === undefined) return []
-    try {
-      return JSON.parse(v) as unknown
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'LOG_STREAMS must be a JSON array of streams' })
-      return z.NEVER
-    }
-  })
-  .pipe(
-    z
-      .array(LogStreamSchema, { error: 'LOG_STREAMS must be a JSON array of streams' })
-      .max(20, 'LOG_STREAMS: at most 20 streams')
-      .superRefine((list, ctx) => {
-        const seen = new Set<string>()
-        list.forEach((s, i) => {
-          if (seen.has(s.id))
-            ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `id ${s.id} is used twice` })
-          seen.add(s.id)
-          if (s.retryMaxMs < s.retryBaseMs)
-            ctx.addIssue({
-              code: 'custom',
-              path: [i, 'retryMaxMs'],
-              message: 'must be at least retryBaseMs',
-            })
-          if (s.kind !== 'https' && !s.token)
-            ctx.addIssue({ code: 'custom', path: [i, 'token'], message: `${s.kind} needs a token` })
-        })
-      }),
-  )
+export const LogStreamsEnvSchema = jsonSetting(
+  'LOG_STREAMS must be a JSON array of streams',
+  [],
+).pipe(
+  z
+    .array(LogStreamSchema, { error: 'LOG_STREAMS must be a JSON array of streams' })
+    .max(20, 'LOG_STREAMS: at most 20 streams')
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>()
+      list.forEach((s, i) => {
+        if (seen.has(s.id))
+          ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `id ${s.id} is used twice` })
+        seen.add(s.id)
+        if (s.retryMaxMs < s.retryBaseMs)
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'retryMaxMs'],
+            message: 'must be at least retryBaseMs',
+          })
+        if (s.kind !== 'https' && !s.token)
+          ctx.addIssue({ code: 'custom', path: [i, 'token'], message: `${s.kind} needs a token` })
+      })
+    }),
+)

@@ -1,0 +1,21 @@
+import { z } from 'zod'
+
+/**
+ * A setting that holds JSON (WEBHOOK_ENDPOINTS, MACHINE_PERMISSIONS, LOG_STREAMS): the parsed
+ * value for the schema piped after it, `whenUnset` when the variable is unset, and otherwise one
+ * issue saying `message` — never JSON.parse's own message, which quotes the text (and so a secret).
+ */
+export function jsonSetting(message: string, whenUnset: unknown) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx): unknown => {
+      if (v === undefined) return whenUnset
+      try {
+        return JSON.parse(v) as unknown
+      } catch {
+        ctx.addIssue({ code: 'custom', message })
+        return z.NEVER
+      }
+    })
+}
