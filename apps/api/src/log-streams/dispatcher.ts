@@ -46,7 +46,11 @@ export interface LogStreamDispatcherOptions {
   audit: Pick<AuditStore, 'head'>
   logger: Logger
   now?: () => Date
-  /** How long one instance holds a stream while a batch is in flight (ms). */
+  /**
+   * How long one instance holds a stream while a batch is in flight (ms). Default: the stream's
+   * request timeout plus LEASE_MARGIN_MS — a batch cannot be in flight longer, so an instance that
+   * died mid-batch holds its streams only that long before another (or its restart) goes on.
+   */
   leaseMs?: number
   /** Random spread of each backoff (0–1; default 0.2). */
   jitter?: number
@@ -56,9 +60,11 @@ export interface LogStreamDispatcherOptions {
 
 const ERROR_MAX = 300
 
+/** Beyond a stream's request timeout: reading the batch before and moving the cursor after. */
+export const LEASE_MARGIN_MS = 10_000
+
 export class LogStreamDispatcher {
   private readonly now: () => Date
-  private readonly leaseMs: number
   private readonly jitter: number
   private closed = false
   private readonly loops: Promise<void>[] = []
@@ -69,7 +75,6 @@ export class LogStreamDispatcher {
     private readonly o: LogStreamDispatcherOptions,
   ) {
     this.now = o.now ?? (() => new Date())
-    this.leaseMs = o.leaseMs ?? 60_000
     this.jitter = o.jitter ?? 0.2
   }
 
@@ -135,7 +140,10 @@ export class LogStreamDispatcher {
     const at = this.now()
     const [claimed] = await this.db
       .update(logStreams)
-      .set({ leaseUntil: new Date(at.getTime() + this.leaseMs), updatedAt: at })
+      .set({
+        leaseUntil: new Date(at.getTime() + (this.o.leaseMs ?? stream.timeoutMs + LEASE_MARGIN_MS)),
+        updatedAt: at,
+      })
       .where(
         and(
           eq(logStreams.id, stream.id),

@@ -58,7 +58,9 @@ beforeAll(async () => {
         retryMaxMs: 200,
         failingAfter: 3,
         // A held batch stays in flight until the process is killed.
-        timeoutMs: 60_000,
+        // The killed process's lease on its batch in flight ends this + LEASE_MARGIN_MS after its
+        // claim; the restarted process goes on from then.
+        timeoutMs: 2_000,
       },
     ]),
   }
