@@ -9,7 +9,7 @@ import {
 import { isSupportedCountry } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { z } from 'zod'
-import { jsonSetting } from './json-setting.js'
+import { jsonSetting, receiverUrl } from './json-setting.js'
 import { LogStreamsEnvSchema } from './log-streams/config.js'
 import { AlertsEnvShape, alertSettings } from './alerts/config.js'
 import { parseSigningKey } from './audit/chain.js'
@@ -117,17 +117,7 @@ const WebhookEndpointsSchema = jsonSetting(
     .array(
       z.strictObject(
         {
-          url: z
-            .string({ error: 'url is required (http or https)' })
-            .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
-              message: 'url must be an http(s) URL',
-            })
-            .refine(
-              (u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''),
-              {
-                message: 'url must not carry credentials (user:password@)',
-              },
-            ),
+          url: receiverUrl(''),
           secret: z.string({ error: 'secret is required (whsec_…)' }).superRefine((s, ctx) => {
             const problem = webhookSecretProblem(s)
             if (problem) ctx.addIssue({ code: 'custom', message: `secret ${problem}` })

@@ -19,3 +19,18 @@ export function jsonSetting(message: string, whenUnset: unknown) {
       }
     })
 }
+
+/**
+ * A receiver's URL in such a setting: http(s) only, and no `user:password@` (credentials go in
+ * their own field, `hint`, which is never logged; a URL is).
+ */
+export function receiverUrl(hint: string) {
+  return z
+    .string({ error: 'url is required (http or https)' })
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
+      message: 'url must be an http(s) URL',
+    })
+    .refine((u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''), {
+      message: `url must not carry credentials (user:password@)${hint}`,
+    })
+}

@@ -5,7 +5,7 @@
 //                 {"id":"splunk","kind":"splunk_hec","url":"https://splunk.example.com:8088/services/collector/event","token":"…"},
 //                 {"id":"datadog","kind":"datadog","url":"https://http-intake.logs.datadoghq.com/api/v2/logs","token":"<DD-API-KEY>"}]'
 import { z } from 'zod'
-import { jsonSetting } from '../json-setting.js'
+import { jsonSetting, receiverUrl } from '../json-setting.js'
 
 /**
  * `https`: a POST of JSON Lines (`application/x-ndjson`), `Authorization: Bearer <token>` when a
@@ -22,15 +22,7 @@ const LogStreamSchema = z.strictObject(
       .string({ error: 'id is required' })
       .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'id must be 1–40 of a-z, 0-9, _ and -'),
     kind: z.enum(LOG_STREAM_KINDS, { error: 'kind must be https, splunk_hec or datadog' }),
-    url: z
-      .string({ error: 'url is required (http or https)' })
-      .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), {
-        message: 'url must be an http(s) URL',
-      })
-      .refine(
-        (u) => !URL.canParse(u) || (new URL(u).username === '' && new URL(u).password === ''),
-        { message: 'url must not carry credentials (user:password@): use token' },
-      ),
+    url: receiverUrl(': use token'),
     /** The receiver's credential (a bearer token, a HEC token, a Datadog API key). Never logged. */
     token: z.string().min(1).max(4096).optional(),
     /** `ocsf` (default): OCSF 1.8.0 events; `events`: ActAs's own events with their parties. */
