@@ -71,7 +71,7 @@ async function confirm(wrapper: Awaited<ReturnType<typeof open>>) {
   await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
   await wrapper.find('input[data-mode="read_only"]').setValue(true)
   await wrapper.find('form').trigger('submit')
-  await until(() => ['done', 'failed'].includes(useImpersonationStore().phase), 'the start to end')
+  await until(() => ['done', 'failed'].includes(useImpersonationStore(web.pinia).phase), 'the start to end')
 }
 
 const rowsOf = async (userId: string) =>
@@ -121,10 +121,10 @@ describe('Impersonate dialog: what happened to a start that did not go through',
 describe('Impersonate dialog: the plan', () => {
   it('warns when the next start is billed beyond the plan, not before', async () => {
     const first = await open(customers[2]!)
-    await until(() => useImpersonationStore().quota !== null, 'the quota')
+    await until(() => useImpersonationStore(web.pinia).quota !== null, 'the quota')
     expect(first.find('[data-testid="quota-warning"]').exists()).toBe(false)
     await confirm(first)
-    expect(useImpersonationStore().phase).toBe('done')
+    expect(useImpersonationStore(web.pinia).phase).toBe('done')
     first.unmount()
     document.body.innerHTML = ''
 

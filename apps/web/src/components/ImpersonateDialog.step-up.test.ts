@@ -92,7 +92,7 @@ describe('Impersonate dialog: mode', () => {
     await radio(wrapper, 'read_only').setValue(true)
     await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
     await wrapper.find('form').trigger('submit')
-    await until(() => useImpersonationStore().phase === 'done', 'the start')
+    await until(() => useImpersonationStore(web.pinia).phase === 'done', 'the start')
     expect(auth.user.value?.id).toBe(user.id)
     expect(auth.session.value?.actor?.mode).toBe('read_only')
     const row = (await web.stack.deps.audit.list({ userId: user.id, limit: 5 })).rows[0]!
@@ -109,7 +109,7 @@ describe('Impersonate dialog: mode', () => {
     expect(wrapper.find('fieldset').attributes('aria-describedby')).toBe('impersonate-mode-reason')
     await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
     await wrapper.find('form').trigger('submit')
-    await until(() => useImpersonationStore().phase === 'done', 'the start')
+    await until(() => useImpersonationStore(web.pinia).phase === 'done', 'the start')
     expect(auth.session.value?.actor?.mode).toBe('read_only')
   })
 })
@@ -137,7 +137,7 @@ describe('Impersonate dialog: step-up', () => {
     await wrapper.find('#reverify-password').setValue(web.account('admin').password)
     await wrapper.find('[data-testid="reverify-dialog"] form').trigger('submit')
     // No second click on Confirm: the same start runs again and signs in.
-    await until(() => useImpersonationStore().phase === 'done', 'the start')
+    await until(() => useImpersonationStore(web.pinia).phase === 'done', 'the start')
     expect(reverifyOpen(wrapper)).toBe(false)
     expect(auth.user.value?.id).toBe(user.id)
     expect(router.currentRoute.value.fullPath).toBe('/')
@@ -163,7 +163,7 @@ describe('Impersonate dialog: step-up', () => {
       .findAll('button')
       .find((b) => b.text() === 'Cancel')!
       .trigger('click')
-    await until(() => useImpersonationStore().phase === 'failed', 'the start to stop')
+    await until(() => useImpersonationStore(web.pinia).phase === 'failed', 'the start to stop')
     expect(reverifyOpen(wrapper)).toBe(false)
     expect((wrapper.find('dialog').element as HTMLDialogElement).open).toBe(true)
     expect(wrapper.find('[data-testid="impersonate-error"]').text()).toContain(

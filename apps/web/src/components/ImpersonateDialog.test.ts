@@ -56,7 +56,7 @@ async function confirmWith(
   await wrapper.find('#impersonate-ticket').setValue(ticketUrl)
   await wrapper.find('input[data-mode="full"]').setValue(true)
   await wrapper.find('form').trigger('submit')
-  await until(() => !useImpersonationStore().phase.endsWith('ing'), 'the start to finish')
+  await until(() => !useImpersonationStore(web.pinia).phase.endsWith('ing'), 'the start to finish')
 }
 
 const auditRows = () => web.stack.deps.audit.list({ limit: 100 })
@@ -108,7 +108,7 @@ describe('ImpersonateDialog', () => {
       '  Customer cannot see invoices  ',
       'https://support.example.com/t/1',
     )
-    expect(useImpersonationStore().startError).toBeNull()
+    expect(useImpersonationStore(web.pinia).startError).toBeNull()
     await until(() => router.currentRoute.value.fullPath === '/', 'the home page')
     // this tab is now the customer's session, with the admin as actor
     expect(auth.user.value?.id).toBe(user.id)
@@ -195,7 +195,7 @@ describe('ImpersonateDialog', () => {
     await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
     await wrapper.find('input[data-mode="full"]').setValue(true)
     await wrapper.find('form').trigger('submit')
-    const store = useImpersonationStore()
+    const store = useImpersonationStore(web.pinia)
     await until(() => store.phase === 'signing-in', 'the ticket sign-in')
     const res = await fetch(`${web.stack.clerk.url}/__local/actor_tokens/expire`, {
       method: 'POST',

@@ -52,7 +52,7 @@ describe('ImpersonationBanner', () => {
       const wrapper = mount(ImpersonationBanner, { global: { plugins: web.plugins(auth) } })
       expect(wrapper.text()).toContain('You are acting as')
       expect(wrapper.text()).not.toContain(adminUserId)
-      await until(() => useSessionStore().meError !== null, 'me() to fail')
+      await until(() => useSessionStore(web.pinia).meError !== null, 'me() to fail')
       expect(wrapper.text()).toContain('started by a staff member')
       expect(wrapper.text()).not.toContain(adminUserId)
     } finally {
@@ -74,8 +74,8 @@ describe('ImpersonationBanner', () => {
     await until(() => auth.session.value === null, 'the sign-out')
     await until(() => router.currentRoute.value.path === '/sign-in', 'the sign-in page')
     expect(auth.calls).toContainEqual({ method: 'signOut', args: ['/sign-in'] })
-    expect(useSessionStore().prefillIdentifier).toBe(web.account('admin').identifier)
-    expect(useSessionStore().notice?.text).toMatch(
+    expect(useSessionStore(web.pinia).prefillIdentifier).toBe(web.account('admin').identifier)
+    expect(useSessionStore(web.pinia).notice?.text).toMatch(
       /^Stopped acting as .+ after \d+ s\. Only the tab that started the impersonation can take you back without a password\./,
     )
     expect(await web.stack.deps.audit.get(impersonationId)).toMatchObject({
@@ -95,7 +95,7 @@ describe('ImpersonationBanner', () => {
     const wrapper = mount(ImpersonationBanner, {
       global: { plugins: [...web.plugins(auth), router] },
     })
-    const path = await useImpersonationStore().start({
+    const path = await useImpersonationStore(web.pinia).start({
       user: {
         id: customer.id,
         fullName: `${customer.firstName} ${customer.lastName}`,
@@ -107,7 +107,7 @@ describe('ImpersonationBanner', () => {
     })
     expect(path).toBe('/')
     await router.replace('/')
-    const id = useImpersonationStore().lastImpersonationId!
+    const id = useImpersonationStore(web.pinia).lastImpersonationId!
     expect(readReturn(id)).not.toBeNull()
     await until(() => wrapper.text().includes('started by'), 'me()')
     await wrapper.find('button').trigger('click')
@@ -118,7 +118,7 @@ describe('ImpersonationBanner', () => {
     expect(auth.user.value?.id).toBe(web.account('admin').userId)
     expect(auth.session.value?.actor).toBeNull()
     expect(auth.calls.filter((c) => c.method === 'signInWithPassword')).toEqual([])
-    expect(useSessionStore().notice).toEqual({
+    expect(useSessionStore(web.pinia).notice).toEqual({
       tone: 'success',
       page: 'users',
       text: expect.stringMatching(
@@ -141,13 +141,13 @@ describe('ImpersonationBanner', () => {
     const wrapper = mount(ImpersonationBanner, {
       global: { plugins: [...web.plugins(auth), router] },
     })
-    await useImpersonationStore().start({
+    await useImpersonationStore(web.pinia).start({
       user: { id: customer.id, fullName: 'Bella Schneider', primaryEmail: null } as UserSummary,
       reason: 'Customer cannot see invoices',
       sessionMinutes: 30,
       returnTo: '/users',
     })
-    const id = useImpersonationStore().lastImpersonationId!
+    const id = useImpersonationStore(web.pinia).lastImpersonationId!
     await until(() => wrapper.text().includes('started by'), 'me()')
     const admin = await web.stack.signIn('admin')
     await web.stack
@@ -164,7 +164,7 @@ describe('ImpersonationBanner', () => {
     expect(back.text()).toBe('Back to the console')
     await back.trigger('click')
     await until(() => router.currentRoute.value.path === '/sign-in', 'the sign-in page')
-    expect(useSessionStore().notice?.text).toBe(
+    expect(useSessionStore(web.pinia).notice?.text).toBe(
       `Ended by ${web.account('admin').identifier}: Wrong customer. Sign in to return to the console.`,
     )
   })

@@ -45,7 +45,7 @@ async function actingTab() {
     }),
   )
   const path = await app.runWithContext(() =>
-    useImpersonationStore().start({
+    useImpersonationStore(web.pinia).start({
       user: { id: customer.id, fullName: 'Bella Schneider', primaryEmail: null } as UserSummary,
       reason: 'Customer cannot see invoices',
       sessionMinutes: 30,
@@ -53,7 +53,7 @@ async function actingTab() {
     }),
   )
   expect(path).toBe('/')
-  const id = useImpersonationStore().lastImpersonationId!
+  const id = useImpersonationStore(web.pinia).lastImpersonationId!
   return { app, auth, id, counted, acting: app.runWithContext(() => useActingStore()) }
 }
 
@@ -63,10 +63,10 @@ describe('acting store', () => {
     expect(readReturn(id)).not.toBeNull()
     expect(await acting.stop()).toEqual({ to: 'sign-in' })
     expect(auth.session.value).toBeNull()
-    expect(useSessionStore().notice?.text).toMatch(
+    expect(useSessionStore(web.pinia).notice?.text).toMatch(
       /^Stopped acting as Bella Schneider after \d+ s\. Returning to the console without a password is turned off here\./,
     )
-    expect(useSessionStore().prefillIdentifier).toBe(web.account('admin').identifier)
+    expect(useSessionStore(web.pinia).prefillIdentifier).toBe(web.account('admin').identifier)
     expect(readReturn(id)).toBeNull()
     expect(await web.stack.deps.audit.get(id)).toMatchObject({
       status: 'ended',

@@ -12,7 +12,7 @@ afterAll(() => web?.close())
 
 function store(auth: LocalClerkAuth) {
   web.storeApp(auth)
-  return useSessionStore()
+  return useSessionStore(web.pinia)
 }
 
 describe('session store', () => {
@@ -35,7 +35,7 @@ describe('session store', () => {
   it('reports an API failure instead of granting access', async () => {
     const auth = await web.signedIn('admin')
     web.storeApp(auth)
-    const session = useSessionStore()
+    const session = useSessionStore(web.pinia)
     await web.setApi('stopped')
     try {
       await session.loadMe()

@@ -24,7 +24,7 @@ async function clerkSawSearch(before: number, n = 1) {
 
 async function store() {
   web.storeApp(await web.signedIn('admin'))
-  return useUserSearchStore()
+  return useUserSearchStore(web.pinia)
 }
 
 describe('user search store', () => {

@@ -22,7 +22,7 @@ async function mountAt(url: string, auth: LocalClerkAuth) {
   const wrapper = mount(NoAccessView, {
     global: { plugins: [...web.plugins(auth), router] },
   })
-  await useSessionStore().loadMe()
+  await useSessionStore(web.pinia).loadMe()
   await settle()
   return wrapper
 }
@@ -77,6 +77,6 @@ describe('NoAccessView', () => {
     expect(wrapper.text()).not.toContain('ask an administrator')
     await wrapper.find('button').trigger('click')
     await until(() => auth.session.value === null, 'the sign-out')
-    expect(useSessionStore().prefillIdentifier).toBe(web.account('admin').identifier)
+    expect(useSessionStore(web.pinia).prefillIdentifier).toBe(web.account('admin').identifier)
   })
 })

@@ -48,7 +48,7 @@ async function mountAt(url: string, auth: LocalClerkAuth) {
     global: { plugins: [...web.plugins(auth), router] },
     attachTo: document.body,
   })
-  return { wrapper, router, session: useSessionStore() }
+  return { wrapper, router, session: useSessionStore(web.pinia) }
 }
 
 describe('ReturnView after an end elsewhere', () => {

@@ -243,6 +243,13 @@ export interface WebStack {
   plugins(auth: Auth, options?: ApiChoice): Plugin[]
   /** A bare app with the auth and API and a real, active Pinia (store and router tests). */
   storeApp(auth: Auth, options?: ApiChoice): { app: App; pinia: Pinia }
+  /**
+   * The Pinia of the last `plugins()` or `storeApp()`: what a test reads its stores from
+   * (`useSessionStore(web.pinia)`). Not the ambient active Pinia, which any store action sets to
+   * its own: a late action of an earlier file of the worker (a check still in flight at its
+   * close) would leave it on that file's disposed Pinia ("Pinia destroyed").
+   */
+  readonly pinia: Pinia
   close(): Promise<void>
 }
 
@@ -305,6 +312,7 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
   // left running (a banner's polling, a store's watch) reaches into the next file of the worker.
   const apps = new Set<App>()
   const pinias = new Set<Pinia>()
+  let current: Pinia | undefined
   const provide = (auth: Auth, opts: ApiChoice = {}): Plugin => ({
     install(app) {
       apps.add(app)
@@ -348,6 +356,7 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
     plugins: (auth, opts) => {
       const pinia = createTestingPinia({ stubActions: false, createSpy: vi.fn })
       pinias.add(pinia)
+      current = pinia
       return [provide(auth, opts), pinia]
     },
     storeApp(auth, opts) {
@@ -356,9 +365,14 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
       apps.delete(app) // never mounted: its stores live in its Pinia, disposed at close
       const pinia = createPinia()
       pinias.add(pinia)
+      current = pinia
       app.use(pinia)
       setActivePinia(pinia)
       return { app, pinia }
+    },
+    get pinia() {
+      if (!current) throw new Error('no Pinia yet: mount with web.plugins() or call web.storeApp()')
+      return current
     },
     async close() {
       for (const app of [...apps]) app.unmount()
