@@ -44,7 +44,18 @@ export async function startApiProcess(
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, signalled whole: through `sh -c` the API is the shell's child (a
+    // script with an assignment before the command is not exec'd), and a signal to the shell
+    // alone left it running after the test, orphaned.
+    detached: true,
   })
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name)
+    } catch {
+      // the group is gone already
+    }
+  }
   const output: string[] = []
   let ended: { code: number | null; signal: string | null } | null = null
   child.once('exit', (code, signal) => {
@@ -79,8 +90,8 @@ export async function startApiProcess(
     stop: async () => {
       if (ended) return
       const done = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      signal('SIGTERM')
+      const timer = setTimeout(() => signal('SIGKILL'), 15_000)
       await done
       clearTimeout(timer)
     },
