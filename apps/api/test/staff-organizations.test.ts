@@ -3,10 +3,10 @@
 // org:admin:impersonate (what adding the permission to Clerk's shared `org:admin` role does to
 // every organization) grants its admin nothing, and a staff member active in a customer
 // organization is not staff until they switch.
-import { IMPERSONATE_PERMISSION, newId, passwordDigest } from '@actas/clerk-local'
-import type { ClerkLocal, LocalUser, Organization } from '@actas/clerk-local'
+import { IMPERSONATE_PERMISSION, passwordDigest } from '@actas/clerk-local'
+import type { LocalUser, Organization } from '@actas/clerk-local'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { actasCode, callRaw, startStack } from './support/stack.js'
+import { actasCode, addOrganization, callRaw, join, startStack } from './support/stack.js'
 import type { SignedIn, Stack } from './support/stack.js'
 
 const PASSWORD = 'acme-admin-pw-1'
@@ -21,30 +21,8 @@ let opsMember: LocalUser
 let customerAdmin: SignedIn
 let ada: SignedIn
 
-function addOrganization(clerk: ClerkLocal, slug: string, name: string): Organization {
-  const now = clerk.state.now()
-  return clerk.state.addOrganization({
-    id: newId('org'),
-    name,
-    slug,
-    // As when `org:admin:impersonate` is added to Clerk's instance-wide `org:admin` role.
-    roles: { admin: [IMPERSONATE_PERMISSION], member: [] },
-    createdAt: now,
-    updatedAt: now,
-  })
-}
-
-function join(clerk: ClerkLocal, org: Organization, userId: string, role: 'admin' | 'member') {
-  const now = clerk.state.now()
-  clerk.state.addMembership({
-    id: newId('orgmem'),
-    organizationId: org.id,
-    userId,
-    role,
-    createdAt: now,
-    updatedAt: now,
-  })
-}
+// As when `org:admin:impersonate` is added to Clerk's instance-wide `org:admin` role.
+const ADMINS_IMPERSONATE = { admin: [IMPERSONATE_PERMISSION], member: [] }
 
 const primaryEmail = (u: LocalUser) => u.emailAddresses[0]!.emailAddress
 
@@ -52,8 +30,8 @@ beforeAll(async () => {
   stack = await startStack({
     env: (clerk) => {
       // Two staff organizations, one named by slug and one by id; Acme is a customer.
-      ops = addOrganization(clerk, 'ops', 'Operations')
-      acme = addOrganization(clerk, 'acme', 'Acme Inc.')
+      ops = addOrganization(clerk, 'ops', 'Operations', ADMINS_IMPERSONATE)
+      acme = addOrganization(clerk, 'acme', 'Acme Inc.', ADMINS_IMPERSONATE)
       return {
         STAFF_ORGANIZATIONS: `support,${ops.id}`,
         RATE_LIMIT_START_PER_MINUTE: '1000',

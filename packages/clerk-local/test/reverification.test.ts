@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startClerkLocal, type ClerkLocal } from '../src/index.js'
-import { createFapiClient, type FapiClient } from '../src/testing.js'
+import { describe, expect, it } from 'vitest'
+import { type FapiClient } from '../src/testing.js'
 import { assertFapi } from './openapi.js'
-import { backendSdk } from './support/local.js'
+import { backendSdk, useServerOnClock } from './support/local.js'
 
 // Reverification (step-up) over FAPI, as clerk-js's session.startVerification /
 // prepareFirstFactorVerification / attemptFirstFactorVerification send it: the session token's
@@ -10,18 +9,8 @@ import { backendSdk } from './support/local.js'
 // it. Every answer is checked against fapi-2026-05-12.yml. The server's clock is injected.
 
 const ORIGIN = 'http://localhost:5173'
-let clock = Date.now()
-let local: ClerkLocal
-
-beforeAll(async () => {
-  process.env.CLERK_TELEMETRY_DISABLED = '1'
-  local = await startClerkLocal({ users: 0, now: () => clock })
-})
-afterAll(async () => {
-  await local.stop()
-})
-
-const admin = () => local.accounts.find((a) => a.role === 'admin')!
+const server = useServerOnClock({ users: 0 })
+const admin = () => server.account('admin')
 const fva = (jwt: string) =>
   (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { fva: number[] }).fva
 
@@ -44,21 +33,21 @@ async function call(
 
 describe('reverification', () => {
   it('fva counts minutes since sign-in; a password reverification resets it in the next token', async () => {
-    const fapi = createFapiClient({ frontendApiUrl: local.frontendApiUrl, origin: ORIGIN })
+    const fapi = server.fapiClient()
     const { sessionId, token } = await fapi.signInWithPassword(admin().identifier, admin().password)
     expect(fva(token)).toEqual([0, -1])
-    clock += 30 * 60_000
+    server.now += 30 * 60_000
     const stale = await fapi.getToken()
     expect(fva(stale)).toEqual([30, -1])
 
     // @clerk/backend reads it: a 10-minute first-factor requirement fails now.
-    const backend = backendSdk(local)
+    const backend = backendSdk(server.local)
     const authOf = async (jwt: string) =>
       (
         await backend.authenticateRequest(
           new Request('http://localhost:3000/x', { headers: { authorization: `Bearer ${jwt}` } }),
           {
-            jwtKey: local.jwtPublicKeyPem,
+            jwtKey: server.local.jwtPublicKeyPem,
             authorizedParties: [ORIGIN],
             clockSkewInMs: 365 * 86_400_000,
           },
@@ -109,14 +98,14 @@ describe('reverification', () => {
     const fresh = await fapi.getToken()
     expect(fva(fresh)).toEqual([0, -1])
     expect((await authOf(fresh)).has(step)).toBe(true)
-    clock += 12 * 60_000
+    server.now += 12 * 60_000
     expect(fva(await fapi.getToken())).toEqual([12, -1])
     // The testing client's one-call step-up does the same.
     expect(fva(await fapi.reverifyWithPassword(admin().password))).toEqual([0, -1])
   })
 
   it('answers bad input with Clerk’s errors: missing/unknown level, no reverification started, other strategies, ended session', async () => {
-    const fapi = createFapiClient({ frontendApiUrl: local.frontendApiUrl, origin: ORIGIN })
+    const fapi = server.fapiClient()
     const { sessionId } = await fapi.signInWithPassword(admin().identifier, admin().password)
     const base = `/v1/client/sessions/${sessionId}/verify`
     const template = '/v1/client/sessions/{session_id}/verify'

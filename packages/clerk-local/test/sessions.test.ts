@@ -1,45 +1,20 @@
-import type { ClerkClient } from '@clerk/backend'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startClerkLocal, type ClerkLocal } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { startClerkLocal } from '../src/index.js'
 import { createFapiClient, FapiError } from '../src/testing.js'
 import { assertFapi } from './openapi.js'
 import type { Reply } from './support/http.js'
-import {
-  accountOf,
-  apiError,
-  backendSdk,
-  checkedBapi,
-  jwtClaims,
-  startWithSdk,
-  type SeededRole,
-} from './support/local.js'
+import { apiError, backendSdk, checkedBapi, jwtClaims, useServerOnClock } from './support/local.js'
 
 // Sessions over the Backend API (@clerk/backend's sessions.getSessionList / getSession /
 // revokeSession, and raw HTTP checked against the spec), and what they mean on the Frontend API:
 // a revoked, ended or expired session mints no more tokens. Time is the server's injected clock.
 
 const ORIGIN = 'http://localhost:5173'
-let clock = Date.now()
-let local: ClerkLocal
-let clerk: ClerkClient
-
-const advance = (ms: number) => {
-  clock += ms
-}
-
-beforeAll(async () => {
-  process.env.CLERK_TELEMETRY_DISABLED = '1'
-  ;({ local, clerk } = await startWithSdk({ users: 20, now: () => clock }))
-})
-afterAll(async () => {
-  await local.stop()
-})
-
-const account = (role: SeededRole) => accountOf(local, role)
-const fapiClient = () => createFapiClient({ frontendApiUrl: local.frontendApiUrl, origin: ORIGIN })
+const server = useServerOnClock({ users: 20 })
+const { account, fapiClient, advance } = server
 
 const bapi = (method: string, path: string, template: string): Promise<Reply> =>
-  checkedBapi(local, method, path, template, { paginated: template === '/sessions' })
+  checkedBapi(server.local, method, path, template, { paginated: template === '/sessions' })
 
 async function fapiError(promise: Promise<unknown>): Promise<FapiError> {
   const error = await promise.then(
@@ -51,9 +26,9 @@ async function fapiError(promise: Promise<unknown>): Promise<FapiError> {
 }
 
 async function verifyToken(token: string) {
-  const state = await clerk.authenticateRequest(
+  const state = await server.clerk.authenticateRequest(
     new Request('http://localhost:3000/trpc', { headers: { authorization: `Bearer ${token}` } }),
-    { jwtKey: local.jwtPublicKeyPem, authorizedParties: [ORIGIN] },
+    { jwtKey: server.local.jwtPublicKeyPem, authorizedParties: [ORIGIN] },
   )
   return state
 }
@@ -66,7 +41,7 @@ async function impersonate(options: { sessionMaxDurationInSeconds?: number } = {
     reason: 'ticket 42',
     nested: { level: 2 },
   }
-  const token = await clerk.actorTokens.create({
+  const token = await server.clerk.actorTokens.create({
     userId: account('agent').userId,
     actor,
     expiresInSeconds: 600,
@@ -79,45 +54,55 @@ async function impersonate(options: { sessionMaxDurationInSeconds?: number } = {
 
 describe('GET /v1/sessions', () => {
   it('the seed signs some customers in: every 8th has a live ordinary session', async () => {
-    const customers = [...local.state.users.values()].filter((u) => u.passwordDigest === null)
+    const customers = [...server.local.state.users.values()].filter(
+      (u) => u.passwordDigest === null,
+    )
     const signedIn = customers.filter((_, i) => i % 8 === 2)
     expect(signedIn).toHaveLength(3) // 20 customers
     for (const user of signedIn) {
-      const { data } = await clerk.sessions.getSessionList({ userId: user.id, status: 'active' })
+      const { data } = await server.clerk.sessions.getSessionList({
+        userId: user.id,
+        status: 'active',
+      })
       expect(data).toHaveLength(1)
       expect(data[0]!.actor).toBeNull()
-      expect(data[0]!.createdAt).toBeGreaterThan(clock - 3 * 86_400_000 - 60_001)
+      expect(data[0]!.createdAt).toBeGreaterThan(server.now - 3 * 86_400_000 - 60_001)
       expect(data[0]!.expireAt).toBe(data[0]!.createdAt + 7 * 86_400_000)
       expect(user.lastSignInAt).toBeGreaterThanOrEqual(data[0]!.createdAt)
       expect(user.lastActiveAt).toBeGreaterThanOrEqual(data[0]!.lastActiveAt)
-      const { data: byClient } = await clerk.sessions.getSessionList({
+      const { data: byClient } = await server.clerk.sessions.getSessionList({
         clientId: data[0]!.clientId,
       })
       expect(byClient.map((x) => x.id)).toEqual([data[0]!.id])
     }
     const others = customers.filter((_, i) => i % 8 !== 2)
     for (const user of others.slice(0, 3))
-      expect((await clerk.sessions.getSessionList({ userId: user.id })).data).toEqual([])
+      expect((await server.clerk.sessions.getSessionList({ userId: user.id })).data).toEqual([])
   })
 
   it('lists a user’s sessions through getSessionList (paginated, as the SDK asks) with status and timestamps', async () => {
     const admin = account('admin')
     const fapi = fapiClient()
     const signedIn = await fapi.signInWithPassword(admin.identifier, admin.password)
-    const { data, totalCount } = await clerk.sessions.getSessionList({ userId: admin.userId })
+    const { data, totalCount } = await server.clerk.sessions.getSessionList({
+      userId: admin.userId,
+    })
     const mine = data.find((s) => s.id === signedIn.sessionId)!
     expect(mine).toMatchObject({
       userId: admin.userId,
       status: 'active',
-      lastActiveAt: clock,
-      expireAt: clock + 7 * 86_400_000,
-      abandonAt: clock + 7 * 86_400_000,
+      lastActiveAt: server.now,
+      expireAt: server.now + 7 * 86_400_000,
+      abandonAt: server.now + 7 * 86_400_000,
     })
     expect(mine.actor).toBeNull()
     expect(totalCount).toBe(data.length)
-    const byClient = await clerk.sessions.getSessionList({ clientId: mine.clientId })
+    const byClient = await server.clerk.sessions.getSessionList({ clientId: mine.clientId })
     expect(byClient.data.map((s) => s.id)).toEqual([signedIn.sessionId])
-    const active = await clerk.sessions.getSessionList({ userId: admin.userId, status: 'active' })
+    const active = await server.clerk.sessions.getSessionList({
+      userId: admin.userId,
+      status: 'active',
+    })
     expect(active.data.every((s) => s.status === 'active')).toBe(true)
 
     // Raw: a JSON array without `paginated`, `{data,total_count}` with it; both per the spec.
@@ -133,7 +118,7 @@ describe('GET /v1/sessions', () => {
   })
 
   it('needs user_id or client_id (422), and refuses a bad status, paging or unknown parameter', async () => {
-    const missing = await apiError(clerk.sessions.getSessionList({}))
+    const missing = await apiError(server.clerk.sessions.getSessionList({}))
     expect(missing.status).toBe(422)
     expect(missing.errors[0]!.code).toBe('form_param_missing')
     const uid = account('admin').userId
@@ -156,10 +141,10 @@ describe('GET /v1/sessions/{id} and revoke', () => {
   it('getSession answers the session, 404 for an unknown id', async () => {
     const agent = account('agent')
     const { sessionId } = await fapiClient().signInWithPassword(agent.identifier, agent.password)
-    const session = await clerk.sessions.getSession(sessionId)
+    const session = await server.clerk.sessions.getSession(sessionId)
     expect(session).toMatchObject({ id: sessionId, userId: agent.userId, status: 'active' })
     await bapi('GET', `/v1/sessions/${sessionId}`, '/sessions/{session_id}')
-    const unknown = await apiError(clerk.sessions.getSession('sess_unknown'))
+    const unknown = await apiError(server.clerk.sessions.getSession('sess_unknown'))
     expect(unknown.status).toBe(404)
     expect(unknown.errors[0]!.code).toBe('resource_not_found')
     const raw = await bapi('GET', '/v1/sessions/sess_unknown', '/sessions/{session_id}')
@@ -176,7 +161,7 @@ describe('GET /v1/sessions/{id} and revoke', () => {
     const agent = account('agent')
     const fapi = fapiClient()
     const { sessionId, token } = await fapi.signInWithPassword(agent.identifier, agent.password)
-    const revoked = await clerk.sessions.revokeSession(sessionId)
+    const revoked = await server.clerk.sessions.revokeSession(sessionId)
     expect(revoked.status).toBe('revoked')
     const refused = await fapiError(fapi.getToken(sessionId))
     expect(refused.status).toBe(401)
@@ -197,7 +182,10 @@ describe('GET /v1/sessions/{id} and revoke', () => {
     )
     expect(again.status).toBe(200)
     expect((again.body as { status: string }).status).toBe('revoked')
-    const listed = await clerk.sessions.getSessionList({ userId: agent.userId, status: 'revoked' })
+    const listed = await server.clerk.sessions.getSessionList({
+      userId: agent.userId,
+      status: 'revoked',
+    })
     expect(listed.data.map((s) => s.id)).toContain(sessionId)
   })
 
@@ -206,7 +194,7 @@ describe('GET /v1/sessions/{id} and revoke', () => {
     const fapi = fapiClient()
     const { sessionId } = await fapi.signInWithPassword(agent.identifier, agent.password)
     await fapi.signOut()
-    expect((await clerk.sessions.getSession(sessionId)).status).toBe('ended')
+    expect((await server.clerk.sessions.getSession(sessionId)).status).toBe('ended')
     const refused = await fapiError(fapi.getToken(sessionId))
     expect(refused.code).toBe('signed_out')
   })
@@ -215,15 +203,15 @@ describe('GET /v1/sessions/{id} and revoke', () => {
 describe('impersonation sessions', () => {
   it('carry the actor token’s payload, every field, as `actor` over BAPI and `act` in the JWT', async () => {
     const { fapi, session, actor } = await impersonate()
-    const bapiSession = await clerk.sessions.getSession(session.sessionId)
+    const bapiSession = await server.clerk.sessions.getSession(session.sessionId)
     expect(bapiSession.actor).toEqual(actor)
     const raw = await bapi('GET', `/v1/sessions/${session.sessionId}`, '/sessions/{session_id}')
     expect((raw.body as { actor: unknown }).actor).toEqual(actor)
     expect(jwtClaims(await fapi.getToken()).act).toEqual(actor)
     const verified = await verifyToken(session.token)
     expect(verified.toAuth()).toMatchObject({ actor })
-    expect(bapiSession.expireAt).toBe(clock + 1800 * 1000)
-    expect(bapiSession.abandonAt).toBe(clock + 600 * 1000)
+    expect(bapiSession.expireAt).toBe(server.now + 1800 * 1000)
+    expect(bapiSession.abandonAt).toBe(server.now + 600 * 1000)
   })
 
   it('ends at session_max_duration_in_seconds however active (status expired; no more tokens)', async () => {
@@ -234,10 +222,10 @@ describe('impersonation sessions', () => {
     }
     advance(2 * 60_000) // 14 minutes in
     await fapi.getToken()
-    expect((await clerk.sessions.getSession(session.sessionId)).status).toBe('active')
+    expect((await server.clerk.sessions.getSession(session.sessionId)).status).toBe('active')
     advance(60_000) // 15 minutes
     expect((await fapiError(fapi.getToken())).code).toBe('signed_out')
-    const ended = await clerk.sessions.getSession(session.sessionId)
+    const ended = await server.clerk.sessions.getSession(session.sessionId)
     expect(ended.status).toBe('expired')
     expect(ended.updatedAt).toBe(ended.expireAt)
   })
@@ -246,13 +234,13 @@ describe('impersonation sessions', () => {
     const { fapi, session } = await impersonate()
     advance(9 * 60_000)
     await fapi.getToken()
-    const pushed = await clerk.sessions.getSession(session.sessionId)
-    expect(pushed.abandonAt).toBe(clock + 10 * 60_000)
-    expect(pushed.lastActiveAt).toBe(clock)
+    const pushed = await server.clerk.sessions.getSession(session.sessionId)
+    expect(pushed.abandonAt).toBe(server.now + 10 * 60_000)
+    expect(pushed.lastActiveAt).toBe(server.now)
     advance(10 * 60_000)
     expect((await fapiError(fapi.getToken())).code).toBe('signed_out')
-    expect((await clerk.sessions.getSession(session.sessionId)).status).toBe('abandoned')
-    const { data } = await clerk.sessions.getSessionList({
+    expect((await server.clerk.sessions.getSession(session.sessionId)).status).toBe('abandoned')
+    const { data } = await server.clerk.sessions.getSessionList({
       userId: account('agent').userId,
       status: 'abandoned',
     })

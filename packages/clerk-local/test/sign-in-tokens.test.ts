@@ -1,40 +1,20 @@
-import type { ClerkClient } from '@clerk/backend'
 import { isClerkAPIResponseError } from '@clerk/shared/error'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ClerkLocal } from '../src/index.js'
-import { createFapiClient, FapiError } from '../src/testing.js'
+import { describe, expect, it } from 'vitest'
+import { FapiError } from '../src/testing.js'
 import { assertFapi } from './openapi.js'
 import type { Reply } from './support/http.js'
-import {
-  accountOf,
-  checkedBapi,
-  jwtClaims,
-  startWithSdk,
-  type SeededRole,
-} from './support/local.js'
+import { checkedBapi, jwtClaims, useServerOnClock } from './support/local.js'
 
 // Sign-in tokens: created and revoked through @clerk/backend's signInTokens, consumed by the FAPI
 // ticket strategy as clerk-js sends it (single use, expiry), giving an ordinary session (no act).
 // The browser test (test/browser.test.ts) runs the same sign-in with clerk-js in Chromium.
 
 const ORIGIN = 'http://localhost:5173'
-let clock = Date.now()
-let local: ClerkLocal
-let clerk: ClerkClient
-
-beforeAll(async () => {
-  process.env.CLERK_TELEMETRY_DISABLED = '1'
-  ;({ local, clerk } = await startWithSdk({ users: 20, now: () => clock }))
-})
-afterAll(async () => {
-  await local.stop()
-})
-
-const account = (role: SeededRole) => accountOf(local, role)
-const fapiClient = () => createFapiClient({ frontendApiUrl: local.frontendApiUrl, origin: ORIGIN })
+const server = useServerOnClock({ users: 20 })
+const { account, fapiClient } = server
 
 const bapi = (method: string, path: string, template: string, body?: unknown): Promise<Reply> =>
-  checkedBapi(local, method, path, template, { body })
+  checkedBapi(server.local, method, path, template, { body })
 
 async function ticketError(ticket: string): Promise<FapiError> {
   const fapi = fapiClient()
@@ -51,14 +31,14 @@ async function ticketError(ticket: string): Promise<FapiError> {
 describe('POST /v1/sign_in_tokens', () => {
   it('createSignInToken gives a pending ticket that signs the user in once, as an ordinary session', async () => {
     const agent = account('agent')
-    const created = await clerk.signInTokens.createSignInToken({
+    const created = await server.clerk.signInTokens.createSignInToken({
       userId: agent.userId,
       expiresInSeconds: 300,
     })
     expect(created).toMatchObject({ userId: agent.userId, status: 'pending' })
     expect(created.id).toMatch(/^sit_/)
     expect(created.url).toBe(
-      `${local.frontendApiUrl}/v1/tickets/accept?ticket=${encodeURIComponent(created.token)}`,
+      `${server.local.frontendApiUrl}/v1/tickets/accept?ticket=${encodeURIComponent(created.token)}`,
     )
 
     const fapi = fapiClient()
@@ -66,16 +46,16 @@ describe('POST /v1/sign_in_tokens', () => {
     expect(session.userId).toBe(agent.userId)
     expect(session.actor).toBeNull()
     expect(jwtClaims(session.token)).not.toHaveProperty('act')
-    const auth = await clerk.authenticateRequest(
+    const auth = await server.clerk.authenticateRequest(
       new Request('http://localhost:3000/x', {
         headers: { authorization: `Bearer ${session.token}` },
       }),
-      { jwtKey: local.jwtPublicKeyPem, authorizedParties: [ORIGIN] },
+      { jwtKey: server.local.jwtPublicKeyPem, authorizedParties: [ORIGIN] },
     )
     const verified = auth.toAuth()!
     expect(verified.userId).toBe(agent.userId)
     expect(verified.actor ?? null).toBeNull()
-    expect((await clerk.sessions.getSession(session.sessionId)).actor).toBeNull()
+    expect((await server.clerk.sessions.getSession(session.sessionId)).actor).toBeNull()
 
     // Single use.
     const reused = await ticketError(created.token)
@@ -83,22 +63,22 @@ describe('POST /v1/sign_in_tokens', () => {
     expect(reused.code).toBe('ticket_invalid_code')
   })
 
-  it('expires after expires_in_seconds (server clock)', async () => {
-    const created = await clerk.signInTokens.createSignInToken({
+  it('expires after expires_in_seconds (server server.now)', async () => {
+    const created = await server.clerk.signInTokens.createSignInToken({
       userId: account('agent').userId,
       expiresInSeconds: 60,
     })
-    clock += 60_000
+    server.now += 60_000
     const expired = await ticketError(created.token)
     expect(expired.code).toBe('ticket_expired_code')
   })
 
   it('revokeSignInToken: a revoked ticket is refused; only pending tokens can be revoked', async () => {
-    const created = await clerk.signInTokens.createSignInToken({
+    const created = await server.clerk.signInTokens.createSignInToken({
       userId: account('agent').userId,
       expiresInSeconds: 300,
     })
-    const revoked = await clerk.signInTokens.revokeSignInToken(created.id)
+    const revoked = await server.clerk.signInTokens.revokeSignInToken(created.id)
     expect(revoked.status).toBe('revoked')
     expect(revoked.token).toBeUndefined()
     expect((await ticketError(created.token)).code).toBe('ticket_invalid_code')
@@ -118,7 +98,9 @@ describe('POST /v1/sign_in_tokens', () => {
 
   it('org_id starts the session in that organization; the accept link forwards like an actor token’s', async () => {
     const admin = account('admin')
-    const support = [...local.state.organizations.values()].find((o) => o.slug === 'support')!
+    const support = [...server.local.state.organizations.values()].find(
+      (o) => o.slug === 'support',
+    )!
     const reply = await bapi('POST', '/v1/sign_in_tokens', '/sign_in_tokens', {
       user_id: admin.userId,
       org_id: support.id,
@@ -142,7 +124,7 @@ describe('POST /v1/sign_in_tokens', () => {
       [{ user_id: agent, expires_in_seconds: 0 }, 422, 'expires_in_seconds'],
       [{ user_id: agent, expires_in_seconds: 'soon' }, 422, 'expires_in_seconds'],
       [{ user_id: agent, color: 'red' }, 422, 'color'],
-      [{ user_id: agent, org_id: [...local.state.organizations.keys()][1] }, 422, 'org_id'],
+      [{ user_id: agent, org_id: [...server.local.state.organizations.keys()][1] }, 422, 'org_id'],
       [{ user_id: 'user_nobody' }, 404, undefined],
     ] as const) {
       const reply = await bapi('POST', '/v1/sign_in_tokens', '/sign_in_tokens', body)
@@ -153,7 +135,7 @@ describe('POST /v1/sign_in_tokens', () => {
             .param_name,
         ).toBe(param)
     }
-    const error = await clerk.signInTokens
+    const error = await server.clerk.signInTokens
       .createSignInToken({ userId: 'user_nobody', expiresInSeconds: 60 })
       .then(
         () => undefined,

@@ -1,15 +1,17 @@
 // Access requests end to end through the typed procedures, with real sign-ins (the real Clerk
 // SDKs against the local server), the API in-process and PGlite: the customer's consent, the
 // two-person rule, an organization's own setting, the customer's history, and the refusals.
-import { newId, passwordDigest } from '@actas/clerk-local'
-import type { ClerkLocal, LocalUser, Organization } from '@actas/clerk-local'
+import { passwordDigest } from '@actas/clerk-local'
+import type { LocalUser, Organization } from '@actas/clerk-local'
 import type { ActAsClient } from '@actas/contracts/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   actasCode,
+  addOrganization,
   callRaw,
   customersAnyoneMayImpersonate,
   failure,
+  join,
   startAdminStack,
   withSupportRole,
 } from '../support/stack.js'
@@ -26,30 +28,6 @@ let umbrella: Organization
 /** No deployment rule: its admins set its own setting. */
 let hooli: Organization
 const people: Record<string, LocalUser> = {}
-
-function addOrganization(clerk: ClerkLocal, slug: string, name: string): Organization {
-  const now = clerk.state.now()
-  return clerk.state.addOrganization({
-    id: newId('org'),
-    name,
-    slug,
-    roles: { admin: [], member: [] },
-    createdAt: now,
-    updatedAt: now,
-  })
-}
-
-function join(clerk: ClerkLocal, org: Organization, user: LocalUser, role: 'admin' | 'member') {
-  const now = clerk.state.now()
-  clerk.state.addMembership({
-    id: newId('orgmem'),
-    organizationId: org.id,
-    userId: user.id,
-    role,
-    createdAt: now,
-    updatedAt: now,
-  })
-}
 
 const emailOf = (u: LocalUser) => u.emailAddresses[0]!.emailAddress
 
@@ -99,13 +77,13 @@ beforeAll(async () => {
         user.passwordDigest = passwordDigest(PASSWORD)
         people[name] = user
       })
-      join(clerk, initech, people['consenter']!, 'member')
-      join(clerk, initech, people['revoker']!, 'member')
-      join(clerk, initech, people['unasked']!, 'member')
-      join(clerk, initech, people['narrower']!, 'member')
-      join(clerk, umbrella, people['umbrellaMember']!, 'member')
-      join(clerk, hooli, people['hooliAdmin']!, 'admin')
-      join(clerk, hooli, people['hooliMember']!, 'member')
+      join(clerk, initech, people['consenter']!.id, 'member')
+      join(clerk, initech, people['revoker']!.id, 'member')
+      join(clerk, initech, people['unasked']!.id, 'member')
+      join(clerk, initech, people['narrower']!.id, 'member')
+      join(clerk, umbrella, people['umbrellaMember']!.id, 'member')
+      join(clerk, hooli, people['hooliAdmin']!.id, 'admin')
+      join(clerk, hooli, people['hooliMember']!.id, 'member')
       return {
         ACCESS_CONSENT_REQUIRED: 'organizations',
         ACCESS_CONSENT_ORGANIZATIONS: 'initech',

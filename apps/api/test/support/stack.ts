@@ -3,12 +3,13 @@
 // memory (or the Postgres server of DATABASE_URL, and the Redis of REDIS_URL, when set). Session tokens come from real password/ticket sign-ins over the local FAPI.
 import { randomBytes } from 'node:crypto'
 import { Writable } from 'node:stream'
-import { createFapiClient, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
+import { createFapiClient, newId, startClerkLocal, SUPPORT_ORG_SLUG } from '@actas/clerk-local'
 import type {
   ClerkLocal,
   ClerkLocalOptions,
   FapiClient,
   LocalUser,
+  Organization,
   SeededAccount,
   SeededMachine,
 } from '@actas/clerk-local'
@@ -38,6 +39,46 @@ export function customersAnyoneMayImpersonate(clerk: Pick<ClerkLocal, 'accounts'
       !u.locked &&
       clerk.state.membershipsOfUser(u.id).length === 0,
   )
+}
+
+/**
+ * A new organization on the local server, `roles` the permissions its admin and member roles
+ * carry (none by default; `[IMPERSONATE_PERMISSION]` for admin is what adding the permission to
+ * Clerk's instance-wide `org:admin` role does to every organization).
+ */
+export function addOrganization(
+  clerk: Pick<ClerkLocal, 'state'>,
+  slug: string,
+  name: string,
+  roles: { admin: string[]; member: string[] } = { admin: [], member: [] },
+): Organization {
+  const now = clerk.state.now()
+  return clerk.state.addOrganization({
+    id: newId('org'),
+    name,
+    slug,
+    roles,
+    createdAt: now,
+    updatedAt: now,
+  })
+}
+
+/** `userId` becomes a member of `org` on the local server, with `role`. */
+export function join(
+  clerk: Pick<ClerkLocal, 'state'>,
+  org: Pick<Organization, 'id'>,
+  userId: string,
+  role: 'admin' | 'member',
+): void {
+  const now = clerk.state.now()
+  clerk.state.addMembership({
+    id: newId('orgmem'),
+    organizationId: org.id,
+    userId,
+    role,
+    createdAt: now,
+    updatedAt: now,
+  })
 }
 
 /** The console's origin: the `azp` of every token, and the API's authorized party. */

@@ -1,9 +1,12 @@
 // What the Backend API tests share: a raw call checked against the vendored spec, the SDK's
-// typed error, the seeded accounts by role, and a session token's claims.
+// typed error, the seeded accounts by role, a session token's claims, and a file's server on a
+// clock of its own.
 import { createClerkClient, type ClerkClient } from '@clerk/backend'
 import { isClerkAPIResponseError } from '@clerk/shared/error'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { startClerkLocal } from '../../src/index.js'
+import { createFapiClient } from '../../src/testing.js'
+import type { FapiClient } from '../../src/testing.js'
 import type { ClerkLocal, ClerkLocalOptions, SeededAccount } from '../../src/index.js'
 import { assertBapi } from '../openapi.js'
 import { send, type Reply } from './http.js'
@@ -77,4 +80,51 @@ export function jwtClaims(jwt: string): Record<string, unknown> {
     string,
     unknown
   >
+}
+
+export interface ServerOnClock {
+  /** The server's time (ms): its `now`. Move it with `advance` or set it. */
+  now: number
+  advance(ms: number): void
+  readonly local: ClerkLocal
+  /** The Backend SDK pointed at it. */
+  readonly clerk: ClerkClient
+  account(role: SeededRole): SeededAccount
+  /** A Frontend API client as a browser at `origin` (the console's by default). */
+  fapiClient(origin?: string): FapiClient
+}
+
+/**
+ * The file's local server on a clock of its own (`now`, moved by the test), started before its
+ * tests and stopped after them, with the Backend SDK pointed at it.
+ */
+export function useServerOnClock(options: Omit<ClerkLocalOptions, 'now'> = {}): ServerOnClock {
+  let started: { local: ClerkLocal; clerk: ClerkClient } | undefined
+  const ready = () => {
+    if (!started) throw new Error('the local server is not started (use it inside tests)')
+    return started
+  }
+  const server: ServerOnClock = {
+    now: Date.now(),
+    advance(ms) {
+      server.now += ms
+    },
+    get local() {
+      return ready().local
+    },
+    get clerk() {
+      return ready().clerk
+    },
+    account: (role) => accountOf(server.local, role),
+    fapiClient: (origin = 'http://localhost:5173') =>
+      createFapiClient({ frontendApiUrl: server.local.frontendApiUrl, origin }),
+  }
+  beforeAll(async () => {
+    process.env['CLERK_TELEMETRY_DISABLED'] = '1'
+    started = await startWithSdk({ ...options, now: () => server.now })
+  })
+  afterAll(async () => {
+    await started?.local.stop()
+  })
+  return server
 }
