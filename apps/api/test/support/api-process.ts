@@ -44,16 +44,19 @@ export async function startApiProcess(
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, signalled whole: through `sh -c` the API is the shell's child (a
-    // script with an assignment before the command is not exec'd), and a signal to the shell
-    // alone left it running after the test, orphaned.
-    detached: true,
+    // Through `sh -c`, the API is the shell's child (a script with an assignment before the
+    // command is not exec'd), and a signal to the shell alone left it running after the test,
+    // orphaned: there it gets a process group of its own, signalled whole. tsx's launcher passes
+    // a signal on to the server it runs and exits as the server did, so it is signalled alone
+    // (the whole group would make the launcher exit 143 while the server shut down cleanly).
+    detached: options.shell !== undefined,
   })
   const signal = (name: NodeJS.Signals) => {
     try {
-      process.kill(-child.pid!, name)
+      if (options.shell) process.kill(-child.pid!, name)
+      else child.kill(name)
     } catch {
-      // the group is gone already
+      // gone already
     }
   }
   const output: string[] = []
