@@ -245,9 +245,10 @@ export interface WebStack {
   storeApp(auth: Auth, options?: ApiChoice): { app: App; pinia: Pinia }
   /**
    * The Pinia of the last `plugins()` or `storeApp()`: what a test reads its stores from
-   * (`useSessionStore(web.pinia)`). Not the ambient active Pinia, which any store action sets to
-   * its own: a late action of an earlier file of the worker (a check still in flight at its
-   * close) would leave it on that file's disposed Pinia ("Pinia destroyed").
+   * (`useSessionStore(web.pinia)`), made active when read. Not the ambient active Pinia, which
+   * any store action sets to its own: a late action of an earlier file of the worker (a check
+   * still in flight at its close) would leave it on that file's disposed Pinia ("Pinia
+   * destroyed").
    */
   readonly pinia: Pinia
   close(): Promise<void>
@@ -372,6 +373,10 @@ export async function webStack(options: StackOptions = {}): Promise<WebStack> {
     },
     get pinia() {
       if (!current) throw new Error('no Pinia yet: mount with web.plugins() or call web.storeApp()')
+      // Active as well: under NODE_ENV=test, a store called with a Pinia while a *testing* Pinia
+      // is active ignores the one given and uses the active one (pinia's useStore), and a late
+      // action of an earlier file may have made its disposed testing Pinia active.
+      setActivePinia(current)
       return current
     },
     async close() {
