@@ -71,7 +71,10 @@ async function confirm(wrapper: Awaited<ReturnType<typeof open>>) {
   await wrapper.find('#impersonate-reason').setValue('Customer cannot see invoices')
   await wrapper.find('input[data-mode="read_only"]').setValue(true)
   await wrapper.find('form').trigger('submit')
-  await until(() => ['done', 'failed'].includes(useImpersonationStore(web.pinia).phase), 'the start to end')
+  await until(
+    () => ['done', 'failed'].includes(useImpersonationStore(web.pinia).phase),
+    'the start to end',
+  )
 }
 
 const rowsOf = async (userId: string) =>
