@@ -154,7 +154,7 @@ describe('a log stream across a real API restart (SIGKILL)', () => {
     )
     const beforeKill = await chain(first)
     expect(delivered().length).toBeLessThan(beforeKill.length)
-    // Every process of this API (tsx's launcher and the server it runs), by id: no goodbye.
+    // Every process of this API, by id: no goodbye.
     const pids = await processesOf(dataDir)
     expect(pids.length).toBeGreaterThan(0)
     for (const pid of pids) process.kill(pid, 'SIGKILL')
@@ -196,8 +196,8 @@ describe('a log stream across a real API restart (SIGKILL)', () => {
 
 /**
  * The processes of the API on `dir` (its ACTAS_DATA_DIR, unique to this test), read from /proc:
- * the fixture starts the server through tsx's launcher, which runs it in a child process of its
- * own, and SIGKILL cannot be relayed, so each is killed by its own id.
+ * whatever the fixture starts it with (today node with tsx as a loader, one process), each is
+ * killed by its own id.
  */
 async function processesOf(dir: string): Promise<number[]> {
   const pids: number[] = []

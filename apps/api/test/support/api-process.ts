@@ -6,7 +6,10 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const apiDir = fileURLToPath(new URL('../..', import.meta.url))
-const tsx = fileURLToPath(import.meta.resolve('tsx/cli'))
+// tsx as a loader inside the server's own process, not its launcher: the launcher relays a
+// signal to the server and, when the server's acknowledgement takes over 30 ms (a loaded
+// machine), exits 143 whatever the server did — server.test's graceful exit failed that way.
+const tsxLoader = import.meta.resolve('tsx/esm')
 
 export interface ApiProcess {
   /** http://127.0.0.1:PORT */
@@ -33,7 +36,7 @@ export async function startApiProcess(
 ): Promise<ApiProcess> {
   const [command, args] = options.shell
     ? ['sh', ['-c', options.shell]]
-    : [process.execPath, [tsx, '--conditions=@actas/source', 'src/server.ts']]
+    : [process.execPath, ['--import', tsxLoader, '--conditions=@actas/source', 'src/server.ts']]
   const child = spawn(command, args, {
     cwd: apiDir,
     env: {
@@ -46,9 +49,8 @@ export async function startApiProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
     // Through `sh -c`, the API is the shell's child (a script with an assignment before the
     // command is not exec'd), and a signal to the shell alone left it running after the test,
-    // orphaned: there it gets a process group of its own, signalled whole. tsx's launcher passes
-    // a signal on to the server it runs and exits as the server did, so it is signalled alone
-    // (the whole group would make the launcher exit 143 while the server shut down cleanly).
+    // orphaned: there it gets a process group of its own, signalled whole. Otherwise the child
+    // is the server itself, signalled alone.
     detached: options.shell !== undefined,
   })
   const signal = (name: NodeJS.Signals) => {
