@@ -21,8 +21,9 @@ export function jsonSetting(message: string, whenUnset: unknown) {
 }
 
 /**
- * A receiver's URL in such a setting: http(s) only, and no `user:password@` (credentials go in
- * their own field, `hint`, which is never logged; a URL is).
+ * A receiver's URL in such a setting: http(s) only, and no `user:password@` (a URL is logged,
+ * credentials go in a field of their own that is not). `hint` ends the credentials message with
+ * where they go instead (e.g. `: use token`).
  */
 export function receiverUrl(hint: string) {
   return z
